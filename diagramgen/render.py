@@ -1,0 +1,76 @@
+"""Stage 4: lay out DOT source once with Graphviz and write every requested format.
+
+One ``dot`` process lays the graph out once and emits all formats (``-Tsvg -o a.svg
+-Tpng -o a.png``). Files are written to temporary names in the output directory and
+renamed into place, so a reader never sees a half-written file and a failed render
+leaves the previous outputs untouched.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+FORMATS = ("svg", "png")
+INSTALL_HINT = ("Graphviz 'dot' was not found on PATH; install Graphviz "
+                "(Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz)")
+
+
+class RenderError(Exception):
+    pass
+
+
+def dot_binary() -> str:
+    exe = shutil.which("dot")
+    if not exe:
+        raise RenderError(INSTALL_HINT)
+    return exe
+
+
+def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
+    """Lay out once and return ``{format: bytes}`` for each format."""
+    exe = dot_binary()
+    with tempfile.TemporaryDirectory(prefix="diagramgen-") as tmp:
+        args = [exe, f"-Gdpi={dpi}"] if "png" in formats else [exe]
+        outs = {}
+        for fmt in formats:
+            out = os.path.join(tmp, f"out.{fmt}")
+            args += [f"-T{fmt}", "-o", out]
+            outs[fmt] = out
+        try:
+            proc = subprocess.run(args, input=source.encode("utf-8"), capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RenderError(f"Graphviz dot took longer than {timeout:.0f} s and was stopped") from None
+        except OSError as exc:
+            raise RenderError(f"cannot run Graphviz dot: {exc}") from None
+        if proc.returncode != 0:
+            msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            detail = msg[-1] if msg else f"exit status {proc.returncode}"
+            raise RenderError(f"Graphviz dot failed: {detail}")
+        result = {}
+        for fmt, out in outs.items():
+            try:
+                result[fmt] = Path(out).read_bytes()
+            except OSError:
+                raise RenderError(f"Graphviz dot wrote no {fmt} output") from None
+        return result
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

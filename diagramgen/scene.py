@@ -1,0 +1,261 @@
+"""Stage 3: turn a model into a Graphviz scene through the `diagrams` library.
+
+This is the only module that imports ``diagrams``. It builds the library's Diagram,
+Cluster, Node and Edge objects without letting the library render or write anything:
+the diagram context is set and reset here, node ids come from the YAML ids (so output
+is stable), clusters get unique ids (the library would merge clusters of equal label),
+and the result is the DOT source as a string.
+
+Each flow is drawn as ``from -> (n) -> to``: the dark numbered circle is a small node
+on the edge itself, so a step's number can never drift away from its edge. Flows of
+one step that share an endpoint share one circle (a fan-out or fan-in).
+"""
+from __future__ import annotations
+
+import html
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import diagrams
+from diagrams import Cluster, Diagram, Edge, Node
+from graphviz import nohtml
+
+from .catalog import ICON_DIR
+from .model import Architecture, Component, Step
+
+FONT = "DejaVu Sans"
+INK = "#1F2A37"
+MUTED = "#5B6775"
+EDGE = "#3D4F63"
+BADGE = "#0F3B5F"
+
+# provenance -> (fill, border): blue for the scenario's product, green for what the
+# customer keeps, grey for shared Microsoft platform (as in the published legends)
+PROVENANCE_STYLE = {
+    "product": ("#DCEBF8", "#2F6DB5"),
+    "existing": ("#DFF2D8", "#4E8A3A"),
+    "platform": ("#ECEEF0", "#7A8591"),
+}
+PROVENANCE_NAMES = {
+    "product": "Microsoft product of this scenario",
+    "existing": "Sourced via the customer's existing CCaaS or CRM",
+    "platform": "Microsoft platform",
+}
+
+ICON_PX = 44  # displayed icon size in points
+
+
+class IconError(Exception):
+    pass
+
+
+def icon_path(spec: str) -> Path:
+    """Resolve a catalog icon spec to a PNG file ("diagrams:mod.Class" or "icons/x.png")."""
+    if spec.startswith("diagrams:"):
+        modname, _, clsname = spec[len("diagrams:"):].rpartition(".")
+        try:
+            cls = getattr(importlib.import_module(f"diagrams.{modname}"), clsname)
+        except (ImportError, AttributeError):
+            raise IconError(f"the diagrams library has no icon class '{modname}.{clsname}'") from None
+        path = Path(diagrams.__file__).resolve().parent.parent / cls._icon_dir / cls._icon
+    else:
+        path = ICON_DIR / Path(spec).name if spec.startswith("icons/") else Path(spec)
+    if not path.is_file():
+        raise IconError(f"icon file {path} does not exist")
+    return path
+
+
+def text(s: str) -> str:
+    """Escape user text for an HTML-like Graphviz label."""
+    return html.escape(s, quote=True).replace("\n", "<BR/>")
+
+
+def plain(s: str) -> str:
+    """User text for a plain DOT string attribute (tooltip, id): never read as HTML."""
+    return nohtml(s.replace("\\", "\\\\"))
+
+
+def component_label(c: Component, icon: Path) -> str:
+    fill, border = PROVENANCE_STYLE[c.provenance]
+    rows = [
+        f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{ICON_PX}" HEIGHT="{ICON_PX}"><IMG SRC="{text(str(icon))}" '
+        f'SCALE="TRUE"/></TD></TR>',
+        f'<TR><TD><FONT POINT-SIZE="12" COLOR="{INK}"><B>{text(c.label)}</B></FONT></TD></TR>',
+    ]
+    if c.capabilities:
+        caps = "".join(
+            f'<TR><TD BGCOLOR="white" COLOR="{border}" BORDER="1" STYLE="rounded" CELLPADDING="2">'
+            f'<FONT POINT-SIZE="9" COLOR="{INK}">{text(cap)}</FONT></TD></TR>'
+            for cap in c.capabilities)
+        rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0">{caps}</TABLE></TD></TR>')
+    return (f'<<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="rounded" CELLBORDER="0" '
+            f'CELLSPACING="1" CELLPADDING="3">{"".join(rows)}</TABLE>>')
+
+
+def title_label(arch: Architecture) -> str:
+    used = []
+    for c in arch.components:
+        if c.provenance not in used:
+            used.append(c.provenance)
+    legend_text = dict(arch.legend)
+    swatches = "".join(
+        f'<TD BGCOLOR="{PROVENANCE_STYLE[p][0]}" COLOR="{PROVENANCE_STYLE[p][1]}" BORDER="1" STYLE="rounded" '
+        f'CELLPADDING="4"><FONT POINT-SIZE="11" COLOR="{INK}">{text(legend_text.get(p, PROVENANCE_NAMES[p]))}'
+        f'</FONT></TD><TD WIDTH="8"></TD>'
+        for p in ("product", "existing", "platform") if p in used)
+    badge = (f'<TD BGCOLOR="{BADGE}" STYLE="rounded" CELLPADDING="4"><FONT POINT-SIZE="11" COLOR="white">'
+             f'<B>n</B></FONT></TD><TD><FONT POINT-SIZE="11" COLOR="{INK}"> Dataflow step n</FONT></TD>')
+    return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
+            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
+            f'<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{swatches}{badge}'
+            f'</TR></TABLE></TD></TR></TABLE>>')
+
+
+def tooltip(c: Component) -> str:
+    parts = [c.label, f"kind: {c.kind}", f"provenance: {c.provenance}"]
+    if c.description:
+        parts.append(c.description)
+    return " | ".join(parts)
+
+
+@dataclass(frozen=True)
+class Badge:
+    """One numbered circle: a step's flows that share an endpoint."""
+
+    id: str
+    step: Step
+    hub: str  # the shared endpoint
+    hub_is_src: bool
+    flows: tuple
+
+
+def badges(step: Step) -> list:
+    """Group a step's flows into badges: fan-outs share their source, fan-ins their target."""
+    remaining = list(step.flows)
+    out = []
+    while remaining:
+        f = remaining[0]
+        same_src = [g for g in remaining if g.src == f.src and g.both == f.both]
+        same_dst = [g for g in remaining if g.dst == f.dst and g.both == f.both]
+        group, hub_is_src = (same_src, True) if len(same_src) >= len(same_dst) else (same_dst, False)
+        hub = f.src if hub_is_src else f.dst
+        bid = f"step{step.number}_{'from' if hub_is_src else 'to'}_{hub}"
+        out.append(Badge(bid, step, hub, hub_is_src, tuple(group)))
+        remaining = [g for g in remaining if g not in group]
+    return out
+
+
+def build(arch: Architecture) -> str:
+    """Return the DOT source of the architecture diagram."""
+    d = Diagram(
+        name="", filename=arch.id, direction="LR", curvestyle="curved", outformat="svg", show=False,
+        graph_attr={
+            "pad": "0.25", "nodesep": "0.22", "ranksep": "0.32", "splines": "spline",
+            "fontname": FONT, "label": title_label(arch), "labelloc": "t", "labeljust": "l",
+            "newrank": "true", "compound": "true", "outputorder": "edgesfirst",
+            "bgcolor": "white", "id": plain(f"diagram-{arch.id}"),
+        },
+        node_attr={"fontname": FONT, "shape": "plain", "fixedsize": "false", "width": "0", "height": "0",
+                   "style": "", "labelloc": "c", "imagescale": "false"},
+        edge_attr={"fontname": FONT, "color": EDGE, "penwidth": "1.4", "arrowsize": "0.7"},
+    )
+    previous_diagram = diagrams.getdiagram()
+    previous_cluster = diagrams.getcluster()
+    diagrams.setdiagram(d)
+    diagrams.setcluster(None)
+    try:
+        nodes = _place(arch)
+        _connect(arch, nodes)
+        _columns(arch, d)
+        return d.dot.source
+    finally:
+        diagrams.setcluster(previous_cluster)
+        diagrams.setdiagram(previous_diagram)
+
+
+def _place(arch: Architecture) -> dict:
+    nodes: dict = {}
+
+    def area(area_id: str) -> None:
+        a = arch.area(area_id)
+        style = {
+            "label": f'<<B>{text(a.label)}</B>>', "fontname": FONT, "fontsize": "13", "fontcolor": INK,
+            "style": "rounded,filled" if not a.band else "filled", "pencolor": "#9AA5B1",
+            "bgcolor": "#F7F9FB" if not a.band else "#EEF0F2", "margin": "10",
+            "id": plain(f"area-{a.id}"),
+        }
+        with Cluster(a.id, graph_attr=style):
+            for c in arch.components_in(a.id):
+                nodes[c.id] = Node(component_label(c, icon_path(c.icon)), nodeid=c.id,
+                                   tooltip=plain(tooltip(c)), id=plain(f"component-{c.id}"))
+            for child in arch.children(a.id):
+                area(child.id)
+
+    placed: list = []
+    for column in arch.columns:
+        for area_id in column:
+            if arch.area(area_id).parent is None:
+                area(area_id)
+                placed.append(area_id)
+    for a in arch.areas:
+        if a.parent is None and a.id not in placed:
+            area(a.id)
+    return nodes
+
+
+def _connect(arch: Architecture, nodes: dict) -> None:
+    for step in arch.steps:
+        for b in badges(step):
+            circle = Node(str(step.number), nodeid=b.id, shape="circle", style="filled", fillcolor=BADGE,
+                          color=BADGE, fontcolor="white", fontsize="11", width="0.26", height="0.26",
+                          fixedsize="true", margin="0", tooltip=plain(f"Step {step.number}: {step.text}"),
+                          id=plain(b.id), **{"class": f"step step-{step.number}"})
+            hub_node = nodes[b.hub]
+            both = b.flows[0].both
+            cls = f"flow step-{step.number}"
+            if b.hub_is_src:
+                hub_node.connect(circle, Edge(forward=False, reverse=both, **{"class": cls}, arrowhead="none"))
+                for f in b.flows:
+                    circle.connect(nodes[f.dst], Edge(forward=True, reverse=False, **{"class": cls},
+                                                      id=plain(f"step-{step.number}-{f.key}")))
+            else:
+                for f in b.flows:
+                    nodes[f.src].connect(circle, Edge(forward=False, reverse=both, **{"class": cls},
+                                                      id=plain(f"step-{step.number}-{f.key}")))
+                circle.connect(hub_node, Edge(forward=True, **{"class": cls}))
+
+
+def _columns(arch: Architecture, d: Diagram) -> None:
+    """Hold areas in their declared columns: the first components of the areas of a column
+    share one rank, stacked in the declared order by invisible flat edges, and an invisible
+    edge keeps each column left of the next."""
+    def first(area_id: str) -> Optional[str]:
+        own = arch.components_in(area_id)
+        if own:
+            return own[0].id
+        for child in arch.children(area_id):
+            got = first(child.id)
+            if got:
+                return got
+        return None
+
+    reps = []
+    for column in arch.columns:
+        ids = [x for x in (first(a) for a in column) if x]
+        if not ids:
+            continue
+        if len(ids) > 1:
+            d.dot.body.append("\t{rank=same; " + " ".join(f'"{i}"' for i in ids) + "}\n")
+            for upper, lower in zip(ids, ids[1:]):  # a flat edge orders a column top to bottom
+                d.dot.edge(upper, lower, style="invis")
+        reps.append(ids[0])
+    for left, right in zip(reps, reps[1:]):
+        d.dot.edge(left, right, style="invis", weight="0")
+    # Platform bands in different columns form one row along the bottom.
+    column_of = {a: i for i, col in enumerate(arch.columns) for a in col}
+    bands = [a.id for a in arch.areas if a.band and a.parent is None and first(a.id)]
+    for left, right in zip(bands, bands[1:]):
+        if column_of.get(left, -1) != column_of.get(right, -2):
+            d.dot.edge(first(left), first(right), style="invis", weight="2")

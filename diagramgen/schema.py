@@ -1,0 +1,401 @@
+"""The architecture file format, declared once.
+
+The same declarations drive the structural checks of the validator (types, required
+and unknown keys, allowed values, with positions from the YAML nodes) and the JSON
+Schema that editors use (:func:`json_schema`). Semantic checks (references between
+ids, step numbering) live in :mod:`diagramgen.validate`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .diagnostics import ERROR, Diagnostic, Pos, did_you_mean
+from .loader import BOOL, FLOAT, INT, NULL, STR, pos_of
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+PROVENANCES = ("product", "existing", "platform")
+INVALID = object()
+
+
+class PStr(str):
+    """A string that remembers where it was written."""
+
+    pos: Pos
+
+    def __new__(cls, value: str, pos: Pos):
+        s = super().__new__(cls, value)
+        s.pos = pos
+        return s
+
+
+class Rec(dict):
+    """A checked mapping: values by key, plus the position of the mapping and of each key."""
+
+    pos: Pos
+    key_pos: dict
+
+    def at(self, key: str) -> Pos:
+        return self.key_pos.get(key, self.pos)
+
+
+def describe(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return {NULL: "nothing (null)", BOOL: f"true/false ({node.value})", INT: f"a number ({node.value})",
+            FLOAT: f"a number ({node.value})"}.get(node.tag, f"a string ('{_short(node.value)}')")
+
+
+def _short(s: str, n: int = 30) -> str:
+    s = s.replace("\n", " ")
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+@dataclass
+class Ctx:
+    path: str
+    diags: list
+
+    def error(self, pos: Pos, message: str) -> None:
+        self.diags.append(Diagnostic(pos, ERROR, message))
+
+
+class Type:
+    expected = "a value"
+    doc = ""
+
+    def check(self, node: Node, ctx: Ctx, what: str) -> Any:
+        raise NotImplementedError
+
+    def json(self) -> dict:
+        raise NotImplementedError
+
+    def mismatch(self, node: Node, ctx: Ctx, what: str):
+        ctx.error(pos_of(ctx.path, node), f"{what} must be {self.expected}, got {describe(node)}")
+        return INVALID
+
+
+@dataclass
+class Str(Type):
+    pattern: str | None = None
+    enum: tuple = ()
+    max_len: int = 500
+    doc: str = ""
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return "a string"
+
+    def check(self, node, ctx, what):
+        if not isinstance(node, ScalarNode) or node.tag != STR:
+            return self.mismatch(node, ctx, what)
+        value = node.value
+        where = pos_of(ctx.path, node)
+        if not value.strip():
+            ctx.error(where, f"{what} must not be empty")
+            return INVALID
+        if len(value) > self.max_len:
+            ctx.error(where, f"{what} is {len(value)} characters long, over the limit of {self.max_len}")
+            return INVALID
+        bad = next((c for c in value if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0), None)
+        if bad is not None:
+            ctx.error(where, f"{what} contains the control character U+{ord(bad):04X}")
+            return INVALID
+        if self.enum and value not in self.enum:
+            ctx.error(where, f"{what} must be one of {', '.join(self.enum)}, got '{_short(value)}'"
+                      f"{did_you_mean(value, self.enum)}")
+            return INVALID
+        if self.pattern and not re.match(self.pattern, value):
+            ctx.error(where, f"{what} '{_short(value)}' is not a valid id: use lower-case letters, "
+                      "digits and '_', starting with a letter")
+            return INVALID
+        return PStr(value, where)
+
+    def json(self):
+        out: dict = {"type": "string", "minLength": 1, "maxLength": self.max_len}
+        if self.enum:
+            out["enum"] = list(self.enum)
+        if self.pattern:
+            out["pattern"] = self.pattern
+        return out
+
+
+@dataclass
+class Int(Type):
+    minimum: int = 1
+    maximum: int = 999
+    doc: str = ""
+    expected = "a whole number"
+
+    def check(self, node, ctx, what):
+        if not isinstance(node, ScalarNode) or node.tag != INT:
+            return self.mismatch(node, ctx, what)
+        text = node.value.replace("_", "")
+        try:
+            value = int(text, 0)
+        except ValueError:
+            try:
+                value = int(text, 10)
+            except ValueError:
+                return self.mismatch(node, ctx, what)
+        if not self.minimum <= value <= self.maximum:
+            ctx.error(pos_of(ctx.path, node), f"{what} must be between {self.minimum} and {self.maximum}, got {value}")
+            return INVALID
+        return value
+
+    def json(self):
+        return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
+
+
+@dataclass
+class Bool(Type):
+    doc: str = ""
+    expected = "true or false"
+
+    def check(self, node, ctx, what):
+        if not isinstance(node, ScalarNode) or node.tag != BOOL:
+            return self.mismatch(node, ctx, what)
+        return node.value.lower() in ("true", "yes", "on", "y")
+
+    def json(self):
+        return {"type": "boolean"}
+
+
+@dataclass
+class Seq(Type):
+    item: Type
+    min_items: int = 0
+    max_items: int = 2000
+    doc: str = ""
+
+    @property
+    def expected(self):  # type: ignore[override]
+        return "a list"
+
+    def check(self, node, ctx, what):
+        if not isinstance(node, SequenceNode):
+            return self.mismatch(node, ctx, what)
+        if len(node.value) < self.min_items:
+            ctx.error(pos_of(ctx.path, node), f"{what} needs at least {self.min_items} item(s)")
+            return INVALID
+        if len(node.value) > self.max_items:
+            ctx.error(pos_of(ctx.path, node), f"{what} has {len(node.value)} items, over the limit of {self.max_items}")
+            return INVALID
+        out = [self.item.check(child, ctx, f"{what}[{i + 1}]") for i, child in enumerate(node.value)]
+        return [v for v in out if v is not INVALID]
+
+    def json(self):
+        out = {"type": "array", "items": self.item.json(), "maxItems": self.max_items}
+        if self.min_items:
+            out["minItems"] = self.min_items
+        return out
+
+
+@dataclass
+class F:
+    """A field of an object type."""
+
+    type: Type
+    required: bool = False
+    doc: str = ""
+
+
+@dataclass
+class Obj(Type):
+    name: str
+    fields: dict = field(default_factory=dict)
+    doc: str = ""
+
+    @property
+    def expected(self):  # type: ignore[override]
+        return f"a mapping ({self.name})"
+
+    def check(self, node, ctx, what):
+        if not isinstance(node, MappingNode):
+            return self.mismatch(node, ctx, what)
+        rec = Rec()
+        rec.pos = pos_of(ctx.path, node)
+        rec.key_pos = {}
+        for knode, vnode in node.value:
+            kpos = pos_of(ctx.path, knode)
+            if not isinstance(knode, ScalarNode) or knode.tag != STR:
+                ctx.error(kpos, f"keys in {self.name} must be strings, got {describe(knode)}")
+                continue
+            key = knode.value
+            spec = self.fields.get(key)
+            if spec is None:
+                ctx.error(kpos, f"unknown key '{_short(key)}' in {self.name}{did_you_mean(key, self.fields)}")
+                continue
+            value = spec.type.check(vnode, ctx, f"'{key}'")
+            rec.key_pos[key] = kpos
+            if value is not INVALID:
+                rec[key] = value
+            else:
+                rec[key] = INVALID
+        for key, spec in self.fields.items():
+            if spec.required and key not in rec.key_pos:
+                ctx.error(rec.pos, f"{self.name} is missing the required key '{key}'")
+                rec[key] = INVALID
+        if any(v is INVALID for v in rec.values()):
+            rec.invalid = True  # type: ignore[attr-defined]
+        return rec
+
+    def json(self):
+        props = {}
+        for key, spec in self.fields.items():
+            sub = spec.type.json()
+            if spec.doc:
+                sub = {**sub, "description": spec.doc}
+            props[key] = sub
+        out = {"type": "object", "properties": props, "additionalProperties": False}
+        req = [k for k, s in self.fields.items() if s.required]
+        if req:
+            out["required"] = req
+        return out
+
+
+@dataclass
+class Either(Type):
+    """A string or a mapping (for shorthand forms such as ``include: [file.yaml]``)."""
+
+    scalar: Type
+    mapping: Type
+    doc: str = ""
+
+    @property
+    def expected(self):  # type: ignore[override]
+        return f"{self.scalar.expected} or {self.mapping.expected}"
+
+    def check(self, node, ctx, what):
+        if isinstance(node, MappingNode):
+            return self.mapping.check(node, ctx, what)
+        if isinstance(node, ScalarNode):
+            return self.scalar.check(node, ctx, what)
+        return self.mismatch(node, ctx, what)
+
+    def json(self):
+        return {"anyOf": [self.scalar.json(), self.mapping.json()]}
+
+
+@dataclass
+class Ref(Type):
+    """A reference to a named type, for recursion (areas inside areas)."""
+
+    name: str
+    resolve: Callable[[], Type] = None  # type: ignore[assignment]
+
+    @property
+    def expected(self):  # type: ignore[override]
+        return self.resolve().expected
+
+    def check(self, node, ctx, what):
+        return self.resolve().check(node, ctx, what)
+
+    def json(self):
+        return {"$ref": f"#/$defs/{self.name}"}
+
+
+def is_valid(value: Any) -> bool:
+    return value is not INVALID and not getattr(value, "invalid", False)
+
+
+# --- the format -------------------------------------------------------------------
+
+ID = Str(pattern=ID_PATTERN, max_len=64)
+TEXT = Str(max_len=300)
+LONG_TEXT = Str(max_len=1000)
+PROVENANCE = Str(enum=PROVENANCES)
+
+FLOW = Obj("flow", {
+    "from": F(ID, True, "Component id where the data comes from."),
+    "to": F(ID, True, "Component id where the data goes."),
+    "both": F(Bool(), False, "The flow goes both ways (arrow heads at both ends)."),
+})
+
+STEP = Obj("step", {
+    "step": F(Int(), True, "The step number; steps are numbered 1..N in order."),
+    "text": F(LONG_TEXT, True, "What happens in this step, in one or two sentences."),
+    "flows": F(Seq(FLOW, min_items=1), True, "The edges this step draws; they all carry its number."),
+    "subject": F(Seq(ID), False, "Components a docs page's item for this step must mention "
+                 "(default: the endpoints of its flows)."),
+})
+
+COMPONENT = Obj("component", {
+    "id": F(ID, True, "Unique id, used in flows and as the stable node id."),
+    "kind": F(Str(max_len=64), True, "Component kind from the catalog; gives the icon and defaults."),
+    "label": F(TEXT, False, "Display label (default: the kind's label)."),
+    "area": F(ID, False, "Area id (default: the kind's default area)."),
+    "provenance": F(PROVENANCE, False, "product: the scenario's Microsoft product; existing: sourced from "
+                    "the customer's existing CCaaS or CRM; platform: shared Microsoft platform."),
+    "description": F(LONG_TEXT, False, "One sentence on what the component does here."),
+    "capabilities": F(Seq(TEXT, max_items=12), False, "Small capability boxes shown under the label."),
+    "aliases": F(Seq(TEXT), False, "Other names prose may use for this component."),
+    "standalone": F(Bool(), False, "Shown without flows on purpose (no unused-component warning)."),
+})
+
+_AREA_FIELDS: dict = {}
+AREA = Obj("area", _AREA_FIELDS)
+_AREA_FIELDS.update({
+    "id": F(ID, True, "Unique area id."),
+    "label": F(TEXT, True, "Display label of the area."),
+    "band": F(Bool(), False, "A platform band drawn along the bottom (Dataverse, Azure, ...)."),
+    "areas": F(Seq(Ref("area", lambda: AREA)), False, "Nested areas."),
+})
+
+INCLUDE = Either(Str(max_len=300), Obj("include", {
+    "file": F(Str(max_len=300), True, "Fragment path, relative to the including file."),
+    "provenance": F(PROVENANCE, False, "Provenance for the fragment's components that set none."),
+}))
+
+LEGEND = Obj("legend", {p: F(TEXT, False, f"Legend text for provenance '{p}'.") for p in PROVENANCES})
+
+ASSUMPTIONS = Obj("assumptions", {
+    "azure_foundation": F(Bool(), True, "Whether the page assumes the core Azure capabilities "
+                          "(compute, storage, identity, security, management, compliance)."),
+    "notes": F(Seq(LONG_TEXT), False, "Further assumptions, one sentence each."),
+})
+
+LAYOUT = Obj("layout", {
+    "columns": F(Seq(Seq(ID, min_items=1)), False, "Areas from left to right; areas in one inner list "
+                 "share a column."),
+})
+
+ARCHITECTURE = Obj("architecture", {
+    "id": F(ID, True, "Unique architecture id; names the output files."),
+    "title": F(TEXT, True, "Title shown on the diagram and the docs page."),
+    "scenario": F(LONG_TEXT, True, "The 'I want to ...' sentence of the scenario."),
+    "products": F(Seq(TEXT, min_items=1), True, "The Microsoft product(s) of the scenario."),
+    "summary": F(Seq(LONG_TEXT), False, "Summary bullets."),
+    "assumptions": F(ASSUMPTIONS, True, "What the architecture assumes."),
+    "legend": F(LEGEND, False, "Legend texts by provenance."),
+    "docs_page": F(Str(max_len=300), False, "The hand-written docs page that describes this architecture."),
+    "include": F(Seq(INCLUDE), False, "Fragments whose areas and components this file uses."),
+    "areas": F(Seq(AREA), False, "Areas (clusters), in reading order."),
+    "components": F(Seq(COMPONENT), False, "Components (nodes)."),
+    "dataflow": F(Seq(STEP, min_items=1), True, "Numbered steps, 1..N."),
+    "layout": F(LAYOUT, False, "Layout hints."),
+})
+
+FRAGMENT = Obj("fragment", {
+    "include": ARCHITECTURE.fields["include"],
+    "areas": ARCHITECTURE.fields["areas"],
+    "components": ARCHITECTURE.fields["components"],
+})
+
+
+def check(root: Node, path: str, kind: Obj = ARCHITECTURE) -> tuple[Rec | Any, list]:
+    ctx = Ctx(path, [])
+    value = kind.check(root, ctx, "the file")
+    return value, ctx.diags
+
+
+def json_schema(kind: Obj = ARCHITECTURE, title: str = "diagramgen architecture") -> dict:
+    out = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title}
+    out.update(kind.json())
+    out["$defs"] = {"area": AREA.json()}
+    return out

@@ -1,0 +1,292 @@
+"""Stage 2: check an architecture file (and the fragments it includes) and build the model.
+
+Every problem is collected, with its position, before anything is returned: the caller
+gets either a model (possibly with warnings) or the full list of diagnostics.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+from .catalog import Catalog, default_catalog
+from .diagnostics import ERROR, WARNING, Diagnostic, Pos, did_you_mean, has_errors, sort_key
+from .loader import LoadError, load
+from .model import Architecture, Area, Component, Flow, Step
+from .schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
+
+MAX_INCLUDE_DEPTH = 8
+
+
+@dataclass
+class _Source:
+    """Areas and components gathered from one file, with the provenance its include set."""
+
+    path: str
+    rec: Rec
+    provenance: Optional[str]
+
+
+class _Builder:
+    def __init__(self, path: str, catalog: Catalog):
+        self.path = path
+        self.catalog = catalog
+        self.diags: list = []
+        self.root_dir = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+        self.sources: list = []
+        self.files: list = [path]
+
+    def error(self, pos: Pos, message: str) -> None:
+        self.diags.append(Diagnostic(pos, ERROR, message))
+
+    def warn(self, pos: Pos, message: str) -> None:
+        self.diags.append(Diagnostic(pos, WARNING, message))
+
+    # --- includes ---------------------------------------------------------------
+    def include(self, rec: Rec, shown: str, chain: tuple, inherited: Optional[str]) -> None:
+        for entry in rec.get("include", ()) or ():
+            if isinstance(entry, PStr):
+                file, prov, pos = str(entry), None, entry.pos
+            elif is_valid(entry):
+                file, prov, pos = str(entry["file"]), entry.get("provenance"), entry.pos
+                prov = str(prov) if prov else None
+            else:
+                continue
+            prov = prov or inherited
+            if os.path.isabs(file):
+                self.error(pos, f"include path '{file}' must be relative to the including file")
+                continue
+            target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), file))
+            real = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(shown)), file))
+            if os.path.commonpath([real, self.root_dir]) != self.root_dir:
+                self.error(pos, f"include '{file}' is outside the architecture folder")
+                continue
+            if real in chain:
+                self.error(pos, f"include cycle: '{file}' is already being included")
+                continue
+            if len(chain) > MAX_INCLUDE_DEPTH:
+                self.error(pos, f"includes are nested more than {MAX_INCLUDE_DEPTH} deep")
+                continue
+            if not os.path.exists(real):
+                self.error(pos, f"included file '{file}' does not exist")
+                continue
+            try:
+                doc = load(real, target_shown)
+            except LoadError as exc:
+                self.diags.append(exc.diagnostic)
+                continue
+            frag, d = check(doc.root, target_shown, FRAGMENT)
+            self.diags += d
+            if frag is INVALID:
+                continue
+            self.files.append(target_shown)
+            self.include(frag, target_shown, chain + (real,), prov)
+            self.sources.append(_Source(target_shown, frag, prov))
+
+    # --- areas and components ---------------------------------------------------
+    def areas(self) -> list:
+        out: list = []
+        seen: dict = {}
+
+        def walk(items: Iterable, parent: Optional[str]) -> None:
+            for a in items or ():
+                if not isinstance(a, Rec) or "id" not in a or a["id"] is INVALID:
+                    continue
+                aid = a["id"]
+                if aid in seen:
+                    self.error(aid.pos, f"duplicate area id '{aid}' (first defined at {seen[aid]})")
+                    continue
+                seen[aid] = aid.pos
+                label = a.get("label")
+                out.append(Area(str(aid), str(label) if is_valid(label) else str(aid), parent,
+                                bool(a.get("band", False)) if a.get("band") is not INVALID else False,
+                                aid.pos))
+                walk(a.get("areas") if a.get("areas") is not INVALID else (), str(aid))
+
+        for src in self.sources:
+            walk(src.rec.get("areas") if src.rec.get("areas") is not INVALID else (), None)
+        return out
+
+    def components(self, area_ids: set) -> list:
+        out: list = []
+        seen: dict = {}
+        for src in self.sources:
+            items = src.rec.get("components")
+            for c in items if isinstance(items, list) else ():
+                if not isinstance(c, Rec) or not is_valid(c.get("id")):
+                    continue
+                cid = c["id"]
+                if cid in seen:
+                    self.error(cid.pos, f"duplicate component id '{cid}' (first defined at {seen[cid]})")
+                    continue
+                seen[cid] = cid.pos
+                kind_name = c.get("kind")
+                if not is_valid(kind_name):
+                    continue
+                if kind_name not in self.catalog:
+                    self.error(kind_name.pos, f"unknown component kind '{kind_name}'"
+                                              f"{did_you_mean(kind_name, self.catalog.kinds)}")
+                    continue
+                kind = self.catalog[kind_name]
+                area = c.get("area")
+                if area is INVALID:
+                    continue
+                if area is None:
+                    if kind.area not in area_ids:
+                        self.error(cid.pos, f"component '{cid}' is in no area: its kind's default area "
+                                            f"'{kind.area}' is not declared, so set 'area'")
+                        continue
+                    area = kind.area
+                elif area not in area_ids:
+                    self.error(area.pos, f"unknown area '{area}'{did_you_mean(area, area_ids)}")
+                    continue
+                if any(c.get(k) is INVALID for k in c):
+                    continue
+                prov = c.get("provenance") or src.provenance or kind.provenance
+                out.append(Component(
+                    id=str(cid), kind=str(kind_name), label=str(c.get("label") or kind.label),
+                    area=str(area), provenance=str(prov), icon=kind.icon,
+                    description=str(c.get("description", "")),
+                    capabilities=tuple(str(x) for x in c.get("capabilities", ())),
+                    aliases=tuple(dict.fromkeys([str(x) for x in c.get("aliases", ())] + list(kind.aliases))),
+                    standalone=bool(c.get("standalone", False)), pos=cid.pos))
+        return out
+
+    # --- dataflow ---------------------------------------------------------------
+    def steps(self, rec: Rec, comp_ids: set, known_ids: set) -> list:
+        items = rec.get("dataflow")
+        if not isinstance(items, list):
+            return []
+        out: list = []
+        for expected, s in enumerate(items, start=1):
+            if not isinstance(s, Rec):
+                continue
+            number = s.get("step")
+            if isinstance(number, int) and number is not INVALID and number != expected:
+                where = s.at("step")
+                where = Pos(where.path, where.line, where.col + len("step: "))
+                self.error(where, f"steps must be numbered 1..N in order: expected step {expected}, got {number}")
+            flows: list = []
+            for f in s.get("flows") or () if s.get("flows") is not INVALID else ():
+                if not is_valid(f):
+                    continue
+                ok = True
+                for key in ("from", "to"):
+                    ref = f[key]
+                    if ref not in comp_ids:
+                        ok = False
+                        if ref in known_ids:
+                            continue  # its own definition already has an error
+                        self.error(ref.pos, f"unknown component '{ref}' in flow '{key}'"
+                                            f"{did_you_mean(ref, comp_ids)}")
+                if ok and f["from"] == f["to"]:
+                    self.error(f.pos, f"flow from '{f['from']}' to itself: a flow joins two different components")
+                    ok = False
+                if ok:
+                    flows.append(Flow(str(f["from"]), str(f["to"]), bool(f.get("both", False)), f.pos))
+            subject = []
+            for ref in s.get("subject", ()) if s.get("subject") is not INVALID else ():
+                if ref not in comp_ids and ref not in known_ids:
+                    self.error(ref.pos, f"unknown component '{ref}' in subject{did_you_mean(ref, comp_ids)}")
+                subject.append(str(ref))
+            if is_valid(s):
+                seen_flows: dict = {}
+                for fl in flows:
+                    k = (fl.src, fl.dst)
+                    if k in seen_flows:
+                        self.error(fl.pos, f"step {number} has the flow {fl.src} -> {fl.dst} twice "
+                                           f"(first at line {seen_flows[k].line})")
+                    seen_flows[k] = fl.pos
+                out.append(Step(int(number), str(s["text"]), tuple(flows), tuple(subject), s.pos))
+        return out
+
+    def columns(self, rec: Rec, areas: list) -> tuple:
+        layout = rec.get("layout")
+        top = [a.id for a in areas if a.parent is None and not a.band]
+        if not isinstance(layout, Rec) or not is_valid(layout) or "columns" not in layout:
+            return tuple((a,) for a in top)
+        ids = {a.id for a in areas}
+        used: list = []
+        cols = []
+        for col in layout["columns"]:
+            for aid in col:
+                if aid not in ids:
+                    self.error(aid.pos, f"unknown area '{aid}' in layout columns{did_you_mean(aid, ids)}")
+                elif aid in used:
+                    self.error(aid.pos, f"area '{aid}' appears twice in layout columns")
+                used.append(str(aid))
+            cols.append(tuple(str(a) for a in col))
+        return tuple(cols)
+
+
+def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[str] = None
+                      ) -> tuple[Optional[Architecture], list]:
+    """Load, check and build one architecture.
+
+    Returns ``(model, diagnostics)``; the model is None when there is any error.
+    """
+    catalog = catalog or default_catalog()
+    shown = shown or os.fspath(path)
+    try:
+        doc = load(path, shown)
+    except LoadError as exc:
+        return None, [exc.diagnostic]
+    rec, diags = check(doc.root, shown, ARCHITECTURE)
+    if rec is INVALID:
+        return None, diags
+    b = _Builder(shown, catalog)
+    b.diags = diags
+    b.include(rec, shown, (os.path.realpath(path),), None)
+    b.sources.append(_Source(shown, rec, None))
+    areas = b.areas()
+    comps = b.components({a.id for a in areas})
+    comp_ids = {c.id for c in comps}
+    known = {str(c["id"]) for s in b.sources for c in (s.rec.get("components") or ())
+             if isinstance(s.rec.get("components"), list) and isinstance(c, Rec) and is_valid(c.get("id"))}
+    steps = b.steps(rec, comp_ids, known)
+    columns = b.columns(rec, areas)
+    if not has_errors(b.diags):
+        used = {x for s in steps for f in s.flows for x in (f.src, f.dst)}
+        for c in comps:
+            if c.id not in used and not c.standalone:
+                b.warn(c.pos, f"component '{c.id}' is not used in any flow "
+                              "(set 'standalone: true' if that is intended)")
+    diags = sorted(set(b.diags), key=sort_key)
+    if has_errors(diags):
+        return None, diags
+    legend = rec.get("legend") or {}
+    assumptions = rec["assumptions"]
+    arch = Architecture(
+        id=str(rec["id"]), title=str(rec["title"]), scenario=str(rec["scenario"]),
+        products=tuple(str(p) for p in rec["products"]),
+        summary=tuple(str(s) for s in rec.get("summary", ())),
+        azure_foundation=bool(assumptions["azure_foundation"]),
+        assumption_notes=tuple(str(n) for n in assumptions.get("notes", ())),
+        legend=tuple((k, str(v)) for k, v in legend.items()),
+        docs_page=str(rec.get("docs_page", "")),
+        areas=tuple(areas), components=tuple(comps), steps=tuple(steps), columns=columns,
+        path=shown, sources=tuple(b.files))
+    return arch, diags
+
+
+def architecture_files(paths: Iterable = (), default_dir: str = "architectures") -> list:
+    """The files to work on: the given ones, or every ``*.yaml`` directly in ``default_dir``."""
+    paths = list(paths)
+    if paths:
+        return [os.fspath(p) for p in paths]
+    d = Path(default_dir)
+    return sorted(str(p) for p in d.glob("*.yaml")) + sorted(str(p) for p in d.glob("*.yml"))
+
+
+def check_unique_ids(models: list) -> list:
+    """Architecture ids must be unique across files (they name the outputs)."""
+    diags = []
+    seen: dict = {}
+    for m in models:
+        if m.id in seen:
+            diags.append(Diagnostic(Pos(m.path, 1, 1), ERROR,
+                                    f"architecture id '{m.id}' is also used by {seen[m.id]}"))
+        else:
+            seen[m.id] = m.path
+    return diags
