@@ -74,3 +74,23 @@ def write_atomic(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def render_architecture(arch, formats=FORMATS, dpi: int = 96) -> dict:
+    """Return ``{file name: bytes}`` for one architecture (nothing is written)."""
+    from . import scene
+
+    source = scene.build(arch)
+    wanted = [f for f in FORMATS if f in formats]
+    data = run_dot(source, wanted, dpi=dpi)
+    return {f"{arch.id}.{fmt}": data[fmt] for fmt in wanted}
+
+
+def write_outputs(out_dir, files: dict) -> list:
+    """Write ``{name: bytes}`` under ``out_dir`` atomically; return the paths written."""
+    written = []
+    for name, data in files.items():
+        path = Path(out_dir) / name
+        write_atomic(path, data)
+        written.append(path)
+    return written

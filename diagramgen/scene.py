@@ -166,8 +166,20 @@ def build(arch: Architecture) -> str:
     diagrams.setdiagram(d)
     diagrams.setcluster(None)
     try:
-        nodes = _place(arch)
-        _connect(arch, nodes)
+        flat = [a.id for a in arch.areas if a.parent is None and is_flat_band(arch, a.id)]
+        if flat:
+            # Bands of components without flows are the bottom label of a wrapper cluster
+            # that holds everything else, so they run along the bottom like the published
+            # diagrams' platform bands.
+            wrapper = {"label": bands_label(arch, flat), "labelloc": "b", "labeljust": "l",
+                       "style": "solid", "pencolor": "white", "bgcolor": "white", "margin": "4",
+                       "id": plain("bands")}
+            with Cluster("_body", graph_attr=wrapper):
+                nodes = _place(arch)
+                _connect(arch, nodes)
+        else:
+            nodes = _place(arch)
+            _connect(arch, nodes)
         _columns(arch, d)
         return d.dot.source
     finally:
@@ -175,13 +187,46 @@ def build(arch: Architecture) -> str:
         diagrams.setdiagram(previous_diagram)
 
 
+def band_table(arch: Architecture, area_id: str) -> str:
+    """A band of components without flows, as one row of icon cells (an HTML table)."""
+    a = arch.area(area_id)
+    comps = arch.components_in(area_id)
+    fill, border = PROVENANCE_STYLE[comps[0].provenance]
+    cells = "".join(
+        f'<TD ID="component-{text(c.id)}" TOOLTIP="{text(tooltip(c))}" HREF="#component-{text(c.id)}" '
+        f'CELLPADDING="2"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
+        f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{ICON_PX - 8}" HEIGHT="{ICON_PX - 8}"><IMG SRC="{text(str(icon_path(c.icon)))}" '
+        f'SCALE="TRUE"/></TD></TR>'
+        + (f'<TR><TD><FONT POINT-SIZE="10" COLOR="{INK}">{text(c.label)}</FONT></TD></TR>' if c.label != a.label else "")
+        + '</TABLE></TD>'
+        for c in comps)
+    return (f'<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="rounded" CELLBORDER="0" '
+            f'CELLSPACING="4" CELLPADDING="2" ID="area-{text(a.id)}"><TR><TD ALIGN="LEFT" VALIGN="MIDDLE">'
+            f'<FONT POINT-SIZE="13" COLOR="{INK}"><B>{text(a.label)}</B></FONT></TD>'
+            f'<TD WIDTH="12"></TD>{cells}</TR></TABLE>')
+
+
+def bands_label(arch: Architecture, band_ids: list) -> str:
+    rows = "".join(f'<TR><TD ALIGN="LEFT">{band_table(arch, b)}</TD></TR>' for b in band_ids)
+    return f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="0">{rows}</TABLE>>'
+
+
+def is_flat_band(arch: Architecture, area_id: str) -> bool:
+    """A band whose components all stand alone is drawn as one row-shaped node."""
+    a = arch.area(area_id)
+    comps = arch.components_in(area_id)
+    return a.band and not arch.children(area_id) and bool(comps) and all(c.standalone for c in comps)
+
+
 def _place(arch: Architecture) -> dict:
+    """Create a cluster per area (flat bands excepted) and a node per component."""
     nodes: dict = {}
 
     def area(area_id: str) -> None:
         a = arch.area(area_id)
         style = {
-            "label": f'<<B>{text(a.label)}</B>>', "fontname": FONT, "fontsize": "13", "fontcolor": INK,
+            "label": f'<<B>{text(a.label)}</B>>', "labelloc": "t", "fontname": FONT, "fontsize": "13",
+            "fontcolor": INK,
             "style": "rounded,filled" if not a.band else "filled", "pencolor": "#9AA5B1",
             "bgcolor": "#F7F9FB" if not a.band else "#EEF0F2", "margin": "10",
             "id": plain(f"area-{a.id}"),
@@ -193,15 +238,11 @@ def _place(arch: Architecture) -> dict:
             for child in arch.children(a.id):
                 area(child.id)
 
-    placed: list = []
-    for column in arch.columns:
-        for area_id in column:
-            if arch.area(area_id).parent is None:
-                area(area_id)
-                placed.append(area_id)
-    for a in arch.areas:
-        if a.parent is None and a.id not in placed:
-            area(a.id)
+    order: list = [a for col in arch.columns for a in col if arch.area(a).parent is None]
+    order += [a.id for a in arch.areas if a.parent is None and a.id not in order]
+    for area_id in order:
+        if not is_flat_band(arch, area_id):
+            area(area_id)
     return nodes
 
 
@@ -232,6 +273,8 @@ def _columns(arch: Architecture, d: Diagram) -> None:
     share one rank, stacked in the declared order by invisible flat edges, and an invisible
     edge keeps each column left of the next."""
     def first(area_id: str) -> Optional[str]:
+        if is_flat_band(arch, area_id):
+            return None
         own = arch.components_in(area_id)
         if own:
             return own[0].id
@@ -253,6 +296,17 @@ def _columns(arch: Architecture, d: Diagram) -> None:
         reps.append(ids[0])
     for left, right in zip(reps, reps[1:]):
         d.dot.edge(left, right, style="invis", weight="0")
+    # A component without flows stays beside the component declared before it in its area,
+    # instead of drifting to the first rank.
+    for a in arch.areas:
+        if is_flat_band(arch, a.id):
+            continue
+        anchor = None
+        for c in arch.components_in(a.id):
+            if not c.standalone:
+                anchor = c.id
+            elif anchor:
+                d.dot.body.append(f'\t{{rank=same; "{anchor}"; "{c.id}"}}\n')
     # Platform bands in different columns form one row along the bottom.
     column_of = {a: i for i, col in enumerate(arch.columns) for a in col}
     bands = [a.id for a in arch.areas if a.band and a.parent is None and first(a.id)]

@@ -350,6 +350,7 @@ _AREA_FIELDS.update({
 INCLUDE = Either(Str(max_len=300), Obj("include", {
     "file": F(Str(max_len=300), True, "Fragment path, relative to the including file."),
     "provenance": F(PROVENANCE, False, "Provenance for the fragment's components that set none."),
+    "standalone": F(Bool(), False, "Draw the fragment's components without flows (no unused warnings)."),
 }))
 
 LEGEND = Obj("legend", {p: F(TEXT, False, f"Legend text for provenance '{p}'.") for p in PROVENANCES})

@@ -26,16 +26,16 @@ class _Source:
     path: str
     rec: Rec
     provenance: Optional[str]
+    standalone: bool = False
 
 
 class _Builder:
-    def __init__(self, path: str, catalog: Catalog):
-        self.path = path
+    def __init__(self, real_path: str, shown: str, catalog: Catalog):
         self.catalog = catalog
         self.diags: list = []
-        self.root_dir = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+        self.root_dir = os.path.dirname(real_path)
         self.sources: list = []
-        self.files: list = [path]
+        self.files: list = [shown]
 
     def error(self, pos: Pos, message: str) -> None:
         self.diags.append(Diagnostic(pos, ERROR, message))
@@ -44,21 +44,24 @@ class _Builder:
         self.diags.append(Diagnostic(pos, WARNING, message))
 
     # --- includes ---------------------------------------------------------------
-    def include(self, rec: Rec, shown: str, chain: tuple, inherited: Optional[str]) -> None:
+    def include(self, rec: Rec, shown: str, real_file: str, chain: tuple, inherited: Optional[str],
+                inherited_standalone: bool = False) -> None:
         for entry in rec.get("include", ()) or ():
             if isinstance(entry, PStr):
-                file, prov, pos = str(entry), None, entry.pos
+                file, prov, alone, pos = str(entry), None, False, entry.pos
             elif is_valid(entry):
                 file, prov, pos = str(entry["file"]), entry.get("provenance"), entry.pos
                 prov = str(prov) if prov else None
+                alone = bool(entry.get("standalone", False))
             else:
                 continue
             prov = prov or inherited
+            alone = alone or inherited_standalone
             if os.path.isabs(file):
                 self.error(pos, f"include path '{file}' must be relative to the including file")
                 continue
             target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), file))
-            real = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(shown)), file))
+            real = os.path.realpath(os.path.join(os.path.dirname(real_file), file))
             if os.path.commonpath([real, self.root_dir]) != self.root_dir:
                 self.error(pos, f"include '{file}' is outside the architecture folder")
                 continue
@@ -81,8 +84,8 @@ class _Builder:
             if frag is INVALID:
                 continue
             self.files.append(target_shown)
-            self.include(frag, target_shown, chain + (real,), prov)
-            self.sources.append(_Source(target_shown, frag, prov))
+            self.include(frag, target_shown, real, chain + (real,), prov, alone)
+            self.sources.append(_Source(target_shown, frag, prov, alone))
 
     # --- areas and components ---------------------------------------------------
     def areas(self) -> list:
@@ -150,7 +153,7 @@ class _Builder:
                     description=str(c.get("description", "")),
                     capabilities=tuple(str(x) for x in c.get("capabilities", ())),
                     aliases=tuple(dict.fromkeys([str(x) for x in c.get("aliases", ())] + list(kind.aliases))),
-                    standalone=bool(c.get("standalone", False)), pos=cid.pos))
+                    standalone=bool(c.get("standalone", src.standalone)), pos=cid.pos))
         return out
 
     # --- dataflow ---------------------------------------------------------------
@@ -235,9 +238,10 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     rec, diags = check(doc.root, shown, ARCHITECTURE)
     if rec is INVALID:
         return None, diags
-    b = _Builder(shown, catalog)
+    real = os.path.realpath(path)
+    b = _Builder(real, shown, catalog)
     b.diags = diags
-    b.include(rec, shown, (os.path.realpath(path),), None)
+    b.include(rec, shown, real, (real,), None)
     b.sources.append(_Source(shown, rec, None))
     areas = b.areas()
     comps = b.components({a.id for a in areas})

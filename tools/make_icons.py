@@ -3,9 +3,11 @@
 
 Every icon is an original drawing built from simple geometric primitives in a
 single consistent style: a rounded-square tile in a product colour carrying a
-(mostly white) pictogram.  Icons are drawn at 4x (512 px), downscaled with
-LANCZOS to 128x128 RGBA and written to diagramgen/icons/<name>.png.
-The output is deterministic: no randomness, no timestamps, no PNG metadata.
+(mostly white) pictogram on a transparent background.  Icons are drawn at 4x
+(512 px), downscaled with LANCZOS to 128x128 RGBA, quantized to a palette PNG
+with alpha and written to diagramgen/icons/<name>.png.  No fonts or external
+assets are used.  The output is deterministic: no randomness, no timestamps,
+no PNG metadata chunks, so re-running produces byte-identical files.
 
 Usage:  python tools/make_icons.py [output_dir]
 """
@@ -141,10 +143,9 @@ def bubble(d, box, fill, tail="left", dots=None):
     x0, y0, x1, y1 = box
     h = y1 - y0
     rrect(d, box, h * 0.3, fill)
-    if tail == "left":
-        d.polygon([(x0 + h * 0.22, y1 - 2), (x0 + h * 0.12, y1 + h * 0.3), (x0 + h * 0.55, y1 - 2)], fill=fill)
-    else:
-        d.polygon([(x1 - h * 0.22, y1 - 2), (x1 - h * 0.12, y1 + h * 0.3), (x1 - h * 0.55, y1 - 2)], fill=fill)
+    ex, sx = (x0, 1) if tail == "left" else (x1, -1)   # tail near this edge
+    d.polygon([(ex + sx * h * f, y) for f, y in ((0.22, y1 - 2), (0.12, y1 + h * 0.3), (0.55, y1 - 2))],
+              fill=fill)
     if dots:
         cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, h * 0.09
         for i in (-1, 0, 1):
@@ -208,15 +209,10 @@ def sparkle(img, cx, cy, r, colours=SPARKLE_COLOURS):
         m.polygon(pts, fill=255)
     mask = shape_mask(shape).filter(ImageFilter.GaussianBlur(r * 0.08))
     mask = mask.point(lambda v: 255 if v >= 90 else 0)   # rounds the tips
-    far = S * 2
-    quads = [[(cx, cy), (cx - far, cy - far), (cx + far, cy - far)],
-             [(cx, cy), (cx + far, cy - far), (cx + far, cy + far)],
-             [(cx, cy), (cx + far, cy + far), (cx - far, cy + far)],
-             [(cx, cy), (cx - far, cy + far), (cx - far, cy - far)]]
-    for colour, quad in zip(colours, quads):
-        q = shape_mask(lambda m: m.polygon(quad, fill=255))
+    for i, colour in enumerate(colours):   # split along the diagonals
+        wedge = [(cx, cy), polar(cx, cy, S, 225 + 90 * i), polar(cx, cy, S, 315 + 90 * i)]
+        q = shape_mask(lambda m: m.polygon(wedge, fill=255))
         img.paste(colour, (0, 0), ImageChops.multiply(mask, q))
-    return mask
 
 
 def layers(d, cx, cy, hw, hh, gap, colours, bg):
@@ -455,7 +451,7 @@ def _knowledge(img, d, bg):
     d.polygon([(266, 178), (430, 150), (430, 364), (266, 392)], fill=WHITE)
     for i in range(3):
         y = 226 + i * 44
-        stroke(d, [(116, y - 14 + 0), (212, y + 2)], 14, bg)
+        stroke(d, [(116, y - 14), (212, y + 2)], 14, bg)
         stroke(d, [(300, y + 2), (396, y - 14)], 14, bg)
 
 

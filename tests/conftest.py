@@ -1,0 +1,49 @@
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCH_DIR = ROOT / "architectures"
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+SHARED = ROOT.parent / "shared"
+# The one switch that rewrites golden files: DIAGRAMGEN_UPDATE_GOLDEN=1 make test
+UPDATE_GOLDEN = os.environ.get("DIAGRAMGEN_UPDATE_GOLDEN") == "1"
+
+HAVE_DOT = shutil.which("dot") is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    if HAVE_DOT:
+        return
+    skip = pytest.mark.skip(reason="Graphviz 'dot' is not installed (apt-get install graphviz)")
+    for item in items:
+        if "dot" in item.keywords:
+            item.add_marker(skip)
+
+
+def assert_golden(name: str, actual: str) -> None:
+    """Compare text with tests/golden/NAME; DIAGRAMGEN_UPDATE_GOLDEN=1 rewrites it."""
+    path = GOLDEN_DIR / name
+    if UPDATE_GOLDEN or not path.exists():
+        if not UPDATE_GOLDEN:
+            pytest.fail(f"golden file {path} is missing; run DIAGRAMGEN_UPDATE_GOLDEN=1 make test")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, f"{name} differs from its golden file (DIAGRAMGEN_UPDATE_GOLDEN=1 to accept)"
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write a dedented YAML file under tmp_path and return its path."""
+
+    def _write(name: str, content: str) -> Path:
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+        return p
+
+    return _write

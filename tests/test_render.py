@@ -1,0 +1,131 @@
+"""Rendering: DOT golden files, SVG structure, determinism, atomic writes, CLI behaviour."""
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import diagrams
+import pytest
+from click.testing import CliRunner
+
+from diagramgen import scene
+from diagramgen.catalog import ICON_DIR
+from diagramgen.cli import main
+from diagramgen.render import render_architecture
+from diagramgen.validate import load_architecture
+
+from conftest import ARCH_DIR, assert_golden
+
+ARCHS = sorted(p.name for p in ARCH_DIR.glob("*.yaml"))
+SVG = "{http://www.w3.org/2000/svg}"
+DIAGRAMS_ROOT = str(Path(diagrams.__file__).resolve().parent.parent)
+
+
+def model(name):
+    m, ds = load_architecture(ARCH_DIR / name, shown=f"architectures/{name}")
+    assert m is not None, ds
+    return m
+
+
+def portable(dot: str) -> str:
+    """DOT text with machine-specific icon directories replaced by placeholders."""
+    return dot.replace(str(ICON_DIR), "{ICONS}").replace(DIAGRAMS_ROOT, "{DIAGRAMS}")
+
+
+@pytest.mark.parametrize("name", ARCHS)
+def test_dot_matches_golden(name):
+    assert_golden(name.replace(".yaml", ".dot"), portable(scene.build(model(name))))
+
+
+@pytest.mark.parametrize("name", ARCHS)
+def test_dot_has_clusters_nodes_and_numbered_badges(name):
+    m = model(name)
+    dot = scene.build(m)
+    for a in m.areas:
+        if not scene.is_flat_band(m, a.id):
+            assert f"subgraph cluster_{a.id} {{" in dot
+    for c in m.components:
+        if not scene.is_flat_band(m, c.area):
+            assert re.search(rf'^\s*{c.id} \[label=<', dot, re.M), c.id
+    badge_numbers = sorted({int(n) for n in re.findall(r"^\s*step(\d+)_", dot, re.M)})
+    assert badge_numbers == list(range(1, len(m.steps) + 1))
+
+
+def test_badges_group_fan_out_and_fan_in():
+    m = model("premium.yaml")
+    step1 = scene.badges(m.steps[0])
+    assert [(b.id, len(b.flows)) for b in step1] == [("step1_from_customer", 6)]
+    step2 = scene.badges(m.steps[1])
+    assert [(b.id, b.hub_is_src, len(b.flows)) for b in step2] == [("step2_to_acs", False, 2)]
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("name", ARCHS)
+def test_svg_has_components_steps_and_edges(name):
+    m = model(name)
+    svg = render_architecture(m, ("svg",))[f"{m.id}.svg"]
+    root = ET.fromstring(svg)
+    ids = [el.get("id") for el in root.iter() if el.get("id")]
+    assert len(ids) == len(set(ids))
+    texts = {"".join(t.itertext()) for t in root.iter(f"{SVG}text")}
+    for s in m.steps:
+        assert str(s.number) in texts
+    for c in m.components:
+        assert c.label in texts, c.label
+    assert m.title in texts
+    edge_classes = {el.get("class") for el in root.iter() if (el.get("class") or "").startswith("edge ")}
+    assert edge_classes == {f"edge flow step-{s.number}" for s in m.steps}
+
+
+@pytest.mark.dot
+def test_render_is_byte_identical_across_runs():
+    m = model("premium.yaml")
+    first = render_architecture(m)
+    second = render_architecture(m)
+    assert first.keys() == {"premium.svg", "premium.png"}
+    assert first == second
+
+
+@pytest.mark.dot
+def test_cli_render_writes_only_into_out_dir(tmp_path, monkeypatch):
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["render", str(ARCH_DIR / "premium.yaml"), "--out", str(out),
+                                       "--format", "svg"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["premium.svg"]
+    assert list(work.iterdir()) == []
+
+
+def test_cli_render_invalid_file_writes_nothing(tmp_path, write):
+    bad = write("bad.yaml", "id: x\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["render", str(bad), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "error: architecture is missing the required key 'title'" in result.output
+    assert not out.exists()
+
+
+def test_cli_validate_exit_codes(write):
+    good = ARCH_DIR / "premium.yaml"
+    assert CliRunner().invoke(main, ["validate", str(good)]).exit_code == 0
+    bad = write("bad.yaml", "id: [x\n")
+    result = CliRunner().invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith(f"{bad}:2:1: error: YAML syntax:")
+
+
+def test_cli_missing_dot_gives_install_hint(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = CliRunner().invoke(main, ["render", str(ARCH_DIR / "premium.yaml"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert result.output.strip() == ("error: Graphviz 'dot' was not found on PATH; install Graphviz "
+                                      "(Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz)")
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_bad_format_is_a_usage_error():
+    result = CliRunner().invoke(main, ["render", "--format", "gif"])
+    assert result.exit_code == 2
+    assert "choose from svg, png" in result.output

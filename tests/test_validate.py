@@ -1,0 +1,169 @@
+"""Every validation error kind, with its exact message and position."""
+import pytest
+
+from diagramgen.validate import load_architecture
+
+HEADER = """\
+id: demo
+title: Demo
+scenario: I want a demo.
+products: [Demo product]
+assumptions: {azure_foundation: false}
+"""
+
+BASE = HEADER + """\
+areas:
+  - id: customers
+    label: Customers
+  - id: telephony
+    label: Telephony
+components:
+  - id: customer
+    kind: customer
+  - id: acs
+    kind: communication_services
+dataflow:
+  - step: 1
+    text: Customers call.
+    flows:
+      - {from: customer, to: acs}
+"""
+
+
+def diags(write, content, name="a.yaml"):
+    path = write(name, content)
+    model, ds = load_architecture(path, shown=name)
+    return model, [str(d) for d in ds]
+
+
+def test_valid_minimal(write):
+    model, ds = diags(write, BASE)
+    assert ds == []
+    assert [c.id for c in model.components] == ["customer", "acs"]
+    assert model.components[1].area == "telephony"  # the kind's default area
+    assert model.components[1].label == "Azure Communication Services"
+    assert model.steps[0].flows[0].src == "customer"
+
+
+def test_unknown_component_in_flow_with_suggestion(write):
+    _, ds = diags(write, BASE.replace("to: acs}", "to: acss}"))
+    assert ds == ["a.yaml:20:30: error: unknown component 'acss' in flow 'to' (did you mean 'acs'?)"]
+
+
+def test_duplicate_component_id(write):
+    text = BASE.replace("  - id: acs\n", "  - id: customer\n")
+    _, ds = diags(write, text)
+    assert ds[0] == "a.yaml:14:9: error: duplicate component id 'customer' (first defined at a.yaml:12:9)"
+
+
+def test_unknown_kind(write):
+    _, ds = diags(write, BASE.replace("kind: communication_services", "kind: comunication_services"))
+    assert ds == ["a.yaml:15:11: error: unknown component kind 'comunication_services' "
+                  "(did you mean 'communication_services'?)"]
+
+
+def test_unknown_area(write):
+    text = BASE.replace("    kind: customer\n", "    kind: customer\n    area: custmers\n")
+    _, ds = diags(write, text)
+    assert ds == ["a.yaml:14:11: error: unknown area 'custmers' (did you mean 'customers'?)"]
+
+
+def test_component_in_no_area(write):
+    text = BASE.replace("  - id: telephony\n    label: Telephony\n", "")
+    _, ds = diags(write, text)
+    assert ds == ["a.yaml:12:9: error: component 'acs' is in no area: its kind's default area "
+                  "'telephony' is not declared, so set 'area'"]
+
+
+def test_step_numbers_must_be_1_to_n(write):
+    text = BASE + """\
+  - step: 3
+    text: Again.
+    flows:
+      - {from: acs, to: customer}
+"""
+    _, ds = diags(write, text)
+    assert ds == ["a.yaml:21:11: error: steps must be numbered 1..N in order: expected step 2, got 3"]
+
+
+def test_duplicate_step_number(write):
+    text = BASE + """\
+  - step: 1
+    text: Again.
+    flows:
+      - {from: acs, to: customer}
+"""
+    _, ds = diags(write, text)
+    assert ds == ["a.yaml:21:11: error: steps must be numbered 1..N in order: expected step 2, got 1"]
+
+
+def test_unused_component_is_a_warning(write):
+    text = BASE.replace("dataflow:", "  - id: mail\n    kind: email\n    area: customers\ndataflow:")
+    model, ds = diags(write, text)
+    assert model is not None
+    assert ds == ["a.yaml:16:9: warning: component 'mail' is not used in any flow "
+                  "(set 'standalone: true' if that is intended)"]
+
+
+def test_wrong_value_types(write):
+    text = BASE.replace("title: Demo", "title: [Demo]").replace("step: 1", "step: one")
+    _, ds = diags(write, text)
+    assert ds == [
+        "a.yaml:2:8: error: 'title' must be a string, got a list",
+        "a.yaml:17:11: error: 'step' must be a whole number, got a string ('one')",
+    ]
+
+
+def test_unknown_key_with_suggestion(write):
+    _, ds = diags(write, BASE.replace("scenario:", "scenaro:"))
+    assert ds == [
+        "a.yaml:1:1: error: architecture is missing the required key 'scenario'",
+        "a.yaml:3:1: error: unknown key 'scenaro' in architecture (did you mean 'scenario'?)",
+    ]
+
+
+def test_yaml_syntax_error_position(write):
+    _, ds = diags(write, BASE.replace("  - id: acs\n", "  - id: acs\n   bad: [\n"))
+    assert ds == ["a.yaml:15:4: error: YAML syntax: expected <block end>, but found '<block mapping start>' "
+                  "(while parsing a block collection)"]
+
+
+def test_all_problems_reported_at_once(write):
+    text = (BASE.replace("kind: customer", "kind: custmer")
+            .replace("to: acs}", "to: acss}").replace("title: Demo", "titel: Demo"))
+    _, ds = diags(write, text)
+    assert len(ds) == 4, ds
+    assert [d.split(": ", 1)[0] for d in ds] == ["a.yaml:1:1", "a.yaml:2:1", "a.yaml:13:11", "a.yaml:20:30"]
+
+
+def test_flow_both_and_subject(write):
+    text = BASE.replace("{from: customer, to: acs}", "{from: customer, to: acs, both: true}")
+    text = text.replace("    text: Customers call.\n", "    text: Customers call.\n    subject: [acs]\n")
+    model, ds = diags(write, text)
+    assert ds == []
+    assert model.steps[0].flows[0].both is True
+    assert model.steps[0].components == ("acs",)
+
+
+def test_include_fragment_with_provenance(write):
+    write("fragments/t.yaml", """
+        areas:
+          - id: telephony
+            label: Telephony
+        components:
+          - id: acs
+            kind: communication_services
+        """)
+    text = BASE.replace("  - id: telephony\n    label: Telephony\n", "").replace(
+        "  - id: acs\n    kind: communication_services\n", "")
+    text = text.replace("areas:", "include:\n  - {file: fragments/t.yaml, provenance: existing}\nareas:", 1)
+    model, ds = diags(write, text)
+    assert ds == []
+    assert model.component("acs").provenance == "existing"
+    assert model.sources == ("a.yaml", "fragments/t.yaml")
+
+
+def test_include_missing_file(write):
+    text = BASE.replace("areas:", "include: [nothere.yaml]\nareas:", 1)
+    _, ds = diags(write, text)
+    assert ds == ["a.yaml:6:11: error: included file 'nothere.yaml' does not exist"]
