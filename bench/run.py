@@ -1,0 +1,175 @@
+"""The benchmark behind `make bench`: prints a table and writes bench/results.md.
+
+Every figure is measured here, in one run on one machine, and reported next to its
+target. Times are medians of several runs (wall clock). Nothing here is asserted by the
+test suite: speed lives in this benchmark only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.plain_diagrams import script_for  # noqa: E402
+from bench.synth import synthesize  # noqa: E402
+from diagramgen import scene  # noqa: E402
+from diagramgen.project import load_all  # noqa: E402
+
+PY = sys.executable
+CLI = [PY, "-m", "diagramgen"]
+
+
+def median_time(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def run(cmd, cwd=None, env=None) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(map(str, cmd))}\n{proc.stderr}")
+    return proc
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    dot = subprocess.run(["dot", "-V"], capture_output=True, text=True).stderr.strip()
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
+            f"Python {platform.python_version()}, {dot}")
+
+
+# --- (a) full render against the floor and the plain `diagrams` way -------------------
+def bench_full(runs: int) -> list:
+    loaded = load_all([], default_dir=str(ROOT / "architectures"))
+    models = loaded.models
+    work = Path(tempfile.mkdtemp(prefix="bench-a-"))
+    dots = []
+    for m in models:
+        p = work / f"{m.id}.dot"
+        p.write_text(scene.build(m), encoding="utf-8")
+        dots.append(p)
+        (work / f"{m.id}.py").write_text(script_for(m), encoding="utf-8")
+
+    def floor():
+        for p in dots:
+            run(["dot", "-Tsvg", "-o", str(p.with_suffix(".svg")), "-Tpng", "-o", str(p.with_suffix(".png")), str(p)])
+
+    def plain():
+        for m in models:
+            run([PY, f"{m.id}.py"], cwd=work)
+
+    out = work / "out"
+
+    def ours():
+        run(CLI + ["render", "--force", "--quiet", "--out", str(out)], cwd=ROOT)
+
+    t_floor = median_time(floor, runs)
+    t_plain = median_time(plain, runs)
+    t_ours = median_time(ours, runs)
+    shutil.rmtree(work, ignore_errors=True)
+    return [
+        ("(a) full render, all architectures", f"{t_ours:.3f} s", "", ""),
+        ("(a) floor: one dot -Tsvg -Tpng per architecture", f"{t_floor:.3f} s", "", ""),
+        ("(a) plain diagrams scripts", f"{t_plain:.3f} s", "", ""),
+        ("(a) ratio to floor", f"{t_ours / t_floor:.2f}x", "<= 1.15x", ok(t_ours / t_floor <= 1.15)),
+        ("(a) ratio to plain diagrams", f"{t_ours / t_plain:.2f}x", "<= 0.60x", ok(t_ours / t_plain <= 0.6)),
+    ]
+
+
+# --- (c) scale -------------------------------------------------------------------------
+SCALE_CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[3])
+from diagramgen.loader import load
+from diagramgen.schema import check
+from diagramgen.validate import load_architecture
+from diagramgen.render import render_architecture
+path = sys.argv[1]
+t0 = time.perf_counter(); doc = load(path); check(doc.root, path); t1 = time.perf_counter()
+t1 = time.perf_counter(); model, diags = load_architecture(path); t2 = time.perf_counter()
+assert model is not None, [str(d) for d in diags]
+files = render_architecture(model, ("svg", "png")); t3 = time.perf_counter()
+self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"validate": t1 - t0, "build": (t2 - t1), "render": t3 - t2,
+                  "py_mb": self_kb / 1024, "dot_mb": child_kb / 1024, "n": int(sys.argv[2])}))
+"""
+
+
+def bench_scale(sizes, runs: int) -> tuple:
+    work = Path(tempfile.mkdtemp(prefix="bench-c-"))
+    rows, curve = [], []
+    for n in sizes:
+        path = work / f"synth_{n}.yaml"
+        path.write_text(synthesize(n, seed=1), encoding="utf-8")
+        samples = [json.loads(run([PY, "-c", SCALE_CHILD, str(path), str(n), str(ROOT)]).stdout)
+                   for _ in range(runs)]
+        med = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+        curve.append(med)
+        vb = med["build"]  # load_architecture: parse, check and build the model in one pass
+        rows.append((f"(c) {n} components: validate + model build", f"{vb:.3f} s",
+                     "< 0.5 s" if n == 400 else "", ok(vb < 0.5) if n == 400 else ""))
+        rows.append((f"(c) {n} components: render (svg + png)", f"{med['render']:.2f} s",
+                     "< 30 s, no error" if n == 400 else "", ok(med["render"] < 30) if n == 400 else ""))
+        rows.append((f"(c) {n} components: peak memory (python / dot)",
+                     f"{med['py_mb']:.0f} / {med['dot_mb']:.0f} MB", "", ""))
+    shutil.rmtree(work, ignore_errors=True)
+    return rows, curve
+
+
+def ok(cond: bool) -> str:
+    return "yes" if cond else "NO"
+
+
+def table(rows) -> str:
+    head = "| measure | value | target | met |\n|---|---|---|---|\n"
+    return head + "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
+    ap.add_argument("--sizes", default="25,50,100,200,400")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = bench_full(args.runs)
+    scale_rows, curve = bench_scale(sizes, max(1, args.runs // 2))
+    rows += scale_rows
+    growth = "\n".join(
+        f"| {c['n']} | {c['validate'] * 1000:.1f} | {c['build'] * 1000:.1f} | {c['render']:.2f} | "
+        f"{c['py_mb']:.0f} | {c['dot_mb']:.0f} |" for c in curve)
+    text = (f"# Benchmark results\n\nMachine: {machine()}\n\nMedians of {args.runs} runs "
+            f"(scale: {max(1, args.runs // 2)} runs per size).\n\n{table(rows)}\n"
+            "## Growth curve (synthetic architectures, seed 1)\n\n"
+            "| components | parse + schema check ms | validate + model build ms | render s | python MB | dot MB |\n"
+            f"|---|---|---|---|---|---|\n{growth}\n")
+    print(text)
+    Path(args.out).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
