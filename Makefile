@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 render: $(STAMP)
-	$(BIN)/diagramgen render
+	$(BIN)/diagramgen render --steps
 
 validate: $(STAMP)
 	$(BIN)/diagramgen validate

@@ -59,14 +59,16 @@ def validate(files) -> None:
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True))
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Directory to write the diagrams into.")
-@click.option("--format", "formats", default="png,svg", show_default=True,
-              help="Output formats, comma-separated (png, svg).")
-def render(files, out_dir, formats) -> None:
-    """Render architecture diagrams (PNG and SVG).
+@click.option("--format", "formats", default="png,svg,html", show_default=True,
+              help="Output formats, comma-separated (png, svg, html: the offline viewer).")
+@click.option("--steps", is_flag=True,
+              help="Also write one view per step, steps/<id>-step-N.svg (and .png), that step emphasised.")
+def render(files, out_dir, formats, steps) -> None:
+    """Render architecture diagrams: PNG, self-contained SVG and an offline HTML viewer.
 
     Every file is validated first; on any error nothing is written.
 
-    Example: diagramgen render architectures/premium.yaml --out build --format svg
+    Example: diagramgen render architectures/premium.yaml --out build --format svg --steps
     """
     from .render import RenderError, render_architecture, write_outputs
 
@@ -79,7 +81,7 @@ def render(files, out_dir, formats) -> None:
     if not loaded.ok:
         sys.exit(EXIT_ERROR)
     try:
-        results = [(m, render_architecture(m, chosen)) for m in loaded.models]
+        results = [(m, render_architecture(m, chosen, steps=steps)) for m in loaded.models]
     except RenderError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

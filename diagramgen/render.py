@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-FORMATS = ("svg", "png")
+FORMATS = ("svg", "png", "html")  # html: the offline viewer (needs the SVG)
 INSTALL_HINT = ("Graphviz 'dot' was not found on PATH; install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz)")
 
@@ -76,14 +76,41 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def render_architecture(arch, formats=FORMATS, dpi: int = 96) -> dict:
-    """Return ``{file name: bytes}`` for one architecture (nothing is written)."""
-    from . import scene
+def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps: bool = False) -> dict:
+    """Return ``{file name: bytes}`` for one architecture (nothing is written).
+
+    ``<id>.svg`` is the self-contained SVG (svg.py), ``<id>.png`` dot's PNG of the same
+    layout, ``<id>.html`` the offline viewer. With ``steps``, also one view per step,
+    ``steps/<id>-step-N.svg`` (and ``.png`` when PNG is asked for), with that step
+    emphasised. Links to the docs page are relative: ``docs/<id>.md#step-N`` from the
+    output directory.
+    """
+    from . import scene, svg, viewer
 
     source = scene.build(arch)
     wanted = [f for f in FORMATS if f in formats]
-    data = run_dot(source, wanted, dpi=dpi)
-    return {f"{arch.id}.{fmt}": data[fmt] for fmt in wanted}
+    need_svg = "svg" in wanted or "html" in wanted or steps
+    data = run_dot(source, [f for f in ("svg", "png") if f in wanted or (f == "svg" and need_svg)], dpi=dpi)
+    out = {}
+    try:
+        page_svg = svg.self_contained(data["svg"], arch, docs_href=f"docs/{arch.id}.md") if need_svg else None
+        if "svg" in wanted:
+            out[f"{arch.id}.svg"] = page_svg
+        if "png" in wanted:
+            out[f"{arch.id}.png"] = data["png"]
+        if "html" in wanted:
+            page = viewer.build(arch, page_svg, png_name=f"{arch.id}.png", svg_name=f"{arch.id}.svg",
+                                docs_href=f"docs/{arch.id}.md")
+            out[f"{arch.id}.html"] = page.encode("utf-8")
+        if steps:
+            for s in arch.steps:
+                one = svg.self_contained(data["svg"], arch, docs_href=f"../docs/{arch.id}.md", focus_step=s.number)
+                out[f"steps/{arch.id}-step-{s.number}.svg"] = one
+                if "png" in wanted:
+                    out[f"steps/{arch.id}-step-{s.number}.png"] = svg.to_png(one)
+    except svg.SvgError as exc:
+        raise RenderError(f"{arch.path}: {exc}") from None
+    return out
 
 
 def write_outputs(out_dir, files: dict) -> list:

@@ -142,6 +142,8 @@ def badges(step: Step) -> list:
         group, hub_is_src = (same_src, True) if len(same_src) >= len(same_dst) else (same_dst, False)
         hub = f.src if hub_is_src else f.dst
         bid = f"step{step.number}_{'from' if hub_is_src else 'to'}_{hub}"
+        if any(b.id == bid for b in out):  # same hub, other direction: a circle of its own
+            bid += f"_{sum(b.id.startswith(bid) for b in out) + 1}"
         out.append(Badge(bid, step, hub, hub_is_src, tuple(group)))
         remaining = [g for g in remaining if g not in group]
     return out
@@ -257,7 +259,8 @@ def _connect(arch: Architecture, nodes: dict) -> None:
             both = b.flows[0].both
             cls = f"flow step-{step.number}"
             if b.hub_is_src:
-                hub_node.connect(circle, Edge(forward=False, reverse=both, **{"class": cls}, arrowhead="none"))
+                hub_node.connect(circle, Edge(forward=False, reverse=both, **{"class": cls}, arrowhead="none",
+                                              id=plain(f"step-{step.number}-{b.hub}-{b.id}")))
                 for f in b.flows:
                     circle.connect(nodes[f.dst], Edge(forward=True, reverse=False, **{"class": cls},
                                                       id=plain(f"step-{step.number}-{f.key}")))
@@ -265,7 +268,8 @@ def _connect(arch: Architecture, nodes: dict) -> None:
                 for f in b.flows:
                     nodes[f.src].connect(circle, Edge(forward=False, reverse=both, **{"class": cls},
                                                       id=plain(f"step-{step.number}-{f.key}")))
-                circle.connect(hub_node, Edge(forward=True, **{"class": cls}))
+                circle.connect(hub_node, Edge(forward=True, **{"class": cls},
+                                              id=plain(f"step-{step.number}-{b.id}-{b.hub}")))
 
 
 def _columns(arch: Architecture, d: Diagram) -> None:

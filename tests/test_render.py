@@ -81,7 +81,7 @@ def test_render_is_byte_identical_across_runs():
     m = model("premium.yaml")
     first = render_architecture(m)
     second = render_architecture(m)
-    assert first.keys() == {"premium.svg", "premium.png"}
+    assert first.keys() == {"premium.svg", "premium.png", "premium.html"}
     assert first == second
 
 
@@ -128,4 +128,4 @@ def test_cli_missing_dot_gives_install_hint(monkeypatch, tmp_path):
 def test_cli_bad_format_is_a_usage_error():
     result = CliRunner().invoke(main, ["render", "--format", "gif"])
     assert result.exit_code == 2
-    assert "choose from svg, png" in result.output
+    assert "choose from svg, png, html" in result.output

@@ -1,0 +1,360 @@
+"""Stage 5: turn Graphviz's SVG into a self-contained, docs-ready SVG.
+
+Graphviz links every icon by absolute file path, titles nodes with their internal
+names, and (with a dpi other than 72) writes a viewBox that does not match its own
+scale transform. This module parses dot's SVG with lxml and returns a new document:
+
+- every distinct icon is embedded once, as a PNG data URI inside a ``<symbol>`` in
+  ``<defs>``, downscaled to at most twice its displayed size; each use of it is a
+  ``<use>``; no file path or network address remains;
+- the root has a ``viewBox`` in CSS pixels and matching ``width``/``height``, so the
+  file scales to its container (``max-width: 100%``) and keeps its aspect ratio;
+- each component carries a ``<title>`` (label, kind, provenance, description) and the
+  classes ``component step-N`` for every step it takes part in;
+- each flow edge and step badge carries a ``<title>`` with the step text, a stable
+  ``step-N-…`` id, the class ``step-N``, and a link to the step's anchor in the docs
+  page (``docs/<id>.md#step-N`` relative to the SVG by default);
+- a ``<style>`` follows ``prefers-color-scheme: dark`` and defines the ``focus`` /
+  ``highlight`` classes that the viewer and the per-step views use to emphasise a step.
+
+Text stays text. The output is deterministic: the same input gives the same bytes.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import math
+import re
+from pathlib import Path
+from typing import Optional
+from urllib.parse import unquote, urlparse
+
+from lxml import etree
+from PIL import Image
+
+from .model import Architecture
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+XLINK_HREF = f"{{{XLINK_NS}}}href"
+XLINK_TITLE = f"{{{XLINK_NS}}}title"
+NSMAP = {"s": SVG_NS}
+PX_PER_PT = 96 / 72  # CSS pixels per point: the width/height written on the root
+ICON_OVERSAMPLE = 2  # embedded icon pixels per displayed CSS pixel, at most
+DIM_OPACITY = "0.2"
+
+
+class SvgError(Exception):
+    pass
+
+
+def q(tag: str) -> str:
+    return f"{{{SVG_NS}}}{tag}"
+
+
+# Light colour -> dark-mode colour, applied by attribute selectors on dot's own
+# presentation attributes (CSS wins over presentation attributes).
+DARK_FILLS = {
+    "white": "#0e1116",       # background, capability pills
+    "#f7f9fb": "#161b22",     # area clusters
+    "#eef0f2": "#1b2028",     # band clusters
+    "#1f2a37": "#e6edf3",     # ink
+    "#dcebf8": "#15324f",     # product cards
+    "#dff2d8": "#1c3a17",     # existing cards
+    "#eceef0": "#262c34",     # platform cards
+    "#3d4f63": "#9fb3c8",     # arrowheads
+    "#0f3b5f": "#2f6db5",     # step badges
+}
+DARK_STROKES = {
+    "white": "#0e1116",
+    "#3d4f63": "#9fb3c8",
+    "#9aa5b1": "#4a5563",
+    "#0f3b5f": "#2f6db5",
+    "#2f6db5": "#5b9be0",
+    "#4e8a3a": "#6fb356",
+    "#7a8591": "#8b96a3",
+}
+HIGHLIGHT = "#d9480f"
+HIGHLIGHT_DARK = "#ff8a4c"
+
+
+def stylesheet() -> str:
+    def rules(attr: str, table: dict) -> str:
+        return "".join(f'[{attr}="{light}"]{{{attr}:{dark}}}' for light, dark in table.items())
+
+    # the badge numbers are white text on a dark circle in both schemes
+    dark = (rules("fill", DARK_FILLS) + rules("stroke", DARK_STROKES)
+            + "g.step text{fill:white}"
+            + f"g.edge.highlight path,g.edge.highlight polygon{{stroke:{HIGHLIGHT_DARK}}}"
+            + f"g.edge.highlight polygon{{fill:{HIGHLIGHT_DARK}}}")
+    return (
+        "svg{max-width:100%;height:auto}"
+        "g.node,g.edge{transition:opacity .15s}"
+        f"svg.focus g.node:not(.highlight),svg.focus g.edge:not(.highlight){{opacity:{DIM_OPACITY}}}"
+        f"g.edge.highlight path{{stroke:{HIGHLIGHT};stroke-width:2.6}}"
+        f"g.edge.highlight polygon{{stroke:{HIGHLIGHT};fill:{HIGHLIGHT}}}"
+        f"g.step.highlight ellipse{{fill:{HIGHLIGHT};stroke:{HIGHLIGHT}}}"
+        f"@media (prefers-color-scheme:dark){{{dark}}}"
+    )
+
+
+def _num(value: str) -> float:
+    m = re.match(r"\s*([0-9.]+)", value or "")
+    if not m:
+        raise SvgError(f"unexpected SVG length '{value}'")
+    return float(m.group(1))
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _icon_file(href: str) -> Path:
+    parsed = urlparse(href)
+    if parsed.scheme not in ("", "file"):
+        raise SvgError(f"icon '{href}' is not a local file")
+    path = Path(unquote(parsed.path))
+    if not path.is_file():
+        raise SvgError(f"icon file {path} does not exist")
+    return path
+
+
+def icon_data_uri(path: Path, max_px: int) -> str:
+    """The icon as an optimised PNG data URI, no larger than ``max_px`` on its long side."""
+    with Image.open(path) as im:
+        im.load()
+        im = im.convert("RGBA")
+    if max(im.size) > max_px:
+        scale = max_px / max(im.size)
+        size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
+        im = im.resize(size, Image.LANCZOS)
+    # A 256-colour palette (with alpha) keeps flat icons visually unchanged at about
+    # half the bytes; FASTOCTREE is deterministic.
+    im = im.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _unwrap(el) -> None:
+    """Replace an element by its children (keeping their order and tails)."""
+    parent = el.getparent()
+    idx = parent.index(el)
+    for i, child in enumerate(list(el)):
+        parent.insert(idx + i, child)
+    parent.remove(el)
+
+
+def _set_title(g, text: str) -> None:
+    title = g.find(q("title"))
+    if title is None:
+        title = etree.Element(q("title"))
+        g.insert(0, title)
+    for child in list(title):
+        title.remove(child)
+    title.text = text
+
+
+def _classes(el) -> list:
+    return (el.get("class") or "").split()
+
+
+def _add_class(el, *names: str) -> None:
+    have = _classes(el)
+    el.set("class", " ".join(have + [n for n in names if n not in have]))
+
+
+def component_title(c) -> str:
+    parts = [c.label, f"kind: {c.kind}", f"provenance: {c.provenance}"]
+    if c.description:
+        parts.append(c.description)
+    return "\n".join(parts)
+
+
+def step_title(step) -> str:
+    return f"Step {step.number}: {step.text}"
+
+
+def docs_link(arch: Architecture, prefix: str = "docs/") -> str:
+    """Relative link to the generated docs page, without the anchor."""
+    return f"{prefix}{arch.id}.md"
+
+
+def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = None,
+                   focus_step: Optional[int] = None) -> bytes:
+    """Return the docs-ready SVG for ``arch`` from dot's SVG output.
+
+    ``docs_href`` is the link (relative to where the SVG is published) of the docs
+    page; step links append ``#step-N``. ``focus_step`` emphasises one step and dims
+    the rest (the per-step views).
+    """
+    docs_href = docs_link(arch) if docs_href is None else docs_href
+    parser = etree.XMLParser(remove_comments=True, resolve_entities=False, no_network=True,
+                             load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(svg, parser)
+    except etree.XMLSyntaxError as exc:
+        raise SvgError(f"Graphviz wrote SVG that does not parse: {exc}") from None
+    graph = root.find(q("g"))
+    if graph is None or "graph" not in _classes(graph):
+        raise SvgError("Graphviz SVG has no graph group")
+
+    # Geometry: dot scales its drawing by dpi/72 but leaves the viewBox in points. Drop
+    # the scale, keep the viewBox in points and size the root in CSS pixels.
+    vb = [float(v) for v in root.get("viewBox").split()]
+    transform = graph.get("transform", "")
+    graph.set("transform", re.sub(r"scale\([^)]*\)\s*", "", transform).strip())
+    width, height = vb[2], vb[3]
+    root.set("viewBox", f"0 0 {_fmt(width)} {_fmt(height)}")
+    root.set("width", _fmt(width * PX_PER_PT))
+    root.set("height", _fmt(height * PX_PER_PT))
+    root.set("preserveAspectRatio", "xMidYMid meet")
+    root.set("role", "img")
+    root.set("aria-labelledby", f"{arch.id}-title")
+
+    steps = {s.number: s for s in arch.steps}
+    comps = {c.id: c for c in arch.components}
+    steps_of: dict = {c: [] for c in comps}
+    for s in arch.steps:
+        touched = list(dict.fromkeys([x for f in s.flows for x in (f.src, f.dst)] + list(s.subject)))
+        for cid in touched:
+            steps_of[cid].append(s.number)
+
+    _set_title(graph, arch.title)
+    graph.find(q("title")).set("id", f"{arch.id}-title")
+
+    # Areas: title with the display label.
+    for g in graph.iter(q("g")):
+        gid = g.get("id") or ""
+        if "cluster" in _classes(g):
+            if gid.startswith("area-") and gid[5:] in {a.id for a in arch.areas}:
+                _set_title(g, arch.area(gid[5:]).label)
+            else:
+                _set_title(g, arch.title)
+
+    # Band components (cells of an HTML table): dot wraps them in <g id="a_component-x">
+    # with a self link only so that the tooltip is kept; make them real component groups.
+    existing = {el.get("id") for el in graph.iter(q("g"))}
+    for g in list(graph.iter(q("g"))):
+        gid = g.get("id") or ""
+        if gid.startswith("a_component-") and gid[len("a_component-"):] in comps and gid[2:] not in existing:
+            g.set("id", gid[2:])
+            g.set("class", "node")
+            a = g.find(q("a"))
+            if a is not None:
+                _unwrap(a)
+
+    # Tooltip-only <a> wrappers become plain content (the <title> carries the text).
+    for a in list(graph.iter(q("a"))):
+        if a.get(XLINK_HREF) is None:
+            wrapper = a.getparent()
+            _unwrap(a)
+            if wrapper.tag == q("g") and (wrapper.get("id") or "").startswith("a_") and set(wrapper.attrib.keys()) == {"id"}:
+                _unwrap(wrapper)
+
+    # Components, badges and edges: titles, classes, links.
+    for g in list(graph.iter(q("g"))):
+        gid = g.get("id") or ""
+        cls = _classes(g)
+        if gid.startswith("component-") and gid[len("component-"):] in comps:
+            c = comps[gid[len("component-"):]]
+            _set_title(g, component_title(c))
+            _add_class(g, "component", *[f"step-{n}" for n in steps_of[c.id]])
+        elif ("edge" in cls and "flow" in cls) or ("node" in cls and "step" in cls):
+            nums = [int(m.group(1)) for x in cls if (m := re.fullmatch(r"step-(\d+)", x))]
+            if len(nums) != 1 or nums[0] not in steps:
+                raise SvgError(f"element '{gid}' has no step class")
+            step = steps[nums[0]]
+            if "edge" in cls and not gid.startswith(f"step-{step.number}-"):
+                raise SvgError(f"flow edge '{gid}' has no stable step id")
+            _set_title(g, step_title(step))
+            link = etree.Element(q("a"))
+            link.set(XLINK_HREF, f"{docs_href}#step-{step.number}")
+            title = g.find(q("title"))
+            for child in list(g):
+                if child is not title:
+                    link.append(child)
+            g.append(link)
+
+    # Icons: one <symbol> per distinct file, <use> per occurrence.
+    images = list(root.iter(q("image")))
+    shown: dict = {}  # path -> largest displayed size (viewBox units = points)
+    for im in images:
+        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "")
+        size = max(_num(im.get("width")), _num(im.get("height")))
+        shown[path] = max(shown.get(path, 0.0), size)
+    symbol_ids: dict = {}
+    defs = etree.Element(q("defs"))
+    for path in sorted(shown, key=lambda p: (p.stem, str(p))):
+        base = "icon-" + re.sub(r"[^a-z0-9-]+", "-", path.stem.lower()).strip("-")
+        sid, n = base, 2
+        while sid in symbol_ids.values():
+            sid, n = f"{base}-{n}", n + 1
+        symbol_ids[path] = sid
+        max_px = math.ceil(shown[path] * PX_PER_PT * ICON_OVERSAMPLE)
+        uri = icon_data_uri(path, max_px)
+        with Image.open(path) as im:
+            w, h = im.size
+        sym = etree.SubElement(defs, q("symbol"), id=sid, viewBox=f"0 0 {w} {h}")
+        sym.set("preserveAspectRatio", "xMidYMid meet")
+        img = etree.SubElement(sym, q("image"), width=str(w), height=str(h))
+        img.set(XLINK_HREF, uri)
+    for im in images:
+        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "")
+        use = etree.Element(q("use"))
+        use.set(XLINK_HREF, f"#{symbol_ids[path]}")
+        for attr in ("x", "y"):
+            use.set(attr, im.get(attr, "0"))
+        use.set("width", _fmt(_num(im.get("width"))))
+        use.set("height", _fmt(_num(im.get("height"))))
+        use.tail = im.tail
+        im.getparent().replace(im, use)
+
+    style = etree.Element(q("style"))
+    style.text = stylesheet()
+    root.insert(0, style)
+    root.insert(1, defs)
+
+    if focus_step is not None:
+        if focus_step not in steps:
+            raise SvgError(f"no step {focus_step}")
+        _add_class(root, "focus")
+        root.set("data-step", str(focus_step))
+        for g in graph.iter(q("g")):
+            cls = _classes(g)
+            if "node" in cls or "edge" in cls:
+                if f"step-{focus_step}" in cls:
+                    _add_class(g, "highlight")
+                    # the same look as attributes, for renderers without CSS (PNG)
+                    for el in g.iter(q("path"), q("polygon"), q("ellipse")):
+                        if "edge" in cls or el.tag == q("ellipse") and "step" in cls:
+                            if el.get("stroke") not in (None, "none", "transparent"):
+                                el.set("stroke", HIGHLIGHT)
+                            if el.tag != q("path") and el.get("fill") not in (None, "none"):
+                                el.set("fill", HIGHLIGHT)
+                            if el.tag == q("path") and "edge" in cls:
+                                el.set("stroke-width", "2.6")
+                else:
+                    g.set("opacity", DIM_OPACITY)  # also for renderers without CSS
+
+    ids = [el.get("id") for el in root.iter() if el.get("id")]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise SvgError(f"duplicate ids in SVG: {', '.join(dupes)}")
+    for el in root.iter():
+        for attr in (XLINK_HREF, "href"):
+            ref = el.get(attr)
+            if ref and not (ref.startswith("#") or ref.startswith("data:") or ref.startswith(docs_href)):
+                raise SvgError(f"SVG still refers to '{ref}'")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+
+def to_png(svg: bytes) -> bytes:
+    """Rasterise a docs-ready SVG (light scheme) with CairoSVG; its stylesheet is left
+    out, since CairoSVG mis-sizes the root under it and has no media queries."""
+    import cairosvg
+
+    root = etree.fromstring(svg, etree.XMLParser(resolve_entities=False, no_network=True))
+    for style in root.findall(q("style")):
+        root.remove(style)
+    return cairosvg.svg2png(bytestring=etree.tostring(root), unsafe=False)

@@ -1,0 +1,175 @@
+"""The offline viewer: one self-contained HTML page per architecture.
+
+The page inlines the docs-ready SVG (see svg.py), the vendored svg-pan-zoom library
+(diagramgen/vendor/, BSD-2-Clause) and its own CSS and script: it works from
+``file://`` with no network. Pan and zoom with the wheel, by dragging, with the
+buttons or the keyboard (+ - 0 f and the arrow keys); the Dataflow list beside the
+diagram highlights a step's edges, badges and components on hover, focus or click
+(click keeps it; Escape clears). All YAML text is HTML-escaped; the script reads
+only step numbers from ``data-step`` attributes, never user text.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from lxml import etree
+
+from .model import Architecture
+
+VENDOR = Path(__file__).resolve().parent / "vendor"
+SVG_NS = "http://www.w3.org/2000/svg"
+
+CSS = """
+:root{color-scheme:light dark;--bg:#ffffff;--fg:#1f2a37;--muted:#5b6775;--panel:#f4f6f8;--line:#d5dbe1;
+--accent:#d9480f;--badge:#0f3b5f}
+@media (prefers-color-scheme:dark){:root{--bg:#0e1116;--fg:#e6edf3;--muted:#9aa7b4;--panel:#161b22;
+--line:#30363d;--accent:#ff8a4c;--badge:#2f6db5}}
+*{box-sizing:border-box}
+html,body{margin:0;height:100%;background:var(--bg);color:var(--fg);
+font:15px/1.45 "DejaVu Sans",system-ui,sans-serif}
+body{display:flex;flex-direction:column}
+header{padding:10px 16px;border-bottom:1px solid var(--line);display:flex;gap:16px;align-items:baseline;
+flex-wrap:wrap}
+header h1{font-size:18px;margin:0;font-weight:600}
+header nav a{color:inherit;margin-right:12px}
+main{flex:1;display:flex;min-height:0}
+#stage{flex:1;position:relative;min-width:0}
+#diagram{position:absolute;inset:0}
+#diagram svg{width:100%;height:100%;max-width:none;display:block}
+#controls{position:absolute;top:10px;left:10px;display:flex;gap:4px;z-index:1}
+#controls button{font:inherit;min-width:34px;padding:4px 8px;border:1px solid var(--line);border-radius:6px;
+background:var(--panel);color:var(--fg);cursor:pointer}
+#controls button:focus-visible,#steps li:focus-visible{outline:2px solid var(--accent);outline-offset:1px}
+aside{width:min(420px,36vw);overflow:auto;border-left:1px solid var(--line);background:var(--panel);padding:8px 12px}
+aside h2{font-size:16px;margin:6px 0 8px}
+#steps{list-style:none;margin:0;padding:0}
+#steps li{display:flex;gap:10px;padding:8px;border-radius:8px;cursor:pointer;border:1px solid transparent}
+#steps li:hover,#steps li.highlight{border-color:var(--accent)}
+#steps li.selected{background:color-mix(in srgb,var(--accent) 14%,transparent)}
+#steps .num{flex:none;width:24px;height:24px;border-radius:50%;background:var(--badge);color:#fff;
+display:flex;align-items:center;justify-content:center;font-size:12px;font-weight:700}
+#steps li.highlight .num{background:var(--accent)}
+#steps a{color:inherit;font-size:12px}
+.hint{color:var(--muted);font-size:12px;margin:10px 0 0}
+@media (max-width:760px){main{flex-direction:column}aside{width:auto;max-height:40vh;border-left:0;
+border-top:1px solid var(--line)}}
+"""
+
+SCRIPT = """
+(function () {
+  "use strict";
+  var svg = document.querySelector("#diagram svg");
+  var pz = svgPanZoom(svg, {zoomEnabled: true, panEnabled: true, controlIconsEnabled: false,
+    dblClickZoomEnabled: true, mouseWheelZoomEnabled: true, fit: true, center: true,
+    minZoom: 0.2, maxZoom: 20, zoomScaleSensitivity: 0.3});
+  window.diagramPanZoom = pz;
+  var actions = {
+    "zoom-in": function () { pz.zoomIn(); },
+    "zoom-out": function () { pz.zoomOut(); },
+    "fit": function () { pz.resize(); pz.fit(); pz.center(); },
+    "reset": function () { pz.resetZoom(); pz.resetPan(); }
+  };
+  document.querySelectorAll("#controls button").forEach(function (b) {
+    b.addEventListener("click", function () { actions[b.dataset.action](); });
+  });
+  window.addEventListener("resize", function () { pz.resize(); pz.fit(); pz.center(); });
+  document.addEventListener("keydown", function (e) {
+    if (e.target && /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName)) { return; }
+    var k = e.key, step = 60;
+    if (k === "+" || k === "=") { pz.zoomIn(); }
+    else if (k === "-" || k === "_") { pz.zoomOut(); }
+    else if (k === "0") { actions.reset(); }
+    else if (k === "f" || k === "F") { actions.fit(); }
+    else if (k === "ArrowLeft") { pz.panBy({x: step, y: 0}); }
+    else if (k === "ArrowRight") { pz.panBy({x: -step, y: 0}); }
+    else if (k === "ArrowUp") { pz.panBy({x: 0, y: step}); }
+    else if (k === "ArrowDown") { pz.panBy({x: 0, y: -step}); }
+    else if (k === "Escape") { selected = null; show(null); }
+    else { return; }
+    e.preventDefault();
+  });
+
+  var selected = null;
+  var items = Array.prototype.slice.call(document.querySelectorAll("#steps li[data-step]"));
+  function show(n) {
+    svg.querySelectorAll(".highlight").forEach(function (el) { el.classList.remove("highlight"); });
+    items.forEach(function (li) {
+      li.classList.toggle("highlight", li.dataset.step === n);
+      li.classList.toggle("selected", li.dataset.step === selected);
+    });
+    if (n === null) { svg.classList.remove("focus"); return; }
+    svg.classList.add("focus");
+    svg.querySelectorAll(".step-" + n).forEach(function (el) { el.classList.add("highlight"); });
+  }
+  items.forEach(function (li) {
+    var n = li.dataset.step;
+    li.addEventListener("mouseenter", function () { show(n); });
+    li.addEventListener("mouseleave", function () { show(selected); });
+    li.addEventListener("focus", function () { show(n); });
+    li.addEventListener("blur", function () { show(selected); });
+    li.addEventListener("click", function (e) {
+      if (e.target.tagName === "A") { return; }
+      selected = selected === n ? null : n;
+      show(selected);
+    });
+    li.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); li.click(); }
+    });
+  });
+  // hovering a badge or flow edge in the diagram highlights its step as well
+  svg.querySelectorAll("g.edge.flow, g.node.step").forEach(function (g) {
+    var m = /(?:^|\\s)step-(\\d+)(?:\\s|$)/.exec(g.getAttribute("class") || "");
+    if (!m) { return; }
+    g.addEventListener("mouseenter", function () { show(m[1]); });
+    g.addEventListener("mouseleave", function () { show(selected); });
+  });
+})();
+"""
+
+
+def _inline_svg(svg: bytes) -> str:
+    """The SVG as an element for an HTML page (no XML declaration, fills its box)."""
+    root = etree.fromstring(svg, etree.XMLParser(resolve_entities=False, no_network=True))
+    for attr in ("width", "height"):
+        root.attrib.pop(attr, None)
+    root.set("width", "100%")
+    root.set("height", "100%")
+    return etree.tostring(root, encoding="unicode")
+
+
+def build(arch: Architecture, svg: bytes, png_name: str, svg_name: str, docs_href: str) -> str:
+    """Return the viewer page for ``arch`` (``svg`` is the docs-ready SVG)."""
+    e = html.escape
+    library = (VENDOR / "svg-pan-zoom.min.js").read_text(encoding="utf-8")
+    if "</script" in library.lower():
+        raise ValueError("vendored script contains '</script'")
+    steps = "".join(
+        f'<li id="step-{s.number}" data-step="{s.number}" tabindex="0">'
+        f'<span class="num" aria-hidden="true">{s.number}</span>'
+        f'<span><span class="text">{e(s.text)}</span> '
+        f'<a href="{e(docs_href)}#step-{s.number}">docs</a></span></li>'
+        for s in arch.steps)
+    csp = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+           "script-src 'unsafe-inline'")
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{e(arch.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        f"<header><h1>{e(arch.title)}</h1><nav>"
+        f'<a href="{e(png_name)}">PNG</a><a href="{e(svg_name)}">SVG</a>'
+        f'<a href="{e(docs_href)}">Docs page</a></nav></header>\n'
+        '<main>\n<section id="stage" aria-label="Diagram">\n'
+        '<div id="controls" role="toolbar" aria-label="Zoom">'
+        '<button type="button" data-action="zoom-in" title="Zoom in (+)">+</button>'
+        '<button type="button" data-action="zoom-out" title="Zoom out (-)">&#8722;</button>'
+        '<button type="button" data-action="fit" title="Fit to screen (f)">Fit</button>'
+        '<button type="button" data-action="reset" title="Reset zoom (0)">1:1</button></div>\n'
+        f'<div id="diagram">{_inline_svg(svg)}</div>\n</section>\n'
+        f'<aside><h2>Dataflow</h2><ol id="steps">{steps}</ol>'
+        '<p class="hint">Hover or click a step to highlight it; Escape clears. Wheel or +/- zooms, '
+        'drag or the arrow keys pan, f fits.</p></aside>\n</main>\n'
+        f"<script>{library}</script>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
+    )

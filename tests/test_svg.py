@@ -1,0 +1,195 @@
+"""The docs-ready SVG, the per-step views and the viewer page, checked by parsing them."""
+import re
+import struct
+import base64
+from collections import Counter
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree, html as lhtml
+
+from diagramgen import svg as svgmod
+from diagramgen.cli import main
+from diagramgen.render import render_architecture
+from diagramgen.validate import load_architecture
+
+from conftest import ARCH_DIR
+
+ARCHS = sorted(p.name for p in ARCH_DIR.glob("*.yaml"))
+S = "{http://www.w3.org/2000/svg}"
+XHREF = "{http://www.w3.org/1999/xlink}href"
+MAX_BYTES = 150_000
+
+pytestmark = pytest.mark.dot
+
+
+def model(name):
+    m, ds = load_architecture(ARCH_DIR / name, shown=f"architectures/{name}")
+    assert m is not None, ds
+    return m
+
+
+_cache = {}
+
+
+def rendered(name):
+    if name not in _cache:
+        m = model(name)
+        _cache[name] = (m, render_architecture(m, ("svg", "html")))
+    return _cache[name]
+
+
+def hrefs(root):
+    return [(el, el.get(XHREF) or el.get("href")) for el in root.iter() if el.get(XHREF) or el.get("href")]
+
+
+def png_size(uri):
+    data = base64.b64decode(uri.split(",", 1)[1])
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.parametrize("name", ARCHS)
+def test_svg_is_self_contained(name):
+    m, files = rendered(name)
+    data = files[f"{m.id}.svg"]
+    assert len(data) < MAX_BYTES, f"{m.id}.svg is {len(data)} bytes"
+    assert b"/work/" not in data and b"site-packages" not in data and b"http://" not in data.replace(
+        b'"http://www.w3.org/2000/svg"', b"").replace(b'"http://www.w3.org/1999/xlink"', b"")
+    root = etree.fromstring(data)
+    assert re.fullmatch(r"0 0 [0-9.]+ [0-9.]+", root.get("viewBox"))
+    for el, ref in hrefs(root):
+        ok = ref.startswith("#") or ref.startswith("data:image/png;base64,") or re.fullmatch(
+            rf"docs/{m.id}\.md#step-\d+", ref)
+        assert ok, ref
+    images = list(root.iter(f"{S}image"))
+    assert images and all((im.get(XHREF) or "").startswith("data:image/png;base64,") for im in images)
+    uris = Counter(im.get(XHREF) for im in images)
+    assert max(uris.values()) == 1  # each distinct icon embedded once
+    assert all(im.getparent().tag == f"{S}symbol" for im in images)
+    ids = [el.get("id") for el in root.iter() if el.get("id")]
+    assert [i for i, n in Counter(ids).items() if n > 1] == []
+    symbols = {s.get("id") for s in root.iter(f"{S}symbol")}
+    uses = list(root.iter(f"{S}use"))
+    assert {u.get(XHREF)[1:] for u in uses} == symbols
+    # at most twice the displayed size in CSS pixels (the root is sized at 4/3 px per unit)
+    for sym in root.iter(f"{S}symbol"):
+        shown = max(float(u.get("width")) for u in uses if u.get(XHREF) == "#" + sym.get("id"))
+        w, h = png_size(sym.find(f"{S}image").get(XHREF))
+        assert max(w, h) <= 2 * shown * 96 / 72 + 1, sym.get("id")
+
+
+@pytest.mark.parametrize("name", ARCHS)
+def test_svg_components_and_edges_have_titles_ids_and_links(name):
+    m, files = rendered(name)
+    root = etree.fromstring(files[f"{m.id}.svg"])
+    by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
+    for c in m.components:
+        g = by_id[f"component-{c.id}"]
+        title = g.find(f"{S}title").text
+        assert title.splitlines()[:3] == [c.label, f"kind: {c.kind}", f"provenance: {c.provenance}"]
+        if c.description:
+            assert c.description in title
+    edges = [g for g in root.iter(f"{S}g") if "edge" in (g.get("class") or "").split()]
+    assert edges
+    for g in edges:
+        n = re.search(r"\bstep-(\d+)\b", g.get("class")).group(1)
+        step = m.steps[int(n) - 1]
+        assert g.get("id").startswith(f"step-{n}-")
+        assert g.find(f"{S}title").text == f"Step {n}: {step.text}"
+        assert g.find(f"{S}a").get(XHREF) == f"docs/{m.id}.md#step-{n}"
+    edge_ids = {g.get("id") for g in edges}
+    for s in m.steps:
+        for f in s.flows:
+            assert f"step-{s.number}-{f.key}" in edge_ids
+    assert root.find(f"{S}g/{S}title").text == m.title
+
+
+def test_svg_has_dark_mode_and_focus_styles():
+    m, files = rendered("premium.yaml")
+    style = etree.fromstring(files["premium.svg"]).find(f"{S}style").text
+    assert "@media (prefers-color-scheme:dark)" in style
+    assert '[fill="#1f2a37"]{fill:#e6edf3}' in style  # ink turns light on dark
+    assert "svg.focus g.node:not(.highlight)" in style
+
+
+def test_per_step_views_emphasise_one_step():
+    m = model("enterprise.yaml")
+    files = render_architecture(m, ("svg", "png"), steps=True)
+    names = sorted(k for k in files if k.startswith("steps/"))
+    assert names == sorted([f"steps/enterprise-step-{s.number}.{ext}" for s in m.steps for ext in ("svg", "png")])
+    root = etree.fromstring(files["steps/enterprise-step-3.svg"])
+    assert "focus" in root.get("class")
+    for g in root.iter(f"{S}g"):
+        cls = (g.get("class") or "").split()
+        if "edge" in cls or "node" in cls:
+            if "step-3" in cls:
+                assert "highlight" in cls and g.get("opacity") is None
+            else:
+                assert g.get("opacity") == svgmod.DIM_OPACITY, g.get("id")
+    links = {ref for _, ref in hrefs(root) if not ref.startswith(("#", "data:"))}
+    assert links == {f"../docs/enterprise.md#step-{s.number}" for s in m.steps}
+    assert files["steps/enterprise-step-3.png"][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_render_steps_writes_every_step(tmp_path):
+    result = CliRunner().invoke(main, ["render", str(ARCH_DIR / "enterprise.yaml"), "--out", str(tmp_path),
+                                       "--format", "svg", "--steps"])
+    assert result.exit_code == 0, result.output
+    m = model("enterprise.yaml")
+    assert sorted(p.name for p in (tmp_path / "steps").iterdir()) == sorted(
+        f"enterprise-step-{s.number}.svg" for s in m.steps)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["enterprise.svg", "steps"]
+
+
+@pytest.mark.parametrize("name", ARCHS)
+def test_viewer_is_self_contained(name):
+    m, files = rendered(name)
+    page = files[f"{m.id}.html"].decode("utf-8")
+    doc = lhtml.fromstring(page)
+    scripts = doc.findall(".//script")
+    assert len(scripts) == 2 and all(s.get("src") is None for s in scripts)
+    assert "svgPanZoom" in scripts[0].text
+    assert not doc.xpath("//link[@href] | //*[@src and not(starts-with(@src, 'data:'))]")
+    for a in doc.iter("a"):
+        href = a.get("href") or a.get("xlink:href")
+        assert not re.match(r"[a-z]+:", href) and not href.startswith("/"), href
+    assert [li.get("data-step") for li in doc.xpath("//ol[@id='steps']/li")] == [str(s.number) for s in m.steps]
+    assert "Content-Security-Policy" in page
+
+
+EVIL = """\
+id: evil
+title: "Demo </title><script>alert(1)</script>"
+scenario: I want a demo.
+products: [Demo product]
+assumptions: {azure_foundation: false}
+areas:
+  - {id: customers, label: "Customers <img src=x onerror=alert(2)>"}
+  - {id: telephony, label: Telephony}
+components:
+  - {id: customer, kind: customer, label: "A & B \\"quoted\\" <b>"}
+  - {id: acs, kind: communication_services, description: "</script><script>alert(3)</script>"}
+dataflow:
+  - step: 1
+    text: "Customers call. </li></ol><script>alert(4)</script> ' \\" `${x}`"
+    flows:
+      - {from: customer, to: acs}
+"""
+
+
+def test_viewer_and_svg_escape_yaml_text(write):
+    path = write("evil.yaml", EVIL)
+    m, ds = load_architecture(path, shown="evil.yaml")
+    assert m is not None, ds
+    files = render_architecture(m, ("svg", "html"))
+    page = files["evil.html"].decode("utf-8")
+    doc = lhtml.fromstring(page)
+    assert len(doc.findall(".//script")) == 2
+    assert not doc.xpath("//img | //b | //*[@onerror]")
+    assert doc.findtext(".//title") == m.title
+    assert doc.xpath("//ol[@id='steps']/li//span[@class='text']")[0].text == m.steps[0].text
+    root = etree.fromstring(files["evil.svg"])
+    assert not list(root.iter(f"{S}script"))
+    comp = next(g for g in root.iter(f"{S}g") if g.get("id") == "component-customer")
+    assert comp.find(f"{S}title").text.startswith('A & B "quoted" <b>')
