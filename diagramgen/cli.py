@@ -62,8 +62,9 @@ def validate(files) -> None:
 @click.option("--format", "formats", default="png,svg,html", show_default=True,
               help="Output formats, comma-separated (png, svg, html: the offline viewer).")
 @click.option("--steps", is_flag=True,
-              help="Also write one view per step, steps/<id>-step-N.svg (and .png), that step emphasised.")
-def render(files, out_dir, formats, steps) -> None:
+              help="Also write one view per step, steps/<id>-step-N.svg, that step emphasised.")
+@click.option("--step-png", is_flag=True, help="With --steps, also rasterise each step view to PNG.")
+def render(files, out_dir, formats, steps, step_png) -> None:
     """Render architecture diagrams: PNG, self-contained SVG and an offline HTML viewer.
 
     Every file is validated first; on any error nothing is written.
@@ -81,7 +82,7 @@ def render(files, out_dir, formats, steps) -> None:
     if not loaded.ok:
         sys.exit(EXIT_ERROR)
     try:
-        results = [(m, render_architecture(m, chosen, steps=steps)) for m in loaded.models]
+        results = [(m, render_architecture(m, chosen, steps=(("svg", "png") if step_png else ("svg",)) if steps else ())) for m in loaded.models]
     except RenderError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

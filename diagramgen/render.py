@@ -76,13 +76,13 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps: bool = False) -> dict:
+def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
     """Return ``{file name: bytes}`` for one architecture (nothing is written).
 
     ``<id>.svg`` is the self-contained SVG (svg.py), ``<id>.png`` dot's PNG of the same
-    layout, ``<id>.html`` the offline viewer. With ``steps``, also one view per step,
-    ``steps/<id>-step-N.svg`` (and ``.png`` when PNG is asked for), with that step
-    emphasised. Links to the docs page are relative: ``docs/<id>.md#step-N`` from the
+    layout, ``<id>.html`` the offline viewer. ``steps`` names the formats of the per-step
+    views (``("svg",)`` or ``("svg", "png")``; empty: none): ``steps/<id>-step-N.svg``
+    (and ``.png``), with that step emphasised. Links to the docs page are relative: ``docs/<id>.md#step-N`` from the
     output directory.
     """
     from . import scene, svg, viewer
@@ -106,7 +106,7 @@ def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps: bool = Fals
             for s in arch.steps:
                 one = svg.self_contained(data["svg"], arch, docs_href=f"../docs/{arch.id}.md", focus_step=s.number)
                 out[f"steps/{arch.id}-step-{s.number}.svg"] = one
-                if "png" in wanted:
+                if "png" in steps:
                     out[f"steps/{arch.id}-step-{s.number}.png"] = svg.to_png(one)
     except svg.SvgError as exc:
         raise RenderError(f"{arch.path}: {exc}") from None

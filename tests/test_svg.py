@@ -115,7 +115,7 @@ def test_svg_has_dark_mode_and_focus_styles():
 
 def test_per_step_views_emphasise_one_step():
     m = model("enterprise.yaml")
-    files = render_architecture(m, ("svg", "png"), steps=True)
+    files = render_architecture(m, ("svg", "png"), steps=("svg", "png"))
     names = sorted(k for k in files if k.startswith("steps/"))
     assert names == sorted([f"steps/enterprise-step-{s.number}.{ext}" for s in m.steps for ext in ("svg", "png")])
     root = etree.fromstring(files["steps/enterprise-step-3.svg"])
