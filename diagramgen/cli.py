@@ -107,3 +107,56 @@ def list_(files, as_json) -> None:
         else:
             click.echo(f"{s['id']:<14} {s['areas']:>2} areas {s['components']:>3} components "
                        f"{s['steps']:>3} steps {s['flows']:>3} flows  {s['file']}  {s['title']}")
+
+
+@main.command("check-docs")
+@click.argument("docs", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--arch", "arch_file", type=click.Path(dir_okay=False),
+              help="Architecture file to check against (default: the one whose docs_page is DOC).")
+def check_docs(docs, arch_file) -> None:
+    """Check the Dataflow list of hand-written Markdown pages against the architectures.
+
+    With no DOCS, checks the docs_page of every architecture in architectures/ and skips,
+    with a note, pages whose file is absent. Drift prints as DOC:line: error: message.
+    Exit status 1 on any drift.
+
+    Example: diagramgen check-docs docs/premium.md --arch architectures/premium.yaml
+    """
+    import os
+
+    from .checkdocs import architecture_for, check_page, page_path
+
+    loaded = load_all([arch_file] if arch_file else [])
+    if not loaded.ok:
+        _print_diagnostics(loaded.diagnostics)
+        sys.exit(EXIT_ERROR)
+    jobs, errors = [], 0
+    if docs:
+        for doc in docs:
+            arch = loaded.models[0] if arch_file else architecture_for(doc, loaded.models)
+            if arch is None:
+                click.echo(f"{doc}: error: no architecture has this page as its docs_page; "
+                           "pass --arch FILE", err=True)
+                errors += 1
+            elif not os.path.isfile(doc):
+                click.echo(f"{doc}: error: no such file", err=True)
+                errors += 1
+            else:
+                jobs.append((doc, arch))
+    else:
+        for m in loaded.models:
+            page = page_path(m)
+            if page is None:
+                continue
+            if not os.path.isfile(page):
+                click.echo(f"{page}: note: skipped, the page is absent ({m.path} maps to it)", err=True)
+                continue
+            jobs.append((page, m))
+    for doc, arch in jobs:
+        with open(doc, encoding="utf-8") as fh:
+            diags = check_page(fh.read(), arch, doc)
+        _print_diagnostics(diags)
+        errors += len(diags)
+        if not diags:
+            click.echo(f"ok {doc} ({len(arch.steps)} steps of {arch.path})")
+    sys.exit(EXIT_ERROR if errors else EXIT_OK)
