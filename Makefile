@@ -4,9 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all render validate test list clean
+.PHONY: all render validate test list clean docs check
 
-all: render
+all: docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,16 @@ $(STAMP): pyproject.toml
 
 render: $(STAMP)
 	$(BIN)/diagramgen render --steps
+
+# Diagrams first, then the Markdown pages that show them (output/docs/).
+docs: render
+	$(BIN)/diagramgen docs
+
+# Validate, check every mapped hand-written page, and check output/ is up to date.
+check: $(STAMP)
+	$(BIN)/diagramgen validate
+	$(BIN)/diagramgen check-docs
+	$(BIN)/diagramgen check-outputs
 
 validate: $(STAMP)
 	$(BIN)/diagramgen validate

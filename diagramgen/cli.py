@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -89,6 +90,8 @@ def render(files, out_dir, formats, steps, step_png) -> None:
     for model, files_out in results:
         for path in write_outputs(out_dir, files_out):
             click.echo(f"wrote {path}")
+    _update_manifest(os.path.join(out_dir, "manifest.json"), "render",
+                     [(m, [os.path.join(out_dir, n) for n in f]) for m, f in results])
 
 
 @main.command("list")
@@ -110,3 +113,143 @@ def list_(files, as_json) -> None:
         else:
             click.echo(f"{s['id']:<14} {s['areas']:>2} areas {s['components']:>3} components "
                        f"{s['steps']:>3} steps {s['flows']:>3} flows  {s['file']}  {s['title']}")
+
+
+@main.command("check-docs")
+@click.argument("docs", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--arch", "arch_file", type=click.Path(dir_okay=False),
+              help="Architecture file to check against (default: the one whose docs_page is DOC).")
+def check_docs(docs, arch_file) -> None:
+    """Check the Dataflow list of hand-written Markdown pages against the architectures.
+
+    With no DOCS, checks the docs_page of every architecture in architectures/ and skips,
+    with a note, pages whose file is absent. Drift prints as DOC:line: error: message.
+    Exit status 1 on any drift.
+
+    Example: diagramgen check-docs docs/premium.md --arch architectures/premium.yaml
+    """
+    import os
+
+    from .checkdocs import architecture_for, check_page, page_path
+
+    loaded = load_all([arch_file] if arch_file else [])
+    if not loaded.ok:
+        _print_diagnostics(loaded.diagnostics)
+        sys.exit(EXIT_ERROR)
+    jobs, errors = [], 0
+    if docs:
+        for doc in docs:
+            arch = loaded.models[0] if arch_file else architecture_for(doc, loaded.models)
+            if arch is None:
+                click.echo(f"{doc}: error: no architecture has this page as its docs_page; "
+                           "pass --arch FILE", err=True)
+                errors += 1
+            elif not os.path.isfile(doc):
+                click.echo(f"{doc}: error: no such file", err=True)
+                errors += 1
+            else:
+                jobs.append((doc, arch))
+    else:
+        for m in loaded.models:
+            page = page_path(m)
+            if page is None:
+                continue
+            if not os.path.isfile(page):
+                click.echo(f"{page}: note: skipped, the page is absent ({m.path} maps to it)", err=True)
+                continue
+            jobs.append((page, m))
+    for doc, arch in jobs:
+        with open(doc, encoding="utf-8") as fh:
+            diags = check_page(fh.read(), arch, doc)
+        _print_diagnostics(diags)
+        errors += len(diags)
+        if not diags:
+            click.echo(f"ok {doc} ({len(arch.steps)} steps of {arch.path})")
+    sys.exit(EXIT_ERROR if errors else EXIT_OK)
+
+
+def _update_manifest(path: str, product: str, written) -> None:
+    """Record in the manifest at ``path`` what ``product`` outputs were written from."""
+    from .manifest import dumps, loads, record
+    from .render import write_atomic
+
+    manifest: dict = {}
+    if os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                manifest = loads(fh.read())
+        except (OSError, ValueError):
+            manifest = {}
+    base = os.path.dirname(path)
+    for model, files_out in written:
+        manifest = record(manifest, model, product,
+                          [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out])
+    write_atomic(path, dumps(manifest).encode("utf-8"))
+    click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=True))
+@click.option("--out", "out_dir", default=os.path.join("output", "docs"), show_default=True,
+              type=click.Path(file_okay=False), help="Directory to write the pages into.")
+@click.option("--images", "image_dir", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="Directory holding the rendered diagrams the pages show.")
+@click.option("--manifest", "manifest_path", default=os.path.join("output", "manifest.json"), show_default=True,
+              help="Manifest to record the pages' inputs in.")
+def docs(files, out_dir, image_dir, manifest_path) -> None:
+    """Generate one Markdown page per architecture, plus index.md.
+
+    Each page has the title, scenario, summary, the diagram with a generated alt text,
+    the Dataflow steps (anchors step-1, step-2, ...), the components by area and the
+    assumptions. Run render first so the diagrams exist. Nothing is written on errors.
+
+    Example: diagramgen docs --out output/docs
+    """
+    from . import docs as docgen
+    from .render import write_atomic
+
+    loaded = load_all(files)
+    _print_diagnostics(loaded.diagnostics)
+    if not loaded.ok:
+        sys.exit(EXIT_ERROR)
+    image_base = os.path.relpath(image_dir, out_dir).replace(os.sep, "/")
+    pages = [(m, os.path.join(out_dir, docgen.page_name(m)), docgen.page(m, image_base)) for m in loaded.models]
+    for _, path, text in pages:
+        write_atomic(path, text.encode("utf-8"))
+        click.echo(f"wrote {path}")
+    index = os.path.join(out_dir, "index.md")
+    write_atomic(index, docgen.index_page(loaded.models).encode("utf-8"))
+    click.echo(f"wrote {index}")
+    _update_manifest(manifest_path, "docs", [(m, [path]) for m, path, _ in pages])
+
+
+@main.command("check-outputs")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=True))
+@click.option("--manifest", "manifest_path", default=os.path.join("output", "manifest.json"), show_default=True,
+              help="Manifest written by render and docs.")
+def check_outputs(files, manifest_path) -> None:
+    """Check that the diagrams and pages were regenerated after their inputs changed.
+
+    Compares content hashes of each architecture's inputs (its file and fragments, the
+    catalog, the icons, the generating code, the tool version) with the manifest.
+    Prints one line per stale architecture; exit status 1 if any is stale.
+
+    Example: diagramgen check-outputs --manifest output/manifest.json
+    """
+    from .manifest import loads, stale
+
+    loaded = load_all(files)
+    if not loaded.ok:
+        _print_diagnostics(loaded.diagnostics)
+        sys.exit(EXIT_ERROR)
+    try:
+        with open(manifest_path, encoding="utf-8") as fh:
+            manifest = loads(fh.read())
+    except (OSError, ValueError) as exc:
+        click.echo(f"{manifest_path}: error: cannot read the manifest ({exc}); run make docs", err=True)
+        sys.exit(EXIT_ERROR)
+    diags = stale(manifest, loaded.models, manifest_path)
+    _print_diagnostics(diags)
+    if not diags:
+        click.echo(f"ok: outputs of {len(loaded.models)} architecture(s) are up to date")
+    sys.exit(EXIT_ERROR if diags else EXIT_OK)

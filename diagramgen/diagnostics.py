@@ -22,8 +22,10 @@ class Pos:
     col: int = 0
 
     def __str__(self) -> str:
-        if self.line:
+        if self.line and self.col:
             return f"{self.path}:{self.line}:{self.col}"
+        if self.line:  # a line without a column (Markdown pages): path:line
+            return f"{self.path}:{self.line}"
         return self.path
 
 

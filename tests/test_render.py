@@ -94,7 +94,7 @@ def test_cli_render_writes_only_into_out_dir(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["render", str(ARCH_DIR / "premium.yaml"), "--out", str(out),
                                        "--format", "svg"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["premium.svg"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "premium.svg"]
     assert list(work.iterdir()) == []
 
 

@@ -139,7 +139,7 @@ def test_cli_render_steps_writes_every_step(tmp_path):
     m = model("enterprise.yaml")
     assert sorted(p.name for p in (tmp_path / "steps").iterdir()) == sorted(
         f"enterprise-step-{s.number}.svg" for s in m.steps)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["enterprise.svg", "steps"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["enterprise.svg", "manifest.json", "steps"]
 
 
 @pytest.mark.parametrize("name", ARCHS)

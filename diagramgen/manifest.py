@@ -1,0 +1,121 @@
+"""The output manifest: which inputs, by content hash, each output was made from.
+
+``output/manifest.json`` records, per architecture and per product (``render``: the
+diagrams, ``docs``: the generated page), the SHA-256 of every input (the architecture
+file and its fragments, the catalog, the icons drawn, the tool's own generating code)
+and the output files. ``stale()`` recomputes the hashes and names what changed, so
+"outputs are up to date" is checked without comparing PNG bytes, which differ between
+Graphviz builds. Keys are architecture ids and the JSON is written with sorted keys,
+so a later render cache can look an architecture up and compare its input hashes.
+
+Functions here return values; the CLI reads and writes the file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from . import __version__
+from .catalog import CATALOG_PATH, PACKAGE_DIR
+from .diagnostics import ERROR, Diagnostic, Pos
+
+FORMAT = 1
+# modules whose code shapes the outputs; a change to any of them makes outputs stale
+CODE = {"render": ("loader.py", "schema.py", "validate.py", "model.py", "catalog.py", "scene.py", "render.py"),
+        "docs": ("loader.py", "schema.py", "validate.py", "model.py", "catalog.py", "docs.py")}
+
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _rel(path) -> str:
+    """A path as recorded: relative to the working directory where possible, with '/'."""
+    rel = os.path.relpath(path)
+    return Path(os.path.abspath(path) if rel.startswith("..") else rel).as_posix()
+
+
+def inputs(arch, product: str) -> dict:
+    """``{input name: sha256}`` for one architecture's render or docs outputs."""
+    out = {_rel(src): sha256_file(src) for src in arch.sources}
+    out["diagramgen/catalog.yaml"] = sha256_file(CATALOG_PATH)
+    for name in CODE[product]:
+        out[f"diagramgen/{name}"] = sha256_file(PACKAGE_DIR / name)
+    if product == "render":
+        import diagrams
+
+        from .scene import icon_path
+
+        root = Path(diagrams.__file__).resolve().parent.parent
+        for spec in sorted({c.icon for c in arch.components}):
+            path = icon_path(spec)
+            name = (f"diagramgen/icons/{path.name}" if path.parent == PACKAGE_DIR / "icons"
+                    else f"diagrams/{path.relative_to(root).as_posix()}")
+            out[name] = sha256_file(path)
+    return dict(sorted(out.items()))
+
+
+def tool() -> dict:
+    info = {"diagramgen": __version__}
+    try:
+        from importlib.metadata import version
+
+        info["diagrams"] = version("diagrams")
+    except Exception:  # pragma: no cover - the package is a dependency
+        pass
+    return info
+
+
+def record(manifest: dict, arch, product: str, outputs) -> dict:
+    """Return a copy of ``manifest`` with this architecture's ``product`` entry replaced."""
+    new = json.loads(json.dumps(manifest)) if manifest else {}
+    new["format"] = FORMAT
+    entry = new.setdefault("architectures", {}).setdefault(arch.id, {})
+    entry["file"] = _rel(arch.path)
+    entry[product] = {"inputs": inputs(arch, product), "tool": tool(), "outputs": sorted(outputs)}
+    return new
+
+
+def dumps(manifest: dict) -> str:
+    return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def loads(text: str) -> dict:
+    data = json.loads(text)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError(f"not a diagramgen manifest of format {FORMAT}")
+    return data
+
+
+def stale(manifest: dict, models, manifest_path: str, products=("render", "docs")) -> list:
+    """One diagnostic per stale architecture, naming the changed inputs or missing outputs."""
+    base = os.path.dirname(manifest_path)
+    diags = []
+    entries = manifest.get("architectures", {})
+    for arch in models:
+        problems = []
+        entry = entries.get(arch.id, {})
+        for product in products:
+            rec = entry.get(product)
+            if not rec:
+                problems.append(f"{product}: never generated")
+                continue
+            now, then = inputs(arch, product), rec.get("inputs", {})
+            changed = [k for k in now if then.get(k) != now[k]] + [k for k in then if k not in now]
+            if rec.get("tool") != tool():
+                changed.append("tool version")
+            missing = [o for o in rec.get("outputs", []) if not os.path.exists(os.path.join(base, o))]
+            if changed:
+                problems.append(f"{product}: changed {', '.join(changed)}")
+            if missing:
+                problems.append(f"{product}: missing {', '.join(missing)}")
+        if problems:
+            diags.append(Diagnostic(Pos(manifest_path), ERROR, f"{arch.id} is out of date ("
+                                    + "; ".join(problems) + f"); regenerate it with make docs"))
+    return diags

@@ -1,0 +1,239 @@
+"""check-docs: the published pages pass, mutated copies fail with exact messages."""
+import dataclasses
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from diagramgen.checkdocs import architecture_for, check_page, mentions, page_path, parse_dataflow, words
+from diagramgen.cli import main
+from diagramgen.model import Flow, Step
+from diagramgen.project import load_all
+
+from conftest import ARCH_DIR, ROOT, SHARED
+
+PAGES = SHARED / "reference" / "microsoft-learn"
+needs_shared = pytest.mark.skipif(
+    not PAGES.is_dir(), reason=f"{PAGES} is absent: the published reference pages live in ../shared")
+PAGE_OF = {
+    "premium": "contact-center-dynamics-365-customer-service-premium.md",
+    "enterprise": "contact-center-dynamics-365-customer-service-enterprise.md",
+    "contact_center": "contact-center-existing-crm-dynamics-365-contact-center.md",
+    "copilot_service": "contact-center-existing-crm-ccaas-solution-copilot-service-copilot-studio.md",
+}
+ARCH_FILE = {"premium": "premium.yaml", "enterprise": "enterprise.yaml",
+             "contact_center": "contact-center.yaml", "copilot_service": "copilot-service.yaml"}
+
+
+@pytest.fixture(scope="module")
+def models():
+    loaded = load_all([], default_dir=str(ARCH_DIR))
+    assert loaded.ok
+    return {m.id: m for m in loaded.models}
+
+
+def run(*args):
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def in_repo(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+# --- matching --------------------------------------------------------------------
+
+def test_words_ignore_case_zero_width_spaces_and_line_breaks():
+    assert words("Azure\u200b Communications\n  SERVICES.") == ("azure", "communications", "services")
+
+
+def test_mentions_whole_words_with_plural(models):
+    ws = models["premium"].component("workspace")
+    assert mentions("Agent\u200b workspaces include Copilot", ws)
+    acs = models["premium"].component("acs")
+    assert mentions("Azure Communications\nServices provides PSTN", acs)
+    assert mentions("via ACS.", acs)
+    assert not mentions("ACSL and friends", acs)
+    crm = models["contact_center"].component("crm")
+    assert not mentions("CRMX", crm) and mentions("three CRMs", crm)
+
+
+def test_parse_finds_items_with_their_lines():
+    md = "# T\n\n## Data flow\n\n1. One [link](x.md) `code`\n   more\n2. Two\n\n## Next\n\n1. not this\n"
+    section = parse_dataflow(md)
+    assert (section.heading_line, section.list_line) == (3, 5)
+    assert [(i.line, i.text) for i in section.items] == [(5, "One link code more"), (7, "Two")]
+
+
+# --- the published pages -----------------------------------------------------------
+
+@needs_shared
+@pytest.mark.parametrize("arch_id", sorted(PAGE_OF))
+def test_published_page_passes(models, arch_id):
+    page = PAGES / PAGE_OF[arch_id]
+    assert check_page(page.read_text(encoding="utf-8"), models[arch_id], "page.md") == []
+
+
+@needs_shared
+def test_every_architecture_maps_to_its_page(models, in_repo):
+    loaded = load_all([])
+    for arch_id, name in PAGE_OF.items():
+        assert architecture_for(str(PAGES / name), loaded.models).id == arch_id
+
+
+@needs_shared
+def test_cli_without_arguments_checks_all_mapped_pages(in_repo):
+    code, out, err = run("check-docs")
+    assert (code, err) == (0, "")
+    assert sorted(out.splitlines())[0] == (
+        "ok ../shared/reference/microsoft-learn/contact-center-dynamics-365-customer-service-enterprise.md "
+        "(7 steps of architectures/enterprise.yaml)")
+    assert len(out.splitlines()) == 4
+
+
+# --- mutated copies of a published page ---------------------------------------------
+
+def _copy(tmp_path, arch_id):
+    dst = tmp_path / "page.md"
+    shutil.copyfile(PAGES / PAGE_OF[arch_id], dst)
+    return dst
+
+
+def _mutate(path, fn):
+    lines = path.read_text(encoding="utf-8").split("\n")
+    fn(lines)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _item(lines, n):
+    return next(i for i, line in enumerate(lines) if line.startswith(f"{n}. "))
+
+
+def _check(path, arch_id):
+    return run("check-docs", str(path), "--arch", f"architectures/{ARCH_FILE[arch_id]}")
+
+
+@needs_shared
+def test_swapped_items_are_reported_as_a_swap(tmp_path, in_repo):
+    page = _copy(tmp_path, "premium")
+
+    def swap(lines):
+        a, b = _item(lines, 4), _item(lines, 6)
+        lines[a], lines[b] = "4." + lines[b][2:], "6." + lines[a][2:]
+    _mutate(page, swap)
+    code, out, err = _check(page, "premium")
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        f"{page}:44: error: steps 4 and 6 are swapped: the item at line 44 describes step 6 "
+        "and the item at line 48 describes step 4"]
+
+
+@needs_shared
+def test_deleted_item_names_the_missing_step(tmp_path, in_repo):
+    page = _copy(tmp_path, "enterprise")
+    _mutate(page, lambda lines: lines.__delitem__(slice(_item(lines, 3), _item(lines, 3) + 2)))
+    code, _, err = _check(page, "enterprise")
+    assert code == 1
+    assert err.splitlines() == [
+        f"{page}:36: error: the Dataflow list has 6 item(s), but architectures/enterprise.yaml has 7 step(s)",
+        f"{page}:38: error: step 3 has no item in the Dataflow list (expected after line 38; "
+        "it is about Unified routing (routing))"]
+
+
+@needs_shared
+def test_replaced_component_name_is_reported(tmp_path, in_repo):
+    page = _copy(tmp_path, "contact_center")
+
+    def replace(lines):
+        i = _item(lines, 2)
+        lines[i] = lines[i].replace("Azure Communications Services", "A telephony partner")
+    _mutate(page, replace)
+    code, _, err = _check(page, "contact_center")
+    assert code == 1
+    assert err.splitlines() == [
+        f"{page}:40: error: step 2: the item does not mention Azure Communication Services (acs), "
+        "which the step is about (accepted names: Azure Communication Services, "
+        "Azure Communications Services, ACS)"]
+
+
+@needs_shared
+def test_added_item_is_reported(tmp_path, in_repo):
+    page = _copy(tmp_path, "copilot_service")
+
+    def add(lines):
+        i = _item(lines, 7)
+        lines[i + 1:i + 1] = ["", "8. Customers receive a satisfaction survey by email."]
+    _mutate(page, add)
+    code, _, err = _check(page, "copilot_service")
+    assert code == 1
+    assert err.splitlines() == [
+        f"{page}:36: error: the Dataflow list has 8 item(s), but architectures/copilot-service.yaml has 7 step(s)",
+        f"{page}:50: error: item 8 matches no step of architectures/copilot-service.yaml "
+        "(an extra item, or one whose step was removed)"]
+
+
+@needs_shared
+def test_step_added_to_the_architecture_is_reported(models):
+    arch = models["premium"]
+    survey = Step(11, "A survey goes out by email.", (Flow("customer", "email"),))
+    grown = dataclasses.replace(arch, steps=arch.steps + (survey,))
+    text = (PAGES / PAGE_OF["premium"]).read_text(encoding="utf-8")
+    assert [str(d) for d in check_page(text, grown, "page.md")] == [
+        f"page.md:38: error: the Dataflow list has 10 item(s), but {arch.path} has 11 step(s)",
+        "page.md:56: error: step 11 has no item in the Dataflow list (expected after line 56; "
+        "it is about Customers (customer), Email (email))"]
+
+
+@needs_shared
+def test_items_moved_out_of_order(models):
+    lines = (PAGES / PAGE_OF["premium"]).read_text(encoding="utf-8").split("\n")
+    a, b, c = _item(lines, 2), _item(lines, 3), _item(lines, 4)
+    lines[a], lines[b], lines[c] = "2." + lines[b][2:], "3." + lines[c][2:], "4." + lines[a][2:]
+    assert [str(d) for d in check_page("\n".join(lines), models["premium"], "p.md")] == [
+        "p.md:40: error: step 2: the item at line 40 describes step 3 instead (it does not mention "
+        "Voice (voice), Azure Communication Services (acs), SMS (sms)); the items are out of order",
+        "p.md:42: error: step 3: the item at line 42 describes step 4 instead (it does not mention "
+        "Microsoft Dataverse (dataverse)); the items are out of order",
+        "p.md:44: error: step 4: the item at line 44 describes step 2 instead (it does not mention "
+        "Copilot Studio (copilot_studio)); the items are out of order"]
+
+
+# --- pages without a Dataflow list, CLI errors -----------------------------------------
+
+def test_page_without_dataflow_heading_or_list(models):
+    arch = models["premium"]
+    assert [str(d) for d in check_page("# Title\n\nText.\n", arch, "a.md")] == [
+        "a.md:1: error: no 'Dataflow' heading found"]
+    assert [str(d) for d in check_page("# T\n\n## Dataflow\n\n- a\n- b\n", arch, "a.md")] == [
+        "a.md:3: error: the Dataflow section has no numbered list"]
+
+
+def test_cli_page_without_mapping_needs_arch(tmp_path, in_repo):
+    page = tmp_path / "x.md"
+    page.write_text("## Dataflow\n\n1. Customers\n", encoding="utf-8")
+    code, out, err = run("check-docs", str(page))
+    assert (code, out) == (1, "")
+    assert err == f"{page}: error: no architecture has this page as its docs_page; pass --arch FILE\n"
+
+
+def test_cli_missing_page_is_an_error(tmp_path, in_repo):
+    code, _, err = run("check-docs", str(tmp_path / "nope.md"), "--arch", "architectures/premium.yaml")
+    assert code == 1 and err == f"{tmp_path / 'nope.md'}: error: no such file\n"
+
+
+def test_cli_skips_absent_mapped_pages_with_a_note(tmp_path, monkeypatch):
+    arch = tmp_path / "architectures"
+    shutil.copytree(ARCH_DIR, arch)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("check-docs")
+    assert (code, out) == (0, "")
+    assert len(err.splitlines()) == 4
+    assert err.splitlines()[0] == (
+        "../shared/reference/microsoft-learn/contact-center-existing-crm-dynamics-365-contact-center.md: "
+        "note: skipped, the page is absent (architectures/contact-center.yaml maps to it)")
+
+
+def test_page_path_resolves_against_the_architecture_file(models):
+    assert page_path(models["premium"]).endswith(
+        "shared/reference/microsoft-learn/contact-center-dynamics-365-customer-service-premium.md")
