@@ -156,9 +156,13 @@ def _fkey(f: Flow, ren: dict) -> tuple:
 
 
 def _step_similarity(a: Step, b: Step, ren: dict) -> float:
+    def jaccard(x: set, y: set) -> float:
+        return len(x & y) / len(x | y) if x | y else 1.0
+
     fa = {_fkey(f, ren) for f in a.flows}
     fb = {_fkey(f, {}) for f in b.flows}
-    flows = len(fa & fb) / len(fa | fb) if fa | fb else 1.0
+    # same flows count fully; the same pair of components in another direction, half
+    flows = 0.5 * jaccard(fa, fb) + 0.5 * jaccard({frozenset(k[:2]) for k in fa}, {frozenset(k[:2]) for k in fb})
     text = difflib.SequenceMatcher(None, a.text, b.text, autojunk=False).ratio()
     return 0.5 * flows + 0.5 * text
 
@@ -464,7 +468,7 @@ def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
     for d in result.architectures:
         if not d.changed:
             continue
-        out += ["", f"### {_md(d.id)}: {_md(d.title)}", ""]
+        out += ([] if out[-1] == "" else [""]) + [f"### {_md(d.id)}: {_md(d.title)}", ""]
         if d.id in images:
             out += [f"![overlay diagram of {_md(d.id)}: added green, removed red, changed orange]"
                     f"({images[d.id]})", ""]
