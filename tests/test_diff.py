@@ -269,3 +269,71 @@ def test_overlay_dot_styles_by_status(repo):
     dot = D.overlay_source(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
     assert "\tkb -> step6_to_copilot [" in dot and 'color="#1E8E3E"' in dot
     assert 'subgraph cluster__body { subgraph cluster_analytics { pencolor="#1E8E3E"' in dot
+
+
+SCRIPT = ARCH_DIR.parent / "scripts" / "pr-diff.sh"
+FAKE_GH = """#!/bin/sh
+# records its arguments; answers the comment lookup with an existing comment id
+echo "$@" >> "$GH_LOG"
+case "$*" in *--jq*) [ -n "$EXISTING" ] && echo "$EXISTING";; esac
+exit 0
+"""
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("existing", ["", "4242"])
+def test_pr_script_writes_report_publishes_images_and_posts_one_comment(repo, tmp_path, existing):
+    bare = tmp_path / "origin.git"
+    run_git(tmp_path, "init", "-q", "--bare", str(bare))
+    run_git(repo, "remote", "add", "origin", str(bare))
+    run_git(repo, "push", "-q", "origin", "main")
+    run_git(repo, "fetch", "-q", "origin")
+    insert_step_in_enterprise(repo, commit="insert a step")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "gh").write_text(FAKE_GH)
+    (bindir / "gh").chmod(0o755)
+    log = tmp_path / "gh.log"
+    env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", GH_LOG=str(log), EXISTING=existing,
+               BASE="origin/main", PUBLISH="1", PR_NUMBER="7", GITHUB_REPOSITORY="acme/cc",
+               DIAGRAMGEN=shutil.which("diagramgen") or str(ARCH_DIR.parent / ".venv/bin/diagramgen"))
+    p = subprocess.run([str(SCRIPT)], cwd=repo, env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    out = repo / "output" / "diff"
+    assert sorted(os.listdir(out)) == ["comment.md", "diff.json", "diff.md", "enterprise.png", "enterprise.svg"]
+    pushed = subprocess.run(["git", "-C", str(bare), "ls-tree", "--name-only", "diagramgen-diff/pr-7"],
+                            capture_output=True, text=True, check=True).stdout
+    assert pushed == "enterprise.png\n"
+    commit = subprocess.run(["git", "-C", str(bare), "rev-parse", "diagramgen-diff/pr-7"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    comment = (out / "comment.md").read_text()
+    assert comment.startswith("<!-- diagramgen-architecture-diff -->\n## Architecture changes\n")
+    assert f"](https://github.com/acme/cc/raw/{commit}/enterprise.png)" in comment
+    calls = log.read_text().splitlines()
+    assert calls[0].startswith("api repos/acme/cc/issues/7/comments --paginate --jq")
+    if existing:
+        assert calls[1:] == [f"api --method PATCH repos/acme/cc/issues/comments/4242 --silent -F body=@{out}/comment.md"]
+        assert p.stdout.endswith("updated comment 4242\n")
+    else:
+        assert calls[1:] == [f"api --method POST repos/acme/cc/issues/7/comments --silent -F body=@{out}/comment.md"]
+        assert p.stdout.endswith("posted a comment\n")
+
+
+@pytest.mark.dot
+def test_pr_script_dry_run_posts_nothing(repo, tmp_path):
+    insert_step_in_enterprise(repo, commit="insert a step")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "gh").write_text(FAKE_GH)
+    (bindir / "gh").chmod(0o755)
+    log = tmp_path / "gh.log"
+    env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", GH_LOG=str(log), EXISTING="",
+               BASE="main~1", PUBLISH="1", DRY_RUN="1", PR_NUMBER="7", GITHUB_REPOSITORY="acme/cc",
+               DIAGRAMGEN=shutil.which("diagramgen") or str(ARCH_DIR.parent / ".venv/bin/diagramgen"))
+    p = subprocess.run([str(SCRIPT)], cwd=repo, env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("would run: git push --force origin ")
+    assert lines[0].endswith(":refs/heads/diagramgen-diff/pr-7")
+    assert lines[1].startswith("would run: gh api --method POST repos/acme/cc/issues/7/comments --silent -F body=@")
+    assert len(log.read_text().splitlines()) == 1  # only the read-only lookup ran
