@@ -359,7 +359,8 @@ def overlay_title(arch: Architecture, caption: str) -> str:
              f'(old number where it changed)</FONT></TD>')
     return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
-            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="{MUTED}">{text(caption)}</FONT></TD></TR>'
+            + (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="{MUTED}">{text(caption)}</FONT></TD></TR>'
+               if caption else "") +
             f'<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{swatches}{badge}'
             f'</TR></TABLE></TD></TR></TABLE>>')
 
