@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all render validate test list clean docs check
+.PHONY: all render validate test list clean docs check diff
 
 all: docs
 
@@ -35,6 +35,11 @@ list: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Architecture diff against BASE (a git revision): Markdown, JSON and overlay images in output/diff/.
+BASE ?= origin/main
+diff: $(STAMP)
+	BASE=$(BASE) DIAGRAMGEN=$(CURDIR)/$(BIN)/diagramgen scripts/pr-diff.sh
 
 # Removes the virtualenv and caches; output/ is committed and stays.
 clean:

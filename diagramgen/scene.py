@@ -317,3 +317,129 @@ def _columns(arch: Architecture, d: Diagram) -> None:
     for left, right in zip(bands, bands[1:]):
         if column_of.get(left, -1) != column_of.get(right, -2):
             d.dot.edge(first(left), first(right), style="invis", weight="2")
+
+
+# --- overlay of a diff -------------------------------------------------------------------
+# The overlay draws a union model (diff.union_model) with the ordinary build(), then
+# restyles it: DOT lets a later attribute list override an earlier one (``a -> b [..] [..]``),
+# a node statement repeated with attributes updates that node, and a cluster reopened by
+# name updates that cluster. So the layout code above is shared untouched.
+OVERLAY_STYLE = {  # status -> (fill, border, text, edge)
+    "added": ("#DDF3DC", "#1E8E3E", INK, "#1E8E3E"),
+    "removed": ("#FCE3E1", "#C5221F", INK, "#C5221F"),
+    "changed": ("#FDEBD0", "#E37400", INK, "#E37400"),
+    "unchanged": ("#F5F6F7", "#B3BBC4", "#6B7785", "#B3BBC4"),
+}
+OVERLAY_NAMES = {"added": "added", "removed": "removed", "changed": "changed", "unchanged": "unchanged"}
+
+
+def overlay_component_label(c: Component, icon: Path, status: str) -> str:
+    fill, border, ink, _ = OVERLAY_STYLE[status]
+    style = "rounded,dashed" if status == "removed" else "rounded"
+    rows = [
+        f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{ICON_PX}" HEIGHT="{ICON_PX}"><IMG SRC="{text(str(icon))}" '
+        f'SCALE="TRUE"/></TD></TR>',
+        f'<TR><TD><FONT POINT-SIZE="12" COLOR="{ink}"><B>{text(c.label)}</B></FONT></TD></TR>',
+    ]
+    if status != "unchanged":
+        rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{border}"><B>{status.upper()}</B></FONT></TD></TR>')
+    if c.capabilities:
+        caps = "".join(
+            f'<TR><TD BGCOLOR="white" COLOR="{border}" BORDER="1" STYLE="rounded" CELLPADDING="2">'
+            f'<FONT POINT-SIZE="9" COLOR="{ink}">{text(cap)}</FONT></TD></TR>' for cap in c.capabilities)
+        rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0">{caps}</TABLE></TD></TR>')
+    return (f'<TABLE BORDER="{2 if status != "unchanged" else 1}" COLOR="{border}" BGCOLOR="{fill}" '
+            f'STYLE="{style}" CELLBORDER="0" CELLSPACING="1" CELLPADDING="3">{"".join(rows)}</TABLE>')
+
+
+def overlay_title(arch: Architecture, caption: str) -> str:
+    swatches = "".join(
+        f'<TD BGCOLOR="{OVERLAY_STYLE[s][0]}" COLOR="{OVERLAY_STYLE[s][1]}" BORDER="2" '
+        f'STYLE="{"rounded,dashed" if s == "removed" else "rounded"}" CELLPADDING="4">'
+        f'<FONT POINT-SIZE="11" COLOR="{OVERLAY_STYLE[s][2]}">{s}</FONT></TD><TD WIDTH="8"></TD>'
+        for s in ("added", "removed", "changed", "unchanged"))
+    badge = (f'<TD BGCOLOR="{BADGE}" STYLE="rounded" CELLPADDING="4"><FONT POINT-SIZE="11" COLOR="white">'
+             f'<B>5 (was 4)</B></FONT></TD><TD><FONT POINT-SIZE="11" COLOR="{INK}"> new step number '
+             f'(old number where it changed)</FONT></TD>')
+    return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
+            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
+            + (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="{MUTED}">{text(caption)}</FONT></TD></TR>'
+               if caption else "") +
+            f'<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{swatches}{badge}'
+            f'</TR></TABLE></TD></TR></TABLE>>')
+
+
+def _cluster_path(arch: Architecture, area_id: str) -> list:
+    path = []
+    a: Optional[str] = area_id
+    while a is not None:
+        path.insert(0, a)
+        a = arch.area(a).parent
+    return path
+
+
+def build_overlay(union: Architecture, marks, caption: str = "") -> str:
+    """DOT source of the overlay diagram of a diff.
+
+    ``union`` and ``marks`` come from ``diff.union_model``: marks.components and
+    marks.areas map ids to added/removed/changed/unchanged, marks.steps maps a step
+    number to (status, badge text), marks.flows maps (step, src, dst) to a status.
+    """
+    import re
+
+    source = build(union)
+    comps = {c.id: c for c in union.components}
+    badge_of: dict = {}
+    edge_status: dict = {}
+    for step in union.steps:
+        for b in badges(step):
+            badge_of[b.id] = step
+            sts = [marks.flows.get((step.number, f.src, f.dst), "unchanged") for f in b.flows]
+            shared = sts[0] if len(set(sts)) == 1 else "changed"
+            if b.hub_is_src:
+                edge_status[(b.hub, b.id)] = shared
+                edge_status.update({(b.id, f.dst): s for f, s in zip(b.flows, sts)})
+            else:
+                edge_status.update({(f.src, b.id): s for f, s in zip(b.flows, sts)})
+                edge_status[(b.id, b.hub)] = shared
+    out = []
+    for line in source.splitlines(keepends=True):
+        m = re.match(r"^\t+(\w+)(?: -> (\w+))? \[", line)
+        extra = ""
+        if m and line.endswith("]\n"):
+            tail, head = m.group(1), m.group(2)
+            if head and (tail, head) in edge_status:
+                s = edge_status[(tail, head)]
+                extra = f'color="{OVERLAY_STYLE[s][3]}" penwidth={1.2 if s == "unchanged" else 2.2}'
+                if s == "removed":
+                    extra += " style=dashed"
+            elif not head and tail in comps:
+                s = marks.components.get(tail, "unchanged")
+                c = comps[tail]
+                extra = f"label=<{overlay_component_label(c, icon_path(c.icon), s)}>"
+            elif not head and tail in badge_of:
+                step = badge_of[tail]
+                s, label = marks.steps.get(step.number, ("unchanged", str(step.number)))
+                fill = BADGE if s == "unchanged" else OVERLAY_STYLE[s][3]
+                if s == "unchanged" and label == str(step.number):
+                    fill = "#8A96A3"
+                extra = (f'label="{label}" fillcolor="{fill}" color="{fill}" shape=box style="rounded,filled" '
+                         f'fixedsize=false width=0.26 height=0.26 margin="0.05,0.02"')
+                if s == "removed":
+                    extra += ' style="rounded,filled,dashed"'
+        out.append(line[:-1] + f" [{extra}]\n" if extra else line)
+    if out and out[-1].strip() == "}":
+        closing = out.pop()
+        wrapped = any(a.parent is None and is_flat_band(union, a.id) for a in union.areas)
+        for a in union.areas:
+            s = marks.areas.get(a.id, "unchanged")
+            if s == "unchanged" or is_flat_band(union, a.id):
+                continue
+            path = (["_body"] if wrapped else []) + _cluster_path(union, a.id)
+            opening = "".join(f"subgraph cluster_{p} {{ " for p in path)
+            style = "rounded,filled,dashed" if s == "removed" else "rounded,filled"
+            out.append(f'\t{opening}pencolor="{OVERLAY_STYLE[s][1]}" penwidth=2 style="{style}" '
+                       f'{"} " * len(path)}\n')
+        out.append(f"\tgraph [label={overlay_title(union, caption)}]\n")
+        out.append(closing)
+    return "".join(out)

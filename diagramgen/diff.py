@@ -1,0 +1,720 @@
+"""Semantic diff of two architecture models, and its renderings (text, Markdown, JSON).
+
+``diff_architectures(old, new)`` compares two models and returns a frozen ``ArchDiff``:
+metadata, areas, components (renamed ids detected when everything else is equal, and
+flows follow the rename), the diagram's connections (flows), and the dataflow steps.
+
+Steps are matched by what they are, not by their number: an order-preserving alignment
+scores each (old, new) pair by the overlap of their flows and the similarity of their
+text, so inserting a step reports one insertion and a renumbering of the steps after it.
+
+``union_model`` builds the model the overlay diagram draws (both sides at once) and the
+marks that say how each part changed. Nothing here reads or writes files.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from .model import Architecture, Area, Component, Flow, Step
+
+SCHEMA_VERSION = 1
+ADDED, REMOVED, CHANGED, UNCHANGED = "added", "removed", "changed", "unchanged"
+MATCH_THRESHOLD = 0.5  # minimum similarity for two steps to be "the same step"
+
+METADATA_FIELDS = ("id", "title", "scenario", "products", "summary", "azure_foundation",
+                   "assumption_notes", "legend", "docs_page", "columns")
+COMPONENT_FIELDS = ("label", "kind", "area", "provenance", "description", "capabilities", "aliases",
+                    "standalone")
+AREA_FIELDS = ("label", "parent", "band")
+
+
+# --- result structure -------------------------------------------------------------
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: object
+    new: object
+
+
+@dataclass(frozen=True)
+class AreaChange:
+    change: str  # added | removed | changed
+    id: str
+    label: str
+    fields: tuple = ()
+
+
+@dataclass(frozen=True)
+class ComponentChange:
+    change: str  # added | removed | changed | renamed
+    id: str  # the new id (the old one for a removed component)
+    label: str
+    old_id: Optional[str] = None  # set for renamed
+    fields: tuple = ()  # FieldChange, for changed
+    kind: str = ""
+    area: str = ""
+
+
+@dataclass(frozen=True)
+class FlowChange:
+    change: str  # added | removed | direction_changed
+    src: str
+    dst: str
+    both: bool
+    steps: tuple  # new step numbers (old ones for removed)
+    old: Optional[tuple] = None  # (src, dst, both) before, for direction_changed
+
+
+@dataclass(frozen=True)
+class StepChange:
+    change: str  # inserted | removed | changed | renumbered
+    old_number: Optional[int]
+    new_number: Optional[int]
+    old_text: str = ""
+    new_text: str = ""
+    reworded: bool = False
+    flows_added: tuple = ()  # ((src, dst, both), ...)
+    flows_removed: tuple = ()
+
+
+@dataclass(frozen=True)
+class Renumbering:
+    """A run of consecutive steps that all moved by the same offset."""
+
+    old_first: int
+    old_last: int
+    new_first: int
+    new_last: int
+
+
+@dataclass(frozen=True)
+class ArchDiff:
+    status: str  # added | removed | changed | unchanged
+    path: str
+    id: str
+    title: str
+    old_path: Optional[str] = None
+    metadata: tuple = ()
+    areas: tuple = ()
+    components: tuple = ()
+    flows: tuple = ()
+    steps: tuple = ()
+    renumbered: tuple = ()
+    renames: tuple = ()  # ((old id, new id), ...)
+
+    @property
+    def changed(self) -> bool:
+        return self.status != UNCHANGED
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    base: str
+    head: str
+    architectures: tuple
+
+    @property
+    def changed(self) -> bool:
+        return any(a.changed for a in self.architectures)
+
+
+# --- comparing ---------------------------------------------------------------------
+def _value(obj, name: str):
+    v = getattr(obj, name)
+    if name == "legend":
+        return {k: t for k, t in v}
+    if name == "columns":
+        return [list(c) for c in v]
+    return list(v) if isinstance(v, tuple) else v
+
+
+def _field_changes(old, new, names) -> tuple:
+    return tuple(FieldChange(n, _value(old, n), _value(new, n)) for n in names
+                 if _value(old, n) != _value(new, n))
+
+
+def _renames(old: Architecture, new: Architecture) -> dict:
+    """Old id -> new id for components whose every field but the id is equal."""
+    old_ids = {c.id for c in old.components}
+    new_ids = {c.id for c in new.components}
+    gone = [c for c in old.components if c.id not in new_ids]
+    came = [c for c in new.components if c.id not in old_ids]
+    out = {}
+    for c in gone:
+        same = [n for n in came if replace(n, id=c.id) == c and n.id not in out.values()]
+        others = [g for g in gone if g is not c and any(replace(n, id=g.id) == g for n in same)]
+        if len(same) == 1 and not others:
+            out[c.id] = same[0].id
+    return out
+
+
+def _fkey(f: Flow, ren: dict) -> tuple:
+    return (ren.get(f.src, f.src), ren.get(f.dst, f.dst), f.both)
+
+
+def _step_similarity(a: Step, b: Step, ren: dict) -> float:
+    def jaccard(x: set, y: set) -> float:
+        return len(x & y) / len(x | y) if x | y else 1.0
+
+    fa = {_fkey(f, ren) for f in a.flows}
+    fb = {_fkey(f, {}) for f in b.flows}
+    # same flows count fully; the same pair of components in another direction, half
+    flows = 0.5 * jaccard(fa, fb) + 0.5 * jaccard({frozenset(k[:2]) for k in fa}, {frozenset(k[:2]) for k in fb})
+    text = difflib.SequenceMatcher(None, a.text, b.text, autojunk=False).ratio()
+    return 0.5 * flows + 0.5 * text
+
+
+def align_steps(old: tuple, new: tuple, ren: dict) -> list:
+    """Order-preserving alignment: a list of (old step or None, new step or None).
+
+    Maximises the summed similarity of matched pairs (pairs below MATCH_THRESHOLD never
+    match); ties prefer matching, then keep removals before insertions.
+    """
+    n, m = len(old), len(new)
+    sim = [[_step_similarity(o, w, ren) for w in new] for o in old]
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            cand = max(best[i + 1][j], best[i][j + 1])
+            if sim[i][j] >= MATCH_THRESHOLD:
+                cand = max(cand, sim[i][j] + best[i + 1][j + 1])
+            best[i][j] = cand
+    out, i, j = [], 0, 0
+    while i < n and j < m:
+        if sim[i][j] >= MATCH_THRESHOLD and abs(best[i][j] - (sim[i][j] + best[i + 1][j + 1])) < 1e-9:
+            out.append((old[i], new[j]))
+            i, j = i + 1, j + 1
+        elif abs(best[i][j] - best[i + 1][j]) < 1e-9:
+            out.append((old[i], None))
+            i += 1
+        else:
+            out.append((None, new[j]))
+            j += 1
+    out += [(o, None) for o in old[i:]] + [(None, w) for w in new[j:]]
+    return out
+
+
+def _renumber_runs(pairs: list) -> tuple:
+    runs: list = []
+    for o, w in pairs:
+        if o is None or w is None or o.number == w.number:
+            continue
+        r = runs[-1] if runs else None
+        if r and r.old_last + 1 == o.number and r.new_last + 1 == w.number:
+            runs[-1] = replace(r, old_last=o.number, new_last=w.number)
+        else:
+            runs.append(Renumbering(o.number, o.number, w.number, w.number))
+    return tuple(runs)
+
+
+def _flow_changes(old: Architecture, new: Architecture, ren: dict) -> tuple:
+    def connections(arch, mapping):
+        out: dict = {}
+        for s in arch.steps:
+            for f in s.flows:
+                out.setdefault(_fkey(f, mapping), []).append(s.number)
+        return out
+
+    before, after = connections(old, ren), connections(new, {})
+    by_pair: dict = {}
+    for side, conns in ((0, before), (1, after)):
+        for k in conns:
+            by_pair.setdefault(frozenset(k[:2]), ([], []))[side].append(k)
+    out = []
+    for pair in sorted(by_pair, key=lambda p: min(k for ks in by_pair[p] for k in ks)):
+        was, now = by_pair[pair]
+        was_only = [k for k in was if k not in now]
+        now_only = [k for k in now if k not in was]
+        if len(was_only) == 1 and len(now_only) == 1:
+            k = now_only[0]
+            out.append(FlowChange("direction_changed", k[0], k[1], k[2], tuple(after[k]), was_only[0]))
+            continue
+        out += [FlowChange(REMOVED, k[0], k[1], k[2], tuple(before[k])) for k in was_only]
+        out += [FlowChange(ADDED, k[0], k[1], k[2], tuple(after[k])) for k in now_only]
+    return tuple(out)
+
+
+def diff_architectures(old: Optional[Architecture], new: Optional[Architecture]) -> ArchDiff:
+    """Compare two models (either may be None: an added or removed architecture)."""
+    if old is None and new is None:
+        raise ValueError("nothing to compare")
+    if old is None or new is None:
+        arch = new or old
+        status = ADDED if old is None else REMOVED
+        return ArchDiff(status, arch.path, arch.id, arch.title,
+                        components=tuple(ComponentChange(status, c.id, c.label, kind=c.kind, area=c.area)
+                                         for c in arch.components),
+                        steps=tuple(StepChange("inserted" if new else "removed",
+                                               None if new else s.number, s.number if new else None,
+                                               "" if new else s.text, s.text if new else "")
+                                    for s in arch.steps))
+    ren = _renames(old, new)
+    metadata = _field_changes(old, new, METADATA_FIELDS)
+
+    old_areas = {a.id: a for a in old.areas}
+    new_areas = {a.id: a for a in new.areas}
+    areas = [AreaChange(REMOVED, a.id, a.label) for a in old.areas if a.id not in new_areas]
+    for a in new.areas:
+        if a.id not in old_areas:
+            areas.append(AreaChange(ADDED, a.id, a.label))
+        elif _field_changes(old_areas[a.id], a, AREA_FIELDS):
+            areas.append(AreaChange(CHANGED, a.id, a.label, _field_changes(old_areas[a.id], a, AREA_FIELDS)))
+
+    old_comps = {c.id: c for c in old.components}
+    new_comps = {c.id: c for c in new.components}
+    back = {v: k for k, v in ren.items()}
+    comps = [ComponentChange(REMOVED, c.id, c.label, kind=c.kind, area=c.area)
+             for c in old.components if c.id not in new_comps and c.id not in ren]
+    for c in new.components:
+        if c.id in back:
+            comps.append(ComponentChange("renamed", c.id, c.label, old_id=back[c.id], kind=c.kind, area=c.area))
+        elif c.id not in old_comps:
+            comps.append(ComponentChange(ADDED, c.id, c.label, kind=c.kind, area=c.area))
+        else:
+            fields = _field_changes(old_comps[c.id], c, COMPONENT_FIELDS)
+            if fields:
+                comps.append(ComponentChange(CHANGED, c.id, c.label, fields=fields, kind=c.kind, area=c.area))
+
+    pairs = align_steps(old.steps, new.steps, ren)
+    steps = []
+    for o, w in pairs:
+        if o is None:
+            steps.append(StepChange("inserted", None, w.number, "", w.text))
+        elif w is None:
+            steps.append(StepChange("removed", o.number, None, o.text, ""))
+        else:
+            fo = [_fkey(f, ren) for f in o.flows]
+            fw = [_fkey(f, {}) for f in w.flows]
+            added = tuple(k for k in fw if k not in fo)
+            removed = tuple(k for k in fo if k not in fw)
+            reworded = o.text != w.text
+            if reworded or added or removed:
+                steps.append(StepChange(CHANGED, o.number, w.number, o.text, w.text, reworded, added, removed))
+            elif o.number != w.number:
+                steps.append(StepChange("renumbered", o.number, w.number, o.text, w.text))
+    result = ArchDiff(UNCHANGED, new.path, new.id, new.title, old_path=old.path if old.path != new.path else None,
+                      metadata=metadata, areas=tuple(areas), components=tuple(comps),
+                      flows=_flow_changes(old, new, ren), steps=tuple(steps), renumbered=_renumber_runs(pairs),
+                      renames=tuple(sorted(ren.items())))
+    if metadata or areas or comps or result.flows or steps:
+        result = replace(result, status=CHANGED)
+    return result
+
+
+def diff_sets(old: dict, new: dict, base: str = "", head: str = "") -> DiffResult:
+    """Compare ``{path: model}`` of two revisions (architectures matched by path)."""
+    out = []
+    for path in sorted(set(old) | set(new)):
+        d = diff_architectures(old.get(path), new.get(path))
+        out.append(replace(d, path=path, old_path=None) if path in old and path in new else replace(d, path=path))
+    return DiffResult(base, head, tuple(out))
+
+
+# --- wording shared by the renderers -----------------------------------------------------
+def _span(a: int, b: int) -> str:
+    return str(a) if a == b else f"{a}\u2013{b}"
+
+
+def renumber_text(r: Renumbering) -> str:
+    if r.old_first == r.old_last:
+        return f"step {r.old_first} renumbered to {r.new_first}"
+    return f"steps {_span(r.old_first, r.old_last)} renumbered to {_span(r.new_first, r.new_last)}"
+
+
+def flow_text(src: str, dst: str, both: bool) -> str:
+    return f"{src} {'<->' if both else '->'} {dst}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary_line(d: ArchDiff) -> str:
+    """One line saying what changed in an architecture."""
+    if d.status == ADDED:
+        return (f"architecture added ({_plural(len(d.components), 'component')}, "
+                f"{_plural(len(d.steps), 'step')})")
+    if d.status == REMOVED:
+        return "architecture removed"
+    if d.status == UNCHANGED:
+        return "no changes"
+    parts = []
+    if d.metadata:
+        parts.append("metadata changed (" + ", ".join(f.field for f in d.metadata) + ")")
+    for kind, word in ((ADDED, "added"), (REMOVED, "removed"), (CHANGED, "changed")):
+        n = sum(a.change == kind for a in d.areas)
+        if n:
+            parts.append(f"{_plural(n, 'area')} {word}")
+    for kind, word in ((ADDED, "added"), (REMOVED, "removed"), ("renamed", "renamed"), (CHANGED, "changed")):
+        n = sum(c.change == kind for c in d.components)
+        if n:
+            parts.append(f"{_plural(n, 'component')} {word}")
+    for kind, word in ((ADDED, "added"), (REMOVED, "removed"), ("direction_changed", "reversed")):
+        n = sum(f.change == kind for f in d.flows)
+        if n:
+            parts.append(f"{_plural(n, 'flow')} {word}")
+    for s in d.steps:
+        if s.change == "inserted":
+            parts.append(f"step {s.new_number} inserted")
+        elif s.change == "removed":
+            parts.append(f"step {s.old_number} removed")
+        elif s.change == CHANGED:
+            what = [w for w, on in (("reworded", s.reworded),
+                                    ("flows changed", s.flows_added or s.flows_removed)) if on]
+            parts.append(f"step {s.new_number} {' and '.join(what)}")
+    parts += [renumber_text(r) for r in d.renumbered]
+    return "; ".join(parts)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_fmt(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    return json.dumps(v)
+
+
+def _detail_lines(d: ArchDiff) -> list:
+    """(status, text) lines describing every change of one architecture, in a fixed order."""
+    out = []
+    for f in d.metadata:
+        out.append((CHANGED, f"{f.field}: {_fmt(f.old)} -> {_fmt(f.new)}"))
+    for a in d.areas:
+        extra = "".join(f"; {f.field}: {_fmt(f.old)} -> {_fmt(f.new)}" for f in a.fields)
+        out.append((a.change, f"area {a.change}: {a.id} ({a.label}){extra}"))
+    for c in d.components:
+        if c.change == "renamed":
+            out.append((CHANGED, f"component renamed: {c.old_id} -> {c.id} ({c.label})"))
+        elif c.change == CHANGED:
+            for f in c.fields:
+                out.append((CHANGED, f"component changed: {c.id} {f.field}: {_fmt(f.old)} -> {_fmt(f.new)}"))
+        else:
+            out.append((c.change, f"component {c.change}: {c.id} ({c.label}, kind {c.kind}, area {c.area})"))
+    for f in d.flows:
+        steps = f"step{'s' if len(f.steps) > 1 else ''} {', '.join(map(str, f.steps))}"
+        if f.change == "direction_changed":
+            out.append((CHANGED, f"flow direction changed: {flow_text(*f.old)} is now "
+                                 f"{flow_text(f.src, f.dst, f.both)} ({steps})"))
+        else:
+            out.append((f.change, f"flow {f.change}: {flow_text(f.src, f.dst, f.both)} ({steps})"))
+    for s in d.steps:
+        if s.change == "inserted":
+            out.append((ADDED, f"step {s.new_number} inserted: {s.new_text}"))
+        elif s.change == "removed":
+            out.append((REMOVED, f"step {s.old_number} removed: {s.old_text}"))
+        elif s.change == CHANGED:
+            num = (f"step {s.new_number}" if s.old_number == s.new_number
+                   else f"step {s.new_number} (was {s.old_number})")
+            if s.reworded:
+                out.append((CHANGED, f"{num} reworded: {_fmt(s.old_text)} -> {_fmt(s.new_text)}"))
+            for k in s.flows_added:
+                out.append((ADDED, f"{num} flow added: {flow_text(*k)}"))
+            for k in s.flows_removed:
+                out.append((REMOVED, f"{num} flow removed: {flow_text(*k)}"))
+    for r in d.renumbered:
+        out.append((UNCHANGED, renumber_text(r)))
+    return out
+
+
+# --- text -------------------------------------------------------------------------
+_COLOURS = {ADDED: "green", REMOVED: "red", CHANGED: "yellow", UNCHANGED: None}
+
+
+def render_text(result: DiffResult, style=None) -> str:
+    """Plain text; ``style(text, status)`` may colour it (the CLI passes click.style)."""
+    paint = style or (lambda t, status: t)
+    lines = []
+    for d in result.architectures:
+        where = d.path if not d.old_path else f"{d.old_path} -> {d.path}"
+        lines.append(paint(f"{where} ({d.id}): {summary_line(d)}", "header"))
+        if d.status in (ADDED, REMOVED):
+            continue
+        for status, t in _detail_lines(d):
+            lines.append("  " + paint(t, status))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+# --- Markdown ------------------------------------------------------------------------
+def _md(s) -> str:
+    """Text for a Markdown table cell."""
+    s = str(s)
+    for ch in "\\`*_[]<>|":
+        s = s.replace(ch, "\\" + ch)
+    return s.replace("\n", " ")
+
+
+def _code(s: str) -> str:
+    return f"`{s}`"
+
+
+SIGN = {ADDED: "added", REMOVED: "removed", CHANGED: "changed", "renamed": "renamed",
+        "direction_changed": "direction changed", "inserted": "inserted", "renumbered": "renumbered"}
+LONG = 80  # values longer than this go into <details>
+
+
+def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
+    """Markdown for a pull-request comment; ``images`` maps architecture id -> image link."""
+    images = images or {}
+    out = ["## Architecture changes", ""]
+    if result.base or result.head:
+        out += [f"Comparing `{result.base}` with `{result.head}`.", ""]
+    for d in result.architectures:
+        out.append(f"- **{_md(d.id)}** (`{d.path}`): {_md(summary_line(d))}")
+    for d in result.architectures:
+        if not d.changed:
+            continue
+        out += ([] if out[-1] == "" else [""]) + [f"### {_md(d.id)}: {_md(d.title)}", ""]
+        if d.id in images:
+            out += [f"![overlay diagram of {_md(d.id)}: added green, removed red, changed orange]"
+                    f"({images[d.id]})", ""]
+        if d.status in (ADDED, REMOVED):
+            out += [f"Architecture {d.status}: `{d.path}`."]
+            continue
+        long_items = []
+        if d.metadata or d.areas:
+            out += ["| change | item | before | after |", "|---|---|---|---|"]
+            for f in d.metadata:
+                old, new = _fmt(f.old), _fmt(f.new)
+                if len(old) > LONG or len(new) > LONG:
+                    long_items.append((f"metadata {f.field}", old, new))
+                    old, new = "see details", "see details"
+                out.append(f"| changed | {_md(f.field)} | {_md(old)} | {_md(new)} |")
+            for a in d.areas:
+                before = "; ".join(f"{f.field}: {_fmt(f.old)}" for f in a.fields)
+                after = "; ".join(f"{f.field}: {_fmt(f.new)}" for f in a.fields)
+                out.append(f"| area {SIGN[a.change]} | {_code(a.id)} {_md(a.label)} | {_md(before)} | {_md(after)} |")
+            out.append("")
+        if d.components:
+            out += ["| component | change | details |", "|---|---|---|"]
+            for c in d.components:
+                if c.change == "renamed":
+                    det = f"renamed from {_code(c.old_id)}"
+                elif c.change == CHANGED:
+                    parts = []
+                    for f in c.fields:
+                        old, new = _fmt(f.old), _fmt(f.new)
+                        if len(old) > LONG or len(new) > LONG:
+                            long_items.append((f"component {c.id} {f.field}", old, new))
+                            parts.append(f"{_md(f.field)} (see details)")
+                        else:
+                            parts.append(f"{_md(f.field)}: {_md(old)} → {_md(new)}")
+                    det = "; ".join(parts)
+                else:
+                    det = f"{_md(c.label)} (kind {_code(c.kind)}, area {_code(c.area)})"
+                out.append(f"| {_code(c.id)} | {SIGN[c.change]} | {det} |")
+            out.append("")
+        if d.flows:
+            out += ["| flow | change | steps |", "|---|---|---|"]
+            for f in d.flows:
+                what = SIGN[f.change]
+                if f.change == "direction_changed":
+                    what += f" (was {_code(flow_text(*f.old))})"
+                out.append(f"| {_code(flow_text(f.src, f.dst, f.both))} | {what} | "
+                           f"{', '.join(map(str, f.steps))} |")
+            out.append("")
+        if d.steps or d.renumbered:
+            out += ["| step | change | details |", "|---|---|---|"]
+            for s in d.steps:
+                if s.change == "renumbered":
+                    continue
+                if s.change == "inserted":
+                    num, det = str(s.new_number), _md(s.new_text)
+                elif s.change == "removed":
+                    num, det = str(s.old_number), _md(s.old_text)
+                else:
+                    num = str(s.new_number) if s.old_number == s.new_number else f"{s.new_number} (was {s.old_number})"
+                    parts = []
+                    if s.reworded:
+                        parts.append("reworded (see details)")
+                        long_items.append((f"step {s.new_number} text", s.old_text, s.new_text))
+                    parts += [f"flow added {_code(flow_text(*k))}" for k in s.flows_added]
+                    parts += [f"flow removed {_code(flow_text(*k))}" for k in s.flows_removed]
+                    det = "; ".join(parts)
+                out.append(f"| {num} | {SIGN[s.change]} | {det} |")
+            for r in d.renumbered:
+                out.append(f"| {_span(r.old_first, r.old_last)} → {_span(r.new_first, r.new_last)} | renumbered | "
+                           f"{renumber_text(r)} |")
+            out.append("")
+        if long_items:
+            out += ["<details><summary>Long values, before and after</summary>", ""]
+            for name, old, new in long_items:
+                out += [f"**{_md(name)}**", "", "```diff"]
+                out += [f"- {line}" for line in str(old).splitlines() or [""]]
+                out += [f"+ {line}" for line in str(new).splitlines() or [""]]
+                out += ["```", ""]
+            out += ["</details>"]
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+# --- JSON -----------------------------------------------------------------------------
+def _flow_obj(k: tuple) -> dict:
+    return {"from": k[0], "to": k[1], "both": k[2]}
+
+
+def to_json(result: DiffResult) -> dict:
+    """The documented JSON form (docs/diff-schema.md); ``version`` changes on any break."""
+    archs = []
+    for d in result.architectures:
+        archs.append({
+            "path": d.path,
+            "old_path": d.old_path,
+            "id": d.id,
+            "title": d.title,
+            "status": d.status,
+            "summary": summary_line(d),
+            "metadata": [{"field": f.field, "old": f.old, "new": f.new} for f in d.metadata],
+            "areas": [{"change": a.change, "id": a.id, "label": a.label,
+                       "fields": [{"field": f.field, "old": f.old, "new": f.new} for f in a.fields]}
+                      for a in d.areas],
+            "components": [{"change": c.change, "id": c.id, "old_id": c.old_id, "label": c.label,
+                            "kind": c.kind, "area": c.area,
+                            "fields": [{"field": f.field, "old": f.old, "new": f.new} for f in c.fields]}
+                           for c in d.components],
+            "flows": [{"change": f.change, **_flow_obj((f.src, f.dst, f.both)), "steps": list(f.steps),
+                       "old": _flow_obj(f.old) if f.old else None} for f in d.flows],
+            "steps": [{"change": s.change, "old_number": s.old_number, "new_number": s.new_number,
+                       "old_text": s.old_text, "new_text": s.new_text, "reworded": s.reworded,
+                       "flows_added": [_flow_obj(k) for k in s.flows_added],
+                       "flows_removed": [_flow_obj(k) for k in s.flows_removed]} for s in d.steps],
+            "renumbered": [{"old": [r.old_first, r.old_last], "new": [r.new_first, r.new_last]}
+                           for r in d.renumbered],
+        })
+    return {"schema": "diagramgen-diff", "version": SCHEMA_VERSION, "base": result.base, "head": result.head,
+            "changed": result.changed, "architectures": archs}
+
+
+def render_json(result: DiffResult) -> str:
+    return json.dumps(to_json(result), indent=2, ensure_ascii=False) + "\n"
+
+
+# --- the overlay: one model holding both sides -------------------------------------------
+@dataclass(frozen=True)
+class Marks:
+    """How each part of a union model changed (see ``union_model``)."""
+
+    components: dict  # component id -> added | removed | changed | unchanged
+    areas: dict  # area id -> status
+    steps: dict  # union step number -> (status, badge text)
+    flows: dict  # (union step number, src, dst) -> status
+
+
+def _merge_order(base: list, other: list) -> list:
+    """``base`` in its order, with the items only in ``other`` placed after their predecessor there."""
+    out = list(base)
+    prev = None
+    for x in other:
+        if x not in out:
+            out.insert(out.index(prev) + 1 if prev is not None else 0, x)
+        prev = x
+    return out
+
+
+REMOVED_STEP_OFFSET = 1000  # union numbers of removed steps: 1000 + their old number
+
+
+def union_model(old: Architecture, new: Architecture) -> tuple:
+    """Return ``(union Architecture, Marks)``: the overlay diagram's content.
+
+    The union keeps the base (old) order of areas, columns and components, so the overlay
+    is laid out like the base render; added parts are placed after their predecessor in
+    the new model. Renamed components appear under their new id. Removed steps get the
+    number REMOVED_STEP_OFFSET + old number (their badges say "was N").
+    """
+    d = diff_architectures(old, new)
+    ren = dict(d.renames)
+    newc = {c.id: c for c in new.components}
+    oldc = {ren.get(c.id, c.id): replace(c, id=ren.get(c.id, c.id)) for c in old.components}
+    comp_status = {}
+    for cid in oldc:
+        comp_status[cid] = UNCHANGED if cid in newc else REMOVED
+    for c in d.components:
+        if c.change in (CHANGED, "renamed"):
+            comp_status[c.id] = CHANGED
+        elif c.change == ADDED:
+            comp_status[c.id] = ADDED
+    order = _merge_order(list(oldc), [c.id for c in new.components])
+    components = tuple(newc.get(cid) or oldc[cid] for cid in order)
+
+    olda = {a.id: a for a in old.areas}
+    newa = {a.id: a for a in new.areas}
+    area_order = _merge_order(list(olda), list(newa))
+    areas = tuple(newa.get(a) or olda[a] for a in area_order)
+    area_status = {a: (ADDED if a not in olda else REMOVED if a not in newa else UNCHANGED) for a in area_order}
+    for a in d.areas:
+        if a.change == CHANGED:
+            area_status[a.id] = CHANGED
+    # parents before children: removed parents sit in the base order, so this already holds
+    columns = [list(c) for c in old.columns]
+    placed = {a for c in columns for a in c}
+    for col in new.columns:
+        for a in col:
+            if a in placed:
+                continue
+            home = next((c for c in columns if any(x in c for x in col)), None)
+            if home is None:
+                columns.append([a])
+            else:
+                home.append(a)
+            placed.add(a)
+
+    steps, step_marks, flow_marks = [], {}, {}
+    for o, w in align_steps(old.steps, new.steps, ren):
+        if w is None:
+            num = REMOVED_STEP_OFFSET + o.number
+            flows = tuple(Flow(*_fkey(f, ren)) for f in o.flows)
+            steps.append(Step(num, o.text, flows))
+            step_marks[num] = (REMOVED, f"was {o.number}")
+            for f in flows:
+                flow_marks[(num, f.src, f.dst)] = REMOVED
+            continue
+        num = w.number
+        label = str(num) if o is None or o.number == num else f"{num} (was {o.number})"
+        if o is None:
+            steps.append(w)
+            step_marks[num] = (ADDED, label)
+            for f in w.flows:
+                flow_marks[(num, f.src, f.dst)] = ADDED
+            continue
+        fo = {_fkey(f, ren): f for f in o.flows}
+        fw = {_fkey(f, {}): f for f in w.flows}
+        flows = list(w.flows)
+        for k, f in fw.items():
+            if k in fo:
+                state = UNCHANGED
+            elif any({x[0], x[1]} == {k[0], k[1]} for x in fo):
+                state = CHANGED
+            else:
+                state = ADDED
+            flow_marks[(num, f.src, f.dst)] = state
+        for k in fo:
+            if k not in fw and not any({x[0], x[1]} == {k[0], k[1]} for x in fw):
+                flows.append(Flow(*k))
+                flow_marks[(num, k[0], k[1])] = REMOVED
+        changed = o.text != w.text or set(fo) != set(fw)
+        steps.append(Step(num, w.text, tuple(flows)))
+        step_marks[num] = (CHANGED if changed else UNCHANGED, label)
+    union = replace(new, areas=areas, components=components, steps=tuple(steps),
+                    columns=tuple(tuple(c) for c in columns))
+    return union, Marks(comp_status, area_status, step_marks, flow_marks)
+
+
+def empty_like(arch: Architecture) -> Architecture:
+    """The same architecture with nothing in it (the other side of an added or removed file)."""
+    return replace(arch, areas=(), components=(), steps=(), columns=())
+
+
+def overlay_source(old: Optional[Architecture], new: Optional[Architecture], caption: str = "") -> str:
+    """DOT source of the overlay diagram of two versions of an architecture."""
+    from . import scene
+
+    old = old or empty_like(new)
+    new = new or empty_like(old)
+    union, marks = union_model(old, new)
+    return scene.build_overlay(union, marks, caption)

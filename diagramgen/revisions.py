@@ -1,0 +1,146 @@
+"""Architectures as they were at a git revision (or as they are in the working tree).
+
+A revision's ``architectures/`` folder and ``diagramgen/catalog.yaml`` are exported with
+``git archive`` into a temporary directory, so includes (fragments) and the catalog are
+read exactly as they were at that revision, by the same validator as always. Diagnostics
+name the revision: ``main:architectures/premium.yaml:12:5: error: ...``.
+"""
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from .catalog import Catalog, default_catalog, load_catalog
+from .diagnostics import DiagramgenError, Diagnostic, Pos, has_errors
+from .validate import load_architecture
+
+ARCH_DIR = "architectures"
+CATALOG = "diagramgen/catalog.yaml"
+WORKTREE = None  # the "revision" meaning the files on disk
+
+
+class GitError(Exception):
+    pass
+
+
+def git(root, *args: str) -> bytes:
+    try:
+        proc = subprocess.run(["git", "-C", os.fspath(root), *args], capture_output=True, timeout=120)
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc}") from None
+    if proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {' '.join(args)}: {msg[-1] if msg else f'exit status {proc.returncode}'}")
+    return proc.stdout
+
+
+def repo_root(start=".") -> Path:
+    return Path(git(start, "rev-parse", "--show-toplevel").decode().strip())
+
+
+def rev_exists(root, rev: str) -> bool:
+    try:
+        git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        return True
+    except GitError:
+        return False
+
+
+@dataclass
+class Side:
+    """The architectures of one revision: ``{repo-relative path: model}`` and diagnostics."""
+
+    label: str
+    models: dict = field(default_factory=dict)
+    diagnostics: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+def _export(root: Path, rev: str, dest: Path) -> None:
+    """Extract ``architectures/`` and the catalog of ``rev`` under ``dest``."""
+    present = [p for p in (ARCH_DIR, CATALOG)
+               if git(root, "ls-tree", "--name-only", rev, "--", p).strip()]
+    if not present:
+        return
+    data = git(root, "archive", "--format=tar", rev, "--", *present)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(dest, filter="data")
+        else:  # Python < 3.11.4: git archive output holds only regular files and dirs
+            tar.extractall(dest)
+
+
+def _files(base: Path, wanted: Optional[list]) -> list:
+    if wanted is not None:
+        return [p for p in wanted if (base / p).is_file()]
+    d = base / ARCH_DIR
+    return sorted(f"{ARCH_DIR}/{p.name}" for p in list(d.glob("*.yaml")) + list(d.glob("*.yml")))
+
+
+def _catalog(base: Path, shown: str) -> Catalog:
+    path = base / CATALOG
+    if not path.is_file():
+        return default_catalog()
+    try:
+        return load_catalog(path)
+    except DiagramgenError as exc:
+        # name the catalog as the revision has it, not by its temporary path
+        raise DiagramgenError([Diagnostic(Pos(shown, d.pos.line, d.pos.col), d.severity, d.message)
+                               for d in exc.diagnostics]) from None
+
+
+def _load_dir(base: Path, prefix: str, label: str, wanted: Optional[list]) -> Side:
+    side = Side(label)
+    try:
+        catalog = _catalog(base, prefix + CATALOG)
+    except DiagramgenError as exc:
+        side.diagnostics += exc.diagnostics
+        return side
+    for rel in _files(base, wanted):
+        model, diags = load_architecture(base / rel, catalog, shown=prefix + rel)
+        side.diagnostics += [d for d in diags if d.is_error]
+        if model is not None:
+            side.models[rel] = model
+    return side
+
+
+def load_side(root: Path, rev: Optional[str], wanted: Optional[list] = None) -> Side:
+    """Load the architectures of ``rev`` (None: the working tree) in repository ``root``.
+
+    ``wanted``: repo-relative paths to load (missing ones are skipped: they are added or
+    removed on the other side); default every ``architectures/*.yaml``.
+    """
+    if rev is WORKTREE:
+        return _load_dir(Path(root), "", "working tree", wanted)
+    if not rev_exists(root, rev):
+        raise GitError(f"unknown revision '{rev}'")
+    with tempfile.TemporaryDirectory(prefix="diagramgen-rev-") as tmp:
+        _export(Path(root), rev, Path(tmp))
+        return _load_dir(Path(tmp), f"{rev}:", rev, wanted)
+
+
+def relative_paths(root: Path, paths) -> list:
+    """Repo-relative forms of paths given on the command line (relative to the cwd)."""
+    out = []
+    for p in paths:
+        rel = os.path.relpath(os.path.realpath(p), os.path.realpath(root))
+        out.append(Path(rel).as_posix())
+    return out
+
+
+def compare(root: Path, base: str, head: Optional[str], files=()) -> tuple:
+    """Load both revisions and return ``(old Side, new Side)``.
+
+    ``files`` are repo-relative; by default every architecture present on either side.
+    """
+    wanted = list(files) or None
+    return load_side(root, base, wanted), load_side(root, head, wanted)
