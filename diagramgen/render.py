@@ -103,8 +103,9 @@ def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
                                 docs_href=f"docs/{arch.id}.md")
             out[f"{arch.id}.html"] = page.encode("utf-8")
         if steps:
+            views = svg.step_views(data["svg"], arch, docs_href=f"../docs/{arch.id}.md")
             for s in arch.steps:
-                one = svg.self_contained(data["svg"], arch, docs_href=f"../docs/{arch.id}.md", focus_step=s.number)
+                one = views[s.number]
                 out[f"steps/{arch.id}-step-{s.number}.svg"] = one
                 if "png" in steps:
                     out[f"steps/{arch.id}-step-{s.number}.png"] = svg.to_png(one)

@@ -22,6 +22,9 @@ Text stays text. The output is deterministic: the same input gives the same byte
 from __future__ import annotations
 
 import base64
+import collections
+import copy
+import functools
 import io
 import math
 import re
@@ -119,6 +122,7 @@ def _icon_file(href: str) -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=256)
 def icon_data_uri(path: Path, max_px: int) -> str:
     """The icon as an optimised PNG data URI, no larger than ``max_px`` on its long side."""
     with Image.open(path) as im:
@@ -134,6 +138,12 @@ def icon_data_uri(path: Path, max_px: int) -> str:
     buf = io.BytesIO()
     im.save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+@functools.lru_cache(maxsize=256)
+def _image_size(path: Path) -> tuple:
+    with Image.open(path) as im:
+        return im.size
 
 
 def _unwrap(el) -> None:
@@ -293,8 +303,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
         symbol_ids[path] = sid
         max_px = math.ceil(shown[path] * PX_PER_PT * ICON_OVERSAMPLE)
         uri = icon_data_uri(path, max_px)
-        with Image.open(path) as im:
-            w, h = im.size
+        w, h = _image_size(path)
         sym = etree.SubElement(defs, q("symbol"), id=sid, viewBox=f"0 0 {w} {h}")
         sym.set("preserveAspectRatio", "xMidYMid meet")
         img = etree.SubElement(sym, q("image"), width=str(w), height=str(h))
@@ -314,31 +323,51 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     style.text = stylesheet()
     root.insert(0, style)
     root.insert(1, defs)
+    if focus_step is None:
+        return _finish(root, docs_href)
+    return _finish(_focus(root, arch, focus_step), docs_href)
 
-    if focus_step is not None:
-        if focus_step not in steps:
-            raise SvgError(f"no step {focus_step}")
-        _add_class(root, "focus")
-        root.set("data-step", str(focus_step))
-        for g in graph.iter(q("g")):
-            cls = _classes(g)
-            if "node" in cls or "edge" in cls:
-                if f"step-{focus_step}" in cls:
-                    _add_class(g, "highlight")
-                    # the same look as attributes, for renderers without CSS (PNG)
-                    for el in g.iter(q("path"), q("polygon"), q("ellipse")):
-                        if "edge" in cls or el.tag == q("ellipse") and "step" in cls:
-                            if el.get("stroke") not in (None, "none", "transparent"):
-                                el.set("stroke", HIGHLIGHT)
-                            if el.tag != q("path") and el.get("fill") not in (None, "none"):
-                                el.set("fill", HIGHLIGHT)
-                            if el.tag == q("path") and "edge" in cls:
-                                el.set("stroke-width", "2.6")
-                else:
-                    g.set("opacity", DIM_OPACITY)  # also for renderers without CSS
 
-    ids = [el.get("id") for el in root.iter() if el.get("id")]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+def step_views(svg: bytes, arch: Architecture, docs_href: Optional[str] = None) -> dict:
+    """``{step number: SVG bytes}``: one view per step, that step emphasised and the rest
+    dimmed. dot's SVG is processed once and each view is a copy of the result."""
+    docs_href = docs_link(arch) if docs_href is None else docs_href
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    base = etree.fromstring(self_contained(svg, arch, docs_href), parser)
+    return {s.number: _finish(_focus(copy.deepcopy(base), arch, s.number), docs_href) for s in arch.steps}
+
+
+def _focus(root, arch: Architecture, focus_step: int):
+    """Emphasise one step in a processed SVG tree (in place) and return the tree."""
+    if focus_step not in {s.number for s in arch.steps}:
+        raise SvgError(f"no step {focus_step}")
+    graph = root.find(q("g"))
+    _add_class(root, "focus")
+    root.set("data-step", str(focus_step))
+    for g in graph.iter(q("g")):
+        cls = _classes(g)
+        if "node" not in cls and "edge" not in cls:
+            continue
+        if f"step-{focus_step}" not in cls:
+            g.set("opacity", DIM_OPACITY)  # also for renderers without CSS
+            continue
+        _add_class(g, "highlight")
+        # the same look as attributes, for renderers without CSS (PNG)
+        for el in g.iter(q("path"), q("polygon"), q("ellipse")):
+            if "edge" in cls or el.tag == q("ellipse") and "step" in cls:
+                if el.get("stroke") not in (None, "none", "transparent"):
+                    el.set("stroke", HIGHLIGHT)
+                if el.tag != q("path") and el.get("fill") not in (None, "none"):
+                    el.set("fill", HIGHLIGHT)
+                if el.tag == q("path") and "edge" in cls:
+                    el.set("stroke-width", "2.6")
+    return root
+
+
+def _finish(root, docs_href: str) -> bytes:
+    """Check ids and references, then serialise."""
+    counts = collections.Counter(el.get("id") for el in root.iter() if el.get("id"))
+    dupes = sorted(i for i, n in counts.items() if n > 1)
     if dupes:
         raise SvgError(f"duplicate ids in SVG: {', '.join(dupes)}")
     for el in root.iter():
