@@ -6,7 +6,19 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: all render validate test list clean docs check diff
 
-all: docs
+# Everything output/ is made from; `make` does nothing when none of it changed, and the
+# render cache (output/manifest.json) re-renders only the architectures whose inputs did.
+SOURCES := $(wildcard architectures/*.yaml architectures/*.yml architectures/fragments/*.yaml) \
+           $(wildcard diagramgen/*.py diagramgen/*.yaml diagramgen/icons/*.png diagramgen/vendor/*)
+MADE    := output/.made
+RENDER_FLAGS ?=
+
+all: $(MADE)
+
+$(MADE): $(STAMP) $(SOURCES)
+	$(BIN)/diagramgen render --steps $(RENDER_FLAGS)
+	$(BIN)/diagramgen docs
+	@touch $@
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +27,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 render: $(STAMP)
-	$(BIN)/diagramgen render --steps
+	$(BIN)/diagramgen render --steps $(RENDER_FLAGS)
 
 # Diagrams first, then the Markdown pages that show them (output/docs/).
 docs: render

@@ -76,3 +76,22 @@ if __name__ == "__main__":
     import sys
 
     sys.stdout.write(synthesize(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1))
+
+
+def mutate(text: str, fraction: float = 0.05, seed: int = 2) -> str:
+    """Change ``fraction`` of the components (relabelled) and of the flows (each moved to
+    another target) of a synthetic architecture, deterministically."""
+    import re
+
+    rnd = random.Random(seed)
+    labels = re.findall(r"    label: (Component \d+)\n", text)
+    for label in rnd.sample(labels, max(1, int(len(labels) * fraction))):
+        text = text.replace(f"    label: {label}\n", f"    label: {label} (changed)\n", 1)
+    flows = re.findall(r"      - \{from: (c\d+), to: (c\d+)", text)
+    n = len(labels)
+    for src, dst in rnd.sample(flows, max(1, int(len(flows) * fraction))):
+        i = int(src[1:])
+        new = f"c{min(n - 1, i + 1 + rnd.randrange(max(1, n // 6))):03d}"
+        if new != dst and new != src:
+            text = text.replace(f"{{from: {src}, to: {dst}", f"{{from: {src}, to: {new}", 1)
+    return text

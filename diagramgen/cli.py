@@ -65,33 +65,57 @@ def validate(files) -> None:
 @click.option("--steps", is_flag=True,
               help="Also write one view per step, steps/<id>-step-N.svg, that step emphasised.")
 @click.option("--step-png", is_flag=True, help="With --steps, also rasterise each step view to PNG.")
-def render(files, out_dir, formats, steps, step_png) -> None:
+@click.option("--force", is_flag=True,
+              help="Render every architecture, even those whose inputs did not change.")
+@click.option("-j", "--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Architectures rendered at once (0: one per core).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--progress/--no-progress", default=None,
+              help="One line per architecture with its time (default: on when stderr is a terminal).")
+def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progress) -> None:
     """Render architecture diagrams: PNG, self-contained SVG and an offline HTML viewer.
 
-    Every file is validated first; on any error nothing is written.
+    Every file is validated first; on any error nothing is written. Architectures whose
+    inputs (architecture file, fragments, catalog, icons, tool version, options) have
+    not changed since the last render into DIR are skipped, by content hash recorded in
+    DIR/manifest.json; --force renders them anyway.
 
     Example: diagramgen render architectures/premium.yaml --out build --format svg --steps
     """
-    from .render import RenderError, render_architecture, write_outputs
+    from .manifest import read, up_to_date
+    from .render import RenderError, render_many, write_outputs
 
     try:
         chosen = _formats(formats)
     except click.BadParameter as exc:
         raise click.UsageError(str(exc)) from None
+    step_formats = (("svg", "png") if step_png else ("svg",)) if steps else ()
+    show = not quiet and (progress if progress is not None else sys.stderr.isatty())
     loaded = load_all(files)
     _print_diagnostics(loaded.diagnostics)
     if not loaded.ok:
         sys.exit(EXIT_ERROR)
+    manifest_path = os.path.join(out_dir, "manifest.json")
+    options = {"formats": list(chosen), "steps": list(step_formats)}
+    manifest = read(manifest_path)
+    todo = [m for m in loaded.models
+            if force or not up_to_date(manifest, m, "render", out_dir, options)]
+    if show:
+        for m in loaded.models:
+            if m not in todo:
+                click.echo(f"{m.id}: up to date", err=True)
+    results = []
     try:
-        results = [(m, render_architecture(m, chosen, steps=(("svg", "png") if step_png else ("svg",)) if steps else ())) for m in loaded.models]
+        for model, files_out, secs in render_many(todo, chosen, step_formats, jobs=jobs):
+            paths = write_outputs(out_dir, files_out)
+            results.append((model, paths))
+            if show:
+                click.echo(f"{model.id}: rendered {len(paths)} file(s) in {secs:.2f} s", err=True)
     except RenderError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    for model, files_out in results:
-        for path in write_outputs(out_dir, files_out):
-            click.echo(f"wrote {path}")
-    _update_manifest(os.path.join(out_dir, "manifest.json"), "render",
-                     [(m, [os.path.join(out_dir, n) for n in f]) for m, f in results])
+    if results:
+        _update_manifest(manifest_path, "render", results, options, quiet=not show)
 
 
 @main.command("list")
@@ -168,7 +192,7 @@ def check_docs(docs, arch_file) -> None:
     sys.exit(EXIT_ERROR if errors else EXIT_OK)
 
 
-def _update_manifest(path: str, product: str, written) -> None:
+def _update_manifest(path: str, product: str, written, options=None, quiet: bool = False) -> None:
     """Record in the manifest at ``path`` what ``product`` outputs were written from."""
     from .manifest import dumps, loads, record
     from .render import write_atomic
@@ -183,9 +207,10 @@ def _update_manifest(path: str, product: str, written) -> None:
     base = os.path.dirname(path)
     for model, files_out in written:
         manifest = record(manifest, model, product,
-                          [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out])
+                          [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options)
     write_atomic(path, dumps(manifest).encode("utf-8"))
-    click.echo(f"wrote {path}")
+    if not quiet:
+        click.echo(f"wrote {path}")
 
 
 @main.command()

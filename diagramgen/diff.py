@@ -170,10 +170,64 @@ def _step_similarity(a: Step, b: Step, ren: dict) -> float:
 def align_steps(old: tuple, new: tuple, ren: dict) -> list:
     """Order-preserving alignment: a list of (old step or None, new step or None).
 
-    Maximises the summed similarity of matched pairs (pairs below MATCH_THRESHOLD never
-    match); ties prefer matching, then keep removals before insertions.
+    Steps that are identical (same flows and text) and unique on both sides anchor the
+    alignment, as in patience diff (the longest run of them in the same order); between
+    anchors, a dynamic programme maximises the summed similarity of matched pairs (pairs
+    below MATCH_THRESHOLD never match; ties prefer matching, then keep removals before
+    insertions). Anchoring keeps large, mostly unchanged architectures fast.
     """
+    def key(step: Step, mapping: dict) -> tuple:
+        return (frozenset(_fkey(f, mapping) for f in step.flows), step.text)
+
+    old_keys = [key(o, ren) for o in old]
+    new_keys = [key(w, {}) for w in new]
+    count_old: dict = {}
+    count_new: dict = {}
+    for k in old_keys:
+        count_old[k] = count_old.get(k, 0) + 1
+    for k in new_keys:
+        count_new[k] = count_new.get(k, 0) + 1
+    new_at = {k: j for j, k in enumerate(new_keys) if count_new[k] == 1}
+    pairs = [(i, new_at[k]) for i, k in enumerate(old_keys) if count_old[k] == 1 and k in new_at]
+    anchors = _longest_increasing(pairs)
+    out: list = []
+    i0 = j0 = 0
+    for i, j in anchors + [(len(old), len(new))]:
+        out += _align_gap(old[i0:i], new[j0:j], ren)
+        if i < len(old):
+            out.append((old[i], new[j]))
+        i0, j0 = i + 1, j + 1
+    return out
+
+
+def _longest_increasing(pairs: list) -> list:
+    """The longest subsequence of (i, j) pairs (sorted by i) whose j also increases."""
+    import bisect
+
+    tails: list = []  # tails[k]: index into pairs of the smallest j ending a run of k+1
+    tail_js: list = []  # the j of each tail, kept sorted for bisect
+    prev = [-1] * len(pairs)
+    for idx, (_, j) in enumerate(pairs):
+        k = bisect.bisect_left(tail_js, j)
+        if k:
+            prev[idx] = tails[k - 1]
+        if k == len(tails):
+            tails.append(idx)
+            tail_js.append(j)
+        else:
+            tails[k] = idx
+            tail_js[k] = j
+    run, idx = [], tails[-1] if tails else -1
+    while idx != -1:
+        run.append(pairs[idx])
+        idx = prev[idx]
+    return run[::-1]
+
+
+def _align_gap(old: tuple, new: tuple, ren: dict) -> list:
     n, m = len(old), len(new)
+    if not n or not m:
+        return [(o, None) for o in old] + [(None, w) for w in new]
     sim = [[_step_similarity(o, w, ren) for w in new] for o in old]
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):

@@ -72,14 +72,39 @@ def tool() -> dict:
     return info
 
 
-def record(manifest: dict, arch, product: str, outputs) -> dict:
-    """Return a copy of ``manifest`` with this architecture's ``product`` entry replaced."""
+def record(manifest: dict, arch, product: str, outputs, options=None) -> dict:
+    """Return a copy of ``manifest`` with this architecture's ``product`` entry replaced.
+
+    ``options`` (a JSON-able value, e.g. the formats asked for) is part of the cache key."""
     new = json.loads(json.dumps(manifest)) if manifest else {}
     new["format"] = FORMAT
     entry = new.setdefault("architectures", {}).setdefault(arch.id, {})
     entry["file"] = _rel(arch.path)
     entry[product] = {"inputs": inputs(arch, product), "tool": tool(), "outputs": sorted(outputs)}
+    if options is not None:
+        entry[product]["options"] = options
     return new
+
+
+def up_to_date(manifest: dict, arch, product: str, base: str, options=None) -> bool:
+    """True when the manifest says ``product`` of ``arch`` was made from exactly the
+    current inputs (content hashes), tool version and options, and its outputs exist
+    under ``base``: the render cache's test."""
+    rec = manifest.get("architectures", {}).get(arch.id, {}).get(product)
+    if not rec or rec.get("tool") != tool() or rec.get("options") != options:
+        return False
+    if not all(os.path.exists(os.path.join(base, o)) for o in rec.get("outputs", [])):
+        return False
+    return rec.get("inputs") == inputs(arch, product)
+
+
+def read(path: str) -> dict:
+    """The manifest at ``path``, or an empty one if it is absent or unreadable."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return loads(fh.read())
+    except (OSError, ValueError):
+        return {}
 
 
 def dumps(manifest: dict) -> str:

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 FORMATS = ("svg", "png", "html")  # html: the offline viewer (needs the SVG)
@@ -122,3 +123,32 @@ def write_outputs(out_dir, files: dict) -> list:
         write_atomic(path, data)
         written.append(path)
     return written
+
+
+def _render_one(job):
+    arch, formats, steps, dpi = job
+    t0 = time.perf_counter()
+    files = render_architecture(arch, formats, dpi=dpi, steps=steps)
+    return arch.id, files, time.perf_counter() - t0
+
+
+def render_many(models, formats=FORMATS, steps=(), jobs: int = 0, dpi: int = 96):
+    """Render several architectures, in parallel processes when there is more than one
+    and more than one core; yield ``(model, {name: bytes}, seconds)`` as each finishes,
+    in the order of ``models``. Nothing is written."""
+    models = list(models)
+    jobs = jobs or min(len(models), os.cpu_count() or 1)
+    work = [(m, tuple(formats), tuple(steps), dpi) for m in models]
+    by_id = {m.id: m for m in models}
+    if jobs <= 1 or len(models) <= 1:
+        for job in work:
+            arch_id, files, secs = _render_one(job)
+            yield by_id[arch_id], files, secs
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        for arch_id, files, secs in pool.map(_render_one, work):
+            yield by_id[arch_id], files, secs
