@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all render validate test list clean docs check diff
+.PHONY: all render validate test list clean docs check diff bench
 
 # Everything output/ is made from; `make` does nothing when none of it changed, and the
 # render cache (output/manifest.json) re-renders only the architectures whose inputs did.
@@ -57,3 +57,7 @@ diff: $(STAMP)
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache tests/artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Speed figures against their targets; writes bench/results.md.
+bench: $(STAMP) $(MADE)
+	$(BIN)/python bench/run.py

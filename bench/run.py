@@ -99,6 +99,55 @@ def bench_full(runs: int) -> list:
     ]
 
 
+# --- (b) make with nothing changed, and after changing one architecture -------------
+def bench_make(runs: int) -> list:
+    make = ["make", "--no-print-directory"]
+    run(make, cwd=ROOT)  # a full make first
+    t_noop = median_time(lambda: run(make, cwd=ROOT), runs)
+    target = ROOT / "architectures" / "premium.yaml"
+    original = target.read_bytes()
+    try:
+        target.write_bytes(original + b"# benchmark edit\n")
+        t0 = time.perf_counter()
+        out = run(make + ["RENDER_FLAGS=--progress"], cwd=ROOT)
+        t_one = time.perf_counter() - t0
+        rendered = [l.split(":")[0] for l in out.stderr.splitlines() if ": rendered " in l]
+        os.utime(target)  # touch only: the content is what the cache compares
+        out_touch = run(make + ["RENDER_FLAGS=--progress"], cwd=ROOT)
+        touched = [l.split(":")[0] for l in out_touch.stderr.splitlines() if ": rendered " in l]
+    finally:
+        target.write_bytes(original)
+        run(make, cwd=ROOT)
+    return [
+        ("(b) make, nothing changed", f"{t_noop:.3f} s", "< 0.2 s", ok(t_noop < 0.2)),
+        ("(b) make after changing premium.yaml", f"{t_one:.2f} s, re-rendered {len(rendered)}: "
+         f"{', '.join(rendered)}", "exactly 1", ok(rendered == ["premium"])),
+        ("(b) make after a bare touch (same content)", f"re-rendered {len(touched)}", "", ""),
+    ]
+
+
+# --- (d) diff of two 400-component models --------------------------------------------
+def bench_diff(runs: int) -> list:
+    from bench.synth import mutate
+    from diagramgen.diff import diff_architectures
+    from diagramgen.validate import load_architecture
+
+    work = Path(tempfile.mkdtemp(prefix="bench-d-"))
+    a, b = work / "a.yaml", work / "b.yaml"
+    text = synthesize(400, seed=1)
+    a.write_text(text, encoding="utf-8")
+    b.write_text(mutate(text, 0.05), encoding="utf-8")
+    old, _ = load_architecture(a)
+    new, _ = load_architecture(b)
+    t_diff = median_time(lambda: diff_architectures(old, new), runs)
+    t_cli = median_time(lambda: subprocess.run(CLI + ["diff", str(a), str(b)], capture_output=True), runs)
+    shutil.rmtree(work, ignore_errors=True)
+    return [
+        ("(d) diff of two 400-component models (5 % changed)", f"{t_diff:.3f} s", "< 0.5 s", ok(t_diff < 0.5)),
+        ("(d) the same through the CLI (load both, diff, print)", f"{t_cli:.3f} s", "", ""),
+    ]
+
+
 # --- (c) scale -------------------------------------------------------------------------
 SCALE_CHILD = r"""
 import json, resource, sys, time
@@ -157,8 +206,10 @@ def main() -> None:
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = bench_full(args.runs)
+    rows += bench_make(args.runs)
     scale_rows, curve = bench_scale(sizes, max(1, args.runs // 2))
     rows += scale_rows
+    rows += bench_diff(args.runs)
     growth = "\n".join(
         f"| {c['n']} | {c['validate'] * 1000:.1f} | {c['build'] * 1000:.1f} | {c['render']:.2f} | "
         f"{c['py_mb']:.0f} | {c['dot_mb']:.0f} |" for c in curve)

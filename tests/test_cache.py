@@ -1,0 +1,77 @@
+"""The render cache: unchanged inputs are not rendered again; --force renders anyway."""
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from diagramgen.cli import main
+
+from conftest import ARCH_DIR
+
+pytestmark = pytest.mark.dot
+
+
+def lines(result):
+    return sorted(line.split(":")[0] + ":" + line.split(":")[1].split(" in ")[0]
+                  for line in result.output.splitlines() if line.startswith(("premium", "enterprise")))
+
+
+@pytest.fixture
+def archs(tmp_path):
+    d = tmp_path / "architectures"
+    shutil.copytree(ARCH_DIR / "fragments", d / "fragments")
+    for name in ("premium.yaml", "enterprise.yaml"):
+        shutil.copy(ARCH_DIR / name, d / name)
+    return d
+
+
+def render(archs, out, *extra):
+    files = [str(archs / "premium.yaml"), str(archs / "enterprise.yaml")]
+    return CliRunner().invoke(main, ["render", *files, "--out", str(out), "--format", "svg",
+                                     "--progress", "-j", "1", *extra])
+
+
+def test_second_render_skips_unchanged_architectures(archs, tmp_path):
+    out = tmp_path / "out"
+    first = render(archs, out)
+    assert first.exit_code == 0, first.output
+    assert lines(first) == ["enterprise: rendered 1 file(s)", "premium: rendered 1 file(s)"]
+    before = (out / "premium.svg").stat().st_mtime_ns
+    second = render(archs, out)
+    assert lines(second) == ["enterprise: up to date", "premium: up to date"]
+    assert (out / "premium.svg").stat().st_mtime_ns == before
+
+
+def test_changed_file_rerenders_only_its_architecture(archs, tmp_path):
+    out = tmp_path / "out"
+    render(archs, out)
+    with open(archs / "premium.yaml", "a", encoding="utf-8") as fh:
+        fh.write("# a comment changes the content hash\n")
+    again = render(archs, out)
+    assert lines(again) == ["enterprise: up to date", "premium: rendered 1 file(s)"]
+
+
+def test_changed_fragment_rerenders_every_architecture_that_includes_it(archs, tmp_path):
+    out = tmp_path / "out"
+    render(archs, out)
+    with open(archs / "fragments" / "channels.yaml", "a", encoding="utf-8") as fh:
+        fh.write("# changed\n")
+    again = render(archs, out)
+    assert lines(again) == ["enterprise: rendered 1 file(s)", "premium: rendered 1 file(s)"]
+
+
+def test_missing_output_or_other_options_or_force_render_again(archs, tmp_path):
+    out = tmp_path / "out"
+    render(archs, out)
+    (out / "premium.svg").unlink()
+    assert lines(render(archs, out)) == ["enterprise: up to date", "premium: rendered 1 file(s)"]
+    assert lines(render(archs, out, "--steps")) == ["enterprise: rendered 8 file(s)",
+                                                     "premium: rendered 11 file(s)"]
+    assert lines(render(archs, out, "--steps", "--force")) == ["enterprise: rendered 8 file(s)",
+                                                               "premium: rendered 11 file(s)"]
+
+
+def test_quiet_prints_nothing(archs, tmp_path):
+    result = render(archs, tmp_path / "out", "-q")
+    assert result.exit_code == 0
+    assert result.output == ""
