@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all render validate test list clean
+.PHONY: all render validate test list clean schema
 
 all: render
 
@@ -30,3 +30,8 @@ test: $(STAMP)
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache tests/artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Rewrites the committed JSON Schemas from diagramgen/schema.py and the catalog.
+schema: $(STAMP)
+	$(BIN)/diagramgen schema > schema/architecture.schema.json
+	$(BIN)/diagramgen schema --fragment > schema/fragment.schema.json

@@ -107,3 +107,19 @@ def list_(files, as_json) -> None:
         else:
             click.echo(f"{s['id']:<14} {s['areas']:>2} areas {s['components']:>3} components "
                        f"{s['steps']:>3} steps {s['flows']:>3} flows  {s['file']}  {s['title']}")
+
+
+@main.command()
+@click.option("--fragment", is_flag=True, help="The schema of fragment files (architectures/fragments/) instead.")
+def schema(fragment) -> None:
+    """Print the JSON Schema of architecture files, for editors and CI.
+
+    The schema is generated from the same declarations the validator uses, with the
+    catalog's component kinds as an enum. The committed copies are
+    schema/architecture.schema.json and schema/fragment.schema.json (make schema).
+
+    Example: diagramgen schema --fragment > schema/fragment.schema.json
+    """
+    from .schema import json_schema_text
+
+    click.echo(json_schema_text("fragment" if fragment else "architecture"), nl=False)
