@@ -101,8 +101,15 @@ def run(watcher: Watcher, echo: Callable[[Message], None], stop_event=None) -> N
     logging.getLogger("watchfiles").setLevel(logging.ERROR)  # its own Ctrl-C notice
     for msg in watcher.handle(None):
         echo(msg)
-    echo(Message("watching " + ", ".join(watcher.watch_paths()) + " (Ctrl-C to stop)"))
+    ready = False
+    # yield_on_timeout: an empty batch every second, the first one telling that the
+    # watch is in place (saves from then on are seen).
     for changes in watchfiles.watch(*watcher.watch_paths(), watch_filter=lambda _c, p: watcher.relevant(p),
-                                    stop_event=stop_event, raise_interrupt=False):
-        for msg in watcher.handle(path for _change, path in changes):
-            echo(msg)
+                                    stop_event=stop_event, raise_interrupt=False,
+                                    yield_on_timeout=True, rust_timeout=1000):
+        if not ready:
+            ready = True
+            echo(Message("watching " + ", ".join(watcher.watch_paths()) + " (Ctrl-C to stop)"))
+        if changes:
+            for msg in watcher.handle(path for _change, path in changes):
+                echo(msg)
