@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all render validate test list clean schema
+.PHONY: all render validate test list clean schema readme-cli
 
 all: render
 
@@ -35,3 +35,7 @@ clean:
 schema: $(STAMP)
 	$(BIN)/diagramgen schema > schema/architecture.schema.json
 	$(BIN)/diagramgen schema --fragment > schema/fragment.schema.json
+
+# Regenerates the README's CLI reference from the commands' help texts.
+readme-cli: $(STAMP)
+	$(BIN)/python -m diagramgen.clidoc README.md
