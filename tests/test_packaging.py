@@ -53,8 +53,10 @@ def test_installed_wheel_renders_from_another_directory(dist, tmp_path):
     assert run([exe, "--version"], cwd=work, env=env).stdout.startswith("diagramgen, version ")
     out = run([exe, "render", "architectures/premium.yaml", "--out", "out", "--format", "svg,png"], cwd=work, env=env)
     assert out.stdout.splitlines() == ["wrote out/premium.svg", "wrote out/premium.png"]
-    svg = (work / "out" / "premium.svg").read_text(encoding="utf-8")
-    assert str(env_dir) in svg and "icons/dataverse.png" in svg  # icons from the installed package
+    assert (work / "out" / "premium.svg").read_text(encoding="utf-8").startswith("<?xml")
+    where = run([str(bin_dir / "python"), "-c", "import diagramgen.catalog as c; print(c.ICON_DIR)"],
+                cwd=work, env=env).stdout.strip()
+    assert where.startswith(str(env_dir))  # the installed package's own icons, not the checkout's
     schema = json.loads(run([str(bin_dir / "python"), "-m", "diagramgen", "schema"], cwd=work, env=env).stdout)
     assert schema == json.loads((ROOT / "schema" / "architecture.schema.json").read_text(encoding="utf-8"))
     lines = run([exe, "list", "--json"], cwd=work, env=env).stdout.splitlines()
