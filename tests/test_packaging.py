@@ -59,5 +59,5 @@ def test_installed_wheel_renders_from_another_directory(dist, tmp_path):
     assert where.startswith(str(env_dir))  # the installed package's own icons, not the checkout's
     schema = json.loads(run([str(bin_dir / "python"), "-m", "diagramgen", "schema"], cwd=work, env=env).stdout)
     assert schema == json.loads((ROOT / "schema" / "architecture.schema.json").read_text(encoding="utf-8"))
-    lines = run([exe, "list", "--json"], cwd=work, env=env).stdout.splitlines()
-    assert len(lines) == 4
+    rows = [json.loads(line) for line in run([exe, "list", "--json"], cwd=work, env=env).stdout.splitlines()]
+    assert sorted(r["file"] for r in rows) == sorted(f"architectures/{p.name}" for p in ARCH_DIR.glob("*.yaml"))

@@ -25,15 +25,15 @@ def new(*args):
 
 
 def test_template_is_valid_without_warnings_and_names_its_schema(repo):
-    result = new("self-service", "--title", "Self service: bots first")
+    result = new("template-probe", "--title", "Template probe: bots first")
     assert result.exit_code == 0, result.output
-    path = repo / "architectures" / "self-service.yaml"
-    assert result.stdout.splitlines()[0] == "wrote architectures/self-service.yaml"
-    assert "diagramgen watch architectures/self-service.yaml" in result.stdout
+    path = repo / "architectures" / "template-probe.yaml"
+    assert result.stdout.splitlines()[0] == "wrote architectures/template-probe.yaml"
+    assert "diagramgen watch architectures/template-probe.yaml" in result.stdout
     text = path.read_text(encoding="utf-8")
     assert text.splitlines()[0] == "# yaml-language-server: $schema=../schema/architecture.schema.json"
     data = yaml.safe_load(text)
-    assert (data["id"], data["title"]) == ("self_service", "Self service: bots first")
+    assert (data["id"], data["title"]) == ("template_probe", "Template probe: bots first")
     model, diags = load_architecture(path)
     assert diags == [] and len(model.steps) == 2
 
@@ -63,21 +63,21 @@ def test_invalid_id(repo):
 
 
 def test_copy_keeps_comments_and_replaces_id_and_title(repo):
-    result = new("premium_eu", "--title", "Premium: EU data boundary", "--from", "architectures/premium.yaml")
+    result = new("copy_probe", "--title", "Premium: EU data boundary", "--from", "architectures/premium.yaml")
     assert result.exit_code == 0, result.output
-    path = repo / "architectures" / "premium-eu.yaml"
+    path = repo / "architectures" / "copy-probe.yaml"
     text = path.read_text(encoding="utf-8")
     src = (repo / "architectures" / "premium.yaml").read_text(encoding="utf-8")
     lines = text.splitlines()
     assert lines[0] == "# yaml-language-server: $schema=../schema/architecture.schema.json"
     assert lines[1].startswith("# Copied from architectures/premium.yaml")
-    assert "id: premium_eu\n" in text and "title: 'Premium: EU data boundary'\n" in text
+    assert "id: copy_probe\n" in text and "title: 'Premium: EU data boundary'\n" in text
     assert "docs_page" not in text  # it named the other architecture's page
     # every comment of the source is kept
     assert [c for c in src.splitlines() if c.lstrip().startswith("#")][1:] == \
         [c for c in lines if c.lstrip().startswith("#")][2:]
     model, diags = load_architecture(path)
-    assert diags == [] and model.id == "premium_eu" and len(model.steps) == 10
+    assert diags == [] and model.id == "copy_probe" and len(model.steps) == 10
 
 
 def test_folder_without_fragments_gets_a_self_contained_file(repo):
