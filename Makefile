@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all render validate test list clean docs check diff bench
+.PHONY: all render validate test list clean docs check diff bench schema readme-cli
 
 # Everything output/ is made from; `make` does nothing when none of it changed, and the
 # render cache (output/manifest.json) re-renders only the architectures whose inputs did.
@@ -61,3 +61,12 @@ clean:
 # Speed figures against their targets; writes bench/results.md.
 bench: $(STAMP) $(MADE)
 	$(BIN)/python bench/run.py
+
+# Rewrites the committed JSON Schemas from diagramgen/schema.py and the catalog.
+schema: $(STAMP)
+	$(BIN)/diagramgen schema > schema/architecture.schema.json
+	$(BIN)/diagramgen schema --fragment > schema/fragment.schema.json
+
+# Regenerates the README's CLI reference from the commands' help texts.
+readme-cli: $(STAMP)
+	$(BIN)/python -m diagramgen.clidoc README.md

@@ -321,8 +321,9 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
     Steps are matched by their flows and text: an inserted step is reported as one
     insertion plus a renumbering.
 
-    Examples: diagramgen diff old.yaml new.yaml;
-    diagramgen diff --base main --format markdown --image 'output/diff/{id}.png'
+    Example: diagramgen diff old.yaml new.yaml
+
+    Example: diagramgen diff --base main --format markdown --image 'output/diff/{id}.png'
     """
     import os
     from pathlib import Path
@@ -397,3 +398,90 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
     else:
         click.echo(report, nl=False)
     sys.exit(EXIT_ERROR if exit_code and result.changed else EXIT_OK)
+
+
+@main.command()
+@click.option("--fragment", is_flag=True, help="The schema of fragment files (architectures/fragments/) instead.")
+def schema(fragment) -> None:
+    """Print the JSON Schema of architecture files, for editors and CI.
+
+    The schema is generated from the same declarations the validator uses, with the
+    catalog's component kinds as an enum. The committed copies are
+    schema/architecture.schema.json and schema/fragment.schema.json (make schema).
+
+    Example: diagramgen schema --fragment > schema/fragment.schema.json
+    """
+    from .schema import json_schema_text
+
+    click.echo(json_schema_text("fragment" if fragment else "architecture"), nl=False)
+
+
+@main.command()
+@click.argument("arch_id", metavar="ID")
+@click.option("--title", required=True, help="Title of the new architecture.")
+@click.option("--from", "source", type=click.Path(exists=True, dir_okay=False),
+              help="Copy this architecture file (comments kept) instead of the minimal template.")
+@click.option("--dir", "directory", default="architectures", show_default=True,
+              type=click.Path(file_okay=False), help="Folder to create the file in.")
+def new(arch_id, title, source, directory) -> None:
+    """Start a new architecture file, valid from the first save.
+
+    Writes DIR/ID.yaml (with '-' for '_' in the file name) from a minimal template that
+    uses the shared fragments, or from a copy of an existing file with its id and title
+    replaced. Never overwrites a file.
+
+    Example: diagramgen new self_service --title "Self service with Copilot Studio"
+    """
+    from .diagnostics import DiagramgenError
+    from .scaffold import check_new, new_architecture
+
+    try:
+        target, text = new_architecture(arch_id, title, directory, source)
+    except DiagramgenError as exc:
+        _print_diagnostics(exc.diagnostics)
+        sys.exit(EXIT_ERROR)
+    diags = check_new(target, text)
+    _print_diagnostics(diags)
+    if any(d.is_error for d in diags):
+        click.echo(f"error: {target} would not be valid; nothing written", err=True)
+        sys.exit(EXIT_ERROR)
+    try:
+        with open(target, "x", encoding="utf-8") as fh:
+            fh.write(text)
+    except FileExistsError:
+        click.echo(f"{target}: error: already exists; diagramgen new never overwrites a file", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(f"wrote {target}")
+    click.echo("next: edit its scenario, areas, components and dataflow steps, then\n"
+               f"  diagramgen validate {target}\n"
+               f"  diagramgen watch {target}     # re-renders into output/ on every save")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="Directory to write the diagrams into.")
+@click.option("--format", "formats", default="png,svg", show_default=True,
+              help="Output formats, comma-separated (png, svg).")
+def watch(files, out_dir, formats) -> None:
+    """Re-validate and re-render architectures on every save.
+
+    Renders once, then again whenever an architecture file, a fragment it includes or
+    the catalog changes; prints the problems or the files written, and keeps running
+    after an invalid save. Ctrl-C stops it. Open the PNG or SVG in a viewer that
+    reloads changed files to see the diagram update.
+
+    Example: diagramgen watch architectures/premium.yaml --format svg
+    """
+    from .watch import Watcher, run
+
+    try:
+        chosen = _formats(formats)
+    except click.BadParameter as exc:
+        raise click.UsageError(str(exc)) from None
+    watcher = Watcher(files=tuple(files), out_dir=out_dir, formats=chosen)
+    try:
+        run(watcher, lambda m: click.echo(m.text, err=m.error))
+    except KeyboardInterrupt:
+        pass
+    click.echo("stopped")

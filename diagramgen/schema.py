@@ -17,6 +17,8 @@ from .diagnostics import ERROR, Diagnostic, Pos, did_you_mean
 from .loader import BOOL, FLOAT, INT, NULL, STR, pos_of
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+# For the JSON Schema: not blank, no control characters except tab and newline (as Str.check).
+TEXT_PATTERN = r"^(?!\s*$)[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$"
 PROVENANCES = ("product", "existing", "platform")
 INVALID = object()
 
@@ -120,8 +122,8 @@ class Str(Type):
         out: dict = {"type": "string", "minLength": 1, "maxLength": self.max_len}
         if self.enum:
             out["enum"] = list(self.enum)
-        if self.pattern:
-            out["pattern"] = self.pattern
+        # The id pattern already rules out blanks and control characters.
+        out["pattern"] = self.pattern or TEXT_PATTERN
         return out
 
 
@@ -310,6 +312,7 @@ ID = Str(pattern=ID_PATTERN, max_len=64)
 TEXT = Str(max_len=300)
 LONG_TEXT = Str(max_len=1000)
 PROVENANCE = Str(enum=PROVENANCES)
+KIND_NAME = Str(max_len=64)  # checked against the catalog by the validator; an enum in the JSON Schema
 
 FLOW = Obj("flow", {
     "from": F(ID, True, "Component id where the data comes from."),
@@ -327,9 +330,9 @@ STEP = Obj("step", {
 
 COMPONENT = Obj("component", {
     "id": F(ID, True, "Unique id, used in flows and as the stable node id."),
-    "kind": F(Str(max_len=64), True, "Component kind from the catalog; gives the icon and defaults."),
+    "kind": F(Ref("component_kind", lambda: KIND_NAME), True, "Component kind from the catalog; gives the icon and defaults."),
     "label": F(TEXT, False, "Display label (default: the kind's label)."),
-    "area": F(ID, False, "Area id (default: the kind's default area)."),
+    "area": F(Ref("area_id", lambda: ID), False, "Area id (default: the kind's default area)."),
     "provenance": F(PROVENANCE, False, "product: the scenario's Microsoft product; existing: sourced from "
                     "the customer's existing CCaaS or CRM; platform: shared Microsoft platform."),
     "description": F(LONG_TEXT, False, "One sentence on what the component does here."),
@@ -395,8 +398,34 @@ def check(root: Node, path: str, kind: Obj = ARCHITECTURE) -> tuple[Rec | Any, l
     return value, ctx.diags
 
 
-def json_schema(kind: Obj = ARCHITECTURE, title: str = "diagramgen architecture") -> dict:
+def json_schema(kind: Obj = ARCHITECTURE, title: str = "diagramgen architecture", catalog=None) -> dict:
+    """The JSON Schema of an architecture file (or, with ``kind=FRAGMENT``, of a fragment).
+
+    Generated from the declarations above; the catalog (default: the packaged one) gives
+    the ``enum`` of component kinds and example area ids, so editors can complete them.
+    """
+    if catalog is None:
+        from .catalog import default_catalog
+
+        catalog = default_catalog()
+    kinds = sorted(catalog.kinds)
     out = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title}
     out.update(kind.json())
-    out["$defs"] = {"area": AREA.json()}
+    out["$defs"] = {
+        "area": AREA.json(),
+        "component_kind": {**KIND_NAME.json(), "enum": kinds,
+                           "enumDescriptions": [catalog.kinds[k].label for k in kinds]},
+        "area_id": {**ID.json(), "examples": sorted({k.area for k in catalog.kinds.values()})},
+    }
     return out
+
+
+SCHEMA_TITLES = {"architecture": "diagramgen architecture file", "fragment": "diagramgen fragment file"}
+
+
+def json_schema_text(name: str = "architecture", catalog=None) -> str:
+    """The schema as the committed ``schema/NAME.schema.json`` holds it (stable key order)."""
+    import json
+
+    kind = {"architecture": ARCHITECTURE, "fragment": FRAGMENT}[name]
+    return json.dumps(json_schema(kind, SCHEMA_TITLES[name], catalog), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,204 @@
+"""Starting a new architecture file: from a minimal template or a copy of an existing file.
+
+:func:`new_architecture` returns the file's path and text; :func:`check_new` validates
+that text where it will live (its includes resolve relative to that folder). Writing the
+file is the caller's job, without ever overwriting one (see the ``new`` command).
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Optional
+
+import yaml
+from yaml.nodes import MappingNode
+
+from .diagnostics import ERROR, Diagnostic, DiagramgenError, Pos, has_errors
+from .loader import LoadError, load
+from .project import load_all
+from .schema import ID_PATTERN
+
+SCHEMA_PATH = Path("schema") / "architecture.schema.json"
+SCHEMA_LINE = "# yaml-language-server: $schema="
+
+# The minimal template: the shared fragments plus two components and two steps.
+TEMPLATE = """\
+{schema_line}
+# {title}
+# Start here: describe the scenario, then list the areas, the components and the
+# numbered dataflow steps. `diagramgen schema` describes every key.
+id: {id}
+title: {title_yaml}
+scenario: I want to ...  # the "I want to ..." sentence of the scenario
+products: [Dynamics 365 Contact Center]
+summary:
+  - One sentence per point of the architecture.
+assumptions:
+  azure_foundation: false  # true: the page assumes the core Azure capabilities
+legend:
+  product: Dynamics 365 Contact Center
+  platform: Microsoft platform
+include:
+  # Parts shared with the other architectures, declared once in fragments/.
+  # 'standalone: true' draws a fragment's components without flows and without
+  # warnings; remove it once your dataflow uses them.
+  - {{file: fragments/channels.yaml, standalone: true}}
+  - {{file: fragments/dataverse.yaml, standalone: true}}
+  - fragments/azure-band.yaml
+areas:
+  - id: telephony
+    label: Telephony
+  - id: agent
+    label: Agent experience
+layout:
+  columns:  # left to right; areas in one list share a column
+    - [customers]
+    - [telephony]
+    - [agent, dataverse]
+    - [azure]
+components:
+  - id: acs
+    kind: communication_services  # `diagramgen schema` lists every kind
+    description: Answers the calls.
+  - id: workspace
+    kind: agent_workspace
+    description: Where agents handle the conversations.
+dataflow:
+  - step: 1
+    text: Customers call in; Azure Communication Services answers.
+    flows:
+      - {{from: voice, to: acs, both: true}}
+  - step: 2
+    text: The call reaches an agent in the agent workspace.
+    flows:
+      - {{from: acs, to: workspace}}
+"""
+
+# Without shared fragments (a folder of one's own): the same, self-contained.
+TEMPLATE_STANDALONE = TEMPLATE[: TEMPLATE.index("include:")] + """\
+areas:
+  - id: customers
+    label: Customers and channels
+  - id: telephony
+    label: Telephony
+  - id: agent
+    label: Agent experience
+layout:
+  columns:  # left to right; areas in one list share a column
+    - [customers]
+    - [telephony]
+    - [agent]
+components:
+  - id: voice
+    kind: voice
+    description: Phone calls over the public telephone network.
+""" + TEMPLATE[TEMPLATE.index("  - id: acs"):]
+
+
+def _fail(message: str, path: str = "") -> DiagramgenError:
+    return DiagramgenError([Diagnostic(Pos(path or "diagramgen new"), ERROR, message)])
+
+
+def yaml_scalar(value: str) -> str:
+    """``value`` as a one-line YAML scalar, quoted only where YAML needs it."""
+    return yaml.safe_dump([value], default_flow_style=True, width=1 << 20, allow_unicode=True).strip()[1:-1]
+
+
+def normalize_id(arch_id: str) -> str:
+    """Architecture ids use '_'; 'self-service' is accepted and becomes 'self_service'."""
+    out = arch_id.strip().replace("-", "_")
+    if not re.match(ID_PATTERN, out) or len(out) > 64:
+        raise _fail(f"'{arch_id}' is not a valid architecture id: use lower-case letters, digits "
+                    "and '_' (or '-'), starting with a letter")
+    return out
+
+
+def file_for(arch_id: str, directory) -> Path:
+    """The file an id lives in, by the project's convention: ``contact_center`` -> ``contact-center.yaml``."""
+    return Path(directory) / (arch_id.replace("_", "-") + ".yaml")
+
+
+def schema_line(directory) -> str:
+    rel = os.path.relpath(SCHEMA_PATH, os.fspath(directory) or ".")
+    return SCHEMA_LINE + Path(rel).as_posix()
+
+
+def _copy(source, arch_id: str, title: str, directory) -> str:
+    """The source file's text with a new id and title, its comments kept."""
+    try:
+        doc = load(source)
+    except LoadError as exc:
+        raise DiagramgenError([exc.diagnostic]) from None
+    text = Path(source).read_text(encoding="utf-8").lstrip("\ufeff")
+    if not isinstance(doc.root, MappingNode):
+        raise _fail("expected a mapping (an architecture file)", str(source))
+    keys = {k.value: (k, v) for k, v in doc.root.value}
+    if "id" not in keys or "title" not in keys:
+        raise _fail("has no 'id' and 'title' to replace: is it an architecture file?", str(source))
+    edits = []
+    for key, value in (("id", arch_id), ("title", yaml_scalar(title))):
+        node = keys[key][1]
+        span = text[node.start_mark.index:node.end_mark.index]
+        edits.append((node.start_mark.index, node.end_mark.index, value + span[len(span.rstrip()):]))
+    if "docs_page" in keys:  # it names the other architecture's page
+        k, v = keys["docs_page"]
+        end = text.find("\n", v.end_mark.index - 1)
+        edits.append((k.start_mark.index, len(text) if end < 0 else end + 1, ""))
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    lines = text.splitlines(keepends=True)
+    if lines and lines[0].startswith(SCHEMA_LINE):
+        lines = lines[1:]
+    note = (f"# Copied from {Path(source).as_posix()} by `diagramgen new`: the comments below "
+            "describe that architecture; review them.\n")
+    return schema_line(directory) + "\n" + note + "".join(lines)
+
+
+def new_architecture(arch_id: str, title: str, directory="architectures",
+                     source: Optional[str] = None) -> tuple[Path, str]:
+    """Plan a new architecture file: return its path and text (nothing is written).
+
+    Raises DiagramgenError when the id is invalid, the file exists, or the id is taken.
+    """
+    arch_id = normalize_id(arch_id)
+    if not title.strip():
+        raise _fail("the title must not be empty")
+    target = file_for(arch_id, directory)
+    if target.exists():
+        raise _fail(f"{target} already exists; diagramgen new never overwrites a file "
+                    "(pick another id, or edit that file)")
+    if Path(directory).is_dir():
+        taken = {m.id: m.path for m in load_all([], default_dir=os.fspath(directory)).models}
+        if arch_id in taken:
+            raise _fail(f"architecture id '{arch_id}' is already used by {taken[arch_id]}")
+    if source:
+        text = _copy(source, arch_id, title, directory)
+    else:
+        shared = (Path(directory) / "fragments" / "channels.yaml").exists()
+        text = (TEMPLATE if shared else TEMPLATE_STANDALONE).format(
+            schema_line=schema_line(directory), id=arch_id, title=title.replace("\n", " "),
+            title_yaml=yaml_scalar(title))
+    return target, text
+
+
+def check_new(target: Path, text: str) -> list:
+    """Validate ``text`` as the file ``target`` (which need not exist yet); return its diagnostics.
+
+    The text is checked from a hidden temporary file beside ``target``, removed afterwards,
+    so that includes resolve as they will.
+    """
+    from .validate import load_architecture
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        _, diags = load_architecture(tmp, shown=str(target))
+    finally:
+        tmp.unlink(missing_ok=True)
+    return diags
+
+
+__all__ = ["new_architecture", "check_new", "file_for", "has_errors"]

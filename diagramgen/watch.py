@@ -1,0 +1,115 @@
+"""Watch mode: re-validate and re-render architectures when their files change.
+
+:class:`Watcher` holds what one batch of changes needs (which files each architecture
+read, which ones failed last time) and :meth:`Watcher.handle` processes one batch: it
+is the whole loop body, testable without watching real files. :func:`run` feeds it the
+batches that ``watchfiles`` reports. Like the ``render`` command, it writes the outputs
+through :func:`diagramgen.render.write_outputs`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+from .catalog import CATALOG_PATH, default_catalog
+from .project import load_all
+from .validate import architecture_files
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    error: bool = False  # printed on stderr
+
+
+def _real(path) -> str:
+    return os.path.realpath(os.fspath(path))
+
+
+@dataclass
+class Watcher:
+    files: tuple = ()                 # as given on the command line; empty: every DEFAULT_DIR/*.yaml
+    out_dir: str = "output"
+    formats: tuple = ("png", "svg")
+    default_dir: str = "architectures"
+    catalog_path: str = str(CATALOG_PATH)
+    deps: dict = field(default_factory=dict)   # architecture file -> real paths it read
+    failed: set = field(default_factory=set)   # architecture files whose last run failed
+
+    def targets(self) -> list:
+        return architecture_files(self.files, self.default_dir)
+
+    def watch_paths(self) -> list:
+        """Folders to watch (recursively: fragments sit below the architectures) and the catalog."""
+        dirs = {os.path.dirname(_real(f)) for f in self.files} if self.files else {_real(self.default_dir)}
+        return sorted(dirs | {os.path.dirname(_real(self.catalog_path))})
+
+    def relevant(self, path: str) -> bool:
+        return path.endswith(YAML_SUFFIXES) or _real(path) == _real(self.catalog_path)
+
+    def affected(self, changed: Optional[Iterable[str]]) -> list:
+        """The architecture files to redo for a batch of changed paths (None: all of them)."""
+        targets = self.targets()
+        if changed is None:
+            return targets
+        changed = {_real(p) for p in changed if self.relevant(p)}
+        if _real(self.catalog_path) in changed:
+            default_catalog.cache_clear()
+            return targets
+        return [t for t in targets
+                if t in self.failed or t not in self.deps or self.deps[t] & changed or _real(t) in changed]
+
+    def handle(self, changed: Optional[Iterable[str]] = None) -> list:
+        """Process one batch of changed paths; return the messages to print."""
+        from .render import RenderError, render_architecture, write_outputs
+
+        todo = self.affected(changed)
+        if not todo:
+            return []
+        out: list = []
+        loaded = load_all(todo)
+        out += [Message(str(d), d.is_error) for d in loaded.diagnostics]
+        rendered = {m.path for m in loaded.models}
+        for path in todo:
+            if path not in rendered:
+                self.failed.add(path)
+                self.deps.pop(path, None)
+                out.append(Message(f"{path}: not rendered; fix the errors above and save again", True))
+        for m in loaded.models:
+            self.deps[m.path] = {_real(s) for s in m.sources}
+            try:
+                files = render_architecture(m, self.formats)
+            except RenderError as exc:
+                self.failed.add(m.path)
+                out.append(Message(f"{m.path}: error: {exc}", True))
+                continue
+            self.failed.discard(m.path)
+            out += [Message(f"wrote {p}") for p in write_outputs(self.out_dir, files)]
+        return out
+
+
+def run(watcher: Watcher, echo: Callable[[Message], None], stop_event=None) -> None:
+    """Render once, then after every batch of saves, until Ctrl-C (or ``stop_event`` is set)."""
+    import logging
+
+    import watchfiles
+
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)  # its own Ctrl-C notice
+    for msg in watcher.handle(None):
+        echo(msg)
+    ready = False
+    # yield_on_timeout: an empty batch every second, the first one telling that the
+    # watch is in place (saves from then on are seen).
+    for changes in watchfiles.watch(*watcher.watch_paths(), watch_filter=lambda _c, p: watcher.relevant(p),
+                                    stop_event=stop_event, raise_interrupt=False,
+                                    yield_on_timeout=True, rust_timeout=1000):
+        if not ready:
+            ready = True
+            echo(Message("watching " + ", ".join(watcher.watch_paths()) + " (Ctrl-C to stop)"))
+        if changes:
+            for msg in watcher.handle(path for _change, path in changes):
+                echo(msg)

@@ -1,0 +1,89 @@
+"""diagramgen new: a valid file from the template or a copy, never an overwrite."""
+import shutil
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from diagramgen.cli import main
+from diagramgen.validate import load_architecture
+
+from conftest import ARCH_DIR, ROOT
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    """A copy of the architectures and schema, as the current directory."""
+    shutil.copytree(ARCH_DIR, tmp_path / "architectures")
+    shutil.copytree(ROOT / "schema", tmp_path / "schema")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def new(*args):
+    return CliRunner().invoke(main, ["new", *args])
+
+
+def test_template_is_valid_without_warnings_and_names_its_schema(repo):
+    result = new("template-probe", "--title", "Template probe: bots first")
+    assert result.exit_code == 0, result.output
+    path = repo / "architectures" / "template-probe.yaml"
+    assert result.stdout.splitlines()[0] == "wrote architectures/template-probe.yaml"
+    assert "diagramgen watch architectures/template-probe.yaml" in result.stdout
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "# yaml-language-server: $schema=../schema/architecture.schema.json"
+    data = yaml.safe_load(text)
+    assert (data["id"], data["title"]) == ("template_probe", "Template probe: bots first")
+    model, diags = load_architecture(path)
+    assert diags == [] and len(model.steps) == 2
+
+
+def test_never_overwrites(repo):
+    before = (repo / "architectures" / "premium.yaml").read_bytes()
+    result = new("premium", "--title", "Again")
+    assert result.exit_code == 1
+    assert "architectures/premium.yaml already exists; diagramgen new never overwrites a file" in result.output
+    assert (repo / "architectures" / "premium.yaml").read_bytes() == before
+
+
+def test_id_taken_by_another_file(repo):
+    (repo / "architectures" / "old.yaml").write_text(
+        (repo / "architectures" / "premium.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (repo / "architectures" / "premium.yaml").unlink()
+    result = new("premium", "--title", "Again")
+    assert result.exit_code == 1
+    assert "architecture id 'premium' is already used by architectures/old.yaml" in result.output
+    assert not (repo / "architectures" / "premium.yaml").exists()
+
+
+def test_invalid_id(repo):
+    result = new("Self Service", "--title", "x")
+    assert result.exit_code == 1
+    assert "'Self Service' is not a valid architecture id" in result.output
+
+
+def test_copy_keeps_comments_and_replaces_id_and_title(repo):
+    result = new("copy_probe", "--title", "Premium: EU data boundary", "--from", "architectures/premium.yaml")
+    assert result.exit_code == 0, result.output
+    path = repo / "architectures" / "copy-probe.yaml"
+    text = path.read_text(encoding="utf-8")
+    src = (repo / "architectures" / "premium.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0] == "# yaml-language-server: $schema=../schema/architecture.schema.json"
+    assert lines[1].startswith("# Copied from architectures/premium.yaml")
+    assert "id: copy_probe\n" in text and "title: 'Premium: EU data boundary'\n" in text
+    assert "docs_page" not in text  # it named the other architecture's page
+    # every comment of the source is kept
+    assert [c for c in src.splitlines() if c.lstrip().startswith("#")][1:] == \
+        [c for c in lines if c.lstrip().startswith("#")][2:]
+    model, diags = load_architecture(path)
+    assert diags == [] and model.id == "copy_probe" and len(model.steps) == 10
+
+
+def test_folder_without_fragments_gets_a_self_contained_file(repo):
+    result = new("solo", "--title", "Solo", "--dir", "elsewhere")
+    assert result.exit_code == 0, result.output
+    text = (repo / "elsewhere" / "solo.yaml").read_text(encoding="utf-8")
+    assert "include:" not in text
+    assert text.splitlines()[0] == "# yaml-language-server: $schema=../schema/architecture.schema.json"
+    assert load_architecture(repo / "elsewhere" / "solo.yaml")[1] == []

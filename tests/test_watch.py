@@ -1,0 +1,151 @@
+"""Watch mode: one batch of changes at a time (Watcher.handle), and one real run of `diagramgen watch`."""
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from diagramgen.watch import Watcher
+
+ARCH = """\
+id: demo
+title: Demo
+scenario: I want a demo.
+products: [Demo product]
+assumptions: {azure_foundation: false}
+include: [fragments/people.yaml]
+areas:
+  - id: telephony
+    label: Telephony
+components:
+  - id: acs
+    kind: communication_services
+dataflow:
+  - step: 1
+    text: Customers call.
+    flows:
+      - {from: customer, to: acs}
+"""
+FRAGMENT = """\
+areas:
+  - id: customers
+    label: Customers
+components:
+  - id: customer
+    kind: customer
+"""
+
+
+@pytest.fixture
+def project(write, tmp_path):
+    arch = write("architectures/demo.yaml", ARCH)
+    write("architectures/fragments/people.yaml", FRAGMENT)
+    other = write("architectures/other.yaml", ARCH.replace("id: demo", "id: other"))
+    w = Watcher(files=(str(arch),), out_dir=str(tmp_path / "out"), formats=("svg",))
+    return w, arch, other, tmp_path / "out" / "demo.svg"
+
+
+def texts(messages):
+    return [(m.error, m.text) for m in messages]
+
+
+@pytest.mark.dot
+def test_renders_then_keeps_going_after_an_invalid_save(project):
+    w, arch, _, svg = project
+    assert texts(w.handle(None)) == [(False, f"wrote {svg}")]
+    before = svg.read_bytes()
+
+    arch.write_text(ARCH.replace("to: acs", "to: acss"), encoding="utf-8")
+    assert texts(w.handle([str(arch)])) == [
+        (True, f"{arch}:17:30: error: unknown component 'acss' in flow 'to' (did you mean 'acs'?)"),
+        (True, f"{arch}: not rendered; fix the errors above and save again"),
+    ]
+    assert svg.read_bytes() == before  # an invalid save leaves the output alone
+
+    arch.write_text(ARCH.replace("Customers call.", "Customers call in."), encoding="utf-8")
+    assert texts(w.handle([str(arch)])) == [(False, f"wrote {svg}")]
+    assert b"Customers call in." in svg.read_bytes()
+
+
+@pytest.mark.dot
+def test_only_architectures_that_read_a_changed_file_are_redone(project):
+    w, arch, other, svg = project
+    w.handle(None)
+    assert w.handle([str(other)]) == []                      # not one of the watched files
+    assert w.handle([str(arch.parent / "notes.txt")]) == []   # not YAML
+    frag = arch.parent / "fragments" / "people.yaml"
+    frag.write_text(FRAGMENT.replace("kind: customer", "kind: customer\n    label: Callers"), encoding="utf-8")
+    assert texts(w.handle([str(frag)])) == [(False, f"wrote {svg}")]
+    assert b"Callers" in svg.read_bytes()
+
+
+def test_a_catalog_change_redoes_everything(project):
+    w, arch, _, _ = project
+    w.deps = {str(arch): {os.path.realpath(arch)}}
+    assert w.affected([w.catalog_path]) == [str(arch)]
+    assert w.affected([str(arch.parent / "unrelated.yaml")]) == []
+
+
+def test_default_files_pick_up_a_new_architecture(write, tmp_path):
+    write("architectures/a.yaml", ARCH)
+    w = Watcher(default_dir=str(tmp_path / "architectures"))
+    w.deps = {str(tmp_path / "architectures" / "a.yaml"): {"x"}}
+    new = write("architectures/b.yaml", ARCH.replace("id: demo", "id: b"))
+    assert w.affected([str(new)]) == [str(new)]
+    assert str(tmp_path / "architectures") in w.watch_paths()
+
+
+def _lines(proc):
+    q = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            q.put(line.rstrip("\n"))
+        q.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return q
+
+
+def _wait_for(q, needle, timeout=30):
+    """Read lines until one contains needle; fail (not hang) after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = q.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        seen.append(line)
+        if needle in line:
+            return seen
+    pytest.fail(f"no line with {needle!r} within {timeout}s; got {seen}")
+
+
+@pytest.mark.dot
+def test_real_watch_rerenders_on_save_and_stops_on_ctrl_c(project, tmp_path):
+    _, arch, _, svg = project
+    proc = subprocess.Popen([sys.executable, "-m", "diagramgen", "watch", str(arch), "--out", str(tmp_path / "out"),
+                             "--format", "svg"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        q = _lines(proc)
+        _wait_for(q, "watching")
+        arch.write_text(ARCH.replace("title: Demo", "title: [Demo]"), encoding="utf-8")
+        _wait_for(q, "'title' must be a string, got a list")
+        arch.write_text(ARCH.replace("title: Demo", "title: Demo after save"), encoding="utf-8")
+        _wait_for(q, f"wrote {svg}")
+        assert b"Demo after save" in svg.read_bytes()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert _wait_for(q, "stopped")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
