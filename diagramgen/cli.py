@@ -68,7 +68,7 @@ def render(files, out_dir, formats) -> None:
 
     Example: diagramgen render architectures/premium.yaml --out build --format svg
     """
-    from .render import RenderError, render_architecture, write_outputs
+    from .render import RenderError, WriteError, render_architecture, write_outputs
 
     try:
         chosen = _formats(formats)
@@ -84,7 +84,12 @@ def render(files, out_dir, formats) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     for model, files_out in results:
-        for path in write_outputs(out_dir, files_out):
+        try:
+            written = write_outputs(out_dir, files_out)
+        except WriteError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        for path in written:
             click.echo(f"wrote {path}")
 
 

@@ -68,13 +68,23 @@ def icon_path(spec: str) -> Path:
 
 
 def text(s: str) -> str:
-    """Escape user text for an HTML-like Graphviz label."""
-    return html.escape(s, quote=True).replace("\n", "<BR/>")
+    """Escape user text for an HTML-like Graphviz label.
+
+    Markup characters become entities, and each backslash is doubled: Graphviz expands
+    ``\\N``, ``\\G``, ``\\l`` ... inside HTML-like labels too, and reads ``\\\\`` as one
+    literal backslash.
+    """
+    return html.escape(s, quote=True).replace("\\", "\\\\").replace("\n", "<BR/>")
 
 
 def plain(s: str) -> str:
-    """User text for a plain DOT string attribute (tooltip, id): never read as HTML."""
-    return nohtml(s.replace("\\", "\\\\"))
+    """User text for a plain DOT string attribute (tooltip, id): never read as HTML.
+
+    Graphviz unescapes a tooltip twice (once when reading the DOT string, once when
+    expanding ``\\N``, ``\\G`` ... for the output), so a literal backslash takes four.
+    Quotes are escaped by the graphviz library's quoting.
+    """
+    return nohtml(s.replace("\\", "\\\\\\\\"))
 
 
 def component_label(c: Component, icon: Path) -> str:

@@ -336,6 +336,8 @@ COMPONENT = Obj("component", {
     "capabilities": F(Seq(TEXT, max_items=12), False, "Small capability boxes shown under the label."),
     "aliases": F(Seq(TEXT), False, "Other names prose may use for this component."),
     "standalone": F(Bool(), False, "Shown without flows on purpose (no unused-component warning)."),
+    "icon": F(Str(max_len=300), False, "A custom PNG icon instead of the kind's: a path relative to the file "
+              "that declares the component, inside the architecture folder."),
 })
 
 _AREA_FIELDS: dict = {}

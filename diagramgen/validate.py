@@ -6,6 +6,8 @@ gets either a model (possibly with warnings) or the full list of diagnostics.
 from __future__ import annotations
 
 import os
+import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
@@ -17,6 +19,10 @@ from .model import Architecture, Area, Component, Flow, Step
 from .schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
 
 MAX_INCLUDE_DEPTH = 8
+MAX_ICON_BYTES = 256_000
+MAX_ICON_SIDE = 1024  # pixels, width and height
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LINK_SCHEMES = ("http", "https")
 
 
 @dataclass
@@ -27,6 +33,7 @@ class _Source:
     rec: Rec
     provenance: Optional[str]
     standalone: bool = False
+    real: str = ""  # the file's real path (custom icons are relative to it)
 
 
 class _Builder:
@@ -85,7 +92,7 @@ class _Builder:
                 continue
             self.files.append(target_shown)
             self.include(frag, target_shown, real, chain + (real,), prov, alone)
-            self.sources.append(_Source(target_shown, frag, prov, alone))
+            self.sources.append(_Source(target_shown, frag, prov, alone, real))
 
     # --- areas and components ---------------------------------------------------
     def areas(self) -> list:
@@ -144,17 +151,65 @@ class _Builder:
                 elif area not in area_ids:
                     self.error(area.pos, f"unknown area '{area}'{did_you_mean(area, area_ids)}")
                     continue
-                if any(c.get(k) is INVALID for k in c):
+                icon = kind.icon
+                if isinstance(c.get("icon"), PStr):
+                    icon = self.custom_icon(c["icon"], src.real)
+                if any(c.get(k) is INVALID for k in c) or icon is None:
                     continue
                 prov = c.get("provenance") or src.provenance or kind.provenance
                 out.append(Component(
                     id=str(cid), kind=str(kind_name), label=str(c.get("label") or kind.label),
-                    area=str(area), provenance=str(prov), icon=kind.icon,
+                    area=str(area), provenance=str(prov), icon=icon,
                     description=str(c.get("description", "")),
                     capabilities=tuple(str(x) for x in c.get("capabilities", ())),
                     aliases=tuple(dict.fromkeys([str(x) for x in c.get("aliases", ())] + list(kind.aliases))),
                     standalone=bool(c.get("standalone", src.standalone)), pos=cid.pos))
         return out
+
+    def custom_icon(self, value: PStr, declared_in: str) -> Optional[str]:
+        """Check a component's own icon; return its real path, or None after an error.
+
+        Custom icons are untrusted input: a relative path that stays inside the
+        architecture folder, a PNG by signature, at most MAX_ICON_BYTES bytes and
+        MAX_ICON_SIDE pixels a side.
+        """
+        name = str(value)
+        if os.path.isabs(name):
+            self.error(value.pos, f"icon path '{name}' must be relative to the file that declares the component")
+            return None
+        real = os.path.realpath(os.path.join(os.path.dirname(declared_in), name))
+        if os.path.commonpath([real, self.root_dir]) != self.root_dir:
+            self.error(value.pos, f"icon '{name}' is outside the architecture folder")
+            return None
+        if not name.lower().endswith(".png"):
+            self.error(value.pos, f"icon '{name}' must be a PNG file ending in .png")
+            return None
+        if not os.path.exists(real):
+            self.error(value.pos, f"icon file '{name}' does not exist")
+            return None
+        if not os.path.isfile(real):
+            self.error(value.pos, f"icon '{name}' is not a regular file")
+            return None
+        try:
+            size = os.path.getsize(real)
+            with open(real, "rb") as fh:
+                head = fh.read(24)
+        except OSError as exc:
+            self.error(value.pos, f"cannot read icon '{name}': {exc.strerror or exc}")
+            return None
+        if size > MAX_ICON_BYTES:
+            self.error(value.pos, f"icon '{name}' is {size} bytes, over the limit of {MAX_ICON_BYTES} bytes")
+            return None
+        if len(head) < 24 or head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
+            self.error(value.pos, f"icon '{name}' is not a PNG image (its content does not start with "
+                                  "the PNG signature)")
+            return None
+        width, height = struct.unpack(">II", head[16:24])
+        if not (0 < width <= MAX_ICON_SIDE and 0 < height <= MAX_ICON_SIDE):
+            self.error(value.pos, f"icon '{name}' is {width}x{height} pixels, over the limit of "
+                                  f"{MAX_ICON_SIDE}x{MAX_ICON_SIDE}")
+            return None
+        return real
 
     # --- dataflow ---------------------------------------------------------------
     def steps(self, rec: Rec, comp_ids: set, known_ids: set) -> list:
@@ -238,11 +293,12 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     rec, diags = check(doc.root, shown, ARCHITECTURE)
     if rec is INVALID:
         return None, diags
+    diags += check_link(rec.get("docs_page"), "docs_page")
     real = os.path.realpath(path)
     b = _Builder(real, shown, catalog)
     b.diags = diags
     b.include(rec, shown, real, (real,), None)
-    b.sources.append(_Source(shown, rec, None))
+    b.sources.append(_Source(shown, rec, None, real=real))
     areas = b.areas()
     comps = b.components({a.id for a in areas})
     comp_ids = {c.id for c in comps}
@@ -272,6 +328,17 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
         areas=tuple(areas), components=tuple(comps), steps=tuple(steps), columns=columns,
         path=shown, sources=tuple(b.files))
     return arch, diags
+
+
+def check_link(value, what: str) -> list:
+    """A link field is a relative path or an http(s) URL: no javascript:, data:, file: ..."""
+    if not isinstance(value, PStr):
+        return []
+    m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", value)
+    if m and m.group(1).lower() not in LINK_SCHEMES:
+        return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
+                                             f"not a '{m.group(1).lower()}:' link")]
+    return []
 
 
 def architecture_files(paths: Iterable = (), default_dir: str = "architectures") -> list:

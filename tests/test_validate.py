@@ -124,8 +124,8 @@ def test_unknown_key_with_suggestion(write):
 
 def test_yaml_syntax_error_position(write):
     _, ds = diags(write, BASE.replace("  - id: acs\n", "  - id: acs\n   bad: [\n"))
-    assert ds == ["a.yaml:15:4: error: YAML syntax: expected <block end>, but found '<block mapping start>' "
-                  "(while parsing a block collection)"]
+    assert ds == ["a.yaml:15:4: error: YAML syntax: wrong indentation: this line does not fit the block "
+                  "started at line 12, column 3"]
 
 
 def test_all_problems_reported_at_once(write):
