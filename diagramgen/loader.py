@@ -9,6 +9,7 @@ nesting deeper than ``MAX_DEPTH``, more than ``MAX_NODES`` values, files over ``
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -157,6 +158,11 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> tuple:
         opener = "[" if "sequence" in context else "{"
         return mark, (f"YAML syntax: the '{opener}' at line {cmark.line + 1}, column {cmark.column + 1} "
                       f"is not closed ({problem})")
+    if problem.startswith("expected '<document start>'"):
+        return mark, "YAML syntax: content after the end of the document ('...'): one architecture per file"
+    found = re.search(r"but found '(.+)'$", problem)
+    if found and found.group(1) in ("]", "}", ","):
+        return mark, f"YAML syntax: unexpected '{found.group(1)}' here: it closes or continues no '[' or '{{' list"
     if cmark is not None and problem.startswith("expected <block end>"):
         return mark, (f"YAML syntax: wrong indentation: this line does not fit the block started at line "
                       f"{cmark.line + 1}, column {cmark.column + 1}")

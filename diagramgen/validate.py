@@ -81,6 +81,9 @@ class _Builder:
             if not os.path.exists(real):
                 self.error(pos, f"included file '{file}' does not exist")
                 continue
+            if os.path.isdir(real):
+                self.error(pos, f"include '{file}' is a directory, expected a YAML file")
+                continue
             try:
                 doc = load(real, target_shown)
             except LoadError as exc:
