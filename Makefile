@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all render validate test list clean
+.PHONY: all render validate test fuzz list clean
 
 all: render
 
@@ -25,6 +25,11 @@ list: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Property-based tests with random examples, DIAGRAMGEN_FUZZ_SCALE times as many as
+# `make test` runs (default 50, about 20 minutes).
+fuzz: $(STAMP)
+	DIAGRAMGEN_FUZZ_SCALE=$${DIAGRAMGEN_FUZZ_SCALE:-50} $(BIN)/python -m pytest -q tests/test_properties.py
 
 # Removes the virtualenv and caches; output/ is committed and stays.
 clean:

@@ -34,7 +34,9 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.pos}: {self.severity}: {self.message}"
+        # one line per problem, whatever text from the input the message quotes
+        message = self.message.replace("\r", "\\r").replace("\n", "\\n")
+        return f"{self.pos}: {self.severity}: {message}"
 
     @property
     def is_error(self) -> bool:

@@ -181,8 +181,9 @@ def _tag(tag: str) -> str:
 
 def parse(text: str, path: str) -> Document:
     """Compose YAML text into a checked node tree, or raise LoadError."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)
         root = loader.get_single_node()
     except _Reject as exc:
         raise _fail(path, exc.mark.line + 1, exc.mark.column + 1, exc.message) from None
@@ -190,12 +191,18 @@ def parse(text: str, path: str) -> Document:
         mark, message = _syntax_message(exc)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise _fail(path, line, col, message) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise _fail(path, line, col, f"the character U+{char:04X} is not allowed in a YAML file") from None
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         raise _fail(path, 1, 1, f"YAML syntax: {exc}") from None
     except RecursionError:  # pragma: no cover - the depth limit stops far earlier
         raise _fail(path, 1, 1, f"YAML nesting is too deep (limit {MAX_DEPTH} levels)") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None:
         raise _fail(path, 1, 1, "file is empty, expected a mapping")
     _check_plain(root, path)

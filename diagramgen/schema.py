@@ -241,8 +241,9 @@ class Obj(Type):
             else:
                 rec[key] = INVALID
         for key, spec in self.fields.items():
-            if spec.required and key not in rec.key_pos and key not in suggested:
-                ctx.error(rec.pos, f"{self.name} is missing the required key '{key}'")
+            if spec.required and key not in rec.key_pos:
+                if key not in suggested:
+                    ctx.error(rec.pos, f"{self.name} is missing the required key '{key}'")
                 rec[key] = INVALID
         if any(v is INVALID for v in rec.values()):
             rec.invalid = True  # type: ignore[attr-defined]

@@ -25,6 +25,12 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LINK_SCHEMES = ("http", "https")
 
 
+def _list(rec, key: str) -> list:
+    """A list field of a checked mapping, or [] when it is absent or invalid."""
+    value = rec.get(key)
+    return value if isinstance(value, list) else []
+
+
 @dataclass
 class _Source:
     """Areas and components gathered from one file, with the provenance its include set."""
@@ -53,7 +59,7 @@ class _Builder:
     # --- includes ---------------------------------------------------------------
     def include(self, rec: Rec, shown: str, real_file: str, chain: tuple, inherited: Optional[str],
                 inherited_standalone: bool = False) -> None:
-        for entry in rec.get("include", ()) or ():
+        for entry in _list(rec, "include"):
             if isinstance(entry, PStr):
                 file, prov, alone, pos = str(entry), None, False, entry.pos
             elif is_valid(entry):
@@ -115,10 +121,10 @@ class _Builder:
                 out.append(Area(str(aid), str(label) if is_valid(label) else str(aid), parent,
                                 bool(a.get("band", False)) if a.get("band") is not INVALID else False,
                                 aid.pos))
-                walk(a.get("areas") if a.get("areas") is not INVALID else (), str(aid))
+                walk(_list(a, "areas"), str(aid))
 
         for src in self.sources:
-            walk(src.rec.get("areas") if src.rec.get("areas") is not INVALID else (), None)
+            walk(_list(src.rec, "areas"), None)
         return out
 
     def components(self, area_ids: set) -> list:
@@ -229,7 +235,7 @@ class _Builder:
                 where = Pos(where.path, where.line, where.col + len("step: "))
                 self.error(where, f"steps must be numbered 1..N in order: expected step {expected}, got {number}")
             flows: list = []
-            for f in s.get("flows") or () if s.get("flows") is not INVALID else ():
+            for f in _list(s, "flows"):
                 if not is_valid(f):
                     continue
                 ok = True
@@ -247,7 +253,7 @@ class _Builder:
                 if ok:
                     flows.append(Flow(str(f["from"]), str(f["to"]), bool(f.get("both", False)), f.pos))
             subject = []
-            for ref in s.get("subject", ()) if s.get("subject") is not INVALID else ():
+            for ref in _list(s, "subject"):
                 if ref not in comp_ids and ref not in known_ids:
                     self.error(ref.pos, f"unknown component '{ref}' in subject{did_you_mean(ref, comp_ids)}")
                 subject.append(str(ref))
@@ -305,8 +311,8 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     areas = b.areas()
     comps = b.components({a.id for a in areas})
     comp_ids = {c.id for c in comps}
-    known = {str(c["id"]) for s in b.sources for c in (s.rec.get("components") or ())
-             if isinstance(s.rec.get("components"), list) and isinstance(c, Rec) and is_valid(c.get("id"))}
+    known = {str(c["id"]) for s in b.sources for c in _list(s.rec, "components")
+             if isinstance(c, Rec) and is_valid(c.get("id"))}
     steps = b.steps(rec, comp_ids, known)
     columns = b.columns(rec, areas)
     if not has_errors(b.diags):

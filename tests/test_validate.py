@@ -173,3 +173,18 @@ def test_include_missing_file(write):
     text = BASE.replace("areas:", "include: [nothere.yaml]\nareas:", 1)
     _, ds = diags(write, text)
     assert ds == ["a.yaml:6:11: error: included file 'nothere.yaml' does not exist"]
+
+
+def test_custom_icon_is_used_in_the_diagram(write, tmp_path):
+    from diagramgen import scene
+    from diagramgen.catalog import ICON_DIR
+
+    (tmp_path / "icons").mkdir()
+    (tmp_path / "icons" / "own.png").write_bytes((ICON_DIR / "email.png").read_bytes())
+    text = BASE.replace("    kind: customer\n", "    kind: customer\n    icon: icons/own.png\n")
+    model, ds = diags(write, text)
+    assert ds == []
+    own = str((tmp_path / "icons" / "own.png").resolve())
+    assert model.component("customer").icon == own
+    assert model.component("acs").icon == "diagrams:azure.other.AzureCommunicationServices"
+    assert f'<IMG SRC="{own}" SCALE="TRUE"/>' in scene.build(model)
