@@ -155,9 +155,9 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> tuple:
     if problem.startswith("could not find expected ':'"):
         return cmark or mark, "YAML syntax: expected 'key: value' here: the ':' after the key is missing"
     if cmark is not None and context.startswith("while parsing a flow "):
-        opener = "[" if "sequence" in context else "{"
-        return mark, (f"YAML syntax: the '{opener}' at line {cmark.line + 1}, column {cmark.column + 1} "
-                      f"is not closed ({problem})")
+        opener, closer = ("[", "]") if "sequence" in context else ("{", "}")
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the end"
+        return cmark, (f"YAML syntax: this '{opener}' is not closed: expected ',' or '{closer}' before {where}")
     if problem.startswith("expected '<document start>'"):
         return mark, "YAML syntax: content after the end of the document ('...'): one architecture per file"
     found = re.search(r"but found '(.+)'$", problem)

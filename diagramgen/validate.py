@@ -49,9 +49,17 @@ class _Builder:
         self.root_dir = os.path.dirname(real_path)
         self.sources: list = []
         self.files: list = [shown]
+        # when an include could not be read, references to what it declares are not
+        # reported as unknown: the include's own error is the one problem to fix
+        self.include_failed = False
 
     def error(self, pos: Pos, message: str) -> None:
         self.diags.append(Diagnostic(pos, ERROR, message))
+
+    def unknown(self, pos: Pos, message: str) -> None:
+        """An unknown reference: an error, unless a failed include explains it."""
+        if not self.include_failed:
+            self.error(pos, message)
 
     def warn(self, pos: Pos, message: str) -> None:
         self.diags.append(Diagnostic(pos, WARNING, message))
@@ -71,33 +79,41 @@ class _Builder:
             prov = prov or inherited
             alone = alone or inherited_standalone
             if os.path.isabs(file):
+                self.include_failed = True
                 self.error(pos, f"include path '{file}' must be relative to the including file")
                 continue
             target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), file))
             real = os.path.realpath(os.path.join(os.path.dirname(real_file), file))
             if os.path.commonpath([real, self.root_dir]) != self.root_dir:
+                self.include_failed = True
                 self.error(pos, f"include '{file}' is outside the architecture folder")
                 continue
             if real in chain:
+                self.include_failed = True
                 self.error(pos, f"include cycle: '{file}' is already being included")
                 continue
             if len(chain) > MAX_INCLUDE_DEPTH:
+                self.include_failed = True
                 self.error(pos, f"includes are nested more than {MAX_INCLUDE_DEPTH} deep")
                 continue
             if not os.path.exists(real):
+                self.include_failed = True
                 self.error(pos, f"included file '{file}' does not exist")
                 continue
             if os.path.isdir(real):
+                self.include_failed = True
                 self.error(pos, f"include '{file}' is a directory, expected a YAML file")
                 continue
             try:
                 doc = load(real, target_shown)
             except LoadError as exc:
+                self.include_failed = True
                 self.diags.append(exc.diagnostic)
                 continue
             frag, d = check(doc.root, target_shown, FRAGMENT)
             self.diags += d
             if frag is INVALID:
+                self.include_failed = True
                 continue
             self.files.append(target_shown)
             self.include(frag, target_shown, real, chain + (real,), prov, alone)
@@ -153,12 +169,12 @@ class _Builder:
                     continue
                 if area is None:
                     if kind.area not in area_ids:
-                        self.error(cid.pos, f"component '{cid}' is in no area: its kind's default area "
+                        self.unknown(cid.pos, f"component '{cid}' is in no area: its kind's default area "
                                             f"'{kind.area}' is not declared, so set 'area'")
                         continue
                     area = kind.area
                 elif area not in area_ids:
-                    self.error(area.pos, f"unknown area '{area}'{did_you_mean(area, area_ids)}")
+                    self.unknown(area.pos, f"unknown area '{area}'{did_you_mean(area, area_ids)}")
                     continue
                 icon = kind.icon
                 if isinstance(c.get("icon"), PStr):
@@ -245,7 +261,7 @@ class _Builder:
                         ok = False
                         if ref in known_ids:
                             continue  # its own definition already has an error
-                        self.error(ref.pos, f"unknown component '{ref}' in flow '{key}'"
+                        self.unknown(ref.pos, f"unknown component '{ref}' in flow '{key}'"
                                             f"{did_you_mean(ref, comp_ids)}")
                 if ok and f["from"] == f["to"]:
                     self.error(f.pos, f"flow from '{f['from']}' to itself: a flow joins two different components")
@@ -255,7 +271,7 @@ class _Builder:
             subject = []
             for ref in _list(s, "subject"):
                 if ref not in comp_ids and ref not in known_ids:
-                    self.error(ref.pos, f"unknown component '{ref}' in subject{did_you_mean(ref, comp_ids)}")
+                    self.unknown(ref.pos, f"unknown component '{ref}' in subject{did_you_mean(ref, comp_ids)}")
                 subject.append(str(ref))
             if is_valid(s):
                 seen_flows: dict = {}
@@ -279,7 +295,7 @@ class _Builder:
         for col in layout["columns"]:
             for aid in col:
                 if aid not in ids:
-                    self.error(aid.pos, f"unknown area '{aid}' in layout columns{did_you_mean(aid, ids)}")
+                    self.unknown(aid.pos, f"unknown area '{aid}' in layout columns{did_you_mean(aid, ids)}")
                 elif aid in used:
                     self.error(aid.pos, f"area '{aid}' appears twice in layout columns")
                 used.append(str(aid))
