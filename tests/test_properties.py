@@ -102,7 +102,8 @@ def test_random_documents_validate_or_fail_with_positions(arch_copy, doc):
 # --- mutations of the four real architecture files --------------------------------------
 ORIGINALS = {name: yaml.safe_load((ARCH_DIR / name).read_text(encoding="utf-8")) for name in REAL}
 OTHER_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 20), st.text(max_size=12),
-                         st.just([]), st.just({}), st.just(["x"]), st.just({"id": "x"}))
+                         # fresh objects each time: mutations must not leak across examples
+                         st.builds(list), st.builds(dict), st.builds(lambda: ["x"]), st.builds(lambda: {"id": "x"}))
 
 
 def containers(node, path=()):
