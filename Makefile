@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: all render validate test list clean docs check diff bench schema readme-cli
+.PHONY: all render validate test fuzz list clean docs check diff bench schema readme-cli
 
 # Everything output/ is made from; `make` does nothing when none of it changed, and the
 # render cache (output/manifest.json) re-renders only the architectures whose inputs did.
@@ -52,6 +52,11 @@ test: $(STAMP)
 BASE ?= origin/main
 diff: $(STAMP)
 	BASE=$(BASE) DIAGRAMGEN=$(CURDIR)/$(BIN)/diagramgen scripts/pr-diff.sh
+
+# Property-based tests with random examples, DIAGRAMGEN_FUZZ_SCALE times as many as
+# `make test` runs (default 50, about 20 minutes).
+fuzz: $(STAMP)
+	DIAGRAMGEN_FUZZ_SCALE=$${DIAGRAMGEN_FUZZ_SCALE:-50} $(BIN)/python -m pytest -q tests/test_properties.py
 
 # Removes the virtualenv and caches; output/ is committed and stays.
 clean:

@@ -83,7 +83,7 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     Example: diagramgen render architectures/premium.yaml --out build --format svg --steps
     """
     from .manifest import read, up_to_date
-    from .render import RenderError, render_many, write_outputs
+    from .render import RenderError, WriteError, render_many, write_outputs
 
     try:
         chosen = _formats(formats)
@@ -104,18 +104,24 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
         for m in loaded.models:
             if m not in todo:
                 click.echo(f"{m.id}: up to date", err=True)
-    results = []
+    results = []  # every architecture is rendered before anything is written
     try:
         for model, files_out, secs in render_many(todo, chosen, step_formats, jobs=jobs):
-            paths = write_outputs(out_dir, files_out)
-            results.append((model, paths))
+            results.append((model, files_out))
             if show:
-                click.echo(f"{model.id}: rendered {len(paths)} file(s) in {secs:.2f} s", err=True)
+                click.echo(f"{model.id}: rendered {len(files_out)} file(s) in {secs:.2f} s", err=True)
     except RenderError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    if results:
-        _update_manifest(manifest_path, "render", results, options, quiet=not show)
+    written = []
+    try:
+        for model, files_out in results:
+            written.append((model, write_outputs(out_dir, files_out)))
+        if written:
+            _update_manifest(manifest_path, "render", written, options, quiet=not show)
+    except WriteError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 @main.command("list")
@@ -195,7 +201,7 @@ def check_docs(docs, arch_file) -> None:
 def _update_manifest(path: str, product: str, written, options=None, quiet: bool = False) -> None:
     """Record in the manifest at ``path`` what ``product`` outputs were written from."""
     from .manifest import dumps, loads, record
-    from .render import write_atomic
+    from .render import WriteError, write_atomic
 
     manifest: dict = {}
     if os.path.exists(path):
@@ -208,7 +214,10 @@ def _update_manifest(path: str, product: str, written, options=None, quiet: bool
     for model, files_out in written:
         manifest = record(manifest, model, product,
                           [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options)
-    write_atomic(path, dumps(manifest).encode("utf-8"))
+    try:
+        write_atomic(path, dumps(manifest).encode("utf-8"))
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
     if not quiet:
         click.echo(f"wrote {path}")
 
@@ -231,21 +240,23 @@ def docs(files, out_dir, image_dir, manifest_path) -> None:
     Example: diagramgen docs --out output/docs
     """
     from . import docs as docgen
-    from .render import write_atomic
+    from .render import WriteError, write_outputs
 
     loaded = load_all(files)
     _print_diagnostics(loaded.diagnostics)
     if not loaded.ok:
         sys.exit(EXIT_ERROR)
     image_base = os.path.relpath(image_dir, out_dir).replace(os.sep, "/")
-    pages = [(m, os.path.join(out_dir, docgen.page_name(m)), docgen.page(m, image_base)) for m in loaded.models]
-    for _, path, text in pages:
-        write_atomic(path, text.encode("utf-8"))
-        click.echo(f"wrote {path}")
-    index = os.path.join(out_dir, "index.md")
-    write_atomic(index, docgen.index_page(loaded.models).encode("utf-8"))
-    click.echo(f"wrote {index}")
-    _update_manifest(manifest_path, "docs", [(m, [path]) for m, path, _ in pages])
+    pages = [(m, docgen.page_name(m), docgen.page(m, image_base)) for m in loaded.models]
+    files_out = {name: text.encode("utf-8") for _, name, text in pages}
+    files_out["index.md"] = docgen.index_page(loaded.models).encode("utf-8")
+    try:
+        for path in write_outputs(out_dir, files_out):
+            click.echo(f"wrote {path}")
+        _update_manifest(manifest_path, "docs", [(m, [os.path.join(out_dir, name)]) for m, name, _ in pages])
+    except WriteError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 @main.command("check-outputs")

@@ -36,7 +36,9 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.pos}: {self.severity}: {self.message}"
+        # one line per problem, whatever text from the input the message quotes
+        message = self.message.replace("\r", "\\r").replace("\n", "\\n")
+        return f"{self.pos}: {self.severity}: {message}"
 
     @property
     def is_error(self) -> bool:
@@ -58,10 +60,16 @@ def has_errors(diags: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diags)
 
 
+def closest(word: str, choices: Iterable[str]):
+    """The choice closest to ``word``, or None when none is close."""
+    match = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return `` (did you mean 'x'?)`` for the closest choice, or ``""``."""
-    match = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+    match = closest(word, choices)
+    return f" (did you mean '{match}'?)" if match else ""
 
 
 def sort_key(d: Diagnostic):

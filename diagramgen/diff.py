@@ -495,11 +495,10 @@ def render_text(result: DiffResult, style=None) -> str:
 
 # --- Markdown ------------------------------------------------------------------------
 def _md(s) -> str:
-    """Text for a Markdown table cell."""
-    s = str(s)
-    for ch in "\\`*_[]<>|":
-        s = s.replace(ch, "\\" + ch)
-    return s.replace("\n", " ")
+    """Text for a Markdown table cell: the docs pages' escaping, on one line."""
+    from .docs import md
+
+    return md(str(s))
 
 
 def _code(s: str) -> str:

@@ -4,11 +4,12 @@ Only plain data is accepted: the file is composed with PyYAML's safe loader into
 node graph (never constructed into Python objects), and anything that is not plain
 data is an error with its position: custom tags (``!!python/...``), anchors and aliases
 (which also rules out "billion laughs" alias bombs), duplicate keys in one mapping,
-nesting deeper than ``MAX_DEPTH``, files over ``MAX_BYTES``, bytes that are not UTF-8.
+nesting deeper than ``MAX_DEPTH``, more than ``MAX_NODES`` values, files over ``MAX_BYTES``, bytes that are not UTF-8.
 """
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -20,6 +21,7 @@ from .diagnostics import ERROR, Diagnostic, Pos
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 40
+MAX_NODES = 20_000  # values (scalars, lists, mappings) in one file; the largest real file has ~1,000
 
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
@@ -52,50 +54,155 @@ def _fail(path: str, line: int, col: int, message: str) -> LoadError:
     return LoadError(Diagnostic(Pos(path, line, col), ERROR, message))
 
 
+def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    return line, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+
+
 def read_text(path: Union[str, Path], shown: str | None = None) -> str:
-    """Read a source file as UTF-8 text, or raise LoadError with a position."""
+    """Read a source file as UTF-8 text, or raise LoadError with a position.
+
+    Problems with the file as a whole (a directory, too big, unreadable) are reported at
+    line 1, column 1, so every diagnostic has the same ``path:line:col:`` shape.
+    """
     shown = shown or str(path)
     p = Path(path)
     if p.is_dir():
-        raise _fail(shown, 0, 0, "is a directory, expected a YAML file")
+        raise _fail(shown, 1, 1, "is a directory, expected a YAML file")
     try:
         size = p.stat().st_size
     except OSError as exc:
-        raise _fail(shown, 0, 0, f"cannot read file: {exc.strerror or exc}") from None
+        raise _fail(shown, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
+    if not p.is_file():
+        raise _fail(shown, 1, 1, "is not a regular file, expected a YAML file")
     if size > MAX_BYTES:
-        raise _fail(shown, 0, 0, f"file is {size} bytes, over the limit of {MAX_BYTES} bytes")
+        raise _fail(shown, 1, 1, f"file is {size} bytes, over the limit of {MAX_BYTES} bytes")
     try:
-        data = p.read_bytes()
+        with open(p, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise _fail(shown, 0, 0, f"cannot read file: {exc.strerror or exc}") from None
-    if b"\x00" in data:
-        raise _fail(shown, 0, 0, "binary file (contains NUL bytes), expected YAML text")
+        raise _fail(shown, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > MAX_BYTES:  # grew since stat()
+        raise _fail(shown, 1, 1, f"file is over the limit of {MAX_BYTES} bytes")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, col = _line_col(data, nul)
+        raise _fail(shown, line, col, "binary file (contains a NUL byte), expected YAML text")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise _fail(shown, line, col, f"invalid UTF-8 byte 0x{data[exc.start]:02x}") from None
+        line, col = _line_col(data, exc.start)
+        raise _fail(shown, line, col, f"invalid UTF-8 byte 0x{data[exc.start]:02x}: "
+                                      "architecture files must be UTF-8 text") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text
 
 
+class _Reject(Exception):
+    def __init__(self, mark, message: str):
+        self.mark, self.message = mark, message
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe composer that refuses anchors, aliases and deep nesting as it goes.
+
+    Checking while composing (instead of afterwards) keeps time and memory bounded: an
+    alias bomb stops at its first anchor, and a deeply nested document stops at level
+    MAX_DEPTH + 1 instead of running into Python's recursion limit.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Reject(event.start_mark, f"alias '*{event.anchor}' is not supported: "
+                          "anchors and aliases are not allowed, use 'include' to share parts")
+        if getattr(event, "anchor", None) is not None:
+            raise _Reject(event.start_mark, f"anchor '&{event.anchor}' is not supported: "
+                          "anchors and aliases are not allowed, use 'include' to share parts")
+        self._depth += 1
+        self._nodes += 1
+        try:
+            if self._nodes > MAX_NODES:
+                raise _Reject(event.start_mark, f"too many YAML values in one file (limit {MAX_NODES})")
+            if self._depth > MAX_DEPTH:
+                raise _Reject(event.start_mark, f"YAML nesting is too deep (limit {MAX_DEPTH} levels)")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError) -> tuple:
+    """A clearer message and the best position for a PyYAML syntax error."""
+    problem = (exc.problem or exc.context or "invalid YAML").strip()
+    context = (exc.context or "").strip()
+    mark = exc.problem_mark or exc.context_mark
+    cmark = exc.context_mark
+    if "'\\t'" in problem or "\t" in problem:
+        return mark, "YAML syntax: a tab character cannot indent or start a value; use spaces"
+    if "quoted scalar" in context and cmark is not None:
+        return cmark, "YAML syntax: this quoted string is never closed"
+    if "another document" in problem:
+        return mark, "YAML syntax: a second document ('---' or '...') is not allowed: one architecture per file"
+    if problem.startswith("mapping values are not allowed"):
+        return mark, ("YAML syntax: unexpected ':' here (check the indentation of this line, "
+                      "or quote a value that contains ': ')")
+    if problem.startswith("could not find expected ':'"):
+        return cmark or mark, "YAML syntax: expected 'key: value' here: the ':' after the key is missing"
+    if cmark is not None and context.startswith("while parsing a flow "):
+        opener, closer = ("[", "]") if "sequence" in context else ("{", "}")
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the end"
+        return cmark, (f"YAML syntax: this '{opener}' is not closed: expected ',' or '{closer}' before {where}")
+    if problem.startswith("expected '<document start>'"):
+        return mark, "YAML syntax: content after the end of the document ('...'): one architecture per file"
+    found = re.search(r"but found '(.+)'$", problem)
+    if found and found.group(1) in ("]", "}", ","):
+        return mark, f"YAML syntax: unexpected '{found.group(1)}' here: it closes or continues no '[' or '{{' list"
+    if cmark is not None and problem.startswith("expected <block end>"):
+        return mark, (f"YAML syntax: wrong indentation: this line does not fit the block started at line "
+                      f"{cmark.line + 1}, column {cmark.column + 1}")
+    message = f"YAML syntax: {problem}"
+    if context:
+        at = ""
+        if cmark is not None and mark is not None and (cmark.line, cmark.column) != (mark.line, mark.column):
+            at = f" started at line {cmark.line + 1}, column {cmark.column + 1}"
+        message += f" ({context}{at})"
+    return mark, message
+
+
+def _tag(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
 def parse(text: str, path: str) -> Document:
     """Compose YAML text into a checked node tree, or raise LoadError."""
+    loader = None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = _Loader(text)
+        root = loader.get_single_node()
+    except _Reject as exc:
+        raise _fail(path, exc.mark.line + 1, exc.mark.column + 1, exc.message) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.problem:
-            problem = f"{problem} ({exc.context})"
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise _fail(path, line, col, f"YAML syntax: {problem}") from None
+        mark, message = _syntax_message(exc)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise _fail(path, line, col, message) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise _fail(path, line, col, f"the character U+{char:04X} is not allowed in a YAML file") from None
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         raise _fail(path, 1, 1, f"YAML syntax: {exc}") from None
-    except RecursionError:
+    except RecursionError:  # pragma: no cover - the depth limit stops far earlier
         raise _fail(path, 1, 1, f"YAML nesting is too deep (limit {MAX_DEPTH} levels)") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if root is None:
         raise _fail(path, 1, 1, "file is empty, expected a mapping")
     _check_plain(root, path)
@@ -118,7 +225,7 @@ def _check_plain(root: Node, path: str) -> None:
                         f"YAML nesting is too deep (limit {MAX_DEPTH} levels)")
         if node.tag not in _PLAIN_TAGS:
             raise _fail(path, where.line + 1, where.column + 1,
-                        f"tag '{node.tag}' is not allowed: architecture files are plain data")
+                        f"tag '{_tag(node.tag)}' is not allowed: architecture files are plain data")
         if isinstance(node, MappingNode):
             keys: dict[str, Node] = {}
             for k, v in node.value:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -21,6 +22,14 @@ INSTALL_HINT = ("Graphviz 'dot' was not found on PATH; install Graphviz "
 
 class RenderError(Exception):
     pass
+
+
+class WriteError(Exception):
+    """An output file could not be written; no output file was changed."""
+
+    def __init__(self, path, reason: str):
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"cannot write {path}: {reason}")
 
 
 def dot_binary() -> str:
@@ -46,6 +55,12 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
             raise RenderError(f"Graphviz dot took longer than {timeout:.0f} s and was stopped") from None
         except OSError as exc:
             raise RenderError(f"cannot run Graphviz dot: {exc}") from None
+        if proc.returncode < 0:
+            try:
+                name = signal.Signals(-proc.returncode).name
+            except ValueError:
+                name = f"signal {-proc.returncode}"
+            raise RenderError(f"Graphviz dot was killed by {name} before it finished; nothing was written")
         if proc.returncode != 0:
             msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             detail = msg[-1] if msg else f"exit status {proc.returncode}"
@@ -88,7 +103,10 @@ def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
     """
     from . import scene, svg, viewer
 
-    source = scene.build(arch)
+    try:
+        source = scene.build(arch)
+    except scene.IconError as exc:
+        raise RenderError(f"{arch.path}: {exc}") from None
     wanted = [f for f in FORMATS if f in formats]
     need_svg = "svg" in wanted or "html" in wanted or steps
     data = run_dot(source, [f for f in ("svg", "png") if f in wanted or (f == "svg" and need_svg)], dpi=dpi)
@@ -116,13 +134,37 @@ def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
 
 
 def write_outputs(out_dir, files: dict) -> list:
-    """Write ``{name: bytes}`` under ``out_dir`` atomically; return the paths written."""
-    written = []
-    for name, data in files.items():
-        path = Path(out_dir) / name
-        write_atomic(path, data)
-        written.append(path)
-    return written
+    """Write ``{name: bytes}`` under ``out_dir``; return the paths written.
+
+    Every file is first written in full to a temporary name beside its target; only when
+    all of them are written are they renamed into place. A write error (disk full,
+    read-only directory) raises WriteError and leaves every previous output untouched.
+    """
+    staged: list = []
+    try:
+        for name, data in files.items():
+            path = Path(out_dir) / name
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                staged.append((tmp, path))
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.chmod(tmp, 0o644)
+            except OSError as exc:
+                raise WriteError(path, exc.strerror or str(exc)) from None
+        for tmp, path in staged:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise WriteError(path, exc.strerror or str(exc)) from None
+        return [path for _, path in staged]
+    finally:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def _render_one(job):

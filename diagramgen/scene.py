@@ -68,13 +68,30 @@ def icon_path(spec: str) -> Path:
 
 
 def text(s: str) -> str:
-    """Escape user text for an HTML-like Graphviz label."""
-    return html.escape(s, quote=True).replace("\n", "<BR/>")
+    """Escape user text for an HTML-like Graphviz label.
+
+    Markup characters become entities, and each backslash is doubled: Graphviz expands
+    ``\\N``, ``\\G``, ``\\l`` ... inside HTML-like labels too, and reads ``\\\\`` as one
+    literal backslash.
+    """
+    return html.escape(s, quote=True).replace("\\", "\\\\").replace("\n", "<BR/>")
+
+
+def attr(s: str) -> str:
+    """Escape user text for an attribute inside an HTML-like label (TOOLTIP, ...)."""
+    return html.escape(s, quote=True).replace("\\", "\\\\").replace("\n", "&#10;")
 
 
 def plain(s: str) -> str:
-    """User text for a plain DOT string attribute (tooltip, id): never read as HTML."""
-    return nohtml(s.replace("\\", "\\\\"))
+    """User text for a plain DOT string attribute (tooltip, id): never read as HTML.
+
+    Graphviz unescapes a tooltip twice (once when reading the DOT string, once when
+    expanding ``\\N``, ``\\G`` ... for the output), so a literal backslash takes four.
+    Graphviz passes character entities in these strings through to SVG, so ``&`` is
+    written as ``&amp;`` to keep ``&lt;`` meaning the four characters it is. Quotes are
+    escaped by the graphviz library's quoting.
+    """
+    return nohtml(s.replace("&", "&amp;").replace("\\", "\\\\\\\\"))
 
 
 def component_label(c: Component, icon: Path) -> str:
@@ -195,7 +212,7 @@ def band_table(arch: Architecture, area_id: str) -> str:
     comps = arch.components_in(area_id)
     fill, border = PROVENANCE_STYLE[comps[0].provenance]
     cells = "".join(
-        f'<TD ID="component-{text(c.id)}" TOOLTIP="{text(tooltip(c))}" HREF="#component-{text(c.id)}" '
+        f'<TD ID="component-{text(c.id)}" TOOLTIP="{attr(tooltip(c))}" HREF="#component-{text(c.id)}" '
         f'CELLPADDING="2"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
         f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{ICON_PX - 8}" HEIGHT="{ICON_PX - 8}"><IMG SRC="{text(str(icon_path(c.icon)))}" '
         f'SCALE="TRUE"/></TD></TR>'

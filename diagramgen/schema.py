@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .diagnostics import ERROR, Diagnostic, Pos, did_you_mean
+from .diagnostics import ERROR, Diagnostic, Pos, closest, did_you_mean
 from .loader import BOOL, FLOAT, INT, NULL, STR, pos_of
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -113,8 +113,8 @@ class Str(Type):
                       f"{did_you_mean(value, self.enum)}")
             return INVALID
         if self.pattern and not re.match(self.pattern, value):
-            ctx.error(where, f"{what} '{_short(value)}' is not a valid id: use lower-case letters, "
-                      "digits and '_', starting with a letter")
+            ctx.error(where, f"{what} must be an id (lower-case letters, digits and '_', starting with "
+                      f"a letter), got '{_short(value)}'")
             return INVALID
         return PStr(value, where)
 
@@ -223,6 +223,7 @@ class Obj(Type):
         rec = Rec()
         rec.pos = pos_of(ctx.path, node)
         rec.key_pos = {}
+        suggested: set = set()
         for knode, vnode in node.value:
             kpos = pos_of(ctx.path, knode)
             if not isinstance(knode, ScalarNode) or knode.tag != STR:
@@ -232,6 +233,8 @@ class Obj(Type):
             spec = self.fields.get(key)
             if spec is None:
                 ctx.error(kpos, f"unknown key '{_short(key)}' in {self.name}{did_you_mean(key, self.fields)}")
+                # a misspelt required key is one problem, not also a missing one
+                suggested.add(closest(key, [k for k in self.fields if k not in rec.key_pos]))
                 continue
             value = spec.type.check(vnode, ctx, f"'{key}'")
             rec.key_pos[key] = kpos
@@ -241,7 +244,8 @@ class Obj(Type):
                 rec[key] = INVALID
         for key, spec in self.fields.items():
             if spec.required and key not in rec.key_pos:
-                ctx.error(rec.pos, f"{self.name} is missing the required key '{key}'")
+                if key not in suggested:
+                    ctx.error(rec.pos, f"{self.name} is missing the required key '{key}'")
                 rec[key] = INVALID
         if any(v is INVALID for v in rec.values()):
             rec.invalid = True  # type: ignore[attr-defined]
@@ -339,6 +343,8 @@ COMPONENT = Obj("component", {
     "capabilities": F(Seq(TEXT, max_items=12), False, "Small capability boxes shown under the label."),
     "aliases": F(Seq(TEXT), False, "Other names prose may use for this component."),
     "standalone": F(Bool(), False, "Shown without flows on purpose (no unused-component warning)."),
+    "icon": F(Str(max_len=300), False, "A custom PNG icon instead of the kind's: a path relative to the file "
+              "that declares the component, inside the architecture folder."),
 })
 
 _AREA_FIELDS: dict = {}

@@ -6,6 +6,8 @@ gets either a model (possibly with warnings) or the full list of diagnostics.
 from __future__ import annotations
 
 import os
+import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
@@ -17,6 +19,16 @@ from .model import Architecture, Area, Component, Flow, Step
 from .schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
 
 MAX_INCLUDE_DEPTH = 8
+MAX_ICON_BYTES = 256_000
+MAX_ICON_SIDE = 1024  # pixels, width and height
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+LINK_SCHEMES = ("http", "https")
+
+
+def _list(rec, key: str) -> list:
+    """A list field of a checked mapping, or [] when it is absent or invalid."""
+    value = rec.get(key)
+    return value if isinstance(value, list) else []
 
 
 @dataclass
@@ -27,6 +39,7 @@ class _Source:
     rec: Rec
     provenance: Optional[str]
     standalone: bool = False
+    real: str = ""  # the file's real path (custom icons are relative to it)
 
 
 class _Builder:
@@ -36,9 +49,17 @@ class _Builder:
         self.root_dir = os.path.dirname(real_path)
         self.sources: list = []
         self.files: list = [shown]
+        # when an include could not be read, references to what it declares are not
+        # reported as unknown: the include's own error is the one problem to fix
+        self.include_failed = False
 
     def error(self, pos: Pos, message: str) -> None:
         self.diags.append(Diagnostic(pos, ERROR, message))
+
+    def unknown(self, pos: Pos, message: str) -> None:
+        """An unknown reference: an error, unless a failed include explains it."""
+        if not self.include_failed:
+            self.error(pos, message)
 
     def warn(self, pos: Pos, message: str) -> None:
         self.diags.append(Diagnostic(pos, WARNING, message))
@@ -46,7 +67,7 @@ class _Builder:
     # --- includes ---------------------------------------------------------------
     def include(self, rec: Rec, shown: str, real_file: str, chain: tuple, inherited: Optional[str],
                 inherited_standalone: bool = False) -> None:
-        for entry in rec.get("include", ()) or ():
+        for entry in _list(rec, "include"):
             if isinstance(entry, PStr):
                 file, prov, alone, pos = str(entry), None, False, entry.pos
             elif is_valid(entry):
@@ -58,34 +79,45 @@ class _Builder:
             prov = prov or inherited
             alone = alone or inherited_standalone
             if os.path.isabs(file):
+                self.include_failed = True
                 self.error(pos, f"include path '{file}' must be relative to the including file")
                 continue
             target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), file))
             real = os.path.realpath(os.path.join(os.path.dirname(real_file), file))
             if os.path.commonpath([real, self.root_dir]) != self.root_dir:
+                self.include_failed = True
                 self.error(pos, f"include '{file}' is outside the architecture folder")
                 continue
             if real in chain:
+                self.include_failed = True
                 self.error(pos, f"include cycle: '{file}' is already being included")
                 continue
             if len(chain) > MAX_INCLUDE_DEPTH:
+                self.include_failed = True
                 self.error(pos, f"includes are nested more than {MAX_INCLUDE_DEPTH} deep")
                 continue
             if not os.path.exists(real):
+                self.include_failed = True
                 self.error(pos, f"included file '{file}' does not exist")
+                continue
+            if os.path.isdir(real):
+                self.include_failed = True
+                self.error(pos, f"include '{file}' is a directory, expected a YAML file")
                 continue
             try:
                 doc = load(real, target_shown)
             except LoadError as exc:
+                self.include_failed = True
                 self.diags.append(exc.diagnostic)
                 continue
             frag, d = check(doc.root, target_shown, FRAGMENT)
             self.diags += d
             if frag is INVALID:
+                self.include_failed = True
                 continue
             self.files.append(target_shown)
             self.include(frag, target_shown, real, chain + (real,), prov, alone)
-            self.sources.append(_Source(target_shown, frag, prov, alone))
+            self.sources.append(_Source(target_shown, frag, prov, alone, real))
 
     # --- areas and components ---------------------------------------------------
     def areas(self) -> list:
@@ -105,10 +137,10 @@ class _Builder:
                 out.append(Area(str(aid), str(label) if is_valid(label) else str(aid), parent,
                                 bool(a.get("band", False)) if a.get("band") is not INVALID else False,
                                 aid.pos))
-                walk(a.get("areas") if a.get("areas") is not INVALID else (), str(aid))
+                walk(_list(a, "areas"), str(aid))
 
         for src in self.sources:
-            walk(src.rec.get("areas") if src.rec.get("areas") is not INVALID else (), None)
+            walk(_list(src.rec, "areas"), None)
         return out
 
     def components(self, area_ids: set) -> list:
@@ -137,24 +169,72 @@ class _Builder:
                     continue
                 if area is None:
                     if kind.area not in area_ids:
-                        self.error(cid.pos, f"component '{cid}' is in no area: its kind's default area "
+                        self.unknown(cid.pos, f"component '{cid}' is in no area: its kind's default area "
                                             f"'{kind.area}' is not declared, so set 'area'")
                         continue
                     area = kind.area
                 elif area not in area_ids:
-                    self.error(area.pos, f"unknown area '{area}'{did_you_mean(area, area_ids)}")
+                    self.unknown(area.pos, f"unknown area '{area}'{did_you_mean(area, area_ids)}")
                     continue
-                if any(c.get(k) is INVALID for k in c):
+                icon = kind.icon
+                if isinstance(c.get("icon"), PStr):
+                    icon = self.custom_icon(c["icon"], src.real)
+                if any(c.get(k) is INVALID for k in c) or icon is None:
                     continue
                 prov = c.get("provenance") or src.provenance or kind.provenance
                 out.append(Component(
                     id=str(cid), kind=str(kind_name), label=str(c.get("label") or kind.label),
-                    area=str(area), provenance=str(prov), icon=kind.icon,
+                    area=str(area), provenance=str(prov), icon=icon,
                     description=str(c.get("description", "")),
                     capabilities=tuple(str(x) for x in c.get("capabilities", ())),
                     aliases=tuple(dict.fromkeys([str(x) for x in c.get("aliases", ())] + list(kind.aliases))),
                     standalone=bool(c.get("standalone", src.standalone)), pos=cid.pos))
         return out
+
+    def custom_icon(self, value: PStr, declared_in: str) -> Optional[str]:
+        """Check a component's own icon; return its real path, or None after an error.
+
+        Custom icons are untrusted input: a relative path that stays inside the
+        architecture folder, a PNG by signature, at most MAX_ICON_BYTES bytes and
+        MAX_ICON_SIDE pixels a side.
+        """
+        name = str(value)
+        if os.path.isabs(name):
+            self.error(value.pos, f"icon path '{name}' must be relative to the file that declares the component")
+            return None
+        real = os.path.realpath(os.path.join(os.path.dirname(declared_in), name))
+        if os.path.commonpath([real, self.root_dir]) != self.root_dir:
+            self.error(value.pos, f"icon '{name}' is outside the architecture folder")
+            return None
+        if not name.lower().endswith(".png"):
+            self.error(value.pos, f"icon '{name}' must be a PNG file ending in .png")
+            return None
+        if not os.path.exists(real):
+            self.error(value.pos, f"icon file '{name}' does not exist")
+            return None
+        if not os.path.isfile(real):
+            self.error(value.pos, f"icon '{name}' is not a regular file")
+            return None
+        try:
+            size = os.path.getsize(real)
+            with open(real, "rb") as fh:
+                head = fh.read(24)
+        except OSError as exc:
+            self.error(value.pos, f"cannot read icon '{name}': {exc.strerror or exc}")
+            return None
+        if size > MAX_ICON_BYTES:
+            self.error(value.pos, f"icon '{name}' is {size} bytes, over the limit of {MAX_ICON_BYTES} bytes")
+            return None
+        if len(head) < 24 or head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
+            self.error(value.pos, f"icon '{name}' is not a PNG image (its content does not start with "
+                                  "the PNG signature)")
+            return None
+        width, height = struct.unpack(">II", head[16:24])
+        if not (0 < width <= MAX_ICON_SIDE and 0 < height <= MAX_ICON_SIDE):
+            self.error(value.pos, f"icon '{name}' is {width}x{height} pixels, over the limit of "
+                                  f"{MAX_ICON_SIDE}x{MAX_ICON_SIDE}")
+            return None
+        return real
 
     # --- dataflow ---------------------------------------------------------------
     def steps(self, rec: Rec, comp_ids: set, known_ids: set) -> list:
@@ -171,7 +251,7 @@ class _Builder:
                 where = Pos(where.path, where.line, where.col + len("step: "))
                 self.error(where, f"steps must be numbered 1..N in order: expected step {expected}, got {number}")
             flows: list = []
-            for f in s.get("flows") or () if s.get("flows") is not INVALID else ():
+            for f in _list(s, "flows"):
                 if not is_valid(f):
                     continue
                 ok = True
@@ -181,7 +261,7 @@ class _Builder:
                         ok = False
                         if ref in known_ids:
                             continue  # its own definition already has an error
-                        self.error(ref.pos, f"unknown component '{ref}' in flow '{key}'"
+                        self.unknown(ref.pos, f"unknown component '{ref}' in flow '{key}'"
                                             f"{did_you_mean(ref, comp_ids)}")
                 if ok and f["from"] == f["to"]:
                     self.error(f.pos, f"flow from '{f['from']}' to itself: a flow joins two different components")
@@ -189,9 +269,9 @@ class _Builder:
                 if ok:
                     flows.append(Flow(str(f["from"]), str(f["to"]), bool(f.get("both", False)), f.pos))
             subject = []
-            for ref in s.get("subject", ()) if s.get("subject") is not INVALID else ():
+            for ref in _list(s, "subject"):
                 if ref not in comp_ids and ref not in known_ids:
-                    self.error(ref.pos, f"unknown component '{ref}' in subject{did_you_mean(ref, comp_ids)}")
+                    self.unknown(ref.pos, f"unknown component '{ref}' in subject{did_you_mean(ref, comp_ids)}")
                 subject.append(str(ref))
             if is_valid(s):
                 seen_flows: dict = {}
@@ -215,7 +295,7 @@ class _Builder:
         for col in layout["columns"]:
             for aid in col:
                 if aid not in ids:
-                    self.error(aid.pos, f"unknown area '{aid}' in layout columns{did_you_mean(aid, ids)}")
+                    self.unknown(aid.pos, f"unknown area '{aid}' in layout columns{did_you_mean(aid, ids)}")
                 elif aid in used:
                     self.error(aid.pos, f"area '{aid}' appears twice in layout columns")
                 used.append(str(aid))
@@ -238,16 +318,17 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     rec, diags = check(doc.root, shown, ARCHITECTURE)
     if rec is INVALID:
         return None, diags
+    diags += check_link(rec.get("docs_page"), "docs_page")
     real = os.path.realpath(path)
     b = _Builder(real, shown, catalog)
     b.diags = diags
     b.include(rec, shown, real, (real,), None)
-    b.sources.append(_Source(shown, rec, None))
+    b.sources.append(_Source(shown, rec, None, real=real))
     areas = b.areas()
     comps = b.components({a.id for a in areas})
     comp_ids = {c.id for c in comps}
-    known = {str(c["id"]) for s in b.sources for c in (s.rec.get("components") or ())
-             if isinstance(s.rec.get("components"), list) and isinstance(c, Rec) and is_valid(c.get("id"))}
+    known = {str(c["id"]) for s in b.sources for c in _list(s.rec, "components")
+             if isinstance(c, Rec) and is_valid(c.get("id"))}
     steps = b.steps(rec, comp_ids, known)
     columns = b.columns(rec, areas)
     if not has_errors(b.diags):
@@ -272,6 +353,17 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
         areas=tuple(areas), components=tuple(comps), steps=tuple(steps), columns=columns,
         path=shown, sources=tuple(b.files))
     return arch, diags
+
+
+def check_link(value, what: str) -> list:
+    """A link field is a relative path or an http(s) URL: no javascript:, data:, file: ..."""
+    if not isinstance(value, PStr):
+        return []
+    m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", value)
+    if m and m.group(1).lower() not in LINK_SCHEMES:
+        return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
+                                             f"not a '{m.group(1).lower()}:' link")]
+    return []
 
 
 def architecture_files(paths: Iterable = (), default_dir: str = "architectures") -> list:

@@ -47,3 +47,18 @@ def write(tmp_path):
         return p
 
     return _write
+
+
+def snapshot(root: Path) -> dict:
+    """Every file and directory under root, with file bytes and symlink targets (for
+    before/after comparisons of an output directory)."""
+    out = {}
+    for p in sorted(Path(root).rglob("*")):
+        rel = str(p.relative_to(root))
+        if p.is_symlink():
+            out[rel] = ("link", os.readlink(p))
+        elif p.is_dir():
+            out[rel] = ("dir",)
+        else:
+            out[rel] = ("file", p.read_bytes())
+    return out

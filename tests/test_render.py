@@ -113,7 +113,7 @@ def test_cli_validate_exit_codes(write):
     bad = write("bad.yaml", "id: [x\n")
     result = CliRunner().invoke(main, ["validate", str(bad)])
     assert result.exit_code == 1
-    assert result.output.splitlines()[0].startswith(f"{bad}:2:1: error: YAML syntax:")
+    assert result.output.splitlines()[0].startswith(f"{bad}:1:5: error: YAML syntax:")  # the unclosed [
 
 
 def test_cli_missing_dot_gives_install_hint(monkeypatch, tmp_path):

@@ -116,24 +116,30 @@ def test_wrong_value_types(write):
 
 def test_unknown_key_with_suggestion(write):
     _, ds = diags(write, BASE.replace("scenario:", "scenaro:"))
+    # one typo, one line: the misspelt key is not also reported as missing
+    assert ds == ["a.yaml:3:1: error: unknown key 'scenaro' in architecture (did you mean 'scenario'?)"]
+
+
+def test_missing_key_reported_when_no_unknown_key_resembles_it(write):
+    _, ds = diags(write, BASE.replace("scenario:", "notes:"))
     assert ds == [
         "a.yaml:1:1: error: architecture is missing the required key 'scenario'",
-        "a.yaml:3:1: error: unknown key 'scenaro' in architecture (did you mean 'scenario'?)",
+        "a.yaml:3:1: error: unknown key 'notes' in architecture",
     ]
 
 
 def test_yaml_syntax_error_position(write):
     _, ds = diags(write, BASE.replace("  - id: acs\n", "  - id: acs\n   bad: [\n"))
-    assert ds == ["a.yaml:15:4: error: YAML syntax: expected <block end>, but found '<block mapping start>' "
-                  "(while parsing a block collection)"]
+    assert ds == ["a.yaml:15:4: error: YAML syntax: wrong indentation: this line does not fit the block "
+                  "started at line 12, column 3"]
 
 
 def test_all_problems_reported_at_once(write):
     text = (BASE.replace("kind: customer", "kind: custmer")
             .replace("to: acs}", "to: acss}").replace("title: Demo", "titel: Demo"))
     _, ds = diags(write, text)
-    assert len(ds) == 4, ds
-    assert [d.split(": ", 1)[0] for d in ds] == ["a.yaml:1:1", "a.yaml:2:1", "a.yaml:13:11", "a.yaml:20:30"]
+    assert len(ds) == 3, ds
+    assert [d.split(": ", 1)[0] for d in ds] == ["a.yaml:2:1", "a.yaml:13:11", "a.yaml:20:30"]
 
 
 def test_flow_both_and_subject(write):
@@ -167,3 +173,18 @@ def test_include_missing_file(write):
     text = BASE.replace("areas:", "include: [nothere.yaml]\nareas:", 1)
     _, ds = diags(write, text)
     assert ds == ["a.yaml:6:11: error: included file 'nothere.yaml' does not exist"]
+
+
+def test_custom_icon_is_used_in_the_diagram(write, tmp_path):
+    from diagramgen import scene
+    from diagramgen.catalog import ICON_DIR
+
+    (tmp_path / "icons").mkdir()
+    (tmp_path / "icons" / "own.png").write_bytes((ICON_DIR / "email.png").read_bytes())
+    text = BASE.replace("    kind: customer\n", "    kind: customer\n    icon: icons/own.png\n")
+    model, ds = diags(write, text)
+    assert ds == []
+    own = str((tmp_path / "icons" / "own.png").resolve())
+    assert model.component("customer").icon == own
+    assert model.component("acs").icon == "diagrams:azure.other.AzureCommunicationServices"
+    assert f'<IMG SRC="{own}" SCALE="TRUE"/>' in scene.build(model)

@@ -1,0 +1,168 @@
+"""Faults outside the input: Graphviz missing, failing or killed, a full disk, a read-only
+output directory, two renders at once. Each ends with a one-line error and a non-zero
+exit status, and the previous outputs stay byte-for-byte as they were."""
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from diagramgen import render
+from diagramgen.cli import main
+
+from conftest import ARCH_DIR, ROOT, snapshot
+
+PREMIUM = str(ARCH_DIR / "premium.yaml")
+
+
+@pytest.fixture
+def out(tmp_path) -> Path:
+    """An output directory holding the outputs of an earlier render."""
+    d = tmp_path / "out"
+    d.mkdir()
+    (d / "premium.svg").write_bytes(b"<svg>earlier render</svg>")
+    (d / "premium.png").write_bytes(b"\x89PNG earlier render")
+    return d
+
+
+def fake_dot(tmp_path, monkeypatch, script: str) -> None:
+    """Put a fake ``dot`` (a shell script) first and alone on PATH."""
+    bindir = tmp_path / "fakebin"
+    bindir.mkdir()
+    exe = bindir / "dot"
+    exe.write_text("#!/bin/sh\n" + script)
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bindir))
+
+
+def run_render(out, *extra):
+    return CliRunner().invoke(main, ["render", PREMIUM, "--out", str(out), *extra])
+
+
+def assert_failed_cleanly(result, out, before, message):
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [message]
+    assert result.stdout == ""
+    assert snapshot(out) == before
+
+
+def test_dot_missing(tmp_path, monkeypatch, out):
+    before = snapshot(out)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert_failed_cleanly(run_render(out), out, before, "error: " + render.INSTALL_HINT)
+
+
+def test_dot_exits_non_zero(tmp_path, monkeypatch, out):
+    fake_dot(tmp_path, monkeypatch, 'echo "Warning: something odd" >&2\n'
+                                    'echo "Error: <stdin>: syntax error in line 3 near \']\'" >&2\nexit 1\n')
+    before = snapshot(out)
+    assert_failed_cleanly(run_render(out), out, before,
+                          "error: Graphviz dot failed: Error: <stdin>: syntax error in line 3 near ']'")
+
+
+def test_dot_killed_mid_render(tmp_path, monkeypatch, out):
+    # writes half an SVG where it was told to, then dies as if killed by the OOM killer
+    fake_dot(tmp_path, monkeypatch, 'while [ "$#" -gt 0 ]; do [ "$1" = -o ] && printf "<svg><g>" > "$2"; shift; done\n'
+                                    'kill -9 $$\n')
+    before = snapshot(out)
+    assert_failed_cleanly(run_render(out), out, before,
+                          "error: Graphviz dot was killed by SIGKILL before it finished; nothing was written")
+
+
+def test_dot_writes_no_output(tmp_path, monkeypatch, out):
+    fake_dot(tmp_path, monkeypatch, "exit 0\n")
+    before = snapshot(out)
+    assert_failed_cleanly(run_render(out, "--format", "svg"), out, before,
+                          "error: Graphviz dot wrote no svg output")
+
+
+@pytest.mark.dot
+def test_disk_full_while_writing(monkeypatch, out):
+    real_fdopen = os.fdopen
+    calls = []
+
+    class FullDisk:
+        """A file that takes half the data, then fails as a full disk does."""
+
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            self.fh.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def fdopen(fd, mode="r", *a, **kw):
+        calls.append(fd)
+        fh = real_fdopen(fd, mode, *a, **kw)
+        return FullDisk(fh) if len(calls) == 2 else fh  # the second file (png) fails
+
+    monkeypatch.setattr(render.os, "fdopen", fdopen)
+    before = snapshot(out)
+    assert_failed_cleanly(run_render(out), out, before,
+                          f"error: cannot write {out / 'premium.png'}: No space left on device")
+    assert len(calls) == 2  # the svg was written in full, then discarded with the png
+
+
+@pytest.fixture
+def read_only_out(tmp_path):
+    """A read-only output directory holding an earlier render, and the error it gives.
+
+    chmod does not stop root, so as root the directory is a read-only bind mount (or,
+    where mounting is not allowed, made immutable with chattr)."""
+    src = tmp_path / "ro"
+    src.mkdir()
+    (src / "premium.svg").write_bytes(b"<svg>earlier render</svg>")
+    if os.geteuid() != 0:
+        src.chmod(0o555)
+        yield src, "Permission denied"
+        src.chmod(0o755)
+        return
+    mnt = tmp_path / "ro-mount"
+    mnt.mkdir()
+    if subprocess.run(["mount", "--bind", "-o", "ro", str(src), str(mnt)], capture_output=True).returncode == 0:
+        try:
+            yield mnt, "Read-only file system"
+        finally:
+            subprocess.run(["umount", str(mnt)], check=True)
+    elif subprocess.run(["chattr", "+i", str(src)], capture_output=True).returncode == 0:
+        try:
+            yield src, "Operation not permitted"
+        finally:
+            subprocess.run(["chattr", "-i", str(src)], check=True)
+    else:
+        pytest.skip("running as root and neither a read-only bind mount nor chattr +i is allowed here")
+
+
+@pytest.mark.dot
+def test_read_only_output_directory(read_only_out):
+    out, reason = read_only_out
+    before = snapshot(out)
+    assert_failed_cleanly(run_render(out), out, before, f"error: cannot write {out / 'premium.svg'}: {reason}")
+
+
+@pytest.mark.dot
+def test_two_renders_at_once_leave_complete_files(tmp_path):
+    files = [str(ARCH_DIR / "premium.yaml"), str(ARCH_DIR / "enterprise.yaml")]
+    reference = tmp_path / "reference"
+    one = subprocess.run([sys.executable, "-m", "diagramgen", "render", *files, "--out", str(reference)],
+                         cwd=ROOT, capture_output=True, timeout=120)
+    assert one.returncode == 0, one.stderr
+    shared = tmp_path / "shared"
+    procs = [subprocess.Popen([sys.executable, "-m", "diagramgen", "render", *files, "--out", str(shared)],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert snapshot(shared) == snapshot(reference)  # no temporary files, every file whole
+    assert sorted(os.listdir(shared)) == ["enterprise.html", "enterprise.png", "enterprise.svg", "manifest.json",
+                                          "premium.html", "premium.png", "premium.svg"]

@@ -1,0 +1,167 @@
+"""Property-based tests: whatever YAML comes in, loader + validator never raise; they give
+either a model or diagnostics, each one line with a position inside the file.
+
+``make test`` runs a fixed (derandomized) set of about 2,300 examples; ``make fuzz`` runs
+random ones, DIAGRAMGEN_FUZZ_SCALE times as many (default there: 50).
+"""
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from diagramgen.diagnostics import Diagnostic
+from diagramgen.loader import LoadError, parse
+from diagramgen.schema import ARCHITECTURE, COMPONENT, FLOW, STEP, AREA
+from diagramgen.validate import load_architecture
+
+from conftest import ARCH_DIR
+
+SCALE = int(os.environ.get("DIAGRAMGEN_FUZZ_SCALE", "0") or 0)
+FUZZING = SCALE > 0
+
+
+def examples(n: int):
+    return settings(max_examples=n * (SCALE or 1), deadline=None, derandomize=not FUZZING, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.filter_too_much])
+
+
+LINE = re.compile(r"^[^\n]+:\d+:\d+: (error|warning): [^\n]+$")
+REAL = sorted(p.name for p in ARCH_DIR.glob("*.yaml"))
+
+
+def assert_sound(model, diags, lines_of: dict) -> None:
+    """A model and no errors, or no model and at least one error; every diagnostic is one
+    line with a 1-based position inside the file it names."""
+    assert all(isinstance(d, Diagnostic) for d in diags)
+    errors = [d for d in diags if d.is_error]
+    assert (model is None) == bool(errors), [str(d) for d in diags]
+    for d in diags:
+        assert LINE.match(str(d)), str(d)
+        assert d.pos.line >= 1 and d.pos.col >= 1, str(d)
+        if d.pos.path in lines_of:
+            assert d.pos.line <= lines_of[d.pos.path] + 1, str(d)
+
+
+# --- random text through the loader ----------------------------------------------
+TOKENS = list("ab01 :-,[]{}#&*!|>'\"?%@`\t\n\\.") + ["\x00", "\x07", "é", "\ufeff", "---", "...", "  ",
+                                                           "!!python/", "key: ", "- "]
+YAMLISH = st.lists(st.sampled_from(TOKENS), max_size=60).map("".join)
+
+
+@examples(700)
+@given(YAMLISH)
+def test_random_text_loads_or_fails_with_a_position(text):
+    try:
+        doc = parse(text, "r.yaml")
+    except LoadError as exc:
+        d = exc.diagnostic
+        assert LINE.match(str(d)) and d.pos.line >= 1 and d.pos.col >= 1, str(d)
+        assert d.pos.line <= text.count("\n") + 2, str(d)
+    else:
+        assert doc.root is not None
+
+
+# --- random data documents through loader + validator -------------------------------
+KEYS = sorted(set(ARCHITECTURE.fields) | set(COMPONENT.fields) | set(STEP.fields) | set(FLOW.fields)
+              | set(AREA.fields))
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 1200), st.floats(allow_nan=False),
+                    st.sampled_from(["customer", "acs", "communication_services", "product", "demo", "", "x" * 400]),
+                    st.text(max_size=20))
+DOCS = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4),
+    st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=8)), inner, max_size=6)), max_leaves=30)
+
+
+@pytest.fixture(scope="module")
+def arch_copy(tmp_path_factory) -> Path:
+    """A copy of architectures/ (with fragments) to write mutated files into."""
+    d = tmp_path_factory.mktemp("props") / "architectures"
+    shutil.copytree(ARCH_DIR, d)
+    return d
+
+
+def check_file(folder: Path, text: str) -> None:
+    path = folder / "mutant.yaml"
+    path.write_text(text, encoding="utf-8")
+    model, diags = load_architecture(path, shown="mutant.yaml")
+    assert_sound(model, diags, {"mutant.yaml": text.count("\n") + 1})
+
+
+@examples(400)
+@given(st.dictionaries(st.sampled_from(KEYS), DOCS, max_size=10))
+def test_random_documents_validate_or_fail_with_positions(arch_copy, doc):
+    check_file(arch_copy, yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
+
+
+# --- mutations of the four real architecture files --------------------------------------
+ORIGINALS = {name: yaml.safe_load((ARCH_DIR / name).read_text(encoding="utf-8")) for name in REAL}
+OTHER_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 20), st.text(max_size=12),
+                         # fresh objects each time: mutations must not leak across examples
+                         st.builds(list), st.builds(dict), st.builds(lambda: ["x"]), st.builds(lambda: {"id": "x"}))
+
+
+def containers(node, path=()):
+    """Every (path, container) in a document, the root first."""
+    yield path, node
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for k, v in items:
+        if isinstance(v, (dict, list)):
+            yield from containers(v, path + (k,))
+
+
+def mutate(doc, data) -> None:
+    kind = data.draw(st.sampled_from(["delete", "retype", "rename", "shuffle", "duplicate"]))
+    if kind == "shuffle" and isinstance(doc.get("dataflow"), list):
+        doc["dataflow"] = data.draw(st.permutations(doc["dataflow"]))
+        return
+    if kind == "rename":
+        holders = [c for _, c in containers(doc) if isinstance(c, dict) and "id" in c]
+        target = data.draw(st.sampled_from(holders))
+        target["id"] = data.draw(st.one_of(st.sampled_from(["acs", "customer", "routing", "dataverse"]),
+                                           st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), st.text(max_size=6)))
+        return
+    path, node = data.draw(st.sampled_from([(p, c) for p, c in containers(doc) if c]))
+    key = data.draw(st.sampled_from(list(node) if isinstance(node, dict) else range(len(node))))
+    if kind == "delete":
+        del node[key]
+    elif kind == "retype":
+        node[key] = data.draw(OTHER_VALUES)
+    elif kind == "duplicate" and isinstance(node, list):
+        node.insert(key, node[key])
+    elif kind == "duplicate":
+        node[data.draw(st.sampled_from(KEYS))] = node[key]
+
+
+@examples(900)
+@given(st.sampled_from(REAL), st.data())
+def test_mutated_real_architectures_validate_or_fail_with_positions(arch_copy, name, data):
+    import copy
+
+    doc = copy.deepcopy(ORIGINALS[name])
+    for _ in range(data.draw(st.integers(1, 3))):
+        mutate(doc, data)
+    check_file(arch_copy, yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
+
+
+TEXTS = {name: (ARCH_DIR / name).read_text(encoding="utf-8") for name in REAL}
+EDITS = st.sampled_from([":", "-", " ", "  ", "\t", "'", '"', "[", "]", "{", "}", "&a ", "*a", "!!python/name:os.system ",
+                         "#", "\n", "\n---\n", "\x07", "\x00", "é", "x", "step: 1\n", "\\N"])
+
+
+@examples(400)
+@given(st.sampled_from(REAL), st.data())
+def test_edited_real_architecture_text_fails_with_positions(arch_copy, name, data):
+    text = TEXTS[name]
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(text)))
+        if data.draw(st.booleans()):
+            text = text[:at] + data.draw(EDITS) + text[at:]
+        else:
+            text = text[:at] + text[at + data.draw(st.integers(1, 40)):]
+    check_file(arch_copy, text)
