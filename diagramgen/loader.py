@@ -8,6 +8,7 @@ nesting deeper than ``MAX_DEPTH``, more than ``MAX_NODES`` values, files over ``
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -242,6 +243,14 @@ def _check_plain(root: Node, path: str) -> None:
                 stack.append((item, depth + 1))
 
 
+@functools.lru_cache(maxsize=64)
+def _parse_cached(text: str, path: str) -> Document:
+    return parse(text, path)
+
+
 def load(path: Union[str, Path], shown: str | None = None) -> Document:
+    """Read and parse one file. A fragment included by several architectures is parsed
+    once per process: parsed documents are cached by their text and shown path (the
+    node tree is never modified after parsing)."""
     shown = shown or os.fspath(path)
-    return parse(read_text(path, shown), shown)
+    return _parse_cached(read_text(path, shown), shown)

@@ -98,21 +98,35 @@ def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
     ``<id>.svg`` is the self-contained SVG (svg.py), ``<id>.png`` dot's PNG of the same
     layout, ``<id>.html`` the offline viewer. ``steps`` names the formats of the per-step
     views (``("svg",)`` or ``("svg", "png")``; empty: none): ``steps/<id>-step-N.svg``
-    (and ``.png``), with that step emphasised. Links to the docs page are relative: ``docs/<id>.md#step-N`` from the
-    output directory.
+    (and ``.png``), with that step emphasised. Links to the docs page are relative:
+    ``docs/<id>.md#step-N`` from the output directory.
     """
-    from . import scene, svg, viewer
+    return _finish(arch, run_dot(_source(arch), _dot_formats(formats, steps), dpi=dpi), formats, steps)
+
+
+def _source(arch) -> str:
+    from . import scene
 
     try:
-        source = scene.build(arch)
+        return scene.build(arch)
     except scene.IconError as exc:
         raise RenderError(f"{arch.path}: {exc}") from None
+
+
+def _dot_formats(formats, steps) -> list:
+    """What dot must write: PNG if asked for, SVG whenever anything is made from it."""
+    need_svg = "svg" in formats or "html" in formats or bool(steps)
+    return [f for f in ("svg", "png") if f in formats or (f == "svg" and need_svg)]
+
+
+def _finish(arch, data: dict, formats, steps) -> dict:
+    """Everything made from dot's output: the docs-ready SVG, the viewer, the step views."""
+    from . import svg, viewer
+
     wanted = [f for f in FORMATS if f in formats]
-    need_svg = "svg" in wanted or "html" in wanted or steps
-    data = run_dot(source, [f for f in ("svg", "png") if f in wanted or (f == "svg" and need_svg)], dpi=dpi)
     out = {}
     try:
-        page_svg = svg.self_contained(data["svg"], arch, docs_href=f"docs/{arch.id}.md") if need_svg else None
+        page_svg = svg.self_contained(data["svg"], arch, docs_href=f"docs/{arch.id}.md") if "svg" in data else None
         if "svg" in wanted:
             out[f"{arch.id}.svg"] = page_svg
         if "png" in wanted:
@@ -122,7 +136,7 @@ def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
                                 docs_href=f"docs/{arch.id}.md")
             out[f"{arch.id}.html"] = page.encode("utf-8")
         if steps:
-            views = svg.step_views(data["svg"], arch, docs_href=f"../docs/{arch.id}.md")
+            views = svg.step_views(page_svg, arch, f"docs/{arch.id}.md", f"../docs/{arch.id}.md")
             for s in arch.steps:
                 one = views[s.number]
                 out[f"steps/{arch.id}-step-{s.number}.svg"] = one
@@ -167,30 +181,28 @@ def write_outputs(out_dir, files: dict) -> list:
                 pass
 
 
-def _render_one(job):
-    arch, formats, steps, dpi = job
-    t0 = time.perf_counter()
-    files = render_architecture(arch, formats, dpi=dpi, steps=steps)
-    return arch.id, files, time.perf_counter() - t0
-
-
 def render_many(models, formats=FORMATS, steps=(), jobs: int = 0, dpi: int = 96):
-    """Render several architectures, in parallel processes when there is more than one
-    and more than one core; yield ``(model, {name: bytes}, seconds)`` as each finishes,
-    in the order of ``models``. Nothing is written."""
-    models = list(models)
-    jobs = jobs or min(len(models), os.cpu_count() or 1)
-    work = [(m, tuple(formats), tuple(steps), dpi) for m in models]
-    by_id = {m.id: m for m in models}
-    if jobs <= 1 or len(models) <= 1:
-        for job in work:
-            arch_id, files, secs = _render_one(job)
-            yield by_id[arch_id], files, secs
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """Render several architectures; yield ``(model, {name: bytes}, seconds)`` in the
+    order of ``models``. Nothing is written.
 
-    ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        for arch_id, files, secs in pool.map(_render_one, work):
-            yield by_id[arch_id], files, secs
+    The dot layouts run as concurrent processes, up to ``jobs`` at once (default: one per
+    core), while this process turns each finished layout into the docs-ready SVG, viewer
+    and step views: layout and post-processing overlap, and nothing starts Python twice.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    models = list(models)
+    jobs = jobs or (os.cpu_count() or 1)
+    dot_formats = _dot_formats(formats, steps)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        last = time.perf_counter()
+        futures = [pool.submit(run_dot, _source(m), dot_formats, dpi) for m in models]
+        try:
+            for m, fut in zip(models, futures):
+                files = _finish(m, fut.result(), formats, steps)
+                now = time.perf_counter()
+                yield m, files, now - last  # the time this architecture added
+                last = now
+        finally:
+            for fut in futures:
+                fut.cancel()

@@ -328,12 +328,16 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     return _finish(_focus(root, arch, focus_step), docs_href)
 
 
-def step_views(svg: bytes, arch: Architecture, docs_href: Optional[str] = None) -> dict:
+def step_views(page_svg: bytes, arch: Architecture, page_href: str, docs_href: str) -> dict:
     """``{step number: SVG bytes}``: one view per step, that step emphasised and the rest
-    dimmed. dot's SVG is processed once and each view is a copy of the result."""
-    docs_href = docs_link(arch) if docs_href is None else docs_href
+    dimmed, made from the already processed page SVG (whose docs links start with
+    ``page_href``; the views link to ``docs_href`` instead). Each view is a copy."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    base = etree.fromstring(self_contained(svg, arch, docs_href), parser)
+    base = etree.fromstring(page_svg, parser)
+    for el in base.iter(q("a")):
+        ref = el.get(XLINK_HREF)
+        if ref and ref.startswith(page_href + "#"):
+            el.set(XLINK_HREF, docs_href + ref[len(page_href):])
     return {s.number: _finish(_focus(copy.deepcopy(base), arch, s.number), docs_href) for s in arch.steps}
 
 
