@@ -83,19 +83,29 @@ def bench_full(runs: int) -> list:
 
     out = work / "out"
 
-    def ours():
-        run(CLI + ["render", "--force", "--quiet", "--out", str(out)], cwd=ROOT)
+    def ours():  # what `make` renders: PNG, self-contained SVG, viewer and step views
+        run(CLI + ["render", "--force", "--quiet", "--steps", "--out", str(out)], cwd=ROOT)
 
-    t_floor = median_time(floor, runs)
-    t_plain = median_time(plain, runs)
-    t_ours = median_time(ours, runs)
+    def ours_two():  # the same two formats as the floor and the plain scripts
+        run(CLI + ["render", "--force", "--quiet", "--format", "png,svg", "--out", str(out)], cwd=ROOT)
+
+    # interleave the measurements so that load on the machine affects all alike
+    samples: dict = {"floor": [], "plain": [], "ours": [], "two": []}
+    for _ in range(runs):
+        for name, fn in (("floor", floor), ("plain", plain), ("ours", ours), ("two", ours_two)):
+            t0 = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - t0)
+    t_floor, t_plain, t_ours, t_two = (statistics.median(samples[k]) for k in ("floor", "plain", "ours", "two"))
     shutil.rmtree(work, ignore_errors=True)
     return [
-        ("(a) full render, all architectures", f"{t_ours:.3f} s", "", ""),
-        ("(a) floor: one dot -Tsvg -Tpng per architecture", f"{t_floor:.3f} s", "", ""),
-        ("(a) plain diagrams scripts", f"{t_plain:.3f} s", "", ""),
-        ("(a) ratio to floor", f"{t_ours / t_floor:.2f}x", "<= 1.15x", ok(t_ours / t_floor <= 1.15)),
-        ("(a) ratio to plain diagrams", f"{t_ours / t_plain:.2f}x", "<= 0.60x", ok(t_ours / t_plain <= 0.6)),
+        ("(a) full render as make does it (png, svg, viewer, step views)", f"{t_ours:.3f} s", "", ""),
+        ("(a) render of png + svg only", f"{t_two:.3f} s", "", ""),
+        ("(a) floor: one dot -Tsvg -Tpng per architecture, one after another", f"{t_floor:.3f} s", "", ""),
+        ("(a) plain diagrams scripts, one per architecture", f"{t_plain:.3f} s", "", ""),
+        ("(a) full render / floor", f"{t_ours / t_floor:.2f}x", "<= 1.15x", ok(t_ours / t_floor <= 1.15)),
+        ("(a) png + svg render / floor", f"{t_two / t_floor:.2f}x", "<= 1.15x", ok(t_two / t_floor <= 1.15)),
+        ("(a) full render / plain diagrams", f"{t_ours / t_plain:.2f}x", "<= 0.60x", ok(t_ours / t_plain <= 0.6)),
     ]
 
 
