@@ -12,6 +12,7 @@ Functions here return values; the CLI reads and writes the file.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -28,6 +29,13 @@ CODE = {"render": ("loader.py", "schema.py", "validate.py", "model.py", "catalog
 
 
 def sha256_file(path) -> str:
+    st = os.stat(path)
+    return _sha256(os.path.abspath(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sha256(path: str, mtime_ns: int, size: int) -> str:
+    """The file's hash, computed once per process for one (path, mtime, size)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 16), b""):
@@ -61,7 +69,17 @@ def inputs(arch, product: str) -> dict:
     return dict(sorted(out.items()))
 
 
+@functools.lru_cache(maxsize=1)
+def _tool() -> str:
+    return json.dumps(_tool_info(), sort_keys=True)
+
+
 def tool() -> dict:
+    """The versions that shape the outputs (a fresh dict each call)."""
+    return json.loads(_tool())
+
+
+def _tool_info() -> dict:
     info = {"diagramgen": __version__}
     try:
         from importlib.metadata import version

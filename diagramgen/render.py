@@ -197,6 +197,10 @@ def render_many(models, formats=FORMATS, steps=(), jobs: int = 0, dpi: int = 96)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         last = time.perf_counter()
         futures = [pool.submit(run_dot, _source(m), dot_formats, dpi) for m in models]
+        if "svg" in dot_formats:  # while dot works: encode the icons the SVGs will embed
+            from . import scene, svg
+
+            svg.prepare_icons({(p, d) for m in models for p, d in scene.icon_sizes(m).items()})
         try:
             for m, fut in zip(models, futures):
                 files = _finish(m, fut.result(), formats, steps)

@@ -44,7 +44,10 @@ PROVENANCE_NAMES = {
     "platform": "Microsoft platform",
 }
 
-ICON_PX = 44  # displayed icon size in points
+ICON_PX = 44  # size of the icon cell of a component, in points
+BAND_ICON_PX = ICON_PX - 8  # size of the icon cell in a band row
+# the largest side of an icon as drawn (the cell less its padding: 3 and 1 points a side)
+ICON_DRAWN = {"node": ICON_PX - 6, "band": BAND_ICON_PX - 2}
 
 
 class IconError(Exception):
@@ -65,6 +68,20 @@ def icon_path(spec: str) -> Path:
     if not path.is_file():
         raise IconError(f"icon file {path} does not exist")
     return path
+
+
+def icon_sizes(arch: Architecture) -> dict:
+    """``{icon file: largest drawn size in points}`` for the icons the diagram shows, so
+    their embedded versions can be prepared while Graphviz lays the graph out."""
+    out: dict = {}
+    for c in arch.components:
+        try:
+            path = icon_path(c.icon)
+        except IconError:
+            continue
+        size = ICON_DRAWN["band" if is_flat_band(arch, c.area) else "node"]
+        out[path] = max(out.get(path, 0), size)
+    return out
 
 
 def text(s: str) -> str:
@@ -214,7 +231,7 @@ def band_table(arch: Architecture, area_id: str) -> str:
     cells = "".join(
         f'<TD ID="component-{text(c.id)}" TOOLTIP="{attr(tooltip(c))}" HREF="#component-{text(c.id)}" '
         f'CELLPADDING="2"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
-        f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{ICON_PX - 8}" HEIGHT="{ICON_PX - 8}"><IMG SRC="{text(str(icon_path(c.icon)))}" '
+        f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{BAND_ICON_PX}" HEIGHT="{BAND_ICON_PX}"><IMG SRC="{text(str(icon_path(c.icon)))}" '
         f'SCALE="TRUE"/></TD></TR>'
         + (f'<TR><TD><FONT POINT-SIZE="10" COLOR="{INK}">{text(c.label)}</FONT></TD></TR>' if c.label != a.label else "")
         + '</TABLE></TD>'

@@ -122,6 +122,21 @@ def _icon_file(href: str) -> Path:
     return path
 
 
+def icon_max_px(drawn: float) -> int:
+    """Pixels to embed for an icon drawn ``drawn`` points wide: twice its CSS pixels."""
+    return math.ceil(drawn * PX_PER_PT * ICON_OVERSAMPLE)
+
+
+def prepare_icons(sizes) -> None:
+    """Encode icons ahead of use (``(path, drawn size in points)`` pairs, see
+    scene.icon_sizes); the results are cached, so self_contained() finds them ready."""
+    for path, drawn in sorted(sizes, key=lambda x: (str(x[0]), x[1])):
+        try:
+            icon_data_uri(Path(path), icon_max_px(drawn))
+        except (OSError, ValueError):
+            pass  # self_contained() reports a bad icon where it meets it
+
+
 @functools.lru_cache(maxsize=256)
 def icon_data_uri(path: Path, max_px: int) -> str:
     """The icon as an optimised PNG data URI, no larger than ``max_px`` on its long side."""
@@ -301,7 +316,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
         while sid in symbol_ids.values():
             sid, n = f"{base}-{n}", n + 1
         symbol_ids[path] = sid
-        max_px = math.ceil(shown[path] * PX_PER_PT * ICON_OVERSAMPLE)
+        max_px = icon_max_px(shown[path])
         uri = icon_data_uri(path, max_px)
         w, h = _image_size(path)
         sym = etree.SubElement(defs, q("symbol"), id=sid, viewBox=f"0 0 {w} {h}")
