@@ -8,7 +8,7 @@ import sys
 import click
 
 from . import __version__
-from .project import load_all
+from .project import Loaded, load_all, load_each
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
@@ -91,28 +91,43 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
         raise click.UsageError(str(exc)) from None
     step_formats = (("svg", "png") if step_png else ("svg",)) if steps else ()
     show = not quiet and (progress if progress is not None else sys.stderr.isatty())
-    loaded = load_all(files)
-    _print_diagnostics(loaded.diagnostics)
-    if not loaded.ok:
-        sys.exit(EXIT_ERROR)
     manifest_path = os.path.join(out_dir, "manifest.json")
     options = {"formats": list(chosen), "steps": list(step_formats)}
     manifest = read(manifest_path)
-    todo = [m for m in loaded.models
-            if force or not up_to_date(manifest, m, "render", out_dir, options)]
-    if show:
-        for m in loaded.models:
-            if m not in todo:
+    loaded, cached = Loaded(), []
+
+    def todo():  # files load one by one; each layout starts while the next file loads
+        for m in load_each(loaded, files):
+            if force or not up_to_date(manifest, m, "render", out_dir, options):
+                yield m
+            else:
+                cached.append(m)
+
+    def validated() -> None:  # all files are loaded: report, and stop on any error
+        _print_diagnostics(loaded.diagnostics)
+        if not loaded.ok:
+            sys.exit(EXIT_ERROR)
+        if show:
+            for m in cached:
                 click.echo(f"{m.id}: up to date", err=True)
+
     results = []  # every architecture is rendered before anything is written
+    reported = False
     try:
-        for model, files_out, secs in render_many(todo, chosen, step_formats, jobs=jobs):
+        for model, files_out, secs in render_many(todo(), chosen, step_formats, jobs=jobs):
+            if not reported:
+                validated()
+                reported = True
             results.append((model, files_out))
             if show:
                 click.echo(f"{model.id}: rendered {len(files_out)} file(s) in {secs:.2f} s", err=True)
     except RenderError as exc:
+        if not reported:
+            validated()
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    if not reported:
+        validated()
     written = []
     try:
         for model, files_out in results:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 from .catalog import Catalog
 from .diagnostics import has_errors, sort_key
@@ -22,11 +22,21 @@ class Loaded:
 def load_all(paths: Iterable = (), catalog: Optional[Catalog] = None,
              default_dir: str = "architectures") -> Loaded:
     out = Loaded()
+    for _ in load_each(out, paths, catalog, default_dir):
+        pass
+    return out
+
+
+def load_each(into: Loaded, paths: Iterable = (), catalog: Optional[Catalog] = None,
+              default_dir: str = "architectures") -> Iterator:
+    """Load files one by one, yielding each valid model as soon as it is built, so work on
+    it can start while the rest load. Diagnostics collect in ``into``; they are complete
+    (cross-file checks included, sorted) once the iterator is exhausted."""
     for path in architecture_files(paths, default_dir):
         model, diags = load_architecture(path, catalog)
-        out.diagnostics += diags
+        into.diagnostics += diags
         if model is not None:
-            out.models.append(model)
-    out.diagnostics += check_unique_ids(out.models)
-    out.diagnostics.sort(key=sort_key)
-    return out
+            into.models.append(model)
+            yield model
+    into.diagnostics += check_unique_ids(into.models)
+    into.diagnostics.sort(key=sort_key)

@@ -183,7 +183,8 @@ def write_outputs(out_dir, files: dict) -> list:
 
 def render_many(models, formats=FORMATS, steps=(), jobs: int = 0, dpi: int = 96):
     """Render several architectures; yield ``(model, {name: bytes}, seconds)`` in the
-    order of ``models``. Nothing is written.
+    order of ``models`` (any iterable; it is read to the end before the first result).
+    Nothing is written.
 
     The dot layouts run as concurrent processes, up to ``jobs`` at once (default: one per
     core), while this process turns each finished layout into the docs-ready SVG, viewer
@@ -191,22 +192,22 @@ def render_many(models, formats=FORMATS, steps=(), jobs: int = 0, dpi: int = 96)
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    models = list(models)
     jobs = jobs or (os.cpu_count() or 1)
     dot_formats = _dot_formats(formats, steps)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        last = time.perf_counter()
-        futures = [pool.submit(run_dot, _source(m), dot_formats, dpi) for m in models]
+        # each layout starts as soon as its model is there (``models`` may still be loading)
+        submitted = [(m, pool.submit(run_dot, _source(m), dot_formats, dpi)) for m in models]
         if "svg" in dot_formats:  # while dot works: encode the icons the SVGs will embed
             from . import scene, svg
 
-            svg.prepare_icons({(p, d) for m in models for p, d in scene.icon_sizes(m).items()})
+            svg.prepare_icons({(p, d) for m, _ in submitted for p, d in scene.icon_sizes(m).items()})
+        last = time.perf_counter()
         try:
-            for m, fut in zip(models, futures):
+            for m, fut in submitted:
                 files = _finish(m, fut.result(), formats, steps)
                 now = time.perf_counter()
                 yield m, files, now - last  # the time this architecture added
                 last = now
         finally:
-            for fut in futures:
+            for _, fut in submitted:
                 fut.cancel()
