@@ -129,3 +129,15 @@ def test_cli_bad_format_is_a_usage_error():
     result = CliRunner().invoke(main, ["render", "--format", "gif"])
     assert result.exit_code == 2
     assert "choose from svg, png, html" in result.output
+
+
+@pytest.mark.dot
+def test_cli_render_good_and_bad_file_writes_nothing(tmp_path, write):
+    bad = write("bad.yaml", "id: x\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["render", str(ARCH_DIR / "premium.yaml"), str(bad), "--out", str(out),
+                                       "--progress"])
+    assert result.exit_code == 1
+    assert f"{bad}:1:1: error: architecture is missing the required key 'title'" in result.output.splitlines()
+    assert "rendered" not in result.output
+    assert not out.exists()
