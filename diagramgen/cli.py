@@ -215,24 +215,9 @@ def check_docs(docs, arch_file) -> None:
 
 def _update_manifest(path: str, product: str, written, options=None, quiet: bool = False) -> None:
     """Record in the manifest at ``path`` what ``product`` outputs were written from."""
-    from .manifest import dumps, loads, record
-    from .render import WriteError, write_atomic
+    from .manifest import update_file
 
-    manifest: dict = {}
-    if os.path.exists(path):
-        try:
-            with open(path, encoding="utf-8") as fh:
-                manifest = loads(fh.read())
-        except (OSError, ValueError):
-            manifest = {}
-    base = os.path.dirname(path)
-    for model, files_out in written:
-        manifest = record(manifest, model, product,
-                          [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options)
-    try:
-        write_atomic(path, dumps(manifest).encode("utf-8"))
-    except OSError as exc:
-        raise WriteError(path, exc.strerror or str(exc)) from None
+    update_file(path, product, written, options)
     if not quiet:
         click.echo(f"wrote {path}")
 
@@ -487,15 +472,15 @@ def new(arch_id, title, source, directory) -> None:
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Directory to write the diagrams into.")
-@click.option("--format", "formats", default="png,svg", show_default=True,
-              help="Output formats, comma-separated (png, svg).")
+@click.option("--format", "formats", default="png,svg,html", show_default=True,
+              help="Output formats, comma-separated (png, svg, html: the offline viewer).")
 def watch(files, out_dir, formats) -> None:
     """Re-validate and re-render architectures on every save.
 
     Renders once, then again whenever an architecture file, a fragment it includes or
     the catalog changes; prints the problems or the files written, and keeps running
-    after an invalid save. Ctrl-C stops it. Open the PNG or SVG in a viewer that
-    reloads changed files to see the diagram update.
+    after an invalid save. Ctrl-C stops it. After each render it names the viewer page
+    (DIR/<id>.html) to reload in the browser; the manifest in DIR is kept current.
 
     Example: diagramgen watch architectures/premium.yaml --format svg
     """

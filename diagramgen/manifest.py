@@ -162,3 +162,20 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
             diags.append(Diagnostic(Pos(manifest_path), ERROR, f"{arch.id} is out of date ("
                                     + "; ".join(problems) + f"); regenerate it with make docs"))
     return diags
+
+
+def update_file(path: str, product: str, written, options=None) -> None:
+    """Record in the manifest file at ``path`` that ``written`` (``[(model, [output
+    paths])]``) were made for ``product``; other entries are kept. Raises
+    render.WriteError when the file cannot be written."""
+    from .render import WriteError, write_atomic
+
+    manifest = read(path)
+    base = os.path.dirname(path)
+    for model, files_out in written:
+        manifest = record(manifest, model, product,
+                          [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options)
+    try:
+        write_atomic(path, dumps(manifest).encode("utf-8"))
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None

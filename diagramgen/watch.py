@@ -34,7 +34,7 @@ def _real(path) -> str:
 class Watcher:
     files: tuple = ()                 # as given on the command line; empty: every DEFAULT_DIR/*.yaml
     out_dir: str = "output"
-    formats: tuple = ("png", "svg")
+    formats: tuple = ("png", "svg", "html")
     default_dir: str = "architectures"
     catalog_path: str = str(CATALOG_PATH)
     deps: dict = field(default_factory=dict)   # architecture file -> real paths it read
@@ -65,7 +65,8 @@ class Watcher:
 
     def handle(self, changed: Optional[Iterable[str]] = None) -> list:
         """Process one batch of changed paths; return the messages to print."""
-        from .render import RenderError, render_architecture, write_outputs
+        from .manifest import update_file
+        from .render import RenderError, WriteError, render_architecture, write_outputs
 
         todo = self.affected(changed)
         if not todo:
@@ -87,8 +88,19 @@ class Watcher:
                 self.failed.add(m.path)
                 out.append(Message(f"{m.path}: error: {exc}", True))
                 continue
+            try:
+                written = write_outputs(self.out_dir, files)
+                update_file(os.path.join(self.out_dir, "manifest.json"), "render", [(m, written)],
+                            {"formats": list(self.formats), "steps": []})
+            except WriteError as exc:
+                self.failed.add(m.path)
+                out.append(Message(f"{m.path}: error: {exc}", True))
+                continue
             self.failed.discard(m.path)
-            out += [Message(f"wrote {p}") for p in write_outputs(self.out_dir, files)]
+            out += [Message(f"wrote {p}") for p in written]
+            if f"{m.id}.html" in files:
+                out.append(Message(f"reload {os.path.join(self.out_dir, m.id + '.html')} in the browser "
+                                   "to see the change"))
         return out
 
 

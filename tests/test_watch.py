@@ -1,4 +1,5 @@
 """Watch mode: one batch of changes at a time (Watcher.handle), and one real run of `diagramgen watch`."""
+import json
 import os
 import queue
 import signal
@@ -149,3 +150,16 @@ def test_real_watch_rerenders_on_save_and_stops_on_ctrl_c(project, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.dot
+def test_viewer_render_says_which_page_to_reload_and_keeps_the_manifest(project, tmp_path):
+    w, arch, _, svg = project
+    w.formats = ("svg", "html")
+    out = tmp_path / "out"
+    assert texts(w.handle(None)) == [
+        (False, f"wrote {svg}"), (False, f"wrote {out / 'demo.html'}"),
+        (False, f"reload {out / 'demo.html'} in the browser to see the change"),
+    ]
+    entry = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["architectures"]["demo"]["render"]
+    assert (entry["outputs"], entry["options"]) == (["demo.html", "demo.svg"], {"formats": ["svg", "html"], "steps": []})
