@@ -375,14 +375,14 @@ def overlay_component_label(c: Component, icon: Path, status: str) -> str:
         f'SCALE="TRUE"/></TD></TR>',
         f'<TR><TD><FONT POINT-SIZE="12" COLOR="{ink}"><B>{text(c.label)}</B></FONT></TD></TR>',
     ]
-    if status != "unchanged":
-        rows.append(f'<TR><TD><FONT POINT-SIZE="9" COLOR="{border}"><B>{status.upper()}</B></FONT></TD></TR>')
+    # The status shows as colour only (legend under the title): a row or a thicker border
+    # would change the node's size, and with it the layout the reviewer compares against.
     if c.capabilities:
         caps = "".join(
             f'<TR><TD BGCOLOR="white" COLOR="{border}" BORDER="1" STYLE="rounded" CELLPADDING="2">'
             f'<FONT POINT-SIZE="9" COLOR="{ink}">{text(cap)}</FONT></TD></TR>' for cap in c.capabilities)
         rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0">{caps}</TABLE></TD></TR>')
-    return (f'<TABLE BORDER="{2 if status != "unchanged" else 1}" COLOR="{border}" BGCOLOR="{fill}" '
+    return (f'<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" '
             f'STYLE="{style}" CELLBORDER="0" CELLSPACING="1" CELLPADDING="3">{"".join(rows)}</TABLE>')
 
 
@@ -393,8 +393,9 @@ def overlay_title(arch: Architecture, caption: str) -> str:
         f'<FONT POINT-SIZE="11" COLOR="{OVERLAY_STYLE[s][2]}">{s}</FONT></TD><TD WIDTH="8"></TD>'
         for s in ("added", "removed", "changed", "unchanged"))
     badge = (f'<TD BGCOLOR="{BADGE}" STYLE="rounded" CELLPADDING="4"><FONT POINT-SIZE="11" COLOR="white">'
-             f'<B>5 (was 4)</B></FONT></TD><TD><FONT POINT-SIZE="11" COLOR="{INK}"> new step number '
-             f'(old number where it changed)</FONT></TD>')
+             f'<B>5</B></FONT></TD><TD><FONT POINT-SIZE="9" COLOR="{INK}"> was 4 </FONT></TD>'
+             f'<TD><FONT POINT-SIZE="11" COLOR="{INK}"> new step number (the old one beside it where it '
+             f'changed)</FONT></TD>')
     return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
             + (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="{MUTED}">{text(caption)}</FONT></TD></TR>'
@@ -436,8 +437,29 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
             else:
                 edge_status.update({(f.src, b.id): s for f, s in zip(b.flows, sts)})
                 edge_status[(b.id, b.hub)] = shared
+    area_style = {}
+    for a in union.areas:
+        st = marks.areas.get(a.id, "unchanged")
+        if st != "unchanged" and not is_flat_band(union, a.id):
+            dashed = "rounded,filled,dashed" if st == "removed" else "rounded,filled"
+            area_style[a.id] = f'pencolor="{OVERLAY_STYLE[st][1]}" penwidth=2 style="{dashed}"'
     out = []
+    cluster = None  # the cluster whose attribute line comes next
     for line in source.splitlines(keepends=True):
+        opened = re.match(r"^\t*subgraph cluster_(\w+) \{", line)
+        if opened:
+            cluster = opened.group(1)
+            out.append(line)
+            continue
+        if cluster is not None and re.match(r"^\t*graph \[", line):
+            # restyle a changed area where it is declared: declaring it again later would
+            # change the order Graphviz sees the clusters in, and with it the layout
+            if cluster in area_style and line.endswith("]\n"):
+                line = line[:-2] + " " + area_style[cluster] + "]\n"
+            cluster = None
+            out.append(line)
+            continue
+        cluster = None
         m = re.match(r"^\t+(\w+)(?: -> (\w+))? \[", line)
         extra = ""
         if m and line.endswith("]\n"):
@@ -450,30 +472,30 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
             elif not head and tail in comps:
                 s = marks.components.get(tail, "unchanged")
                 c = comps[tail]
-                extra = f"label=<{overlay_component_label(c, icon_path(c.icon), s)}>"
+                # replace the label in place: a second attribute list that sets the label
+                # again makes Graphviz order the nodes differently (measured), moving them
+                new_label = f"label=<{overlay_component_label(c, icon_path(c.icon), s)}>"
+                line, n = re.subn(r"label=<<TABLE.*?</TABLE>>(?=[ \]])", lambda _: new_label, line, count=1)
+                if not n:
+                    extra = new_label
             elif not head and tail in badge_of:
                 step = badge_of[tail]
                 s, label = marks.steps.get(step.number, ("unchanged", str(step.number)))
                 fill = BADGE if s == "unchanged" else OVERLAY_STYLE[s][3]
                 if s == "unchanged" and label == str(step.number):
                     fill = "#8A96A3"
-                extra = (f'label="{label}" fillcolor="{fill}" color="{fill}" shape=box style="rounded,filled" '
-                         f'fixedsize=false width=0.26 height=0.26 margin="0.05,0.02"')
+                # the circle keeps its size (and so the layout); an old number goes beside
+                # it as an external label, which Graphviz places after the layout
+                extra = f'fillcolor="{fill}" color="{fill}"'
+                if label != str(step.number):
+                    was = label[len(str(step.number)):].strip(" ()")
+                    extra += (f' xlabel=<<FONT POINT-SIZE="9" COLOR="{fill}">{text(was)}</FONT>>'
+                              f' tooltip="{text(label)}"')
                 if s == "removed":
-                    extra += ' style="rounded,filled,dashed"'
+                    extra += ' style="filled,dashed"'
         out.append(line[:-1] + f" [{extra}]\n" if extra else line)
     if out and out[-1].strip() == "}":
         closing = out.pop()
-        wrapped = any(a.parent is None and is_flat_band(union, a.id) for a in union.areas)
-        for a in union.areas:
-            s = marks.areas.get(a.id, "unchanged")
-            if s == "unchanged" or is_flat_band(union, a.id):
-                continue
-            path = (["_body"] if wrapped else []) + _cluster_path(union, a.id)
-            opening = "".join(f"subgraph cluster_{p} {{ " for p in path)
-            style = "rounded,filled,dashed" if s == "removed" else "rounded,filled"
-            out.append(f'\t{opening}pencolor="{OVERLAY_STYLE[s][1]}" penwidth=2 style="{style}" '
-                       f'{"} " * len(path)}\n')
         out.append(f"\tgraph [label={overlay_title(union, caption)}]\n")
         out.append(closing)
     return "".join(out)

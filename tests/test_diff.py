@@ -1,5 +1,6 @@
 """Architecture diffs: the semantic diff, its reports, and git revisions in real repositories."""
 import json
+import re
 import os
 import shutil
 from pathlib import Path
@@ -272,7 +273,12 @@ def test_overlay_dot_styles_by_status(repo):
     assert marks.flows[(6, "workspace", "copilot")] == "changed"
     dot = D.overlay_source(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
     assert "\tkb -> step6_to_copilot [" in dot and 'color="#1E8E3E"' in dot
-    assert 'subgraph cluster__body { subgraph cluster_analytics { pencolor="#1E8E3E"' in dot
+    # a changed area is restyled where it is declared, not declared again
+    assert re.search(r'subgraph cluster_analytics \{\n\t+graph \[[^\n]* pencolor="#1E8E3E" penwidth=2 '
+                     r'style="rounded,filled"\]\n', dot)
+    assert dot.count("subgraph cluster_analytics {") == 1
+    # the overlay lays out exactly like the plain diagram of the union: styling changes no positions
+    assert "label=<<TABLE" in dot and dot.count("\tkb [label=") == 1
 
 
 SCRIPT = ARCH_DIR.parent / "scripts" / "pr-diff.sh"
@@ -341,3 +347,24 @@ def test_pr_script_dry_run_posts_nothing(repo, tmp_path):
     assert lines[0].endswith(":refs/heads/diagramgen-diff/pr-7")
     assert lines[1].startswith("would run: gh api --method POST repos/acme/cc/issues/7/comments --silent -F body=@")
     assert len(log.read_text().splitlines()) == 1  # only the read-only lookup ran
+
+
+def _positions(dot_source: str) -> dict:
+    out = subprocess.run(["dot", "-Tjson"], input=dot_source.encode(), capture_output=True, check=True).stdout
+    return {o["name"]: o["pos"] for o in json.loads(out).get("objects", []) if "pos" in o}
+
+
+@pytest.mark.dot
+def test_overlay_styling_moves_no_node(repo):
+    """Colours, the old step numbers and area highlights must not change the layout: the
+    overlay places every node where the plain diagram of the union model has it."""
+    every_change(repo)
+    from diagramgen.revisions import compare
+    from diagramgen import scene
+
+    old, new = compare(repo, "main", None, ["architectures/premium.yaml"])
+    a, b = old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"]
+    union, _ = D.union_model(a, b)
+    plain = _positions(scene.build(union))
+    overlay = _positions(D.overlay_source(a, b))
+    assert plain and plain == overlay
