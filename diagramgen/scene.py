@@ -111,21 +111,23 @@ def plain(s: str) -> str:
     return nohtml(s.replace("&", "&amp;").replace("\\", "\\\\\\\\"))
 
 
-def component_label(c: Component, icon: Path) -> str:
-    fill, border = PROVENANCE_STYLE[c.provenance]
+def component_label(c: Component, icon: Path, colours: Optional[tuple] = None, dashed: bool = False) -> str:
+    """A component's HTML-like label: icon, bold label, capability boxes. ``colours``
+    (fill, border, ink) default to the component's provenance colours."""
+    fill, border, ink = colours or (*PROVENANCE_STYLE[c.provenance], INK)
     rows = [
         f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{ICON_PX}" HEIGHT="{ICON_PX}"><IMG SRC="{text(str(icon))}" '
         f'SCALE="TRUE"/></TD></TR>',
-        f'<TR><TD><FONT POINT-SIZE="12" COLOR="{INK}"><B>{text(c.label)}</B></FONT></TD></TR>',
+        f'<TR><TD><FONT POINT-SIZE="12" COLOR="{ink}"><B>{text(c.label)}</B></FONT></TD></TR>',
     ]
     if c.capabilities:
         caps = "".join(
             f'<TR><TD BGCOLOR="white" COLOR="{border}" BORDER="1" STYLE="rounded" CELLPADDING="2">'
-            f'<FONT POINT-SIZE="9" COLOR="{INK}">{text(cap)}</FONT></TD></TR>'
+            f'<FONT POINT-SIZE="9" COLOR="{ink}">{text(cap)}</FONT></TD></TR>'
             for cap in c.capabilities)
         rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0">{caps}</TABLE></TD></TR>')
-    return (f'<<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="rounded" CELLBORDER="0" '
-            f'CELLSPACING="1" CELLPADDING="3">{"".join(rows)}</TABLE>>')
+    return (f'<<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="{"rounded,dashed" if dashed else "rounded"}" '
+            f'CELLBORDER="0" CELLSPACING="1" CELLPADDING="3">{"".join(rows)}</TABLE>>')
 
 
 def title_label(arch: Architecture) -> str:
@@ -368,22 +370,11 @@ OVERLAY_NAMES = {"added": "added", "removed": "removed", "changed": "changed", "
 
 
 def overlay_component_label(c: Component, icon: Path, status: str) -> str:
+    """The component label in the diff's colours. The status shows as colour only (legend
+    under the title): a row or a thicker border would change the node's size, and with it
+    the layout the reviewer compares against."""
     fill, border, ink, _ = OVERLAY_STYLE[status]
-    style = "rounded,dashed" if status == "removed" else "rounded"
-    rows = [
-        f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{ICON_PX}" HEIGHT="{ICON_PX}"><IMG SRC="{text(str(icon))}" '
-        f'SCALE="TRUE"/></TD></TR>',
-        f'<TR><TD><FONT POINT-SIZE="12" COLOR="{ink}"><B>{text(c.label)}</B></FONT></TD></TR>',
-    ]
-    # The status shows as colour only (legend under the title): a row or a thicker border
-    # would change the node's size, and with it the layout the reviewer compares against.
-    if c.capabilities:
-        caps = "".join(
-            f'<TR><TD BGCOLOR="white" COLOR="{border}" BORDER="1" STYLE="rounded" CELLPADDING="2">'
-            f'<FONT POINT-SIZE="9" COLOR="{ink}">{text(cap)}</FONT></TD></TR>' for cap in c.capabilities)
-        rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0">{caps}</TABLE></TD></TR>')
-    return (f'<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" '
-            f'STYLE="{style}" CELLBORDER="0" CELLSPACING="1" CELLPADDING="3">{"".join(rows)}</TABLE>')
+    return component_label(c, icon, (fill, border, ink), dashed=status == "removed")[1:-1]
 
 
 def overlay_title(arch: Architecture, caption: str) -> str:
