@@ -23,11 +23,12 @@ def models():
 def test_four_architectures_valid_without_warnings():
     loaded = load_all([], default_dir=str(ARCH_DIR))
     assert [str(d) for d in loaded.diagnostics] == []
-    assert sorted(m.id for m in loaded.models) == sorted(EXPECTED_STEPS)
+    # the four published architectures are there (a team may add more)
+    assert set(EXPECTED_STEPS) <= {m.id for m in loaded.models}
 
 
 def test_step_counts_match_the_published_pages():
-    assert {k: len(m.steps) for k, m in models().items()} == EXPECTED_STEPS
+    assert {k: len(m.steps) for k, m in models().items() if k in EXPECTED_STEPS} == EXPECTED_STEPS
 
 
 def test_steps_are_numbered_one_to_n_and_have_flows():
@@ -65,5 +66,5 @@ def test_list_json_reports_step_counts(monkeypatch):
     result = CliRunner().invoke(main, ["list", "--json"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert {r["id"]: r["steps"] for r in rows} == EXPECTED_STEPS
+    assert {r["id"]: r["steps"] for r in rows if r["id"] in EXPECTED_STEPS} == EXPECTED_STEPS
     assert set(rows[0]) == {"id", "file", "title", "areas", "components", "steps", "flows"}
