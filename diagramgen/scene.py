@@ -123,7 +123,7 @@ def component_label(c: Component, icon: Path, colours: Optional[tuple] = None, d
     if c.capabilities:
         caps = "".join(
             f'<TR><TD BGCOLOR="white" COLOR="{border}" BORDER="1" STYLE="rounded" CELLPADDING="2">'
-            f'<FONT POINT-SIZE="9" COLOR="{ink}">{text(cap)}</FONT></TD></TR>'
+            f'<FONT POINT-SIZE="10" COLOR="{ink}">{text(cap)}</FONT></TD></TR>'
             for cap in c.capabilities)
         rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0">{caps}</TABLE></TD></TR>')
     return (f'<<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="{"rounded,dashed" if dashed else "rounded"}" '
