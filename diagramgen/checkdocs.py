@@ -254,9 +254,13 @@ def _gaps(pairs: list, rest_i: list, rest_j: list):
         prev = b
 
 
+def is_url(page: str) -> bool:
+    return "://" in page
+
+
 def page_path(arch: Architecture) -> Optional[str]:
     """The architecture's docs page, resolved against the architecture file; None if unset."""
-    if not arch.docs_page:
+    if not arch.docs_page or is_url(arch.docs_page):
         return None
     return os.path.normpath(os.path.join(os.path.dirname(arch.path), arch.docs_page))
 

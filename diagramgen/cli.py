@@ -62,9 +62,9 @@ def validate(files) -> None:
               help="Directory to write the diagrams into.")
 @click.option("--format", "formats", default="png,svg,html", show_default=True,
               help="Output formats, comma-separated (png, svg, html: the offline viewer).")
-@click.option("--steps", is_flag=True,
+@click.option("--steps/--no-steps", default=True, show_default=True,
               help="Also write one view per step, steps/<id>-step-N.svg, that step emphasised.")
-@click.option("--step-png", is_flag=True, help="With --steps, also rasterise each step view to PNG.")
+@click.option("--step-png", is_flag=True, help="Also rasterise each step view to PNG (implies --steps).")
 @click.option("--force", is_flag=True,
               help="Render every architecture, even those whose inputs did not change.")
 @click.option("-j", "--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
@@ -82,14 +82,14 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
 
     Example: diagramgen render architectures/premium.yaml --out build --format svg --steps
     """
-    from .manifest import read, up_to_date
+    from .manifest import leftovers, read, up_to_date
     from .render import RenderError, WriteError, render_many, write_outputs
 
     try:
         chosen = _formats(formats)
     except click.BadParameter as exc:
         raise click.UsageError(str(exc)) from None
-    step_formats = (("svg", "png") if step_png else ("svg",)) if steps else ()
+    step_formats = ("svg", "png") if step_png else ("svg",) if steps else ()
     show = not quiet and (progress if progress is not None else sys.stderr.isatty())
     manifest_path = os.path.join(out_dir, "manifest.json")
     options = {"formats": list(chosen), "steps": list(step_formats)}
@@ -132,11 +132,26 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     try:
         for model, files_out in results:
             written.append((model, write_outputs(out_dir, files_out)))
-        if written:
-            _update_manifest(manifest_path, "render", written, options, quiet=not show)
+        # outputs no longer made: views of deleted steps, files of architectures that are
+        # gone (known only when every architecture was loaded, i.e. no FILES were given)
+        gone = set() if files else set(manifest.get("architectures", {})) - {m.id for m in loaded.models}
+        stale_files = leftovers(manifest, "render", {m.id: list(f) for m, f in results}, out_dir, gone)
+        if written or gone:
+            _update_manifest(manifest_path, "render", written, options, quiet=not show, drop_ids=gone)
     except WriteError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    for path in stale_files:
+        try:
+            os.unlink(path)
+            if show:
+                click.echo(f"removed {path}", err=True)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            click.echo(f"warning: cannot remove {path}: {exc.strerror or exc}", err=True)
+    if not quiet:
+        click.echo(f"rendered {len(results)} architecture(s), {len(cached)} up to date, into {out_dir}")
 
 
 @main.command("list")
@@ -198,14 +213,27 @@ def check_docs(docs, arch_file) -> None:
         for m in loaded.models:
             page = page_path(m)
             if page is None:
+                if m.docs_page:  # a URL: a published page, not a file this command reads
+                    click.echo(f"{m.docs_page}: note: skipped, a URL is not checked ({m.path} maps to it)", err=True)
                 continue
             if not os.path.isfile(page):
                 click.echo(f"{page}: note: skipped, the page is absent ({m.path} maps to it)", err=True)
                 continue
             jobs.append((page, m))
     for doc, arch in jobs:
-        with open(doc, encoding="utf-8") as fh:
-            diags = check_page(fh.read(), arch, doc)
+        try:
+            with open(doc, encoding="utf-8") as fh:
+                text = fh.read()
+        except UnicodeDecodeError as exc:
+            click.echo(f"{doc}: error: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
+                       err=True)
+            errors += 1
+            continue
+        except OSError as exc:
+            click.echo(f"{doc}: error: cannot read the page: {exc.strerror or exc}", err=True)
+            errors += 1
+            continue
+        diags = check_page(text, arch, doc)
         _print_diagnostics(diags)
         errors += len(diags)
         if not diags:
@@ -213,11 +241,11 @@ def check_docs(docs, arch_file) -> None:
     sys.exit(EXIT_ERROR if errors else EXIT_OK)
 
 
-def _update_manifest(path: str, product: str, written, options=None, quiet: bool = False) -> None:
+def _update_manifest(path: str, product: str, written, options=None, quiet: bool = False, drop_ids=()) -> None:
     """Record in the manifest at ``path`` what ``product`` outputs were written from."""
     from .manifest import update_file
 
-    update_file(path, product, written, options)
+    update_file(path, product, written, options, drop_ids)
     if not quiet:
         click.echo(f"wrote {path}")
 
@@ -228,8 +256,9 @@ def _update_manifest(path: str, product: str, written, options=None, quiet: bool
               type=click.Path(file_okay=False), help="Directory to write the pages into.")
 @click.option("--images", "image_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Directory holding the rendered diagrams the pages show.")
-@click.option("--manifest", "manifest_path", default=os.path.join("output", "manifest.json"), show_default=True,
-              help="Manifest to record the pages' inputs in.")
+@click.option("--manifest", "manifest_path", default=None,
+              help="Manifest to record the pages' inputs in [default: IMAGES/manifest.json when the "
+                   "pages go to IMAGES/docs, else none].")
 def docs(files, out_dir, image_dir, manifest_path) -> None:
     """Generate one Markdown page per architecture, plus index.md.
 
@@ -240,6 +269,7 @@ def docs(files, out_dir, image_dir, manifest_path) -> None:
     Example: diagramgen docs --out output/docs
     """
     from . import docs as docgen
+    from .manifest import leftovers, read
     from .render import WriteError, write_outputs
 
     loaded = load_all(files)
@@ -253,7 +283,19 @@ def docs(files, out_dir, image_dir, manifest_path) -> None:
     try:
         for path in write_outputs(out_dir, files_out):
             click.echo(f"wrote {path}")
-        _update_manifest(manifest_path, "docs", [(m, [os.path.join(out_dir, name)]) for m, name, _ in pages])
+        if manifest_path is None and os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs")):
+            manifest_path = os.path.join(image_dir, "manifest.json")
+        if manifest_path:
+            before = read(manifest_path)
+            gone = set() if files else set(before.get("architectures", {})) - {m.id for m in loaded.models}
+            _update_manifest(manifest_path, "docs", [(m, [os.path.join(out_dir, name)]) for m, name, _ in pages],
+                             drop_ids=gone)
+            for path in leftovers(before, "docs", {}, os.path.dirname(manifest_path), gone):
+                try:
+                    os.unlink(path)
+                    click.echo(f"removed {path}")
+                except OSError:
+                    pass
     except WriteError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
@@ -272,7 +314,7 @@ def check_outputs(files, manifest_path) -> None:
 
     Example: diagramgen check-outputs --manifest output/manifest.json
     """
-    from .manifest import loads, stale
+    from .manifest import DEFAULT_RENDER_OPTIONS, loads, stale
 
     loaded = load_all(files)
     if not loaded.ok:
@@ -284,7 +326,8 @@ def check_outputs(files, manifest_path) -> None:
     except (OSError, ValueError) as exc:
         click.echo(f"{manifest_path}: error: cannot read the manifest ({exc}); run make docs", err=True)
         sys.exit(EXIT_ERROR)
-    diags = stale(manifest, loaded.models, manifest_path)
+    diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
+                  complete=not files)
     _print_diagnostics(diags)
     if not diags:
         click.echo(f"ok: outputs of {len(loaded.models)} architecture(s) are up to date")

@@ -23,9 +23,16 @@ from .catalog import CATALOG_PATH, PACKAGE_DIR
 from .diagnostics import ERROR, Diagnostic, Pos
 
 FORMAT = 1
-# modules whose code shapes the outputs; a change to any of them makes outputs stale
-CODE = {"render": ("loader.py", "schema.py", "validate.py", "model.py", "catalog.py", "scene.py", "render.py"),
-        "docs": ("loader.py", "schema.py", "validate.py", "model.py", "catalog.py", "docs.py")}
+# The options `make` renders with: what check-outputs expects output/ to have been made with.
+DEFAULT_RENDER_OPTIONS = {"formats": ["svg", "png", "html"], "steps": ["svg"]}
+
+
+def code_files() -> list:
+    """The tool's own code and vendored files: a change to any of them may change any
+    output, so each is an input of every output (names relative to the package)."""
+    files = sorted(p.name for p in PACKAGE_DIR.glob("*.py"))
+    files += sorted(f"vendor/{p.name}" for p in (PACKAGE_DIR / "vendor").glob("*") if p.is_file())
+    return files
 
 
 def sha256_file(path) -> str:
@@ -53,7 +60,7 @@ def inputs(arch, product: str) -> dict:
     """``{input name: sha256}`` for one architecture's render or docs outputs."""
     out = {_rel(src): sha256_file(src) for src in arch.sources}
     out["diagramgen/catalog.yaml"] = sha256_file(CATALOG_PATH)
-    for name in CODE[product]:
+    for name in code_files():
         out[f"diagramgen/{name}"] = sha256_file(PACKAGE_DIR / name)
     if product == "render":
         import diagrams
@@ -136,8 +143,13 @@ def loads(text: str) -> dict:
     return data
 
 
-def stale(manifest: dict, models, manifest_path: str, products=("render", "docs")) -> list:
-    """One diagnostic per stale architecture, naming the changed inputs or missing outputs."""
+def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"),
+          render_options=None, complete: bool = False) -> list:
+    """One diagnostic per stale architecture, naming the changed inputs or missing outputs.
+
+    ``render_options``: the options the render must have used (e.g. DEFAULT_RENDER_OPTIONS;
+    None: any). ``complete``: ``models`` are all the architectures, so a manifest entry
+    of any other id is left over from an architecture that is gone."""
     base = os.path.dirname(manifest_path)
     diags = []
     entries = manifest.get("architectures", {})
@@ -158,19 +170,56 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
                 problems.append(f"{product}: changed {', '.join(changed)}")
             if missing:
                 problems.append(f"{product}: missing {', '.join(missing)}")
+            if product == "render" and render_options is not None and rec.get("options") != render_options:
+                problems.append(f"render: made with options {json.dumps(rec.get('options'), sort_keys=True)}, "
+                                f"not {json.dumps(render_options, sort_keys=True)}")
         if problems:
             diags.append(Diagnostic(Pos(manifest_path), ERROR, f"{arch.id} is out of date ("
-                                    + "; ".join(problems) + f"); regenerate it with make docs"))
+                                    + "; ".join(problems) + f"); regenerate it with make"))
+    if complete:
+        known = {m.id for m in models}
+        for gone in sorted(set(entries) - known):
+            diags.append(Diagnostic(Pos(manifest_path), ERROR, f"{gone}: outputs of an architecture that no "
+                                    "longer exists are still listed; regenerate with make"))
     return diags
 
 
-def update_file(path: str, product: str, written, options=None) -> None:
+def leftovers(manifest: dict, product: str, written: dict, base: str, drop_ids=()) -> list:
+    """Output files that the manifest lists for ``product`` but that are no longer made:
+    those of each architecture in ``written`` (``{id: [new output names]}``) that the new
+    render does not write again (e.g. the view of a deleted step), and every output of
+    the ids in ``drop_ids`` (architectures that are gone). Paths under ``base`` only."""
+    out = []
+    entries = manifest.get("architectures", {})
+    for arch_id, entry in entries.items():
+        old = (entry.get(product) or {}).get("outputs", [])
+        if arch_id in drop_ids:
+            stay: set = set()
+        elif arch_id in written:
+            stay = set(written[arch_id])
+        else:
+            continue
+        for name in old:
+            path = os.path.normpath(os.path.join(base, name))
+            if name not in stay and os.path.commonpath([os.path.abspath(path), os.path.abspath(base)]) == \
+                    os.path.abspath(base):
+                out.append(path)
+    return sorted(out)
+
+
+def update_file(path: str, product: str, written, options=None, drop_ids=()) -> None:
     """Record in the manifest file at ``path`` that ``written`` (``[(model, [output
-    paths])]``) were made for ``product``; other entries are kept. Raises
-    render.WriteError when the file cannot be written."""
+    paths])]``) were made for ``product``; other entries are kept, but those of
+    ``drop_ids`` (architectures that are gone) lose their ``product`` record. Raises render.WriteError
+    when the file cannot be written."""
     from .render import WriteError, write_atomic
 
     manifest = read(path)
+    entries = manifest.get("architectures", {})
+    for gone in drop_ids:
+        entries.get(gone, {}).pop(product, None)
+        if gone in entries and not set(entries[gone]) - {"file"}:
+            del entries[gone]
     base = os.path.dirname(path)
     for model, files_out in written:
         manifest = record(manifest, model, product,

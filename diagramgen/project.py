@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
 
 from .catalog import Catalog
-from .diagnostics import has_errors, sort_key
+from .diagnostics import ERROR, Diagnostic, Pos, has_errors, sort_key
 from .validate import architecture_files, check_unique_ids, load_architecture
 
 
@@ -32,7 +32,12 @@ def load_each(into: Loaded, paths: Iterable = (), catalog: Optional[Catalog] = N
     """Load files one by one, yielding each valid model as soon as it is built, so work on
     it can start while the rest load. Diagnostics collect in ``into``; they are complete
     (cross-file checks included, sorted) once the iterator is exhausted."""
-    for path in architecture_files(paths, default_dir):
+    paths = list(paths)
+    files = architecture_files(paths, default_dir)
+    if not files and not paths:
+        into.diagnostics.append(Diagnostic(Pos(default_dir), ERROR, "no architecture files (*.yaml) found here; "
+                                           "run diagramgen in the project folder or name the files"))
+    for path in files:
         model, diags = load_architecture(path, catalog)
         into.diagnostics += diags
         if model is not None:

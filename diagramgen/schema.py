@@ -17,8 +17,11 @@ from .diagnostics import ERROR, Diagnostic, Pos, closest, did_you_mean
 from .loader import BOOL, FLOAT, INT, NULL, STR, pos_of
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-# For the JSON Schema: not blank, no control characters except tab and newline (as Str.check).
-TEXT_PATTERN = r"^(?!\s*$)[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$"
+# For the JSON Schema: not blank, no control characters except tab and newline, and no
+# bidirectional embedding, override or isolate controls (as Str.check).
+TEXT_PATTERN = r"^(?!\s*$)[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+# They can make a label display differently from what it says (e.g. U+202E reverses it).
+BIDI_CONTROLS = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
 PROVENANCES = ("product", "existing", "platform")
 INVALID = object()
 
@@ -107,6 +110,11 @@ class Str(Type):
         bad = next((c for c in value if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0), None)
         if bad is not None:
             ctx.error(where, f"{what} contains the control character U+{ord(bad):04X}")
+            return INVALID
+        bidi = next((c for c in value if ord(c) in BIDI_CONTROLS), None)
+        if bidi is not None:
+            ctx.error(where, f"{what} contains the bidirectional control character U+{ord(bidi):04X}, "
+                             "which can make text display differently from what it says")
             return INVALID
         if self.enum and value not in self.enum:
             ctx.error(where, f"{what} must be one of {', '.join(self.enum)}, got '{_short(value)}'"

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
+from yaml.nodes import MappingNode
+
 from .catalog import Catalog, default_catalog
 from .diagnostics import ERROR, WARNING, Diagnostic, Pos, did_you_mean, has_errors, sort_key
 from .loader import LoadError, load
@@ -49,6 +51,7 @@ class _Builder:
         self.root_dir = os.path.dirname(real_path)
         self.sources: list = []
         self.files: list = [shown]
+        self.unplaced: list = []  # (position, area id): top-level areas missing from layout columns
         # when an include could not be read, references to what it declares are not
         # reported as unknown: the include's own error is the one problem to fix
         self.include_failed = False
@@ -300,6 +303,8 @@ class _Builder:
                     self.error(aid.pos, f"area '{aid}' appears twice in layout columns")
                 used.append(str(aid))
             cols.append(tuple(str(a) for a in col))
+        self.unplaced = [(layout.at("columns"), a.id) for a in areas
+                         if a.parent is None and not a.band and a.id not in used]
         return tuple(cols)
 
 
@@ -315,6 +320,12 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
         doc = load(path, shown)
     except LoadError as exc:
         return None, [exc.diagnostic]
+    if isinstance(doc.root, MappingNode):
+        keys = {k.value for k, _ in doc.root.value if hasattr(k, "value")}
+        if keys and keys <= set(FRAGMENT.fields):
+            return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "this is a fragment (only include, areas and "
+                                     "components), not an architecture: check the architecture files that "
+                                     "include it")]
     rec, diags = check(doc.root, shown, ARCHITECTURE)
     if rec is INVALID:
         return None, diags
@@ -337,6 +348,8 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
             if c.id not in used and not c.standalone:
                 b.warn(c.pos, f"component '{c.id}' is not used in any flow "
                               "(set 'standalone: true' if that is intended)")
+        for pos, area_id in b.unplaced:
+            b.warn(pos, f"area '{area_id}' is not in layout columns; it is drawn after the last column")
     diags = sorted(set(b.diags), key=sort_key)
     if has_errors(diags):
         return None, diags

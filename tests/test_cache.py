@@ -27,8 +27,9 @@ def archs(tmp_path):
 
 def render(archs, out, *extra):
     files = [str(archs / "premium.yaml"), str(archs / "enterprise.yaml")]
+    steps = [] if "--steps" in extra else ["--no-steps"]
     return CliRunner().invoke(main, ["render", *files, "--out", str(out), "--format", "svg",
-                                     "--progress", "-j", "1", *extra])
+                                     "--progress", "-j", "1", *steps, *extra])
 
 
 def test_second_render_skips_unchanged_architectures(archs, tmp_path):
@@ -75,3 +76,22 @@ def test_quiet_prints_nothing(archs, tmp_path):
     result = render(archs, tmp_path / "out", "-q")
     assert result.exit_code == 0
     assert result.output == ""
+
+
+def test_outputs_no_longer_made_are_removed(archs, tmp_path, monkeypatch):
+    """A deleted step's view and a deleted architecture's files do not linger in output/."""
+    monkeypatch.chdir(tmp_path)  # default files: architectures/*.yaml here
+    out = tmp_path / "output"
+    first = CliRunner().invoke(main, ["render", "--format", "svg", "-j", "1"])
+    assert first.exit_code == 0, first.output
+    assert (out / "steps" / "premium-step-10.svg").exists() and (out / "enterprise.svg").exists()
+    text = (archs / "premium.yaml").read_text(encoding="utf-8")
+    (archs / "premium.yaml").write_text(text[:text.index("  - step: 10\n")], encoding="utf-8")
+    (archs / "enterprise.yaml").unlink()
+    again = CliRunner().invoke(main, ["render", "--format", "svg", "-j", "1", "--progress"])
+    assert again.exit_code == 0, again.output
+    assert not (out / "steps" / "premium-step-10.svg").exists()
+    assert (out / "steps" / "premium-step-9.svg").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "premium.svg", "steps"]
+    assert sorted(p.name for p in (out / "steps").iterdir()) == [f"premium-step-{n}.svg" for n in range(1, 10)]
+    assert again.output.splitlines()[-1] == "rendered 1 architecture(s), 0 up to date, into output"

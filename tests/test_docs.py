@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 from diagramgen import docs
 from diagramgen.checkdocs import check_page
 from diagramgen.cli import main
-from diagramgen.manifest import dumps, inputs, loads, record, stale
+from diagramgen.manifest import DEFAULT_RENDER_OPTIONS, dumps, inputs, loads, record, stale
 from diagramgen.project import load_all
 from diagramgen.validate import load_architecture
 
@@ -168,7 +168,8 @@ def test_check_outputs_names_the_changed_input(project):
     manifest = {}
     for arch in m:
         for product, outs in (("render", [f"{arch.id}.svg"]), ("docs", [f"docs/{arch.id}.md"])):
-            manifest = record(manifest, arch, product, outs)
+            manifest = record(manifest, arch, product, outs,
+                              DEFAULT_RENDER_OPTIONS if product == "render" else None)
             for o in outs:
                 (project / "output" / o).parent.mkdir(parents=True, exist_ok=True)
                 (project / "output" / o).write_text("x")
@@ -183,8 +184,30 @@ def test_check_outputs_names_the_changed_input(project):
         f"output/manifest.json: error: {a} is out of date (render: changed "
         "architectures/fragments/teams.yaml"
         + ("; render: missing premium.svg" if a == "premium" else "")
-        + "; docs: changed architectures/fragments/teams.yaml); regenerate it with make docs"
+        + "; docs: changed architectures/fragments/teams.yaml); regenerate it with make"
         for a in ("contact_center", "copilot_service", "enterprise", "premium")]
+
+
+def test_check_outputs_names_other_options_and_left_over_architectures(project):
+    m = load_all([]).models
+    manifest = {}
+    for arch in m:
+        manifest = record(manifest, arch, "render", [f"{arch.id}.svg"], {"formats": ["svg"], "steps": []})
+        manifest = record(manifest, arch, "docs", [f"docs/{arch.id}.md"])
+    manifest["architectures"]["old_one"] = {"file": "architectures/old-one.yaml"}
+    for arch in m:
+        for o in (f"{arch.id}.svg", f"docs/{arch.id}.md"):
+            (project / "output" / o).parent.mkdir(parents=True, exist_ok=True)
+            (project / "output" / o).write_text("x")
+    (project / "output" / "manifest.json").write_text(dumps(manifest))
+    code, _, err = run("check-outputs")
+    assert code == 1
+    assert err.splitlines()[0] == (
+        'output/manifest.json: error: contact_center is out of date (render: made with options '
+        '{"formats": ["svg"], "steps": []}, not {"formats": ["svg", "png", "html"], "steps": ["svg"]}); '
+        "regenerate it with make")
+    assert err.splitlines()[-1] == ("output/manifest.json: error: old_one: outputs of an architecture that no "
+                                    "longer exists are still listed; regenerate with make")
 
 
 def test_check_outputs_without_manifest(project):
@@ -200,6 +223,8 @@ def test_manifest_is_deterministic_and_round_trips():
     names = list(inputs(m, "render"))
     assert names == sorted(names) and "diagramgen/icons/customer.png" in names
     assert any(n.startswith("diagrams/resources/azure/") for n in names)
-    assert "diagramgen/scene.py" in names and "diagramgen/docs.py" not in names
+    # every module and vendored file of the tool is an input: any of them can change any output
+    assert {"diagramgen/scene.py", "diagramgen/svg.py", "diagramgen/viewer.py", "diagramgen/docs.py"} <= set(names)
+    assert any(n.startswith("diagramgen/vendor/") for n in names)
     assert stale(loads(a), [m], "m.json", products=("render",))[0].message.endswith(
-        "(render: missing premium.png, premium.svg); regenerate it with make docs")
+        "(render: missing premium.png, premium.svg); regenerate it with make")

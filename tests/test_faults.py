@@ -154,11 +154,12 @@ def test_read_only_output_directory(read_only_out):
 def test_two_renders_at_once_leave_complete_files(tmp_path):
     files = [str(ARCH_DIR / "premium.yaml"), str(ARCH_DIR / "enterprise.yaml")]
     reference = tmp_path / "reference"
-    one = subprocess.run([sys.executable, "-m", "diagramgen", "render", *files, "--out", str(reference)],
+    one = subprocess.run([sys.executable, "-m", "diagramgen", "render", *files, "--out", str(reference), "--no-steps"],
                          cwd=ROOT, capture_output=True, timeout=120)
     assert one.returncode == 0, one.stderr
     shared = tmp_path / "shared"
-    procs = [subprocess.Popen([sys.executable, "-m", "diagramgen", "render", *files, "--out", str(shared)],
+    procs = [subprocess.Popen([sys.executable, "-m", "diagramgen", "render", *files, "--out", str(shared),
+                               "--no-steps"],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     for p in procs:
         _, err = p.communicate(timeout=120)

@@ -51,7 +51,8 @@ def test_installed_wheel_renders_from_another_directory(dist, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     exe = str(bin_dir / "diagramgen")
     assert run([exe, "--version"], cwd=work, env=env).stdout.startswith("diagramgen, version ")
-    out = run([exe, "render", "architectures/premium.yaml", "--out", "out", "--format", "svg,png", "--progress"],
+    out = run([exe, "render", "architectures/premium.yaml", "--out", "out", "--format", "svg,png", "--progress",
+               "--no-steps"],
               cwd=work, env=env)
     assert out.stderr.splitlines()[0].startswith("premium: rendered 2 file(s) in ")
     assert sorted(p.name for p in (work / "out").iterdir()) == ["manifest.json", "premium.png", "premium.svg"]

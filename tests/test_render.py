@@ -92,7 +92,7 @@ def test_cli_render_writes_only_into_out_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(work)
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["render", str(ARCH_DIR / "premium.yaml"), "--out", str(out),
-                                       "--format", "svg"])
+                                       "--format", "svg", "--no-steps"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "premium.svg"]
     assert list(work.iterdir()) == []

@@ -188,3 +188,22 @@ def test_custom_icon_is_used_in_the_diagram(write, tmp_path):
     assert model.component("customer").icon == own
     assert model.component("acs").icon == "diagrams:azure.other.AzureCommunicationServices"
     assert f'<IMG SRC="{own}" SCALE="TRUE"/>' in scene.build(model)
+
+
+def test_area_missing_from_layout_columns_is_a_warning(write):
+    text = BASE.replace("components:", "layout:\n  columns:\n    - [customers]\ncomponents:", 1)
+    model, ds = diags(write, text)
+    assert model is not None
+    assert ds == ["a.yaml:12:3: warning: area 'telephony' is not in layout columns; it is drawn after the last column"]
+
+
+def test_no_architecture_files_is_an_error(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from diagramgen.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == ("architectures: error: no architecture files (*.yaml) found here; "
+                                             "run diagramgen in the project folder or name the files")
