@@ -92,7 +92,9 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     step_formats = ("svg", "png") if step_png else ("svg",) if steps else ()
     show = not quiet and (progress if progress is not None else sys.stderr.isatty())
     manifest_path = os.path.join(out_dir, "manifest.json")
-    options = {"formats": list(chosen), "steps": list(step_formats)}
+    from .render import FORMATS
+
+    options = {"formats": [f for f in FORMATS if f in chosen], "steps": list(step_formats)}
     manifest = read(manifest_path)
     loaded, cached = Loaded(), []
 

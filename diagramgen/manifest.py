@@ -170,7 +170,8 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
                 problems.append(f"{product}: changed {', '.join(changed)}")
             if missing:
                 problems.append(f"{product}: missing {', '.join(missing)}")
-            if product == "render" and render_options is not None and rec.get("options") != render_options:
+            if product == "render" and render_options is not None and \
+                    _canonical(rec.get("options")) != _canonical(render_options):
                 problems.append(f"render: made with options {json.dumps(rec.get('options'), sort_keys=True)}, "
                                 f"not {json.dumps(render_options, sort_keys=True)}")
         if problems:
@@ -182,6 +183,10 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
             diags.append(Diagnostic(Pos(manifest_path), ERROR, f"{gone}: outputs of an architecture that no "
                                     "longer exists are still listed; regenerate with make"))
     return diags
+
+
+def _canonical(options):
+    return {k: sorted(v) for k, v in options.items()} if isinstance(options, dict) else options
 
 
 def leftovers(manifest: dict, product: str, written: dict, base: str, drop_ids=()) -> list:
