@@ -13,6 +13,7 @@ one step that share an endpoint share one circle (a fan-out or fan-in).
 from __future__ import annotations
 
 import html
+import textwrap
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +95,19 @@ def text(s: str) -> str:
     return html.escape(s, quote=True).replace("\\", "\\\\").replace("\n", "<BR/>")
 
 
+LABEL_WIDTH = 40  # characters per line of a component label before it wraps
+CAPABILITY_WIDTH = 48
+
+
+def wrapped(s: str, width: int) -> str:
+    """Long text as several lines (at spaces; a long word is broken only when it has to),
+    so one long label cannot stretch the whole diagram."""
+    lines = []
+    for part in s.split("\n"):
+        lines += textwrap.wrap(part, width, break_long_words=True, break_on_hyphens=False) or [""]
+    return "\n".join(lines)
+
+
 def attr(s: str) -> str:
     """Escape user text for an attribute inside an HTML-like label (TOOLTIP, ...)."""
     return html.escape(s, quote=True).replace("\\", "\\\\").replace("\n", "&#10;")
@@ -118,12 +132,12 @@ def component_label(c: Component, icon: Path, colours: Optional[tuple] = None, d
     rows = [
         f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{ICON_PX}" HEIGHT="{ICON_PX}"><IMG SRC="{text(str(icon))}" '
         f'SCALE="TRUE"/></TD></TR>',
-        f'<TR><TD><FONT POINT-SIZE="12" COLOR="{ink}"><B>{text(c.label)}</B></FONT></TD></TR>',
+        f'<TR><TD><FONT POINT-SIZE="12" COLOR="{ink}"><B>{text(wrapped(c.label, LABEL_WIDTH))}</B></FONT></TD></TR>',
     ]
     if c.capabilities:
         caps = "".join(
             f'<TR><TD BGCOLOR="white" COLOR="{border}" BORDER="1" STYLE="rounded" CELLPADDING="2">'
-            f'<FONT POINT-SIZE="10" COLOR="{ink}">{text(cap)}</FONT></TD></TR>'
+            f'<FONT POINT-SIZE="10" COLOR="{ink}">{text(wrapped(cap, CAPABILITY_WIDTH))}</FONT></TD></TR>'
             for cap in c.capabilities)
         rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0">{caps}</TABLE></TD></TR>')
     return (f'<<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="{"rounded,dashed" if dashed else "rounded"}" '

@@ -141,3 +141,11 @@ def test_cli_render_good_and_bad_file_writes_nothing(tmp_path, write):
     assert f"{bad}:1:1: error: architecture is missing the required key 'title'" in result.output.splitlines()
     assert "rendered" not in result.output
     assert not out.exists()
+
+
+def test_long_labels_wrap_instead_of_stretching_the_diagram():
+    assert scene.wrapped("Existing CRM data platform and cloud", scene.LABEL_WIDTH) == \
+        "Existing CRM data platform and cloud"  # fits: unchanged
+    long = " ".join(["word"] * 30)
+    assert all(len(line) <= scene.LABEL_WIDTH for line in scene.wrapped(long, scene.LABEL_WIDTH).split("\n"))
+    assert scene.wrapped("x" * 100, 40).split("\n") == ["x" * 40, "x" * 40, "x" * 20]
