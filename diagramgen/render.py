@@ -132,7 +132,8 @@ def _finish(arch, data: dict, formats, steps) -> dict:
         if "png" in wanted:
             out[f"{arch.id}.png"] = data["png"]
         if "html" in wanted:
-            page = viewer.build(arch, page_svg, png_name=f"{arch.id}.png", svg_name=f"{arch.id}.svg",
+            page = viewer.build(arch, page_svg, png_name=f"{arch.id}.png" if "png" in wanted else None,
+                                svg_name=f"{arch.id}.svg" if "svg" in wanted else None,
                                 docs_href=f"docs/{arch.id}.md")
             out[f"{arch.id}.html"] = page.encode("utf-8")
         if steps:

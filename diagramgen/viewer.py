@@ -11,6 +11,7 @@ only step numbers from ``data-step`` attributes, never user text.
 from __future__ import annotations
 
 import html
+from typing import Optional
 from pathlib import Path
 
 from lxml import etree
@@ -138,7 +139,7 @@ def _inline_svg(svg: bytes) -> str:
     return etree.tostring(root, encoding="unicode")
 
 
-def build(arch: Architecture, svg: bytes, png_name: str, svg_name: str, docs_href: str) -> str:
+def build(arch: Architecture, svg: bytes, png_name: Optional[str], svg_name: Optional[str], docs_href: str) -> str:
     """Return the viewer page for ``arch`` (``svg`` is the docs-ready SVG)."""
     e = html.escape
     library = (VENDOR / "svg-pan-zoom.min.js").read_text(encoding="utf-8")
@@ -159,8 +160,9 @@ def build(arch: Architecture, svg: bytes, png_name: str, svg_name: str, docs_hre
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{e(arch.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f"<header><h1>{e(arch.title)}</h1><nav>"
-        f'<a href="{e(png_name)}">PNG</a><a href="{e(svg_name)}">SVG</a>'
-        f'<a href="{e(docs_href)}">Docs page</a></nav></header>\n'
+        + (f'<a href="{e(png_name)}">PNG</a>' if png_name else "")
+        + (f'<a href="{e(svg_name)}">SVG</a>' if svg_name else "")
+        + f'<a href="{e(docs_href)}">Docs page</a></nav></header>\n'
         '<main>\n<section id="stage" aria-label="Diagram">\n'
         '<div id="controls" role="toolbar" aria-label="Zoom">'
         '<button type="button" data-action="zoom-in" title="Zoom in (+)">+</button>'
