@@ -263,6 +263,16 @@ def bands_label(arch: Architecture, band_ids: list) -> str:
     return f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="0">{rows}</TABLE>>'
 
 
+BAND_TINT = {"product": "#EEF4FB", "existing": "#EEF8EA", "platform": "#EEF0F2"}
+
+
+def band_tint(arch: Architecture, area_id: str) -> str:
+    """A band's background: the tint of its components' provenance when they share one
+    (the existing CRM's band is green like the published diagrams draw it), else grey."""
+    kinds = {c.provenance for c in arch.components_in(area_id)}
+    return BAND_TINT[kinds.pop()] if len(kinds) == 1 else BAND_TINT["platform"]
+
+
 def is_flat_band(arch: Architecture, area_id: str) -> bool:
     """A band whose components all stand alone is drawn as one row-shaped node."""
     a = arch.area(area_id)
@@ -280,7 +290,7 @@ def _place(arch: Architecture) -> dict:
             "label": f'<<B>{text(a.label)}</B>>', "labelloc": "t", "fontname": FONT, "fontsize": "13",
             "fontcolor": INK,
             "style": "rounded,filled" if not a.band else "filled", "pencolor": "#9AA5B1",
-            "bgcolor": "#F7F9FB" if not a.band else "#EEF0F2", "margin": "10",
+            "bgcolor": band_tint(arch, a.id) if a.band else "#F7F9FB", "margin": "10",
             "id": plain(f"area-{a.id}"),
         }
         with Cluster(a.id, graph_attr=style):
