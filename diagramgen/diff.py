@@ -450,7 +450,9 @@ def _detail_lines(d: ArchDiff) -> list:
         else:
             out.append((c.change, f"component {c.change}: {c.id} ({c.label}, kind {c.kind}, area {c.area})"))
     for f in d.flows:
-        steps = f"step{'s' if len(f.steps) > 1 else ''} {', '.join(map(str, f.steps))}"
+        # a removed flow's steps are numbered as they were; the others as they are now
+        when = "old " if f.change == REMOVED else ""
+        steps = f"{when}step{'s' if len(f.steps) > 1 else ''} {', '.join(map(str, f.steps))}"
         if f.change == "direction_changed":
             out.append((CHANGED, f"flow direction changed: {flow_text(*f.old)} is now "
                                  f"{flow_text(f.src, f.dst, f.both)} ({steps})"))

@@ -146,7 +146,7 @@ architectures/contact-center.yaml (contact_center): no changes
 architectures/copilot-service.yaml (copilot_service): architecture removed
 architectures/enterprise.yaml (enterprise): 1 component removed; 1 flow removed; step 7 removed
   component removed: supervisor (CCaaS supervisor tools, kind supervisor, area supervisors)
-  flow removed: supervisor -> workspace (step 7)
+  flow removed: supervisor -> workspace (old step 7)
   step 7 removed: The CCaaS provider supplies supervisor monitoring, analytics and reporting.
 architectures/premium.yaml (premium): metadata changed (title, columns); 1 area added; 1 area changed; \
 1 component added; 1 component renamed; 1 component changed; 1 flow added; 1 flow reversed; \
