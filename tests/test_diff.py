@@ -58,17 +58,18 @@ def cli(*args):
 
 
 INSERT_STEP = ("""  - step: 3
-    text: Dynamics 365 Customer Service brings""", """  - step: 3
+    text: Conversations a bot cannot finish""", """  - step: 3
     text: Routing asks the supervisor tools how long the queues are.
     flows:
       - {from: routing, to: supervisor}
   - step: 4
-    text: Dynamics 365 Customer Service brings""")
+    text: Conversations a bot cannot finish""")
 
 
 def insert_step_in_enterprise(repo, commit=None):
     pairs = [INSERT_STEP] + [(f"  - step: {n}\n    text: {t}", f"  - step: {n + 1}\n    text: {t}")
-                             for n, t in ((7, "The CCaaS"), (6, "AI prepares"), (5, "A connector"), (4, "In the agent"))]
+                             for n, t in ((7, "Supervisors keep"), (6, "Once the conversation"), (5, "Through the Teams"),
+                                          (4, "In the Customer Service"))]
     edit(repo, "enterprise.yaml", *pairs, commit=commit)
 
 
@@ -120,16 +121,19 @@ def every_change(repo):
          ("dataflow:\n", "  - id: kb\n    kind: knowledge\n    area: agent\n    description: Articles.\n"
                          "dataflow:\n"),
          # step reworded (still matched), flow direction changed, flow added
-         ("    text: In the agent workspace, Copilot answers knowledge questions and prompts the agent.\n"
+         ("    text: Inside the Customer Service workspace, the agent asks Copilot questions in plain language and "
+          "gets answers from the knowledge base, along with prompts for what to say or do next.\n"
           "    flows:\n      - {from: workspace, to: copilot, both: true}",
-          "    text: In the agent workspace, Copilot answers knowledge questions and prompts agents.\n"
+          "    text: Inside the Customer Service workspace, the agent asks Copilot questions in plain language and "
+          "gets answers from the knowledge base, along with prompts for what to say next.\n"
           "    flows:\n      - {from: workspace, to: copilot}\n      - {from: kb, to: copilot}"))
     # removed step: enterprise's step 7 and with it the supervisor component
     edit(repo, "enterprise.yaml",
-         ("  - step: 7\n    text: The CCaaS provider supplies supervisor monitoring, analytics and reporting.\n"
+         ("  - step: 7\n    text: Supervisors keep using the CCaaS provider's tools to watch agents' conversations "
+          "and to pull analytics and reports.\n"
           "    flows:\n      - {from: supervisor, to: workspace}\n", ""),
          ("  - id: supervisor\n    kind: supervisor\n    label: CCaaS supervisor tools\n    provenance: existing\n"
-          "    description: Monitoring, analytics and reporting that the CCaaS provider supplies.\n"
+          "    description: The CCaaS provider's dashboards, live call monitoring and reports for supervisors.\n"
           "    capabilities: [Real-time monitoring, Whisper and barge-in, Forecasting, Scheduling]\n", ""))
     # an architecture removed and one added
     (repo / "architectures" / "copilot-service.yaml").unlink()
@@ -147,7 +151,8 @@ architectures/copilot-service.yaml (copilot_service): architecture removed
 architectures/enterprise.yaml (enterprise): 1 component removed; 1 flow removed; step 7 removed
   component removed: supervisor (CCaaS supervisor tools, kind supervisor, area supervisors)
   flow removed: supervisor -> workspace (old step 7)
-  step 7 removed: The CCaaS provider supplies supervisor monitoring, analytics and reporting.
+  step 7 removed: Supervisors keep using the CCaaS provider's tools to watch agents' conversations and to pull \
+analytics and reports.
 architectures/premium.yaml (premium): metadata changed (title, columns); 1 area added; 1 area changed; \
 1 component added; 1 component renamed; 1 component changed; 1 flow added; 1 flow reversed; \
 step 6 reworded and flows changed
@@ -166,8 +171,10 @@ step 6 reworded and flows changed
   component added: kb (Knowledge base, kind knowledge, area agent)
   flow direction changed: workspace <-> copilot is now workspace -> copilot (step 6)
   flow added: kb -> copilot (step 6)
-  step 6 reworded: "In the agent workspace, Copilot answers knowledge questions and prompts the agent." -> \
-"In the agent workspace, Copilot answers knowledge questions and prompts agents."
+  step 6 reworded: "Inside the Customer Service workspace, the agent asks Copilot questions in plain language and \
+gets answers from the knowledge base, along with prompts for what to say or do next." -> "Inside the Customer Service \
+workspace, the agent asks Copilot questions in plain language and gets answers from the knowledge base, along with \
+prompts for what to say next."
   step 6 flow added: workspace -> copilot
   step 6 flow added: kb -> copilot
   step 6 flow removed: workspace <-> copilot
@@ -236,8 +243,8 @@ def test_two_files(tmp_path):
 
 
 def test_renamed_component_with_other_changes_is_added_and_removed(repo):
-    edit(repo, "premium.yaml", ("  - id: acs\n    kind: communication_services\n    description: Provides",
-                                "  - id: comms\n    kind: communication_services\n    description: Offers"),
+    edit(repo, "premium.yaml", ("  - id: acs\n    kind: communication_services\n    description: Phone numbers",
+                                "  - id: comms\n    kind: communication_services\n    description: Numbers"),
          ("{from: voice, to: acs, both: true}", "{from: voice, to: comms, both: true}"),
          ("{from: sms, to: acs, both: true}", "{from: sms, to: comms, both: true}"),
          ("{from: acs, to: copilot_studio}", "{from: comms, to: copilot_studio}"))

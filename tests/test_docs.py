@@ -82,7 +82,7 @@ def test_alt_text_describes_the_diagram():
         "7 areas in 5 columns, from left to right: Customers and channels; Telephony, Self service; "
         "Routing, Supervisors and managers; Agent experience; Collaboration. A row along the bottom: "
         "Power Platform, Microsoft Dataverse and Microsoft Azure. Key components: Unified routing, "
-        "Customer Service workspace, Copilot and Microsoft Teams. 7 numbered dataflow steps connect "
+        "Customer Service workspace and Copilot. 7 numbered dataflow steps connect "
         "14 components with arrows, each arrow carrying its step number; 3 further components are "
         "shown without arrows.")
 
