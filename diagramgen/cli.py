@@ -80,7 +80,7 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     not changed since the last render into DIR are skipped, by content hash recorded in
     DIR/manifest.json; --force renders them anyway.
 
-    Example: diagramgen render architectures/premium.yaml --out build --format svg --steps
+    Example: diagramgen render architectures/premium.yaml --out build --format svg --no-steps
     """
     from .manifest import leftovers, read, up_to_date
     from .render import RenderError, WriteError, render_many, write_outputs
