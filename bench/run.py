@@ -87,7 +87,7 @@ def bench_full(runs: int) -> list:
         run(CLI + ["render", "--force", "--quiet", "--steps", "--out", str(out)], cwd=ROOT)
 
     def ours_two():  # the same two formats as the floor and the plain scripts
-        run(CLI + ["render", "--force", "--quiet", "--format", "png,svg", "--out", str(out)], cwd=ROOT)
+        run(CLI + ["render", "--force", "--quiet", "--format", "png,svg", "--no-steps", "--out", str(out)], cwd=ROOT)
 
     # interleave the measurements so that load on the machine affects all alike
     samples: dict = {"floor": [], "plain": [], "ours": [], "two": []}
