@@ -137,7 +137,9 @@ def component_label(c: Component, icon: Path, colours: Optional[tuple] = None, d
     if c.capabilities:
         caps = "".join(
             f'<TR><TD BGCOLOR="white" COLOR="{border}" BORDER="1" STYLE="rounded" CELLPADDING="2">'
-            f'<FONT POINT-SIZE="10" COLOR="{ink}">{text(wrapped(cap, CAPABILITY_WIDTH))}</FONT></TD></TR>'
+            # a no-break space each side: browsers may set the text a little wider than
+            # Graphviz measured it, and it must not touch the box
+            f'<FONT POINT-SIZE="10" COLOR="{ink}">&#160;{text(wrapped(cap, CAPABILITY_WIDTH))}&#160;</FONT></TD></TR>'
             for cap in c.capabilities)
         rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0">{caps}</TABLE></TD></TR>')
     return (f'<<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="{"rounded,dashed" if dashed else "rounded"}" '
