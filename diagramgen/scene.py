@@ -147,22 +147,21 @@ def component_label(c: Component, icon: Path, colours: Optional[tuple] = None, d
 
 
 def title_label(arch: Architecture) -> str:
+    """The title with the legend under it. The legend is one line of text (coloured
+    squares and a dark circle): table cells would be stretched to the title's width."""
     used = []
     for c in arch.components:
         if c.provenance not in used:
             used.append(c.provenance)
     legend_text = dict(arch.legend)
-    swatches = "".join(
-        f'<TD BGCOLOR="{PROVENANCE_STYLE[p][0]}" COLOR="{PROVENANCE_STYLE[p][1]}" BORDER="1" STYLE="rounded" '
-        f'CELLPADDING="4"><FONT POINT-SIZE="11" COLOR="{INK}">{text(legend_text.get(p, PROVENANCE_NAMES[p]))}'
-        f'</FONT></TD><TD WIDTH="8"></TD>'
-        for p in ("product", "existing", "platform") if p in used)
-    badge = (f'<TD BGCOLOR="{BADGE}" STYLE="rounded" CELLPADDING="4"><FONT POINT-SIZE="11" COLOR="white">'
-             f'<B>n</B></FONT></TD><TD><FONT POINT-SIZE="11" COLOR="{INK}"> Dataflow step n</FONT></TD>')
+    entries = [f'<FONT COLOR="{PROVENANCE_STYLE[p][1]}" POINT-SIZE="15">&#9632;</FONT>'
+               f' {text(legend_text.get(p, PROVENANCE_NAMES[p]))}'
+               for p in ("product", "existing", "platform") if p in used]
+    entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (the number on each edge)')
+    legend = "&#160;&#160;&#160;&#160;".join(entries)
     return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
-            f'<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{swatches}{badge}'
-            f'</TR></TABLE></TD></TR></TABLE>>')
+            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
 
 
 def tooltip(c: Component) -> str:
@@ -404,21 +403,17 @@ def overlay_component_label(c: Component, icon: Path, status: str) -> str:
 
 
 def overlay_title(arch: Architecture, caption: str) -> str:
-    swatches = "".join(
-        f'<TD BGCOLOR="{OVERLAY_STYLE[s][0]}" COLOR="{OVERLAY_STYLE[s][1]}" BORDER="2" '
-        f'STYLE="{"rounded,dashed" if s == "removed" else "rounded"}" CELLPADDING="4">'
-        f'<FONT POINT-SIZE="11" COLOR="{OVERLAY_STYLE[s][2]}">{s}</FONT></TD><TD WIDTH="8"></TD>'
-        for s in ("added", "removed", "changed", "unchanged"))
-    badge = (f'<TD BGCOLOR="{BADGE}" STYLE="rounded" CELLPADDING="4"><FONT POINT-SIZE="11" COLOR="white">'
-             f'<B>5</B></FONT></TD><TD><FONT POINT-SIZE="9" COLOR="{INK}"> was 4 </FONT></TD>'
-             f'<TD><FONT POINT-SIZE="11" COLOR="{INK}"> new step number (the old one beside it where it '
-             f'changed)</FONT></TD>')
+    """Title, caption and the diff legend as one line of text (see title_label)."""
+    entries = [f'<FONT COLOR="{OVERLAY_STYLE[st][1]}" POINT-SIZE="15">{"&#9633;" if st == "removed" else "&#9632;"}'
+               f'</FONT> {st}' for st in ("added", "removed", "changed", "unchanged")]
+    entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> new step number, '
+                   f'<FONT POINT-SIZE="9">was N</FONT> beside it where it changed')
+    legend = "&#160;&#160;&#160;&#160;".join(entries)
     return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
             + (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="{MUTED}">{text(caption)}</FONT></TD></TR>'
                if caption else "") +
-            f'<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{swatches}{badge}'
-            f'</TR></TABLE></TD></TR></TABLE>>')
+            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
 
 
 def _cluster_path(arch: Architecture, area_id: str) -> list:
