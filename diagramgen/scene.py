@@ -298,6 +298,12 @@ def _place(arch: Architecture) -> dict:
             for c in arch.components_in(a.id):
                 nodes[c.id] = Node(component_label(c, icon_path(c.icon)), nodeid=c.id,
                                    tooltip=plain(tooltip(c)), id=plain(f"component-{c.id}"))
+            # a wide fan (3+ flows) that stays inside this area gets its circle inside it
+            # too, so the circle cannot land on the area's border or title
+            for step in arch.steps:
+                for b in badges(step):
+                    if len(b.flows) >= 3 and _home_area(arch, b) == a.id:
+                        nodes[b.id] = _badge_node(step, b)
             for child in arch.children(a.id):
                 area(child.id)
 
@@ -309,13 +315,24 @@ def _place(arch: Architecture) -> dict:
     return nodes
 
 
+def _badge_node(step: Step, b: Badge) -> Node:
+    return Node(str(step.number), nodeid=b.id, shape="circle", style="filled", fillcolor=BADGE,
+                color=BADGE, fontcolor="white", fontsize="11", width="0.26", height="0.26",
+                fixedsize="true", margin="0", tooltip=plain(f"Step {step.number}: {step.text}"),
+                id=plain(b.id), **{"class": f"step step-{step.number}"})
+
+
+def _home_area(arch: Architecture, b: Badge) -> Optional[str]:
+    """The area all of a circle's flows stay in, if there is one."""
+    ends = {b.hub} | {f.dst if b.hub_is_src else f.src for f in b.flows}
+    areas = {arch.component(x).area for x in ends}
+    return areas.pop() if len(areas) == 1 else None
+
+
 def _connect(arch: Architecture, nodes: dict) -> None:
     for step in arch.steps:
         for b in badges(step):
-            circle = Node(str(step.number), nodeid=b.id, shape="circle", style="filled", fillcolor=BADGE,
-                          color=BADGE, fontcolor="white", fontsize="11", width="0.26", height="0.26",
-                          fixedsize="true", margin="0", tooltip=plain(f"Step {step.number}: {step.text}"),
-                          id=plain(b.id), **{"class": f"step step-{step.number}"})
+            circle = nodes.get(b.id) or _badge_node(step, b)
             hub_node = nodes[b.hub]
             both = b.flows[0].both
             cls = f"flow step-{step.number}"

@@ -149,3 +149,26 @@ def test_long_labels_wrap_instead_of_stretching_the_diagram():
     long = " ".join(["word"] * 30)
     assert all(len(line) <= scene.LABEL_WIDTH for line in scene.wrapped(long, scene.LABEL_WIDTH).split("\n"))
     assert scene.wrapped("x" * 100, 40).split("\n") == ["x" * 40, "x" * 40, "x" * 20]
+
+
+def _cluster_of(dot: str, node: str) -> str:
+    """The innermost cluster whose body declares ``node`` (a brace-depth scan of the DOT)."""
+    stack: list = []
+    for line in dot.splitlines():
+        opened = re.match(r"^\s*subgraph (cluster_\w+) \{", line)
+        if opened:
+            stack.append(opened.group(1))
+        elif line.strip() == "}":
+            if stack:
+                stack.pop()
+        elif re.match(rf"^\s*{node} \[", line):
+            return stack[-1] if stack else ""
+    raise AssertionError(f"{node} not declared")
+
+
+def test_a_wide_fan_inside_one_area_keeps_its_circle_inside_it():
+    """Step 1 fans out from Customers to six channels, all in one area: the circle is
+    declared in that area, so it cannot sit on the area's border or title."""
+    dot = scene.build(model("enterprise.yaml"))
+    assert _cluster_of(dot, "step1_from_customer") == "cluster_customers"
+    assert _cluster_of(dot, "step3_from_ccaas_bots") == "cluster__body"  # between areas: outside them
