@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from .model import Architecture, Area, Component, Flow, Step
+from .model import Architecture, Flow, Step
 
 SCHEMA_VERSION = 1
 ADDED, REMOVED, CHANGED, UNCHANGED = "added", "removed", "changed", "unchanged"

@@ -176,7 +176,7 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
                                 f"not {json.dumps(render_options, sort_keys=True)}")
         if problems:
             diags.append(Diagnostic(Pos(manifest_path), ERROR, f"{arch.id} is out of date ("
-                                    + "; ".join(problems) + f"); regenerate it with make"))
+                                    + "; ".join(problems) + "); regenerate it with make"))
     if complete:
         known = {m.id for m in models}
         for gone in sorted(set(entries) - known):

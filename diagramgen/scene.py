@@ -408,7 +408,6 @@ OVERLAY_STYLE = {  # status -> (fill, border, text, edge)
     "changed": ("#FDEBD0", "#E37400", INK, "#E37400"),
     "unchanged": ("#F5F6F7", "#B3BBC4", "#6B7785", "#B3BBC4"),
 }
-OVERLAY_NAMES = {"added": "added", "removed": "removed", "changed": "changed", "unchanged": "unchanged"}
 
 
 def overlay_component_label(c: Component, icon: Path, status: str) -> str:
@@ -431,15 +430,6 @@ def overlay_title(arch: Architecture, caption: str) -> str:
             + (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="{MUTED}">{text(caption)}</FONT></TD></TR>'
                if caption else "") +
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
-
-
-def _cluster_path(arch: Architecture, area_id: str) -> list:
-    path = []
-    a: Optional[str] = area_id
-    while a is not None:
-        path.insert(0, a)
-        a = arch.area(a).parent
-    return path
 
 
 def build_overlay(union: Architecture, marks, caption: str = "") -> str:

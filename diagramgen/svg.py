@@ -40,8 +40,6 @@ from .model import Architecture
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 XLINK_HREF = f"{{{XLINK_NS}}}href"
-XLINK_TITLE = f"{{{XLINK_NS}}}title"
-NSMAP = {"s": SVG_NS}
 PX_PER_PT = 96 / 72  # CSS pixels per point: the width/height written on the root
 ICON_OVERSAMPLE = 2  # embedded icon pixels per displayed CSS pixel, at most
 DIM_OPACITY = "0.2"

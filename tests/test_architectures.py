@@ -1,7 +1,6 @@
 """The four published architectures: valid, faithful step counts, stable DOT."""
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from diagramgen.catalog import ICON_DIR, default_catalog
@@ -9,7 +8,7 @@ from diagramgen.cli import main
 from diagramgen.project import load_all
 from diagramgen.scene import icon_path
 
-from conftest import ARCH_DIR, assert_golden
+from conftest import ARCH_DIR
 
 EXPECTED_STEPS = {"premium": 10, "enterprise": 7, "contact_center": 10, "copilot_service": 7}
 

@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-import struct
 from pathlib import Path
 
 import pytest

@@ -14,7 +14,7 @@ from diagramgen.manifest import DEFAULT_RENDER_OPTIONS, dumps, inputs, loads, re
 from diagramgen.project import load_all
 from diagramgen.validate import load_architecture
 
-from conftest import ARCH_DIR, ROOT, assert_golden
+from conftest import ARCH_DIR, assert_golden
 
 ARCHS = sorted(p.name for p in ARCH_DIR.glob("*.yaml"))
 

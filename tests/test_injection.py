@@ -6,7 +6,6 @@ To cover a new output (generated Markdown, the HTML viewer, diff Markdown), add 
 in ``OUTPUTS``; every hostile string then runs through it.
 """
 import json
-import re
 import subprocess
 import xml.etree.ElementTree as ET
 

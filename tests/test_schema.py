@@ -1,6 +1,5 @@
 """The JSON Schema: generated from diagramgen.schema, committed, and in agreement with the validator."""
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest

@@ -1,5 +1,4 @@
 """Every validation error kind, with its exact message and position."""
-import pytest
 
 from diagramgen.validate import load_architecture
 
