@@ -83,7 +83,7 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     Example: diagramgen render architectures/premium.yaml --out build --format svg --no-steps
     """
     from .manifest import leftovers, read, up_to_date
-    from .render import RenderError, WriteError, render_many, write_outputs
+    from .render import FORMATS, RenderError, WriteError, render_many, write_outputs
 
     try:
         chosen = _formats(formats)
@@ -92,8 +92,6 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     step_formats = ("svg", "png") if step_png else ("svg",) if steps else ()
     show = not quiet and (progress if progress is not None else sys.stderr.isatty())
     manifest_path = os.path.join(out_dir, "manifest.json")
-    from .render import FORMATS
-
     options = {"formats": [f for f in FORMATS if f in chosen], "steps": list(step_formats)}
     manifest = read(manifest_path)
     loaded, cached = Loaded(), []
