@@ -8,7 +8,7 @@ import sys
 import click
 
 from . import __version__
-from .project import Loaded, load_all, load_each
+from .project import load_all
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
@@ -82,8 +82,8 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
 
     Example: diagramgen render architectures/premium.yaml --out build --format svg --no-steps
     """
-    from .manifest import leftovers, read, up_to_date
-    from .render import FORMATS, RenderError, WriteError, render_many, write_outputs
+    from .outputs import render_to
+    from .render import RenderError, WriteError
 
     try:
         chosen = _formats(formats)
@@ -91,67 +91,34 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
         raise click.UsageError(str(exc)) from None
     step_formats = ("svg", "png") if step_png else ("svg",) if steps else ()
     show = not quiet and (progress if progress is not None else sys.stderr.isatty())
-    manifest_path = os.path.join(out_dir, "manifest.json")
-    options = {"formats": [f for f in FORMATS if f in chosen], "steps": list(step_formats)}
-    manifest = read(manifest_path)
-    loaded, cached = Loaded(), []
 
-    def todo():  # files load one by one; each layout starts while the next file loads
-        for m in load_each(loaded, files):
-            if force or not up_to_date(manifest, m, "render", out_dir, options):
-                yield m
-            else:
-                cached.append(m)
-
-    def validated() -> None:  # all files are loaded: report, and stop on any error
+    def validated(loaded, cached) -> None:
         _print_diagnostics(loaded.diagnostics)
-        if not loaded.ok:
-            sys.exit(EXIT_ERROR)
-        if show:
+        if loaded.ok and show:
             for m in cached:
                 click.echo(f"{m.id}: up to date", err=True)
 
-    results = []  # every architecture is rendered before anything is written
-    reported = False
+    def rendered(model, n_files, secs) -> None:
+        if show:
+            click.echo(f"{model.id}: rendered {n_files} file(s) in {secs:.2f} s", err=True)
+
     try:
-        for model, files_out, secs in render_many(todo(), chosen, step_formats, jobs=jobs):
-            if not reported:
-                validated()
-                reported = True
-            results.append((model, files_out))
-            if show:
-                click.echo(f"{model.id}: rendered {len(files_out)} file(s) in {secs:.2f} s", err=True)
-    except RenderError as exc:
-        if not reported:
-            validated()
+        run = render_to(out_dir, files, chosen, step_formats, force=force, jobs=jobs,
+                        on_validated=validated, on_rendered=rendered)
+    except (RenderError, WriteError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    if not reported:
-        validated()
-    written = []
-    try:
-        for model, files_out in results:
-            written.append((model, write_outputs(out_dir, files_out)))
-        # outputs no longer made: views of deleted steps, files of architectures that are
-        # gone (known only when every architecture was loaded, i.e. no FILES were given)
-        gone = set() if files else set(manifest.get("architectures", {})) - {m.id for m in loaded.models}
-        stale_files = leftovers(manifest, "render", {m.id: list(f) for m, f in results}, out_dir, gone)
-        if written or gone:
-            _update_manifest(manifest_path, "render", written, options, quiet=not show, drop_ids=gone)
-    except WriteError as exc:
-        click.echo(f"error: {exc}", err=True)
+    if not run.loaded.ok:
         sys.exit(EXIT_ERROR)
-    for path in stale_files:
-        try:
-            os.unlink(path)
-            if show:
-                click.echo(f"removed {path}", err=True)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            click.echo(f"warning: cannot remove {path}: {exc.strerror or exc}", err=True)
+    if show:
+        if run.manifest:
+            click.echo(f"wrote {run.manifest}", err=True)
+        for path in run.removed:
+            click.echo(f"removed {path}", err=True)
+    for path, reason in run.not_removed:
+        click.echo(f"warning: cannot remove {path}: {reason}", err=True)
     if not quiet:
-        click.echo(f"rendered {len(results)} architecture(s), {len(cached)} up to date, into {out_dir}")
+        click.echo(f"rendered {len(run.rendered)} architecture(s), {len(run.cached)} up to date, into {out_dir}")
 
 
 @main.command("list")
