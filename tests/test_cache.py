@@ -95,3 +95,27 @@ def test_outputs_no_longer_made_are_removed(archs, tmp_path, monkeypatch):
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "premium.svg", "steps"]
     assert sorted(p.name for p in (out / "steps").iterdir()) == [f"premium-step-{n}.svg" for n in range(1, 10)]
     assert again.output.splitlines()[-1] == "rendered 1 architecture(s), 0 up to date, into output"
+
+
+def test_render_to_reports_what_it_did(archs, tmp_path):
+    from diagramgen.outputs import render_to
+
+    out = tmp_path / "lib"
+    seen = []
+    run = render_to(str(out), [str(archs / "premium.yaml")], ("svg",), (), jobs=1,
+                    on_validated=lambda loaded, cached: seen.append(("validated", loaded.ok, len(cached))),
+                    on_rendered=lambda m, n, s: seen.append(("rendered", m.id, n)))
+    assert seen == [("validated", True, 0), ("rendered", "premium", 1)]
+    assert [(m.id, [p.name for p in paths]) for m, paths in run.rendered] == [("premium", ["premium.svg"])]
+    assert run.manifest == str(out / "manifest.json") and run.cached == [] and run.removed == []
+    again = render_to(str(out), [str(archs / "premium.yaml")], ("svg",), (), jobs=1)
+    assert [m.id for m in again.cached] == ["premium"] and again.rendered == []
+
+
+def test_render_to_writes_nothing_when_a_file_is_bad(archs, tmp_path, write):
+    from diagramgen.outputs import render_to
+
+    bad = write("bad.yaml", "id: x\n")
+    run = render_to(str(tmp_path / "lib"), [str(archs / "premium.yaml"), str(bad)], ("svg",), (), jobs=1)
+    assert not run.loaded.ok and run.rendered == []
+    assert not (tmp_path / "lib").exists()
