@@ -34,6 +34,7 @@ class Watcher:
     files: tuple = ()                 # as given on the command line; empty: every DEFAULT_DIR/*.yaml
     out_dir: str = "output"
     formats: tuple = ("png", "svg", "html")
+    steps: tuple = ("svg",)           # formats of the per-step views, as `make` renders them
     default_dir: str = "architectures"
     catalog_path: str = str(CATALOG_PATH)
     deps: dict = field(default_factory=dict)   # architecture file -> real paths it read
@@ -64,8 +65,8 @@ class Watcher:
 
     def handle(self, changed: Optional[Iterable[str]] = None) -> list:
         """Process one batch of changed paths; return the messages to print."""
-        from .manifest import update_file
-        from .render import RenderError, WriteError, render_architecture, write_outputs
+        from .outputs import render_to
+        from .render import RenderError, WriteError
 
         todo = self.affected(changed)
         if not todo:
@@ -82,22 +83,18 @@ class Watcher:
         for m in loaded.models:
             self.deps[m.path] = {_real(s) for s in m.sources}
             try:
-                files = render_architecture(m, self.formats)
-            except RenderError as exc:
-                self.failed.add(m.path)
-                out.append(Message(f"{m.path}: error: {exc}", True))
-                continue
-            try:
-                written = write_outputs(self.out_dir, files)
-                update_file(os.path.join(self.out_dir, "manifest.json"), "render", [(m, written)],
-                            {"formats": list(self.formats), "steps": []})
-            except WriteError as exc:
+                # the same path as `render` and `make`: cache, write, manifest, clean-up
+                result = render_to(self.out_dir, [m.path], self.formats, self.steps, jobs=1)
+            except (RenderError, WriteError) as exc:
                 self.failed.add(m.path)
                 out.append(Message(f"{m.path}: error: {exc}", True))
                 continue
             self.failed.discard(m.path)
+            written = [p for _, paths in result.rendered for p in paths]
+            if result.cached:
+                out.append(Message(f"{m.path}: no change to its outputs"))
             out += [Message(f"wrote {p}") for p in written]
-            if f"{m.id}.html" in files:
+            if any(p.name == f"{m.id}.html" for p in written):
                 out.append(Message(f"reload {os.path.join(self.out_dir, m.id + '.html')} in the browser "
                                    "to see the change"))
         return out

@@ -46,7 +46,7 @@ def project(write, tmp_path):
     arch = write("architectures/demo.yaml", ARCH)
     write("architectures/fragments/people.yaml", FRAGMENT)
     other = write("architectures/other.yaml", ARCH.replace("id: demo", "id: other"))
-    w = Watcher(files=(str(arch),), out_dir=str(tmp_path / "out"), formats=("svg",))
+    w = Watcher(files=(str(arch),), out_dir=str(tmp_path / "out"), formats=("svg",), steps=())
     return w, arch, other, tmp_path / "out" / "demo.svg"
 
 
@@ -163,3 +163,28 @@ def test_viewer_render_says_which_page_to_reload_and_keeps_the_manifest(project,
     ]
     entry = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["architectures"]["demo"]["render"]
     assert (entry["outputs"], entry["options"]) == (["demo.html", "demo.svg"], {"formats": ["svg", "html"], "steps": []})
+
+
+@pytest.mark.dot
+def test_a_save_without_change_renders_nothing_and_says_so(project):
+    w, arch, _, svg = project
+    w.handle(None)
+    before = svg.stat().st_mtime_ns
+    arch.write_text(arch.read_text(encoding="utf-8"), encoding="utf-8")  # saved, same content
+    assert texts(w.handle([str(arch)])) == [(False, f"{arch}: no change to its outputs")]
+    assert svg.stat().st_mtime_ns == before
+
+
+@pytest.mark.dot
+def test_watch_records_what_make_checks(write, tmp_path, monkeypatch):
+    """With the defaults (viewer and step views too), a watch render leaves output/ in the
+    state `check-outputs` expects, as `make` would."""
+    from diagramgen.manifest import DEFAULT_RENDER_OPTIONS, read
+
+    arch = write("architectures/demo.yaml", ARCH)
+    write("architectures/fragments/people.yaml", FRAGMENT)
+    w = Watcher(files=(str(arch),), out_dir=str(tmp_path / "out"))
+    w.handle(None)
+    entry = read(str(tmp_path / "out" / "manifest.json"))["architectures"]["demo"]["render"]
+    assert entry["options"] == DEFAULT_RENDER_OPTIONS
+    assert "steps/demo-step-1.svg" in entry["outputs"]
