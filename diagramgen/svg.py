@@ -203,13 +203,12 @@ def docs_link(arch: Architecture, prefix: str = "docs/") -> str:
     return f"{prefix}{arch.id}.md"
 
 
-def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = None,
-                   focus_step: Optional[int] = None) -> bytes:
+def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = None) -> bytes:
     """Return the docs-ready SVG for ``arch`` from dot's SVG output.
 
     ``docs_href`` is the link (relative to where the SVG is published) of the docs
-    page; step links append ``#step-N``. ``focus_step`` emphasises one step and dims
-    the rest (the per-step views).
+    page; step links append ``#step-N``. The per-step views are made from this result
+    by step_views().
     """
     docs_href = docs_link(arch) if docs_href is None else docs_href
     parser = etree.XMLParser(remove_comments=True, resolve_entities=False, no_network=True,
@@ -336,9 +335,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     style.text = stylesheet()
     root.insert(0, style)
     root.insert(1, defs)
-    if focus_step is None:
-        return _finish(root, docs_href)
-    return _finish(_focus(root, arch, focus_step), docs_href)
+    return _finish(root, docs_href)
 
 
 def step_views(page_svg: bytes, arch: Architecture, page_href: str, docs_href: str) -> dict:
