@@ -460,6 +460,155 @@ def _azure_cloud(img, d, bg):
     cloud(d, (80, 130, 432, 380), WHITE)
 
 
+# --- Dynamics 365 business apps: one glyph and one tile colour per app
+@icon("dynamics-sales", "#283593")
+def _d365_sales(img, d, bg):
+    # a sales funnel: three bands narrowing into a spout
+    d.polygon([(92, 112), (420, 112), (292, 300), (292, 404), (220, 436), (220, 300)], fill=WHITE)
+    for y in (178, 244):
+        d.rectangle((60, y - 10, 452, y + 10), fill=bg)
+
+
+@icon("customer-insights-data", "#7b1fa2")
+def _ci_data(img, d, bg):
+    # records from several sources unified into one customer profile
+    for x, y in ((122, 122), (390, 122), (122, 390), (390, 390)):
+        stroke(d, [(x, y), (256, 256)], 24, WHITE)
+        circle(d, x, y, 46, WHITE)
+    circle(d, 256, 256, 128, bg)
+    circle(d, 256, 256, 110, WHITE)
+    person(d, 256, 178, 0.56, bg)
+
+
+@icon("customer-insights-journeys", "#c2185b")
+def _ci_journeys(img, d, bg):
+    # a customer journey: a winding path through touchpoints to a flag
+    stroke(d, [(120, 392), (300, 392), (300, 262), (212, 262), (212, 150), (352, 150)], 30, WHITE)
+    for x, y in ((120, 392), (300, 262), (212, 150)):
+        circle(d, x, y, 40, WHITE)
+        circle(d, x, y, 17, bg)
+    stroke(d, [(386, 190), (386, 70)], 22, WHITE)
+    d.polygon([(386, 64), (462, 96), (386, 128)], fill=WHITE)
+
+
+@icon("field-service", "#b45309")
+def _field_service(img, d, bg):
+    # an open-ended wrench, tilted
+    def shape(m):
+        circle(m, 256, 140, 100, 255)
+        m.rectangle((222, 20, 290, 150), fill=0)
+        rrect(m, (214, 196, 298, 450), 42, 255)
+        circle(m, 256, 402, 18, 0)
+    with_mask(img, WHITE, shape, angle=-45, center=(256, 256))
+
+
+@icon("dynamics-finance", "#1b5e20")
+def _d365_finance(img, d, bg):
+    # a calculator: display strip and a grid of keys
+    rrect(d, (128, 76, 384, 436), 34, WHITE)
+    rrect(d, (164, 112, 348, 184), 14, bg)
+    for r in range(3):
+        for c in range(3):
+            x, y = 186 + c * 70, 242 + r * 66
+            rrect(d, (x - 24, y - 22, x + 24, y + 22), 10, bg)
+
+
+@icon("supply-chain", "#0369a1")
+def _supply_chain(img, d, bg):
+    # a delivery truck
+    rrect(d, (64, 146, 304, 336), 16, WHITE)
+    d.polygon([(318, 196), (392, 196), (448, 264), (448, 336), (318, 336)], fill=WHITE)
+    d.polygon([(346, 220), (384, 220), (420, 266), (346, 266)], fill=bg)
+    for x in (146, 370):
+        circle(d, x, 352, 60, bg)
+        circle(d, x, 352, 44, WHITE)
+        circle(d, x, 352, 16, bg)
+
+
+@icon("dynamics-commerce", "#4d7c0f")
+def _d365_commerce(img, d, bg):
+    # a shopping bag with two handles
+    arc(d, 256, 196, 74, 180, 360, 26, WHITE)
+    rrect(d, (110, 186, 402, 436), 34, WHITE)
+    for x in (182, 330):
+        circle(d, x, 236, 16, bg)
+    arc(d, 256, 236, 74, 0, 180, 22, bg)
+
+
+@icon("project-operations", "#9a3412")
+def _project_operations(img, d, bg):
+    # a Gantt chart: staggered task bars against a time axis
+    stroke(d, [(100, 96), (100, 416), (424, 416)], 22, WHITE)
+    for i, (x0, x1) in enumerate(((140, 290), (210, 360), (276, 420))):
+        y = 150 + i * 82
+        rrect(d, (x0, y - 26, x1, y + 26), 22, WHITE)
+
+
+# --- Power Platform
+@icon("power-pages", "#0e7c86")
+def _power_pages(img, d, bg):
+    # a web page (header and blocks) in front of a globe
+    rrect(d, (80, 96, 340, 400), 24, WHITE)
+    rrect(d, (108, 124, 312, 166), 10, bg)
+    for i in range(3):
+        rrect(d, (108, 192 + i * 56, 250 - 40 * (i % 2), 222 + i * 56), 10, bg)
+    circle(d, 344, 334, 118, bg)
+    circle(d, 344, 334, 100, WHITE)
+    ring_w = 16
+    d.ellipse((344 - 46, 334 - 100, 344 + 46, 334 + 100), outline=bg, width=ring_w)
+    stroke(d, [(244, 334), (444, 334)], ring_w, bg)
+    stroke(d, [(344, 234), (344, 434)], ring_w, bg)
+
+
+@icon("pcf-control", "#86198f")
+def _pcf_control(img, d, bg):
+    # a form with two fields and a component plugged into it (a puzzle piece)
+    rrect(d, (72, 90, 360, 420), 26, WHITE)
+    for y in (140, 212):
+        rrect(d, (104, y, 328, y + 40), 10, bg)
+    def piece(m):
+        rrect(m, (236, 270, 420, 446), 20, 255)
+        circle(m, 328, 270, 40, 255)       # knob on top
+        circle(m, 236, 358, 40, 0)         # socket on the left
+    d.rounded_rectangle((220, 254, 436, 462), radius=30, fill=bg)
+    circle(d, 328, 270, 56, bg)
+    with_mask(img, "#f0abfc", piece)
+
+
+# --- Copilot
+@icon("copilot-agent", "#312e81")
+def _copilot_agent(img, d, bg):
+    # an agent: a robot head with the Copilot sparkle beside it
+    bot_head(d, 216, 304, 1.0, WHITE, bg)
+    circle(d, 376, 150, 104, bg)
+    sparkle(img, 376, 150, 96)
+
+
+# --- Azure messaging: a Service Bus topic (one message out to many subscribers)
+@icon("service-bus-topic", "#0072c6")
+def _service_bus_topic(img, d, bg):
+    envelope(d, (60, 176, 250, 318), WHITE, bg, 18)
+    stroke(d, [(262, 247), (300, 247)], 22, WHITE)
+    for dy in (-118, 0, 118):
+        arrow(d, [(300, 247), (352, 247 + dy * 0.9), (446, 247 + dy * 0.9)], 22, WHITE, head=50)
+
+
+# --- existing systems
+@icon("sap", GREY_GREEN)
+def _sap(img, d, bg):
+    # an enterprise resource planning system: two meshing gears (no vendor mark)
+    gear(d, 206, 214, 132, WHITE, bg, teeth=9)
+    gear(d, 352, 362, 92, WHITE, bg, teeth=7)
+
+
+@icon("external-system", GREY_GREEN)
+def _external_system(img, d, bg):
+    # a system outside the solution: a box with an arrow leaving it
+    d.rounded_rectangle((92, 148, 364, 420), radius=34, outline=WHITE, width=36)
+    d.rectangle((246, 120, 400, 274), fill=bg)
+    arrow(d, [(214, 354), (420, 148)], 36, WHITE, head=96)
+
+
 # --------------------------------------------------------------------------
 def render(name):
     colour, fn = ICONS[name]
