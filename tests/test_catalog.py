@@ -1,0 +1,126 @@
+"""The built-in component catalog: every kind draws an icon of its own, and every alias
+names one kind only."""
+import hashlib
+from collections import defaultdict
+
+import pytest
+
+from diagramgen.catalog import ICON_DIR, default_catalog, load_catalog
+from diagramgen.checkdocs import words
+from diagramgen.scene import icon_path
+
+from conftest import ROOT
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+# Kinds that draw the same icon on purpose. Any other two kinds with the same icon file
+# (compared by content, so two library classes with one picture count as the same) fail
+# the test: a reader could not tell them apart on a diagram.
+SHARED_ICONS = {
+    # one routing concept; the provenance colour says whose (Dynamics 365 or the CCaaS's)
+    frozenset({"unified_routing", "ccaas_routing"}),
+    # Microsoft Teams, once as the customers' channel and once as the agents' collaboration
+    frozenset({"teams_channel", "teams"}),
+}
+
+# Kinds that may share a name (an alias of one is the label or an alias of the other):
+# the same product in two roles, where a docs page naming it means either.
+SHARED_NAMES = {
+    frozenset({"teams_channel", "teams"}),
+}
+
+
+def icon_groups(catalog):
+    """Groups (frozensets) of two or more kinds whose icon files have the same content."""
+    by_content = defaultdict(set)
+    for kind in catalog.kinds.values():
+        by_content[hashlib.sha256(icon_path(kind.icon).read_bytes()).hexdigest()].add(kind.name)
+    return {frozenset(k) for k in by_content.values() if len(k) > 1}
+
+
+def name_clashes(catalog):
+    """``{(name, frozenset of kinds)}`` for each alias that also names another kind (as its
+    label or one of its aliases). Names compare as the docs check reads them: case, spacing
+    and punctuation aside."""
+    owners = defaultdict(set)
+    for kind in catalog.kinds.values():
+        for name in (kind.label,) + kind.aliases:
+            owners[words(name)].add(kind.name)
+    out = set()
+    for kind in catalog.kinds.values():
+        for alias in kind.aliases:
+            if len(owners[words(alias)]) > 1:
+                out.add((" ".join(words(alias)), frozenset(owners[words(alias)])))
+    return out
+
+
+def test_every_built_in_kind_resolves_to_an_existing_png():
+    for kind in default_catalog().kinds.values():
+        path = icon_path(kind.icon)
+        assert path.is_file(), kind.name
+        assert path.read_bytes()[:8] == PNG, kind.name
+
+
+def test_no_two_built_in_kinds_share_an_icon_unless_declared():
+    assert icon_groups(default_catalog()) == SHARED_ICONS
+
+
+def test_no_alias_names_two_built_in_kinds_unless_declared():
+    clashes = {kinds for _, kinds in name_clashes(default_catalog())}
+    assert clashes == SHARED_NAMES
+
+
+@pytest.mark.parametrize("kind, icon", [
+    ("logic_apps", "diagrams:azure.integration.LogicApps"),
+    ("service_bus_queue", "diagrams:azure.integration.ServiceBus"),
+    ("api_management", "diagrams:azure.integration.APIManagement"),
+    ("data_factory", "diagrams:azure.integration.DataFactories"),
+    ("event_grid", "diagrams:azure.integration.EventGridTopics"),
+    ("ai_search", "diagrams:azure.aimachinelearning.CognitiveSearch"),
+    ("functions", "diagrams:azure.compute.FunctionApps"),
+])
+def test_azure_services_use_the_libraries_icons(kind, icon):
+    assert default_catalog()[kind].icon == icon
+
+
+def test_own_icons_are_drawn_by_the_icon_tool():
+    """Every "icons/..." spec names a file in diagramgen/icons (made by tools/make_icons.py)."""
+    own = {k.icon for k in default_catalog().kinds.values() if k.icon.startswith("icons/")}
+    assert own and all((ICON_DIR / spec[len("icons/"):]).is_file() for spec in own)
+
+
+# --- the checks themselves, on small catalogs
+
+def catalog(tmp_path, body):
+    path = tmp_path / "catalog.yaml"
+    path.write_text("kinds:\n" + body, encoding="utf-8")
+    return load_catalog(path)
+
+
+def test_a_shared_icon_is_found_even_under_two_library_names(tmp_path):
+    # azure.web.CognitiveSearch and azure.aimachinelearning.CognitiveSearch are one picture
+    c = catalog(tmp_path, (
+        "  a: {label: A, icon: 'diagrams:azure.web.CognitiveSearch', area: x}\n"
+        "  b: {label: B, icon: 'diagrams:azure.aimachinelearning.CognitiveSearch', area: x}\n"
+        "  c: {label: C, icon: icons/sap.png, area: x}\n"))
+    assert icon_groups(c) == {frozenset({"a", "b"})}
+
+
+def test_an_alias_shared_by_two_kinds_is_found(tmp_path):
+    c = catalog(tmp_path, (
+        "  queue: {label: Queue, icon: icons/sap.png, area: x, aliases: [Service Bus]}\n"
+        "  topic: {label: Topic, icon: icons/sap.png, area: x, aliases: ['service  bus']}\n"
+        "  other: {label: Other, icon: icons/sap.png, area: x, aliases: [Bus]}\n"))
+    assert name_clashes(c) == {("service bus", frozenset({"queue", "topic"}))}
+
+
+def test_an_alias_equal_to_another_kinds_label_is_found(tmp_path):
+    c = catalog(tmp_path, (
+        "  a: {label: Logic Apps, icon: icons/sap.png, area: x}\n"
+        "  b: {label: Workflows, icon: icons/sap.png, area: x, aliases: [logic-apps]}\n"))
+    assert name_clashes(c) == {("logic apps", frozenset({"a", "b"}))}
+
+
+def test_readme_lists_every_built_in_kind():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [k for k in sorted(default_catalog().kinds) if f"`{k}`" not in readme] == []
