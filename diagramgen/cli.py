@@ -63,8 +63,8 @@ def validate(files) -> None:
 @click.option("--format", "formats", default="png,svg,html", show_default=True,
               help="Output formats, comma-separated (png, svg, html: the offline viewer).")
 @click.option("--steps/--no-steps", default=True, show_default=True,
-              help="Also write one view per step, steps/<id>-step-N.svg, that step emphasised.")
-@click.option("--step-png", is_flag=True, help="Also rasterise each step view to PNG (implies --steps).")
+              help="Also write the step view steps/<id>.svg: open steps/<id>.svg#step-N to see step N emphasised.")
+@click.option("--step-png", is_flag=True, help="Also write one PNG per step, steps/<id>-step-N.png (implies --steps).")
 @click.option("--force", is_flag=True,
               help="Render every architecture, even those whose inputs did not change.")
 @click.option("-j", "--jobs", type=click.IntRange(0, 64), default=0, show_default=True,

@@ -96,9 +96,10 @@ def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
     """Return ``{file name: bytes}`` for one architecture (nothing is written).
 
     ``<id>.svg`` is the self-contained SVG (svg.py), ``<id>.png`` dot's PNG of the same
-    layout, ``<id>.html`` the offline viewer. ``steps`` names the formats of the per-step
-    views (``("svg",)`` or ``("svg", "png")``; empty: none): ``steps/<id>-step-N.svg``
-    (and ``.png``), with that step emphasised. Links to the docs page are relative:
+    layout, ``<id>.html`` the offline viewer. ``steps`` names the formats of the step
+    views (``("svg",)`` or ``("svg", "png")``; empty: none): ``steps/<id>.svg``, one file
+    whose fragment ``#step-N`` emphasises step N, and with "png" ``steps/<id>-step-N.png``
+    per step. Links to the docs page are relative:
     ``docs/<id>.md#step-N`` from the output directory.
     """
     return _finish(arch, run_dot(_source(arch), _dot_formats(formats, steps), dpi=dpi), formats, steps)
@@ -137,12 +138,11 @@ def _finish(arch, data: dict, formats, steps) -> dict:
                                 docs_href=f"docs/{arch.id}.md")
             out[f"{arch.id}.html"] = page.encode("utf-8")
         if steps:
+            out[f"steps/{arch.id}.svg"] = svg.steps_view(page_svg, arch, f"docs/{arch.id}.md", f"../docs/{arch.id}.md")
+        if "png" in steps:
             views = svg.step_views(page_svg, arch, f"docs/{arch.id}.md", f"../docs/{arch.id}.md")
             for s in arch.steps:
-                one = views[s.number]
-                out[f"steps/{arch.id}-step-{s.number}.svg"] = one
-                if "png" in steps:
-                    out[f"steps/{arch.id}-step-{s.number}.png"] = svg.to_png(one)
+                out[f"steps/{arch.id}-step-{s.number}.png"] = svg.to_png(views[s.number])
     except svg.SvgError as exc:
         raise RenderError(f"{arch.path}: {exc}") from None
     return out

@@ -338,10 +338,50 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     return _finish(root, docs_href)
 
 
+def _step_rules(numbers, colour: str) -> str:
+    """CSS that emphasises step N while the document's fragment is ``#step-N``."""
+    def sel(tail: str) -> str:
+        return ",".join(f"#step-{n}:target~g g.step-{n}{tail}" for n in numbers)
+
+    return (f"{sel('')}{{opacity:1}}"
+            f"{sel('.edge path')}{{stroke:{colour};stroke-width:2.6}}"
+            f"{sel('.edge polygon')}{{stroke:{colour};fill:{colour}}}"
+            f"{sel('.step ellipse')}{{fill:{colour};stroke:{colour}}}")
+
+
+def steps_view(page_svg: bytes, arch: Architecture, page_href: str, docs_href: str) -> bytes:
+    """One SVG for every step: ``steps/<id>.svg#step-N`` shows the diagram with step N
+    emphasised and the rest dimmed (CSS ``:target``), the plain diagram without a
+    fragment. Made from the processed page SVG (whose docs links start with
+    ``page_href``; this view links to ``docs_href`` instead), so its size is the page's
+    plus a few rules per step, however many steps there are."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    root = etree.fromstring(page_svg, parser)
+    for el in root.iter(q("a")):
+        ref = el.get(XLINK_HREF)
+        if ref and ref.startswith(page_href + "#"):
+            el.set(XLINK_HREF, docs_href + ref[len(page_href):])
+    numbers = [s.number for s in arch.steps]
+    graph = root.find(q("g"))
+    at = root.index(graph)
+    for i, n in enumerate(numbers):  # empty targets, before the graph for the ~ combinator
+        marker = etree.Element(q("g"), id=f"step-{n}")
+        marker.set("class", "view")
+        root.insert(at + i, marker)
+    style = root.find(q("style"))
+    style.text = (style.text or "") + (
+        f".view:target~g g.node,.view:target~g g.edge{{opacity:{DIM_OPACITY}}}"
+        + _step_rules(numbers, HIGHLIGHT)
+        + f"@media (prefers-color-scheme:dark){{{_step_rules(numbers, HIGHLIGHT_DARK)}}}")
+    return _finish(root, docs_href)
+
+
 def step_views(page_svg: bytes, arch: Architecture, page_href: str, docs_href: str) -> dict:
     """``{step number: SVG bytes}``: one view per step, that step emphasised and the rest
     dimmed, made from the already processed page SVG (whose docs links start with
-    ``page_href``; the views link to ``docs_href`` instead). Each view is a copy."""
+    ``page_href``; the views link to ``docs_href`` instead). Each view is a full copy,
+    with the emphasis also written as attributes for renderers without CSS: this is
+    what the step PNGs are rasterised from (steps_view() is the one-file SVG view)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     base = etree.fromstring(page_svg, parser)
     for el in base.iter(q("a")):

@@ -161,3 +161,44 @@ def test_svg_copied_elsewhere_shows_every_icon(browser, site, tmp_path):
         assert_offline(events)
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("how", ["document", "img"])
+def test_step_view_fragment_emphasises_that_step(browser, tmp_path, how):
+    """steps/<id>.svg#step-N, opened as a page or shown through <img>, draws step N's
+    flows in the highlight colour and dims the rest; without a fragment nothing is dimmed."""
+    from diagramgen import svg as svgmod
+    from PIL import Image
+    import io
+
+    m, ds = load_architecture(ARCH_DIR / "enterprise.yaml")
+    assert m is not None, ds
+    write_outputs(tmp_path, render_architecture(m, ("svg",), steps=("svg",)))
+    view = tmp_path / "steps" / "enterprise.svg"
+    if how == "document":
+        page, events = open_page(browser, f"{view.as_uri()}#step-3")
+        styles = page.evaluate("""() => {
+          document.getAnimations().forEach((a) => a.finish());  // the page's fade transition
+          const path = document.querySelector('g.edge.step-3 path');
+          const other = document.querySelector('g.edge.step-1');
+          return [getComputedStyle(path).stroke, getComputedStyle(other).opacity]; }""")
+        assert styles == ["rgb(217, 72, 15)", svgmod.DIM_OPACITY]
+        page.goto(view.as_uri())
+        assert page.evaluate("() => { document.getAnimations().forEach((a) => a.finish()); "
+                             "return getComputedStyle(document.querySelector('g.edge.step-1')).opacity; }") == "1"
+        assert not events["errors"]
+        page.close()
+        return
+    (tmp_path / "img.html").write_text(
+        '<body style="margin:0"><img id="a" src="steps/enterprise.svg#step-3" width="900">'
+        '<img id="b" src="steps/enterprise.svg" width="900"></body>', encoding="utf-8")
+    page, _ = open_page(browser, (tmp_path / "img.html").as_uri())
+
+    def highlight_pixels(sel):
+        im = Image.open(io.BytesIO(page.locator(sel).screenshot())).convert("RGB")
+        return sum(1 for r, g, b in im.getdata() if abs(r - 0xd9) < 12 and abs(g - 0x48) < 12 and b < 40)
+
+    # the fragment's view has the highlighted flows; the plain one only icons of that hue
+    a, b = highlight_pixels("#a"), highlight_pixels("#b")
+    assert a > 2 * b + 50, (a, b)
+    page.close()

@@ -66,10 +66,10 @@ def test_missing_output_or_other_options_or_force_render_again(archs, tmp_path):
     render(archs, out)
     (out / "premium.svg").unlink()
     assert lines(render(archs, out)) == ["enterprise: up to date", "premium: rendered 1 file(s)"]
-    assert lines(render(archs, out, "--steps")) == ["enterprise: rendered 8 file(s)",
-                                                     "premium: rendered 11 file(s)"]
-    assert lines(render(archs, out, "--steps", "--force")) == ["enterprise: rendered 8 file(s)",
-                                                               "premium: rendered 11 file(s)"]
+    assert lines(render(archs, out, "--steps")) == ["enterprise: rendered 2 file(s)",
+                                                     "premium: rendered 2 file(s)"]
+    assert lines(render(archs, out, "--steps", "--force")) == ["enterprise: rendered 2 file(s)",
+                                                               "premium: rendered 2 file(s)"]
 
 
 def test_quiet_prints_nothing(archs, tmp_path):
@@ -79,21 +79,22 @@ def test_quiet_prints_nothing(archs, tmp_path):
 
 
 def test_outputs_no_longer_made_are_removed(archs, tmp_path, monkeypatch):
-    """A deleted step's view and a deleted architecture's files do not linger in output/."""
+    """A deleted architecture's files do not linger in output/, and the step view drops
+    a deleted step."""
     monkeypatch.chdir(tmp_path)  # default files: architectures/*.yaml here
     out = tmp_path / "output"
     first = CliRunner().invoke(main, ["render", "--format", "svg", "-j", "1"])
     assert first.exit_code == 0, first.output
-    assert (out / "steps" / "premium-step-10.svg").exists() and (out / "enterprise.svg").exists()
+    assert b'id="step-10"' in (out / "steps" / "premium.svg").read_bytes() and (out / "enterprise.svg").exists()
     text = (archs / "premium.yaml").read_text(encoding="utf-8")
     (archs / "premium.yaml").write_text(text[:text.index("  - step: 10\n")], encoding="utf-8")
     (archs / "enterprise.yaml").unlink()
     again = CliRunner().invoke(main, ["render", "--format", "svg", "-j", "1", "--progress"])
     assert again.exit_code == 0, again.output
-    assert not (out / "steps" / "premium-step-10.svg").exists()
-    assert (out / "steps" / "premium-step-9.svg").exists()
+    view = (out / "steps" / "premium.svg").read_bytes()
+    assert b'id="step-9"' in view and b'id="step-10"' not in view
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "premium.svg", "steps"]
-    assert sorted(p.name for p in (out / "steps").iterdir()) == [f"premium-step-{n}.svg" for n in range(1, 10)]
+    assert sorted(p.name for p in (out / "steps").iterdir()) == ["premium.svg"]
     assert again.output.splitlines()[-1] == "rendered 1 architecture(s), 0 up to date, into output"
 
 

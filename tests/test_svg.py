@@ -113,12 +113,33 @@ def test_svg_has_dark_mode_and_focus_styles():
     assert "svg.focus g.node:not(.highlight)" in style
 
 
-def test_per_step_views_emphasise_one_step():
+def test_step_view_is_one_file_whose_fragment_emphasises_a_step():
     m = model("enterprise.yaml")
     files = render_architecture(m, ("svg", "png"), steps=("svg", "png"))
     names = sorted(k for k in files if k.startswith("steps/"))
-    assert names == sorted([f"steps/enterprise-step-{s.number}.{ext}" for s in m.steps for ext in ("svg", "png")])
-    root = etree.fromstring(files["steps/enterprise-step-3.svg"])
+    assert names == sorted(["steps/enterprise.svg"] + [f"steps/enterprise-step-{s.number}.png" for s in m.steps])
+    root = etree.fromstring(files["steps/enterprise.svg"])
+    graph = root.find(f"{S}g[@class='graph']")
+    markers = [g for g in root if g.tag == f"{S}g" and g.get("class") == "view"]
+    # one empty target per step, before the graph, so that #step-N:target ~ g matches
+    assert [g.get("id") for g in markers] == [f"step-{s.number}" for s in m.steps]
+    assert all(len(g) == 0 and root.index(g) < root.index(graph) for g in markers)
+    style = root.find(f"{S}style").text
+    assert f".view:target~g g.node,.view:target~g g.edge{{opacity:{svgmod.DIM_OPACITY}}}" in style
+    assert "#step-3:target~g g.step-3," in style and "#step-3:target~g g.step-3.edge path," in style
+    # the page itself is unchanged: no element dimmed or highlighted without a fragment
+    page = etree.fromstring(files["enterprise.svg"])
+    assert [g.get("id") for g in graph.iter(f"{S}g")] == [g.get("id") for g in page.find(f"{S}g").iter(f"{S}g")]
+    assert not [g for g in graph.iter(f"{S}g") if g.get("opacity") or "highlight" in (g.get("class") or "")]
+    links = {ref for _, ref in hrefs(root) if not ref.startswith(("#", "data:"))}
+    assert links == {f"../docs/enterprise.md#step-{s.number}" for s in m.steps}
+    assert files["steps/enterprise-step-3.png"][:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_step_png_sources_carry_the_emphasis_as_attributes():
+    m = model("enterprise.yaml")
+    page = render_architecture(m, ("svg",))["enterprise.svg"]
+    root = etree.fromstring(svgmod.step_views(page, m, "docs/enterprise.md", "../docs/enterprise.md")[3])
     assert "focus" in root.get("class")
     for g in root.iter(f"{S}g"):
         cls = (g.get("class") or "").split()
@@ -127,9 +148,6 @@ def test_per_step_views_emphasise_one_step():
                 assert "highlight" in cls and g.get("opacity") is None
             else:
                 assert g.get("opacity") == svgmod.DIM_OPACITY, g.get("id")
-    links = {ref for _, ref in hrefs(root) if not ref.startswith(("#", "data:"))}
-    assert links == {f"../docs/enterprise.md#step-{s.number}" for s in m.steps}
-    assert files["steps/enterprise-step-3.png"][:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_cli_render_steps_writes_every_step(tmp_path):
@@ -137,8 +155,9 @@ def test_cli_render_steps_writes_every_step(tmp_path):
                                        "--format", "svg", "--steps"])
     assert result.exit_code == 0, result.output
     m = model("enterprise.yaml")
-    assert sorted(p.name for p in (tmp_path / "steps").iterdir()) == sorted(
-        f"enterprise-step-{s.number}.svg" for s in m.steps)
+    assert sorted(p.name for p in (tmp_path / "steps").iterdir()) == ["enterprise.svg"]
+    view = (tmp_path / "steps" / "enterprise.svg").read_bytes()
+    assert all(f'<g id="step-{s.number}" class="view"/>'.encode() in view for s in m.steps)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["enterprise.svg", "manifest.json", "steps"]
 
 

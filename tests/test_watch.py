@@ -187,4 +187,4 @@ def test_watch_records_what_make_checks(write, tmp_path, monkeypatch):
     w.handle(None)
     entry = read(str(tmp_path / "out" / "manifest.json"))["architectures"]["demo"]["render"]
     assert entry["options"] == DEFAULT_RENDER_OPTIONS
-    assert "steps/demo-step-1.svg" in entry["outputs"]
+    assert "steps/demo.svg" in entry["outputs"]
