@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Optional
 
 from .diagnostics import Pos
@@ -81,17 +82,41 @@ class Architecture:
     path: str
     sources: tuple = ()  # every file read (the architecture file and its fragments)
 
+    # Look-ups by id through indexes built once (the model is frozen), so that code
+    # walking every component or area stays linear in the size of the architecture.
+    @cached_property
+    def _areas_by_id(self) -> dict:
+        return {a.id: a for a in self.areas}
+
+    @cached_property
+    def _components_by_id(self) -> dict:
+        return {c.id: c for c in self.components}
+
+    @cached_property
+    def _children_of(self) -> dict:
+        out: dict = {}
+        for a in self.areas:
+            out.setdefault(a.parent, []).append(a)
+        return out
+
+    @cached_property
+    def _components_of(self) -> dict:
+        out: dict = {}
+        for c in self.components:
+            out.setdefault(c.area, []).append(c)
+        return out
+
     def area(self, area_id: str) -> Area:
-        return next(a for a in self.areas if a.id == area_id)
+        return self._areas_by_id[area_id]
 
     def component(self, comp_id: str) -> Component:
-        return next(c for c in self.components if c.id == comp_id)
+        return self._components_by_id[comp_id]
 
     def children(self, area_id: Optional[str]) -> list:
-        return [a for a in self.areas if a.parent == area_id]
+        return list(self._children_of.get(area_id, ()))
 
     def components_in(self, area_id: str) -> list:
-        return [c for c in self.components if c.area == area_id]
+        return list(self._components_of.get(area_id, ()))
 
     @property
     def flows(self) -> list:
