@@ -130,6 +130,27 @@ def mentions(text: str, component: Component) -> bool:
     return any(_contains(ws, words(n)) for n in names(component))
 
 
+def _mentioned(text: str, named: dict) -> set:
+    """Ids of the components ``text`` mentions; ``named`` maps an id to the normalised
+    words of each of its names. The same rule as mentions(), with the text normalised
+    once and a name tried only where its first word occurs."""
+    ws = words(text)
+    at: dict = {}
+    for i, w in enumerate(ws):
+        at.setdefault(w, []).append(i)
+    out = set()
+    for cid, forms in named.items():
+        for form in forms:
+            if not form:
+                continue
+            # a one-word name may match a plural ("workspaces"), a longer one starts exactly
+            starts = (form[0],) if len(form) > 1 else (form[0], form[0] + "s", form[0] + "es")
+            if any(_contains(ws[i:i + len(form)], form) for w in starts for i in at.get(w, ())):
+                out.add(cid)
+                break
+    return out
+
+
 def _label_list(arch: Architecture, ids) -> str:
     return ", ".join(f"{arch.component(i).label} ({i})" for i in ids)
 
@@ -148,9 +169,12 @@ def check_page(markdown: str, arch: Architecture, doc: str) -> list:
     if not section.list_line:
         return [err(section.heading_line, "the Dataflow section has no numbered list")]
     items, steps = section.items, arch.steps
-    # missing[i][j]: components of step j that item i does not mention
-    missing = [[tuple(c for c in s.components if not mentions(it.text, arch.component(c)))
-                for s in steps] for it in items]
+    # missing[i][j]: components of step j that item i does not mention. Each item is
+    # normalised once and matched against every named component once.
+    about = [s.components for s in steps]
+    named = {c: [words(n) for n in names(arch.component(c))] for cs in about for c in cs}
+    mentioned = [_mentioned(it.text, named) for it in items]
+    missing = [[tuple(c for c in cs if c not in seen) for cs in about] for seen in mentioned]
     diags: list = []
     if len(items) != len(steps):
         diags.append(err(section.list_line, f"the Dataflow list has {len(items)} item(s), "

@@ -237,3 +237,26 @@ def test_cli_skips_absent_mapped_pages_with_a_note(tmp_path, monkeypatch):
 def test_page_path_resolves_against_the_architecture_file(models):
     assert page_path(models["premium"]).endswith(
         "shared/reference/microsoft-learn/contact-center-dynamics-365-customer-service-premium.md")
+
+
+def test_mentioned_set_agrees_with_mentions():
+    """check_page's one-pass matching gives the same answer as mentions() per component."""
+    import random
+
+    from diagramgen.checkdocs import _mentioned, names
+    from diagramgen.model import Component
+
+    rnd = random.Random(5)
+    vocab = ["agent", "agents", "workspace", "workspaces", "crm", "crms", "copilot", "box", "boxes",
+             "teams", "queue", "Unified", "routing", "CRM"]
+    comps = [Component(f"c{i}", "k", " ".join(rnd.sample(vocab, rnd.randint(1, 3))), "a", "product", "i",
+                       aliases=tuple(" ".join(rnd.sample(vocab, rnd.randint(1, 2))) for _ in range(rnd.randint(0, 2))))
+             for i in range(30)]
+    named = {c.id: [words(n) for n in names(c)] for c in comps}
+    hits = 0
+    for _ in range(300):
+        text = " ".join(rnd.choice(vocab) for _ in range(rnd.randint(0, 12)))
+        expected = {c.id for c in comps if mentions(text, c)}
+        assert _mentioned(text, named) == expected, text
+        hits += len(expected)
+    assert hits
