@@ -224,11 +224,42 @@ def _longest_increasing(pairs: list) -> list:
     return run[::-1]
 
 
+def _similarities(old: tuple, new: tuple, ren: dict) -> list:
+    """``sim[i][j]``: _step_similarity of old[i] and new[j] where it reaches MATCH_THRESHOLD,
+    else 0.0 (the alignment uses no value below the threshold). The flow sets are built
+    once per step, and the text ratio, the costly part, is computed only for pairs whose
+    cheap upper bounds (difflib's real_quick_ratio, then quick_ratio) could still reach
+    the threshold: the same values as _step_similarity, in a fraction of the time."""
+    def flow_sets(step: Step, mapping: dict) -> tuple:
+        keys = {_fkey(f, mapping) for f in step.flows}
+        return keys, {frozenset(k[:2]) for k in keys}
+
+    def jaccard(x: set, y: set) -> float:
+        return len(x & y) / len(x | y) if x | y else 1.0
+
+    fo = [flow_sets(o, ren) for o in old]
+    fn = [flow_sets(w, {}) for w in new]
+    sim = [[0.0] * len(new) for _ in old]
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    for j, w in enumerate(new):
+        matcher.set_seq2(w.text)  # difflib caches what it learns about the second sequence
+        for i, o in enumerate(old):
+            flows = 0.5 * jaccard(fo[i][0], fn[j][0]) + 0.5 * jaccard(fo[i][1], fn[j][1])
+            matcher.set_seq1(o.text)
+            for bound in (matcher.real_quick_ratio, matcher.quick_ratio, matcher.ratio):
+                value = 0.5 * flows + 0.5 * bound()
+                if value < MATCH_THRESHOLD:
+                    break
+            else:
+                sim[i][j] = value
+    return sim
+
+
 def _align_gap(old: tuple, new: tuple, ren: dict) -> list:
     n, m = len(old), len(new)
     if not n or not m:
         return [(o, None) for o in old] + [(None, w) for w in new]
-    sim = [[_step_similarity(o, w, ren) for w in new] for o in old]
+    sim = _similarities(old, new, ren)
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):

@@ -375,3 +375,30 @@ def test_overlay_styling_moves_no_node(repo):
     plain = _positions(scene.build(union))
     overlay = _positions(D.overlay_source(a, b))
     assert plain and plain == overlay
+
+
+def test_pruned_similarities_equal_the_full_ones_where_they_can_match():
+    """The alignment's similarity table keeps exactly the values that reach the threshold."""
+    import random
+
+    from diagramgen.model import Flow, Step
+
+    rnd = random.Random(3)
+    words = ["call", "agent", "route", "case", "copilot", "summary", "queue", "voice"]
+    comps = [f"c{i}" for i in range(6)]
+
+    def step(n):
+        flows = tuple(Flow(*rnd.sample(comps, 2), both=rnd.random() < .2) for _ in range(rnd.randint(1, 3)))
+        return Step(n, " ".join(rnd.choice(words) for _ in range(rnd.randint(1, 6))), flows)
+
+    old = tuple(step(n) for n in range(1, 40))
+    new = tuple(step(n) for n in range(1, 40))
+    ren = {"c1": "c2"}
+    sim = D._similarities(old, new, ren)
+    kept = 0
+    for i, o in enumerate(old):
+        for j, w in enumerate(new):
+            full = D._step_similarity(o, w, ren)
+            assert sim[i][j] == (full if full >= D.MATCH_THRESHOLD else 0.0)
+            kept += sim[i][j] > 0
+    assert 0 < kept < len(old) * len(new)
