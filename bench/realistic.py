@@ -19,7 +19,7 @@ WORDS = ["routing", "intake", "queue", "summary", "search", "case", "voice", "ch
          "record", "alert", "transcript", "identity", "report", "policy", "forecast"]
 
 
-def realistic(n: int, seed: int = 1) -> str:
+def realistic(n: int, seed: int = 1, flows_per_component: float = 1.5, max_steps: int = 0) -> str:
     rnd = random.Random(seed * 7919 + n)
     sizes = []
     left = n
@@ -82,10 +82,10 @@ def realistic(n: int, seed: int = 1) -> str:
             pool = comps
         return src, rnd.choice(pool)
 
-    total = round(n * 1.5)
+    total = round(n * flows_per_component)
     pairs, steps = set(), []
     made = tries = 0
-    while made < total and tries < total * 20:
+    while made < total and tries < total * 20 and not (max_steps and len(steps) >= max_steps):
         flows = []
         for _ in range(rnd.randint(1, 3)):
             tries += 1

@@ -22,7 +22,7 @@ from .diagnostics import ERROR, Diagnostic, Pos
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 40
-MAX_NODES = 20_000  # values (scalars, lists, mappings) in one file; the largest real file has ~1,000
+MAX_NODES = 100_000  # values (scalars, lists, mappings) in one file: 2,000 components and 2,000 steps need ~60,000
 
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"

@@ -333,7 +333,7 @@ FLOW = Obj("flow", {
 })
 
 STEP = Obj("step", {
-    "step": F(Int(), True, "The step number; steps are numbered 1..N in order."),
+    "step": F(Int(maximum=2000), True, "The step number; steps are numbered 1..N in order."),
     "text": F(LONG_TEXT, True, "What happens in this step, in one or two sentences."),
     "flows": F(Seq(FLOW, min_items=1), True, "The edges this step draws; they all carry its number."),
     "subject": F(Seq(ID), False, "Components a docs page's item for this step must mention "
