@@ -1,6 +1,10 @@
 """Every validation error kind, with its exact message and position."""
 
+import pytest
+
 from diagramgen.validate import load_architecture
+
+from conftest import ARCH_DIR
 
 HEADER = """\
 id: demo
@@ -222,3 +226,46 @@ def test_two_thousand_components_and_steps_are_within_the_limits(tmp_path):
     m, ds = load_architecture(path)
     assert m is not None, [str(d) for d in ds]
     assert (len(m.components), len(m.steps)) == (2000, 2000)
+
+
+def _shape(node):
+    """A node tree as plain tuples: tag, value and position of every node."""
+    import yaml
+
+    here = (node.tag, node.start_mark.line, node.start_mark.column)
+    if isinstance(node, yaml.ScalarNode):
+        return here + (node.value,)
+    if isinstance(node, yaml.MappingNode):
+        return here + (tuple((_shape(k), _shape(v)) for k, v in node.value),)
+    return here + (tuple(_shape(x) for x in node.value),)
+
+
+def test_libyaml_path_composes_the_same_nodes_as_the_careful_one():
+    """Files the fast path (libyaml) accepts compose to the same tags, values and positions
+    as through PyYAML's pure-Python loader; for every bad file it either does the same or
+    leaves the file to the careful path, which gives the diagnostic."""
+    import yaml
+
+    from diagramgen import loader
+
+    if loader._CParser is None:
+        pytest.skip("PyYAML is built without libyaml")
+    from conftest import ROOT
+
+    files = [p for p in sorted(ARCH_DIR.rglob("*.yaml")) + sorted((ROOT / "tests" / "bad").rglob("*.yaml"))
+             if p.is_file()]
+    fast_count = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        fast = loader._compose_fast(text)
+        if fast is None:
+            continue
+        fast_count += 1
+        careful = loader._Loader(text)
+        try:
+            assert _shape(fast) == _shape(careful.get_single_node()), path
+        finally:
+            careful.dispose()
+    assert fast_count >= len(list(ARCH_DIR.rglob("*.yaml")))
+    for bad in ("a: &x 1\nb: *x\n", "a: [1, 2\n", "a:\n\tb: 1\n", "- " * 60 + "x\n"):
+        assert loader._compose_fast(bad) is None, bad
