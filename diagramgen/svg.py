@@ -25,15 +25,17 @@ import base64
 import collections
 import copy
 import functools
+import hashlib
 import io
 import math
+import os
 import re
+import struct
 from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote, urlparse
 
 from lxml import etree
-from PIL import Image
 
 from .model import Architecture
 
@@ -135,10 +137,58 @@ def prepare_icons(sizes) -> None:
             pass  # self_contained() reports a bad icon where it meets it
 
 
+ICON_ENCODING = "lanczos-fastoctree256-optimize-1"  # changes when the encoding below does
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def cache_dir() -> Optional[Path]:
+    """Where encoded icons are kept between runs: $DIAGRAMGEN_CACHE_DIR (empty: no disk
+    cache), else $XDG_CACHE_HOME/diagramgen, else ~/.cache/diagramgen."""
+    env = os.environ.get("DIAGRAMGEN_CACHE_DIR")
+    if env is not None:
+        return Path(env) if env else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "diagramgen"
+
+
 @functools.lru_cache(maxsize=256)
 def icon_data_uri(path: Path, max_px: int) -> str:
-    """The icon as an optimised PNG data URI, no larger than ``max_px`` on its long side."""
-    with Image.open(path) as im:
+    """The icon as an optimised PNG data URI, no larger than ``max_px`` on its long side.
+
+    Encoded icons are kept in a content-addressed disk cache (cache_dir(); the key is the
+    icon's bytes, ``max_px``, the encoding and Pillow's version), so a run that meets an
+    icon encoded before reads the result instead of resizing and compressing again.
+    The bytes are the same either way."""
+    data = Path(path).read_bytes()
+    import PIL
+
+    key = hashlib.sha256(b"\0".join([data, str(max_px).encode(), ICON_ENCODING.encode(),
+                                      PIL.__version__.encode()])).hexdigest()
+    where = cache_dir()
+    cached = where / "icons" / f"{key}.png" if where else None
+    if cached is not None:
+        try:
+            png = cached.read_bytes()
+            if png.startswith(PNG_SIGNATURE):
+                return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        except OSError:
+            pass
+    png = _encode_icon(data, max_px)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(f".{key}.{os.getpid()}.tmp")
+            tmp.write_bytes(png)
+            os.replace(tmp, cached)
+        except OSError:
+            pass  # no cache, same result
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _encode_icon(data: bytes, max_px: int) -> bytes:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
         im.load()
         im = im.convert("RGBA")
     if max(im.size) > max_px:
@@ -150,11 +200,17 @@ def icon_data_uri(path: Path, max_px: int) -> str:
     im = im.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     buf = io.BytesIO()
     im.save(buf, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
 
 
 @functools.lru_cache(maxsize=256)
 def _image_size(path: Path) -> tuple:
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+    if head.startswith(PNG_SIGNATURE) and head[12:16] == b"IHDR":  # width, height: the PNG header
+        return struct.unpack(">II", head[16:24])
+    from PIL import Image
+
     with Image.open(path) as im:
         return im.size
 

@@ -62,3 +62,15 @@ def snapshot(root: Path) -> dict:
         else:
             out[rel] = ("file", p.read_bytes())
     return out
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _icon_cache(tmp_path_factory):
+    """Encoded icons go to a cache of the test session, not the user's ~/.cache."""
+    old = os.environ.get("DIAGRAMGEN_CACHE_DIR")
+    os.environ["DIAGRAMGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("icon-cache"))
+    yield
+    if old is None:
+        os.environ.pop("DIAGRAMGEN_CACHE_DIR", None)
+    else:
+        os.environ["DIAGRAMGEN_CACHE_DIR"] = old

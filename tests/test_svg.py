@@ -212,3 +212,25 @@ def test_viewer_and_svg_escape_yaml_text(write):
     assert not list(root.iter(f"{S}script"))
     comp = next(g for g in root.iter(f"{S}g") if g.get("id") == "component-customer")
     assert comp.find(f"{S}title").text.startswith('A & B "quoted" <b>')
+
+
+def test_encoded_icons_come_from_the_disk_cache_with_the_same_bytes(tmp_path, monkeypatch):
+    from diagramgen.catalog import ICON_DIR
+
+    icon = sorted(ICON_DIR.glob("*.png"))[0]
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
+    svgmod.icon_data_uri.cache_clear()
+    uncached = svgmod.icon_data_uri(icon, 77)
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path))
+    svgmod.icon_data_uri.cache_clear()
+    assert svgmod.icon_data_uri(icon, 77) == uncached  # encoded, then stored
+    stored = list((tmp_path / "icons").iterdir())
+    assert len(stored) == 1 and base64.b64encode(stored[0].read_bytes()).decode() == uncached.split(",", 1)[1]
+    stored[0].write_bytes(svgmod.PNG_SIGNATURE + b"cached")  # what the cache holds is what is used
+    svgmod.icon_data_uri.cache_clear()
+    assert svgmod.icon_data_uri(icon, 77) == "data:image/png;base64," + base64.b64encode(
+        svgmod.PNG_SIGNATURE + b"cached").decode()
+    stored[0].write_bytes(b"<svg/>")  # anything but a PNG is ignored and encoded again
+    svgmod.icon_data_uri.cache_clear()
+    assert svgmod.icon_data_uri(icon, 77) == uncached
+    svgmod.icon_data_uri.cache_clear()
