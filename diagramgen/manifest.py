@@ -89,12 +89,27 @@ def tool() -> dict:
 def _tool_info() -> dict:
     info = {"diagramgen": __version__}
     try:
-        from importlib.metadata import version
-
-        info["diagrams"] = version("diagrams")
+        info["diagrams"] = _installed_version("diagrams")
     except Exception:  # pragma: no cover - the package is a dependency
         pass
     return info
+
+
+def _installed_version(package: str) -> str:
+    """The installed version of ``package``, from the name of its .dist-info folder beside
+    it (importing importlib.metadata costs more than a render's whole manifest), else
+    from importlib.metadata."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is not None and spec.origin:
+        site = Path(spec.origin).resolve().parent.parent
+        found = sorted(site.glob(f"{package}-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name[len(package) + 1:-len(".dist-info")]
+    from importlib.metadata import version
+
+    return version(package)
 
 
 def record(manifest: dict, arch, product: str, outputs, options=None) -> dict:

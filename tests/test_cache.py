@@ -120,3 +120,11 @@ def test_render_to_writes_nothing_when_a_file_is_bad(archs, tmp_path, write):
     run = render_to(str(tmp_path / "lib"), [str(archs / "premium.yaml"), str(bad)], ("svg",), (), jobs=1)
     assert not run.loaded.ok and run.rendered == []
     assert not (tmp_path / "lib").exists()
+
+
+def test_tool_version_read_from_the_dist_info_folder_matches_the_package_metadata():
+    from importlib.metadata import version
+
+    from diagramgen.manifest import _installed_version
+
+    assert _installed_version("diagrams") == version("diagrams")
