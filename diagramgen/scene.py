@@ -12,6 +12,7 @@ one step that share an endpoint share one circle (a fan-out or fan-in).
 """
 from __future__ import annotations
 
+import functools
 import html
 import textwrap
 import importlib
@@ -58,17 +59,28 @@ class IconError(Exception):
 def icon_path(spec: str) -> Path:
     """Resolve a catalog icon spec to a PNG file ("diagrams:mod.Class" or "icons/x.png")."""
     if spec.startswith("diagrams:"):
-        modname, _, clsname = spec[len("diagrams:"):].rpartition(".")
-        try:
-            cls = getattr(importlib.import_module(f"diagrams.{modname}"), clsname)
-        except (ImportError, AttributeError):
-            raise IconError(f"the diagrams library has no icon class '{modname}.{clsname}'") from None
-        path = Path(diagrams.__file__).resolve().parent.parent / cls._icon_dir / cls._icon
+        path = _library_icon(spec[len("diagrams:"):])
     else:
         path = ICON_DIR / Path(spec).name if spec.startswith("icons/") else Path(spec)
     if not path.is_file():
         raise IconError(f"icon file {path} does not exist")
     return path
+
+
+@functools.lru_cache(maxsize=256)
+def _library_icon(name: str) -> Path:
+    """The file of a `diagrams` icon class ("mod.Class"), looked up once per process."""
+    modname, _, clsname = name.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(f"diagrams.{modname}"), clsname)
+    except (ImportError, AttributeError):
+        raise IconError(f"the diagrams library has no icon class '{modname}.{clsname}'") from None
+    return _library_root() / cls._icon_dir / cls._icon
+
+
+@functools.lru_cache(maxsize=1)
+def _library_root() -> Path:
+    return Path(diagrams.__file__).resolve().parent.parent
 
 
 def icon_sizes(arch: Architecture) -> dict:
