@@ -15,9 +15,9 @@ RENDER_FLAGS ?=
 
 all: $(MADE)
 
+# render --steps, then docs, in one process (one start-up; see diagramgen/makeall.py)
 $(MADE): $(STAMP) $(SOURCES)
-	$(BIN)/diagramgen render --steps $(RENDER_FLAGS)
-	$(BIN)/diagramgen docs
+	$(BIN)/python -m diagramgen.makeall $(RENDER_FLAGS)
 	@touch $@
 
 $(STAMP): pyproject.toml

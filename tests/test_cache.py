@@ -128,3 +128,18 @@ def test_tool_version_read_from_the_dist_info_folder_matches_the_package_metadat
     from diagramgen.manifest import _installed_version
 
     assert _installed_version("diagrams") == version("diagrams")
+
+
+def test_makeall_renders_then_writes_the_docs_in_one_process(archs, tmp_path, monkeypatch, capsys):
+    from diagramgen import makeall
+
+    monkeypatch.chdir(tmp_path)  # default files: architectures/*.yaml, output/ here
+    assert makeall.run(["--format", "svg", "-j", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "rendered 2 architecture(s), 0 up to date, into output"
+    assert out[1:] == ["wrote output/docs/enterprise.md", "wrote output/docs/premium.md",
+                       "wrote output/docs/index.md", "wrote output/manifest.json"]
+    assert sorted(p.name for p in (tmp_path / "output" / "steps").iterdir()) == ["enterprise.svg", "premium.svg"]
+    (archs / "premium.yaml").write_text("id: [\n", encoding="utf-8")
+    assert makeall.run(["--format", "svg"]) == 1  # render fails: docs does not run
+    assert "wrote" not in capsys.readouterr().out
