@@ -312,13 +312,18 @@ def _place(arch: Architecture) -> dict:
                                    tooltip=plain(tooltip(c)), id=plain(f"component-{c.id}"))
             # a wide fan (3+ flows) that stays inside this area gets its circle inside it
             # too, so the circle cannot land on the area's border or title
-            for step in arch.steps:
-                for b in badges(step):
-                    if len(b.flows) >= 3 and _home_area(arch, b) == a.id:
-                        nodes[b.id] = _badge_node(step, b)
+            for step, b in inside.get(a.id, ()):
+                nodes[b.id] = _badge_node(step, b)
             for child in arch.children(a.id):
                 area(child.id)
 
+    inside: dict = {}  # area id -> [(step, circle)] of the wide fans that stay in it
+    for step in arch.steps:
+        for b in badges(step):
+            if len(b.flows) >= 3:
+                home = _home_area(arch, b)
+                if home is not None:
+                    inside.setdefault(home, []).append((step, b))
     order: list = [a for col in arch.columns for a in col if arch.area(a).parent is None]
     order += [a.id for a in arch.areas if a.parent is None and a.id not in order]
     for area_id in order:
