@@ -196,7 +196,9 @@ def test_step_view_fragment_emphasises_that_step(browser, tmp_path, how):
 
     def highlight_pixels(sel):
         im = Image.open(io.BytesIO(page.locator(sel).screenshot())).convert("RGB")
-        return sum(1 for r, g, b in im.getdata() if abs(r - 0xd9) < 12 and abs(g - 0x48) < 12 and b < 40)
+        px = im.tobytes()
+        return sum(1 for i in range(0, len(px), 3)
+                   if abs(px[i] - 0xd9) < 12 and abs(px[i + 1] - 0x48) < 12 and px[i + 2] < 40)
 
     # the fragment's view has the highlighted flows; the plain one only icons of that hue
     a, b = highlight_pixels("#a"), highlight_pixels("#b")
