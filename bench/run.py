@@ -380,7 +380,8 @@ def main() -> None:
         f"## Growth (bench/realistic.py, medians of {args.seeds} seeds per size; default render as make)\n\n"
         "| components | steps | exit 0 | validate ms CPU | render s wall / CPU | python MB | dot MB | MB written |\n"
         f"|---|---|---|---|---|---|---|---|\n{grow}\n"
-        + (f"\nFailures: {'; '.join(failures)}\n" if failures else ""))
+        + (f"\nFailures: {'; '.join(failures)}\n" if failures else "")
+        + "\nWhere a target is not met, README.md (\"Performance\") says where the time goes.\n")
     print(text)
     Path(args.out).write_text(text, encoding="utf-8")
 
