@@ -60,12 +60,14 @@ class ComponentChange:
 
 @dataclass(frozen=True)
 class FlowChange:
-    change: str  # added | removed | direction_changed
+    change: str  # added | removed | direction_changed | label_changed
     src: str
     dst: str
     both: bool
     steps: tuple  # new step numbers (old ones for removed)
-    old: Optional[tuple] = None  # (src, dst, both) before, for direction_changed
+    old: Optional[tuple] = None  # (src, dst, both) before, for direction_changed and label_changed
+    label: str = ""  # the flow's label ("" for none); the new one for label_changed
+    old_label: str = ""  # the label before, for direction_changed and label_changed
 
 
 @dataclass(frozen=True)
@@ -272,7 +274,15 @@ def _flow_changes(old: Architecture, new: Architecture, ren: dict) -> tuple:
                 out.setdefault(_fkey(f, mapping), []).append(s.number)
         return out
 
+    def labels(arch, mapping):  # a connection's label: the one of the first step that draws it
+        out: dict = {}
+        for s in arch.steps:
+            for f in s.flows:
+                out.setdefault(_fkey(f, mapping), f.label)
+        return out
+
     before, after = connections(old, ren), connections(new, {})
+    label_before, label_after = labels(old, ren), labels(new, {})
     by_pair: dict = {}
     for side, conns in ((0, before), (1, after)):
         for k in conns:
@@ -284,11 +294,28 @@ def _flow_changes(old: Architecture, new: Architecture, ren: dict) -> tuple:
         now_only = [k for k in now if k not in was]
         if len(was_only) == 1 and len(now_only) == 1:
             k = now_only[0]
-            out.append(FlowChange("direction_changed", k[0], k[1], k[2], tuple(after[k]), was_only[0]))
+            out.append(FlowChange("direction_changed", k[0], k[1], k[2], tuple(after[k]), was_only[0],
+                                  label_after[k], label_before[was_only[0]]))
             continue
-        out += [FlowChange(REMOVED, k[0], k[1], k[2], tuple(before[k])) for k in was_only]
-        out += [FlowChange(ADDED, k[0], k[1], k[2], tuple(after[k])) for k in now_only]
+        out += [FlowChange(REMOVED, k[0], k[1], k[2], tuple(before[k]), label=label_before[k]) for k in was_only]
+        out += [FlowChange(ADDED, k[0], k[1], k[2], tuple(after[k]), label=label_after[k]) for k in now_only]
     return tuple(out)
+
+
+def _label_changes(pairs: list, ren: dict) -> tuple:
+    """Flows that matched steps both draw, with a label added, removed or changed; one
+    change per connection and (old label, new label), listing the new step numbers."""
+    found: dict = {}
+    for o, w in pairs:
+        if o is None or w is None:
+            continue
+        before = {_fkey(f, ren): f.label for f in o.flows}
+        for f in w.flows:
+            k = _fkey(f, {})
+            if k in before and before[k] != f.label:
+                found.setdefault((k, before[k], f.label), []).append(w.number)
+    return tuple(FlowChange("label_changed", k[0], k[1], k[2], tuple(steps), k, new, old)
+                 for (k, old, new), steps in found.items())
 
 
 def diff_architectures(old: Optional[Architecture], new: Optional[Architecture]) -> ArchDiff:
@@ -351,7 +378,8 @@ def diff_architectures(old: Optional[Architecture], new: Optional[Architecture])
                 steps.append(StepChange("renumbered", o.number, w.number, o.text, w.text))
     result = ArchDiff(UNCHANGED, new.path, new.id, new.title, old_path=old.path if old.path != new.path else None,
                       metadata=metadata, areas=tuple(areas), components=tuple(comps),
-                      flows=_flow_changes(old, new, ren), steps=tuple(steps), renumbered=_renumber_runs(pairs),
+                      flows=_flow_changes(old, new, ren) + _label_changes(pairs, ren), steps=tuple(steps),
+                      renumbered=_renumber_runs(pairs),
                       renames=tuple(sorted(ren.items())))
     if metadata or areas or comps or result.flows or steps:
         result = replace(result, status=CHANGED)
@@ -378,8 +406,13 @@ def renumber_text(r: Renumbering) -> str:
     return f"steps {_span(r.old_first, r.old_last)} renumbered to {_span(r.new_first, r.new_last)}"
 
 
-def flow_text(src: str, dst: str, both: bool) -> str:
-    return f"{src} {'<->' if both else '->'} {dst}"
+def flow_text(src: str, dst: str, both: bool, label: str = "") -> str:
+    return f"{src} {'<->' if both else '->'} {dst}" + (f" [{label}]" if label else "")
+
+
+def label_text(old: str, new: str) -> str:
+    """A label change: 'none -> "HTTPS"', '"HTTPS" -> "HTTP"', '"HTTPS" -> none'."""
+    return f"{_fmt(old) if old else 'none'} -> {_fmt(new) if new else 'none'}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -406,7 +439,8 @@ def summary_line(d: ArchDiff) -> str:
         n = sum(c.change == kind for c in d.components)
         if n:
             parts.append(f"{_plural(n, 'component')} {word}")
-    for kind, word in ((ADDED, "added"), (REMOVED, "removed"), ("direction_changed", "reversed")):
+    for kind, word in ((ADDED, "added"), (REMOVED, "removed"), ("direction_changed", "reversed"),
+                       ("label_changed", "relabelled")):
         n = sum(f.change == kind for f in d.flows)
         if n:
             parts.append(f"{_plural(n, 'flow')} {word}")
@@ -454,10 +488,13 @@ def _detail_lines(d: ArchDiff) -> list:
         when = "old " if f.change == REMOVED else ""
         steps = f"{when}step{'s' if len(f.steps) > 1 else ''} {', '.join(map(str, f.steps))}"
         if f.change == "direction_changed":
-            out.append((CHANGED, f"flow direction changed: {flow_text(*f.old)} is now "
-                                 f"{flow_text(f.src, f.dst, f.both)} ({steps})"))
+            out.append((CHANGED, f"flow direction changed: {flow_text(*f.old, f.old_label)} is now "
+                                 f"{flow_text(f.src, f.dst, f.both, f.label)} ({steps})"))
+        elif f.change == "label_changed":
+            out.append((CHANGED, f"flow label changed: {flow_text(f.src, f.dst, f.both)}: "
+                                 f"{label_text(f.old_label, f.label)} ({steps})"))
         else:
-            out.append((f.change, f"flow {f.change}: {flow_text(f.src, f.dst, f.both)} ({steps})"))
+            out.append((f.change, f"flow {f.change}: {flow_text(f.src, f.dst, f.both, f.label)} ({steps})"))
     for s in d.steps:
         if s.change == "inserted":
             out.append((ADDED, f"step {s.new_number} inserted: {s.new_text}"))
@@ -507,8 +544,14 @@ def _code(s: str) -> str:
     return f"`{s}`"
 
 
+def _md_flow(k: tuple, label: str = "") -> str:
+    """A flow in Markdown: ids as code, the label (free text) escaped outside the code span."""
+    return _code(flow_text(*k)) + (f" {_md(f'[{label}]')}" if label else "")
+
+
 SIGN = {ADDED: "added", REMOVED: "removed", CHANGED: "changed", "renamed": "renamed",
-        "direction_changed": "direction changed", "inserted": "inserted", "renumbered": "renumbered"}
+        "direction_changed": "direction changed", "label_changed": "label changed", "inserted": "inserted",
+        "renumbered": "renumbered"}
 LONG = 80  # values longer than this go into <details>
 
 
@@ -568,9 +611,13 @@ def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
             for f in d.flows:
                 what = SIGN[f.change]
                 if f.change == "direction_changed":
-                    what += f" (was {_code(flow_text(*f.old))})"
-                out.append(f"| {_code(flow_text(f.src, f.dst, f.both))} | {what} | "
-                           f"{', '.join(map(str, f.steps))} |")
+                    what += f" (was {_md_flow(f.old, f.old_label)})"
+                if f.change == "label_changed":
+                    what += f": {_md(label_text(f.old_label, f.label))}"
+                    shown = _md_flow((f.src, f.dst, f.both))
+                else:
+                    shown = _md_flow((f.src, f.dst, f.both), f.label)
+                out.append(f"| {shown} | {what} | {', '.join(map(str, f.steps))} |")
             out.append("")
         if d.steps or d.renumbered:
             out += ["| step | change | details |", "|---|---|---|"]
@@ -613,6 +660,10 @@ def _flow_obj(k: tuple) -> dict:
     return {"from": k[0], "to": k[1], "both": k[2]}
 
 
+def _labelled(k: tuple, label: str) -> dict:
+    return {**_flow_obj(k), "label": label or None}
+
+
 def to_json(result: DiffResult) -> dict:
     """The documented JSON form (docs/diff-schema.md); ``version`` changes on any break."""
     archs = []
@@ -632,8 +683,8 @@ def to_json(result: DiffResult) -> dict:
                             "kind": c.kind, "area": c.area,
                             "fields": [{"field": f.field, "old": f.old, "new": f.new} for f in c.fields]}
                            for c in d.components],
-            "flows": [{"change": f.change, **_flow_obj((f.src, f.dst, f.both)), "steps": list(f.steps),
-                       "old": _flow_obj(f.old) if f.old else None} for f in d.flows],
+            "flows": [{"change": f.change, **_labelled((f.src, f.dst, f.both), f.label), "steps": list(f.steps),
+                       "old": _labelled(f.old, f.old_label) if f.old else None} for f in d.flows],
             "steps": [{"change": s.change, "old_number": s.old_number, "new_number": s.new_number,
                        "old_text": s.old_text, "new_text": s.new_text, "reworded": s.reworded,
                        "flows_added": [_flow_obj(k) for k in s.flows_added],
@@ -680,7 +731,8 @@ def union_model(old: Architecture, new: Architecture) -> tuple:
     The union keeps the base (old) order of areas, columns and components, so the overlay
     is laid out like the base render; added parts are placed after their predecessor in
     the new model. Renamed components appear under their new id. Removed steps get the
-    number REMOVED_STEP_OFFSET + old number (their badges say "was N").
+    number REMOVED_STEP_OFFSET + old number (their badges say "was N"). A flow whose label
+    changed is marked changed and labelled "new (was old)" ("was old" when it lost it).
     """
     d = diff_architectures(old, new)
     ren = dict(d.renames)
@@ -723,7 +775,7 @@ def union_model(old: Architecture, new: Architecture) -> tuple:
     for o, w in align_steps(old.steps, new.steps, ren):
         if w is None:
             num = REMOVED_STEP_OFFSET + o.number
-            flows = tuple(Flow(*_fkey(f, ren)) for f in o.flows)
+            flows = tuple(Flow(*_fkey(f, ren), label=f.label) for f in o.flows)
             steps.append(Step(num, o.text, flows))
             step_marks[num] = (REMOVED, f"was {o.number}")
             for f in flows:
@@ -739,18 +791,24 @@ def union_model(old: Architecture, new: Architecture) -> tuple:
             continue
         fo = {_fkey(f, ren): f for f in o.flows}
         fw = {_fkey(f, {}): f for f in w.flows}
-        flows = list(w.flows)
+        flows = []
         for k, f in fw.items():
-            if k in fo:
+            if k in fo and fo[k].label != f.label:
+                state = CHANGED
+                # the overlay draws the new label and the old one beside it
+                was = fo[k].label
+                f = replace(f, label=f"{f.label} (was {was})" if f.label and was else f.label or f"was {was}")
+            elif k in fo:
                 state = UNCHANGED
             elif any({x[0], x[1]} == {k[0], k[1]} for x in fo):
                 state = CHANGED
             else:
                 state = ADDED
+            flows.append(f)
             flow_marks[(num, f.src, f.dst)] = state
         for k in fo:
             if k not in fw and not any({x[0], x[1]} == {k[0], k[1]} for x in fw):
-                flows.append(Flow(*k))
+                flows.append(Flow(*k, label=fo[k].label))
                 flow_marks[(num, k[0], k[1])] = REMOVED
         changed = o.text != w.text or set(fo) != set(fw)
         steps.append(Step(num, w.text, tuple(flows)))

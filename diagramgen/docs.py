@@ -95,17 +95,24 @@ def alt_text(arch: Architecture) -> str:
                  "with arrows, each arrow carrying its step number"
                  + (f"; {others} further component{' is' if others == 1 else 's are'} shown without arrows."
                     if others else "."))
+    labelled = [(s, f) for s in arch.steps for f in s.flows if f.label]
+    if labelled:
+        parts.append(f"Labelled arrow{'s' if len(labelled) > 1 else ''}: " + "; ".join(
+            f"{arch.component(f.src).label} {'↔' if f.both else '→'} {arch.component(f.dst).label} "
+            f"({f.label}, step {s.number})" for s, f in labelled) + ".")
     return " ".join(parts)
 
 
 def _flow_summary(arch: Architecture, step) -> str:
-    """The step's flows as 'A → B, C; D ↔ E', grouped by source."""
+    """The step's flows as 'A → B, C (HTTPS); D ↔ E', grouped by source; a flow's label
+    follows its target in parentheses."""
     groups: dict = {}
     for f in step.flows:
-        groups.setdefault((f.src, f.both), []).append(f.dst)
+        groups.setdefault((f.src, f.both), []).append(f)
     label = lambda cid: md(arch.component(cid).label)  # noqa: E731
-    return "; ".join(f"{label(src)} {'↔' if both else '→'} {', '.join(label(d) for d in dsts)}"
-                     for (src, both), dsts in groups.items())
+    target = lambda f: label(f.dst) + (f" ({md(f.label)})" if f.label else "")  # noqa: E731
+    return "; ".join(f"{label(src)} {'↔' if both else '→'} {', '.join(target(f) for f in flows)}"
+                     for (src, both), flows in groups.items())
 
 
 def _steps_of(arch: Architecture, comp: Component) -> list:

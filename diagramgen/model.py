@@ -37,6 +37,7 @@ class Flow:
     dst: str
     both: bool = False
     pos: Pos = field(default=Pos(""), compare=False)
+    label: str = ""  # a short tag drawn on the arrow ("" for none)
 
     @property
     def key(self) -> str:

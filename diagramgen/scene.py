@@ -24,7 +24,7 @@ from diagrams import Cluster, Diagram, Edge, Node
 from graphviz import nohtml
 
 from .catalog import ICON_DIR
-from .model import Architecture, Component, Step
+from .model import Architecture, Component, Flow, Step
 
 FONT = "DejaVu Sans"
 INK = "#1F2A37"
@@ -329,6 +329,27 @@ def _home_area(arch: Architecture, b: Badge) -> Optional[str]:
     return areas.pop() if len(areas) == 1 else None
 
 
+FLOW_LABEL_SIZE = 10  # points: the size of capability text, smaller than component labels
+
+
+def flow_label(flow: Flow) -> dict:
+    """Edge attributes that draw a flow's label, if it has one.
+
+    The label is an external label (``xlabel``) of the flow's own edge: the segment
+    between the circle and the flow's other end, which no other flow shares. Graphviz
+    places external labels after the layout, beside the edge and clear of nodes, so a
+    label neither moves anything nor covers the step number. A plain ``label`` would
+    take part in the layout (a label node in the middle of the edge) and made ``dot``
+    fail on dense clustered graphs.
+    """
+    if not flow.label:
+        return {}
+    return {"fontname": FONT, "fontsize": str(FLOW_LABEL_SIZE), "fontcolor": EDGE,
+            # the cell's padding keeps the text clear of the circle and the arrow
+            "xlabel": f'<<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="3" CELLSPACING="0"><TR><TD>'
+                      f'<B>{text(flow.label)}</B></TD></TR></TABLE>>'}
+
+
 def _connect(arch: Architecture, nodes: dict) -> None:
     for step in arch.steps:
         for b in badges(step):
@@ -341,11 +362,11 @@ def _connect(arch: Architecture, nodes: dict) -> None:
                                               id=plain(f"step-{step.number}-{b.hub}-{b.id}")))
                 for f in b.flows:
                     circle.connect(nodes[f.dst], Edge(forward=True, reverse=False, **{"class": cls},
-                                                      id=plain(f"step-{step.number}-{f.key}")))
+                                                      id=plain(f"step-{step.number}-{f.key}"), **flow_label(f)))
             else:
                 for f in b.flows:
                     nodes[f.src].connect(circle, Edge(forward=False, reverse=both, **{"class": cls},
-                                                      id=plain(f"step-{step.number}-{f.key}")))
+                                                      id=plain(f"step-{step.number}-{f.key}"), **flow_label(f)))
                 circle.connect(hub_node, Edge(forward=True, **{"class": cls},
                                               id=plain(f"step-{step.number}-{b.id}-{b.hub}")))
 
@@ -486,6 +507,8 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
             if head and (tail, head) in edge_status:
                 s = edge_status[(tail, head)]
                 extra = f'color="{OVERLAY_STYLE[s][3]}" penwidth={1.2 if s == "unchanged" else 2.2}'
+                if "xlabel=" in line:  # a flow's label takes its edge's colour
+                    extra += f' fontcolor="{OVERLAY_STYLE[s][3]}"'
                 if s == "removed":
                     extra += " style=dashed"
             elif not head and tail in comps:

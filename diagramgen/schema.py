@@ -20,6 +20,8 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 # For the JSON Schema: not blank, no control characters except tab and newline, and no
 # bidirectional embedding, override or isolate controls (as Str.check).
 TEXT_PATTERN = r"^(?!\s*$)[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+# The same for one line of text: no tab or line break either.
+LINE_PATTERN = r"^(?!\s*$)[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
 # They can make a label display differently from what it says (e.g. U+202E reverses it).
 BIDI_CONTROLS = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
 PROVENANCES = ("product", "existing", "platform")
@@ -91,6 +93,8 @@ class Str(Type):
     enum: tuple = ()
     max_len: int = 500
     doc: str = ""
+    one_line: bool = False  # no line break or tab (text drawn on one line)
+    hint: str = ""  # added to the too-long error: what to do instead
 
     @property
     def expected(self) -> str:  # type: ignore[override]
@@ -105,7 +109,11 @@ class Str(Type):
             ctx.error(where, f"{what} must not be empty")
             return INVALID
         if len(value) > self.max_len:
-            ctx.error(where, f"{what} is {len(value)} characters long, over the limit of {self.max_len}")
+            ctx.error(where, f"{what} is {len(value)} characters long, over the limit of {self.max_len}"
+                             + (f"; {self.hint}" if self.hint else ""))
+            return INVALID
+        if self.one_line and any(c in value for c in "\n\r\t"):
+            ctx.error(where, f"{what} must be one line of text, without line breaks or tabs")
             return INVALID
         bad = next((c for c in value if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0), None)
         if bad is not None:
@@ -131,7 +139,7 @@ class Str(Type):
         if self.enum:
             out["enum"] = list(self.enum)
         # The id pattern already rules out blanks and control characters.
-        out["pattern"] = self.pattern or TEXT_PATTERN
+        out["pattern"] = self.pattern or (LINE_PATTERN if self.one_line else TEXT_PATTERN)
         return out
 
 
@@ -324,12 +332,17 @@ ID = Str(pattern=ID_PATTERN, max_len=64)
 TEXT = Str(max_len=300)
 LONG_TEXT = Str(max_len=1000)
 PROVENANCE = Str(enum=PROVENANCES)
+# a flow's label is drawn on its arrow, so it stays short and on one line
+FLOW_LABEL = Str(max_len=40, one_line=True,
+                 hint="a flow label is a short tag drawn on the arrow (such as HTTPS); say more in the step's text")
 KIND_NAME = Str(max_len=64)  # checked against the catalog by the validator; an enum in the JSON Schema
 
 FLOW = Obj("flow", {
     "from": F(ID, True, "Component id where the data comes from."),
     "to": F(ID, True, "Component id where the data goes."),
     "both": F(Bool(), False, "The flow goes both ways (arrow heads at both ends)."),
+    "label": F(FLOW_LABEL, False, "A short tag drawn on the arrow, such as HTTPS or Connector "
+               "(one line, at most 40 characters)."),
 })
 
 STEP = Obj("step", {

@@ -11,9 +11,10 @@ scale transform. This module parses dot's SVG with lxml and returns a new docume
   file scales to its container (``max-width: 100%``) and keeps its aspect ratio;
 - each component carries a ``<title>`` (label, kind, provenance, description) and the
   classes ``component step-N`` for every step it takes part in;
-- each flow edge and step badge carries a ``<title>`` with the step text, a stable
-  ``step-N-…`` id, the class ``step-N``, and a link to the step's anchor in the docs
-  page (``docs/<id>.md#step-N`` relative to the SVG by default);
+- each flow edge and step badge carries a ``<title>`` with the step text (and, on the
+  edge that draws a flow's label, that label), a stable ``step-N-…`` id, the class
+  ``step-N``, and a link to the step's anchor in the docs page (``docs/<id>.md#step-N``
+  relative to the SVG by default);
 - a ``<style>`` follows ``prefers-color-scheme: dark`` and defines the ``focus`` /
   ``highlight`` classes that the viewer and the per-step views use to emphasise a step.
 
@@ -198,6 +199,12 @@ def step_title(step) -> str:
     return f"Step {step.number}: {step.text}"
 
 
+def flow_labels(arch: Architecture) -> dict:
+    """``{edge id: label}`` for the edges that draw a labelled flow's label (scene.flow_label
+    puts it on the edge named after the flow, ``step-N-<from>-<to>``)."""
+    return {f"step-{s.number}-{f.key}": f.label for s in arch.steps for f in s.flows if f.label}
+
+
 def docs_link(arch: Architecture, prefix: str = "docs/") -> str:
     """Relative link to the generated docs page, without the anchor."""
     return f"{prefix}{arch.id}.md"
@@ -235,6 +242,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     root.set("aria-labelledby", f"{arch.id}-title")
 
     steps = {s.number: s for s in arch.steps}
+    labels = flow_labels(arch)
     comps = {c.id: c for c in arch.components}
     steps_of: dict = {c: [] for c in comps}
     for s in arch.steps:
@@ -289,7 +297,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
             step = steps[nums[0]]
             if "edge" in cls and not gid.startswith(f"step-{step.number}-"):
                 raise SvgError(f"flow edge '{gid}' has no stable step id")
-            _set_title(g, step_title(step))
+            _set_title(g, step_title(step) + (f"\nLabel: {labels[gid]}" if gid in labels else ""))
             link = etree.Element(q("a"))
             link.set(XLINK_HREF, f"{docs_href}#step-{step.number}")
             title = g.find(q("title"))

@@ -270,7 +270,8 @@ class _Builder:
                     self.error(f.pos, f"flow from '{f['from']}' to itself: a flow joins two different components")
                     ok = False
                 if ok:
-                    flows.append(Flow(str(f["from"]), str(f["to"]), bool(f.get("both", False)), f.pos))
+                    flows.append(Flow(str(f["from"]), str(f["to"]), bool(f.get("both", False)), f.pos,
+                                      str(f.get("label", ""))))
             subject = []
             for ref in _list(s, "subject"):
                 if ref not in comp_ids and ref not in known_ids:

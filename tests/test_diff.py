@@ -182,6 +182,17 @@ architectures/second.yaml (second): architecture added (23 components, 10 steps)
 """
 
 
+def test_a_changed_flow_label_is_a_change_of_that_flow(repo):
+    edit(repo, "contact-center.yaml", ("label: Connector}", "label: Teams connector}"),
+         ("{from: crm, to: workspace}", "{from: crm, to: workspace, label: REST}"))
+    r = cli("--base", "main", "architectures/contact-center.yaml", "--exit-code")
+    assert r.exit_code == 1
+    assert r.output == (
+        "architectures/contact-center.yaml (contact_center): 2 flows relabelled\n"
+        '  flow label changed: crm -> workspace: none -> "REST" (step 3)\n'
+        '  flow label changed: workspace <-> teams: "Connector" -> "Teams connector" (step 7)\n')
+
+
 def test_markdown_and_json_match_golden(repo):
     every_change(repo)
     insert = cli("--base", "main", "--format", "markdown")

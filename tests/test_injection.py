@@ -37,6 +37,11 @@ HOSTILE = [
 ]
 
 
+def flow_label(s: str) -> str:
+    """``s`` as a flow label: one line of at most 40 characters (longer ones are errors)."""
+    return f"L {' '.join(s.split())}"[:40]
+
+
 def architecture_yaml(s: str) -> str:
     """A small valid architecture with ``s`` (and a field marker) in every text field."""
     doc = {
@@ -52,7 +57,8 @@ def architecture_yaml(s: str) -> str:
             {"id": "dv", "kind": "dataverse", "area": "band", "standalone": True, "label": f"C3 {s}",
              "description": f"D3 {s}"},
         ],
-        "dataflow": [{"step": 1, "text": f"W1 {s}", "flows": [{"from": "customer", "to": "acs"}]},
+        "dataflow": [{"step": 1, "text": f"W1 {s}", "flows": [{"from": "customer", "to": "acs",
+                                                                "label": flow_label(s)}]},
                      {"step": 2, "text": f"W2 {s}", "flows": [{"from": "acs", "to": "customer", "both": True}]}],
     }
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
@@ -72,11 +78,15 @@ def visible_texts(m):
     out += [a.label for a in m.areas]
     for c in m.components:
         out += [c.label, *c.capabilities]
-    return out
+    return out + flow_labels(m)
+
+
+def flow_labels(m):
+    return [f.label for f in m.flows if f.label]
 
 
 def tooltip_texts(m):
-    return [c.description for c in m.components] + [s.text for s in m.steps]
+    return [c.description for c in m.components] + [s.text for s in m.steps] + flow_labels(m)
 
 
 def graph_shape(dot_source: str) -> tuple:
@@ -188,7 +198,8 @@ def check_docs_page(m, benign):
         assert href is None or href.startswith(("#step-", "../", "index.md", "http")), href
         assert a.get("id") in (None, *allowed_ids)
     text = doc.text_content()
-    for s in [m.title, m.scenario, *m.summary, *[st.text for st in m.steps], *[c.label for c in m.components]]:
+    for s in [m.title, m.scenario, *m.summary, *[st.text for st in m.steps], *[c.label for c in m.components],
+              *flow_labels(m)]:
         for line in s.split("\n"):
             assert " ".join(line.split()) in " ".join(text.split()), line
 
@@ -211,6 +222,8 @@ def check_diff_markdown(m, benign):
     for s in [m.title, *[st.text for st in m.steps]]:
         for line in s.split("\n"):
             assert " ".join(line.split()) in text, line
+    for label in flow_labels(m) + flow_labels(benign):  # quoted as JSON strings, like changed values
+        assert " ".join(json.dumps(label, ensure_ascii=False).split()) in text, label
 
 
 OUTPUTS = {"dot": check_dot, "svg": check_svg, "viewer": check_viewer, "docs": check_docs_page,

@@ -92,11 +92,13 @@ def test_svg_components_and_edges_have_titles_ids_and_links(name):
             assert c.description in title
     edges = [g for g in root.iter(f"{S}g") if "edge" in (g.get("class") or "").split()]
     assert edges
+    # a labelled flow's own edge also names its label
+    labels = {f"step-{s.number}-{f.key}": f"\nLabel: {f.label}" for s in m.steps for f in s.flows if f.label}
     for g in edges:
         n = re.search(r"\bstep-(\d+)\b", g.get("class")).group(1)
         step = m.steps[int(n) - 1]
         assert g.get("id").startswith(f"step-{n}-")
-        assert g.find(f"{S}title").text == f"Step {n}: {step.text}"
+        assert g.find(f"{S}title").text == f"Step {n}: {step.text}" + labels.get(g.get("id"), "")
         assert g.find(f"{S}a").get(XHREF) == f"docs/{m.id}.md#step-{n}"
     edge_ids = {g.get("id") for g in edges}
     for s in m.steps:
