@@ -42,10 +42,6 @@ def rel(path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), ROOT.resolve())).as_posix()
 
 
-def step_view(arch_id: str, number: int) -> str:
-    return f"steps/{arch_id}-step-{number}.svg"
-
-
 def classes(el) -> list:
     return (el.get("class") or "").split()
 
@@ -90,7 +86,7 @@ def test_one_step_view_per_step_emphasising_that_step(arch_id):
                   if pattern.fullmatch(p.name))
     assert made == [s.number for s in m.steps]
     for s in m.steps:
-        root = etree.parse(str(OUTPUT / step_view(m.id, s.number))).getroot()
+        root = etree.parse(str(OUTPUT / "steps" / f"{m.id}-step-{s.number}.svg")).getroot()
         assert "focus" in classes(root)
         highlighted = [g for g in root.iter(f"{S}g") if "highlight" in classes(g)]
         assert all(f"step-{s.number}" in classes(g) for g in highlighted), s.number
@@ -132,7 +128,8 @@ def test_manifest_entry_is_complete(arch_id):
     assert render["options"] == DEFAULT_RENDER_OPTIONS
     outputs = set(render["outputs"])
     assert {f"{m.id}.{ext}" for ext in DEFAULT_RENDER_OPTIONS["formats"]} <= outputs
-    assert {o for o in outputs if o.startswith("steps/")} == {step_view(m.id, s.number) for s in m.steps}
+    assert {o for o in outputs if o.startswith("steps/")} == {
+        f"steps/{m.id}-step-{s.number}.{ext}" for s in m.steps for ext in DEFAULT_RENDER_OPTIONS["steps"]}
     assert docs["outputs"] == [f"docs/{m.id}.md"]
     missing = [o for o in sorted(outputs) + docs["outputs"] if not (OUTPUT / o).is_file()]
     assert missing == []
