@@ -4,6 +4,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
+# The diagramgen executable the targets below run: by default the one `make` installs
+# into .venv. DIAGRAMGEN=PATH runs an already installed one instead, and no .venv is made
+# (e.g. `make check DIAGRAMGEN=$(command -v diagramgen)`).
+ifdef DIAGRAMGEN
+DG    := $(DIAGRAMGEN)
+SETUP :=
+else
+DG    := $(BIN)/diagramgen
+SETUP := $(STAMP)
+endif
+
 .PHONY: all render validate test fuzz list clean docs check diff bench schema readme-cli
 
 # Everything output/ is made from; `make` does nothing when none of it changed, and the
@@ -15,9 +26,9 @@ RENDER_FLAGS ?=
 
 all: $(MADE)
 
-$(MADE): $(STAMP) $(SOURCES)
-	$(BIN)/diagramgen render --steps $(RENDER_FLAGS)
-	$(BIN)/diagramgen docs
+$(MADE): $(SETUP) $(SOURCES)
+	$(DG) render --steps $(RENDER_FLAGS)
+	$(DG) docs
 	@touch $@
 
 $(STAMP): pyproject.toml
@@ -26,32 +37,32 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-render: $(STAMP)
-	$(BIN)/diagramgen render --steps $(RENDER_FLAGS)
+render: $(SETUP)
+	$(DG) render --steps $(RENDER_FLAGS)
 
 # Diagrams first, then the Markdown pages that show them (output/docs/).
 docs: render
-	$(BIN)/diagramgen docs
+	$(DG) docs
 
 # Validate, check every mapped hand-written page, and check output/ is up to date.
-check: $(STAMP)
-	$(BIN)/diagramgen validate
-	$(BIN)/diagramgen check-docs
-	$(BIN)/diagramgen check-outputs
+check: $(SETUP)
+	$(DG) validate
+	$(DG) check-docs
+	$(DG) check-outputs
 
-validate: $(STAMP)
-	$(BIN)/diagramgen validate
+validate: $(SETUP)
+	$(DG) validate
 
-list: $(STAMP)
-	$(BIN)/diagramgen list
+list: $(SETUP)
+	$(DG) list
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 # Architecture diff against BASE (a git revision): Markdown, JSON and overlay images in output/diff/.
 BASE ?= origin/main
-diff: $(STAMP)
-	BASE=$(BASE) DIAGRAMGEN=$(CURDIR)/$(BIN)/diagramgen scripts/pr-diff.sh
+diff: $(SETUP)
+	BASE=$(BASE) DIAGRAMGEN=$(if $(DIAGRAMGEN),'$(DIAGRAMGEN)',$(CURDIR)/$(BIN)/diagramgen) scripts/pr-diff.sh
 
 # Property-based tests with random examples, DIAGRAMGEN_FUZZ_SCALE times as many as
 # `make test` runs (default 50, about 20 minutes).
@@ -68,9 +79,9 @@ bench: $(STAMP) $(MADE)
 	$(BIN)/python bench/run.py
 
 # Rewrites the committed JSON Schemas from diagramgen/schema.py and the catalog.
-schema: $(STAMP)
-	$(BIN)/diagramgen schema > schema/architecture.schema.json
-	$(BIN)/diagramgen schema --fragment > schema/fragment.schema.json
+schema: $(SETUP)
+	$(DG) schema > schema/architecture.schema.json
+	$(DG) schema --fragment > schema/fragment.schema.json
 
 # Regenerates the README's CLI reference from the commands' help texts.
 readme-cli: $(STAMP)

@@ -1,56 +1,153 @@
-"""The four published architectures: valid, faithful step counts, stable DOT."""
-import json
+"""The architectures in architectures/ and what the repository publishes for them.
 
+The first part states properties that hold for every architecture, whichever ones the
+repository holds: each is valid, its steps are numbered 1..N, and the committed output/
+has its diagrams, viewer, step views, docs page and a complete manifest entry, all
+consistent with its steps. tests/test_adding_an_architecture.py runs this module against
+a copy of the repository with one architecture added the way README.md describes.
+
+The second part holds what the published pages fix for the four published
+architectures (step counts, Azure foundation, provenance). It needs those four to be
+present, not to be the only ones.
+"""
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
 from click.testing import CliRunner
+from lxml import etree, html as lhtml
 
 from diagramgen.catalog import ICON_DIR, default_catalog
+from diagramgen.checkdocs import check_page, parse_dataflow
 from diagramgen.cli import main
+from diagramgen.manifest import DEFAULT_RENDER_OPTIONS
 from diagramgen.project import load_all
 from diagramgen.scene import icon_path
 
-from conftest import ARCH_DIR
+from conftest import ARCH_DIR, ROOT
 
-EXPECTED_STEPS = {"premium": 10, "enterprise": 7, "contact_center": 10, "copilot_service": 7}
+OUTPUT = ROOT / "output"
+S = "{http://www.w3.org/2000/svg}"
+XHREF = "{http://www.w3.org/1999/xlink}href"
 
-
-def models():
-    loaded = load_all([], default_dir=str(ARCH_DIR))
-    assert loaded.ok, [str(d) for d in loaded.diagnostics]
-    return {m.id: m for m in loaded.models}
-
-
-def test_four_architectures_valid_without_warnings():
-    loaded = load_all([], default_dir=str(ARCH_DIR))
-    assert [str(d) for d in loaded.diagnostics] == []
-    # the four published architectures are there (a team may add more)
-    assert set(EXPECTED_STEPS) <= {m.id for m in loaded.models}
+LOADED = load_all([], default_dir=str(ARCH_DIR))
+MODELS = {m.id: m for m in LOADED.models}
+IDS = sorted(MODELS)
 
 
-def test_step_counts_match_the_published_pages():
-    assert {k: len(m.steps) for k, m in models().items() if k in EXPECTED_STEPS} == EXPECTED_STEPS
+def rel(path) -> str:
+    """A path relative to the repository root, as the manifest records it."""
+    return Path(os.path.relpath(Path(path).resolve(), ROOT.resolve())).as_posix()
 
 
-def test_steps_are_numbered_one_to_n_and_have_flows():
-    for m in models().values():
-        assert [s.number for s in m.steps] == list(range(1, len(m.steps) + 1))
-        assert all(s.flows for s in m.steps)
+def classes(el) -> list:
+    return (el.get("class") or "").split()
 
 
-def test_azure_foundation_only_where_the_page_assumes_it():
-    ms = models()
-    assert {k for k, m in ms.items() if m.azure_foundation} == {"contact_center"}
-    foundation = {c.kind for c in ms["contact_center"].components if c.area == "azure"}
-    assert foundation == {"functions", "storage", "entra_id", "key_vault", "monitor", "policy"}
-    assert {c.kind for c in ms["premium"].components if c.area == "azure"} == {"azure_cloud"}
+# --- every architecture ---------------------------------------------------------------
+
+def test_every_architecture_is_valid_without_warnings():
+    assert [str(d) for d in LOADED.diagnostics] == []
+    assert IDS, f"no architecture in {ARCH_DIR}"
+    assert len(IDS) == len(LOADED.models)  # ids are unique: they name the outputs
 
 
-def test_provenance_follows_the_legends():
-    ms = models()
-    assert ms["enterprise"].component("voice").provenance == "existing"
-    assert ms["enterprise"].component("routing").provenance == "product"
-    assert ms["copilot_service"].component("copilot_studio").provenance == "product"
-    assert ms["copilot_service"].component("routing").provenance == "existing"
-    assert ms["premium"].component("dataverse").provenance == "platform"
+@pytest.mark.parametrize("arch_id", IDS)
+def test_steps_are_numbered_one_to_n_and_have_flows(arch_id):
+    m = MODELS[arch_id]
+    assert [s.number for s in m.steps] == list(range(1, len(m.steps) + 1))
+    assert all(s.flows for s in m.steps)
+
+
+@pytest.mark.parametrize("arch_id", IDS)
+def test_diagram_and_viewer_are_in_output_and_show_every_step(arch_id):
+    m = MODELS[arch_id]
+    assert (OUTPUT / f"{m.id}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    root = etree.parse(str(OUTPUT / f"{m.id}.svg")).getroot()
+    assert root.find(f"{S}g/{S}title").text == m.title
+    ids = {el.get("id") for el in root.iter() if el.get("id")}
+    assert {f"component-{c.id}" for c in m.components} <= ids
+    assert {f"step-{s.number}-{f.key}" for s in m.steps for f in s.flows} <= ids
+    edge_steps = {n for g in root.iter(f"{S}g") if "edge" in classes(g)
+                  for n in re.findall(r"\bstep-(\d+)\b", g.get("class"))}
+    assert edge_steps == {str(s.number) for s in m.steps}
+    viewer = lhtml.parse(str(OUTPUT / f"{m.id}.html")).getroot()
+    assert [li.get("data-step") for li in viewer.xpath("//ol[@id='steps']/li")] == \
+        [str(s.number) for s in m.steps]
+
+
+@pytest.mark.parametrize("arch_id", IDS)
+def test_one_step_view_per_step_emphasising_that_step(arch_id):
+    m = MODELS[arch_id]
+    pattern = re.compile(rf"{re.escape(m.id)}-step-(\d+)\.svg")
+    made = sorted(int(pattern.fullmatch(p.name).group(1)) for p in (OUTPUT / "steps").iterdir()
+                  if pattern.fullmatch(p.name))
+    assert made == [s.number for s in m.steps]
+    for s in m.steps:
+        root = etree.parse(str(OUTPUT / "steps" / f"{m.id}-step-{s.number}.svg")).getroot()
+        assert "focus" in classes(root)
+        highlighted = [g for g in root.iter(f"{S}g") if "highlight" in classes(g)]
+        assert all(f"step-{s.number}" in classes(g) for g in highlighted), s.number
+        assert {f"step-{s.number}-{f.key}" for f in s.flows} <= {g.get("id") for g in highlighted}
+        links = {ref for el in root.iter() for ref in [el.get(XHREF) or el.get("href")]
+                 if ref and not ref.startswith(("#", "data:"))}
+        assert links == {f"../docs/{m.id}.md#step-{t.number}" for t in m.steps}
+
+
+@pytest.mark.parametrize("arch_id", IDS)
+def test_docs_page_lists_exactly_its_steps(arch_id):
+    m = MODELS[arch_id]
+    page = OUTPUT / "docs" / f"{m.id}.md"
+    text = page.read_text(encoding="utf-8")
+    section = parse_dataflow(text)
+    assert section is not None and len(section.items) == len(m.steps)
+    assert [str(d) for d in check_page(text, m, str(page))] == []
+    anchors = re.findall(r'<a id="step-(\d+)"></a>', text)
+    assert anchors == [str(s.number) for s in m.steps]
+    assert f"](../{m.id}.svg)" in text and f"](../{m.id}.png)" in text
+
+
+def test_docs_index_links_every_architecture_once():
+    text = (OUTPUT / "docs" / "index.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)#]+\.md)\)", text)
+    assert sorted(links) == sorted(f"{i}.md" for i in IDS)
+
+
+@pytest.mark.parametrize("arch_id", IDS)
+def test_manifest_entry_is_complete(arch_id):
+    m = MODELS[arch_id]
+    entry = json.loads((OUTPUT / "manifest.json").read_text(encoding="utf-8"))["architectures"][m.id]
+    assert entry["file"] == rel(m.path)
+    sources = {rel(s) for s in m.sources}
+    assert rel(m.path) in sources
+    render, docs = entry["render"], entry["docs"]
+    assert sources <= set(render["inputs"]) and sources <= set(docs["inputs"])
+    assert "diagramgen/catalog.yaml" in render["inputs"]
+    assert render["options"] == DEFAULT_RENDER_OPTIONS
+    outputs = set(render["outputs"])
+    assert {f"{m.id}.{ext}" for ext in DEFAULT_RENDER_OPTIONS["formats"]} <= outputs
+    assert {o for o in outputs if o.startswith("steps/")} == {
+        f"steps/{m.id}-step-{s.number}.{ext}" for s in m.steps for ext in DEFAULT_RENDER_OPTIONS["steps"]}
+    assert docs["outputs"] == [f"docs/{m.id}.md"]
+    missing = [o for o in sorted(outputs) + docs["outputs"] if not (OUTPUT / o).is_file()]
+    assert missing == []
+
+
+def test_manifest_lists_exactly_the_architectures():
+    manifest = json.loads((OUTPUT / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(manifest["architectures"]) == IDS
+
+
+def test_list_json_reports_every_architecture(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, ["list", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert {r["id"]: r["steps"] for r in rows} == {i: len(MODELS[i].steps) for i in IDS}
+    assert {r["id"]: r["file"] for r in rows} == {i: rel(MODELS[i].path) for i in IDS}
+    assert all(set(r) == {"id", "file", "title", "areas", "components", "steps", "flows"} for r in rows)
 
 
 def test_every_catalog_icon_exists_and_is_png():
@@ -60,10 +157,34 @@ def test_every_catalog_icon_exists_and_is_png():
     assert len(list(ICON_DIR.glob("*.png"))) >= 20
 
 
-def test_list_json_reports_step_counts(monkeypatch):
-    monkeypatch.chdir(ARCH_DIR.parent)
-    result = CliRunner().invoke(main, ["list", "--json"])
-    assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.output.splitlines()]
-    assert {r["id"]: r["steps"] for r in rows if r["id"] in EXPECTED_STEPS} == EXPECTED_STEPS
-    assert set(rows[0]) == {"id", "file", "title", "areas", "components", "steps", "flows"}
+# --- the four published architectures -------------------------------------------------
+
+EXPECTED_STEPS = {"premium": 10, "enterprise": 7, "contact_center": 10, "copilot_service": 7}
+# Only contact_center's page includes the snippet that assumes the core Azure capabilities.
+AZURE_FOUNDATION = {"premium": False, "enterprise": False, "contact_center": True, "copilot_service": False}
+
+
+@pytest.fixture
+def published():
+    missing = sorted(set(EXPECTED_STEPS) - set(MODELS))
+    assert missing == [], f"published architectures missing from {ARCH_DIR}"
+    return MODELS
+
+
+def test_step_counts_match_the_published_pages(published):
+    assert {k: len(published[k].steps) for k in EXPECTED_STEPS} == EXPECTED_STEPS
+
+
+def test_azure_foundation_only_where_the_page_assumes_it(published):
+    assert {k: published[k].azure_foundation for k in AZURE_FOUNDATION} == AZURE_FOUNDATION
+    foundation = {c.kind for c in published["contact_center"].components if c.area == "azure"}
+    assert foundation == {"functions", "storage", "entra_id", "key_vault", "monitor", "policy"}
+    assert {c.kind for c in published["premium"].components if c.area == "azure"} == {"azure_cloud"}
+
+
+def test_provenance_follows_the_legends(published):
+    assert published["enterprise"].component("voice").provenance == "existing"
+    assert published["enterprise"].component("routing").provenance == "product"
+    assert published["copilot_service"].component("copilot_studio").provenance == "product"
+    assert published["copilot_service"].component("routing").provenance == "existing"
+    assert published["premium"].component("dataverse").provenance == "platform"
