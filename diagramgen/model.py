@@ -70,7 +70,7 @@ class Architecture:
     scenario: str
     products: tuple
     summary: tuple
-    azure_foundation: bool
+    azure_foundation: Optional[bool]  # None: the architecture does not say
     assumption_notes: tuple
     legend: tuple  # ((provenance, text), ...)
     docs_page: str

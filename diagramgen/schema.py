@@ -373,8 +373,9 @@ INCLUDE = Either(Str(max_len=300), Obj("include", {
 LEGEND = Obj("legend", {p: F(TEXT, False, f"Legend text for provenance '{p}'.") for p in PROVENANCES})
 
 ASSUMPTIONS = Obj("assumptions", {
-    "azure_foundation": F(Bool(), True, "Whether the page assumes the core Azure capabilities "
-                          "(compute, storage, identity, security, management, compliance)."),
+    "azure_foundation": F(Bool(), False, "Whether the page assumes the core Azure capabilities "
+                          "(compute, storage, identity, security, management, compliance); its paragraph "
+                          "comes from diagramgen.yaml (docs.foundation). Absent: no paragraph."),
     "notes": F(Seq(LONG_TEXT), False, "Further assumptions, one sentence each."),
 })
 
@@ -389,7 +390,7 @@ ARCHITECTURE = Obj("architecture", {
     "scenario": F(LONG_TEXT, True, "The 'I want to ...' sentence of the scenario."),
     "products": F(Seq(TEXT, min_items=1), True, "The Microsoft product(s) of the scenario."),
     "summary": F(Seq(LONG_TEXT), False, "Summary bullets."),
-    "assumptions": F(ASSUMPTIONS, True, "What the architecture assumes."),
+    "assumptions": F(ASSUMPTIONS, False, "What the architecture assumes."),
     "legend": F(LEGEND, False, "Legend texts by provenance."),
     "docs_page": F(Str(max_len=300), False, "The hand-written docs page that describes this architecture."),
     "include": F(Seq(INCLUDE), False, "Fragments whose areas and components this file uses."),
