@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Everything output/ is made from; `make` does nothing when none of it changed, and the
 # render cache (output/manifest.json) re-renders only the architectures whose inputs did.
 SOURCES := $(wildcard architectures/*.yaml architectures/*.yml architectures/fragments/*.yaml) \
+           $(wildcard diagramgen.yaml icons/*.png icons/*.svg architectures/icons/*.png architectures/icons/*.svg) \
            $(wildcard diagramgen/*.py diagramgen/*.yaml diagramgen/icons/*.png diagramgen/vendor/*)
 MADE    := output/.made
 RENDER_FLAGS ?=
@@ -18,6 +19,7 @@ all: $(MADE)
 $(MADE): $(STAMP) $(SOURCES)
 	$(BIN)/diagramgen render --steps $(RENDER_FLAGS)
 	$(BIN)/diagramgen docs
+	$(BIN)/diagramgen kinds --page output/docs/kinds.md
 	@touch $@
 
 $(STAMP): pyproject.toml
@@ -32,6 +34,7 @@ render: $(STAMP)
 # Diagrams first, then the Markdown pages that show them (output/docs/).
 docs: render
 	$(BIN)/diagramgen docs
+	$(BIN)/diagramgen kinds --page output/docs/kinds.md
 
 # Validate, check every mapped hand-written page, and check output/ is up to date.
 check: $(STAMP)
@@ -67,10 +70,10 @@ clean:
 bench: $(STAMP) $(MADE)
 	$(BIN)/python bench/run.py
 
-# Rewrites the committed JSON Schemas from diagramgen/schema.py and the catalog.
+# Rewrites the committed JSON Schemas from diagramgen/schema.py, the catalog and the
+# kinds of diagramgen.yaml.
 schema: $(STAMP)
-	$(BIN)/diagramgen schema > schema/architecture.schema.json
-	$(BIN)/diagramgen schema --fragment > schema/fragment.schema.json
+	$(BIN)/diagramgen schema --write
 
 # Regenerates the README's CLI reference from the commands' help texts.
 readme-cli: $(STAMP)
