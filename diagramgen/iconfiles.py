@@ -79,8 +79,11 @@ def check_icon_file(name: str, base_dir: str, allowed_dir: str, where: str) -> s
 def check_png(data: bytes) -> Optional[str]:
     """None when ``data`` is a sound PNG within the limits, else what is wrong (a
     sentence without the file name)."""
-    if data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
+    if len(data) < 24 or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
         return "is not a PNG image (its content does not start with the PNG signature)"
+    width, height = struct.unpack(">II", data[16:24])
+    if not (0 < width <= MAX_ICON_SIDE and 0 < height <= MAX_ICON_SIDE):
+        return f"is {width}x{height} pixels, over the limit of {MAX_ICON_SIDE}x{MAX_ICON_SIDE}"
     pos, ihdr, idat, seen_end = 8, None, [], False
     while pos < len(data):
         if pos + 8 > len(data):
@@ -112,8 +115,6 @@ def check_png(data: bytes) -> Optional[str]:
     if ihdr is None or not idat:
         return "is a corrupt PNG image (no image data)"
     width, height, depth, colour, _, _, interlace = ihdr
-    if not (0 < width <= MAX_ICON_SIDE and 0 < height <= MAX_ICON_SIDE):
-        return f"is {width}x{height} pixels, over the limit of {MAX_ICON_SIDE}x{MAX_ICON_SIDE}"
     if colour not in _CHANNELS or depth not in (1, 2, 4, 8, 16):
         return "is a corrupt PNG image (unknown colour type or bit depth)"
     row = (width * _CHANNELS[colour] * depth + 7) // 8

@@ -169,9 +169,8 @@ def title_label(arch: Architecture) -> str:
     for c in arch.components:
         if c.provenance not in used:
             used.append(c.provenance)
-    legend_text = dict(arch.legend)
     entries = [f'<FONT COLOR="{PROVENANCE_STYLE[p][1]}" POINT-SIZE="15">&#9632;</FONT>'
-               f' {text(legend_text.get(p, PROVENANCE_NAMES[p]))}'
+               f' {text(arch.legend_text(p, PROVENANCE_NAMES))}'
                for p in ("product", "existing", "platform") if p in used]
     entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (the number on each edge)')
     legend = "&#160;&#160;&#160;&#160;".join(entries)

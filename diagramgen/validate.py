@@ -18,7 +18,7 @@ from .diagnostics import ERROR, WARNING, Diagnostic, DiagramgenError, Pos, did_y
 from .iconfiles import MAX_ICON_BYTES, MAX_ICON_SIDE, PNG_SIGNATURE, IconFileError, check_icon_file  # noqa: F401
 from .loader import LoadError, load
 from .model import Architecture, Area, Component, Flow, Step
-from .schema import ARCHITECTURE, FRAGMENT, INVALID, PROVENANCES, PStr, Rec, check, is_valid
+from .schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
 from .settings import unknown_kind_message
 
 MAX_INCLUDE_DEPTH = 8
@@ -328,7 +328,7 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     diags = sorted(set(b.diags), key=sort_key)
     if has_errors(diags):
         return None, diags
-    legend = {**dict(settings.legend), **(rec.get("legend") or {})}
+    legend = rec.get("legend") or {}
     assumptions = rec.get("assumptions") or {}
     foundation = assumptions.get("azure_foundation")
     arch = Architecture(
@@ -337,10 +337,10 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
         summary=tuple(str(s) for s in rec.get("summary", ())),
         azure_foundation=None if foundation is None else bool(foundation),
         assumption_notes=tuple(str(n) for n in assumptions.get("notes", ())),
-        legend=tuple((k, str(legend[k])) for k in PROVENANCES if k in legend),
+        legend=tuple((k, str(v)) for k, v in legend.items()),
         docs_page=str(rec.get("docs_page", "")),
         areas=tuple(areas), components=tuple(comps), steps=tuple(steps), columns=columns,
-        path=shown, sources=tuple(b.files))
+        path=shown, sources=tuple(b.files), default_legend=settings.legend)
     return arch, diags
 
 
