@@ -78,7 +78,8 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     """Render architecture diagrams: PNG, self-contained SVG and an offline HTML viewer.
 
     Every file is validated first; on any error nothing is written. Architectures whose
-    inputs (architecture file, fragments, catalog, icons, tool version, options) have
+    inputs (architecture file, fragments, catalog, diagramgen.yaml, icons, tool version,
+    options) have
     not changed since the last render into DIR are skipped, by content hash recorded in
     DIR/manifest.json; --force renders them anyway.
 
@@ -287,7 +288,8 @@ def check_outputs(files, manifest_path) -> None:
     """Check that the diagrams and pages were regenerated after their inputs changed.
 
     Compares content hashes of each architecture's inputs (its file and fragments, the
-    catalog, the icons, the generating code, the tool version) with the manifest.
+    catalog, diagramgen.yaml, the icons, the generating code, the tool version) with the
+    manifest.
     Prints one line per stale architecture; exit status 1 if any is stale.
 
     Example: diagramgen check-outputs --manifest output/manifest.json
