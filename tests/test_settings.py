@@ -386,3 +386,20 @@ def test_component_icon_may_be_svg_and_must_stay_in_the_folder(repo):
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == \
         "architectures/demo.yaml:20:11: error: icon '../icons/workflow.png' is outside the architecture folder"
+
+
+@pytest.mark.dot
+def test_watch_redoes_what_a_settings_or_icon_change_affects(repo):
+    from diagramgen.watch import Watcher
+
+    (repo / "architectures" / "plain.yaml").write_text(
+        ARCH.replace("id: demo", "id: plain").replace("kind: team_queue", "kind: logic_app_standard"),
+        encoding="utf-8")
+    w = Watcher(formats=("svg",), steps=())
+    w.handle(None)
+    everything = ["architectures/demo.yaml", "architectures/plain.yaml"]
+    assert w.affected([str(repo / "diagramgen.yaml")]) == everything
+    assert w.affected([str(repo / "architectures" / "icons" / "own.png")]) == everything  # both draw it
+    assert w.affected([str(repo / "output" / "demo.svg")]) == []
+    assert str((repo / "diagramgen.yaml").resolve()) in w.watch_paths()
+    assert str((repo / "icons").resolve()) in w.watch_paths()
