@@ -20,6 +20,7 @@ endif
 # Everything output/ is made from; `make` does nothing when none of it changed, and the
 # render cache (output/manifest.json) re-renders only the architectures whose inputs did.
 SOURCES := $(wildcard architectures/*.yaml architectures/*.yml architectures/fragments/*.yaml) \
+           $(wildcard diagramgen.yaml icons/*.png icons/*.svg architectures/icons/*.png architectures/icons/*.svg) \
            $(wildcard diagramgen/*.py diagramgen/*.yaml diagramgen/icons/*.png diagramgen/vendor/*)
 MADE    := output/.made
 RENDER_FLAGS ?=
@@ -29,6 +30,7 @@ all: $(MADE)
 $(MADE): $(SETUP) $(SOURCES)
 	$(DG) render --steps $(RENDER_FLAGS)
 	$(DG) docs
+	$(DG) kinds --page output/docs/kinds.md
 	@touch $@
 
 $(STAMP): pyproject.toml
@@ -43,6 +45,7 @@ render: $(SETUP)
 # Diagrams first, then the Markdown pages that show them (output/docs/).
 docs: render
 	$(DG) docs
+	$(DG) kinds --page output/docs/kinds.md
 
 # Validate, check every mapped hand-written page, and check output/ is up to date.
 check: $(SETUP)
@@ -78,10 +81,10 @@ clean:
 bench: $(STAMP) $(MADE)
 	$(BIN)/python bench/run.py
 
-# Rewrites the committed JSON Schemas from diagramgen/schema.py and the catalog.
+# Rewrites the committed JSON Schemas from diagramgen/schema.py, the catalog and the
+# kinds of diagramgen.yaml.
 schema: $(SETUP)
-	$(DG) schema > schema/architecture.schema.json
-	$(DG) schema --fragment > schema/fragment.schema.json
+	$(DG) schema --write
 
 # Regenerates the README's CLI reference from the commands' help texts.
 readme-cli: $(STAMP)

@@ -31,10 +31,12 @@ def _formats(value: str) -> tuple:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="diagramgen")
 def main() -> None:
-    """Contact-center reference architectures as code.
+    """Reference architectures as code.
 
     Architecture files (YAML) in architectures/ are validated and rendered to
-    diagrams whose numbered edges are the Dataflow steps.
+    diagrams whose numbered edges are the Dataflow steps. An optional diagramgen.yaml
+    in the folder diagramgen runs in adds the repository's own component kinds and
+    the wording of the generated pages.
     """
 
 
@@ -76,7 +78,8 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     """Render architecture diagrams: PNG, self-contained SVG and an offline HTML viewer.
 
     Every file is validated first; on any error nothing is written. Architectures whose
-    inputs (architecture file, fragments, catalog, icons, tool version, options) have
+    inputs (architecture file, fragments, catalog, diagramgen.yaml, icons, tool version,
+    options) have
     not changed since the last render into DIR are skipped, by content hash recorded in
     DIR/manifest.json; --force renders them anyway.
 
@@ -231,7 +234,10 @@ def docs(files, out_dir, image_dir, manifest_path) -> None:
 
     Each page has the title, scenario, summary, the diagram with a generated alt text,
     the Dataflow steps (anchors step-1, step-2, ...), the components by area and the
-    assumptions. Run render first so the diagrams exist. Nothing is written on errors.
+    assumptions. index.md always lists every architecture in architectures/, also when
+    FILES names only some. Wording (index title, intro, footer, the foundation
+    paragraph) comes from diagramgen.yaml. Run render first so the diagrams exist.
+    Nothing is written on errors.
 
     Example: diagramgen docs --out output/docs
     """
@@ -243,10 +249,16 @@ def docs(files, out_dir, image_dir, manifest_path) -> None:
     _print_diagnostics(loaded.diagnostics)
     if not loaded.ok:
         sys.exit(EXIT_ERROR)
+    everyone = load_all() if files else loaded  # the index lists every architecture
+    if not everyone.ok:
+        _print_diagnostics([d for d in everyone.diagnostics if d not in loaded.diagnostics])
+        click.echo("error: index.md lists every architecture, and one has errors; nothing written", err=True)
+        sys.exit(EXIT_ERROR)
+    listed = {os.path.realpath(m.path): m for m in everyone.models + loaded.models}
     image_base = os.path.relpath(image_dir, out_dir).replace(os.sep, "/")
     pages = [(m, docgen.page_name(m), docgen.page(m, image_base)) for m in loaded.models]
     files_out = {name: text.encode("utf-8") for _, name, text in pages}
-    files_out["index.md"] = docgen.index_page(loaded.models).encode("utf-8")
+    files_out["index.md"] = docgen.index_page(list(listed.values())).encode("utf-8")
     try:
         for path in write_outputs(out_dir, files_out):
             click.echo(f"wrote {path}")
@@ -276,7 +288,8 @@ def check_outputs(files, manifest_path) -> None:
     """Check that the diagrams and pages were regenerated after their inputs changed.
 
     Compares content hashes of each architecture's inputs (its file and fragments, the
-    catalog, the icons, the generating code, the tool version) with the manifest.
+    catalog, diagramgen.yaml, the icons, the generating code, the tool version) with the
+    manifest.
     Prints one line per stale architecture; exit status 1 if any is stale.
 
     Example: diagramgen check-outputs --manifest output/manifest.json
@@ -421,20 +434,87 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
     sys.exit(EXIT_ERROR if exit_code and result.changed else EXIT_OK)
 
 
+def _settings_or_exit():
+    """The repository settings, or print their problems and exit 1."""
+    from .diagnostics import DiagramgenError
+    from .settings import current
+
+    try:
+        return current()
+    except DiagramgenError as exc:
+        _print_diagnostics(exc.diagnostics)
+        sys.exit(EXIT_ERROR)
+
+
 @main.command()
 @click.option("--fragment", is_flag=True, help="The schema of fragment files (architectures/fragments/) instead.")
-def schema(fragment) -> None:
+@click.option("--write", is_flag=True,
+              help="Write schema/architecture.schema.json and schema/fragment.schema.json instead of printing.")
+def schema(fragment, write) -> None:
     """Print the JSON Schema of architecture files, for editors and CI.
 
     The schema is generated from the same declarations the validator uses, with the
-    catalog's component kinds as an enum. The committed copies are
-    schema/architecture.schema.json and schema/fragment.schema.json (make schema).
+    component kinds (built-in and those of diagramgen.yaml) as an enum. --write writes
+    both schemas into schema/ of the current folder, where architecture files point
+    their editors (make schema).
 
-    Example: diagramgen schema --fragment > schema/fragment.schema.json
+    Example: diagramgen schema --write
     """
+    from pathlib import Path
+
+    from .render import write_atomic
     from .schema import json_schema_text
 
-    click.echo(json_schema_text("fragment" if fragment else "architecture"), nl=False)
+    catalog = _settings_or_exit().catalog
+    if not write:
+        click.echo(json_schema_text("fragment" if fragment else "architecture", catalog), nl=False)
+        return
+    for name in ("architecture", "fragment"):
+        path = Path("schema") / f"{name}.schema.json"
+        try:
+            write_atomic(path, json_schema_text(name, catalog).encode("utf-8"))
+        except OSError as exc:
+            click.echo(f"error: cannot write {path}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per kind instead of a table.")
+@click.option("--page", "page_path", type=click.Path(dir_okay=False),
+              help="Write a Markdown catalog page with each kind's icon (icons go to kinds/ beside it).")
+def kinds(as_json, page_path) -> None:
+    """List the component kinds: built-in ones and those of diagramgen.yaml.
+
+    Shows each kind's id, label, default area, provenance and source (built-in or
+    repository). --page writes a Markdown page with every kind's icon, the icons as
+    PNGs in a kinds/ folder beside the page.
+
+    Example: diagramgen kinds --page output/docs/kinds.md
+    """
+    from pathlib import Path
+
+    from . import kinds as K
+    from .render import WriteError, write_outputs
+
+    catalog = _settings_or_exit().catalog
+    if page_path:
+        text, icons = K.page(catalog)
+        files_out = {Path(page_path).name: text.encode("utf-8"), **icons}
+        try:
+            written = write_outputs(os.path.dirname(page_path) or ".", files_out)
+        except WriteError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        for old in K.leftover_icons(page_path, written):
+            old.unlink()
+        click.echo(f"wrote {page_path} and {len(icons)} icons in {Path(page_path).parent / 'kinds'}")
+        return
+    if as_json:
+        for row in K.rows(catalog):
+            click.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        click.echo(K.text_table(catalog), nl=False)
 
 
 @main.command()
@@ -447,15 +527,18 @@ def schema(fragment) -> None:
 def new(arch_id, title, source, directory) -> None:
     """Start a new architecture file, valid from the first save.
 
-    Writes DIR/ID.yaml (with '-' for '_' in the file name) from a minimal template that
-    uses the shared fragments, or from a copy of an existing file with its id and title
-    replaced. Never overwrites a file.
+    Writes DIR/ID.yaml (with '-' for '_' in the file name) from a minimal template, or
+    from a copy of an existing file with its id and title replaced. The template's
+    products, legend, assumptions and includes come from the `new:` section of
+    diagramgen.yaml (neutral without it; the shared fragments when DIR has them). Never
+    overwrites a file.
 
     Example: diagramgen new self_service --title "Self service with Copilot Studio"
     """
     from .diagnostics import DiagramgenError
     from .scaffold import check_new, new_architecture
 
+    _settings_or_exit()
     try:
         target, text = new_architecture(arch_id, title, directory, source)
     except DiagramgenError as exc:

@@ -56,22 +56,38 @@ def _rel(path) -> str:
     return Path(os.path.abspath(path) if rel.startswith("..") else rel).as_posix()
 
 
-def inputs(arch, product: str) -> dict:
-    """``{input name: sha256}`` for one architecture's render or docs outputs."""
+def inputs(arch, product: str, settings=None) -> dict:
+    """``{input name: sha256}`` for one architecture's render or docs outputs.
+
+    With a diagramgen.yaml (``settings``, default: settings.current()), it is an input
+    too: of the docs, the whole file; of the diagrams, the part that shapes them (the
+    repository kinds the architecture uses and the legend defaults). Icons from the
+    repository are named by their path relative to the working directory."""
+    if settings is None:
+        from .settings import current
+
+        settings = current()
     out = {_rel(src): sha256_file(src) for src in arch.sources}
     out["diagramgen/catalog.yaml"] = sha256_file(CATALOG_PATH)
+    if settings.path:
+        name = _rel(settings.real)
+        out[name] = settings.digest if product != "render" else settings.render_digest(arch)
     for name in code_files():
         out[f"diagramgen/{name}"] = sha256_file(PACKAGE_DIR / name)
     if product == "render":
         import diagrams
 
-        from .scene import icon_path
+        from .scene import icon_source
 
         root = Path(diagrams.__file__).resolve().parent.parent
         for spec in sorted({c.icon for c in arch.components}):
-            path = icon_path(spec)
-            name = (f"diagramgen/icons/{path.name}" if path.parent == PACKAGE_DIR / "icons"
-                    else f"diagrams/{path.relative_to(root).as_posix()}")
+            path = icon_source(spec)
+            if path.parent == PACKAGE_DIR / "icons":
+                name = f"diagramgen/icons/{path.name}"
+            elif spec.startswith("diagrams:"):
+                name = f"diagrams/{path.relative_to(root).as_posix()}"
+            else:  # the repository's own: a kind of diagramgen.yaml or a component's icon
+                name = _rel(path)
             out[name] = sha256_file(path)
     return dict(sorted(out.items()))
 

@@ -71,7 +71,7 @@ class Architecture:
     scenario: str
     products: tuple
     summary: tuple
-    azure_foundation: bool
+    azure_foundation: Optional[bool]  # None: the architecture does not say
     assumption_notes: tuple
     legend: tuple  # ((provenance, text), ...)
     docs_page: str
@@ -81,6 +81,11 @@ class Architecture:
     columns: tuple  # ((area id, ...), ...) left to right
     path: str
     sources: tuple = ()  # every file read (the architecture file and its fragments)
+    default_legend: tuple = ()  # ((provenance, text), ...) of diagramgen.yaml, where `legend` says nothing
+
+    def legend_text(self, provenance: str, neutral: dict) -> str:
+        """The legend text of a provenance: the architecture's, diagramgen.yaml's, or ``neutral``'s."""
+        return {**neutral, **dict(self.default_legend), **dict(self.legend)}.get(provenance, provenance)
 
     def area(self, area_id: str) -> Area:
         return next(a for a in self.areas if a.id == area_id)

@@ -7,8 +7,10 @@ name the revision: ``main:architectures/premium.yaml:12:5: error: ...``.
 """
 from __future__ import annotations
 
+import atexit
 import io
 import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -22,6 +24,7 @@ from .validate import load_architecture
 
 ARCH_DIR = "architectures"
 CATALOG = "diagramgen/catalog.yaml"
+SETTINGS = "diagramgen.yaml"
 WORKTREE = None  # the "revision" meaning the files on disk
 
 
@@ -66,9 +69,14 @@ class Side:
 
 
 def _export(root: Path, rev: str, dest: Path) -> None:
-    """Extract ``architectures/`` and the catalog of ``rev`` under ``dest``."""
-    present = [p for p in (ARCH_DIR, CATALOG)
+    """Extract ``architectures/``, the catalog and the repository settings of ``rev``
+    under ``dest``, with the icons the settings' kinds name."""
+    present = [p for p in (ARCH_DIR, CATALOG, SETTINGS)
                if git(root, "ls-tree", "--name-only", rev, "--", p).strip()]
+    if SETTINGS in present:  # the repository kinds' icons, wherever they are
+        listed = git(root, "ls-tree", "-r", "--name-only", rev).decode("utf-8", "replace").splitlines()
+        present += [p for p in listed if p.lower().endswith((".png", ".svg")) and not p.startswith(
+            ("output/", ARCH_DIR + "/", "diagramgen/", "tests/"))]
     if not present:
         return
     data = git(root, "archive", "--format=tar", rev, "--", *present)
@@ -99,14 +107,17 @@ def _catalog(base: Path, shown: str) -> Catalog:
 
 
 def _load_dir(base: Path, prefix: str, label: str, wanted: Optional[list]) -> Side:
+    from .settings import load_settings
+
     side = Side(label)
     try:
         catalog = _catalog(base, prefix + CATALOG)
+        settings = load_settings(os.fspath(base), catalog, shown=prefix + SETTINGS)
     except DiagramgenError as exc:
         side.diagnostics += exc.diagnostics
         return side
     for rel in _files(base, wanted):
-        model, diags = load_architecture(base / rel, catalog, shown=prefix + rel)
+        model, diags = load_architecture(base / rel, shown=prefix + rel, settings=settings)
         side.diagnostics += [d for d in diags if d.is_error]
         if model is not None:
             side.models[rel] = model
@@ -123,9 +134,12 @@ def load_side(root: Path, rev: Optional[str], wanted: Optional[list] = None) -> 
         return _load_dir(Path(root), "", "working tree", wanted)
     if not rev_exists(root, rev):
         raise GitError(f"unknown revision '{rev}'")
-    with tempfile.TemporaryDirectory(prefix="diagramgen-rev-") as tmp:
-        _export(Path(root), rev, Path(tmp))
-        return _load_dir(Path(tmp), f"{rev}:", rev, wanted)
+    # kept until the process ends: the models' custom icons are files in it, drawn later
+    # by the diff's overlay
+    tmp = tempfile.mkdtemp(prefix="diagramgen-rev-")
+    atexit.register(shutil.rmtree, tmp, True)
+    _export(Path(root), rev, Path(tmp))
+    return _load_dir(Path(tmp), f"{rev}:", rev, wanted)
 
 
 def relative_paths(root: Path, paths) -> list:

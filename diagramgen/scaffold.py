@@ -23,30 +23,31 @@ from .schema import ID_PATTERN
 SCHEMA_PATH = Path("schema") / "architecture.schema.json"
 SCHEMA_LINE = "# yaml-language-server: $schema="
 
-# The minimal template: the shared fragments plus two components and two steps.
-TEMPLATE = """\
+# The minimal template: a header (products, legend, assumptions and includes come from
+# diagramgen.yaml's `new:`, neutral without it), then two components and two steps.
+HEADER = """\
 {schema_line}
 # {title}
 # Start here: describe the scenario, then list the areas, the components and the
-# numbered dataflow steps. `diagramgen schema` describes every key.
+# numbered dataflow steps. `diagramgen schema` describes every key, `diagramgen kinds`
+# lists the component kinds.
 id: {id}
 title: {title_yaml}
 scenario: I want to ...  # the "I want to ..." sentence of the scenario
-products: [Dynamics 365 Contact Center]
+products: {products}
 summary:
   - One sentence per point of the architecture.
-assumptions:
-  azure_foundation: false  # true: the page assumes the core Azure capabilities
-legend:
-  product: Dynamics 365 Contact Center
-  platform: Microsoft platform
-include:
-  # Parts shared with the other architectures, declared once in fragments/.
-  # 'standalone: true' draws a fragment's components without flows and without
-  # warnings; remove it once your dataflow uses them.
-  - {{file: fragments/channels.yaml, standalone: true}}
-  - {{file: fragments/dataverse.yaml, standalone: true}}
-  - fragments/azure-band.yaml
+"""
+
+# The includes used when diagramgen.yaml names none and the folder has shared fragments.
+DEFAULT_INCLUDES = (
+    {"file": "fragments/channels.yaml", "standalone": True},
+    {"file": "fragments/dataverse.yaml", "standalone": True},
+    "fragments/azure-band.yaml",
+)
+
+# The body after the shared fragments above.
+BODY_SHARED = """\
 areas:
   - id: telephony
     label: Telephony
@@ -58,26 +59,10 @@ layout:
     - [telephony]
     - [agent, dataverse]
     - [azure]
-components:
-  - id: acs
-    kind: communication_services  # `diagramgen schema` lists every kind
-    description: Answers the calls.
-  - id: workspace
-    kind: agent_workspace
-    description: Where agents handle the conversations.
-dataflow:
-  - step: 1
-    text: Customers call in; Azure Communication Services answers.
-    flows:
-      - {{from: voice, to: acs, both: true}}
-  - step: 2
-    text: The call reaches an agent in the agent workspace.
-    flows:
-      - {{from: acs, to: workspace}}
 """
 
-# Without shared fragments (a folder of one's own): the same, self-contained.
-TEMPLATE_STANDALONE = TEMPLATE[: TEMPLATE.index("include:")] + """\
+# A body that needs nothing included.
+BODY_STANDALONE = """\
 areas:
   - id: customers
     label: Customers and channels
@@ -94,7 +79,62 @@ components:
   - id: voice
     kind: voice
     description: Phone calls over the public telephone network.
-""" + TEMPLATE[TEMPLATE.index("  - id: acs"):]
+"""
+
+COMPONENTS = """\
+components:
+  - id: acs
+    kind: communication_services  # `diagramgen kinds` lists every kind
+    description: Answers the calls.
+  - id: workspace
+    kind: agent_workspace
+    description: Where agents handle the conversations.
+dataflow:
+  - step: 1
+    text: Customers call in; Azure Communication Services answers.
+    flows:
+      - {from: voice, to: acs, both: true}
+  - step: 2
+    text: The call reaches an agent in the agent workspace.
+    flows:
+      - {from: acs, to: workspace}
+"""
+
+
+def _flow(value) -> str:
+    if isinstance(value, str):
+        return yaml_scalar(value)
+    return yaml.safe_dump(value, default_flow_style=True, width=1 << 20, allow_unicode=True,
+                          sort_keys=False).strip()
+
+
+def template(arch_id: str, title: str, directory, settings) -> str:
+    """The text of a new architecture from the template, with ``settings`` (repository
+    settings) giving its products, legend, assumptions and includes."""
+    out = HEADER.format(schema_line=schema_line(directory), id=arch_id, title=title.replace("\n", " "),
+                        title_yaml=yaml_scalar(title), products=_flow(list(settings.new_products)))
+    if settings.new_azure_foundation is not None:
+        out += ("assumptions:\n  azure_foundation: "
+                f"{'true' if settings.new_azure_foundation else 'false'}  # picks the foundation paragraph "
+                "of diagramgen.yaml\n")
+    if settings.new_legend:
+        out += "legend:\n" + "".join(f"  {p}: {yaml_scalar(t)}\n" for p, t in settings.new_legend)
+    includes = settings.new_include
+    if includes is None:
+        includes = DEFAULT_INCLUDES if (Path(directory) / "fragments" / "channels.yaml").exists() else ()
+    if includes:
+        out += ("include:\n  # Parts shared with the other architectures, declared once in fragments/.\n"
+                "  # 'standalone: true' draws a fragment's components without flows and without\n"
+                "  # warnings; remove it once your dataflow uses them.\n")
+        out += "".join(f"  - {_flow(i)}\n" for i in includes)
+    if tuple(includes) == DEFAULT_INCLUDES:
+        body = BODY_SHARED + COMPONENTS
+    elif includes:  # other fragments: their areas are placed in declaration order
+        body = BODY_STANDALONE[:BODY_STANDALONE.index("layout:")] + \
+            BODY_STANDALONE[BODY_STANDALONE.index("components:"):] + COMPONENTS[len("components:\n"):]
+    else:
+        body = BODY_STANDALONE + COMPONENTS[len("components:\n"):]
+    return out + body
 
 
 def _fail(message: str, path: str = "") -> DiagramgenError:
@@ -176,10 +216,9 @@ def new_architecture(arch_id: str, title: str, directory="architectures",
     if source:
         text = _copy(source, arch_id, title, directory)
     else:
-        shared = (Path(directory) / "fragments" / "channels.yaml").exists()
-        text = (TEMPLATE if shared else TEMPLATE_STANDALONE).format(
-            schema_line=schema_line(directory), id=arch_id, title=title.replace("\n", " "),
-            title_yaml=yaml_scalar(title))
+        from .settings import current
+
+        text = template(arch_id, title, directory, current())
     return target, text
 
 

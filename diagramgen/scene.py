@@ -25,6 +25,7 @@ from graphviz import nohtml
 
 from .catalog import ICON_DIR
 from .model import Architecture, Component, Flow, Step
+from .settings import NEUTRAL_LEGEND
 
 FONT = "DejaVu Sans"
 INK = "#1F2A37"
@@ -39,11 +40,8 @@ PROVENANCE_STYLE = {
     "existing": ("#DFF2D8", "#4E8A3A"),
     "platform": ("#ECEEF0", "#7A8591"),
 }
-PROVENANCE_NAMES = {
-    "product": "Microsoft product of this scenario",
-    "existing": "Sourced via the customer's existing CCaaS or CRM",
-    "platform": "Microsoft platform",
-}
+# legend texts where neither the architecture nor diagramgen.yaml gives one
+PROVENANCE_NAMES = NEUTRAL_LEGEND
 
 ICON_PX = 44  # size of the icon cell of a component, in points
 BAND_ICON_PX = ICON_PX - 8  # size of the icon cell in a band row
@@ -56,7 +54,10 @@ class IconError(Exception):
 
 
 def icon_path(spec: str) -> Path:
-    """Resolve a catalog icon spec to a PNG file ("diagrams:mod.Class" or "icons/x.png")."""
+    """The PNG file to draw for an icon spec: "diagrams:mod.Class" (the library's icon),
+    "icons/x.png" (one shipped with diagramgen), or the real path of a repository icon
+    that validation resolved and checked (iconfiles.check_icon_file; an SVG is drawn
+    from its rasterised copy)."""
     if spec.startswith("diagrams:"):
         modname, _, clsname = spec[len("diagrams:"):].rpartition(".")
         try:
@@ -68,7 +69,22 @@ def icon_path(spec: str) -> Path:
         path = ICON_DIR / Path(spec).name if spec.startswith("icons/") else Path(spec)
     if not path.is_file():
         raise IconError(f"icon file {path} does not exist")
+    if path.suffix.lower() == ".svg":
+        from .iconfiles import raster
+
+        try:
+            return raster(path)
+        except Exception as exc:  # checked at validation; the file changed since
+            raise IconError(f"icon {path} cannot be drawn: {exc}") from None
     return path
+
+
+def icon_source(spec: str) -> Path:
+    """The file an icon spec is drawn from (for an SVG icon the SVG, not its raster):
+    what the manifest hashes."""
+    if spec.startswith("diagrams:") or spec.startswith("icons/"):
+        return icon_path(spec)
+    return Path(spec)
 
 
 def icon_sizes(arch: Architecture) -> dict:
@@ -153,9 +169,8 @@ def title_label(arch: Architecture) -> str:
     for c in arch.components:
         if c.provenance not in used:
             used.append(c.provenance)
-    legend_text = dict(arch.legend)
     entries = [f'<FONT COLOR="{PROVENANCE_STYLE[p][1]}" POINT-SIZE="15">&#9632;</FONT>'
-               f' {text(legend_text.get(p, PROVENANCE_NAMES[p]))}'
+               f' {text(arch.legend_text(p, PROVENANCE_NAMES))}'
                for p in ("product", "existing", "platform") if p in used]
     entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (the number on each edge)')
     legend = "&#160;&#160;&#160;&#160;".join(entries)

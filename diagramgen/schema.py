@@ -358,8 +358,8 @@ COMPONENT = Obj("component", {
     "kind": F(Ref("component_kind", lambda: KIND_NAME), True, "Component kind from the catalog; gives the icon and defaults."),
     "label": F(TEXT, False, "Display label (default: the kind's label)."),
     "area": F(Ref("area_id", lambda: ID), False, "Area id (default: the kind's default area)."),
-    "provenance": F(PROVENANCE, False, "product: the scenario's Microsoft product; existing: sourced from "
-                    "the customer's existing CCaaS or CRM; platform: shared Microsoft platform."),
+    "provenance": F(PROVENANCE, False, "product: the scenario's product; existing: what the customer "
+                    "already has and keeps; platform: a shared platform."),
     "description": F(LONG_TEXT, False, "One sentence on what the component does here."),
     "capabilities": F(Seq(TEXT, max_items=12), False, "Small capability boxes shown under the label."),
     "aliases": F(Seq(TEXT), False, "Other names prose may use for this component."),
@@ -386,8 +386,9 @@ INCLUDE = Either(Str(max_len=300), Obj("include", {
 LEGEND = Obj("legend", {p: F(TEXT, False, f"Legend text for provenance '{p}'.") for p in PROVENANCES})
 
 ASSUMPTIONS = Obj("assumptions", {
-    "azure_foundation": F(Bool(), True, "Whether the page assumes the core Azure capabilities "
-                          "(compute, storage, identity, security, management, compliance)."),
+    "azure_foundation": F(Bool(), False, "Whether the page assumes the core Azure capabilities "
+                          "(compute, storage, identity, security, management, compliance); its paragraph "
+                          "comes from diagramgen.yaml (docs.foundation). Absent: no paragraph."),
     "notes": F(Seq(LONG_TEXT), False, "Further assumptions, one sentence each."),
 })
 
@@ -400,9 +401,9 @@ ARCHITECTURE = Obj("architecture", {
     "id": F(ID, True, "Unique architecture id; names the output files."),
     "title": F(TEXT, True, "Title shown on the diagram and the docs page."),
     "scenario": F(LONG_TEXT, True, "The 'I want to ...' sentence of the scenario."),
-    "products": F(Seq(TEXT, min_items=1), True, "The Microsoft product(s) of the scenario."),
+    "products": F(Seq(TEXT, min_items=1), True, "The product(s) of the scenario."),
     "summary": F(Seq(LONG_TEXT), False, "Summary bullets."),
-    "assumptions": F(ASSUMPTIONS, True, "What the architecture assumes."),
+    "assumptions": F(ASSUMPTIONS, False, "What the architecture assumes."),
     "legend": F(LEGEND, False, "Legend texts by provenance."),
     "docs_page": F(Str(max_len=300), False, "The hand-written docs page that describes this architecture."),
     "include": F(Seq(INCLUDE), False, "Fragments whose areas and components this file uses."),

@@ -111,14 +111,16 @@ def _fmt(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def _icon_file(href: str) -> Path:
+def _icon_file(href: str, known: dict) -> Path:
+    """The icon file an ``<image>`` of Graphviz's SVG shows. Only the architecture's own
+    icons (``known``: as scene.icon_sizes resolved them) are ever read: the href is
+    matched against their paths, never opened as it stands."""
+    if href in known:
+        return known[href]
     parsed = urlparse(href)
-    if parsed.scheme not in ("", "file"):
-        raise SvgError(f"icon '{href}' is not a local file")
-    path = Path(unquote(parsed.path))
-    if not path.is_file():
-        raise SvgError(f"icon file {path} does not exist")
-    return path
+    if parsed.scheme == "file" and unquote(parsed.path) in known:
+        return known[unquote(parsed.path)]
+    raise SvgError(f"icon '{href}' is not one of the architecture's icons")
 
 
 def icon_max_px(drawn: float) -> int:
@@ -308,9 +310,12 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
 
     # Icons: one <symbol> per distinct file, <use> per occurrence.
     images = list(root.iter(q("image")))
+    from .scene import icon_sizes
+
+    known = {str(p): Path(p) for p in icon_sizes(arch)}
     shown: dict = {}  # path -> largest displayed size (viewBox units = points)
     for im in images:
-        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "")
+        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "", known)
         size = max(_num(im.get("width")), _num(im.get("height")))
         shown[path] = max(shown.get(path, 0.0), size)
     symbol_ids: dict = {}
@@ -329,7 +334,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
         img = etree.SubElement(sym, q("image"), width=str(w), height=str(h))
         img.set(XLINK_HREF, uri)
     for im in images:
-        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "")
+        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "", known)
         use = etree.Element(q("use"))
         use.set(XLINK_HREF, f"#{symbol_ids[path]}")
         for attr in ("x", "y"):

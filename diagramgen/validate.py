@@ -7,23 +7,21 @@ from __future__ import annotations
 
 import os
 import re
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
 from yaml.nodes import MappingNode
 
-from .catalog import Catalog, default_catalog
-from .diagnostics import ERROR, WARNING, Diagnostic, Pos, did_you_mean, has_errors, sort_key
+from .catalog import Catalog
+from .diagnostics import ERROR, WARNING, Diagnostic, DiagramgenError, Pos, did_you_mean, has_errors, sort_key
+from .iconfiles import MAX_ICON_BYTES, MAX_ICON_SIDE, PNG_SIGNATURE, IconFileError, check_icon_file  # noqa: F401
 from .loader import LoadError, load
 from .model import Architecture, Area, Component, Flow, Step
 from .schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
+from .settings import unknown_kind_message
 
 MAX_INCLUDE_DEPTH = 8
-MAX_ICON_BYTES = 256_000
-MAX_ICON_SIDE = 1024  # pixels, width and height
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LINK_SCHEMES = ("http", "https")
 
 
@@ -163,8 +161,7 @@ class _Builder:
                 if not is_valid(kind_name):
                     continue
                 if kind_name not in self.catalog:
-                    self.error(kind_name.pos, f"unknown component kind '{kind_name}'"
-                                              f"{did_you_mean(kind_name, self.catalog.kinds)}")
+                    self.error(kind_name.pos, unknown_kind_message(str(kind_name), self.catalog))
                     continue
                 kind = self.catalog[kind_name]
                 area = c.get("area")
@@ -197,47 +194,16 @@ class _Builder:
     def custom_icon(self, value: PStr, declared_in: str) -> Optional[str]:
         """Check a component's own icon; return its real path, or None after an error.
 
-        Custom icons are untrusted input: a relative path that stays inside the
-        architecture folder, a PNG by signature, at most MAX_ICON_BYTES bytes and
-        MAX_ICON_SIDE pixels a side.
+        Custom icons are untrusted input, checked by iconfiles.check_icon_file (the one
+        resolver render uses too): a relative path, taken literally, that stays inside
+        the architecture folder; a sound PNG or a self-contained SVG within the limits.
         """
-        name = str(value)
-        if os.path.isabs(name):
-            self.error(value.pos, f"icon path '{name}' must be relative to the file that declares the component")
-            return None
-        real = os.path.realpath(os.path.join(os.path.dirname(declared_in), name))
-        if os.path.commonpath([real, self.root_dir]) != self.root_dir:
-            self.error(value.pos, f"icon '{name}' is outside the architecture folder")
-            return None
-        if not name.lower().endswith(".png"):
-            self.error(value.pos, f"icon '{name}' must be a PNG file ending in .png")
-            return None
-        if not os.path.exists(real):
-            self.error(value.pos, f"icon file '{name}' does not exist")
-            return None
-        if not os.path.isfile(real):
-            self.error(value.pos, f"icon '{name}' is not a regular file")
-            return None
         try:
-            size = os.path.getsize(real)
-            with open(real, "rb") as fh:
-                head = fh.read(24)
-        except OSError as exc:
-            self.error(value.pos, f"cannot read icon '{name}': {exc.strerror or exc}")
+            return check_icon_file(str(value), os.path.dirname(declared_in), self.root_dir,
+                                   "the architecture folder")
+        except IconFileError as exc:
+            self.error(value.pos, str(exc))
             return None
-        if size > MAX_ICON_BYTES:
-            self.error(value.pos, f"icon '{name}' is {size} bytes, over the limit of {MAX_ICON_BYTES} bytes")
-            return None
-        if len(head) < 24 or head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
-            self.error(value.pos, f"icon '{name}' is not a PNG image (its content does not start with "
-                                  "the PNG signature)")
-            return None
-        width, height = struct.unpack(">II", head[16:24])
-        if not (0 < width <= MAX_ICON_SIDE and 0 < height <= MAX_ICON_SIDE):
-            self.error(value.pos, f"icon '{name}' is {width}x{height} pixels, over the limit of "
-                                  f"{MAX_ICON_SIDE}x{MAX_ICON_SIDE}")
-            return None
-        return real
 
     # --- dataflow ---------------------------------------------------------------
     def steps(self, rec: Rec, comp_ids: set, known_ids: set) -> list:
@@ -309,13 +275,22 @@ class _Builder:
         return tuple(cols)
 
 
-def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[str] = None
-                      ) -> tuple[Optional[Architecture], list]:
+def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[str] = None,
+                      settings=None) -> tuple[Optional[Architecture], list]:
     """Load, check and build one architecture.
 
+    ``settings`` (default: those of the folder diagramgen runs in, settings.current())
+    give the repository's kinds and legend defaults; ``catalog`` replaces their catalog.
     Returns ``(model, diagnostics)``; the model is None when there is any error.
     """
-    catalog = catalog or default_catalog()
+    if settings is None:
+        from .settings import current
+
+        try:
+            settings = current()
+        except DiagramgenError as exc:
+            return None, list(exc.diagnostics)
+    catalog = catalog or settings.catalog
     shown = shown or os.fspath(path)
     try:
         doc = load(path, shown)
@@ -355,17 +330,18 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     if has_errors(diags):
         return None, diags
     legend = rec.get("legend") or {}
-    assumptions = rec["assumptions"]
+    assumptions = rec.get("assumptions") or {}
+    foundation = assumptions.get("azure_foundation")
     arch = Architecture(
         id=str(rec["id"]), title=str(rec["title"]), scenario=str(rec["scenario"]),
         products=tuple(str(p) for p in rec["products"]),
         summary=tuple(str(s) for s in rec.get("summary", ())),
-        azure_foundation=bool(assumptions["azure_foundation"]),
+        azure_foundation=None if foundation is None else bool(foundation),
         assumption_notes=tuple(str(n) for n in assumptions.get("notes", ())),
         legend=tuple((k, str(v)) for k, v in legend.items()),
         docs_page=str(rec.get("docs_page", "")),
         areas=tuple(areas), components=tuple(comps), steps=tuple(steps), columns=columns,
-        path=shown, sources=tuple(b.files))
+        path=shown, sources=tuple(b.files), default_legend=settings.legend)
     return arch, diags
 
 

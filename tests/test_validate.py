@@ -58,7 +58,8 @@ def test_duplicate_component_id(write):
 def test_unknown_kind(write):
     _, ds = diags(write, BASE.replace("kind: communication_services", "kind: comunication_services"))
     assert ds == ["a.yaml:15:11: error: unknown component kind 'comunication_services' "
-                  "(did you mean 'communication_services'?)"]
+                  "(did you mean 'communication_services' (Azure Communication Services)?); "
+                  "`diagramgen kinds` lists every kind"]
 
 
 def test_unknown_area(write):
