@@ -66,4 +66,4 @@ def test_list_json_reports_step_counts(monkeypatch):
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert {r["id"]: r["steps"] for r in rows if r["id"] in EXPECTED_STEPS} == EXPECTED_STEPS
-    assert set(rows[0]) == {"id", "file", "title", "areas", "components", "steps", "flows"}
+    assert set(rows[0]) == {"id", "file", "title", "areas", "components", "steps", "flows", "sequences"}
