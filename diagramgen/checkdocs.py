@@ -291,7 +291,7 @@ def main_components(step) -> tuple:
     return step.components
 
 
-def _missing(arch: Architecture, text: str, step, names_mode: str) -> tuple:
+def _missing(arch: Architecture, text, step, names_mode: str) -> tuple:
     """Components of ``step`` the text should name but does not.
 
     ``all``: every component the step is about (its subject, else its flows' ends).
@@ -301,7 +301,8 @@ def _missing(arch: Architecture, text: str, step, names_mode: str) -> tuple:
     that one must be named.
     """
     comps = step.components
-    miss = tuple(c for c in comps if not mentions(text, arch.component(c)))
+    named = text if isinstance(text, dict) else named_in(arch, text)
+    miss = tuple(c for c in comps if c not in named)
     if names_mode == "all" or step.subject:
         return miss
     if names_mode == "main":
@@ -311,24 +312,51 @@ def _missing(arch: Architecture, text: str, step, names_mode: str) -> tuple:
     return miss if len(miss) == len(comps) else ()
 
 
-def _named(arch: Architecture, text: str) -> set:
-    return {c.id for c in arch.components if mentions(text, c)}
+def _matches(ws: tuple, needle: tuple) -> list:
+    """Start indexes where the words of a name occur in the words of a text."""
+    n = len(needle)
+    if not n:
+        return []
+    *head, last = needle
+    return [i for i in range(len(ws) - n + 1)
+            if list(ws[i:i + n - 1]) == head and ws[i + n - 1] in (last, last + "s", last + "es")]
 
 
-def _wrong(arch: Architecture, steps: tuple, j: int, text: str) -> tuple:
-    """``(foreign, unnamed)`` when the text names a component of another step of the
-    sequence that takes no part in step ``j`` while leaving out one of step ``j``'s own
-    components (a wrong component in place of the right one); else ``((), ())``.
-    Steps with a declared subject are exempt: the subject says what the item must name."""
+def named_in(arch: Architecture, text: str) -> dict:
+    """``{component id: set of the spans naming it}`` in a text. A match inside a longer
+    match of another component does not count ("Dynamics 365 Sales" inside "Copilot in
+    Dynamics 365 Sales agent", "Service Bus" inside "Service Bus topic")."""
+    ws = words(text)
+    found: list = []  # (start, end, component id)
+    for c in arch.components:
+        for n in names(c):
+            found += [(i, i + len(words(n)), c.id) for i in _matches(ws, words(n))]
+    out: dict = {}
+    for a, b, cid in found:
+        if any(x <= a and b <= y and (y - x) > (b - a) and other != cid for x, y, other in found):
+            continue
+        out.setdefault(cid, set()).add((a, b))
+    return out
+
+
+def _wrong(arch: Architecture, steps: tuple, j: int, named: dict) -> tuple:
+    """``(foreign, unnamed)`` when an item for step ``j`` names more components of the
+    sequence's other steps (that take no part in step ``j``) than of its own step, and
+    leaves out some of its own: a wrong component in place of the right one. A name that
+    also names one of the step's own components (a shared alias) is no evidence. Steps
+    with a declared subject are exempt: the subject says what the item must name."""
     step = steps[j]
     if step.subject:
         return (), ()
     own = set(step.components)
     elsewhere = {c for k, s in enumerate(steps) if k != j for c in s.components} - own
-    named = _named(arch, text)
-    foreign = tuple(c.id for c in arch.components if c.id in named & elsewhere)
+    own_spans = {sp for c in own for sp in named.get(c, ())}
+    foreign = tuple(c.id for c in arch.components
+                    if c.id in elsewhere and named.get(c.id, set()) - own_spans)
     unnamed = tuple(c for c in step.components if c not in named)
-    return (foreign, unnamed) if foreign and unnamed else ((), ())
+    if foreign and unnamed and len(foreign) > len(own) - len(unnamed):
+        return foreign, unnamed
+    return (), ()
 
 
 def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, heading_line: int,
@@ -340,8 +368,9 @@ def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, headi
     mode = arch.docs_check.names
     # missing[i][j]: what item i leaves out that step j requires (see _missing);
     # full[i][j]: every component of step j that item i does not name
-    missing = [[_missing(arch, it.text, s, mode) for s in steps] for it in items]
-    full = [[_missing(arch, it.text, s, "all") for s in steps] for it in items]
+    named = [named_in(arch, it.text) for it in items]
+    missing = [[_missing(arch, named[i], s, mode) for s in steps] for i in range(len(items))]
+    full = [[_missing(arch, named[i], s, "all") for s in steps] for i in range(len(items))]
     diags: list = []
     if len(items) != len(steps):
         diags.append(err(list_line, count_msg))
@@ -358,7 +387,7 @@ def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, headi
     else:
         pairs = [(k, k) for k in range(len(items))]
     item_of = {j: i for i, j in pairs}
-    wrong = {j: _wrong(arch, steps, j, items[i].text) if mode == "main" else ((), ()) for i, j in pairs}
+    wrong = {j: _wrong(arch, steps, j, named[i]) if mode == "main" else ((), ()) for i, j in pairs}
     bad = {j for i, j in pairs if missing[i][j] or wrong[j][0]}
 
     def described(i: int, j: int) -> Optional[int]:
