@@ -37,6 +37,7 @@ from .model import Architecture, Component
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 WORD = re.compile(r"[^\W_]+")
 SECTION_NAMES = {"dataflow", "data flow"}
+LETTERED = re.compile(r"\s*[A-Z]{1,3}[.)]\s")
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,10 @@ def parse_dataflow(markdown: str) -> Optional[Section]:
             break
         if tok.type in ("ordered_list_open", "bullet_list_open") and tok.level == 0:
             items, i = _items(tokens, i)
-            if tok.type == "ordered_list_open":
+            # an ordered list, or a bullet list whose items all start with a letter ("A.",
+            # "**B.**"): Markdown cannot letter an ordered list, so lettered steps are
+            # written that way (as the generated pages do)
+            if tok.type == "ordered_list_open" or all(LETTERED.match(it.text) for it in items):
                 lists.append(OList(tok.map[0] + 1, items))
             continue
         i += 1

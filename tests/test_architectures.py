@@ -32,7 +32,8 @@ def test_step_counts_match_the_published_pages():
 
 def test_steps_are_numbered_one_to_n_and_have_flows():
     for m in models().values():
-        assert [s.number for s in m.steps] == list(range(1, len(m.steps) + 1))
+        for q in m.sequences:  # each sequence numbered 1..N by position (A, B, ... when lettered)
+            assert [s.number for s in q.steps] == list(range(1, len(q.steps) + 1))
         assert all(s.flows for s in m.steps)
 
 
