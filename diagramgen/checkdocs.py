@@ -48,6 +48,7 @@ class Item:
     line: int
     text: str
     nested: tuple = ()
+    end: int = 0  # the last source line of the item (with its nested lists)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def _items(tokens: list, start: int) -> tuple:
         if tok.type == close and tok.level == depth:
             break
         if tok.type == "list_item_open" and tok.level == depth + 1:
-            line, parts, nested = tok.map[0] + 1, [], []
+            line, end, parts, nested = tok.map[0] + 1, tok.map[1], [], []
             i += 1
             while not (tokens[i].type == "list_item_close" and tokens[i].level == depth + 1):
                 t = tokens[i]
@@ -119,7 +120,7 @@ def _items(tokens: list, start: int) -> tuple:
                 if t.type == "inline":
                     parts.append(_inline_text(t))
                 i += 1
-            items.append(Item(line, " ".join(parts), tuple(nested)))
+            items.append(Item(line, " ".join(parts), tuple(nested), end))
         i += 1
     return tuple(items), i + 1
 
