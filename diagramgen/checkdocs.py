@@ -210,8 +210,8 @@ def _pick(lst: OList, want: int, mode: str) -> tuple:
     """(items, "top" or "nested"): the items of a list that are steps."""
     if mode == "top" or (mode == "auto" and not lst.nested):
         return lst.items, "top"
-    if mode == "nested":
-        return lst.nested, "nested"
+    if mode == "nested":  # a list without nested items gives its own
+        return (lst.nested, "nested") if lst.nested else (lst.items, "top")
     # auto: the level whose count fits; when neither does, the closer one (top on a tie)
     top, nested = len(lst.items), len(lst.nested)
     if top == want:
@@ -267,7 +267,7 @@ def check_page(markdown: str, arch: Architecture, doc: str) -> list:
                     f"sequences ({counts} steps): each sequence needs its own ordered list, in the "
                     "order of the file (main dataflow first; prose between the lists is fine)")]
     several = len(seqs) > 1
-    shaped = several or any(x.nested for x in section.lists)
+    shaped = any(x.nested for x in section.lists)
     diags: list = []
     for k, (q, (line, items, level)) in enumerate(zip(seqs, chosen), start=1):
         if several:

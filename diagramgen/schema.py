@@ -405,8 +405,9 @@ SEQUENCE = Obj("sequence", {
 
 DOCS_CHECK = Obj("docs_check", {
     "items": F(Str(enum=("auto", "top", "nested")), False, "Which items of the page's Dataflow lists are "
-               "steps: top (the top-level items), nested (the items nested in them), auto (the default: "
-               "top-level items when their count fits, else the nested ones)."),
+               "steps: top (the top-level items), nested (the items nested in them; a list without nested "
+               "items gives its own), auto (the default: per list, the level whose count fits the sequence, "
+               "else the closer one)."),
     "names": F(Str(enum=("main", "any", "all")), False, "What each item must name: main (the default: "
                "the step's subject, or else at least one end of its flows and no other step's component "
                "in place of one of its own), any (the subject, or else at least one end of its flows) or "
