@@ -18,14 +18,15 @@ import json
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from .model import Architecture, Flow, Step
+from .model import Architecture, Flow, Step, letters
 
 SCHEMA_VERSION = 1
 ADDED, REMOVED, CHANGED, UNCHANGED = "added", "removed", "changed", "unchanged"
 MATCH_THRESHOLD = 0.5  # minimum similarity for two steps to be "the same step"
 
 METADATA_FIELDS = ("id", "title", "scenario", "products", "summary", "azure_foundation",
-                   "assumption_notes", "legend", "docs_page", "columns")
+                   "assumption_notes", "legend", "docs_page", "columns", "dataflow_title", "extra_sequences",
+                   "docs_check")
 COMPONENT_FIELDS = ("label", "kind", "area", "provenance", "description", "capabilities", "aliases",
                     "standalone")
 AREA_FIELDS = ("label", "parent", "band")
@@ -80,6 +81,7 @@ class StepChange:
     reworded: bool = False
     flows_added: tuple = ()  # ((src, dst, both), ...)
     flows_removed: tuple = ()
+    sequence: str = ""  # "" for the main dataflow; numbers are positions in the sequence
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class Renumbering:
     old_last: int
     new_first: int
     new_last: int
+    sequence: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,10 @@ def _value(obj, name: str):
     v = getattr(obj, name)
     if name == "legend":
         return {k: t for k, t in v}
-    if name == "columns":
+    if name in ("columns", "extra_sequences"):
         return [list(c) for c in v]
+    if name == "docs_check":
+        return {"items": v.items, "names": v.names}
     return list(v) if isinstance(v, tuple) else v
 
 
@@ -253,7 +258,7 @@ def _align_gap(old: tuple, new: tuple, ren: dict) -> list:
     return out
 
 
-def _renumber_runs(pairs: list) -> tuple:
+def _renumber_runs(pairs: list, sequence: str = "") -> tuple:
     runs: list = []
     for o, w in pairs:
         if o is None or w is None or o.number == w.number:
@@ -262,8 +267,17 @@ def _renumber_runs(pairs: list) -> tuple:
         if r and r.old_last + 1 == o.number and r.new_last + 1 == w.number:
             runs[-1] = replace(r, old_last=o.number, new_last=w.number)
         else:
-            runs.append(Renumbering(o.number, o.number, w.number, w.number))
+            runs.append(Renumbering(o.number, o.number, w.number, w.number, sequence))
     return tuple(runs)
+
+
+def sequence_pairs(old: Architecture, new: Architecture, ren: dict) -> list:
+    """``[(sequence id, aligned step pairs)]``: steps are compared within their sequence
+    (the main dataflow with the main dataflow, a sequence with the one of the same id)."""
+    olds = {q.id: q.steps for q in old.sequences}
+    news = {q.id: q.steps for q in new.sequences}
+    ids = list(olds) + [q for q in news if q not in olds]
+    return [(q, align_steps(olds.get(q, ()), news.get(q, ()), ren)) for q in ids]
 
 
 def _flow_changes(old: Architecture, new: Architecture, ren: dict) -> tuple:
@@ -271,7 +285,7 @@ def _flow_changes(old: Architecture, new: Architecture, ren: dict) -> tuple:
         out: dict = {}
         for s in arch.steps:
             for f in s.flows:
-                out.setdefault(_fkey(f, mapping), []).append(s.number)
+                out.setdefault(_fkey(f, mapping), []).append(s.number if not s.sequence else s.badge)
         return out
 
     def labels(arch, mapping):  # a connection's label: the one of the first step that draws it
@@ -313,7 +327,7 @@ def _label_changes(pairs: list, ren: dict) -> tuple:
         for f in w.flows:
             k = _fkey(f, {})
             if k in before and before[k] != f.label:
-                found.setdefault((k, before[k], f.label), []).append(w.number)
+                found.setdefault((k, before[k], f.label), []).append(w.number if not w.sequence else w.badge)
     return tuple(FlowChange("label_changed", k[0], k[1], k[2], tuple(steps), k, new, old)
                  for (k, old, new), steps in found.items())
 
@@ -330,7 +344,7 @@ def diff_architectures(old: Optional[Architecture], new: Optional[Architecture])
                                          for c in arch.components),
                         steps=tuple(StepChange("inserted" if new else "removed",
                                                None if new else s.number, s.number if new else None,
-                                               "" if new else s.text, s.text if new else "")
+                                               "" if new else s.text, s.text if new else "", sequence=s.sequence)
                                     for s in arch.steps))
     ren = _renames(old, new)
     metadata = _field_changes(old, new, METADATA_FIELDS)
@@ -359,27 +373,32 @@ def diff_architectures(old: Optional[Architecture], new: Optional[Architecture])
             if fields:
                 comps.append(ComponentChange(CHANGED, c.id, c.label, fields=fields, kind=c.kind, area=c.area))
 
-    pairs = align_steps(old.steps, new.steps, ren)
     steps = []
-    for o, w in pairs:
-        if o is None:
-            steps.append(StepChange("inserted", None, w.number, "", w.text))
-        elif w is None:
-            steps.append(StepChange("removed", o.number, None, o.text, ""))
-        else:
-            fo = [_fkey(f, ren) for f in o.flows]
-            fw = [_fkey(f, {}) for f in w.flows]
-            added = tuple(k for k in fw if k not in fo)
-            removed = tuple(k for k in fo if k not in fw)
-            reworded = o.text != w.text
-            if reworded or added or removed:
-                steps.append(StepChange(CHANGED, o.number, w.number, o.text, w.text, reworded, added, removed))
-            elif o.number != w.number:
-                steps.append(StepChange("renumbered", o.number, w.number, o.text, w.text))
+    renumbered: tuple = ()
+    all_pairs: list = []
+    for seq, pairs in sequence_pairs(old, new, ren):
+        all_pairs += pairs
+        for o, w in pairs:
+            if o is None:
+                steps.append(StepChange("inserted", None, w.number, "", w.text, sequence=seq))
+            elif w is None:
+                steps.append(StepChange("removed", o.number, None, o.text, "", sequence=seq))
+            else:
+                fo = [_fkey(f, ren) for f in o.flows]
+                fw = [_fkey(f, {}) for f in w.flows]
+                added = tuple(k for k in fw if k not in fo)
+                removed = tuple(k for k in fo if k not in fw)
+                reworded = o.text != w.text
+                if reworded or added or removed:
+                    steps.append(StepChange(CHANGED, o.number, w.number, o.text, w.text, reworded, added, removed,
+                                            sequence=seq))
+                elif o.number != w.number:
+                    steps.append(StepChange("renumbered", o.number, w.number, o.text, w.text, sequence=seq))
+        renumbered += _renumber_runs(pairs, seq)
     result = ArchDiff(UNCHANGED, new.path, new.id, new.title, old_path=old.path if old.path != new.path else None,
                       metadata=metadata, areas=tuple(areas), components=tuple(comps),
-                      flows=_flow_changes(old, new, ren) + _label_changes(pairs, ren), steps=tuple(steps),
-                      renumbered=_renumber_runs(pairs),
+                      flows=_flow_changes(old, new, ren) + _label_changes(all_pairs, ren), steps=tuple(steps),
+                      renumbered=renumbered,
                       renames=tuple(sorted(ren.items())))
     if metadata or areas or comps or result.flows or steps:
         result = replace(result, status=CHANGED)
@@ -396,14 +415,31 @@ def diff_sets(old: dict, new: dict, base: str = "", head: str = "") -> DiffResul
 
 
 # --- wording shared by the renderers -----------------------------------------------------
-def _span(a: int, b: int) -> str:
+def _label(n: int, sequence: str = ""):
+    """A step's label in its sequence: the number in the main dataflow, else its letter."""
+    return letters(n) if sequence else n
+
+
+def _span(a: int, b: int, sequence: str = "") -> str:
+    a, b = _label(a, sequence), _label(b, sequence)
     return str(a) if a == b else f"{a}\u2013{b}"
+
+
+def _of(sequence: str) -> str:
+    return f" of {sequence}" if sequence else ""
+
+
+def step_ref(n: Optional[int], sequence: str = "") -> str:
+    """"4", or "C of integration" for the third step of the sequence integration."""
+    return f"{_label(n, sequence)}{_of(sequence)}"
 
 
 def renumber_text(r: Renumbering) -> str:
     if r.old_first == r.old_last:
-        return f"step {r.old_first} renumbered to {r.new_first}"
-    return f"steps {_span(r.old_first, r.old_last)} renumbered to {_span(r.new_first, r.new_last)}"
+        return (f"step {_label(r.old_first, r.sequence)}{_of(r.sequence)} renumbered to "
+                f"{_label(r.new_first, r.sequence)}")
+    return (f"steps {_span(r.old_first, r.old_last, r.sequence)}{_of(r.sequence)} renumbered to "
+            f"{_span(r.new_first, r.new_last, r.sequence)}")
 
 
 def flow_text(src: str, dst: str, both: bool, label: str = "") -> str:
@@ -446,13 +482,13 @@ def summary_line(d: ArchDiff) -> str:
             parts.append(f"{_plural(n, 'flow')} {word}")
     for s in d.steps:
         if s.change == "inserted":
-            parts.append(f"step {s.new_number} inserted")
+            parts.append(f"step {step_ref(s.new_number, s.sequence)} inserted")
         elif s.change == "removed":
-            parts.append(f"step {s.old_number} removed")
+            parts.append(f"step {step_ref(s.old_number, s.sequence)} removed")
         elif s.change == CHANGED:
             what = [w for w, on in (("reworded", s.reworded),
                                     ("flows changed", s.flows_added or s.flows_removed)) if on]
-            parts.append(f"step {s.new_number} {' and '.join(what)}")
+            parts.append(f"step {step_ref(s.new_number, s.sequence)} {' and '.join(what)}")
     parts += [renumber_text(r) for r in d.renumbered]
     return "; ".join(parts)
 
@@ -497,12 +533,12 @@ def _detail_lines(d: ArchDiff) -> list:
             out.append((f.change, f"flow {f.change}: {flow_text(f.src, f.dst, f.both, f.label)} ({steps})"))
     for s in d.steps:
         if s.change == "inserted":
-            out.append((ADDED, f"step {s.new_number} inserted: {s.new_text}"))
+            out.append((ADDED, f"step {step_ref(s.new_number, s.sequence)} inserted: {s.new_text}"))
         elif s.change == "removed":
-            out.append((REMOVED, f"step {s.old_number} removed: {s.old_text}"))
+            out.append((REMOVED, f"step {step_ref(s.old_number, s.sequence)} removed: {s.old_text}"))
         elif s.change == CHANGED:
-            num = (f"step {s.new_number}" if s.old_number == s.new_number
-                   else f"step {s.new_number} (was {s.old_number})")
+            num = (f"step {step_ref(s.new_number, s.sequence)}" if s.old_number == s.new_number
+                   else f"step {step_ref(s.new_number, s.sequence)} (was {_label(s.old_number, s.sequence)})")
             if s.reworded:
                 out.append((CHANGED, f"{num} reworded: {_fmt(s.old_text)} -> {_fmt(s.new_text)}"))
             for k in s.flows_added:
@@ -625,21 +661,23 @@ def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
                 if s.change == "renumbered":
                     continue
                 if s.change == "inserted":
-                    num, det = str(s.new_number), _md(s.new_text)
+                    num, det = step_ref(s.new_number, s.sequence), _md(s.new_text)
                 elif s.change == "removed":
-                    num, det = str(s.old_number), _md(s.old_text)
+                    num, det = step_ref(s.old_number, s.sequence), _md(s.old_text)
                 else:
-                    num = str(s.new_number) if s.old_number == s.new_number else f"{s.new_number} (was {s.old_number})"
+                    num = (step_ref(s.new_number, s.sequence) if s.old_number == s.new_number else
+                           f"{step_ref(s.new_number, s.sequence)} (was {_label(s.old_number, s.sequence)})")
                     parts = []
                     if s.reworded:
                         parts.append("reworded (see details)")
-                        long_items.append((f"step {s.new_number} text", s.old_text, s.new_text))
+                        long_items.append((f"step {step_ref(s.new_number, s.sequence)} text", s.old_text, s.new_text))
                     parts += [f"flow added {_code(flow_text(*k))}" for k in s.flows_added]
                     parts += [f"flow removed {_code(flow_text(*k))}" for k in s.flows_removed]
                     det = "; ".join(parts)
                 out.append(f"| {num} | {SIGN[s.change]} | {det} |")
             for r in d.renumbered:
-                out.append(f"| {_span(r.old_first, r.old_last)} → {_span(r.new_first, r.new_last)} | renumbered | "
+                out.append(f"| {_span(r.old_first, r.old_last, r.sequence)}{_of(r.sequence)} → "
+                           f"{_span(r.new_first, r.new_last, r.sequence)} | renumbered | "
                            f"{renumber_text(r)} |")
             out.append("")
         if long_items:
@@ -662,6 +700,12 @@ def _flow_obj(k: tuple) -> dict:
 
 def _labelled(k: tuple, label: str) -> dict:
     return {**_flow_obj(k), "label": label or None}
+
+
+def _seq_obj(sequence: str) -> dict:
+    """Steps of a further sequence carry its id (numbers are positions: 1 is step A);
+    the main dataflow's carry no "sequence" key, as before sequences existed."""
+    return {"sequence": sequence} if sequence else {}
 
 
 def to_json(result: DiffResult) -> dict:
@@ -688,9 +732,10 @@ def to_json(result: DiffResult) -> dict:
             "steps": [{"change": s.change, "old_number": s.old_number, "new_number": s.new_number,
                        "old_text": s.old_text, "new_text": s.new_text, "reworded": s.reworded,
                        "flows_added": [_flow_obj(k) for k in s.flows_added],
-                       "flows_removed": [_flow_obj(k) for k in s.flows_removed]} for s in d.steps],
-            "renumbered": [{"old": [r.old_first, r.old_last], "new": [r.new_first, r.new_last]}
-                           for r in d.renumbered],
+                       "flows_removed": [_flow_obj(k) for k in s.flows_removed],
+                       **_seq_obj(s.sequence)} for s in d.steps],
+            "renumbered": [{"old": [r.old_first, r.old_last], "new": [r.new_first, r.new_last],
+                            **_seq_obj(r.sequence)} for r in d.renumbered],
         })
     return {"schema": "diagramgen-diff", "version": SCHEMA_VERSION, "base": result.base, "head": result.head,
             "changed": result.changed, "architectures": archs}
@@ -707,8 +752,8 @@ class Marks:
 
     components: dict  # component id -> added | removed | changed | unchanged
     areas: dict  # area id -> status
-    steps: dict  # union step number -> (status, badge text)
-    flows: dict  # (union step number, src, dst) -> status
+    steps: dict  # union step key (Step.key) -> (status, badge text)
+    flows: dict  # (union step key, src, dst) -> status
 
 
 def _merge_order(base: list, other: list) -> list:
@@ -772,49 +817,57 @@ def union_model(old: Architecture, new: Architecture) -> tuple:
             placed.add(a)
 
     steps, step_marks, flow_marks = [], {}, {}
-    for o, w in align_steps(old.steps, new.steps, ren):
-        if w is None:
-            num = REMOVED_STEP_OFFSET + o.number
-            flows = tuple(Flow(*_fkey(f, ren), label=f.label) for f in o.flows)
-            steps.append(Step(num, o.text, flows))
-            step_marks[num] = (REMOVED, f"was {o.number}")
-            for f in flows:
-                flow_marks[(num, f.src, f.dst)] = REMOVED
-            continue
-        num = w.number
-        label = str(num) if o is None or o.number == num else f"{num} (was {o.number})"
-        if o is None:
-            steps.append(w)
-            step_marks[num] = (ADDED, label)
-            for f in w.flows:
-                flow_marks[(num, f.src, f.dst)] = ADDED
-            continue
-        fo = {_fkey(f, ren): f for f in o.flows}
-        fw = {_fkey(f, {}): f for f in w.flows}
-        flows = []
-        for k, f in fw.items():
-            if k in fo and fo[k].label != f.label:
-                state = CHANGED
-                # the overlay draws the new label and the old one beside it
-                was = fo[k].label
-                f = replace(f, label=f"{f.label} (was {was})" if f.label and was else f.label or f"was {was}")
-            elif k in fo:
-                state = UNCHANGED
-            elif any({x[0], x[1]} == {k[0], k[1]} for x in fo):
-                state = CHANGED
-            else:
-                state = ADDED
-            flows.append(f)
-            flow_marks[(num, f.src, f.dst)] = state
-        for k in fo:
-            if k not in fw and not any({x[0], x[1]} == {k[0], k[1]} for x in fw):
-                flows.append(Flow(*k, label=fo[k].label))
-                flow_marks[(num, k[0], k[1])] = REMOVED
-        changed = o.text != w.text or set(fo) != set(fw)
-        steps.append(Step(num, w.text, tuple(flows)))
-        step_marks[num] = (CHANGED if changed else UNCHANGED, label)
+    removed_seqs = []
+    for seq, pairs in sequence_pairs(old, new, ren):
+        for o, w in pairs:
+            if w is None:
+                if seq:  # a sequence of its own, so its letters cannot clash with the new ones
+                    removed = Step(o.number, o.text, tuple(Flow(*_fkey(f, ren), label=f.label) for f in o.flows),
+                                   sequence=f"{seq}_removed", label=o.badge)
+                    removed_seqs.append((removed.sequence, "", "letters"))
+                else:
+                    removed = Step(REMOVED_STEP_OFFSET + o.number, o.text,
+                                   tuple(Flow(*_fkey(f, ren), label=f.label) for f in o.flows))
+                steps.append(removed)
+                step_marks[removed.key] = (REMOVED, f"was {o.badge}")
+                for f in removed.flows:
+                    flow_marks[(removed.key, f.src, f.dst)] = REMOVED
+                continue
+            key = w.key
+            label = w.badge if o is None or o.number == w.number else f"{w.badge} (was {o.badge})"
+            if o is None:
+                steps.append(w)
+                step_marks[key] = (ADDED, label)
+                for f in w.flows:
+                    flow_marks[(key, f.src, f.dst)] = ADDED
+                continue
+            fo = {_fkey(f, ren): f for f in o.flows}
+            fw = {_fkey(f, {}): f for f in w.flows}
+            flows = []
+            for k, f in fw.items():
+                if k in fo and fo[k].label != f.label:
+                    state = CHANGED
+                    # the overlay draws the new label and the old one beside it
+                    was = fo[k].label
+                    f = replace(f, label=f"{f.label} (was {was})" if f.label and was else f.label or f"was {was}")
+                elif k in fo:
+                    state = UNCHANGED
+                elif any({x[0], x[1]} == {k[0], k[1]} for x in fo):
+                    state = CHANGED
+                else:
+                    state = ADDED
+                flows.append(f)
+                flow_marks[(key, f.src, f.dst)] = state
+            for k in fo:
+                if k not in fw and not any({x[0], x[1]} == {k[0], k[1]} for x in fw):
+                    flows.append(Flow(*k, label=fo[k].label))
+                    flow_marks[(key, k[0], k[1])] = REMOVED
+            changed = o.text != w.text or set(fo) != set(fw)
+            steps.append(replace(w, flows=tuple(flows), subject=(), pos=w.pos))
+            step_marks[key] = (CHANGED if changed else UNCHANGED, label)
     union = replace(new, areas=areas, components=components, steps=tuple(steps),
-                    columns=tuple(tuple(c) for c in columns))
+                    columns=tuple(tuple(c) for c in columns),
+                    extra_sequences=new.extra_sequences + tuple(dict.fromkeys(removed_seqs)))
     return union, Marks(comp_status, area_status, step_marks, flow_marks)
 
 

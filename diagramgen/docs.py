@@ -89,6 +89,14 @@ def alt_text(arch: Architecture) -> str:
         parts.append(f"A row along the bottom: {_join(a.label for a in bands)}.")
     if key:
         parts.append(f"Key components: {_join(key)}.")
+    if len(arch.sequences) > 1:
+        counts = " and ".join(f"{len(q.steps)} {'numbered' if not q.id else 'lettered'}"
+                              for q in arch.sequences)
+        parts.append(f"{counts} dataflow steps connect {len(flowing)} components "
+                     "with arrows, each arrow carrying its step's number or letter"
+                     + (f"; {others} further component{' is' if others == 1 else 's are'} shown without arrows."
+                        if others else "."))
+        return " ".join(parts)
     parts.append(f"{len(arch.steps)} numbered dataflow steps connect {len(flowing)} components "
                  "with arrows, each arrow carrying its step number"
                  + (f"; {others} further component{' is' if others == 1 else 's are'} shown without arrows."
@@ -114,7 +122,7 @@ def _flow_summary(arch: Architecture, step) -> str:
 
 
 def _steps_of(arch: Architecture, comp: Component) -> list:
-    return [s.number for s in arch.steps
+    return [s for s in arch.steps
             if comp.id in s.components or any(comp.id in (f.src, f.dst) for f in s.flows)]
 
 
@@ -124,6 +132,14 @@ def _area_title(arch: Architecture, area) -> str:
         area = arch.area(area.parent)
         names.insert(0, area.label)
     return " / ".join(names)
+
+
+def _circles_sentence(arch: Architecture) -> str:
+    if len(arch.sequences) == 1:
+        return "The numbered circles on the arrows are the steps of the Dataflow below."
+    main, *rest = arch.sequences
+    return ("The circles on the arrows are the steps of the Dataflow below: numbers for "
+            f"{md(main.title or 'the main dataflow')}, letters for {md(rest[0].title)}.")
 
 
 def _settings(settings):
@@ -151,18 +167,24 @@ def page(arch: Architecture, image_base: str = "..", index: str = "index.md",
     out += [f"- {md(s)}" for s in arch.summary]
     out += ["", "## Architecture", "",
             f"![{md(alt_text(arch))}]({img}.svg)", "",
-            f"The numbered circles on the arrows are the steps of the Dataflow below. "
-            f"Download the diagram as [SVG]({img}.svg) or [PNG]({img}.png).", "",
+            _circles_sentence(arch) + f" Download the diagram as [SVG]({img}.svg) or [PNG]({img}.png).", "",
             "## Dataflow", ""]
-    for s in arch.steps:
-        marker = f"{s.number}. "
-        pad = " " * len(marker)
-        out.append(f'{marker}<a id="step-{s.number}"></a>{md(s.text)}\\')
-        line = f"{pad}*Flows:* {_flow_summary(arch, s)}"
-        extra = [c for c in s.components if all(c not in (f.src, f.dst) for f in s.flows)]
-        if extra:
-            line += f"\\\n{pad}*Also about:* {', '.join(md(arch.component(c).label) for c in extra)}"
-        out += [line, ""]
+    several = len(arch.sequences) > 1
+    for q in arch.sequences:
+        if several:
+            out += [f"### {md(q.title or 'Main dataflow')}", ""]
+        for s in q.steps:
+            # a lettered sequence is a bullet list whose items start with their letter in
+            # bold: Markdown numbers ordered lists, it cannot letter them
+            marker = f"{s.number}. " if not s.sequence else "- "
+            pad = " " * len(marker)
+            badge = f"**{s.badge}.** " if s.sequence else ""
+            out.append(f'{marker}{badge}<a id="{s.anchor}"></a>{md(s.text)}\\')
+            line = f"{pad}*Flows:* {_flow_summary(arch, s)}"
+            extra = [c for c in s.components if all(c not in (f.src, f.dst) for f in s.flows)]
+            if extra:
+                line += f"\\\n{pad}*Also about:* {', '.join(md(arch.component(c).label) for c in extra)}"
+            out += [line, ""]
     out += ["## Components", ""]
     for area in _area_order(arch):
         comps = arch.components_in(area.id)
@@ -174,7 +196,7 @@ def page(arch: Architecture, image_base: str = "..", index: str = "index.md",
             what = md(c.description)
             if c.capabilities:
                 what += (" " if what else "") + f"Capabilities: {md(', '.join(c.capabilities))}."
-            steps = ", ".join(f"[{n}](#step-{n})" for n in _steps_of(arch, c)) or "none (context)"
+            steps = ", ".join(f"[{s.badge}](#{s.anchor})" for s in _steps_of(arch, c)) or "none (context)"
             prov = md(arch.legend_text(c.provenance, PROVENANCE_NAMES))
             out.append(f"| {md(c.label)} | {prov} | {what} | {steps} |")
         out.append("")

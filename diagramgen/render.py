@@ -139,10 +139,10 @@ def _finish(arch, data: dict, formats, steps) -> dict:
         if steps:
             views = svg.step_views(page_svg, arch, f"docs/{arch.id}.md", f"../docs/{arch.id}.md")
             for s in arch.steps:
-                one = views[s.number]
-                out[f"steps/{arch.id}-step-{s.number}.svg"] = one
+                one = views[s.key]
+                out[f"steps/{arch.id}-{s.anchor}.svg"] = one
                 if "png" in steps:
-                    out[f"steps/{arch.id}-step-{s.number}.png"] = svg.to_png(one)
+                    out[f"steps/{arch.id}-{s.anchor}.png"] = svg.to_png(one)
     except svg.SvgError as exc:
         raise RenderError(f"{arch.path}: {exc}") from None
     return out

@@ -172,7 +172,12 @@ def title_label(arch: Architecture) -> str:
     entries = [f'<FONT COLOR="{PROVENANCE_STYLE[p][1]}" POINT-SIZE="15">&#9632;</FONT>'
                f' {text(arch.legend_text(p, PROVENANCE_NAMES))}'
                for p in ("product", "existing", "platform") if p in used]
-    entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (the number on each edge)')
+    if len(arch.sequences) > 1:
+        entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (a number: '
+                       f'{text(arch.dataflow_title or "main dataflow")}; a letter: '
+                       f'{text(arch.sequences[1].title)})')
+    else:
+        entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (the number on each edge)')
     legend = "&#160;&#160;&#160;&#160;".join(entries)
     return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
@@ -207,7 +212,10 @@ def badges(step: Step) -> list:
         same_dst = [g for g in remaining if g.dst == f.dst and g.both == f.both]
         group, hub_is_src = (same_src, True) if len(same_src) >= len(same_dst) else (same_dst, False)
         hub = f.src if hub_is_src else f.dst
-        bid = f"step{step.number}_{'from' if hub_is_src else 'to'}_{hub}"
+        # further sequences' circles start with an upper-case letter, which no component id
+        # can (ids are lower case): "Step_integration_A_from_sap" cannot clash with one
+        prefix = f"Step_{step.sequence}_{step.badge}" if step.sequence else f"step{step.number}"
+        bid = f"{prefix}_{'from' if hub_is_src else 'to'}_{hub}"
         if any(b.id == bid for b in out):  # same hub, other direction: a circle of its own
             bid += f"_{sum(b.id.startswith(bid) for b in out) + 1}"
         out.append(Badge(bid, step, hub, hub_is_src, tuple(group)))
@@ -330,11 +338,22 @@ def _place(arch: Architecture) -> dict:
     return nodes
 
 
+def step_tooltip(step: Step) -> str:
+    return f"Step {step.badge}: {step.text}"
+
+
+def badge_size(label: str) -> tuple:
+    """(diameter in inches, font size) of a circle: one or two characters as always; three
+    (step 100, or AAA) in a wider circle with a smaller font, so the label stays inside."""
+    return ("0.26", "11") if len(label) <= 2 else ("0.34", "10")
+
+
 def _badge_node(step: Step, b: Badge) -> Node:
-    return Node(str(step.number), nodeid=b.id, shape="circle", style="filled", fillcolor=BADGE,
-                color=BADGE, fontcolor="white", fontsize="11", width="0.26", height="0.26",
-                fixedsize="true", margin="0", tooltip=plain(f"Step {step.number}: {step.text}"),
-                id=plain(b.id), **{"class": f"step step-{step.number}"})
+    size, font = badge_size(step.badge)
+    return Node(step.badge, nodeid=b.id, shape="circle", style="filled", fillcolor=BADGE,
+                color=BADGE, fontcolor="white", fontsize=font, width=size, height=size,
+                fixedsize="true", margin="0", tooltip=plain(step_tooltip(step)),
+                id=plain(b.id), **{"class": f"step {step.anchor}"})
 
 
 def _home_area(arch: Architecture, b: Badge) -> Optional[str]:
@@ -371,19 +390,19 @@ def _connect(arch: Architecture, nodes: dict) -> None:
             circle = nodes.get(b.id) or _badge_node(step, b)
             hub_node = nodes[b.hub]
             both = b.flows[0].both
-            cls = f"flow step-{step.number}"
+            cls = f"flow {step.anchor}"
             if b.hub_is_src:
                 hub_node.connect(circle, Edge(forward=False, reverse=both, **{"class": cls}, arrowhead="none",
-                                              id=plain(f"step-{step.number}-{b.hub}-{b.id}")))
+                                              id=plain(f"{step.anchor}-{b.hub}-{b.id}")))
                 for f in b.flows:
                     circle.connect(nodes[f.dst], Edge(forward=True, reverse=False, **{"class": cls},
-                                                      id=plain(f"step-{step.number}-{f.key}"), **flow_label(f)))
+                                                      id=plain(f"{step.anchor}-{f.key}"), **flow_label(f)))
             else:
                 for f in b.flows:
                     nodes[f.src].connect(circle, Edge(forward=False, reverse=both, **{"class": cls},
-                                                      id=plain(f"step-{step.number}-{f.key}"), **flow_label(f)))
+                                                      id=plain(f"{step.anchor}-{f.key}"), **flow_label(f)))
                 circle.connect(hub_node, Edge(forward=True, **{"class": cls},
-                                              id=plain(f"step-{step.number}-{b.id}-{b.hub}")))
+                                              id=plain(f"{step.anchor}-{b.id}-{b.hub}")))
 
 
 def _columns(arch: Architecture, d: Diagram) -> None:
@@ -473,7 +492,7 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
 
     ``union`` and ``marks`` come from ``diff.union_model``: marks.components and
     marks.areas map ids to added/removed/changed/unchanged, marks.steps maps a step
-    number to (status, badge text), marks.flows maps (step, src, dst) to a status.
+    key (Step.key) to (status, badge text), marks.flows maps (step key, src, dst) to a status.
     """
     import re
 
@@ -484,7 +503,7 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
     for step in union.steps:
         for b in badges(step):
             badge_of[b.id] = step
-            sts = [marks.flows.get((step.number, f.src, f.dst), "unchanged") for f in b.flows]
+            sts = [marks.flows.get((step.key, f.src, f.dst), "unchanged") for f in b.flows]
             shared = sts[0] if len(set(sts)) == 1 else "changed"
             if b.hub_is_src:
                 edge_status[(b.hub, b.id)] = shared
@@ -537,15 +556,15 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
                     extra = new_label
             elif not head and tail in badge_of:
                 step = badge_of[tail]
-                s, label = marks.steps.get(step.number, ("unchanged", str(step.number)))
+                s, label = marks.steps.get(step.key, ("unchanged", step.badge))
                 fill = BADGE if s == "unchanged" else OVERLAY_STYLE[s][3]
-                if s == "unchanged" and label == str(step.number):
+                if s == "unchanged" and label == step.badge:
                     fill = "#8A96A3"
                 # the circle keeps its size (and so the layout); an old number goes beside
                 # it as an external label, which Graphviz places after the layout
                 extra = f'fillcolor="{fill}" color="{fill}"'
-                if label != str(step.number):
-                    was = label[len(str(step.number)):].strip(" ()")
+                if label != step.badge:
+                    was = label[len(step.badge):].strip(" ()")
                     extra += (f' xlabel=<<FONT POINT-SIZE="9" COLOR="{fill}">{text(was)}</FONT>>'
                               f' tooltip="{text(label)}"')
                 if s == "removed":

@@ -171,6 +171,22 @@ class Int(Type):
 
 
 @dataclass
+class Letter(Type):
+    """The label of a step in a lettered sequence: A, B, ... Z, AA, AB, ..."""
+
+    doc: str = ""
+    expected = "upper-case letters (A, B, C ...)"
+
+    def check(self, node, ctx, what):
+        if isinstance(node, ScalarNode) and node.tag == STR and re.fullmatch(r"[A-Z]{1,3}", node.value):
+            return PStr(node.value, pos_of(ctx.path, node))
+        return self.mismatch(node, ctx, what)
+
+    def json(self):
+        return {"type": "string", "pattern": "^[A-Z]{1,3}$"}
+
+
+@dataclass
 class Bool(Type):
     doc: str = ""
     expected = "true or false"
@@ -392,6 +408,26 @@ ASSUMPTIONS = Obj("assumptions", {
     "notes": F(Seq(LONG_TEXT), False, "Further assumptions, one sentence each."),
 })
 
+LETTERED_STEP = Obj("step", {**STEP.fields, "step": F(Letter(), True, "The step's letter; steps are "
+                                                   "lettered A, B, C ... in order.")})
+
+SEQUENCE = Obj("sequence", {
+    "id": F(ID, True, "Sequence id; names its steps' anchors and views (step-ID-a, ...)."),
+    "title": F(TEXT, True, "Title of the sequence, shown above its list on the docs page."),
+    "dataflow": F(Seq(LETTERED_STEP, min_items=1), True, "The sequence's steps, lettered A, B, C ... in order."),
+})
+
+DOCS_CHECK = Obj("docs_check", {
+    "items": F(Str(enum=("auto", "top", "nested")), False, "Which items of the page's Dataflow lists are "
+               "steps: top (the top-level items), nested (the items nested in them; a list without nested "
+               "items gives its own), auto (the default: per list, the level whose count fits the sequence, "
+               "else the closer one)."),
+    "names": F(Str(enum=("main", "any", "all")), False, "What each item must name: main (the default: "
+               "the step's subject, or else at least one end of its flows and no other step's component "
+               "in place of one of its own), any (the subject, or else at least one end of its flows) or "
+               "all (the subject, or else every end of its flows)."),
+})
+
 LAYOUT = Obj("layout", {
     "columns": F(Seq(Seq(ID, min_items=1)), False, "Areas from left to right; areas in one inner list "
                  "share a column."),
@@ -410,6 +446,12 @@ ARCHITECTURE = Obj("architecture", {
     "areas": F(Seq(AREA), False, "Areas (clusters), in reading order."),
     "components": F(Seq(COMPONENT), False, "Components (nodes)."),
     "dataflow": F(Seq(STEP, min_items=1), True, "Numbered steps, 1..N."),
+    "dataflow_title": F(TEXT, False, "Title of the main dataflow, shown above its list when there are "
+                        "further sequences."),
+    "sequences": F(Seq(SEQUENCE, max_items=1), False, "A further dataflow sequence beside the main one "
+                   "(e.g. an integration flow), lettered A, B, C ... so that its circles cannot be "
+                   "read as main steps."),
+    "docs_check": F(DOCS_CHECK, False, "How check-docs reads the docs_page."),
     "layout": F(LAYOUT, False, "Layout hints."),
 })
 

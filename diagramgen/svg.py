@@ -198,13 +198,13 @@ def component_title(c) -> str:
 
 
 def step_title(step) -> str:
-    return f"Step {step.number}: {step.text}"
+    return f"Step {step.badge}: {step.text}"
 
 
 def flow_labels(arch: Architecture) -> dict:
     """``{edge id: label}`` for the edges that draw a labelled flow's label (scene.flow_label
     puts it on the edge named after the flow, ``step-N-<from>-<to>``)."""
-    return {f"step-{s.number}-{f.key}": f.label for s in arch.steps for f in s.flows if f.label}
+    return {f"{s.anchor}-{f.key}": f.label for s in arch.steps for f in s.flows if f.label}
 
 
 def docs_link(arch: Architecture, prefix: str = "docs/") -> str:
@@ -243,14 +243,14 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     root.set("role", "img")
     root.set("aria-labelledby", f"{arch.id}-title")
 
-    steps = {s.number: s for s in arch.steps}
+    steps = {s.anchor: s for s in arch.steps}
     labels = flow_labels(arch)
     comps = {c.id: c for c in arch.components}
     steps_of: dict = {c: [] for c in comps}
     for s in arch.steps:
         touched = list(dict.fromkeys([x for f in s.flows for x in (f.src, f.dst)] + list(s.subject)))
         for cid in touched:
-            steps_of[cid].append(s.number)
+            steps_of[cid].append(s.anchor)
 
     _set_title(graph, arch.title)
     graph.find(q("title")).set("id", f"{arch.id}-title")
@@ -291,17 +291,17 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
         if gid.startswith("component-") and gid[len("component-"):] in comps:
             c = comps[gid[len("component-"):]]
             _set_title(g, component_title(c))
-            _add_class(g, "component", *[f"step-{n}" for n in steps_of[c.id]])
+            _add_class(g, "component", *steps_of[c.id])
         elif ("edge" in cls and "flow" in cls) or ("node" in cls and "step" in cls):
-            nums = [int(m.group(1)) for x in cls if (m := re.fullmatch(r"step-(\d+)", x))]
-            if len(nums) != 1 or nums[0] not in steps:
+            keys = [x for x in cls if x in steps]
+            if len(keys) != 1:
                 raise SvgError(f"element '{gid}' has no step class")
-            step = steps[nums[0]]
-            if "edge" in cls and not gid.startswith(f"step-{step.number}-"):
+            step = steps[keys[0]]
+            if "edge" in cls and not gid.startswith(f"{step.anchor}-"):
                 raise SvgError(f"flow edge '{gid}' has no stable step id")
             _set_title(g, step_title(step) + (f"\nLabel: {labels[gid]}" if gid in labels else ""))
             link = etree.Element(q("a"))
-            link.set(XLINK_HREF, f"{docs_href}#step-{step.number}")
+            link.set(XLINK_HREF, f"{docs_href}#{step.anchor}")
             title = g.find(q("title"))
             for child in list(g):
                 if child is not title:
@@ -352,7 +352,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
 
 
 def step_views(page_svg: bytes, arch: Architecture, page_href: str, docs_href: str) -> dict:
-    """``{step number: SVG bytes}``: one view per step, that step emphasised and the rest
+    """``{step key: SVG bytes}`` (Step.key: "3", "integration-a"): one view per step, that step emphasised and the rest
     dimmed, made from the already processed page SVG (whose docs links start with
     ``page_href``; the views link to ``docs_href`` instead). Each view is a copy."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
@@ -361,16 +361,18 @@ def step_views(page_svg: bytes, arch: Architecture, page_href: str, docs_href: s
         ref = el.get(XLINK_HREF)
         if ref and ref.startswith(page_href + "#"):
             el.set(XLINK_HREF, docs_href + ref[len(page_href):])
-    return {s.number: _finish(_focus(copy.deepcopy(base), arch, s.number), docs_href) for s in arch.steps}
+    return {s.key: _finish(_focus(copy.deepcopy(base), arch, s.key), docs_href) for s in arch.steps}
 
 
-def _focus(root, arch: Architecture, focus_step: int):
-    """Emphasise one step in a processed SVG tree (in place) and return the tree."""
-    if focus_step not in {s.number for s in arch.steps}:
+def _focus(root, arch: Architecture, focus_step):
+    """Emphasise one step (its Step.key, or the number of a main step) in a processed SVG
+    tree (in place) and return the tree."""
+    focus_step = str(focus_step)
+    if focus_step not in {s.key for s in arch.steps}:
         raise SvgError(f"no step {focus_step}")
     graph = root.find(q("g"))
     _add_class(root, "focus")
-    root.set("data-step", str(focus_step))
+    root.set("data-step", focus_step)
     for g in graph.iter(q("g")):
         cls = _classes(g)
         if "node" not in cls and "edge" not in cls:

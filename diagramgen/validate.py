@@ -17,7 +17,7 @@ from .catalog import Catalog
 from .diagnostics import ERROR, WARNING, Diagnostic, DiagramgenError, Pos, did_you_mean, has_errors, sort_key
 from .iconfiles import MAX_ICON_BYTES, MAX_ICON_SIDE, PNG_SIGNATURE, IconFileError, check_icon_file  # noqa: F401
 from .loader import LoadError, load
-from .model import Architecture, Area, Component, Flow, Step
+from .model import Architecture, Area, Component, DocsCheck, Flow, Step, letters
 from .schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
 from .settings import unknown_kind_message
 
@@ -207,7 +207,21 @@ class _Builder:
 
     # --- dataflow ---------------------------------------------------------------
     def steps(self, rec: Rec, comp_ids: set, known_ids: set) -> list:
-        items = rec.get("dataflow")
+        """Every step: the main dataflow's (numbered), then each further sequence's (lettered)."""
+        out = self.sequence_steps(rec.get("dataflow"), "", comp_ids, known_ids)
+        seen: dict = {}
+        for seq in _list(rec, "sequences"):
+            if not isinstance(seq, Rec) or not is_valid(seq.get("id")):
+                continue
+            sid = seq["id"]
+            if sid in seen:
+                self.error(sid.pos, f"duplicate sequence id '{sid}' (first defined at {seen[sid]})")
+                continue
+            seen[sid] = sid.pos
+            out += self.sequence_steps(seq.get("dataflow"), str(sid), comp_ids, known_ids)
+        return out
+
+    def sequence_steps(self, items, sequence: str, comp_ids: set, known_ids: set) -> list:
         if not isinstance(items, list):
             return []
         out: list = []
@@ -215,10 +229,16 @@ class _Builder:
             if not isinstance(s, Rec):
                 continue
             number = s.get("step")
-            if isinstance(number, int) and number is not INVALID and number != expected:
+            want = letters(expected) if sequence else expected
+            if number is not INVALID and number is not None and str(number) != str(want):
                 where = s.at("step")
                 where = Pos(where.path, where.line, where.col + len("step: "))
-                self.error(where, f"steps must be numbered 1..N in order: expected step {expected}, got {number}")
+                if sequence:
+                    self.error(where, f"the steps of sequence '{sequence}' are lettered A, B, C ... in order: "
+                                      f"expected step {want}, got {number}")
+                else:
+                    self.error(where, f"steps must be numbered 1..N in order: expected step {want}, got {number}")
+                number = INVALID
             flows: list = []
             for f in _list(s, "flows"):
                 if not is_valid(f):
@@ -243,7 +263,7 @@ class _Builder:
                 if ref not in comp_ids and ref not in known_ids:
                     self.unknown(ref.pos, f"unknown component '{ref}' in subject{did_you_mean(ref, comp_ids)}")
                 subject.append(str(ref))
-            if is_valid(s):
+            if is_valid(s) and number is not INVALID:
                 seen_flows: dict = {}
                 for fl in flows:
                     k = (fl.src, fl.dst)
@@ -251,7 +271,8 @@ class _Builder:
                         self.error(fl.pos, f"step {number} has the flow {fl.src} -> {fl.dst} twice "
                                            f"(first at line {seen_flows[k].line})")
                     seen_flows[k] = fl.pos
-                out.append(Step(int(number), str(s["text"]), tuple(flows), tuple(subject), s.pos))
+                out.append(Step(expected, str(s["text"]), tuple(flows), tuple(subject), s.pos,
+                                sequence, str(want) if sequence else ""))
         return out
 
     def columns(self, rec: Rec, areas: list) -> tuple:
@@ -341,7 +362,9 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
         legend=tuple((k, str(v)) for k, v in legend.items()),
         docs_page=str(rec.get("docs_page", "")),
         areas=tuple(areas), components=tuple(comps), steps=tuple(steps), columns=columns,
-        path=shown, sources=tuple(b.files), default_legend=settings.legend)
+        path=shown, sources=tuple(b.files), default_legend=settings.legend, dataflow_title=str(rec.get("dataflow_title", "")),
+        extra_sequences=tuple((str(q["id"]), str(q["title"]), "letters") for q in _list(rec, "sequences")),
+        docs_check=DocsCheck(**{k: str(v) for k, v in (rec.get("docs_check") or {}).items()}))
     return arch, diags
 
 

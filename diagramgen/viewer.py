@@ -120,7 +120,7 @@ SCRIPT = """
   });
   // hovering a badge or flow edge in the diagram highlights its step as well
   svg.querySelectorAll("g.edge.flow, g.node.step").forEach(function (g) {
-    var m = /(?:^|\\s)step-(\\d+)(?:\\s|$)/.exec(g.getAttribute("class") || "");
+    var m = /(?:^|\\s)step-([a-z0-9_-]+)(?:\\s|$)/.exec(g.getAttribute("class") || "");
     if (!m) { return; }
     g.addEventListener("mouseenter", function () { show(m[1]); });
     g.addEventListener("mouseleave", function () { show(selected); });
@@ -145,12 +145,17 @@ def build(arch: Architecture, svg: bytes, png_name: Optional[str], svg_name: Opt
     library = (VENDOR / "svg-pan-zoom.min.js").read_text(encoding="utf-8")
     if "</script" in library.lower():
         raise ValueError("vendored script contains '</script'")
-    steps = "".join(
-        f'<li id="step-{s.number}" data-step="{s.number}" tabindex="0">'
-        f'<span class="num" aria-hidden="true">{s.number}</span>'
-        f'<span><span class="text">{e(s.text)}</span> '
-        f'<a href="{e(docs_href)}#step-{s.number}">docs</a></span></li>'
-        for s in arch.steps)
+    steps = ""
+    for i, seq in enumerate(arch.sequences):
+        if len(arch.sequences) > 1 and (seq.title or i):
+            # a title line between the sequences; it is no step (no data-step)
+            steps += f'<li class="sequence" role="presentation"><strong>{e(seq.title)}</strong></li>'
+        steps += "".join(
+            f'<li id="{s.anchor}" data-step="{s.key}" tabindex="0">'
+            f'<span class="num" aria-hidden="true">{e(s.badge)}</span>'
+            f'<span><span class="text">{e(s.text)}</span> '
+            f'<a href="{e(docs_href)}#{s.anchor}">docs</a></span></li>'
+            for s in seq.steps)
     csp = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
            "script-src 'unsafe-inline'")
     return (

@@ -57,7 +57,8 @@ def test_every_architecture_is_valid_without_warnings():
 @pytest.mark.parametrize("arch_id", IDS)
 def test_steps_are_numbered_one_to_n_and_have_flows(arch_id):
     m = MODELS[arch_id]
-    assert [s.number for s in m.steps] == list(range(1, len(m.steps) + 1))
+    for q in m.sequences:  # each sequence numbered 1..N by position (A, B, ... when lettered)
+        assert [s.number for s in q.steps] == list(range(1, len(q.steps) + 1))
     assert all(s.flows for s in m.steps)
 
 
@@ -69,31 +70,31 @@ def test_diagram_and_viewer_are_in_output_and_show_every_step(arch_id):
     assert root.find(f"{S}g/{S}title").text == m.title
     ids = {el.get("id") for el in root.iter() if el.get("id")}
     assert {f"component-{c.id}" for c in m.components} <= ids
-    assert {f"step-{s.number}-{f.key}" for s in m.steps for f in s.flows} <= ids
-    edge_steps = {n for g in root.iter(f"{S}g") if "edge" in classes(g)
-                  for n in re.findall(r"\bstep-(\d+)\b", g.get("class"))}
-    assert edge_steps == {str(s.number) for s in m.steps}
+    assert {f"{s.anchor}-{f.key}" for s in m.steps for f in s.flows} <= ids
+    anchors = {s.anchor for s in m.steps}
+    edge_steps = {c for g in root.iter(f"{S}g") if "edge" in classes(g) for c in classes(g) if c in anchors}
+    assert edge_steps == anchors
     viewer = lhtml.parse(str(OUTPUT / f"{m.id}.html")).getroot()
-    assert [li.get("data-step") for li in viewer.xpath("//ol[@id='steps']/li")] == \
-        [str(s.number) for s in m.steps]
+    assert [li.get("data-step") for li in viewer.xpath("//ol[@id='steps']/li[@data-step]")] == \
+        [s.key for s in m.steps]
 
 
 @pytest.mark.parametrize("arch_id", IDS)
 def test_one_step_view_per_step_emphasising_that_step(arch_id):
     m = MODELS[arch_id]
-    pattern = re.compile(rf"{re.escape(m.id)}-step-(\d+)\.svg")
-    made = sorted(int(pattern.fullmatch(p.name).group(1)) for p in (OUTPUT / "steps").iterdir()
+    pattern = re.compile(rf"{re.escape(m.id)}-(step-[a-z0-9_-]+)\.svg")
+    made = sorted(pattern.fullmatch(p.name).group(1) for p in (OUTPUT / "steps").iterdir()
                   if pattern.fullmatch(p.name))
-    assert made == [s.number for s in m.steps]
+    assert made == sorted(s.anchor for s in m.steps)
     for s in m.steps:
-        root = etree.parse(str(OUTPUT / "steps" / f"{m.id}-step-{s.number}.svg")).getroot()
+        root = etree.parse(str(OUTPUT / "steps" / f"{m.id}-{s.anchor}.svg")).getroot()
         assert "focus" in classes(root)
         highlighted = [g for g in root.iter(f"{S}g") if "highlight" in classes(g)]
-        assert all(f"step-{s.number}" in classes(g) for g in highlighted), s.number
-        assert {f"step-{s.number}-{f.key}" for f in s.flows} <= {g.get("id") for g in highlighted}
+        assert all(s.anchor in classes(g) for g in highlighted), s.anchor
+        assert {f"{s.anchor}-{f.key}" for f in s.flows} <= {g.get("id") for g in highlighted}
         links = {ref for el in root.iter() for ref in [el.get(XHREF) or el.get("href")]
                  if ref and not ref.startswith(("#", "data:"))}
-        assert links == {f"../docs/{m.id}.md#step-{t.number}" for t in m.steps}
+        assert links == {f"../docs/{m.id}.md#{t.anchor}" for t in m.steps}
 
 
 @pytest.mark.parametrize("arch_id", IDS)
@@ -102,10 +103,11 @@ def test_docs_page_lists_exactly_its_steps(arch_id):
     page = OUTPUT / "docs" / f"{m.id}.md"
     text = page.read_text(encoding="utf-8")
     section = parse_dataflow(text)
-    assert section is not None and len(section.items) == len(m.steps)
+    assert section is not None
+    assert [len(lst.items) for lst in section.lists] == [len(q.steps) for q in m.sequences]
     assert [str(d) for d in check_page(text, m, str(page))] == []
-    anchors = re.findall(r'<a id="step-(\d+)"></a>', text)
-    assert anchors == [str(s.number) for s in m.steps]
+    anchors = re.findall(r'<a id="(step-[a-z0-9_-]+)"></a>', text)
+    assert anchors == [s.anchor for s in m.steps]
     assert f"](../{m.id}.svg)" in text and f"](../{m.id}.png)" in text
 
 
@@ -129,7 +131,7 @@ def test_manifest_entry_is_complete(arch_id):
     outputs = set(render["outputs"])
     assert {f"{m.id}.{ext}" for ext in DEFAULT_RENDER_OPTIONS["formats"]} <= outputs
     assert {o for o in outputs if o.startswith("steps/")} == {
-        f"steps/{m.id}-step-{s.number}.{ext}" for s in m.steps for ext in DEFAULT_RENDER_OPTIONS["steps"]}
+        f"steps/{m.id}-{s.anchor}.{ext}" for s in m.steps for ext in DEFAULT_RENDER_OPTIONS["steps"]}
     assert docs["outputs"] == [f"docs/{m.id}.md"]
     missing = [o for o in sorted(outputs) + docs["outputs"] if not (OUTPUT / o).is_file()]
     assert missing == []
@@ -147,7 +149,7 @@ def test_list_json_reports_every_architecture(monkeypatch):
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert {r["id"]: r["steps"] for r in rows} == {i: len(MODELS[i].steps) for i in IDS}
     assert {r["id"]: r["file"] for r in rows} == {i: rel(MODELS[i].path) for i in IDS}
-    assert all(set(r) == {"id", "file", "title", "areas", "components", "steps", "flows"} for r in rows)
+    assert all(set(r) == {"id", "file", "title", "areas", "components", "steps", "flows", "sequences"} for r in rows)
 
 
 def test_every_catalog_icon_exists_and_is_png():
@@ -188,3 +190,12 @@ def test_provenance_follows_the_legends(published):
     assert published["copilot_service"].component("copilot_studio").provenance == "product"
     assert published["copilot_service"].component("routing").provenance == "existing"
     assert published["premium"].component("dataverse").provenance == "platform"
+
+
+def test_list_json_reports_step_counts(monkeypatch):
+    monkeypatch.chdir(ARCH_DIR.parent)
+    result = CliRunner().invoke(main, ["list", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert {r["id"]: r["steps"] for r in rows if r["id"] in EXPECTED_STEPS} == EXPECTED_STEPS
+    assert set(rows[0]) == {"id", "file", "title", "areas", "components", "steps", "flows", "sequences"}

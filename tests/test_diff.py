@@ -286,9 +286,9 @@ def test_overlay_dot_styles_by_status(repo):
     assert {k: v for k, v in marks.components.items() if v != "unchanged"} == {
         "comms": "changed", "supervisor": "changed", "kb": "added"}
     assert marks.areas["analytics"] == "added" and marks.areas["supervisors"] == "changed"
-    assert marks.steps[6] == ("changed", "6")
-    assert marks.flows[(6, "kb", "copilot")] == "added"
-    assert marks.flows[(6, "workspace", "copilot")] == "changed"
+    assert marks.steps["6"] == ("changed", "6")
+    assert marks.flows[("6", "kb", "copilot")] == "added"
+    assert marks.flows[("6", "workspace", "copilot")] == "changed"
     dot = D.overlay_source(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
     assert "\tkb -> step6_to_copilot [" in dot and 'color="#1E8E3E"' in dot
     # a changed area is restyled where it is declared, not declared again

@@ -239,7 +239,7 @@ def test_overlay_marks_a_relabelled_flow_changed_and_shows_the_old_label(write):
     old, new = load(write, ARCH, "old.yaml"), load(write, relabel(ARCH), "new.yaml")
     union, marks = D.union_model(old, new)
     assert {k: v for k, v in marks.flows.items() if v != "unchanged"} == {
-        (1, "customer", "acs"): "changed", (2, "acs", "copilot"): "changed", (3, "acs", "copilot"): "changed"}
+        ("1", "customer", "acs"): "changed", ("2", "acs", "copilot"): "changed", ("3", "acs", "copilot"): "changed"}
     assert [f.label for f in union.flows] == ["PSTN and SIP (was PSTN)", "", "was Web API", "Events", "Connector"]
     edges = edge_lines(D.overlay_source(old, new))
     assert edges["step-1-customer-acs"].endswith(

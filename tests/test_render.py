@@ -47,7 +47,10 @@ def test_dot_has_clusters_nodes_and_numbered_badges(name):
         if not scene.is_flat_band(m, c.area):
             assert re.search(rf'^\s*{c.id} \[label=<', dot, re.M), c.id
     badge_numbers = sorted({int(n) for n in re.findall(r"^\s*step(\d+)_", dot, re.M)})
-    assert badge_numbers == list(range(1, len(m.steps) + 1))
+    assert badge_numbers == list(range(1, len(m.main_steps) + 1))
+    for q in m.sequences[1:]:  # further sequences: one circle id per lettered step
+        found = sorted({x for x in re.findall(rf"^\s*Step_{q.id}_([A-Z]+)_", dot, re.M)})
+        assert found == sorted(s.badge for s in q.steps)
 
 
 def test_badges_group_fan_out_and_fan_in():
@@ -68,12 +71,12 @@ def test_svg_has_components_steps_and_edges(name):
     assert len(ids) == len(set(ids))
     texts = {"".join(t.itertext()) for t in root.iter(f"{SVG}text")}
     for s in m.steps:
-        assert str(s.number) in texts
+        assert s.badge in texts  # the number, or the letter of a lettered step
     for c in m.components:
         assert c.label in texts, c.label
     assert m.title in texts
     edge_classes = {el.get("class") for el in root.iter() if (el.get("class") or "").startswith("edge ")}
-    assert edge_classes == {f"edge flow step-{s.number}" for s in m.steps}
+    assert edge_classes == {f"edge flow {s.anchor}" for s in m.steps}
 
 
 @pytest.mark.dot

@@ -60,7 +60,7 @@ def test_svg_is_self_contained(name):
     assert re.fullmatch(r"0 0 [0-9.]+ [0-9.]+", root.get("viewBox"))
     for el, ref in hrefs(root):
         ok = ref.startswith("#") or ref.startswith("data:image/png;base64,") or re.fullmatch(
-            rf"docs/{m.id}\.md#step-\d+", ref)
+            rf"docs/{m.id}\.md#step-(\d+|[a-z0-9_]+-[a-z]+)", ref)
         assert ok, ref
     images = list(root.iter(f"{S}image"))
     assert images and all((im.get(XHREF) or "").startswith("data:image/png;base64,") for im in images)
@@ -92,18 +92,19 @@ def test_svg_components_and_edges_have_titles_ids_and_links(name):
             assert c.description in title
     edges = [g for g in root.iter(f"{S}g") if "edge" in (g.get("class") or "").split()]
     assert edges
+    anchors = {s.anchor: s for s in m.steps}
     # a labelled flow's own edge also names its label
-    labels = {f"step-{s.number}-{f.key}": f"\nLabel: {f.label}" for s in m.steps for f in s.flows if f.label}
+    labels = {f"{s.anchor}-{f.key}": f"\nLabel: {f.label}" for s in m.steps for f in s.flows if f.label}
     for g in edges:
-        n = re.search(r"\bstep-(\d+)\b", g.get("class")).group(1)
-        step = m.steps[int(n) - 1]
-        assert g.get("id").startswith(f"step-{n}-")
-        assert g.find(f"{S}title").text == f"Step {n}: {step.text}" + labels.get(g.get("id"), "")
-        assert g.find(f"{S}a").get(XHREF) == f"docs/{m.id}.md#step-{n}"
+        [key] = [c for c in g.get("class").split() if c in anchors]
+        step = anchors[key]
+        assert g.get("id").startswith(f"{key}-")
+        assert g.find(f"{S}title").text == f"Step {step.badge}: {step.text}" + labels.get(g.get("id"), "")
+        assert g.find(f"{S}a").get(XHREF) == f"docs/{m.id}.md#{key}"
     edge_ids = {g.get("id") for g in edges}
     for s in m.steps:
         for f in s.flows:
-            assert f"step-{s.number}-{f.key}" in edge_ids
+            assert f"{s.anchor}-{f.key}" in edge_ids
     assert root.find(f"{S}g/{S}title").text == m.title
 
 
@@ -156,7 +157,7 @@ def test_viewer_is_self_contained(name):
     for a in doc.iter("a"):
         href = a.get("href") or a.get("xlink:href")
         assert not re.match(r"[a-z]+:", href) and not href.startswith("/"), href
-    assert [li.get("data-step") for li in doc.xpath("//ol[@id='steps']/li")] == [str(s.number) for s in m.steps]
+    assert [li.get("data-step") for li in doc.xpath("//ol[@id='steps']/li[@data-step]")] == [s.key for s in m.steps]
     assert "Content-Security-Policy" in page
 
 
