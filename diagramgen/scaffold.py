@@ -122,6 +122,9 @@ def template(arch_id: str, title: str, directory, settings) -> str:
     includes = settings.new_include
     if includes is None:
         includes = DEFAULT_INCLUDES if (Path(directory) / "fragments" / "channels.yaml").exists() else ()
+    # a folder without the fragments (a new file written elsewhere) gets a file of its own
+    includes = tuple(i for i in includes
+                     if (Path(directory) / (i["file"] if isinstance(i, dict) else i)).is_file())
     if includes:
         out += ("include:\n  # Parts shared with the other architectures, declared once in fragments/.\n"
                 "  # 'standalone: true' draws a fragment's components without flows and without\n"

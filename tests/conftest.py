@@ -15,6 +15,15 @@ UPDATE_GOLDEN = os.environ.get("DIAGRAMGEN_UPDATE_GOLDEN") == "1"
 HAVE_DOT = shutil.which("dot") is not None
 
 
+def copy_project(dst: Path) -> Path:
+    """Copy the repository's architectures (with their fragments and icons) and its
+    settings file, which declares the repository's own kinds, into ``dst``."""
+    shutil.copytree(ARCH_DIR, dst / "architectures")
+    if (ROOT / "diagramgen.yaml").exists():
+        shutil.copy2(ROOT / "diagramgen.yaml", dst / "diagramgen.yaml")
+    return dst
+
+
 def pytest_collection_modifyitems(config, items):
     if HAVE_DOT:
         return

@@ -11,7 +11,7 @@ from diagramgen.cli import main
 from diagramgen.model import Flow, Step
 from diagramgen.project import load_all
 
-from conftest import ARCH_DIR, ROOT, SHARED
+from conftest import ARCH_DIR, ROOT, SHARED, copy_project
 
 PAGES = SHARED / "reference" / "microsoft-learn"
 needs_shared = pytest.mark.skipif(
@@ -229,8 +229,7 @@ def test_cli_missing_page_is_an_error(tmp_path, in_repo):
 
 
 def test_cli_skips_absent_mapped_pages_with_a_note(tmp_path, monkeypatch):
-    arch = tmp_path / "architectures"
-    shutil.copytree(ARCH_DIR, arch)
+    copy_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     code, out, err = run("check-docs")
     assert (code, out) == (0, "")

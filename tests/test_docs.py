@@ -15,7 +15,7 @@ from diagramgen.manifest import DEFAULT_RENDER_OPTIONS, dumps, inputs, loads, re
 from diagramgen.project import load_all
 from diagramgen.validate import load_architecture
 
-from conftest import ARCH_DIR, assert_golden
+from conftest import ARCH_DIR, assert_golden, copy_project
 
 ARCHS = sorted(p.name for p in ARCH_DIR.glob("*.yaml"))
 
@@ -134,7 +134,7 @@ def test_md_escapes_markdown_and_html():
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    shutil.copytree(ARCH_DIR, tmp_path / "architectures")
+    copy_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from conftest import ARCH_DIR, ROOT
+from conftest import ARCH_DIR, ROOT, copy_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.dot]
 
@@ -47,7 +47,7 @@ def test_installed_wheel_renders_from_another_directory(dist, tmp_path):
     bin_dir = env_dir / "bin"
     run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(wheel)])
     work = tmp_path / "elsewhere"
-    shutil.copytree(ARCH_DIR, work / "architectures")
+    copy_project(work)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     exe = str(bin_dir / "diagramgen")
     assert run([exe, "--version"], cwd=work, env=env).stdout.startswith("diagramgen, version ")

@@ -27,8 +27,12 @@ def model(name):
 
 
 def portable(dot: str) -> str:
-    """DOT text with machine-specific icon directories replaced by placeholders."""
-    return dot.replace(str(ICON_DIR), "{ICONS}").replace(DIAGRAMS_ROOT, "{DIAGRAMS}")
+    """DOT text with machine-specific icon directories replaced by placeholders: the
+    package's icons, the diagrams library's, the repository's own and the process's
+    folder of rasterised SVG icons."""
+    dot = dot.replace(str(ICON_DIR), "{ICONS}").replace(DIAGRAMS_ROOT, "{DIAGRAMS}")
+    dot = dot.replace(str(ARCH_DIR.resolve().parent), "{REPO}")
+    return re.sub(r'SRC="[^"]*/(diagramgen-icons-[^/"]*)/', 'SRC="{RASTER}/', dot)
 
 
 @pytest.mark.parametrize("name", ARCHS)
