@@ -39,65 +39,49 @@ summary:
   - One sentence per point of the architecture.
 """
 
-# The includes used when diagramgen.yaml names none and the folder has shared fragments.
-DEFAULT_INCLUDES = (
-    {"file": "fragments/channels.yaml", "standalone": True},
-    {"file": "fragments/dataverse.yaml", "standalone": True},
-    "fragments/azure-band.yaml",
-)
-
-# The body after the shared fragments above.
-BODY_SHARED = """\
+# The body: three areas, three components and two steps, as a neutral example to replace.
+AREAS = """\
 areas:
-  - id: telephony
-    label: Telephony
-  - id: agent
-    label: Agent experience
-layout:
-  columns:  # left to right; areas in one list share a column
-    - [customers]
-    - [telephony]
-    - [agent, dataverse]
-    - [azure]
+  - id: people
+    label: People
+  - id: apps
+    label: Applications
+  - id: data
+    label: Data
 """
 
-# A body that needs nothing included.
-BODY_STANDALONE = """\
-areas:
-  - id: customers
-    label: Customers and channels
-  - id: telephony
-    label: Telephony
-  - id: agent
-    label: Agent experience
+LAYOUT = """\
 layout:
   columns:  # left to right; areas in one list share a column
-    - [customers]
-    - [telephony]
-    - [agent]
-components:
-  - id: voice
-    kind: voice
-    description: Phone calls over the public telephone network.
+    - [people]
+    - [apps]
+    - [data]
 """
 
 COMPONENTS = """\
 components:
-  - id: acs
-    kind: communication_services  # `diagramgen kinds` lists every kind
-    description: Answers the calls.
-  - id: workspace
-    kind: agent_workspace
-    description: Where agents handle the conversations.
+  - id: requester
+    kind: customer  # `diagramgen kinds` lists every kind
+    label: Users
+    area: people
+    description: The people who start the process.
+  - id: app
+    kind: power_apps
+    area: apps
+    description: The app in which they do the work.
+  - id: store
+    kind: dataverse
+    area: data
+    description: Keeps the records the app works on.
 dataflow:
   - step: 1
-    text: Customers call in; Azure Communication Services answers.
+    text: Users open the app and enter a request.
     flows:
-      - {from: voice, to: acs, both: true}
+      - {from: requester, to: app}
   - step: 2
-    text: The call reaches an agent in the agent workspace.
+    text: The app saves the request as a record.
     flows:
-      - {from: acs, to: workspace}
+      - {from: app, to: store}
 """
 
 
@@ -119,24 +103,18 @@ def template(arch_id: str, title: str, directory, settings) -> str:
                 "of diagramgen.yaml\n")
     if settings.new_legend:
         out += "legend:\n" + "".join(f"  {p}: {yaml_scalar(t)}\n" for p, t in settings.new_legend)
-    includes = settings.new_include
-    if includes is None:
-        includes = DEFAULT_INCLUDES if (Path(directory) / "fragments" / "channels.yaml").exists() else ()
     # a folder without the fragments (a new file written elsewhere) gets a file of its own
-    includes = tuple(i for i in includes
+    includes = tuple(i for i in settings.new_include or ()
                      if (Path(directory) / (i["file"] if isinstance(i, dict) else i)).is_file())
     if includes:
         out += ("include:\n  # Parts shared with the other architectures, declared once in fragments/.\n"
                 "  # 'standalone: true' draws a fragment's components without flows and without\n"
                 "  # warnings; remove it once your dataflow uses them.\n")
         out += "".join(f"  - {_flow(i)}\n" for i in includes)
-    if tuple(includes) == DEFAULT_INCLUDES:
-        body = BODY_SHARED + COMPONENTS
-    elif includes:  # other fragments: their areas are placed in declaration order
-        body = BODY_STANDALONE[:BODY_STANDALONE.index("layout:")] + \
-            BODY_STANDALONE[BODY_STANDALONE.index("components:"):] + COMPONENTS[len("components:\n"):]
+        # the included areas join the diagram in declaration order; add a layout to place them
+        body = AREAS + COMPONENTS
     else:
-        body = BODY_STANDALONE + COMPONENTS[len("components:\n"):]
+        body = AREAS + LAYOUT + COMPONENTS
     return out + body
 
 
