@@ -84,8 +84,9 @@ def test_alt_text_describes_the_diagram():
         "Routing, Supervisors and managers; Agent experience; Collaboration. A row along the bottom: "
         "Power Platform, Microsoft Dataverse and Microsoft Azure. Key components: Unified routing, "
         "Customer Service workspace and Copilot. 7 numbered dataflow steps connect "
-        "14 components with arrows, each arrow carrying its step number; 3 further components are "
-        "shown without arrows.")
+        "14 components with arrows, each arrow carrying its step number; 4 further components are "
+        "shown without arrows. Labelled arrow: Customer Service workspace ↔ Microsoft Teams "
+        "(Connector, step 5).")
 
 
 def test_user_text_is_escaped(write):
