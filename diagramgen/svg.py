@@ -350,13 +350,27 @@ def step_views(page_svg: bytes, arch: Architecture, page_href: str, docs_href: s
     """``{step number: SVG bytes}``: one view per step, that step emphasised and the rest
     dimmed, made from the already processed page SVG (whose docs links start with
     ``page_href``; the views link to ``docs_href`` instead). Each view is a copy."""
+    base = _relinked(page_svg, page_href, docs_href)
+    return {s.number: _finish(_focus(copy.deepcopy(base), arch, s.number), docs_href) for s in arch.steps}
+
+
+def _relinked(page_svg: bytes, page_href: str, docs_href: str):
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    base = etree.fromstring(page_svg, parser)
-    for el in base.iter(q("a")):
+    root = etree.fromstring(page_svg, parser)
+    for el in root.iter(q("a")):
         ref = el.get(XLINK_HREF)
         if ref and ref.startswith(page_href + "#"):
             el.set(XLINK_HREF, docs_href + ref[len(page_href):])
-    return {s.number: _finish(_focus(copy.deepcopy(base), arch, s.number), docs_href) for s in arch.steps}
+    return root
+
+
+def relink(page_svg: bytes, page_href: str, docs_href: str) -> bytes:
+    """The processed SVG with its step links (``page_href#step-N``) pointing at
+    ``docs_href#step-N`` instead: the copy a docs site publishes beside its pages."""
+    try:
+        return _finish(_relinked(page_svg, page_href, docs_href), docs_href)
+    except etree.XMLSyntaxError as exc:
+        raise SvgError(f"the SVG does not parse: {exc}") from None
 
 
 def _focus(root, arch: Architecture, focus_step: int):
