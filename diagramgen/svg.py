@@ -55,7 +55,9 @@ def q(tag: str) -> str:
 
 
 # Light colour -> dark-mode colour, applied by attribute selectors on dot's own
-# presentation attributes (CSS wins over presentation attributes).
+# presentation attributes (CSS wins over presentation attributes). Every fill the scene
+# uses has an entry (tests/test_svg.py checks it), so no light text is left on a light
+# fill; tests/test_browser.py measures the contrast of every text in both schemes.
 DARK_FILLS = {
     "white": "#0e1116",       # background, capability pills
     "#f7f9fb": "#161b22",     # area clusters
@@ -64,6 +66,11 @@ DARK_FILLS = {
     "#dcebf8": "#15324f",     # product cards
     "#dff2d8": "#1c3a17",     # existing cards
     "#eceef0": "#262c34",     # platform cards
+    "#eef4fb": "#132234",     # product bands
+    "#eef8ea": "#16271a",     # existing bands (the existing CRM's platform)
+    "#2f6db5": "#5b9be0",     # legend swatches: the card borders' colours
+    "#4e8a3a": "#6fb356",
+    "#7a8591": "#8b96a3",
     "#3d4f63": "#9fb3c8",     # arrowheads
     "#0f3b5f": "#2f6db5",     # step badges
 }
@@ -76,7 +83,7 @@ DARK_STROKES = {
     "#4e8a3a": "#6fb356",
     "#7a8591": "#8b96a3",
 }
-HIGHLIGHT = "#d9480f"
+HIGHLIGHT = "#c2410c"  # white step numbers on it: 5.2:1
 HIGHLIGHT_DARK = "#ff8a4c"
 
 
