@@ -61,7 +61,7 @@ def validate(files) -> None:
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Directory to write the diagrams into.")
 @click.option("--format", "formats", default="png,svg,html", show_default=True,
-              help="Output formats, comma-separated (png, svg, html: the offline viewer).")
+              help="Output formats, comma-separated (png, svg, html: the offline viewer, pdf: for print).")
 @click.option("--steps/--no-steps", default=True, show_default=True,
               help="Also write one view per step, steps/<id>-step-N.svg, that step emphasised.")
 @click.option("--step-png", is_flag=True, help="Also rasterise each step view to PNG (implies --steps).")
@@ -81,6 +81,8 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     DIR/manifest.json; --force renders them anyway.
 
     Example: diagramgen render architectures/premium.yaml --out build --format svg --no-steps
+
+    Example: diagramgen render --format png,svg,html,pdf
     """
     from .outputs import render_to
     from .render import RenderError, WriteError
@@ -501,7 +503,7 @@ def new(arch_id, title, source, directory) -> None:
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Directory to write the diagrams into.")
 @click.option("--format", "formats", default="png,svg,html", show_default=True,
-              help="Output formats, comma-separated (png, svg, html: the offline viewer).")
+              help="Output formats, comma-separated (png, svg, html: the offline viewer, pdf: for print).")
 def watch(files, out_dir, formats) -> None:
     """Re-validate and re-render architectures on every save.
 
