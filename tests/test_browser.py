@@ -301,6 +301,7 @@ def test_two_finger_pinch_zooms_about_the_fingers(phone, site):
         svg_box = page.locator("#diagram svg").bounding_box()
         cx, cy = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5
         before = zoom_state(page)
+        drawn = transform(page)
         # the diagram point under the fingers' midpoint, in drawing units
         px, py = (cx - svg_box["x"] - before["x"]) / before["zoom"], (cy - svg_box["y"] - before["y"]) / before["zoom"]
         cdp = phone.new_cdp_session(page)
@@ -317,7 +318,7 @@ def test_two_finger_pinch_zooms_about_the_fingers(phone, site):
         assert after["zoom"] / before["zoom"] == pytest.approx(80 / 20, rel=0.02)
         assert (cx - svg_box["x"] - after["x"]) / after["zoom"] == pytest.approx(px, abs=1)
         assert (cy - svg_box["y"] - after["y"]) / after["zoom"] == pytest.approx(py, abs=1)
-        changed(page, None)  # the new transform is drawn
+        changed(page, drawn)  # the new transform is drawn
         shot(page, "viewer-premium-phone-pinched.png")
         # one finger still pans
         cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": cx, "y": cy, "id": 0}]})
@@ -353,11 +354,16 @@ def test_one_to_one_shows_the_natural_size(browser, site):
                    " const vb = window.diagramPanZoom.getSizes().viewBox;"
                    " return g.getBoundingClientRect().width / (g.getBBox().width / vb.width); }")
         fitted = page.evaluate(measure)
+        before = transform(page)
         page.click("#controls [data-action=reset]")
+        changed(page, before)  # drawn on the next animation frame
         assert page.evaluate(measure) == pytest.approx(natural, abs=1)
         assert fitted < natural * 0.9  # the fitted view was smaller: the button did change it
+        before = transform(page)
         page.click("#controls [data-action=fit]")
+        before = changed(page, before)
         page.keyboard.press("0")
+        changed(page, before)
         assert page.evaluate(measure) == pytest.approx(natural, abs=1)
         assert_offline(events)
     finally:
