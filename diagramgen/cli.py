@@ -63,7 +63,7 @@ def validate(files) -> None:
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Directory to write the diagrams into.")
 @click.option("--format", "formats", default="png,svg,html", show_default=True,
-              help="Output formats, comma-separated (png, svg, html: the offline viewer).")
+              help="Output formats, comma-separated (png, svg, html: the offline viewer, pdf: for print).")
 @click.option("--steps/--no-steps", default=True, show_default=True,
               help="Also write one view per step, steps/<id>-step-N.svg, that step emphasised.")
 @click.option("--step-png", is_flag=True, help="Also rasterise each step view to PNG (implies --steps).")
@@ -84,6 +84,8 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     DIR/manifest.json; --force renders them anyway.
 
     Example: diagramgen render architectures/premium.yaml --out build --format svg --no-steps
+
+    Example: diagramgen render --format png,svg,html,pdf
     """
     from .outputs import render_to
     from .render import RenderError, WriteError
@@ -225,26 +227,35 @@ def _update_manifest(path: str, product: str, written, options=None, quiet: bool
 @click.option("--out", "out_dir", default=os.path.join("output", "docs"), show_default=True,
               type=click.Path(file_okay=False), help="Directory to write the pages into.")
 @click.option("--images", "image_dir", default="output", show_default=True, type=click.Path(file_okay=False),
-              help="Directory holding the rendered diagrams the pages show.")
+              help="Directory holding the rendered diagrams (copied into OUT/diagrams/).")
+@click.option("--links", default="dir", show_default=True, metavar="STYLE",
+              help="How the diagrams and viewers link to a page: dir (MkDocs: premium/), html "
+                   "(premium.html), md (premium.md, for GitHub) or a URL template with {id}.")
 @click.option("--manifest", "manifest_path", default=None,
               help="Manifest to record the pages' inputs in [default: IMAGES/manifest.json when the "
                    "pages go to IMAGES/docs, else none].")
-def docs(files, out_dir, image_dir, manifest_path) -> None:
+def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     """Generate one Markdown page per architecture, plus index.md.
 
-    Each page has the title, scenario, summary, the diagram with a generated alt text,
-    the Dataflow steps (anchors step-1, step-2, ...), the components by area and the
-    assumptions. index.md always lists every architecture in architectures/, also when
-    FILES names only some. Wording (index title, intro, footer, the foundation
-    paragraph) comes from diagramgen.yaml. Run render first so the diagrams exist.
-    Nothing is written on errors.
+    Each page has the title, scenario, summary, the diagram with a short alt text and a
+    full description, the Dataflow steps (anchors step-1, step-2, ...), the components
+    by area and the assumptions. OUT/diagrams/ gets each diagram and viewer, made from
+    IMAGES, so OUT is a complete MkDocs docs_dir. index.md always lists every
+    architecture in architectures/, also when FILES names only some. Wording (index
+    title, intro, footer, the foundation paragraph) comes from diagramgen.yaml. Run
+    render first. Nothing is written on errors.
 
-    Example: diagramgen docs --out output/docs
+    Example: diagramgen docs --out output/docs --links html
     """
     from . import docs as docgen
+    from . import publish
     from .manifest import leftovers, read
     from .render import WriteError, write_outputs
 
+    try:
+        links = publish.check_links(links)
+    except ValueError as exc:
+        raise click.UsageError(f"--links: {exc}") from None
     loaded = load_all(files)
     _print_diagnostics(loaded.diagnostics)
     if not loaded.ok:
@@ -255,9 +266,18 @@ def docs(files, out_dir, image_dir, manifest_path) -> None:
         click.echo("error: index.md lists every architecture, and one has errors; nothing written", err=True)
         sys.exit(EXIT_ERROR)
     listed = {os.path.realpath(m.path): m for m in everyone.models + loaded.models}
-    image_base = os.path.relpath(image_dir, out_dir).replace(os.sep, "/")
-    pages = [(m, docgen.page_name(m), docgen.page(m, image_base)) for m in loaded.models]
-    files_out = {name: text.encode("utf-8") for _, name, text in pages}
+    files_out: dict = {}
+    made: list = []
+    try:
+        for m in loaded.models:
+            assets = publish.assets(m, image_dir, links)
+            name = docgen.page_name(m)
+            files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id)).encode("utf-8")
+            files_out.update(assets)
+            made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
+    except publish.PublishError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
     files_out["index.md"] = docgen.index_page(list(listed.values())).encode("utf-8")
     try:
         for path in write_outputs(out_dir, files_out):
@@ -267,8 +287,7 @@ def docs(files, out_dir, image_dir, manifest_path) -> None:
         if manifest_path:
             before = read(manifest_path)
             gone = set() if files else set(before.get("architectures", {})) - {m.id for m in loaded.models}
-            _update_manifest(manifest_path, "docs", [(m, [os.path.join(out_dir, name)]) for m, name, _ in pages],
-                             drop_ids=gone)
+            _update_manifest(manifest_path, "docs", made, drop_ids=gone)
             for path in leftovers(before, "docs", {}, os.path.dirname(manifest_path), gone):
                 try:
                     os.unlink(path)
@@ -566,7 +585,7 @@ def new(arch_id, title, source, directory) -> None:
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Directory to write the diagrams into.")
 @click.option("--format", "formats", default="png,svg,html", show_default=True,
-              help="Output formats, comma-separated (png, svg, html: the offline viewer).")
+              help="Output formats, comma-separated (png, svg, html: the offline viewer, pdf: for print).")
 def watch(files, out_dir, formats) -> None:
     """Re-validate and re-render architectures on every save.
 

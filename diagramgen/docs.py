@@ -1,13 +1,19 @@
 """Generate Markdown pages from the model: one page per architecture, plus an index.
 
-Pure functions returning text; the CLI writes the files. Pages are CommonMark with GFM
-tables. Every piece of user text (titles, labels, descriptions, step text) goes through
-:func:`md`, which escapes Markdown and HTML syntax, so a label such as ``a|b <x> [y]``
-cannot open a link, a tag or a table cell. The only raw HTML in a page is the generated
-comment at the top and the ``<a id="step-N"></a>`` anchors, one per Dataflow item.
+Pure functions returning text; the CLI writes the files. Pages are Markdown that reads
+the same in CommonMark (GitHub, markdown-it) and in Python-Markdown (MkDocs), with
+pipe tables. Every piece of user text (titles, labels, descriptions, step text) goes
+through :func:`md`, which writes each Markdown or HTML special character as an HTML
+character reference (``&amp;``, ``&lt;``, ``&#42;``, ...) rather than a backslash escape,
+which Python-Markdown does not know for all of them: a label such as ``a|b <x> [y]``
+cannot open a link, a tag or a table cell, and no stray backslash shows. The raw HTML in
+a page is the generated comment at the top, the ``<a id="step-N"></a>`` anchors (one per
+Dataflow item), the ``<br>`` line breaks inside Dataflow items and the "Diagram
+description" ``<details>`` block, whose text is HTML-escaped.
 """
 from __future__ import annotations
 
+import html
 import re
 
 from .model import Architecture, Component
@@ -15,16 +21,23 @@ from .settings import NEUTRAL_LEGEND, Settings
 
 # legend texts where neither the architecture nor diagramgen.yaml gives one
 PROVENANCE_NAMES = NEUTRAL_LEGEND
-_SPECIAL = re.compile(r"([\\`*_\[\]|<>&!#~])")
+# Characters with a meaning in CommonMark, GFM or Python-Markdown (and its common
+# extensions: ~~ strike, {: attribute lists}, ^^ insert); each is
+# written as a numeric character reference, which both render as the character itself.
+_SPECIAL = re.compile(r"[\\`*_\[\]|<>&!#~{}^]")
+_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _LINE_START = re.compile(r"^(\d+)([.)])|^([-+=])")
+ASSETS = "diagrams"  # folder, beside the pages, of the diagrams and viewers they show
+MAX_ALT = 249  # characters of an image's alt text; the full description is on the page
 
 
 def md(text: str) -> str:
     """User text as inline Markdown that renders literally, on one line."""
     text = " ".join(str(text).split())
-    text = _SPECIAL.sub(r"\\\1", text)
+    text = _SPECIAL.sub(lambda m: _NAMED.get(m.group(0)) or f"&#{ord(m.group(0))};", text)
     # at the start of a block, "1." or "-" would open a list
-    return _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", text)
+    return _LINE_START.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2))};" if m.group(1)
+                           else f"&#{ord(m.group(3))};", text)
 
 
 def page_name(arch: Architecture) -> str:
@@ -75,8 +88,9 @@ def _flowing(arch: Architecture) -> list:
     return [c for a in _area_order(arch) for c in arch.components_in(a.id) if c.id in used]
 
 
-def alt_text(arch: Architecture) -> str:
-    """A description of what the diagram shows, generated from the model."""
+def description(arch: Architecture) -> str:
+    """A full description of what the diagram shows, generated from the model (shown on
+    the page as the "Diagram description"; the image's alt text is :func:`alt_text`)."""
     cols, bands = _layout(arch)
     flowing = _flowing(arch)
     key = [c.label for c in flowing if c.provenance == "product" and c.area not in ("customers",)][:8]
@@ -89,24 +103,38 @@ def alt_text(arch: Architecture) -> str:
         parts.append(f"A row along the bottom: {_join(a.label for a in bands)}.")
     if key:
         parts.append(f"Key components: {_join(key)}.")
-    if len(arch.sequences) > 1:
-        counts = " and ".join(f"{len(q.steps)} {'numbered' if not q.id else 'lettered'}"
-                              for q in arch.sequences)
-        parts.append(f"{counts} dataflow steps connect {len(flowing)} components "
-                     "with arrows, each arrow carrying its step's number or letter"
-                     + (f"; {others} further component{' is' if others == 1 else 's are'} shown without arrows."
-                        if others else "."))
-        return " ".join(parts)
-    parts.append(f"{len(arch.steps)} numbered dataflow steps connect {len(flowing)} components "
-                 "with arrows, each arrow carrying its step number"
+    several = len(arch.sequences) > 1
+    parts.append(f"{_step_counts(arch)} dataflow steps connect {len(flowing)} components with arrows, "
+                 + ("each arrow carrying its step's number or letter" if several
+                    else "each arrow carrying its step number")
                  + (f"; {others} further component{' is' if others == 1 else 's are'} shown without arrows."
                     if others else "."))
     labelled = [(s, f) for s in arch.steps for f in s.flows if f.label]
     if labelled:
         parts.append(f"Labelled arrow{'s' if len(labelled) > 1 else ''}: " + "; ".join(
             f"{arch.component(f.src).label} {'↔' if f.both else '→'} {arch.component(f.dst).label} "
-            f"({f.label}, step {s.number})" for s, f in labelled) + ".")
+            f"({f.label}, step {s.badge})" for s, f in labelled) + ".")
     return " ".join(parts)
+
+
+def _step_counts(arch: Architecture) -> str:
+    """"7 numbered", or "8 numbered and 8 lettered" for an architecture with a lettered sequence."""
+    return " and ".join(f"{len(q.steps)} {'numbered' if not q.id else 'lettered'}" for q in arch.sequences)
+
+
+def alt_text(arch: Architecture) -> str:
+    """The image's alt text: short (at most MAX_ALT characters, read out each time a
+    screen reader passes the image); it points to the full description on the page."""
+    n_areas = sum(1 for a in arch.areas if a.parent is None)
+    steps, comps = len(arch.steps), len(arch.components)
+    tail = (f": {_step_counts(arch)} dataflow step{'s' if steps != 1 else ''} between {comps} "
+            f"component{'s' if comps != 1 else ''} "
+            f"in {n_areas} areas. Described in full under Diagram description.")
+    title = " ".join(arch.title.split())
+    room = MAX_ALT - len("Architecture diagram of ") - len(tail)
+    if len(title) > room:
+        title = title[:room - 1].rstrip() + "…"
+    return f"Architecture diagram of {title}{tail}"
 
 
 def _flow_summary(arch: Architecture, step) -> str:
@@ -150,16 +178,21 @@ def _settings(settings):
     return settings
 
 
-def page(arch: Architecture, image_base: str = "..", index: str = "index.md",
-         settings: "Settings | None" = None) -> str:
+def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
+         formats=("svg", "png", "html"), settings: "Settings | None" = None) -> str:
     """The Markdown page of one architecture.
 
-    ``image_base`` is the directory of the rendered diagrams relative to the page;
+    ``image_base`` is the directory of the diagrams relative to the page (by default the
+    ``diagrams/`` folder that ``docs`` fills beside the pages); ``formats`` are the ones
+    there besides the SVG: ``png`` and ``pdf`` are offered as downloads, ``html`` (the
+    viewer) is linked from the page and from each Dataflow item (``<id>.html#step-N``);
     ``settings`` (default: settings.current()) give the wording of the foundation
     paragraph and of the link to the index.
     """
     settings = _settings(settings)
     img = f"{image_base.rstrip('/')}/{arch.id}" if image_base else arch.id
+    viewer = "html" in formats
+    downloads = [f"[{f.upper()}]({img}.{f})" for f in ("svg", "png", "pdf") if f == "svg" or f in formats]
     out = [f"<!-- Generated by diagramgen from {arch.path}; edit that file, then run make docs. -->", "",
            f"# {md(arch.title)}", "",
            f"**Scenario:** {md(arch.scenario)}", "",
@@ -167,7 +200,13 @@ def page(arch: Architecture, image_base: str = "..", index: str = "index.md",
     out += [f"- {md(s)}" for s in arch.summary]
     out += ["", "## Architecture", "",
             f"![{md(alt_text(arch))}]({img}.svg)", "",
-            _circles_sentence(arch) + f" Download the diagram as [SVG]({img}.svg) or [PNG]({img}.png).", "",
+            "<details><summary>Diagram description</summary>",
+            f"<p>{html.escape(description(arch), quote=False)}</p>",
+            "</details>", "",
+            _circles_sentence(arch) + " "
+            + (f"Open the [interactive diagram]({img}.html) to zoom and highlight a step, or download "
+               if viewer else "Download ")
+            + f"the diagram as {_join(downloads).replace(' and ', ' or ')}.", "",
             "## Dataflow", ""]
     several = len(arch.sequences) > 1
     for q in arch.sequences:
@@ -179,11 +218,13 @@ def page(arch: Architecture, image_base: str = "..", index: str = "index.md",
             marker = f"{s.number}. " if not s.sequence else "- "
             pad = " " * len(marker)
             badge = f"**{s.badge}.** " if s.sequence else ""
-            out.append(f'{marker}{badge}<a id="{s.anchor}"></a>{md(s.text)}\\')
+            out.append(f'{marker}{badge}<a id="{s.anchor}"></a>{md(s.text)}<br>')
             line = f"{pad}*Flows:* {_flow_summary(arch, s)}"
             extra = [c for c in s.components if all(c not in (f.src, f.dst) for f in s.flows)]
             if extra:
-                line += f"\\\n{pad}*Also about:* {', '.join(md(arch.component(c).label) for c in extra)}"
+                line += f"<br>\n{pad}*Also about:* {', '.join(md(arch.component(c).label) for c in extra)}"
+            if viewer:
+                line += f"<br>\n{pad}[Show step {s.badge} in the diagram]({img}.html#{s.anchor})"
             out += [line, ""]
     out += ["## Components", ""]
     for area in _area_order(arch):

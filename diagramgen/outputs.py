@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from .manifest import leftovers, read, up_to_date, update_file
 from .project import Loaded, load_each
-from .render import FORMATS, render_many, write_outputs
+from .render import DEFAULT_FORMATS, FORMATS, render_many, write_outputs
 
 
 @dataclass
@@ -27,7 +27,7 @@ class RenderRun:
     manifest: Optional[str] = None  # the manifest written, if any
 
 
-def render_to(out_dir: str, files=(), formats=FORMATS, steps=("svg",), force: bool = False, jobs: int = 0,
+def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=("svg",), force: bool = False, jobs: int = 0,
               on_validated: Optional[Callable[[Loaded, list], None]] = None,
               on_rendered: Optional[Callable[[object, int, float], None]] = None) -> RenderRun:
     """Render ``files`` (default: every architecture) into ``out_dir``.

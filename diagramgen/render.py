@@ -1,13 +1,14 @@
 """Stage 4: lay out DOT source once with Graphviz and write every requested format.
 
 One ``dot`` process lays the graph out once and emits all formats (``-Tsvg -o a.svg
--Tpng -o a.png``). Files are written to temporary names in the output directory and
+-Tpng -o a.png -Tpdf -o a.pdf``). Files are written to temporary names in the output directory and
 renamed into place, so a reader never sees a half-written file and a failed render
 leaves the previous outputs untouched.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -15,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-FORMATS = ("svg", "png", "html")  # html: the offline viewer (needs the SVG)
+FORMATS = ("svg", "png", "html", "pdf")  # html: the offline viewer (needs the SVG)
+DEFAULT_FORMATS = ("svg", "png", "html")
 INSTALL_HINT = ("Graphviz 'dot' was not found on PATH; install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz)")
 
@@ -92,11 +94,11 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
+def render_architecture(arch, formats=DEFAULT_FORMATS, dpi: int = 96, steps=()) -> dict:
     """Return ``{file name: bytes}`` for one architecture (nothing is written).
 
-    ``<id>.svg`` is the self-contained SVG (svg.py), ``<id>.png`` dot's PNG of the same
-    layout, ``<id>.html`` the offline viewer. ``steps`` names the formats of the per-step
+    ``<id>.svg`` is the self-contained SVG (svg.py), ``<id>.png`` and ``<id>.pdf`` dot's
+    PNG and PDF of the same layout, ``<id>.html`` the offline viewer. ``steps`` names the formats of the per-step
     views (``("svg",)`` or ``("svg", "png")``; empty: none): ``steps/<id>-step-N.svg``
     (and ``.png``), with that step emphasised. Links to the docs page are relative:
     ``docs/<id>.md#step-N`` from the output directory.
@@ -116,7 +118,17 @@ def _source(arch) -> str:
 def _dot_formats(formats, steps) -> list:
     """What dot must write: PNG if asked for, SVG whenever anything is made from it."""
     need_svg = "svg" in formats or "html" in formats or bool(steps)
-    return [f for f in ("svg", "png") if f in formats or (f == "svg" and need_svg)]
+    return [f for f in ("svg", "png", "pdf") if f in formats or (f == "svg" and need_svg)]
+
+
+_PDF_DATE = re.compile(rb"/CreationDate \(D:\d{14}Z?\)")
+
+
+def stable_pdf(data: bytes) -> bytes:
+    """dot's PDF (cairo) with its creation time replaced by a fixed one of the same length
+    (the cross-reference offsets stay right), so the same input gives the same bytes."""
+    return _PDF_DATE.sub(lambda m: b"/CreationDate (D:19700101000000" + (b"Z)" if m.group(0).endswith(b"Z)")
+                                                                            else b")"), data)
 
 
 def _finish(arch, data: dict, formats, steps) -> dict:
@@ -131,6 +143,8 @@ def _finish(arch, data: dict, formats, steps) -> dict:
             out[f"{arch.id}.svg"] = page_svg
         if "png" in wanted:
             out[f"{arch.id}.png"] = data["png"]
+        if "pdf" in wanted:
+            out[f"{arch.id}.pdf"] = stable_pdf(data["pdf"])
         if "html" in wanted:
             page = viewer.build(arch, page_svg, png_name=f"{arch.id}.png" if "png" in wanted else None,
                                 svg_name=f"{arch.id}.svg" if "svg" in wanted else None,
@@ -182,7 +196,7 @@ def write_outputs(out_dir, files: dict) -> list:
                 pass
 
 
-def render_many(models, formats=FORMATS, steps=(), jobs: int = 0, dpi: int = 96):
+def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: int = 96):
     """Render several architectures; yield ``(model, {name: bytes}, seconds)`` in the
     order of ``models`` (any iterable; it is read to the end before the first result).
     Nothing is written.

@@ -55,7 +55,9 @@ def q(tag: str) -> str:
 
 
 # Light colour -> dark-mode colour, applied by attribute selectors on dot's own
-# presentation attributes (CSS wins over presentation attributes).
+# presentation attributes (CSS wins over presentation attributes). Every fill the scene
+# uses has an entry (tests/test_svg.py checks it), so no light text is left on a light
+# fill; tests/test_browser.py measures the contrast of every text in both schemes.
 DARK_FILLS = {
     "white": "#0e1116",       # background, capability pills
     "#f7f9fb": "#161b22",     # area clusters
@@ -64,6 +66,11 @@ DARK_FILLS = {
     "#dcebf8": "#15324f",     # product cards
     "#dff2d8": "#1c3a17",     # existing cards
     "#eceef0": "#262c34",     # platform cards
+    "#eef4fb": "#132234",     # product bands
+    "#eef8ea": "#16271a",     # existing bands (the existing CRM's platform)
+    "#2f6db5": "#5b9be0",     # legend swatches: the card borders' colours
+    "#4e8a3a": "#6fb356",
+    "#7a8591": "#8b96a3",
     "#3d4f63": "#9fb3c8",     # arrowheads
     "#0f3b5f": "#2f6db5",     # step badges
 }
@@ -76,7 +83,7 @@ DARK_STROKES = {
     "#4e8a3a": "#6fb356",
     "#7a8591": "#8b96a3",
 }
-HIGHLIGHT = "#d9480f"
+HIGHLIGHT = "#c2410c"  # white step numbers on it: 5.2:1
 HIGHLIGHT_DARK = "#ff8a4c"
 
 
@@ -355,13 +362,27 @@ def step_views(page_svg: bytes, arch: Architecture, page_href: str, docs_href: s
     """``{step key: SVG bytes}`` (Step.key: "3", "integration-a"): one view per step, that step emphasised and the rest
     dimmed, made from the already processed page SVG (whose docs links start with
     ``page_href``; the views link to ``docs_href`` instead). Each view is a copy."""
+    base = _relinked(page_svg, page_href, docs_href)
+    return {s.key: _finish(_focus(copy.deepcopy(base), arch, s.key), docs_href) for s in arch.steps}
+
+
+def _relinked(page_svg: bytes, page_href: str, docs_href: str):
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    base = etree.fromstring(page_svg, parser)
-    for el in base.iter(q("a")):
+    root = etree.fromstring(page_svg, parser)
+    for el in root.iter(q("a")):
         ref = el.get(XLINK_HREF)
         if ref and ref.startswith(page_href + "#"):
             el.set(XLINK_HREF, docs_href + ref[len(page_href):])
-    return {s.key: _finish(_focus(copy.deepcopy(base), arch, s.key), docs_href) for s in arch.steps}
+    return root
+
+
+def relink(page_svg: bytes, page_href: str, docs_href: str) -> bytes:
+    """The processed SVG with its step links (``page_href#step-N``) pointing at
+    ``docs_href#step-N`` instead: the copy a docs site publishes beside its pages."""
+    try:
+        return _finish(_relinked(page_svg, page_href, docs_href), docs_href)
+    except etree.XMLSyntaxError as exc:
+        raise SvgError(f"the SVG does not parse: {exc}") from None
 
 
 def _focus(root, arch: Architecture, focus_step):

@@ -108,7 +108,7 @@ def test_docs_page_lists_exactly_its_steps(arch_id):
     assert [str(d) for d in check_page(text, m, str(page))] == []
     anchors = re.findall(r'<a id="(step-[a-z0-9_-]+)"></a>', text)
     assert anchors == [s.anchor for s in m.steps]
-    assert f"](../{m.id}.svg)" in text and f"](../{m.id}.png)" in text
+    assert f"](diagrams/{m.id}.svg)" in text and f"](diagrams/{m.id}.png)" in text
 
 
 def test_docs_index_links_every_architecture_once():
@@ -132,7 +132,9 @@ def test_manifest_entry_is_complete(arch_id):
     assert {f"{m.id}.{ext}" for ext in DEFAULT_RENDER_OPTIONS["formats"]} <= outputs
     assert {o for o in outputs if o.startswith("steps/")} == {
         f"steps/{m.id}-{s.anchor}.{ext}" for s in m.steps for ext in DEFAULT_RENDER_OPTIONS["steps"]}
-    assert docs["outputs"] == [f"docs/{m.id}.md"]
+    # the page, and the copies of the diagram and viewer it shows (docs/diagrams/)
+    assert f"docs/{m.id}.md" in docs["outputs"]
+    assert {f"docs/diagrams/{m.id}.svg", f"docs/diagrams/{m.id}.html"} <= set(docs["outputs"])
     missing = [o for o in sorted(outputs) + docs["outputs"] if not (OUTPUT / o).is_file()]
     assert missing == []
 

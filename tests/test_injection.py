@@ -156,7 +156,7 @@ def _html_rules(doc, allowed_scripts: int):
         if not isinstance(el.tag, str):
             continue
         assert el.tag.lower() not in {"iframe", "object", "embed", "img"} or el.tag.lower() == "img" and \
-            (el.get("src") or "").startswith(("data:image/png", "../", "demo")), el.tag
+            (el.get("src") or "").startswith(("data:image/png", "diagrams/", "demo")), el.tag
         for name, value in el.attrib.items():
             assert not name.lower().startswith("on"), (el.tag, name, value)
             if name.lower() in ("href", "src", "action", "formaction"):
@@ -189,13 +189,13 @@ def check_docs_page(m, benign):
 
     from diagramgen import docs as docgen
 
-    html = MarkdownIt("commonmark").enable("table").render(docgen.page(m, ".."))
+    html = MarkdownIt("commonmark").enable("table").render(docgen.page(m))
     doc = lhtml.fromstring(f"<div>{html}</div>")
     _html_rules(doc, allowed_scripts=0)
     allowed_ids = {f"step-{s.number}" for s in m.steps}
     for a in doc.iter("a"):
         href = a.get("href")
-        assert href is None or href.startswith(("#step-", "../", "index.md", "http")), href
+        assert href is None or href.startswith(("#step-", "diagrams/", "index.md", "http")), href
         assert a.get("id") in (None, *allowed_ids)
     text = doc.text_content()
     for s in [m.title, m.scenario, *m.summary, *[st.text for st in m.steps], *[c.label for c in m.components],

@@ -93,6 +93,23 @@ def test_render_is_byte_identical_across_runs():
 
 
 @pytest.mark.dot
+def test_pdf_comes_from_the_same_layout_and_is_byte_identical(tmp_path):
+    m = model("premium.yaml")
+    first = render_architecture(m, ("pdf", "svg"))
+    assert first.keys() == {"premium.pdf", "premium.svg"}
+    pdf = first["premium.pdf"]
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    assert pdf.count(b"/Subtype /Image") >= len({c.kind for c in m.components})  # the icons, embedded
+    assert b"/CreationDate (D:19700101000000" in pdf
+    assert render_architecture(m, ("pdf",)) == {"premium.pdf": pdf}
+    # the cross-reference table still points at its objects
+    xref = int(re.search(rb"startxref\s+(\d+)", pdf).group(1))
+    assert pdf[xref:xref + 4] == b"xref"
+    offsets = [int(x) for x in re.findall(rb"^(\d{10}) 00000 n", pdf[xref:], re.M)]
+    assert offsets and all(re.match(rb"\d+ 0 obj", pdf[o:o + 12]) for o in offsets)
+
+
+@pytest.mark.dot
 def test_cli_render_writes_only_into_out_dir(tmp_path, monkeypatch):
     work = tmp_path / "cwd"
     work.mkdir()
@@ -135,7 +152,7 @@ def test_cli_missing_dot_gives_install_hint(monkeypatch, tmp_path):
 def test_cli_bad_format_is_a_usage_error():
     result = CliRunner().invoke(main, ["render", "--format", "gif"])
     assert result.exit_code == 2
-    assert "choose from svg, png, html" in result.output
+    assert "choose from svg, png, html, pdf" in result.output
 
 
 @pytest.mark.dot

@@ -235,6 +235,7 @@ def test_without_settings_the_pages_are_neutral(repo):
     (repo / "architectures" / "demo.yaml").write_text(
         ARCH.replace("kind: logic_app_standard", "kind: power_automate\n    area: integration")
             .replace("kind: team_queue", "kind: voice_carrier\n    area: integration"), encoding="utf-8")
+    assert run("render", "--format", "svg", "--no-steps").exit_code == 0  # docs shows the diagrams
     assert run("docs").exit_code == 0
     index = (repo / "output" / "docs" / "index.md").read_text(encoding="utf-8")
     page = (repo / "output" / "docs" / "demo.md").read_text(encoding="utf-8")
@@ -249,6 +250,7 @@ def test_without_settings_the_pages_are_neutral(repo):
 
 
 def test_settings_give_the_index_and_legend_wording(repo):
+    assert run("render", "--format", "svg", "--no-steps").exit_code == 0  # docs shows the diagrams
     assert run("docs").exit_code == 0
     index = (repo / "output" / "docs" / "index.md").read_text(encoding="utf-8")
     page = (repo / "output" / "docs" / "demo.md").read_text(encoding="utf-8")
@@ -272,6 +274,7 @@ def test_foundation_paragraph_only_when_asked(repo):
     for flag in (None, "true", "false"):
         text = ARCH if flag is None else ARCH.replace("areas:", f"assumptions: {{azure_foundation: {flag}}}\nareas:")
         arch.write_text(text, encoding="utf-8")
+        assert run("render", "--format", "svg", "--no-steps").exit_code == 0  # docs shows the diagrams
         assert run("docs").exit_code == 0
         pages[flag] = (repo / "output" / "docs" / "demo.md").read_text(encoding="utf-8")
     assert "## Assumptions" not in pages[None]
@@ -282,6 +285,7 @@ def test_foundation_paragraph_only_when_asked(repo):
 def test_docs_of_one_file_keeps_every_architecture_in_the_index(repo):
     other = ARCH.replace("id: demo", "id: second").replace("title: Demo", "title: Second one")
     (repo / "architectures" / "second.yaml").write_text(other, encoding="utf-8")
+    assert run("render", "--format", "svg", "--no-steps").exit_code == 0  # docs shows the diagrams
     assert run("docs").exit_code == 0
     result = run("docs", "architectures/second.yaml")
     assert result.exit_code == 0

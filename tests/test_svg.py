@@ -196,3 +196,26 @@ def test_viewer_and_svg_escape_yaml_text(write):
     assert not list(root.iter(f"{S}script"))
     comp = next(g for g in root.iter(f"{S}g") if g.get("id") == "component-customer")
     assert comp.find(f"{S}title").text.startswith('A & B "quoted" <b>')
+
+
+@pytest.mark.parametrize("name", ARCHS)
+def test_every_colour_has_a_dark_counterpart(name):
+    """Each fill and stroke of the SVG is re-coloured in dark mode (a fill left light would
+    keep light text on it once the ink turns light)."""
+    m, files = rendered(name)
+    root = etree.fromstring(files[f"{m.id}.svg"])
+    fills = {el.get("fill").lower() for el in root.iter() if el.get("fill") not in (None, "none", "transparent")}
+    strokes = {el.get("stroke").lower() for el in root.iter()
+               if el.get("stroke") not in (None, "none", "transparent")}
+    assert fills and fills - set(svgmod.DARK_FILLS) == set()
+    assert strokes and strokes - set(svgmod.DARK_STROKES) == set()
+    style = root.find(f"{S}style").text
+    for light in fills:
+        assert f'[fill="{light}"]{{fill:{svgmod.DARK_FILLS[light]}}}' in style
+
+
+def test_scene_band_tints_have_dark_counterparts():
+    from diagramgen.scene import BAND_TINT, PROVENANCE_STYLE
+
+    used = {c.lower() for c in BAND_TINT.values()} | {fill.lower() for fill, _ in PROVENANCE_STYLE.values()}
+    assert used - set(svgmod.DARK_FILLS) == set()
