@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+TMP_SUFFIX = ".tmp"
 FORMATS = ("svg", "png", "html")  # html: the offline viewer (needs the SVG)
 INSTALL_HINT = ("Graphviz 'dot' was not found on PATH; install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz)")
@@ -74,22 +76,86 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
         return result
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def output_path(out_dir, name) -> Path:
+    """Where output ``name`` (a relative name such as ``steps/a-step-1.svg``) goes under
+    ``out_dir``, or WriteError when it would leave ``out_dir``: an absolute name, a ``..``
+    part, or a folder on the way that is a symbolic link (or not a folder). ``out_dir``
+    itself may be a link; nothing below it is followed. Every write and every removal of
+    an output goes through here."""
+    parts = Path(name).parts
+    path = Path(out_dir) / name
+    if not parts or Path(name).is_absolute() or any(p in ("..", ".") for p in parts):
+        raise WriteError(path, "not a name inside the output folder")
+    here = Path(out_dir)
+    for part in parts[:-1]:
+        here = here / part
+        if os.path.islink(here):
+            raise WriteError(path, f"{here} is a symbolic link; diagramgen does not write or remove "
+                                   "through links inside the output folder")
+        if os.path.lexists(here) and not os.path.isdir(here):
+            raise WriteError(path, f"{here} is not a folder")
+    return path
+
+
+def _safe_target(path: Path) -> None:
+    """Refuse to replace what is not a regular file: a link, a device, a folder ..."""
     try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    if stat.S_ISLNK(st.st_mode):
+        raise WriteError(path, "is a symbolic link; remove it first, diagramgen only replaces regular files")
+    if not stat.S_ISREG(st.st_mode):
+        raise WriteError(path, "is not a regular file; diagramgen only replaces regular files")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory.
+
+    Raises WriteError (never a bare OSError) when ``path`` is a link, a device or any
+    other non-regular file, or cannot be written; nothing is changed then."""
+    path = Path(path)
+    _safe_target(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, 0o644)
+        _safe_target(path)
         os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        tmp = None
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def remove_output(out_dir, name) -> None:
+    """Remove the output ``name`` under ``out_dir`` (see output_path); a missing file is
+    no error. Raises WriteError for anything but a regular file reached without links."""
+    path = output_path(out_dir, name)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise WriteError(path, "is not a regular file; only files diagramgen wrote are removed")
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
 
 
 def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
@@ -158,24 +224,27 @@ def write_outputs(out_dir, files: dict) -> list:
     staged: list = []
     try:
         for name, data in files.items():
-            path = Path(out_dir) / name
+            path = output_path(out_dir, name)
+            _safe_target(path)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-                staged.append((tmp, path))
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+                staged.append((tmp, path, name))
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
                 os.chmod(tmp, 0o644)
             except OSError as exc:
                 raise WriteError(path, exc.strerror or str(exc)) from None
-        for tmp, path in staged:
+        for tmp, path, name in staged:
+            output_path(out_dir, name)  # no folder on the way became a link meanwhile
+            _safe_target(path)
             try:
                 os.replace(tmp, path)
             except OSError as exc:
                 raise WriteError(path, exc.strerror or str(exc)) from None
-        return [path for _, path in staged]
+        return [path for _, path, _ in staged]
     finally:
-        for tmp, _ in staged:
+        for tmp, _, _ in staged:
             try:
                 os.unlink(tmp)
             except OSError:
