@@ -210,6 +210,20 @@ def parse(text: str, path: str) -> Document:
     return Document(path, root)
 
 
+def _bad_char(value: str):
+    """Why a scalar's text cannot be used, or None: lone surrogates (from escapes such as
+    ``"\\ud83d"``, which cannot be written as UTF-8) and the noncharacters U+FFFE and
+    U+FFFF, which no output file may hold."""
+    for c in value:
+        o = ord(c)
+        if 0xD800 <= o <= 0xDFFF:
+            return (f"the escape for U+{o:04X} is half of a surrogate pair, not a character: "
+                    "write the character itself (or its 8-digit \\U escape)")
+        if o in (0xFFFE, 0xFFFF):
+            return f"the character U+{o:04X} is not allowed (a Unicode noncharacter)"
+    return None
+
+
 def _check_plain(root: Node, path: str) -> None:
     """Reject anything beyond plain data, iteratively (no recursion limits)."""
     seen: set[int] = set()
@@ -227,9 +241,20 @@ def _check_plain(root: Node, path: str) -> None:
         if node.tag not in _PLAIN_TAGS:
             raise _fail(path, where.line + 1, where.column + 1,
                         f"tag '{_tag(node.tag)}' is not allowed: architecture files are plain data")
+        if isinstance(node, ScalarNode):
+            bad = _bad_char(node.value)
+            if bad:
+                raise _fail(path, where.line + 1, where.column + 1, bad)
         if isinstance(node, MappingNode):
             keys: dict[str, Node] = {}
             for k, v in node.value:
+                if not isinstance(k, ScalarNode):
+                    raise _fail(path, k.start_mark.line + 1, k.start_mark.column + 1,
+                                "a key must be a plain name, not a list or mapping ('? [a, b]' or '? {a: b}')")
+                key_bad = next((c for c in k.value if ord(c) < 32 or 0x7F <= ord(c) < 0xA0), None)
+                if key_bad is not None:
+                    raise _fail(path, k.start_mark.line + 1, k.start_mark.column + 1,
+                                f"key contains the control character U+{ord(key_bad):04X}")
                 if isinstance(k, ScalarNode):
                     if k.value in keys and k.tag == keys[k.value].tag:
                         first = keys[k.value].start_mark.line + 1

@@ -109,7 +109,7 @@ def yaml_scalar(value: str) -> str:
 def normalize_id(arch_id: str) -> str:
     """Architecture ids use '_'; 'self-service' is accepted and becomes 'self_service'."""
     out = arch_id.strip().replace("-", "_")
-    if not re.match(ID_PATTERN, out) or len(out) > 64:
+    if not re.fullmatch(ID_PATTERN, out) or len(out) > 64:
         raise _fail(f"'{arch_id}' is not a valid architecture id: use lower-case letters, digits "
                     "and '_' (or '-'), starting with a letter")
     return out

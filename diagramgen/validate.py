@@ -21,6 +21,11 @@ from .model import Architecture, Area, Component, Flow, Step
 from .schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
 
 MAX_INCLUDE_DEPTH = 8
+# Includes are counted each time they are pulled in: a fragment included twice counts
+# twice. Without these limits seven small fragments, each including the next eight times,
+# expand to millions of copies (a "fan-out bomb"); depth alone does not stop that.
+MAX_INCLUDES = 200  # includes in one architecture, all levels together
+MAX_EXPANDED_BYTES = 1_000_000  # the architecture file and every included copy, in bytes
 MAX_ICON_BYTES = 256_000
 MAX_ICON_SIDE = 1024  # pixels, width and height
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -55,6 +60,9 @@ class _Builder:
         # when an include could not be read, references to what it declares are not
         # reported as unknown: the include's own error is the one problem to fix
         self.include_failed = False
+        self.n_includes = 0
+        self.expanded = os.path.getsize(real_path) if os.path.isfile(real_path) else 0
+        self.too_big = False  # the expansion limit was hit (reported once)
 
     def error(self, pos: Pos, message: str) -> None:
         self.diags.append(Diagnostic(pos, ERROR, message))
@@ -106,6 +114,15 @@ class _Builder:
             if os.path.isdir(real):
                 self.include_failed = True
                 self.error(pos, f"include '{file}' is a directory, expected a YAML file")
+                continue
+            if self.too_big:
+                continue
+            self.n_includes += 1
+            self.expanded += os.path.getsize(real)
+            if self.n_includes > MAX_INCLUDES or self.expanded > MAX_EXPANDED_BYTES:
+                self.include_failed = self.too_big = True
+                self.error(pos, f"includes expand to more than {MAX_INCLUDES} files or {MAX_EXPANDED_BYTES} bytes "
+                                "in total (each inclusion of a fragment counts); include each fragment once")
                 continue
             try:
                 doc = load(real, target_shown)
