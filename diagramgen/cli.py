@@ -367,7 +367,7 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
     from pathlib import Path
 
     from . import diff as D
-    from .render import RenderError, run_dot, write_atomic
+    from .render import RenderError, WriteError, run_dot, write_atomic
     from .revisions import GitError, compare, relative_paths, repo_root
     from .validate import load_architecture
 
@@ -427,13 +427,17 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
         report = D.render_markdown(result, links)
     else:
         report = D.render_text(result, None if output else _diff_style)
-    for path, data in images.values():
-        write_atomic(Path(path), data)
-        click.echo(f"wrote {term(path)}", err=True)
-    if output:
-        write_atomic(Path(output), report.encode("utf-8"))
-        click.echo(f"wrote {term(output)}", err=True)
-    else:
+    try:
+        for path, data in images.values():
+            write_atomic(Path(path), data)
+            click.echo(f"wrote {term(path)}", err=True)
+        if output:
+            write_atomic(Path(output), report.encode("utf-8"))
+            click.echo(f"wrote {term(output)}", err=True)
+    except WriteError as exc:
+        click.echo(f"error: {term(exc)}", err=True)
+        sys.exit(EXIT_ERROR)
+    if not output:
         click.echo(report, nl=False)
     sys.exit(EXIT_ERROR if exit_code and result.changed else EXIT_OK)
 

@@ -333,6 +333,11 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     """
     catalog = catalog or default_catalog()
     shown = shown or os.fspath(path)
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    if os.path.islink(path) and os.path.commonpath([os.path.realpath(path), folder]) != folder:
+        # not read at all: its content would be quoted in the errors
+        return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "is a symbolic link to a file outside its folder; "
+                                 "architecture files are not read through such links")]
     try:
         doc = load(path, shown)
     except LoadError as exc:

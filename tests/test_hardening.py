@@ -173,3 +173,43 @@ def test_control_characters_in_keys_are_escaped(tmp_path):
     assert result.exit_code == 1
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert result.stderr.splitlines()[0] == f"{p}:1:1: error: key contains the control character U+001B"
+
+
+# --- diff: links in a revision, and where its report may go -----------------------------
+def git(root, *args):
+    import subprocess
+
+    subprocess.run(["git", "-C", str(root), "-c", "user.email=t@example.com", "-c", "user.name=T", *args],
+                   check=True, capture_output=True)
+
+
+@pytest.mark.skipif(__import__("shutil").which("git") is None, reason="git is not installed")
+def test_diff_base_does_not_follow_links_committed_in_the_revision(repo):
+    root, outside = repo
+    os.symlink("/etc/passwd", root / "architectures" / "evil.yaml")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    result = invoke("diff", "--base", "main")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "main:architectures/evil.yaml:1:1: error: is a symbolic link in this revision; links are not followed, "
+        "commit the file itself",
+        "architectures/evil.yaml:1:1: error: is a symbolic link to a file outside its folder; architecture files "
+        "are not read through such links"]
+    assert "root:" not in result.output
+
+
+@pytest.mark.parametrize("target, reason", [
+    ("/dev/null", "is not a regular file; diagramgen only replaces regular files"),
+    ("link.md", "is a symbolic link; remove it first, diagramgen only replaces regular files"),
+])
+def test_diff_output_refuses_devices_and_links(repo, target, reason):
+    root, outside = repo
+    os.symlink(outside / "keep.txt", root / "link.md")
+    demo = "architectures/demo.yaml"
+    before = snapshot(outside)
+    result = invoke("diff", demo, demo, "--output", target)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"error: cannot write {target}: {reason}"]
+    assert snapshot(outside) == before and os.path.islink(root / "link.md")
