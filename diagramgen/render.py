@@ -73,6 +73,9 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
                 result[fmt] = Path(out).read_bytes()
             except OSError:
                 raise RenderError(f"Graphviz dot wrote no {fmt} output") from None
+            if not _looks_like(fmt, result[fmt]):
+                raise RenderError(f"Graphviz dot's {fmt.upper()} output is not a complete {fmt.upper()} "
+                                  "image; nothing was written")
         return result
 
 
@@ -109,6 +112,15 @@ def _safe_target(path: Path) -> None:
         raise WriteError(path, "is a symbolic link; remove it first, diagramgen only replaces regular files")
     if not stat.S_ISREG(st.st_mode):
         raise WriteError(path, "is not a regular file; diagramgen only replaces regular files")
+
+
+def _looks_like(fmt: str, data: bytes) -> bool:
+    """A first check of what dot wrote: a PNG's signature and end chunk, an SVG root."""
+    if fmt == "png":
+        return data.startswith(b"\x89PNG\r\n\x1a\n") and b"IEND" in data[-16:]
+    if fmt == "svg":
+        return b"<svg" in data[:4096] and data.rstrip().endswith(b"</svg>")
+    return True
 
 
 def write_atomic(path: Path, data: bytes) -> None:

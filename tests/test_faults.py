@@ -167,3 +167,20 @@ def test_two_renders_at_once_leave_complete_files(tmp_path):
     assert snapshot(shared) == snapshot(reference)  # no temporary files, every file whole
     assert sorted(os.listdir(shared)) == ["enterprise.html", "enterprise.png", "enterprise.svg", "manifest.json",
                                           "premium.html", "premium.png", "premium.svg"]
+
+
+def test_dot_writes_a_garbage_png(tmp_path, monkeypatch, out):
+    fake_dot(tmp_path, monkeypatch, 'while [ "$#" -gt 0 ]; do [ "$1" = -o ] && printf "not a png" > "$2"; shift; done\n'
+                                    'exit 0\n')
+    before = snapshot(out)
+    assert_failed_cleanly(run_render(out, "--format", "png", "--no-steps"), out, before,
+                          "error: Graphviz dot's PNG output is not a complete PNG image; nothing was written")
+
+
+def test_dot_writes_an_svg_without_a_viewbox(tmp_path, monkeypatch, out):
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><g id="graph0" class="graph"><title>x</title></g></svg>'
+    fake_dot(tmp_path, monkeypatch, 'while [ "$#" -gt 0 ]; do [ "$1" = -o ] && printf \'%s\' '
+                                    f"'{svg}'" ' > "$2"; shift; done\nexit 0\n')
+    before = snapshot(out)
+    assert_failed_cleanly(run_render(out, "--format", "svg"), out, before,
+                          f"error: {PREMIUM}: Graphviz wrote SVG without a usable viewBox (None)")
