@@ -93,7 +93,7 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     Example: diagramgen render architectures/premium.yaml --out build --format svg --no-steps
     """
     from .outputs import render_to
-    from .render import RenderError, WriteError
+    from .render import RenderError, WriteError, stopped_by_signals
 
     try:
         chosen = _formats(formats)
@@ -113,8 +113,9 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
             click.echo(f"{model.id}: rendered {n_files} file(s) in {secs:.2f} s", err=True)
 
     try:
-        run = render_to(out_dir, files, chosen, step_formats, force=force, jobs=jobs,
-                        on_validated=validated, on_rendered=rendered)
+        with stopped_by_signals():  # SIGTERM: no dot left running, no temporary files left
+            run = render_to(out_dir, files, chosen, step_formats, force=force, jobs=jobs,
+                            on_validated=validated, on_rendered=rendered)
     except (RenderError, WriteError) as exc:
         click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)

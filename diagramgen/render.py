@@ -7,12 +7,14 @@ leaves the previous outputs untouched.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +43,75 @@ def dot_binary() -> str:
     return exe
 
 
+_children: set = set()  # dot processes running now (killed when the command is stopped)
+_children_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def _run_child(args: list, data: bytes, timeout: float) -> tuple:
+    """Run ``args`` with ``data`` on stdin; return (exit status, stderr). The process is
+    killed (and waited for) whatever ends the wait: its time-out, an exception, or
+    stop_children() when the command receives SIGTERM or SIGINT."""
+    if _stopping.is_set():
+        raise RenderError("stopped before Graphviz dot started; nothing was written")
+    try:
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise RenderError(f"cannot run Graphviz dot: {exc}") from None
+    with _children_lock:
+        _children.add(proc)
+    try:
+        try:
+            _, stderr = proc.communicate(data, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RenderError(f"Graphviz dot took longer than {timeout:.0f} s and was stopped") from None
+        if _stopping.is_set():
+            raise RenderError("stopped while Graphviz dot was running; nothing was written")
+        return proc.returncode, stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        try:
+            proc.communicate(timeout=10)
+        except (subprocess.TimeoutExpired, ValueError, OSError):
+            pass
+        with _children_lock:
+            _children.discard(proc)
+
+
+def stop_children() -> None:
+    """Kill every dot this process started and start no more (a signal handler's job)."""
+    _stopping.set()
+    with _children_lock:
+        procs = list(_children)
+    for proc in procs:
+        try:
+            proc.kill()
+        except OSError:
+            pass
+
+
+@contextlib.contextmanager
+def stopped_by_signals(signals=(signal.SIGTERM,)):
+    """While inside, SIGTERM (by default) kills the running dot processes and then ends
+    the command with SystemExit(128 + signal number): temporary folders and files are
+    removed on the way out, as on any error. Only in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        stop_children()
+        raise SystemExit(128 + signum)
+
+    previous = {s: signal.signal(s, handler) for s in signals}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
 def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
     """Lay out once and return ``{format: bytes}`` for each format."""
     exe = dot_binary()
@@ -51,21 +122,16 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
             out = os.path.join(tmp, f"out.{fmt}")
             args += [f"-T{fmt}", "-o", out]
             outs[fmt] = out
-        try:
-            proc = subprocess.run(args, input=source.encode("utf-8"), capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise RenderError(f"Graphviz dot took longer than {timeout:.0f} s and was stopped") from None
-        except OSError as exc:
-            raise RenderError(f"cannot run Graphviz dot: {exc}") from None
-        if proc.returncode < 0:
+        status, stderr = _run_child(args, source.encode("utf-8"), timeout)
+        if status < 0:
             try:
-                name = signal.Signals(-proc.returncode).name
+                name = signal.Signals(-status).name
             except ValueError:
-                name = f"signal {-proc.returncode}"
+                name = f"signal {-status}"
             raise RenderError(f"Graphviz dot was killed by {name} before it finished; nothing was written")
-        if proc.returncode != 0:
-            msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            detail = msg[-1] if msg else f"exit status {proc.returncode}"
+        if status != 0:
+            msg = stderr.decode("utf-8", "replace").strip().splitlines()
+            detail = msg[-1] if msg else f"exit status {status}"
             raise RenderError(f"Graphviz dot failed: {detail}")
         result = {}
         for fmt, out in outs.items():

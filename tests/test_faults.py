@@ -184,3 +184,32 @@ def test_dot_writes_an_svg_without_a_viewbox(tmp_path, monkeypatch, out):
     before = snapshot(out)
     assert_failed_cleanly(run_render(out, "--format", "svg"), out, before,
                           f"error: {PREMIUM}: Graphviz wrote SVG without a usable viewBox (None)")
+
+
+def test_sigterm_stops_dot_and_leaves_no_temporary_files(tmp_path, out):
+    """SIGTERM to render (as CI sends on cancel) kills the dot it started and removes the
+    temporary folder; the previous outputs stay. A FIFO tells the test dot is running."""
+    import signal
+
+    fifo = tmp_path / "dot-started"
+    os.mkfifo(fifo)
+    bindir = tmp_path / "fakebin"
+    bindir.mkdir()
+    (bindir / "dot").write_text(f'#!/bin/sh\necho $$ > "{fifo}"\nexec sleep 600\n')
+    (bindir / "dot").chmod(0o755)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}", "TMPDIR": str(tmp)}
+    before = snapshot(out)
+    proc = subprocess.Popen([sys.executable, "-m", "diagramgen", "render", PREMIUM, "--out", str(out), "-j", "1"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with open(fifo) as fh:  # blocks until the fake dot has started
+        dot_pid = int(fh.read().strip())
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert b"Traceback" not in err
+    with pytest.raises(ProcessLookupError):
+        os.kill(dot_pid, 0)
+    assert list(tmp.iterdir()) == []
+    assert snapshot(out) == before
