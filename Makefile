@@ -15,10 +15,13 @@ RENDER_FLAGS ?=
 
 all: $(MADE)
 
+# The stamp gets the time the render *started*: a file saved while it runs is newer than
+# the stamp, so the next make renders again instead of saying "Nothing to be done".
 $(MADE): $(STAMP) $(SOURCES)
+	@mkdir -p $(@D) && touch $@.started
 	$(BIN)/diagramgen render --steps $(RENDER_FLAGS)
 	$(BIN)/diagramgen docs
-	@touch $@
+	@mv $@.started $@
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -213,3 +213,18 @@ def test_diff_output_refuses_devices_and_links(repo, target, reason):
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [f"error: cannot write {target}: {reason}"]
     assert snapshot(outside) == before and os.path.islink(root / "link.md")
+
+
+# --- make: an edit saved during a render is not lost -------------------------------------
+@pytest.mark.skipif(__import__("shutil").which("make") is None, reason="make is not installed")
+def test_make_stamps_the_time_the_render_started():
+    import subprocess
+
+    from conftest import ROOT
+
+    proc = subprocess.run(["make", "-n", "-W", "architectures/premium.yaml", "output/.made"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    lines = [line for line in proc.stdout.splitlines() if ".made" in line or "diagramgen render" in line]
+    assert lines[0] == "mkdir -p output && touch output/.made.started"
+    assert "diagramgen render" in lines[1]
+    assert lines[-1] == "mv output/.made.started output/.made"
