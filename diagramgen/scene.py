@@ -122,7 +122,10 @@ def plain(s: str) -> str:
     written as ``&amp;`` to keep ``&lt;`` meaning the four characters it is. Quotes are
     escaped by the graphviz library's quoting.
     """
-    return nohtml(s.replace("&", "&amp;").replace("\\", "\\\\\\\\"))
+    # a line break becomes Graphviz's \n escape: the DOT source then has one statement
+    # per line whatever the text holds, which the diff overlay relies on (build_overlay)
+    return nohtml(s.replace("&", "&amp;").replace("\\", "\\\\\\\\").replace("\r\n", "\n")
+                  .replace("\n", "\\n"))
 
 
 def component_label(c: Component, icon: Path, colours: Optional[tuple] = None, dashed: bool = False) -> str:
@@ -464,7 +467,8 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
             area_style[a.id] = f'pencolor="{OVERLAY_STYLE[st][1]}" penwidth=2 style="{dashed}"'
     out = []
     cluster = None  # the cluster whose attribute line comes next
-    for line in source.splitlines(keepends=True):
+    for line in source.split("\n")[:-1] if source.endswith("\n") else source.split("\n"):
+        line += "\n"  # split at line feeds only: U+2028 or U+0085 in text is not a line break
         opened = re.match(r"^\t*subgraph cluster_(\w+) \{", line)
         if opened:
             cluster = opened.group(1)

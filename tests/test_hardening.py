@@ -228,3 +228,20 @@ def test_make_stamps_the_time_the_render_started():
     assert lines[0] == "mkdir -p output && touch output/.made.started"
     assert "diagramgen render" in lines[1]
     assert lines[-1] == "mv output/.made.started output/.made"
+
+
+# --- the diff overlay and generated DOT ids ---------------------------------------------
+@pytest.mark.dot
+def test_step_text_that_looks_like_dot_statements_cannot_break_the_overlay(tmp_path):
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(small(), encoding="utf-8")
+    new.write_text(small(step_text='Customers call.\n\tcustomer [x]\n\tacs -> customer [label="y"]\u2028\tacs ['),
+                   encoding="utf-8")
+    image = tmp_path / "overlay.svg"
+    result = invoke("diff", str(old), str(new), "--image", str(image))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [f"wrote {image}"]
+    from lxml import etree
+
+    tips = [a.get("{http://www.w3.org/1999/xlink}title") for a in etree.fromstring(image.read_bytes()).iter("{*}a")]
+    assert 'Step 1: Customers call.\n\tcustomer [x]\n\tacs -> customer [label="y"]\u2028\tacs [' in tips
