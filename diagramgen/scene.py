@@ -178,11 +178,19 @@ def tooltip(c: Component) -> str:
 class Badge:
     """One numbered circle: a step's flows that share an endpoint."""
 
-    id: str
+    id: str  # its DOT node name and SVG id: generated_id("step1_from_customer")
     step: Step
     hub: str  # the shared endpoint
     hub_is_src: bool
     flows: tuple
+
+
+def generated_id(name: str) -> str:
+    """The one scheme for the names the scene makes up (numbered circles, the "_body"
+    wrapper cluster): a leading '_', which no user id can have (ids match
+    ^[a-z][a-z0-9_]*$). A component id such as step1_from_customer therefore cannot take
+    a circle's place in the DOT source, and the edge ids built from them stay distinct."""
+    return f"_{name}"
 
 
 def badges(step: Step) -> list:
@@ -195,7 +203,7 @@ def badges(step: Step) -> list:
         same_dst = [g for g in remaining if g.dst == f.dst and g.both == f.both]
         group, hub_is_src = (same_src, True) if len(same_src) >= len(same_dst) else (same_dst, False)
         hub = f.src if hub_is_src else f.dst
-        bid = f"step{step.number}_{'from' if hub_is_src else 'to'}_{hub}"
+        bid = generated_id(f"step{step.number}_{'from' if hub_is_src else 'to'}_{hub}")
         if any(b.id == bid for b in out):  # same hub, other direction: a circle of its own
             bid += f"_{sum(b.id.startswith(bid) for b in out) + 1}"
         out.append(Badge(bid, step, hub, hub_is_src, tuple(group)))
@@ -230,7 +238,7 @@ def build(arch: Architecture) -> str:
             wrapper = {"label": bands_label(arch, flat), "labelloc": "b", "labeljust": "l",
                        "style": "solid", "pencolor": "white", "bgcolor": "white", "margin": "4",
                        "id": plain("bands")}
-            with Cluster("_body", graph_attr=wrapper):
+            with Cluster(generated_id("body"), graph_attr=wrapper):
                 nodes = _place(arch)
                 _connect(arch, nodes)
         else:

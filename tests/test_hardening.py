@@ -246,3 +246,19 @@ def test_step_text_that_looks_like_dot_statements_cannot_break_the_overlay(tmp_p
     tips = [a.get("{http://www.w3.org/1999/xlink}title") for a in etree.fromstring(image.read_bytes()).iter("{*}a")]
     # (an XML parser reads a tab in an attribute as a space)
     assert 'Step 1: Customers call.\n customer [x]\n acs -> customer [label="y"]\u2028 acs [' in tips
+
+
+def test_a_component_id_cannot_take_a_step_circles_place(tmp_path):
+    from diagramgen import scene
+    from diagramgen.validate import load_architecture
+
+    p = tmp_path / "demo.yaml"
+    p.write_text(small(comp_id="step1_from_customer"), encoding="utf-8")
+    model, diags = load_architecture(p)
+    assert model is not None, [str(d) for d in diags]
+    dot = scene.build(model)
+    assert [b.id for s in model.steps for b in scene.badges(s)] == ["_step1_from_customer"]
+    # the component keeps its own node, the circle its own, and the flow runs through both
+    assert "\tstep1_from_customer [" in dot and "\t_step1_from_customer [" in dot
+    assert "\tcustomer -> _step1_from_customer [" in dot
+    assert "\t_step1_from_customer -> step1_from_customer [" in dot
