@@ -251,6 +251,12 @@ def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
 def _source(arch) -> str:
     from . import scene
 
+    cost = scene.layout_cost(arch)
+    if cost > scene.MAX_LAYOUT_COST:
+        n_flows = sum(len(s.flows) for s in arch.steps)
+        raise RenderError(f"{arch.path}: too large to lay out: {len(arch.components)} components x {n_flows} "
+                          f"flows = {cost}, over the limit of {scene.MAX_LAYOUT_COST}; split it into "
+                          "several architectures")
     try:
         return scene.build(arch)
     except scene.IconError as exc:

@@ -211,6 +211,21 @@ def badges(step: Step) -> list:
     return out
 
 
+# Graphviz's layout time grows much faster than the graph: 200 components joined by 600
+# flows at random take minutes. The cost estimate is components x flows (the shipped
+# architectures are near 1,000, a 400-component synthetic one near 300,000). Above
+# LARGE_LAYOUT the crossing minimisation and network simplex get iteration limits (the
+# layout is a little less tidy, the time bounded); above MAX_LAYOUT_COST render refuses.
+LARGE_LAYOUT = 20_000
+MAX_LAYOUT_COST = 350_000
+LARGE_LAYOUT_LIMITS = {"mclimit": "0.05", "nslimit": "1", "nslimit1": "1", "searchsize": "10"}
+
+
+def layout_cost(arch: Architecture) -> int:
+    """The estimate of how hard the diagram is to lay out (see MAX_LAYOUT_COST)."""
+    return len(arch.components) * sum(len(s.flows) for s in arch.steps)
+
+
 def build(arch: Architecture) -> str:
     """Return the DOT source of the architecture diagram."""
     d = Diagram(
@@ -220,6 +235,7 @@ def build(arch: Architecture) -> str:
             "fontname": FONT, "label": title_label(arch), "labelloc": "t", "labeljust": "l",
             "newrank": "true", "compound": "true", "outputorder": "edgesfirst",
             "bgcolor": "white", "id": plain(f"diagram-{arch.id}"),
+            **(LARGE_LAYOUT_LIMITS if layout_cost(arch) > LARGE_LAYOUT else {}),
         },
         node_attr={"fontname": FONT, "shape": "plain", "fixedsize": "false", "width": "0", "height": "0",
                    "style": "", "labelloc": "c", "imagescale": "false"},
