@@ -191,6 +191,13 @@ def check_new(target: Path, text: str) -> list:
     """
     from .validate import load_architecture
 
+    # folders made here are removed again when the file turns out invalid (the caller
+    # writes nothing then), so a failed `new --dir` leaves nothing behind
+    made = []
+    d = target.parent
+    while not d.exists():
+        made.append(d)
+        d = d.parent
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
     try:
@@ -198,6 +205,12 @@ def check_new(target: Path, text: str) -> list:
         _, diags = load_architecture(tmp, shown=str(target))
     finally:
         tmp.unlink(missing_ok=True)
+    if any(x.is_error for x in diags):
+        for folder in made:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
     return diags
 
 

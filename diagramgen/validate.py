@@ -405,7 +405,16 @@ def architecture_files(paths: Iterable = (), default_dir: str = "architectures")
     """The files to work on: the given ones, or every ``*.yaml`` directly in ``default_dir``."""
     paths = list(paths)
     if paths:
-        return [os.fspath(p) for p in paths]
+        # the same file named twice (or through two spellings) is checked once, not
+        # reported as clashing with itself
+        seen: set = set()
+        out = []
+        for p in paths:
+            key = os.path.realpath(p)
+            if key not in seen:
+                seen.add(key)
+                out.append(os.fspath(p))
+        return out
     d = Path(default_dir)
     return sorted(str(p) for p in d.glob("*.yaml")) + sorted(str(p) for p in d.glob("*.yml"))
 

@@ -285,3 +285,20 @@ def test_an_architecture_too_costly_to_lay_out_is_refused_before_dot_runs(repo, 
         f"error: architectures/demo.yaml: too large to lay out: {n} components x {n} flows = {n * n}, over the "
         f"limit of {scene.MAX_LAYOUT_COST}; split it into several architectures"]
     assert not (root / "output").exists()
+
+
+# --- small leftovers ----------------------------------------------------------------------
+def test_the_same_file_named_twice_is_checked_once(repo):
+    result = invoke("validate", "architectures/demo.yaml", "./architectures/demo.yaml")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == ["0 error(s), 0 warning(s)"]
+
+
+def test_a_failed_new_leaves_no_folder_behind(repo):
+    from conftest import ARCH_DIR
+
+    root, _ = repo
+    result = invoke("new", "other", "--title", "Other", "--from", str(ARCH_DIR / "premium.yaml"), "--dir", "x/y")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "error: x/y/other.yaml would not be valid; nothing written"
+    assert not (root / "x").exists()
