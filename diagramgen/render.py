@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import stat
@@ -180,6 +181,43 @@ def _safe_target(path: Path) -> None:
         raise WriteError(path, "is not a regular file; diagramgen only replaces regular files")
 
 
+_STALE_TMP = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def _tmp_prefix(path: Path) -> str:
+    """Temporary files are named ``.NAME.PID.RANDOM.tmp`` beside their target: the
+    process id tells a later run whether the writer is still alive."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def clean_stale_temporaries(folder) -> list:
+    """Remove temporary files in ``folder`` left by a writer that no longer runs (killed
+    with SIGKILL, or the machine stopped); return their paths. A writer still running,
+    such as a second render at the same time, keeps its files."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for e in entries:
+        m = _STALE_TMP.match(e.name)
+        if not m or not e.is_file(follow_symlinks=False) or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue  # still running
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError, ValueError):
+            continue  # another user's process, or not a process id
+        try:
+            os.unlink(e.path)
+            removed.append(e.path)
+        except OSError:
+            pass
+    return removed
+
+
 def _looks_like(fmt: str, data: bytes) -> bool:
     """A first check of what dot wrote: a PNG's signature and end chunk, an SVG root."""
     if fmt == "png":
@@ -199,7 +237,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, 0o644)
@@ -307,12 +345,16 @@ def write_outputs(out_dir, files: dict) -> list:
     """
     staged: list = []
     try:
+        cleaned: set = set()
         for name, data in files.items():
             path = output_path(out_dir, name)
             _safe_target(path)
+            if path.parent not in cleaned:
+                cleaned.add(path.parent)
+                clean_stale_temporaries(path.parent)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+                fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
                 staged.append((tmp, path, name))
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)

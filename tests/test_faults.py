@@ -213,3 +213,18 @@ def test_sigterm_stops_dot_and_leaves_no_temporary_files(tmp_path, out):
         os.kill(dot_pid, 0)
     assert list(tmp.iterdir()) == []
     assert snapshot(out) == before
+
+
+def test_temporary_files_of_a_killed_render_are_removed_by_the_next(tmp_path, monkeypatch, out):
+    """A render killed with SIGKILL cannot clean up; the next one removes what it left
+    (temporary names carry the writer's process id), and keeps a live writer's files."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)  # a process that has exited
+    left = out / f".premium.svg.{dead_pid}.abc123_x.tmp"
+    left.write_bytes(b"<svg>half")
+    live = out / f".premium.png.{os.getppid()}.def456.tmp"  # the test runner's parent is alive
+    live.write_bytes(b"in progress")
+    from diagramgen.render import write_outputs
+
+    write_outputs(out, {"note.txt": b"x"})
+    assert not left.exists() and live.exists()
