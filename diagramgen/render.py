@@ -61,6 +61,8 @@ def _run_child(args: list, data: bytes, timeout: float) -> tuple:
         raise RenderError(f"cannot run Graphviz dot: {exc}") from None
     with _children_lock:
         _children.add(proc)
+    if _stopping.is_set():  # stop_children() ran between Popen and the line above
+        proc.kill()
     try:
         try:
             _, stderr = proc.communicate(data, timeout=timeout)
