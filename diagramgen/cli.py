@@ -168,7 +168,7 @@ def check_docs(docs, arch_file) -> None:
     """
     import os
 
-    from .checkdocs import architecture_for, check_page, page_path
+    from .checkdocs import PageError, architecture_for, check_page, page_path, read_page
 
     loaded = load_all([arch_file] if arch_file else [])
     if not loaded.ok:
@@ -182,7 +182,7 @@ def check_docs(docs, arch_file) -> None:
                 click.echo(f"{term(doc)}: error: no architecture has this page as its docs_page; "
                            "pass --arch FILE", err=True)
                 errors += 1
-            elif not os.path.isfile(doc):
+            elif not os.path.exists(doc):
                 click.echo(f"{term(doc)}: error: no such file", err=True)
                 errors += 1
             else:
@@ -194,21 +194,15 @@ def check_docs(docs, arch_file) -> None:
                 if m.docs_page:  # a URL: a published page, not a file this command reads
                     click.echo(f"{term(m.docs_page)}: note: skipped, a URL is not checked ({term(m.path)} maps to it)", err=True)
                 continue
-            if not os.path.isfile(page):
+            if not os.path.exists(page):  # present but not a regular file: read_page says so
                 click.echo(f"{term(page)}: note: skipped, the page is absent ({term(m.path)} maps to it)", err=True)
                 continue
             jobs.append((page, m))
     for doc, arch in jobs:
         try:
-            with open(doc, encoding="utf-8") as fh:
-                text = fh.read()
-        except UnicodeDecodeError as exc:
-            click.echo(f"{term(doc)}: error: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
-                       err=True)
-            errors += 1
-            continue
-        except OSError as exc:
-            click.echo(f"{term(doc)}: error: cannot read the page: {term(exc.strerror or exc)}", err=True)
+            text = read_page(doc)
+        except PageError as exc:
+            click.echo(f"{term(doc)}: error: {term(exc)}", err=True)
             errors += 1
             continue
         diags = check_page(text, arch, doc)

@@ -391,9 +391,14 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
 
 
 def check_link(value, what: str) -> list:
-    """A link field is a relative path or an http(s) URL: no javascript:, data:, file: ..."""
+    """A link field is a relative path or an http(s) URL: no javascript:, data:, file: ...,
+    no absolute path. A relative path may leave the repository (``../shared/...``): the
+    page is only ever read, by check-docs, never written or linked."""
     if not isinstance(value, PStr):
         return []
+    if os.path.isabs(str(value).strip()):
+        return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
+                                             "not an absolute path")]
     m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", value)
     if m and m.group(1).lower() not in LINK_SCHEMES:
         return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "

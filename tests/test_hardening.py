@@ -302,3 +302,35 @@ def test_a_failed_new_leaves_no_folder_behind(repo):
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == "error: x/y/other.yaml would not be valid; nothing written"
     assert not (root / "x").exists()
+
+
+# --- docs_page: read only, regular files only, with a size cap ----------------------------
+def with_docs_page(root, page: str) -> None:
+    text = small().replace("title: Demo\n", f"title: Demo\ndocs_page: {page}\n")
+    (root / "architectures" / "demo.yaml").write_text(text, encoding="utf-8")
+
+
+def test_docs_page_outside_the_repository_is_read_but_never_written(repo):
+    root, outside = repo
+    page = outside / "page.md"
+    page.write_text("# Demo\n\n## Dataflow\n\n1. Customers call Azure Communication Services.\n", encoding="utf-8")
+    with_docs_page(root, "../../outside/page.md")
+    before = snapshot(outside)
+    result = invoke("check-docs")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["ok ../outside/page.md (1 steps of architectures/demo.yaml)"]
+    assert invoke("docs").exit_code == 0
+    assert snapshot(outside) == before
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: os.symlink("/dev/zero", p), "is not a regular file"),
+    (lambda p: p.write_bytes(b"x" * 1_000_001), "the page is 1000001 bytes, over the limit of 1000000 bytes"),
+])
+def test_check_docs_refuses_devices_and_huge_pages(repo, make, message):
+    root, outside = repo
+    make(outside / "page.md")
+    with_docs_page(root, "../../outside/page.md")
+    result = invoke("check-docs")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"../outside/page.md: error: {message}"]
