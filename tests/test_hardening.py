@@ -334,3 +334,15 @@ def test_check_docs_refuses_devices_and_huge_pages(repo, make, message):
     result = invoke("check-docs")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [f"../outside/page.md: error: {message}"]
+
+
+def test_list_json_keeps_one_object_per_line(repo):
+    root, _ = repo
+    text = small().replace("title: Demo\n", 'title: "Demo\\u2028two\\u2029three"\n')
+    (root / "architectures" / "demo.yaml").write_text(text, encoding="utf-8")
+    result = invoke("list", "--json")
+    assert result.exit_code == 0
+    lines = result.stdout.split("\n")
+    assert len(lines) == 2 and lines[1] == ""
+    assert json.loads(lines[0])["title"] == "Demo\u2028two\u2029three"
+    assert "\\u2028two\\u2029three" in lines[0]
