@@ -2,6 +2,7 @@
 output directory, two renders at once. Each ends with a one-line error and a non-zero
 exit status, and the previous outputs stay byte-for-byte as they were."""
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -228,3 +229,35 @@ def test_temporary_files_of_a_killed_render_are_removed_by_the_next(tmp_path, mo
 
     write_outputs(out, {"note.txt": b"x"})
     assert not left.exists() and live.exists()
+
+
+@pytest.mark.dot
+def test_disk_full_part_way_changes_no_architecture_and_not_the_manifest(monkeypatch, tmp_path):
+    """Two architectures: the first one's files are complete when the disk fills up on
+    the second's. Nothing is replaced and the manifest stays as it was."""
+    out = tmp_path / "out"
+    files = [str(ARCH_DIR / "premium.yaml"), str(ARCH_DIR / "enterprise.yaml")]
+    first = CliRunner().invoke(main, ["render", *files, "--out", str(out), "--format", "svg", "--no-steps"])
+    assert first.exit_code == 0, first.output
+    for p in out.iterdir():
+        if p.suffix == ".svg":
+            p.write_bytes(b"<svg>earlier render</svg>")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["architectures"].values():
+        entry["render"]["inputs"]["diagramgen/catalog.yaml"] = "0" * 64  # both are stale
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    real_fdopen, calls = os.fdopen, []
+
+    def fdopen(fd, mode="r", *a, **kw):
+        calls.append(fd)
+        if len(calls) == 2:  # the second architecture's SVG
+            os.close(fd)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_fdopen(fd, mode, *a, **kw)
+
+    monkeypatch.setattr(render.os, "fdopen", fdopen)
+    before = snapshot(out)
+    result = CliRunner().invoke(main, ["render", *files, "--out", str(out), "--format", "svg", "--no-steps"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"error: cannot write {out / 'enterprise.svg'}: No space left on device"]
+    assert snapshot(out) == before

@@ -346,3 +346,16 @@ def test_list_json_keeps_one_object_per_line(repo):
     assert len(lines) == 2 and lines[1] == ""
     assert json.loads(lines[0])["title"] == "Demo\u2028two\u2029three"
     assert "\\u2028two\\u2029three" in lines[0]
+
+
+@pytest.mark.parametrize("command", [["validate"], ["render"], ["docs"], ["list", "--json"], ["check-outputs"]])
+def test_surrogate_escape_is_one_error_in_every_command(repo, command):
+    root, _ = repo
+    (root / "architectures" / "demo.yaml").write_text(small().replace("title: Demo", 'title: "\\ud83d\\ude00"'),
+                                                      encoding="utf-8")
+    result = invoke(*command)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "architectures/demo.yaml:2:8: error: the escape for U+D83D is half of a surrogate pair, not a character: "
+        "write the character itself (or its 8-digit \\U escape)")
+    assert not (root / "output").exists()
