@@ -291,12 +291,11 @@ def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
 def _source(arch) -> str:
     from . import scene
 
-    cost = scene.layout_cost(arch)
-    if cost > scene.MAX_LAYOUT_COST:
-        n_flows = sum(len(s.flows) for s in arch.steps)
-        raise RenderError(f"{arch.path}: too large to lay out: {len(arch.components)} components x {n_flows} "
-                          f"flows = {cost}, over the limit of {scene.MAX_LAYOUT_COST}; split it into "
-                          "several architectures")
+    n_flows = sum(len(s.flows) for s in arch.steps)
+    if n_flows > scene.MAX_LAYOUT_FLOWS or scene.layout_cost(arch) > scene.MAX_LAYOUT_COST:
+        raise RenderError(f"{arch.path}: too large to lay out: {len(arch.components)} components and {n_flows} "
+                          f"flows (limits: {scene.MAX_LAYOUT_FLOWS} flows, and components x flows at most "
+                          f"{scene.MAX_LAYOUT_COST}); split it into several architectures")
     try:
         return scene.build(arch)
     except scene.IconError as exc:

@@ -212,11 +212,14 @@ def badges(step: Step) -> list:
 
 
 # Graphviz's layout time grows much faster than the graph: 200 components joined by 600
-# flows at random take minutes. The cost estimate is components x flows (the shipped
-# architectures are near 1,000, a 400-component synthetic one near 300,000). Above
+# flows at random, or 50 joined by 3,000, take minutes. The estimate is the number of
+# flows (each is a circle and two edges) and components x flows (the shipped
+# architectures are under 600, a 400-component synthetic one near 320,000). Above
 # LARGE_LAYOUT the crossing minimisation and network simplex get iteration limits (the
-# layout is a little less tidy, the time bounded); above MAX_LAYOUT_COST render refuses.
+# layout is a little less tidy, the time bounded: under a minute for the worst random
+# graphs within the limits); above MAX_LAYOUT_FLOWS or MAX_LAYOUT_COST render refuses.
 LARGE_LAYOUT = 20_000
+MAX_LAYOUT_FLOWS = 1_000
 MAX_LAYOUT_COST = 350_000
 LARGE_LAYOUT_LIMITS = {"mclimit": "0.05", "nslimit": "1", "nslimit1": "1", "searchsize": "10"}
 

@@ -265,25 +265,28 @@ def test_a_component_id_cannot_take_a_step_circles_place(tmp_path):
 
 
 # --- layout cost --------------------------------------------------------------------------
-def test_an_architecture_too_costly_to_lay_out_is_refused_before_dot_runs(repo, monkeypatch):
+@pytest.mark.parametrize("n, m", [(600, 600), (50, 1001)])  # components x flows; flows alone
+def test_an_architecture_too_costly_to_lay_out_is_refused_before_dot_runs(repo, monkeypatch, n, m):
     import yaml
 
     from diagramgen import scene
 
     root, _ = repo
-    n = 600
     doc = yaml.safe_load(small())
     doc["components"] = [{"id": f"c{i}", "kind": "functions", "area": "telephony"} for i in range(n)]
-    doc["dataflow"] = [{"step": 1, "text": "Everything at once.",
-                        "flows": [{"from": f"c{i}", "to": f"c{(i * 7 + 1) % n}"} for i in range(n)]}]
+    pairs = [(a, b) for a in range(n) for b in range(n) if a != b][:m]
+    doc["dataflow"] = [{"step": k // 10 + 1, "text": "Many flows.",
+                        "flows": [{"from": f"c{a}", "to": f"c{b}"} for a, b in pairs[k:k + 10]]}
+                       for k in range(0, len(pairs), 10)]
     (root / "architectures" / "demo.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
     monkeypatch.setenv("PATH", str(root / "no-dot-here"))  # dot must not even be looked for
     assert invoke("validate").exit_code == 0
     result = invoke("render")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"error: architectures/demo.yaml: too large to lay out: {n} components x {n} flows = {n * n}, over the "
-        f"limit of {scene.MAX_LAYOUT_COST}; split it into several architectures"]
+        f"error: architectures/demo.yaml: too large to lay out: {n} components and {m} flows (limits: "
+        f"{scene.MAX_LAYOUT_FLOWS} flows, and components x flows at most {scene.MAX_LAYOUT_COST}); split it into "
+        "several architectures"]
     assert not (root / "output").exists()
 
 
