@@ -115,10 +115,39 @@ def stopped_by_signals(signals=(signal.SIGTERM,)):
             signal.signal(s, h)
 
 
+_DOT_TMP = "diagramgen-dot-"  # + process id + "-" + random: dot's temporary folder
+_cleaned_dot_folders = threading.Event()
+
+
+def _clean_stale_dot_folders() -> None:
+    """Once per process: remove dot's temporary folders left by a diagramgen process that
+    no longer runs (killed with SIGKILL). Folders only, never through a link."""
+    if _cleaned_dot_folders.is_set():
+        return
+    _cleaned_dot_folders.set()
+    pattern = re.compile(rf"^{re.escape(_DOT_TMP)}(\d+)-[A-Za-z0-9_]+$")
+    try:
+        entries = list(os.scandir(tempfile.gettempdir()))
+    except OSError:
+        return
+    for e in entries:
+        m = pattern.match(e.name)
+        if not m or not e.is_dir(follow_symlinks=False) or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue
+        except ProcessLookupError:
+            shutil.rmtree(e.path, ignore_errors=True)
+        except (PermissionError, OverflowError, ValueError):
+            continue
+
+
 def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
     """Lay out once and return ``{format: bytes}`` for each format."""
     exe = dot_binary()
-    with tempfile.TemporaryDirectory(prefix="diagramgen-") as tmp:
+    _clean_stale_dot_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{_DOT_TMP}{os.getpid()}-") as tmp:
         args = [exe, f"-Gdpi={dpi}"] if "png" in formats else [exe]
         outs = {}
         for fmt in formats:

@@ -261,3 +261,20 @@ def test_disk_full_part_way_changes_no_architecture_and_not_the_manifest(monkeyp
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [f"error: cannot write {out / 'enterprise.svg'}: No space left on device"]
     assert snapshot(out) == before
+
+
+def test_dot_folders_of_a_killed_render_are_removed(tmp_path, monkeypatch, out):
+    from diagramgen import render as r
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+    tmp = tmp_path / "tmp"
+    (tmp / f"diagramgen-dot-{dead}-abc_1").mkdir(parents=True)
+    (tmp / f"diagramgen-dot-{dead}-abc_1" / "out.svg").write_text("half")
+    (tmp / f"diagramgen-dot-{os.getppid()}-live").mkdir()
+    monkeypatch.setattr(r.tempfile, "tempdir", str(tmp))
+    monkeypatch.setattr(r, "_cleaned_dot_folders", r.threading.Event())
+    fake_dot(tmp_path, monkeypatch, "exit 3\n")
+    with pytest.raises(r.RenderError):
+        r.run_dot("digraph {}", ["svg"])
+    assert sorted(p.name for p in tmp.iterdir()) == [f"diagramgen-dot-{os.getppid()}-live"]
