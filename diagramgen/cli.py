@@ -518,7 +518,7 @@ def watch(files, out_dir, formats) -> None:
         raise click.UsageError(str(exc)) from None
     watcher = Watcher(files=tuple(files), out_dir=out_dir, formats=chosen)
     try:
-        run(watcher, lambda m: click.echo(m.text, err=m.error))
+        run(watcher, lambda m: click.echo(term(m.text), err=m.error))
     except KeyboardInterrupt:
         pass
     click.echo("stopped")
