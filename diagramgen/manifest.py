@@ -142,7 +142,10 @@ def loads(text: str) -> dict:
     """Parse a manifest; ValueError when it is not one of this format. Entries of the
     wrong shape (a hand-edited or hostile manifest) are dropped, so the rest of the code
     sees only the types it expects; a dropped entry just means "never generated"."""
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"not a diagramgen manifest of format {FORMAT}")
     archs = data.get("architectures")

@@ -362,3 +362,13 @@ def test_surrogate_escape_is_one_error_in_every_command(repo, command):
         "architectures/demo.yaml:2:8: error: the escape for U+D83D is half of a surrogate pair, not a character: "
         "write the character itself (or its 8-digit \\U escape)")
     assert not (root / "output").exists()
+
+
+def test_deeply_nested_manifest_is_an_error_line(repo):
+    root, _ = repo
+    (root / "output").mkdir()
+    (root / "output" / "manifest.json").write_text("[" * 100_000, encoding="utf-8")
+    result = invoke("check-outputs")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "output/manifest.json: error: cannot read the manifest (nested too deeply); run make docs"]
