@@ -27,11 +27,14 @@ RENDER_FLAGS ?=
 
 all: $(MADE)
 
+# The stamp gets the time the render *started*: a file saved while it runs is newer than
+# the stamp, so the next make renders again instead of saying "Nothing to be done".
 $(MADE): $(SETUP) $(SOURCES)
+	@mkdir -p $(@D) && touch $@.started
 	$(DG) render --steps $(RENDER_FLAGS)
 	$(DG) docs
 	$(DG) kinds --page output/docs/kinds.md
-	@touch $@
+	@mv $@.started $@
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

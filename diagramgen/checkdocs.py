@@ -497,6 +497,36 @@ def is_url(page: str) -> bool:
     return "://" in page
 
 
+MAX_PAGE_BYTES = 1_000_000
+
+
+class PageError(Exception):
+    pass
+
+
+def read_page(path: str) -> str:
+    """A docs page's text: a regular file (a link to one is followed, the page may live
+    outside the repository), UTF-8, at most MAX_PAGE_BYTES. Raises PageError."""
+    import stat
+
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise PageError("is not a regular file")
+        if st.st_size > MAX_PAGE_BYTES:
+            raise PageError(f"the page is {st.st_size} bytes, over the limit of {MAX_PAGE_BYTES} bytes")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_PAGE_BYTES + 1)
+    except OSError as exc:
+        raise PageError(f"cannot read the page: {exc.strerror or exc}") from None
+    if len(data) > MAX_PAGE_BYTES:
+        raise PageError(f"the page is over the limit of {MAX_PAGE_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PageError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
 def page_path(arch: Architecture) -> Optional[str]:
     """The architecture's docs page, resolved against the architecture file; None if unset."""
     if not arch.docs_page or is_url(arch.docs_page):

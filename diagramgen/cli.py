@@ -8,9 +8,19 @@ import sys
 import click
 
 from . import __version__
+from .diagnostics import term
 from .project import load_all
 
 EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def json_line(value) -> str:
+    """One JSON object on one line, whatever its text holds: non-ASCII stays readable, but
+    line and paragraph separators (U+2028, U+2029, U+0085), which some readers split
+    lines on, and lone surrogates are written as \\u escapes."""
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(c if c not in "\u2028\u2029\x85" and not 0xD800 <= ord(c) <= 0xDFFF
+                   else f"\\u{ord(c):04x}" for c in text)
 
 
 def _print_diagnostics(diags) -> None:
@@ -88,7 +98,7 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     Example: diagramgen render --format png,svg,html,pdf
     """
     from .outputs import render_to
-    from .render import RenderError, WriteError
+    from .render import RenderError, WriteError, stopped_by_signals
 
     try:
         chosen = _formats(formats)
@@ -108,22 +118,23 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
             click.echo(f"{model.id}: rendered {n_files} file(s) in {secs:.2f} s", err=True)
 
     try:
-        run = render_to(out_dir, files, chosen, step_formats, force=force, jobs=jobs,
-                        on_validated=validated, on_rendered=rendered)
+        with stopped_by_signals():  # SIGTERM: no dot left running, no temporary files left
+            run = render_to(out_dir, files, chosen, step_formats, force=force, jobs=jobs,
+                            on_validated=validated, on_rendered=rendered)
     except (RenderError, WriteError) as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)
     if not run.loaded.ok:
         sys.exit(EXIT_ERROR)
     if show:
         if run.manifest:
-            click.echo(f"wrote {run.manifest}", err=True)
+            click.echo(f"wrote {term(run.manifest)}", err=True)
         for path in run.removed:
-            click.echo(f"removed {path}", err=True)
+            click.echo(f"removed {term(path)}", err=True)
     for path, reason in run.not_removed:
-        click.echo(f"warning: cannot remove {path}: {reason}", err=True)
+        click.echo(f"warning: cannot remove {term(path)}: {term(reason)}", err=True)
     if not quiet:
-        click.echo(f"rendered {len(run.rendered)} architecture(s), {len(run.cached)} up to date, into {out_dir}")
+        click.echo(f"rendered {len(run.rendered)} architecture(s), {len(run.cached)} up to date, into {term(out_dir)}")
 
 
 @main.command("list")
@@ -141,10 +152,10 @@ def list_(files, as_json) -> None:
     for m in loaded.models:
         s = m.stats()
         if as_json:
-            click.echo(json.dumps(s, ensure_ascii=False))
+            click.echo(json_line(s))
         else:
             click.echo(f"{s['id']:<14} {s['areas']:>2} areas {s['components']:>3} components "
-                       f"{s['steps']:>3} steps {s['flows']:>3} flows  {s['file']}  {s['title']}")
+                       f"{s['steps']:>3} steps {s['flows']:>3} flows  {term(s['file'])}  {term(s['title'])}")
 
 
 @main.command("check-docs")
@@ -162,7 +173,7 @@ def check_docs(docs, arch_file) -> None:
     """
     import os
 
-    from .checkdocs import architecture_for, check_page, page_path
+    from .checkdocs import PageError, architecture_for, check_page, page_path, read_page
 
     loaded = load_all([arch_file] if arch_file else [])
     if not loaded.ok:
@@ -173,11 +184,11 @@ def check_docs(docs, arch_file) -> None:
         for doc in docs:
             arch = loaded.models[0] if arch_file else architecture_for(doc, loaded.models)
             if arch is None:
-                click.echo(f"{doc}: error: no architecture has this page as its docs_page; "
+                click.echo(f"{term(doc)}: error: no architecture has this page as its docs_page; "
                            "pass --arch FILE", err=True)
                 errors += 1
-            elif not os.path.isfile(doc):
-                click.echo(f"{doc}: error: no such file", err=True)
+            elif not os.path.exists(doc):
+                click.echo(f"{term(doc)}: error: no such file", err=True)
                 errors += 1
             else:
                 jobs.append((doc, arch))
@@ -186,30 +197,24 @@ def check_docs(docs, arch_file) -> None:
             page = page_path(m)
             if page is None:
                 if m.docs_page:  # a URL: a published page, not a file this command reads
-                    click.echo(f"{m.docs_page}: note: skipped, a URL is not checked ({m.path} maps to it)", err=True)
+                    click.echo(f"{term(m.docs_page)}: note: skipped, a URL is not checked ({term(m.path)} maps to it)", err=True)
                 continue
-            if not os.path.isfile(page):
-                click.echo(f"{page}: note: skipped, the page is absent ({m.path} maps to it)", err=True)
+            if not os.path.exists(page):  # present but not a regular file: read_page says so
+                click.echo(f"{term(page)}: note: skipped, the page is absent ({term(m.path)} maps to it)", err=True)
                 continue
             jobs.append((page, m))
     for doc, arch in jobs:
         try:
-            with open(doc, encoding="utf-8") as fh:
-                text = fh.read()
-        except UnicodeDecodeError as exc:
-            click.echo(f"{doc}: error: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
-                       err=True)
-            errors += 1
-            continue
-        except OSError as exc:
-            click.echo(f"{doc}: error: cannot read the page: {exc.strerror or exc}", err=True)
+            text = read_page(doc)
+        except PageError as exc:
+            click.echo(f"{term(doc)}: error: {term(exc)}", err=True)
             errors += 1
             continue
         diags = check_page(text, arch, doc)
         _print_diagnostics(diags)
         errors += len(diags)
         if not diags:
-            click.echo(f"ok {doc} ({len(arch.steps)} steps of {arch.path})")
+            click.echo(f"ok {term(doc)} ({len(arch.steps)} steps of {term(arch.path)})")
     sys.exit(EXIT_ERROR if errors else EXIT_OK)
 
 
@@ -219,7 +224,7 @@ def _update_manifest(path: str, product: str, written, options=None, quiet: bool
 
     update_file(path, product, written, options, drop_ids)
     if not quiet:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {term(path)}")
 
 
 @main.command()
@@ -250,7 +255,7 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     from . import docs as docgen
     from . import publish
     from .manifest import leftovers, read
-    from .render import WriteError, write_outputs
+    from .render import WriteError, remove_output, write_outputs
 
     try:
         links = publish.check_links(links)
@@ -280,22 +285,30 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
         sys.exit(EXIT_ERROR)
     files_out["index.md"] = docgen.index_page(list(listed.values())).encode("utf-8")
     try:
-        for path in write_outputs(out_dir, files_out):
-            click.echo(f"wrote {path}")
+        if os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs")):
+            # pages inside the output folder: written from there, so a docs/ that is a
+            # link to another folder is refused rather than followed
+            written = write_outputs(image_dir, {f"docs/{n}": b for n, b in files_out.items()})
+        else:
+            written = write_outputs(out_dir, files_out)
+        for path in written:
+            click.echo(f"wrote {term(path)}")
         if manifest_path is None and os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs")):
             manifest_path = os.path.join(image_dir, "manifest.json")
         if manifest_path:
             before = read(manifest_path)
             gone = set() if files else set(before.get("architectures", {})) - {m.id for m in loaded.models}
-            _update_manifest(manifest_path, "docs", made, drop_ids=gone)
-            for path in leftovers(before, "docs", {}, os.path.dirname(manifest_path), gone):
+            _update_manifest(manifest_path, "docs", made,
+                             drop_ids=gone)
+            base = os.path.dirname(manifest_path)
+            for name in leftovers(before, "docs", {}, base, gone):
                 try:
-                    os.unlink(path)
-                    click.echo(f"removed {path}")
-                except OSError:
-                    pass
+                    remove_output(base, name)
+                    click.echo(f"removed {term(os.path.join(base, name))}")
+                except WriteError as exc:
+                    click.echo(f"warning: cannot remove {term(exc.path)}: {term(exc.reason)}", err=True)
     except WriteError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)
 
 
@@ -323,7 +336,7 @@ def check_outputs(files, manifest_path) -> None:
         with open(manifest_path, encoding="utf-8") as fh:
             manifest = loads(fh.read())
     except (OSError, ValueError) as exc:
-        click.echo(f"{manifest_path}: error: cannot read the manifest ({exc}); run make docs", err=True)
+        click.echo(f"{term(manifest_path)}: error: cannot read the manifest ({term(exc)}); run make docs", err=True)
         sys.exit(EXIT_ERROR)
     diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
                   complete=not files)
@@ -382,7 +395,7 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
     from pathlib import Path
 
     from . import diff as D
-    from .render import RenderError, run_dot, write_atomic
+    from .render import RenderError, WriteError, run_dot, write_atomic
     from .revisions import GitError, compare, relative_paths, repo_root
     from .validate import load_architecture
 
@@ -408,7 +421,7 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
             root = repo_root()
             old, new = compare(root, base, head, relative_paths(root, files))
         except GitError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {term(exc)}", err=True)
             sys.exit(EXIT_ERROR)
         if not (old.ok and new.ok):
             _print_diagnostics(old.diagnostics + new.diagnostics)
@@ -428,7 +441,7 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
                 fmt_img = Path(targets[a.id]).suffix.lower()[1:]
                 images[a.id] = (targets[a.id], run_dot(src, [fmt_img])[fmt_img])
         except RenderError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {term(exc)}", err=True)
             sys.exit(EXIT_ERROR)
     if fmt == "json":
         report = D.render_json(result)
@@ -442,13 +455,17 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
         report = D.render_markdown(result, links)
     else:
         report = D.render_text(result, None if output else _diff_style)
-    for path, data in images.values():
-        write_atomic(Path(path), data)
-        click.echo(f"wrote {path}", err=True)
-    if output:
-        write_atomic(Path(output), report.encode("utf-8"))
-        click.echo(f"wrote {output}", err=True)
-    else:
+    try:
+        for path, data in images.values():
+            write_atomic(Path(path), data)
+            click.echo(f"wrote {term(path)}", err=True)
+        if output:
+            write_atomic(Path(output), report.encode("utf-8"))
+            click.echo(f"wrote {term(output)}", err=True)
+    except WriteError as exc:
+        click.echo(f"error: {term(exc)}", err=True)
+        sys.exit(EXIT_ERROR)
+    if not output:
         click.echo(report, nl=False)
     sys.exit(EXIT_ERROR if exit_code and result.changed else EXIT_OK)
 
@@ -566,18 +583,18 @@ def new(arch_id, title, source, directory) -> None:
     diags = check_new(target, text)
     _print_diagnostics(diags)
     if any(d.is_error for d in diags):
-        click.echo(f"error: {target} would not be valid; nothing written", err=True)
+        click.echo(f"error: {term(target)} would not be valid; nothing written", err=True)
         sys.exit(EXIT_ERROR)
     try:
         with open(target, "x", encoding="utf-8") as fh:
             fh.write(text)
     except FileExistsError:
-        click.echo(f"{target}: error: already exists; diagramgen new never overwrites a file", err=True)
+        click.echo(f"{term(target)}: error: already exists; diagramgen new never overwrites a file", err=True)
         sys.exit(EXIT_ERROR)
-    click.echo(f"wrote {target}")
+    click.echo(f"wrote {term(target)}")
     click.echo("next: edit its scenario, areas, components and dataflow steps, then\n"
-               f"  diagramgen validate {target}\n"
-               f"  diagramgen watch {target}     # re-renders into output/ on every save")
+               f"  diagramgen validate {term(target)}\n"
+               f"  diagramgen watch {term(target)}     # re-renders into output/ on every save")
 
 
 @main.command()
@@ -604,7 +621,7 @@ def watch(files, out_dir, formats) -> None:
         raise click.UsageError(str(exc)) from None
     watcher = Watcher(files=tuple(files), out_dir=out_dir, formats=chosen)
     try:
-        run(watcher, lambda m: click.echo(m.text, err=m.error))
+        run(watcher, lambda m: click.echo(term(m.text), err=m.error))
     except KeyboardInterrupt:
         pass
     click.echo("stopped")

@@ -556,15 +556,17 @@ _COLOURS = {ADDED: "green", REMOVED: "red", CHANGED: "yellow", UNCHANGED: None}
 
 def render_text(result: DiffResult, style=None) -> str:
     """Plain text; ``style(text, status)`` may colour it (the CLI passes click.style)."""
+    from .diagnostics import term
+
     paint = style or (lambda t, status: t)
     lines = []
     for d in result.architectures:
         where = d.path if not d.old_path else f"{d.old_path} -> {d.path}"
-        lines.append(paint(f"{where} ({d.id}): {summary_line(d)}", "header"))
+        lines.append(paint(term(f"{where} ({d.id}): {summary_line(d)}"), "header"))
         if d.status in (ADDED, REMOVED):
             continue
         for status, t in _detail_lines(d):
-            lines.append("  " + paint(t, status))
+            lines.append("  " + paint(term(t), status))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -577,7 +579,10 @@ def _md(s) -> str:
 
 
 def _code(s: str) -> str:
-    return f"`{s}`"
+    """A name or path as inline code (docs.code: no backtick, line break or '|' escapes it)."""
+    from .docs import code
+
+    return code(s)
 
 
 def _md_flow(k: tuple, label: str = "") -> str:
@@ -596,9 +601,9 @@ def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
     images = images or {}
     out = ["## Architecture changes", ""]
     if result.base or result.head:
-        out += [f"Comparing `{result.base}` with `{result.head}`.", ""]
+        out += [f"Comparing {_code(result.base)} with {_code(result.head)}.", ""]
     for d in result.architectures:
-        out.append(f"- **{_md(d.id)}** (`{d.path}`): {_md(summary_line(d))}")
+        out.append(f"- **{_md(d.id)}** ({_code(d.path)}): {_md(summary_line(d))}")
     for d in result.architectures:
         if not d.changed:
             continue
@@ -607,7 +612,7 @@ def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
             out += [f"![overlay diagram of {_md(d.id)}: added green, removed red, changed orange]"
                     f"({images[d.id]})", ""]
         if d.status in (ADDED, REMOVED):
-            out += [f"Architecture {d.status}: `{d.path}`."]
+            out += [f"Architecture {d.status}: {_code(d.path)}."]
             continue
         long_items = []
         if d.metadata or d.areas:

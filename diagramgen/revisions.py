@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from .catalog import Catalog, default_catalog, load_catalog
-from .diagnostics import DiagramgenError, Diagnostic, Pos, has_errors
+from .diagnostics import ERROR, DiagramgenError, Diagnostic, Pos, has_errors
 from .validate import load_architecture
 
 ARCH_DIR = "architectures"
@@ -68,9 +68,12 @@ class Side:
         return not has_errors(self.diagnostics)
 
 
-def _export(root: Path, rev: str, dest: Path) -> None:
+def _export(root: Path, rev: str, dest: Path) -> list:
     """Extract ``architectures/``, the catalog and the repository settings of ``rev``
-    under ``dest``, with the icons the settings' kinds name."""
+    under ``dest``, with the icons the settings' kinds name.
+
+    Only regular files and folders are extracted: a symbolic link committed in the
+    revision is never followed or recreated. Returns the paths of the links skipped."""
     present = [p for p in (ARCH_DIR, CATALOG, SETTINGS)
                if git(root, "ls-tree", "--name-only", rev, "--", p).strip()]
     if SETTINGS in present:  # the repository kinds' icons, wherever they are
@@ -78,13 +81,21 @@ def _export(root: Path, rev: str, dest: Path) -> None:
         present += [p for p in listed if p.lower().endswith((".png", ".svg")) and not p.startswith(
             ("output/", ARCH_DIR + "/", "diagramgen/", "tests/"))]
     if not present:
-        return
+        return []
     data = git(root, "archive", "--format=tar", rev, "--", *present)
+    skipped = []
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        members = []
+        for m in tar.getmembers():
+            if (m.isfile() or m.isdir()) and not os.path.isabs(m.name) and ".." not in Path(m.name).parts:
+                members.append(m)
+            else:
+                skipped.append(m.name)
         if hasattr(tarfile, "data_filter"):
-            tar.extractall(dest, filter="data")
-        else:  # Python < 3.11.4: git archive output holds only regular files and dirs
-            tar.extractall(dest)
+            tar.extractall(dest, members=members, filter="data")
+        else:  # Python < 3.11.4: the members are checked above
+            tar.extractall(dest, members=members)
+    return skipped
 
 
 def _files(base: Path, wanted: Optional[list]) -> list:
@@ -138,8 +149,12 @@ def load_side(root: Path, rev: Optional[str], wanted: Optional[list] = None) -> 
     # by the diff's overlay
     tmp = tempfile.mkdtemp(prefix="diagramgen-rev-")
     atexit.register(shutil.rmtree, tmp, True)
-    _export(Path(root), rev, Path(tmp))
-    return _load_dir(Path(tmp), f"{rev}:", rev, wanted)
+    links = _export(Path(root), rev, Path(tmp))
+    side = _load_dir(Path(tmp), f"{rev}:", rev, wanted)
+    side.diagnostics += [Diagnostic(Pos(f"{rev}:{name}", 1, 1), ERROR, "is a symbolic link in this revision; "
+                                    "links are not followed, commit the file itself")
+                         for name in links]
+    return side
 
 
 def relative_paths(root: Path, paths) -> list:

@@ -130,7 +130,7 @@ def yaml_scalar(value: str) -> str:
 def normalize_id(arch_id: str) -> str:
     """Architecture ids use '_'; 'self-service' is accepted and becomes 'self_service'."""
     out = arch_id.strip().replace("-", "_")
-    if not re.match(ID_PATTERN, out) or len(out) > 64:
+    if not re.fullmatch(ID_PATTERN, out) or len(out) > 64:
         raise _fail(f"'{arch_id}' is not a valid architecture id: use lower-case letters, digits "
                     "and '_' (or '-'), starting with a letter")
     return out
@@ -211,6 +211,13 @@ def check_new(target: Path, text: str) -> list:
     """
     from .validate import load_architecture
 
+    # folders made here are removed again when the file turns out invalid (the caller
+    # writes nothing then), so a failed `new --dir` leaves nothing behind
+    made = []
+    d = target.parent
+    while not d.exists():
+        made.append(d)
+        d = d.parent
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
     try:
@@ -218,6 +225,12 @@ def check_new(target: Path, text: str) -> list:
         _, diags = load_architecture(tmp, shown=str(target))
     finally:
         tmp.unlink(missing_ok=True)
+    if any(x.is_error for x in diags):
+        for folder in made:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
     return diags
 
 

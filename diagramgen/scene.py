@@ -138,7 +138,10 @@ def plain(s: str) -> str:
     written as ``&amp;`` to keep ``&lt;`` meaning the four characters it is. Quotes are
     escaped by the graphviz library's quoting.
     """
-    return nohtml(s.replace("&", "&amp;").replace("\\", "\\\\\\\\"))
+    # a line break becomes Graphviz's \n escape: the DOT source then has one statement
+    # per line whatever the text holds, which the diff overlay relies on (build_overlay)
+    return nohtml(s.replace("&", "&amp;").replace("\\", "\\\\\\\\").replace("\r\n", "\n")
+                  .replace("\n", "\\n"))
 
 
 def component_label(c: Component, icon: Path, colours: Optional[tuple] = None, dashed: bool = False) -> str:
@@ -195,11 +198,19 @@ def tooltip(c: Component) -> str:
 class Badge:
     """One numbered circle: a step's flows that share an endpoint."""
 
-    id: str
+    id: str  # its DOT node name and SVG id: generated_id("step1_from_customer")
     step: Step
     hub: str  # the shared endpoint
     hub_is_src: bool
     flows: tuple
+
+
+def generated_id(name: str) -> str:
+    """The one scheme for the names the scene makes up (numbered circles, the "_body"
+    wrapper cluster): a leading '_', which no user id can have (ids match
+    ^[a-z][a-z0-9_]*$). A component id such as step1_from_customer therefore cannot take
+    a circle's place in the DOT source, and the edge ids built from them stay distinct."""
+    return f"_{name}"
 
 
 def badges(step: Step) -> list:
@@ -212,15 +223,33 @@ def badges(step: Step) -> list:
         same_dst = [g for g in remaining if g.dst == f.dst and g.both == f.both]
         group, hub_is_src = (same_src, True) if len(same_src) >= len(same_dst) else (same_dst, False)
         hub = f.src if hub_is_src else f.dst
-        # further sequences' circles start with an upper-case letter, which no component id
-        # can (ids are lower case): "Step_integration_A_from_sap" cannot clash with one
+        # further sequences' circles start with "Step_" and the sequence's id, main ones with
+        # "step"; generated_id puts them apart from every component id
         prefix = f"Step_{step.sequence}_{step.badge}" if step.sequence else f"step{step.number}"
-        bid = f"{prefix}_{'from' if hub_is_src else 'to'}_{hub}"
+        bid = generated_id(f"{prefix}_{'from' if hub_is_src else 'to'}_{hub}")
         if any(b.id == bid for b in out):  # same hub, other direction: a circle of its own
             bid += f"_{sum(b.id.startswith(bid) for b in out) + 1}"
         out.append(Badge(bid, step, hub, hub_is_src, tuple(group)))
         remaining = [g for g in remaining if g not in group]
     return out
+
+
+# Graphviz's layout time grows much faster than the graph: 200 components joined by 600
+# flows at random, or 50 joined by 3,000, take minutes. The estimate is the number of
+# flows (each is a circle and two edges) and components x flows (the shipped
+# architectures are under 600, a 400-component synthetic one near 320,000). Above
+# LARGE_LAYOUT the crossing minimisation and network simplex get iteration limits (the
+# layout is a little less tidy, the time bounded: under a minute for the worst random
+# graphs within the limits); above MAX_LAYOUT_FLOWS or MAX_LAYOUT_COST render refuses.
+LARGE_LAYOUT = 20_000
+MAX_LAYOUT_FLOWS = 1_000
+MAX_LAYOUT_COST = 350_000
+LARGE_LAYOUT_LIMITS = {"mclimit": "0.05", "nslimit": "1", "nslimit1": "1", "searchsize": "10"}
+
+
+def layout_cost(arch: Architecture) -> int:
+    """The estimate of how hard the diagram is to lay out (see MAX_LAYOUT_COST)."""
+    return len(arch.components) * sum(len(s.flows) for s in arch.steps)
 
 
 def build(arch: Architecture) -> str:
@@ -232,6 +261,7 @@ def build(arch: Architecture) -> str:
             "fontname": FONT, "label": title_label(arch), "labelloc": "t", "labeljust": "l",
             "newrank": "true", "compound": "true", "outputorder": "edgesfirst",
             "bgcolor": "white", "id": plain(f"diagram-{arch.id}"),
+            **(LARGE_LAYOUT_LIMITS if layout_cost(arch) > LARGE_LAYOUT else {}),
         },
         node_attr={"fontname": FONT, "shape": "plain", "fixedsize": "false", "width": "0", "height": "0",
                    "style": "", "labelloc": "c", "imagescale": "false"},
@@ -250,7 +280,7 @@ def build(arch: Architecture) -> str:
             wrapper = {"label": bands_label(arch, flat), "labelloc": "b", "labeljust": "l",
                        "style": "solid", "pencolor": "white", "bgcolor": "white", "margin": "4",
                        "id": plain("bands")}
-            with Cluster("_body", graph_attr=wrapper):
+            with Cluster(generated_id("body"), graph_attr=wrapper):
                 nodes = _place(arch)
                 _connect(arch, nodes)
         else:
@@ -519,7 +549,8 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
             area_style[a.id] = f'pencolor="{OVERLAY_STYLE[st][1]}" penwidth=2 style="{dashed}"'
     out = []
     cluster = None  # the cluster whose attribute line comes next
-    for line in source.splitlines(keepends=True):
+    for line in source.split("\n")[:-1] if source.endswith("\n") else source.split("\n"):
+        line += "\n"  # split at line feeds only: U+2028 or U+0085 in text is not a line break
         opened = re.match(r"^\t*subgraph cluster_(\w+) \{", line)
         if opened:
             cluster = opened.group(1)

@@ -59,7 +59,7 @@ def describe(node: Node) -> str:
 
 
 def _short(s: str, n: int = 30) -> str:
-    s = s.replace("\n", " ")
+    # line breaks stay: diagnostics show them as \n (diagnostics.term)
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
@@ -128,7 +128,7 @@ class Str(Type):
             ctx.error(where, f"{what} must be one of {', '.join(self.enum)}, got '{_short(value)}'"
                       f"{did_you_mean(value, self.enum)}")
             return INVALID
-        if self.pattern and not re.match(self.pattern, value):
+        if self.pattern and not re.fullmatch(self.pattern, value):  # "$" would allow a final newline
             ctx.error(where, f"{what} must be an id (lower-case letters, digits and '_', starting with "
                       f"a letter), got '{_short(value)}'")
             return INVALID
@@ -170,6 +170,9 @@ class Int(Type):
         return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
 
 
+_TRUE = ("true", "yes", "on", "y")
+
+
 @dataclass
 class Letter(Type):
     """The label of a step in a lettered sequence: A, B, ... Z, AA, AB, ..."""
@@ -192,9 +195,14 @@ class Bool(Type):
     expected = "true or false"
 
     def check(self, node, ctx, what):
+        # an explicit tag (!!bool "maybe") can put any text under the bool tag
         if not isinstance(node, ScalarNode) or node.tag != BOOL:
             return self.mismatch(node, ctx, what)
-        return node.value.lower() in ("true", "yes", "on", "y")
+        if node.value.lower() not in _TRUE + ("false", "no", "off", "n"):
+            ctx.error(pos_of(ctx.path, node), f"{what} must be true or false, got '{_short(node.value)}' "
+                                              "tagged !!bool")
+            return INVALID
+        return node.value.lower() in _TRUE
 
     def json(self):
         return {"type": "boolean"}

@@ -239,7 +239,12 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
 
     # Geometry: dot scales its drawing by dpi/72 but leaves the viewBox in points. Drop
     # the scale, keep the viewBox in points and size the root in CSS pixels.
-    vb = [float(v) for v in root.get("viewBox").split()]
+    try:
+        vb = [float(v) for v in (root.get("viewBox") or "").split()]
+    except ValueError:
+        vb = []
+    if len(vb) != 4 or not all(math.isfinite(v) and v >= 0 for v in vb):
+        raise SvgError(f"Graphviz wrote SVG without a usable viewBox ({root.get('viewBox')!r})")
     transform = graph.get("transform", "")
     graph.set("transform", re.sub(r"scale\([^)]*\)\s*", "", transform).strip())
     width, height = vb[2], vb[3]

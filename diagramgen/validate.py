@@ -22,6 +22,11 @@ from .schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
 from .settings import unknown_kind_message
 
 MAX_INCLUDE_DEPTH = 8
+# Includes are counted each time they are pulled in: a fragment included twice counts
+# twice. Without these limits seven small fragments, each including the next eight times,
+# expand to millions of copies (a "fan-out bomb"); depth alone does not stop that.
+MAX_INCLUDES = 200  # includes in one architecture, all levels together
+MAX_EXPANDED_BYTES = 1_000_000  # the architecture file and every included copy, in bytes
 LINK_SCHEMES = ("http", "https")
 
 
@@ -53,6 +58,9 @@ class _Builder:
         # when an include could not be read, references to what it declares are not
         # reported as unknown: the include's own error is the one problem to fix
         self.include_failed = False
+        self.n_includes = 0
+        self.expanded = os.path.getsize(real_path) if os.path.isfile(real_path) else 0
+        self.too_big = False  # the expansion limit was hit (reported once)
 
     def error(self, pos: Pos, message: str) -> None:
         self.diags.append(Diagnostic(pos, ERROR, message))
@@ -104,6 +112,15 @@ class _Builder:
             if os.path.isdir(real):
                 self.include_failed = True
                 self.error(pos, f"include '{file}' is a directory, expected a YAML file")
+                continue
+            if self.too_big:
+                continue
+            self.n_includes += 1
+            self.expanded += os.path.getsize(real)
+            if self.n_includes > MAX_INCLUDES or self.expanded > MAX_EXPANDED_BYTES:
+                self.include_failed = self.too_big = True
+                self.error(pos, f"includes expand to more than {MAX_INCLUDES} files or {MAX_EXPANDED_BYTES} bytes "
+                                "in total (each inclusion of a fragment counts); include each fragment once")
                 continue
             try:
                 doc = load(real, target_shown)
@@ -313,6 +330,11 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
             return None, list(exc.diagnostics)
     catalog = catalog or settings.catalog
     shown = shown or os.fspath(path)
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    if os.path.islink(path) and os.path.commonpath([os.path.realpath(path), folder]) != folder:
+        # not read at all: its content would be quoted in the errors
+        return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "is a symbolic link to a file outside its folder; "
+                                 "architecture files are not read through such links")]
     try:
         doc = load(path, shown)
     except LoadError as exc:
@@ -369,9 +391,14 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
 
 
 def check_link(value, what: str) -> list:
-    """A link field is a relative path or an http(s) URL: no javascript:, data:, file: ..."""
+    """A link field is a relative path or an http(s) URL: no javascript:, data:, file: ...,
+    no absolute path. A relative path may leave the repository (``../shared/...``): the
+    page is only ever read, by check-docs, never written or linked."""
     if not isinstance(value, PStr):
         return []
+    if os.path.isabs(str(value).strip()):
+        return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
+                                             "not an absolute path")]
     m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", value)
     if m and m.group(1).lower() not in LINK_SCHEMES:
         return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
@@ -383,7 +410,16 @@ def architecture_files(paths: Iterable = (), default_dir: str = "architectures")
     """The files to work on: the given ones, or every ``*.yaml`` directly in ``default_dir``."""
     paths = list(paths)
     if paths:
-        return [os.fspath(p) for p in paths]
+        # the same file named twice (or through two spellings) is checked once, not
+        # reported as clashing with itself
+        seen: set = set()
+        out = []
+        for p in paths:
+            key = os.path.realpath(p)
+            if key not in seen:
+                seen.add(key)
+                out.append(os.fspath(p))
+        return out
     d = Path(default_dir)
     return sorted(str(p) for p in d.glob("*.yaml")) + sorted(str(p) for p in d.glob("*.yml"))
 

@@ -73,10 +73,19 @@ def _broken_pngs(work: Path) -> None:
     (work / "icons" / "idat-bomb.png").write_bytes(_png(1, 1, b"\x00" * 5_000_000))
 
 
+def _outside_architecture(work: Path) -> None:
+    """An architecture file that is a link to a file outside the folder (its first line
+    must not be quoted in any message)."""
+    secret = work.parent / "outside-secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    os.symlink(secret, work / "architecture-symlink-escape.yaml")
+
+
 GENERATED = {"too-large.yaml": _too_large, "icon-too-large.yaml": _heavy_icon,
              "include-symlink-escape.yaml": _outside_links, "icon-symlink-escape.yaml": None,
              "icon-truncated.yaml": _broken_pngs, "icon-bad-checksum.yaml": None,
-             "icon-ztxt-bomb.yaml": None, "icon-idat-bomb.yaml": None}
+             "icon-ztxt-bomb.yaml": None, "icon-idat-bomb.yaml": None,
+             "architecture-symlink-escape.yaml": _outside_architecture}
 CASES = sorted({p.name for p in BAD.glob("*.yaml")} | set(GENERATED))
 
 

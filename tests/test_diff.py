@@ -290,7 +290,7 @@ def test_overlay_dot_styles_by_status(repo):
     assert marks.flows[("6", "kb", "copilot")] == "added"
     assert marks.flows[("6", "workspace", "copilot")] == "changed"
     dot = D.overlay_source(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
-    assert "\tkb -> step6_to_copilot [" in dot and 'color="#1E8E3E"' in dot
+    assert "\tkb -> _step6_to_copilot [" in dot and 'color="#1E8E3E"' in dot
     # a changed area is restyled where it is declared, not declared again
     assert re.search(r'subgraph cluster_analytics \{\n\t+graph \[[^\n]* pencolor="#1E8E3E" penwidth=2 '
                      r'style="rounded,filled"\]\n', dot)

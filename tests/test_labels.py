@@ -116,14 +116,14 @@ def test_label_is_an_external_label_of_the_flows_own_edge(write):
     edges = edge_lines(scene.build(load(write)))
     # one flow: its circle follows the source, so its own edge runs from the circle on
     assert edges["step-1-customer-acs"] == (
-        f'\tstep1_from_customer -> acs [class="flow step-1" dir=forward {LABEL_ATTRS} id="step-1-customer-acs" '
+        f'\t_step1_from_customer -> acs [class="flow step-1" dir=forward {LABEL_ATTRS} id="step-1-customer-acs" '
         'xlabel=<<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="3" CELLSPACING="0"><TR><TD><B>PSTN</B></TD></TR>'
         '</TABLE>>]')
     # fan-out: on the edge from the circle to the labelled flow's target
     assert "xlabel=<<TABLE" in edges["step-2-acs-copilot"] and "Web API" in edges["step-2-acs-copilot"]
     # fan-in: on the edge from the labelled flow's source to the circle
     assert edges["step-3-workspace-copilot"] == (
-        f'\tworkspace -> step3_to_copilot [class="flow step-3" dir=none {LABEL_ATTRS} '
+        f'\tworkspace -> _step3_to_copilot [class="flow step-3" dir=none {LABEL_ATTRS} '
         'id="step-3-workspace-copilot" xlabel=<<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="3" CELLSPACING="0">'
         '<TR><TD><B>Connector</B></TD></TR></TABLE>>]')
     labelled = {"step-1-customer-acs", "step-2-acs-copilot", "step-3-workspace-copilot"}

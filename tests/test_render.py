@@ -50,19 +50,19 @@ def test_dot_has_clusters_nodes_and_numbered_badges(name):
     for c in m.components:
         if not scene.is_flat_band(m, c.area):
             assert re.search(rf'^\s*{c.id} \[label=<', dot, re.M), c.id
-    badge_numbers = sorted({int(n) for n in re.findall(r"^\s*step(\d+)_", dot, re.M)})
+    badge_numbers = sorted({int(n) for n in re.findall(r"^\s*_step(\d+)_", dot, re.M)})
     assert badge_numbers == list(range(1, len(m.main_steps) + 1))
     for q in m.sequences[1:]:  # further sequences: one circle id per lettered step
-        found = sorted({x for x in re.findall(rf"^\s*Step_{q.id}_([A-Z]+)_", dot, re.M)})
+        found = sorted({x for x in re.findall(rf"^\s*_Step_{q.id}_([A-Z]+)_", dot, re.M)})
         assert found == sorted(s.badge for s in q.steps)
 
 
 def test_badges_group_fan_out_and_fan_in():
     m = model("premium.yaml")
     step1 = scene.badges(m.steps[0])
-    assert [(b.id, len(b.flows)) for b in step1] == [("step1_from_customer", 6)]
+    assert [(b.id, len(b.flows)) for b in step1] == [("_step1_from_customer", 6)]
     step2 = scene.badges(m.steps[1])
-    assert [(b.id, b.hub_is_src, len(b.flows)) for b in step2] == [("step2_to_acs", False, 2)]
+    assert [(b.id, b.hub_is_src, len(b.flows)) for b in step2] == [("_step2_to_acs", False, 2)]
 
 
 @pytest.mark.dot
@@ -194,5 +194,5 @@ def test_a_wide_fan_inside_one_area_keeps_its_circle_inside_it():
     """Step 1 fans out from Customers to six channels, all in one area: the circle is
     declared in that area, so it cannot sit on the area's border or title."""
     dot = scene.build(model("enterprise.yaml"))
-    assert _cluster_of(dot, "step1_from_customer") == "cluster_customers"
-    assert _cluster_of(dot, "step3_to_routing") == "cluster__body"  # between areas: outside them
+    assert _cluster_of(dot, "_step1_from_customer") == "cluster_customers"
+    assert _cluster_of(dot, "_step3_to_routing") == "cluster__body"  # between areas: outside them

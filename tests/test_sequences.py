@@ -90,9 +90,9 @@ def test_a_second_further_sequence_is_refused(tmp_path):
 
 def test_lettered_badges_in_dot(arch):
     dot = scene.build(arch)
-    assert re.search(r'^\s*Step_integration_A_from_fn \[label=A .*class="step step-integration-a"', dot, re.M)
+    assert re.search(r'^\s*_Step_integration_A_from_fn \[label=A .*class="step step-integration-a"', dot, re.M)
     assert 'id="step-integration-a-fn-erp"' in dot or "id=\"step-integration-a-" in dot
-    assert re.search(r'^\s*step1_from_app \[label=1 ', dot, re.M)  # the main dataflow as before
+    assert re.search(r'^\s*_step1_from_app \[label=1 ', dot, re.M)  # the main dataflow as before
     # no circle id can be a component id: ids are lower case, further sequences' start upper case
     assert not any(c.id.startswith("Step_") for c in arch.components)
     assert "a number: Order flow; a letter: ERP integration" in dot
@@ -104,9 +104,9 @@ def test_three_character_labels_get_a_wider_circle(arch):
     # step AAA (the 703rd of a lettered sequence) as the model would hold it
     steps = tuple(dataclasses.replace(s, label="AAA") if s.badge == "A" else s for s in arch.steps)
     dot = scene.build(dataclasses.replace(arch, steps=steps))
-    line = next(x for x in dot.splitlines() if x.strip().startswith("Step_integration_AAA_from_fn ["))
+    line = next(x for x in dot.splitlines() if x.strip().startswith("_Step_integration_AAA_from_fn ["))
     assert "label=AAA " in line and "fontsize=10 " in line and "height=0.34 " in line and "width=0.34" in line
-    two = next(x for x in dot.splitlines() if x.strip().startswith("Step_integration_B_from_erp ["))
+    two = next(x for x in dot.splitlines() if x.strip().startswith("_Step_integration_B_from_erp ["))
     assert "fontsize=11 " in two and "width=0.26" in two
 
 
@@ -114,7 +114,7 @@ def test_three_character_labels_get_a_wider_circle(arch):
 def test_lettered_badges_in_svg_and_step_views(arch):
     files = render_architecture(arch, ("svg",), steps=("svg",))
     svg = files["orders.svg"].decode()
-    assert re.search(r'<g id="Step_integration_A_from_fn" class="node step step-integration-a">', svg)
+    assert re.search(r'<g id="_Step_integration_A_from_fn" class="node step step-integration-a">', svg)
     assert '<title>Step A: The order function sends the order to the ERP.</title>' in svg
     assert 'xlink:href="docs/orders.md#step-integration-a"' in svg
     assert sorted(k for k in files if k.startswith("steps/")) == [
