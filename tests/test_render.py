@@ -175,3 +175,41 @@ def test_a_wide_fan_inside_one_area_keeps_its_circle_inside_it():
     dot = scene.build(model("enterprise.yaml"))
     assert _cluster_of(dot, "step1_from_customer") == "cluster_customers"
     assert _cluster_of(dot, "step3_from_ccaas_bots") == "cluster__body"  # between areas: outside them
+
+
+def _realistic(n: int, seed: int) -> str:
+    """A seeded architecture shaped like the real ones (bench/realistic.py)."""
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench_realistic", ROOT / "bench" / "realistic.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.realistic(n, seed)
+
+
+def test_areas_stacked_in_a_column_share_a_rank_without_flat_edges(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text(_realistic(100, 1), encoding="utf-8")
+    m, ds = load_architecture(path)
+    assert m is not None, ds
+    assert any(len(col) > 1 for col in m.columns)
+    dot = scene.build(m)
+    groups = [set(re.findall(r'"([^"]+)"', g)) for g in re.findall(r"\{rank=same;([^}]*)\}", dot)]
+    assert groups
+    invisible = re.findall(r'^\t"?(\w+)"? -> "?(\w+)"? \[[^\n]*style=invis', dot, flags=re.M)
+    assert invisible  # columns are still kept left to right
+    for a, b in invisible:
+        assert not any(a in g and b in g for g in groups), f"flat invisible edge {a} -> {b}"
+
+
+@pytest.mark.dot
+def test_a_hundred_components_in_stacked_areas_render(tmp_path):
+    # dot 2.43 lost an invisible edge stacking areas in a column and wrote nothing
+    path = tmp_path / "big.yaml"
+    path.write_text(_realistic(100, 1), encoding="utf-8")
+    m, ds = load_architecture(path)
+    assert m is not None, ds
+    files = render_architecture(m, ("svg",))
+    assert files[f"{m.id}.svg"].count(b'class="node') >= 100
