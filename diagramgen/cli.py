@@ -256,7 +256,14 @@ def docs(files, out_dir, image_dir, manifest_path) -> None:
         sys.exit(EXIT_ERROR)
     listed = {os.path.realpath(m.path): m for m in everyone.models + loaded.models}
     image_base = os.path.relpath(image_dir, out_dir).replace(os.sep, "/")
-    pages = [(m, docgen.page_name(m), docgen.page(m, image_base)) for m in loaded.models]
+    def drawn(m):  # the rendered diagram, for an alt text that follows the drawing
+        try:
+            with open(os.path.join(image_dir, f"{m.id}.svg"), "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
+    pages = [(m, docgen.page_name(m), docgen.page(m, image_base, svg=drawn(m))) for m in loaded.models]
     files_out = {name: text.encode("utf-8") for _, name, text in pages}
     files_out["index.md"] = docgen.index_page(list(listed.values())).encode("utf-8")
     try:

@@ -80,8 +80,9 @@ def test_html_anchors_resolve_and_only_expected_raw_html(name):
 def test_alt_text_describes_the_diagram():
     assert docs.alt_text(model("enterprise.yaml")) == (
         "Architecture diagram: Contact center using Dynamics 365 Customer Service Enterprise. "
-        "7 areas in 5 columns, from left to right: Customers and channels; Telephony, Self service; "
-        "Routing, Supervisors and managers; Agent experience; Collaboration. A row along the bottom: "
+        "7 areas in 5 columns, from left to right (areas of one column from top to bottom): "
+        "Customers and channels; Telephony, Self service; Routing, Supervisors and managers; "
+        "Agent experience; Collaboration. 3 bands stacked along the bottom, from top to bottom: "
         "Power Platform, Microsoft Dataverse and Microsoft Azure. Key components: Unified routing, "
         "Customer Service workspace and Copilot. 7 numbered dataflow steps connect "
         "14 components with arrows, each arrow carrying its step number; 3 further components are "
