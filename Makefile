@@ -83,6 +83,7 @@ clean:
 # Speed figures against their targets; writes bench/results.md.
 bench: $(STAMP) $(MADE)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/layout.py
 
 # Rewrites the committed JSON Schemas from diagramgen/schema.py, the catalog and the
 # kinds of diagramgen.yaml.

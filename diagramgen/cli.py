@@ -271,13 +271,20 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
         click.echo("error: index.md lists every architecture, and one has errors; nothing written", err=True)
         sys.exit(EXIT_ERROR)
     listed = {os.path.realpath(m.path): m for m in everyone.models + loaded.models}
+    def drawn(m):  # the rendered diagram, for a description that follows the drawing
+        try:
+            with open(os.path.join(image_dir, f"{m.id}.svg"), "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
     files_out: dict = {}
     made: list = []
     try:
         for m in loaded.models:
             assets = publish.assets(m, image_dir, links)
             name = docgen.page_name(m)
-            files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id)).encode("utf-8")
+            files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id), svg=drawn(m)).encode("utf-8")
             files_out.update(assets)
             made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
     except publish.PublishError as exc:

@@ -75,18 +75,44 @@ def _join(parts) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _layout(arch: Architecture) -> tuple:
-    """(columns left to right, each a list of Areas; bands drawn as a row along the bottom).
+def drawn_areas(svg) -> dict:
+    """``{area id: (left, top)}`` of each area as drawn in a rendered diagram (its SVG
+    text or bytes); a platform band drawn as a row under the diagram is left out."""
+    import xml.etree.ElementTree as ET
+
+    from .quality import SVG_NS, path_points
+
+    out = {}
+    for g in ET.fromstring(svg).iter(SVG_NS + "g"):
+        ident = g.get("id", "")
+        if "cluster" not in g.get("class", "").split() or not ident.startswith("area-"):
+            continue
+        pts = [p for el in g if el.tag in (SVG_NS + "path", SVG_NS + "polygon")
+               for p in path_points(el.get("d") or "M" + el.get("points", ""))]
+        if pts:
+            out[ident[len("area-"):]] = (min(x for x, _ in pts), min(y for _, y in pts))
+    return out
+
+
+def _layout(arch: Architecture, drawn: "dict | None" = None) -> tuple:
+    """(columns left to right, each a list of Areas top to bottom; bands drawn as rows
+    along the bottom).
 
     Follows the scene: a band whose components all stand alone is drawn under the
-    diagram; every other area sits in its layout column.
+    diagram; every other area sits in its layout column. With ``drawn`` (drawn_areas of
+    the rendered diagram), the columns and the areas in each are put in the order they
+    were drawn in, left to right and top to bottom.
     """
     from .scene import is_flat_band
 
     bottom = [a for a in arch.areas if a.parent is None and is_flat_band(arch, a.id)]
     cols = [[arch.area(aid) for aid in col if arch.area(aid) not in bottom and arch.area(aid).parent is None]
             for col in arch.columns]
-    return [c for c in cols if c], bottom
+    cols = [c for c in cols if c]
+    if drawn and all(a.id in drawn for col in cols for a in col):
+        cols = [sorted(col, key=lambda a: drawn[a.id][1]) for col in cols]
+        cols.sort(key=lambda col: min(drawn[a.id][0] for a in col))
+    return cols, bottom
 
 
 def _area_order(arch: Architecture) -> list:
@@ -112,19 +138,25 @@ def _flowing(arch: Architecture) -> list:
     return [c for a in _area_order(arch) for c in arch.components_in(a.id) if c.id in used]
 
 
-def description(arch: Architecture) -> str:
-    """A full description of what the diagram shows, generated from the model (shown on
-    the page as the "Diagram description"; the image's alt text is :func:`alt_text`)."""
-    cols, bands = _layout(arch)
+def description(arch: Architecture, drawn: "dict | None" = None) -> str:
+    """A full description of what the diagram shows, generated from the model and, given
+    ``drawn`` (drawn_areas of the rendered diagram), from where its areas were drawn (shown
+    on the page as the "Diagram description"; the image's alt text is :func:`alt_text`)."""
+    cols, bands = _layout(arch, drawn)
     flowing = _flowing(arch)
     key = [c.label for c in flowing if c.provenance == "product" and c.area not in ("customers",)][:8]
     others = len(arch.components) - len(flowing)
     parts = [f"Architecture diagram: {arch.title}."]
     n_areas = sum(len(col) for col in cols)
-    parts.append(f"{n_areas} areas in {len(cols)} columns, from left to right: "
+    stacked = any(len(col) > 1 for col in cols)
+    parts.append(f"{n_areas} areas in {len(cols)} columns, from left to right"
+                 + (" (areas of one column from top to bottom)" if stacked else "") + ": "
                  + "; ".join(", ".join(a.label for a in col) for col in cols) + ".")
-    if bands:
-        parts.append(f"A row along the bottom: {_join(a.label for a in bands)}.")
+    if len(bands) == 1:
+        parts.append(f"A band along the bottom: {bands[0].label}.")
+    elif bands:
+        parts.append(f"{len(bands)} bands stacked along the bottom, from top to bottom: "
+                     f"{_join(a.label for a in bands)}.")
     if key:
         parts.append(f"Key components: {_join(key)}.")
     several = len(arch.sequences) > 1
@@ -203,13 +235,15 @@ def _settings(settings):
 
 
 def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
-         formats=("svg", "png", "html"), settings: "Settings | None" = None) -> str:
+         formats=("svg", "png", "html"), settings: "Settings | None" = None,
+         svg: "bytes | None" = None) -> str:
     """The Markdown page of one architecture.
 
     ``image_base`` is the directory of the diagrams relative to the page (by default the
     ``diagrams/`` folder that ``docs`` fills beside the pages); ``formats`` are the ones
     there besides the SVG: ``png`` and ``pdf`` are offered as downloads, ``html`` (the
     viewer) is linked from the page and from each Dataflow item (``<id>.html#step-N``);
+    ``svg``, the rendered diagram, lets the description follow where areas were drawn;
     ``settings`` (default: settings.current()) give the wording of the foundation
     paragraph and of the link to the index.
     """
@@ -225,7 +259,7 @@ def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
     out += ["", "## Architecture", "",
             f"![{md(alt_text(arch))}]({img}.svg)", "",
             "<details><summary>Diagram description</summary>",
-            f"<p>{html.escape(description(arch), quote=False)}</p>",
+            f"<p>{html.escape(description(arch, drawn_areas(svg) if svg else None), quote=False)}</p>",
             "</details>", "",
             _circles_sentence(arch) + " "
             + (f"Open the [interactive diagram]({img}.html) to zoom and highlight a step, or download "

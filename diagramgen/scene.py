@@ -111,8 +111,11 @@ def text(s: str) -> str:
     return html.escape(s, quote=True).replace("\\", "\\\\").replace("\n", "<BR/>")
 
 
-LABEL_WIDTH = 40  # characters per line of a component label before it wraps
-CAPABILITY_WIDTH = 48
+# Diagrams are read in docs columns about 1000 pixels wide: short lines keep boxes narrow
+# (and the drawing closer to the published 16:9), so the smallest text stays readable.
+LABEL_WIDTH = 20  # characters per line of a component label before it wraps
+CAPABILITY_WIDTH = 22
+SMALL_TEXT = 12  # points: capabilities, band icons' names, flow labels, the legend
 
 
 def wrapped(s: str, width: int) -> str:
@@ -158,7 +161,7 @@ def component_label(c: Component, icon: Path, colours: Optional[tuple] = None, d
             f'<TR><TD BGCOLOR="white" COLOR="{border}" BORDER="1" STYLE="rounded" CELLPADDING="2">'
             # a no-break space each side: browsers may set the text a little wider than
             # Graphviz measured it, and it must not touch the box
-            f'<FONT POINT-SIZE="10" COLOR="{ink}">&#160;{text(wrapped(cap, CAPABILITY_WIDTH))}&#160;</FONT></TD></TR>'
+            f'<FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{ink}">&#160;{text(wrapped(cap, CAPABILITY_WIDTH))}&#160;</FONT></TD></TR>'
             for cap in c.capabilities)
         rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0">{caps}</TABLE></TD></TR>')
     return (f'<<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="{"rounded,dashed" if dashed else "rounded"}" '
@@ -184,7 +187,7 @@ def title_label(arch: Architecture) -> str:
     legend = "&#160;&#160;&#160;&#160;".join(entries)
     return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
-            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
+            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
 
 
 def tooltip(c: Component) -> str:
@@ -257,7 +260,7 @@ def build(arch: Architecture) -> str:
     d = Diagram(
         name="", filename=arch.id, direction="LR", curvestyle="curved", outformat="svg", show=False,
         graph_attr={
-            "pad": "0.25", "nodesep": "0.22", "ranksep": "0.32", "splines": "spline",
+            "pad": "0.06", "nodesep": "0.22", "ranksep": "0.2", "splines": "polyline",
             "fontname": FONT, "label": title_label(arch), "labelloc": "t", "labeljust": "l",
             "newrank": "true", "compound": "true", "outputorder": "edgesfirst",
             "bgcolor": "white", "id": plain(f"diagram-{arch.id}"),
@@ -303,7 +306,7 @@ def band_table(arch: Architecture, area_id: str) -> str:
         f'CELLPADDING="2"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
         f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{BAND_ICON_PX}" HEIGHT="{BAND_ICON_PX}"><IMG SRC="{text(str(icon_path(c.icon)))}" '
         f'SCALE="TRUE"/></TD></TR>'
-        + (f'<TR><TD><FONT POINT-SIZE="10" COLOR="{INK}">{text(c.label)}</FONT></TD></TR>' if c.label != a.label else "")
+        + (f'<TR><TD><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{text(c.label)}</FONT></TD></TR>' if c.label != a.label else "")
         + '</TABLE></TD>'
         for c in comps)
     return (f'<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="rounded" CELLBORDER="0" '
@@ -344,7 +347,7 @@ def _place(arch: Architecture) -> dict:
             "label": f'<<B>{text(a.label)}</B>>', "labelloc": "t", "fontname": FONT, "fontsize": "13",
             "fontcolor": INK,
             "style": "rounded,filled" if not a.band else "filled", "pencolor": "#9AA5B1",
-            "bgcolor": band_tint(arch, a.id) if a.band else "#F7F9FB", "margin": "10",
+            "bgcolor": band_tint(arch, a.id) if a.band else "#F7F9FB", "margin": "8",
             "id": plain(f"area-{a.id}"),
         }
         with Cluster(a.id, graph_attr=style):
@@ -374,8 +377,9 @@ def step_tooltip(step: Step) -> str:
 
 def badge_size(label: str) -> tuple:
     """(diameter in inches, font size) of a circle: one or two characters as always; three
-    (step 100, or AAA) in a wider circle with a smaller font, so the label stays inside."""
-    return ("0.26", "11") if len(label) <= 2 else ("0.34", "10")
+    or four (step 100 or 2000, or AAA) in a wider circle with the same font, which holds
+    the widest label 2000 steps allow ("BWW") with 2 points to spare each side."""
+    return ("0.28", str(SMALL_TEXT)) if len(label) <= 2 else ("0.5", str(SMALL_TEXT))
 
 
 def _badge_node(step: Step, b: Badge) -> Node:
@@ -393,7 +397,7 @@ def _home_area(arch: Architecture, b: Badge) -> Optional[str]:
     return areas.pop() if len(areas) == 1 else None
 
 
-FLOW_LABEL_SIZE = 10  # points: the size of capability text, smaller than component labels
+FLOW_LABEL_SIZE = SMALL_TEXT  # points: the size of capability text, smaller than component labels
 
 
 def flow_label(flow: Flow) -> dict:
@@ -414,31 +418,82 @@ def flow_label(flow: Flow) -> dict:
                       f'<B>{text(flow.label)}</B></TD></TR></TABLE>>'}
 
 
+def column_index(arch: Architecture) -> dict:
+    """``{component id: its layout column, 0 = leftmost}`` for components in a column
+    (through their top-level area); areas left out of the columns come after the last."""
+    top = {}
+    for a in arch.areas:
+        root = a
+        while root.parent:
+            root = arch.area(root.parent)
+        top[a.id] = root.id
+    col = {aid: i for i, column in enumerate(arch.columns) for aid in column}
+    out = {}
+    for c in arch.components:
+        root = top[c.area]
+        if is_flat_band(arch, root):
+            continue
+        out[c.id] = col.get(root, len(arch.columns))
+    return out
+
+
+def _link(tail: Node, head: Node, backward: bool, head_arrow: bool, tail_arrow: bool, **attrs) -> None:
+    """An edge from ``tail`` to ``head``; ``backward`` writes it head -> tail with the
+    arrows swapped, so that it runs with the columns for dot (see _connect)."""
+    if backward:
+        head.connect(tail, Edge(forward=tail_arrow, reverse=head_arrow, **attrs))
+    else:
+        tail.connect(head, Edge(forward=head_arrow, reverse=tail_arrow, **attrs))
+
+
 def _connect(arch: Architecture, nodes: dict) -> None:
+    """The flows, each through its circle. A flow that runs against the layout columns
+    (from a column to one on its left) is written the other way round with its arrow
+    reversed: dot then need not break a cycle with the invisible edges that hold the
+    columns in place, and the drawing keeps the declared column order."""
+    column = column_index(arch)
+
+    def backward(src: str, dst: str) -> bool:
+        return src in column and dst in column and column[dst] < column[src]
+
     for step in arch.steps:
         for b in badges(step):
             circle = nodes.get(b.id) or _badge_node(step, b)
             hub_node = nodes[b.hub]
             both = b.flows[0].both
             cls = f"flow {step.anchor}"
+            back = [backward(f.src, f.dst) for f in b.flows]
+            against = sum(back) * 2 > len(back)  # where the circle sits: with most of its flows
             if b.hub_is_src:
-                hub_node.connect(circle, Edge(forward=False, reverse=both, **{"class": cls}, arrowhead="none",
-                                              id=plain(f"{step.anchor}-{b.hub}-{b.id}")))
-                for f in b.flows:
-                    circle.connect(nodes[f.dst], Edge(forward=True, reverse=False, **{"class": cls},
-                                                      id=plain(f"{step.anchor}-{f.key}"), **flow_label(f)))
+                _link(hub_node, circle, against, False, both, **{"class": cls}, arrowhead="none",
+                      id=plain(f"{step.anchor}-{b.hub}-{b.id}"))
+                for f, bk in zip(b.flows, back):
+                    _link(circle, nodes[f.dst], against and bk, True, False, **{"class": cls},
+                          id=plain(f"{step.anchor}-{f.key}"), **flow_label(f))
             else:
-                for f in b.flows:
-                    nodes[f.src].connect(circle, Edge(forward=False, reverse=both, **{"class": cls},
-                                                      id=plain(f"{step.anchor}-{f.key}"), **flow_label(f)))
-                circle.connect(hub_node, Edge(forward=True, **{"class": cls},
-                                              id=plain(f"{step.anchor}-{b.id}-{b.hub}")))
+                for f, bk in zip(b.flows, back):
+                    _link(nodes[f.src], circle, against and bk, False, both, **{"class": cls},
+                          id=plain(f"{step.anchor}-{f.key}"), **flow_label(f))
+                _link(circle, hub_node, against, True, False, **{"class": cls},
+                      id=plain(f"{step.anchor}-{b.id}-{b.hub}"))
+
+
+def _all_components(arch: Architecture, area_id: str) -> list:
+    """The components of an area and of the areas nested in it."""
+    out = list(arch.components_in(area_id))
+    for child in arch.children(area_id):
+        out += _all_components(arch, child.id)
+    return out
 
 
 def _columns(arch: Architecture, d: Diagram) -> None:
     """Hold areas in their declared columns: the first components of the areas of a column
-    share one rank, stacked in the declared order by invisible flat edges, and an invisible
-    edge keeps each column left of the next."""
+    share one rank (declared in column order, which dot keeps top to bottom), and an
+    invisible edge keeps each column left of the next.
+
+    No invisible flat edge stacks the areas of a column: dot 2.43 loses such edges
+    between clusters that share a rank ("Error: lost ... edge") once an architecture
+    has a few dozen components, and then writes nothing."""
     def first(area_id: str) -> Optional[str]:
         if is_flat_band(arch, area_id):
             return None
@@ -458,11 +513,20 @@ def _columns(arch: Architecture, d: Diagram) -> None:
             continue
         if len(ids) > 1:
             d.dot.body.append("\t{rank=same; " + " ".join(f'"{i}"' for i in ids) + "}\n")
-            for upper, lower in zip(ids, ids[1:]):  # a flat edge orders a column top to bottom
-                d.dot.edge(upper, lower, style="invis")
         reps.append(ids[0])
-    for left, right in zip(reps, reps[1:]):
-        d.dot.edge(left, right, style="invis", weight="0")
+    # Every component of a column stays left of every component of the next one, also
+    # where flows run against the columns: an invisible point between two columns with
+    # an invisible edge from each component of the left one and to each of the right one.
+    # (An edge between the first components alone let the rest of an area drift right.)
+    members = [ids for ids in ([c.id for a in col for c in _all_components(arch, a)
+                                if not is_flat_band(arch, c.area)] for col in arch.columns) if ids]
+    for i, (left, right) in enumerate(zip(members, members[1:])):
+        gap = f"_column_gap_{i + 1}"
+        d.dot.node(gap, label="", shape="point", style="invis", width="0", height="0", fixedsize="true")
+        for x in left:
+            d.dot.edge(x, gap, style="invis", weight="0")
+        for x in right:
+            d.dot.edge(gap, x, style="invis", weight="0")
     # A component without flows stays beside the component declared before it in its area,
     # instead of drifting to the first rank.
     for a in arch.areas:
@@ -514,7 +578,7 @@ def overlay_title(arch: Architecture, caption: str) -> str:
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
             + (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="{MUTED}">{text(caption)}</FONT></TD></TR>'
                if caption else "") +
-            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
+            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
 
 
 def build_overlay(union: Architecture, marks, caption: str = "") -> str:
@@ -569,6 +633,8 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
         extra = ""
         if m and line.endswith("]\n"):
             tail, head = m.group(1), m.group(2)
+            if head and (head, tail) in edge_status and (tail, head) not in edge_status:
+                tail, head = head, tail  # a flow written against the columns (_connect)
             if head and (tail, head) in edge_status:
                 s = edge_status[(tail, head)]
                 extra = f'color="{OVERLAY_STYLE[s][3]}" penwidth={1.2 if s == "unchanged" else 2.2}'

@@ -109,7 +109,7 @@ def test_a_label_on_an_unknown_key_is_suggested(write):
 
 
 # --- the diagram ------------------------------------------------------------------------
-LABEL_ATTRS = 'fontcolor="#3D4F63" fontname="DejaVu Sans" fontsize=10'
+LABEL_ATTRS = 'fontcolor="#3D4F63" fontname="DejaVu Sans" fontsize=12'
 
 
 def test_label_is_an_external_label_of_the_flows_own_edge(write):
@@ -164,7 +164,7 @@ def test_svg_draws_the_label_as_text_of_its_edge_and_names_it_in_the_title(write
         "step-3-workspace-copilot": ['<script>alert(1)</script> & "x"']}
     text = next(edges["step-1-customer-acs"].iter(f"{S}text"))
     assert (text.get("font-family"), text.get("font-size"), text.get("font-weight"), text.get("fill")) == (
-        "DejaVu Sans", "10.00", "bold", "#3d4f63")
+        "DejaVu Sans", "12.00", "bold", "#3d4f63")
     titles = {k: g.find(f"{S}title").text for k, g in edges.items()}
     assert titles["step-1-customer-acs"] == "Step 1: Customers call.\nLabel: PSTN"
     assert titles["step-3-workspace-copilot"] == ('Step 3: Copilot reads the call and the desktop.\n'

@@ -76,8 +76,8 @@ def test_svg_has_components_steps_and_edges(name):
     texts = {"".join(t.itertext()) for t in root.iter(f"{SVG}text")}
     for s in m.steps:
         assert s.badge in texts  # the number, or the letter of a lettered step
-    for c in m.components:
-        assert c.label in texts, c.label
+    for c in m.components:  # a long label is wrapped into lines
+        assert set(scene.wrapped(c.label, scene.LABEL_WIDTH).split("\n")) <= texts, c.label
     assert m.title in texts
     edge_classes = {el.get("class") for el in root.iter() if (el.get("class") or "").startswith("edge ")}
     assert edge_classes == {f"edge flow {s.anchor}" for s in m.steps}
@@ -168,8 +168,9 @@ def test_cli_render_good_and_bad_file_writes_nothing(tmp_path, write):
 
 
 def test_long_labels_wrap_instead_of_stretching_the_diagram():
+    assert scene.wrapped("Azure Communication", scene.LABEL_WIDTH) == "Azure Communication"  # fits: unchanged
     assert scene.wrapped("Existing CRM data platform and cloud", scene.LABEL_WIDTH) == \
-        "Existing CRM data platform and cloud"  # fits: unchanged
+        "Existing CRM data\nplatform and cloud"  # at a space
     long = " ".join(["word"] * 30)
     assert all(len(line) <= scene.LABEL_WIDTH for line in scene.wrapped(long, scene.LABEL_WIDTH).split("\n"))
     assert scene.wrapped("x" * 100, 40).split("\n") == ["x" * 40, "x" * 40, "x" * 20]
@@ -196,3 +197,41 @@ def test_a_wide_fan_inside_one_area_keeps_its_circle_inside_it():
     dot = scene.build(model("enterprise.yaml"))
     assert _cluster_of(dot, "_step1_from_customer") == "cluster_customers"
     assert _cluster_of(dot, "_step3_to_routing") == "cluster__body"  # between areas: outside them
+
+
+def _realistic(n: int, seed: int) -> str:
+    """A seeded architecture shaped like the real ones (bench/realistic.py)."""
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench_realistic", ROOT / "bench" / "realistic.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.realistic(n, seed)
+
+
+def test_areas_stacked_in_a_column_share_a_rank_without_flat_edges(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text(_realistic(100, 1), encoding="utf-8")
+    m, ds = load_architecture(path)
+    assert m is not None, ds
+    assert any(len(col) > 1 for col in m.columns)
+    dot = scene.build(m)
+    groups = [set(re.findall(r'"([^"]+)"', g)) for g in re.findall(r"\{rank=same;([^}]*)\}", dot)]
+    assert groups
+    invisible = re.findall(r'^\t"?(\w+)"? -> "?(\w+)"? \[[^\n]*style=invis', dot, flags=re.M)
+    assert invisible  # columns are still kept left to right
+    for a, b in invisible:
+        assert not any(a in g and b in g for g in groups), f"flat invisible edge {a} -> {b}"
+
+
+@pytest.mark.dot
+def test_a_hundred_components_in_stacked_areas_render(tmp_path):
+    # dot 2.43 lost an invisible edge stacking areas in a column and wrote nothing
+    path = tmp_path / "big.yaml"
+    path.write_text(_realistic(100, 1), encoding="utf-8")
+    m, ds = load_architecture(path)
+    assert m is not None, ds
+    files = render_architecture(m, ("svg",))
+    assert files[f"{m.id}.svg"].count(b'class="node') >= 100

@@ -3,6 +3,7 @@ page, the diff, and check-docs' reading of several lists, nested items and names
 import dataclasses
 import re
 import textwrap
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -99,15 +100,36 @@ def test_lettered_badges_in_dot(arch):
 
 
 def test_three_character_labels_get_a_wider_circle(arch):
-    assert scene.badge_size("9") == scene.badge_size("10") == ("0.26", "11")
-    assert scene.badge_size("100") == scene.badge_size("AAA") == ("0.34", "10")
+    assert scene.badge_size("9") == scene.badge_size("10") == ("0.28", "12")
+    assert scene.badge_size("100") == scene.badge_size("AAA") == scene.badge_size("2000") == ("0.5", "12")
     # step AAA (the 703rd of a lettered sequence) as the model would hold it
     steps = tuple(dataclasses.replace(s, label="AAA") if s.badge == "A" else s for s in arch.steps)
     dot = scene.build(dataclasses.replace(arch, steps=steps))
     line = next(x for x in dot.splitlines() if x.strip().startswith("_Step_integration_AAA_from_fn ["))
-    assert "label=AAA " in line and "fontsize=10 " in line and "height=0.34 " in line and "width=0.34" in line
+    assert "label=AAA " in line and "fontsize=12 " in line and "height=0.5 " in line and "width=0.5" in line
     two = next(x for x in dot.splitlines() if x.strip().startswith("_Step_integration_B_from_erp ["))
-    assert "fontsize=11 " in two and "width=0.26" in two
+    assert "fontsize=12 " in two and "width=0.28" in two
+
+
+# advance widths of DejaVu Sans (units per em 2048) of the characters a circle can hold
+_ADVANCE = {**{d: 1303 for d in "0123456789"}, "A": 1401, "B": 1405, "W": 2025, "X": 1403}
+
+
+@pytest.mark.dot
+# 2000 steps at most: labels up to "2000", and lettered up to "BXX" (the widest "BWW")
+@pytest.mark.parametrize("label", ["10", "100", "999", "2000", "AAA", "BWW", "BXX"])
+def test_three_character_labels_fit_their_circles_in_the_svg(arch, label):
+    steps = tuple(dataclasses.replace(s, label=label) if s.badge == "A" else s for s in arch.steps)
+    svg = render_architecture(dataclasses.replace(arch, steps=steps), ("svg",))[f"{arch.id}.svg"]
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    group = next(g for g in root.iter(f"{ns}g") if g.get("id") == f"_Step_integration_{label}_from_fn")
+    circle = next(group.iter(f"{ns}ellipse"))
+    text = next(t for t in group.iter(f"{ns}text"))
+    assert text.text == label
+    width = sum(_ADVANCE[ch] for ch in label) / 2048 * float(text.get("font-size"))
+    diameter = 2 * float(circle.get("rx"))
+    assert width + 4 <= diameter, (label, width, diameter)  # 2 pt clear of the edge each side
 
 
 @pytest.mark.dot
