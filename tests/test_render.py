@@ -13,26 +13,16 @@ from diagramgen.cli import main
 from diagramgen.render import render_architecture
 from diagramgen.validate import load_architecture
 
-from conftest import ARCH_DIR, assert_golden
+from conftest import ARCH_DIR, assert_golden, portable
 
 ARCHS = sorted(p.name for p in ARCH_DIR.glob("*.yaml"))
 SVG = "{http://www.w3.org/2000/svg}"
-DIAGRAMS_ROOT = str(Path(diagrams.__file__).resolve().parent.parent)
 
 
 def model(name):
     m, ds = load_architecture(ARCH_DIR / name, shown=f"architectures/{name}")
     assert m is not None, ds
     return m
-
-
-def portable(dot: str) -> str:
-    """DOT text with machine-specific icon directories replaced by placeholders: the
-    package's icons, the diagrams library's, the repository's own and the process's
-    folder of rasterised SVG icons."""
-    dot = dot.replace(str(ICON_DIR), "{ICONS}").replace(DIAGRAMS_ROOT, "{DIAGRAMS}")
-    dot = dot.replace(str(ARCH_DIR.resolve().parent), "{REPO}")
-    return re.sub(r'SRC="[^"]*/(diagramgen-icons-[^/"]*)/', 'SRC="{RASTER}/', dot)
 
 
 @pytest.mark.parametrize("name", ARCHS)
