@@ -1,9 +1,7 @@
 """Rendering: DOT golden files, SVG structure, determinism, atomic writes, CLI behaviour."""
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-import diagrams
 import pytest
 from click.testing import CliRunner
 
