@@ -243,3 +243,77 @@ def test_cli_skips_absent_mapped_pages_with_a_note(tmp_path, monkeypatch):
 def test_page_path_resolves_against_the_architecture_file(models):
     assert page_path(models["premium"]).endswith(
         "shared/reference/microsoft-learn/contact-center-dynamics-365-customer-service-premium.md")
+
+
+# --- the three pages beyond contact centers: every item written "1." ----------------
+
+NEW_PAGES = {
+    "field_service_sap": ("field-service-sap-architecture.md", "field-service-sap.yaml"),
+    "contact_deduplication": ("sales-customer-insights-contact-deduplication-agent.md", "contact-deduplication.yaml"),
+    "dataverse_master_data": ("dataverse-master-data-system.md", "dataverse-master-data.yaml"),
+}
+
+
+def _items_of(lines):
+    """Line indexes of the Dataflow items (all written '1.') of a page, in order."""
+    start = lines.index("## Dataflow")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("## "))
+    return [i for i in range(start, end) if lines[i].startswith("1. ")]
+
+
+def _new_page(tmp_path, arch_id, mutate=None):
+    lines = (PAGES / NEW_PAGES[arch_id][0]).read_text(encoding="utf-8").split("\n")
+    if mutate:
+        mutate(lines, _items_of(lines))
+    page = tmp_path / "page.md"
+    page.write_text("\n".join(lines), encoding="utf-8")
+    return page, run("check-docs", str(page), "--arch", f"architectures/{NEW_PAGES[arch_id][1]}")
+
+
+@needs_shared
+@pytest.mark.parametrize("arch_id", sorted(NEW_PAGES))
+def test_new_pages_pass_unmodified(tmp_path, in_repo, arch_id):
+    _, (code, out, err) = _new_page(tmp_path, arch_id)
+    assert (code, err) == (0, "") and out.startswith("ok ")
+
+
+def _swap(x, y):
+    def mutate(lines, items):
+        lines[items[x - 1]], lines[items[y - 1]] = lines[items[y - 1]], lines[items[x - 1]]
+    return mutate
+
+
+def _replace(n, old, new):
+    def mutate(lines, items):
+        assert old in lines[items[n - 1]]
+        lines[items[n - 1]] = lines[items[n - 1]].replace(old, new)
+    return mutate
+
+
+@needs_shared
+@pytest.mark.parametrize("arch_id, mutate, first_error", [
+    ("field_service_sap", _swap(2, 3),
+     "steps 2 and 3 are swapped: the item at line 43 describes step 3 and the item at line 44 describes step 2"),
+    ("contact_deduplication", _swap(4, 5), "step 4: the item does not mention PCF control (pcf)"),
+    ("dataverse_master_data", _swap(2, 3), "step 2: the item does not mention Microsoft Dataverse (dataverse)"),
+    ("field_service_sap", lambda lines, items: lines.__delitem__(items[3]),
+     "list 1 of the Dataflow section has 7 items, but the main dataflow of "
+     "architectures/field-service-sap.yaml has 8 steps"),
+    ("contact_deduplication", lambda lines, items: lines.__delitem__(items[3]),
+     "the Dataflow list has 6 item(s), but architectures/contact-deduplication.yaml has 7 step(s)"),
+    ("dataverse_master_data", lambda lines, items: lines.__delitem__(items[2]),
+     "the Dataflow list has 5 item(s), but architectures/dataverse-master-data.yaml has 6 step(s)"),
+    ("field_service_sap", _replace(15, "Logic App or Function App", "API Management"),
+     "step G of integration: the item does not mention Service Bus queue (inbound) (queue_in), "
+     "Logic App (inbound) (logic_in)"),
+    ("contact_deduplication", _replace(7, "Dataverse merge API", "Customer Insights - Data API"),
+     "step 7: the item does not mention Dataverse merge API (merge_api), Contacts (contacts)"),
+    ("dataverse_master_data", _replace(5, "Service Bus Topic", "Storage Account"),
+     "step 5: the item does not mention Logic App (Standard) (logic_app), Azure Service Bus topic (topic)"),
+], ids=["swap-fs", "swap-dedup", "swap-dv", "delete-fs", "delete-dedup", "delete-dv",
+        "rename-fs", "rename-dedup", "rename-dv"])
+def test_mutated_new_pages_are_caught(tmp_path, in_repo, arch_id, mutate, first_error):
+    page, (code, out, err) = _new_page(tmp_path, arch_id, mutate)
+    assert (code, out) == (1, "")
+    first = err.splitlines()[0]
+    assert first.startswith(f"{page}:") and ": error: " + first_error in first, first
