@@ -4,21 +4,43 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
+# The diagramgen executable the targets below run: by default the one `make` installs
+# into .venv. DIAGRAMGEN=PATH runs an already installed one instead, and no .venv is made
+# (e.g. `make check DIAGRAMGEN=$(command -v diagramgen)`).
+ifdef DIAGRAMGEN
+DG    := $(DIAGRAMGEN)
+SETUP :=
+else
+DG    := $(BIN)/diagramgen
+SETUP := $(STAMP)
+endif
+
+ifdef DIAGRAMGEN
+MAKEALL = $(DG) render --steps $(RENDER_FLAGS) && $(DG) docs && $(DG) kinds --page output/docs/kinds.md
+else
+MAKEALL = $(BIN)/python -m diagramgen.makeall $(RENDER_FLAGS)
+endif
+
 .PHONY: all render validate test fuzz list clean docs check diff bench schema readme-cli
 
 # Everything output/ is made from; `make` does nothing when none of it changed, and the
 # render cache (output/manifest.json) re-renders only the architectures whose inputs did.
 SOURCES := $(wildcard architectures/*.yaml architectures/*.yml architectures/fragments/*.yaml) \
+           $(wildcard diagramgen.yaml icons/*.png icons/*.svg architectures/icons/*.png architectures/icons/*.svg) \
            $(wildcard diagramgen/*.py diagramgen/*.yaml diagramgen/icons/*.png diagramgen/vendor/*)
 MADE    := output/.made
 RENDER_FLAGS ?=
 
 all: $(MADE)
 
-# render --steps, then docs, in one process (one start-up; see diagramgen/makeall.py)
-$(MADE): $(STAMP) $(SOURCES)
-	$(BIN)/python -m diagramgen.makeall $(RENDER_FLAGS)
-	@touch $@
+# The stamp gets the time the render *started*: a file saved while it runs is newer than
+# the stamp, so the next make renders again instead of saying "Nothing to be done".
+# render --steps, docs and kinds --page run in one process (one start-up and one parse of
+# the files; see diagramgen/makeall.py), or as three commands with DIAGRAMGEN=PATH.
+$(MADE): $(SETUP) $(SOURCES)
+	@mkdir -p $(@D) && touch $@.started
+	$(MAKEALL)
+	@mv $@.started $@
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,32 +48,33 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-render: $(STAMP)
-	$(BIN)/diagramgen render --steps $(RENDER_FLAGS)
+render: $(SETUP)
+	$(DG) render --steps $(RENDER_FLAGS)
 
 # Diagrams first, then the Markdown pages that show them (output/docs/).
 docs: render
-	$(BIN)/diagramgen docs
+	$(DG) docs
+	$(DG) kinds --page output/docs/kinds.md
 
 # Validate, check every mapped hand-written page, and check output/ is up to date.
-check: $(STAMP)
-	$(BIN)/diagramgen validate
-	$(BIN)/diagramgen check-docs
-	$(BIN)/diagramgen check-outputs
+check: $(SETUP)
+	$(DG) validate
+	$(DG) check-docs
+	$(DG) check-outputs
 
-validate: $(STAMP)
-	$(BIN)/diagramgen validate
+validate: $(SETUP)
+	$(DG) validate
 
-list: $(STAMP)
-	$(BIN)/diagramgen list
+list: $(SETUP)
+	$(DG) list
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 # Architecture diff against BASE (a git revision): Markdown, JSON and overlay images in output/diff/.
 BASE ?= origin/main
-diff: $(STAMP)
-	BASE=$(BASE) DIAGRAMGEN=$(CURDIR)/$(BIN)/diagramgen scripts/pr-diff.sh
+diff: $(SETUP)
+	BASE=$(BASE) DIAGRAMGEN=$(if $(DIAGRAMGEN),'$(DIAGRAMGEN)',$(CURDIR)/$(BIN)/diagramgen) scripts/pr-diff.sh
 
 # Property-based tests with random examples, DIAGRAMGEN_FUZZ_SCALE times as many as
 # `make test` runs (default 50, about 20 minutes).
@@ -66,11 +89,12 @@ clean:
 # Speed figures against their targets; writes bench/results.md.
 bench: $(STAMP) $(MADE)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/layout.py
 
-# Rewrites the committed JSON Schemas from diagramgen/schema.py and the catalog.
-schema: $(STAMP)
-	$(BIN)/diagramgen schema > schema/architecture.schema.json
-	$(BIN)/diagramgen schema --fragment > schema/fragment.schema.json
+# Rewrites the committed JSON Schemas from diagramgen/schema.py, the catalog and the
+# kinds of diagramgen.yaml.
+schema: $(SETUP)
+	$(DG) schema --write
 
 # Regenerates the README's CLI reference from the commands' help texts.
 readme-cli: $(STAMP)

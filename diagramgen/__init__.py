@@ -1,4 +1,4 @@
-"""diagramgen: contact-center reference architectures as code.
+"""diagramgen: reference architectures as code.
 
 Library entry points return values and write nothing by themselves, except
 :func:`diagramgen.render.write_outputs`, which writes where it is told.

@@ -30,6 +30,7 @@ class Kind:
     area: str
     provenance: str
     aliases: tuple
+    source: str = "built-in"  # or "repository" (diagramgen.yaml)
 
 
 @dataclass(frozen=True)

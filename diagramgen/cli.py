@@ -8,9 +8,19 @@ import sys
 import click
 
 from . import __version__
+from .diagnostics import term
 from .project import load_all
 
 EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def json_line(value) -> str:
+    """One JSON object on one line, whatever its text holds: non-ASCII stays readable, but
+    line and paragraph separators (U+2028, U+2029, U+0085), which some readers split
+    lines on, and lone surrogates are written as \\u escapes."""
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(c if c not in "\u2028\u2029\x85" and not 0xD800 <= ord(c) <= 0xDFFF
+                   else f"\\u{ord(c):04x}" for c in text)
 
 
 def _print_diagnostics(diags) -> None:
@@ -31,10 +41,12 @@ def _formats(value: str) -> tuple:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="diagramgen")
 def main() -> None:
-    """Contact-center reference architectures as code.
+    """Reference architectures as code.
 
     Architecture files (YAML) in architectures/ are validated and rendered to
-    diagrams whose numbered edges are the Dataflow steps.
+    diagrams whose numbered edges are the Dataflow steps. An optional diagramgen.yaml
+    in the folder diagramgen runs in adds the repository's own component kinds and
+    the wording of the generated pages.
     """
 
 
@@ -61,7 +73,7 @@ def validate(files) -> None:
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Directory to write the diagrams into.")
 @click.option("--format", "formats", default="png,svg,html", show_default=True,
-              help="Output formats, comma-separated (png, svg, html: the offline viewer).")
+              help="Output formats, comma-separated (png, svg, html: the offline viewer, pdf: for print).")
 @click.option("--steps/--no-steps", default=True, show_default=True,
               help="Also write the step view steps/<id>.svg: open steps/<id>.svg#step-N to see step N emphasised.")
 @click.option("--step-png", is_flag=True, help="Also write one PNG per step, steps/<id>-step-N.png (implies --steps).")
@@ -76,14 +88,17 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     """Render architecture diagrams: PNG, self-contained SVG and an offline HTML viewer.
 
     Every file is validated first; on any error nothing is written. Architectures whose
-    inputs (architecture file, fragments, catalog, icons, tool version, options) have
+    inputs (architecture file, fragments, catalog, diagramgen.yaml, icons, tool version,
+    options) have
     not changed since the last render into DIR are skipped, by content hash recorded in
     DIR/manifest.json; --force renders them anyway.
 
     Example: diagramgen render architectures/premium.yaml --out build --format svg --no-steps
+
+    Example: diagramgen render --format png,svg,html,pdf
     """
     from .outputs import render_to
-    from .render import RenderError, WriteError
+    from .render import RenderError, WriteError, stopped_by_signals
 
     try:
         chosen = _formats(formats)
@@ -103,22 +118,23 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
             click.echo(f"{model.id}: rendered {n_files} file(s) in {secs:.2f} s", err=True)
 
     try:
-        run = render_to(out_dir, files, chosen, step_formats, force=force, jobs=jobs,
-                        on_validated=validated, on_rendered=rendered)
+        with stopped_by_signals():  # SIGTERM: no dot left running, no temporary files left
+            run = render_to(out_dir, files, chosen, step_formats, force=force, jobs=jobs,
+                            on_validated=validated, on_rendered=rendered)
     except (RenderError, WriteError) as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)
     if not run.loaded.ok:
         sys.exit(EXIT_ERROR)
     if show:
         if run.manifest:
-            click.echo(f"wrote {run.manifest}", err=True)
+            click.echo(f"wrote {term(run.manifest)}", err=True)
         for path in run.removed:
-            click.echo(f"removed {path}", err=True)
+            click.echo(f"removed {term(path)}", err=True)
     for path, reason in run.not_removed:
-        click.echo(f"warning: cannot remove {path}: {reason}", err=True)
+        click.echo(f"warning: cannot remove {term(path)}: {term(reason)}", err=True)
     if not quiet:
-        click.echo(f"rendered {len(run.rendered)} architecture(s), {len(run.cached)} up to date, into {out_dir}")
+        click.echo(f"rendered {len(run.rendered)} architecture(s), {len(run.cached)} up to date, into {term(out_dir)}")
 
 
 @main.command("list")
@@ -136,10 +152,10 @@ def list_(files, as_json) -> None:
     for m in loaded.models:
         s = m.stats()
         if as_json:
-            click.echo(json.dumps(s, ensure_ascii=False))
+            click.echo(json_line(s))
         else:
             click.echo(f"{s['id']:<14} {s['areas']:>2} areas {s['components']:>3} components "
-                       f"{s['steps']:>3} steps {s['flows']:>3} flows  {s['file']}  {s['title']}")
+                       f"{s['steps']:>3} steps {s['flows']:>3} flows  {term(s['file'])}  {term(s['title'])}")
 
 
 @main.command("check-docs")
@@ -157,7 +173,7 @@ def check_docs(docs, arch_file) -> None:
     """
     import os
 
-    from .checkdocs import architecture_for, check_page, page_path
+    from .checkdocs import PageError, architecture_for, check_page, page_path, read_page
 
     loaded = load_all([arch_file] if arch_file else [])
     if not loaded.ok:
@@ -168,11 +184,11 @@ def check_docs(docs, arch_file) -> None:
         for doc in docs:
             arch = loaded.models[0] if arch_file else architecture_for(doc, loaded.models)
             if arch is None:
-                click.echo(f"{doc}: error: no architecture has this page as its docs_page; "
+                click.echo(f"{term(doc)}: error: no architecture has this page as its docs_page; "
                            "pass --arch FILE", err=True)
                 errors += 1
-            elif not os.path.isfile(doc):
-                click.echo(f"{doc}: error: no such file", err=True)
+            elif not os.path.exists(doc):
+                click.echo(f"{term(doc)}: error: no such file", err=True)
                 errors += 1
             else:
                 jobs.append((doc, arch))
@@ -181,30 +197,24 @@ def check_docs(docs, arch_file) -> None:
             page = page_path(m)
             if page is None:
                 if m.docs_page:  # a URL: a published page, not a file this command reads
-                    click.echo(f"{m.docs_page}: note: skipped, a URL is not checked ({m.path} maps to it)", err=True)
+                    click.echo(f"{term(m.docs_page)}: note: skipped, a URL is not checked ({term(m.path)} maps to it)", err=True)
                 continue
-            if not os.path.isfile(page):
-                click.echo(f"{page}: note: skipped, the page is absent ({m.path} maps to it)", err=True)
+            if not os.path.exists(page):  # present but not a regular file: read_page says so
+                click.echo(f"{term(page)}: note: skipped, the page is absent ({term(m.path)} maps to it)", err=True)
                 continue
             jobs.append((page, m))
     for doc, arch in jobs:
         try:
-            with open(doc, encoding="utf-8") as fh:
-                text = fh.read()
-        except UnicodeDecodeError as exc:
-            click.echo(f"{doc}: error: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
-                       err=True)
-            errors += 1
-            continue
-        except OSError as exc:
-            click.echo(f"{doc}: error: cannot read the page: {exc.strerror or exc}", err=True)
+            text = read_page(doc)
+        except PageError as exc:
+            click.echo(f"{term(doc)}: error: {term(exc)}", err=True)
             errors += 1
             continue
         diags = check_page(text, arch, doc)
         _print_diagnostics(diags)
         errors += len(diags)
         if not diags:
-            click.echo(f"ok {doc} ({len(arch.steps)} steps of {arch.path})")
+            click.echo(f"ok {term(doc)} ({len(arch.steps)} steps of {term(arch.path)})")
     sys.exit(EXIT_ERROR if errors else EXIT_OK)
 
 
@@ -214,7 +224,7 @@ def _update_manifest(path: str, product: str, written, options=None, quiet: bool
 
     update_file(path, product, written, options, drop_ids)
     if not quiet:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {term(path)}")
 
 
 @main.command()
@@ -222,49 +232,90 @@ def _update_manifest(path: str, product: str, written, options=None, quiet: bool
 @click.option("--out", "out_dir", default=os.path.join("output", "docs"), show_default=True,
               type=click.Path(file_okay=False), help="Directory to write the pages into.")
 @click.option("--images", "image_dir", default="output", show_default=True, type=click.Path(file_okay=False),
-              help="Directory holding the rendered diagrams the pages show.")
+              help="Directory holding the rendered diagrams (copied into OUT/diagrams/).")
+@click.option("--links", default="dir", show_default=True, metavar="STYLE",
+              help="How the diagrams and viewers link to a page: dir (MkDocs: premium/), html "
+                   "(premium.html), md (premium.md, for GitHub) or a URL template with {id}.")
 @click.option("--manifest", "manifest_path", default=None,
               help="Manifest to record the pages' inputs in [default: IMAGES/manifest.json when the "
                    "pages go to IMAGES/docs, else none].")
-def docs(files, out_dir, image_dir, manifest_path) -> None:
+def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     """Generate one Markdown page per architecture, plus index.md.
 
-    Each page has the title, scenario, summary, the diagram with a generated alt text,
-    the Dataflow steps (anchors step-1, step-2, ...), the components by area and the
-    assumptions. Run render first so the diagrams exist. Nothing is written on errors.
+    Each page has the title, scenario, summary, the diagram with a short alt text and a
+    full description, the Dataflow steps (anchors step-1, step-2, ...), the components
+    by area and the assumptions. OUT/diagrams/ gets each diagram and viewer, made from
+    IMAGES, so OUT is a complete MkDocs docs_dir. index.md always lists every
+    architecture in architectures/, also when FILES names only some. Wording (index
+    title, intro, footer, the foundation paragraph) comes from diagramgen.yaml. Run
+    render first. Nothing is written on errors.
 
-    Example: diagramgen docs --out output/docs
+    Example: diagramgen docs --out output/docs --links html
     """
     from . import docs as docgen
+    from . import publish
     from .manifest import leftovers, read
-    from .render import WriteError, write_outputs
+    from .render import WriteError, remove_output, write_outputs
 
+    try:
+        links = publish.check_links(links)
+    except ValueError as exc:
+        raise click.UsageError(f"--links: {exc}") from None
     loaded = load_all(files)
     _print_diagnostics(loaded.diagnostics)
     if not loaded.ok:
         sys.exit(EXIT_ERROR)
-    image_base = os.path.relpath(image_dir, out_dir).replace(os.sep, "/")
-    pages = [(m, docgen.page_name(m), docgen.page(m, image_base)) for m in loaded.models]
-    files_out = {name: text.encode("utf-8") for _, name, text in pages}
-    files_out["index.md"] = docgen.index_page(loaded.models).encode("utf-8")
+    everyone = load_all() if files else loaded  # the index lists every architecture
+    if not everyone.ok:
+        _print_diagnostics([d for d in everyone.diagnostics if d not in loaded.diagnostics])
+        click.echo("error: index.md lists every architecture, and one has errors; nothing written", err=True)
+        sys.exit(EXIT_ERROR)
+    listed = {os.path.realpath(m.path): m for m in everyone.models + loaded.models}
+    def drawn(m):  # the rendered diagram, for a description that follows the drawing
+        try:
+            with open(os.path.join(image_dir, f"{m.id}.svg"), "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
+    files_out: dict = {}
+    made: list = []
     try:
-        for path in write_outputs(out_dir, files_out):
-            click.echo(f"wrote {path}")
+        for m in loaded.models:
+            assets = publish.assets(m, image_dir, links)
+            name = docgen.page_name(m)
+            files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id), svg=drawn(m)).encode("utf-8")
+            files_out.update(assets)
+            made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
+    except publish.PublishError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    files_out["index.md"] = docgen.index_page(list(listed.values())).encode("utf-8")
+    try:
+        if os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs")):
+            # pages inside the output folder: written from there, so a docs/ that is a
+            # link to another folder is refused rather than followed
+            written = write_outputs(image_dir, {f"docs/{n}": b for n, b in files_out.items()})
+        else:
+            written = write_outputs(out_dir, files_out)
+        for path in written:
+            click.echo(f"wrote {term(path)}")
         if manifest_path is None and os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs")):
             manifest_path = os.path.join(image_dir, "manifest.json")
         if manifest_path:
             before = read(manifest_path)
             gone = set() if files else set(before.get("architectures", {})) - {m.id for m in loaded.models}
-            _update_manifest(manifest_path, "docs", [(m, [os.path.join(out_dir, name)]) for m, name, _ in pages],
+            _update_manifest(manifest_path, "docs", made,
                              drop_ids=gone)
-            for path in leftovers(before, "docs", {}, os.path.dirname(manifest_path), gone):
+            base = os.path.dirname(manifest_path)
+            for name in leftovers(before, "docs", {}, base, gone):
                 try:
-                    os.unlink(path)
-                    click.echo(f"removed {path}")
-                except OSError:
-                    pass
+                    remove_output(base, name)
+                    click.echo(f"removed {term(os.path.join(base, name))}")
+                except WriteError as exc:
+                    click.echo(f"warning: cannot remove {term(exc.path)}: {term(exc.reason)}", err=True)
     except WriteError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)
 
 
@@ -276,7 +327,8 @@ def check_outputs(files, manifest_path) -> None:
     """Check that the diagrams and pages were regenerated after their inputs changed.
 
     Compares content hashes of each architecture's inputs (its file and fragments, the
-    catalog, the icons, the generating code, the tool version) with the manifest.
+    catalog, diagramgen.yaml, the icons, the generating code, the tool version) with the
+    manifest.
     Prints one line per stale architecture; exit status 1 if any is stale.
 
     Example: diagramgen check-outputs --manifest output/manifest.json
@@ -291,7 +343,7 @@ def check_outputs(files, manifest_path) -> None:
         with open(manifest_path, encoding="utf-8") as fh:
             manifest = loads(fh.read())
     except (OSError, ValueError) as exc:
-        click.echo(f"{manifest_path}: error: cannot read the manifest ({exc}); run make docs", err=True)
+        click.echo(f"{term(manifest_path)}: error: cannot read the manifest ({term(exc)}); run make docs", err=True)
         sys.exit(EXIT_ERROR)
     diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
                   complete=not files)
@@ -350,7 +402,7 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
     from pathlib import Path
 
     from . import diff as D
-    from .render import RenderError, run_dot, write_atomic
+    from .render import RenderError, WriteError, run_dot, write_atomic
     from .revisions import GitError, compare, relative_paths, repo_root
     from .validate import load_architecture
 
@@ -376,7 +428,7 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
             root = repo_root()
             old, new = compare(root, base, head, relative_paths(root, files))
         except GitError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {term(exc)}", err=True)
             sys.exit(EXIT_ERROR)
         if not (old.ok and new.ok):
             _print_diagnostics(old.diagnostics + new.diagnostics)
@@ -396,7 +448,7 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
                 fmt_img = Path(targets[a.id]).suffix.lower()[1:]
                 images[a.id] = (targets[a.id], run_dot(src, [fmt_img])[fmt_img])
         except RenderError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {term(exc)}", err=True)
             sys.exit(EXIT_ERROR)
     if fmt == "json":
         report = D.render_json(result)
@@ -410,31 +462,102 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
         report = D.render_markdown(result, links)
     else:
         report = D.render_text(result, None if output else _diff_style)
-    for path, data in images.values():
-        write_atomic(Path(path), data)
-        click.echo(f"wrote {path}", err=True)
-    if output:
-        write_atomic(Path(output), report.encode("utf-8"))
-        click.echo(f"wrote {output}", err=True)
-    else:
+    try:
+        for path, data in images.values():
+            write_atomic(Path(path), data)
+            click.echo(f"wrote {term(path)}", err=True)
+        if output:
+            write_atomic(Path(output), report.encode("utf-8"))
+            click.echo(f"wrote {term(output)}", err=True)
+    except WriteError as exc:
+        click.echo(f"error: {term(exc)}", err=True)
+        sys.exit(EXIT_ERROR)
+    if not output:
         click.echo(report, nl=False)
     sys.exit(EXIT_ERROR if exit_code and result.changed else EXIT_OK)
 
 
+def _settings_or_exit():
+    """The repository settings, or print their problems and exit 1."""
+    from .diagnostics import DiagramgenError
+    from .settings import current
+
+    try:
+        return current()
+    except DiagramgenError as exc:
+        _print_diagnostics(exc.diagnostics)
+        sys.exit(EXIT_ERROR)
+
+
 @main.command()
 @click.option("--fragment", is_flag=True, help="The schema of fragment files (architectures/fragments/) instead.")
-def schema(fragment) -> None:
+@click.option("--write", is_flag=True,
+              help="Write schema/architecture.schema.json and schema/fragment.schema.json instead of printing.")
+def schema(fragment, write) -> None:
     """Print the JSON Schema of architecture files, for editors and CI.
 
     The schema is generated from the same declarations the validator uses, with the
-    catalog's component kinds as an enum. The committed copies are
-    schema/architecture.schema.json and schema/fragment.schema.json (make schema).
+    component kinds (built-in and those of diagramgen.yaml) as an enum. --write writes
+    both schemas into schema/ of the current folder, where architecture files point
+    their editors (make schema).
 
-    Example: diagramgen schema --fragment > schema/fragment.schema.json
+    Example: diagramgen schema --write
     """
+    from pathlib import Path
+
+    from .render import write_atomic
     from .schema import json_schema_text
 
-    click.echo(json_schema_text("fragment" if fragment else "architecture"), nl=False)
+    catalog = _settings_or_exit().catalog
+    if not write:
+        click.echo(json_schema_text("fragment" if fragment else "architecture", catalog), nl=False)
+        return
+    for name in ("architecture", "fragment"):
+        path = Path("schema") / f"{name}.schema.json"
+        try:
+            write_atomic(path, json_schema_text(name, catalog).encode("utf-8"))
+        except OSError as exc:
+            click.echo(f"error: cannot write {path}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per kind instead of a table.")
+@click.option("--page", "page_path", type=click.Path(dir_okay=False),
+              help="Write a Markdown catalog page with each kind's icon (icons go to kinds/ beside it).")
+def kinds(as_json, page_path) -> None:
+    """List the component kinds: built-in ones and those of diagramgen.yaml.
+
+    Shows each kind's id, label, default area, provenance and source (built-in or
+    repository). --page writes a Markdown page with every kind's icon, the icons as
+    PNGs in a kinds/ folder beside the page.
+
+    Example: diagramgen kinds --page output/docs/kinds.md
+    """
+    from pathlib import Path
+
+    from . import kinds as K
+    from .render import WriteError, write_outputs
+
+    catalog = _settings_or_exit().catalog
+    if page_path:
+        text, icons = K.page(catalog)
+        files_out = {Path(page_path).name: text.encode("utf-8"), **icons}
+        try:
+            written = write_outputs(os.path.dirname(page_path) or ".", files_out)
+        except WriteError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        for old in K.leftover_icons(page_path, written):
+            old.unlink()
+        click.echo(f"wrote {page_path} and {len(icons)} icons in {Path(page_path).parent / 'kinds'}")
+        return
+    if as_json:
+        for row in K.rows(catalog):
+            click.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        click.echo(K.text_table(catalog), nl=False)
 
 
 @main.command()
@@ -447,15 +570,18 @@ def schema(fragment) -> None:
 def new(arch_id, title, source, directory) -> None:
     """Start a new architecture file, valid from the first save.
 
-    Writes DIR/ID.yaml (with '-' for '_' in the file name) from a minimal template that
-    uses the shared fragments, or from a copy of an existing file with its id and title
-    replaced. Never overwrites a file.
+    Writes DIR/ID.yaml (with '-' for '_' in the file name) from a minimal template, or
+    from a copy of an existing file with its id and title replaced. The template's
+    products, legend, assumptions and includes come from the `new:` section of
+    diagramgen.yaml (neutral without it; the shared fragments when DIR has them). Never
+    overwrites a file.
 
     Example: diagramgen new self_service --title "Self service with Copilot Studio"
     """
     from .diagnostics import DiagramgenError
     from .scaffold import check_new, new_architecture
 
+    _settings_or_exit()
     try:
         target, text = new_architecture(arch_id, title, directory, source)
     except DiagramgenError as exc:
@@ -464,18 +590,18 @@ def new(arch_id, title, source, directory) -> None:
     diags = check_new(target, text)
     _print_diagnostics(diags)
     if any(d.is_error for d in diags):
-        click.echo(f"error: {target} would not be valid; nothing written", err=True)
+        click.echo(f"error: {term(target)} would not be valid; nothing written", err=True)
         sys.exit(EXIT_ERROR)
     try:
         with open(target, "x", encoding="utf-8") as fh:
             fh.write(text)
     except FileExistsError:
-        click.echo(f"{target}: error: already exists; diagramgen new never overwrites a file", err=True)
+        click.echo(f"{term(target)}: error: already exists; diagramgen new never overwrites a file", err=True)
         sys.exit(EXIT_ERROR)
-    click.echo(f"wrote {target}")
+    click.echo(f"wrote {term(target)}")
     click.echo("next: edit its scenario, areas, components and dataflow steps, then\n"
-               f"  diagramgen validate {target}\n"
-               f"  diagramgen watch {target}     # re-renders into output/ on every save")
+               f"  diagramgen validate {term(target)}\n"
+               f"  diagramgen watch {term(target)}     # re-renders into output/ on every save")
 
 
 @main.command()
@@ -483,7 +609,7 @@ def new(arch_id, title, source, directory) -> None:
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Directory to write the diagrams into.")
 @click.option("--format", "formats", default="png,svg,html", show_default=True,
-              help="Output formats, comma-separated (png, svg, html: the offline viewer).")
+              help="Output formats, comma-separated (png, svg, html: the offline viewer, pdf: for print).")
 def watch(files, out_dir, formats) -> None:
     """Re-validate and re-render architectures on every save.
 
@@ -502,7 +628,7 @@ def watch(files, out_dir, formats) -> None:
         raise click.UsageError(str(exc)) from None
     watcher = Watcher(files=tuple(files), out_dir=out_dir, formats=chosen)
     try:
-        run(watcher, lambda m: click.echo(m.text, err=m.error))
+        run(watcher, lambda m: click.echo(term(m.text), err=m.error))
     except KeyboardInterrupt:
         pass
     click.echo("stopped")

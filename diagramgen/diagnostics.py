@@ -6,11 +6,34 @@ A diagnostic is a located message, printed as ``path:line:col: severity: message
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 ERROR = "error"
 WARNING = "warning"
+
+# Characters that must not reach a terminal or a CI log as they are: C0 and C1 controls
+# (escape sequences can retitle a terminal or hide text), line and paragraph separators,
+# bidirectional controls, byte-order marks and lone surrogates (which cannot be encoded).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069"
+                          "\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(m) -> str:
+    c = m.group()
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def term(text) -> str:
+    """Text as one printable line for a terminal or a CI log: every control character,
+    line separator, bidirectional control and lone surrogate is shown as an escape
+    (``\\n``, ``\\x1b``, ``\\u2028``). A line cannot start with ``::`` (a GitHub
+    Actions workflow command) either: such text gets ``./`` in front. Every path or
+    name the command line prints goes through here."""
+    out = _UNPRINTABLE.sub(_escape_char, str(text))
+    return "./" + out if out.startswith("::") else out
 
 
 @dataclass(frozen=True, order=True)
@@ -22,11 +45,12 @@ class Pos:
     col: int = 0
 
     def __str__(self) -> str:
+        path = term(self.path)
         if self.line and self.col:
-            return f"{self.path}:{self.line}:{self.col}"
+            return f"{path}:{self.line}:{self.col}"
         if self.line:  # a line without a column (Markdown pages): path:line
-            return f"{self.path}:{self.line}"
-        return self.path
+            return f"{path}:{self.line}"
+        return path
 
 
 @dataclass(frozen=True)
@@ -37,8 +61,7 @@ class Diagnostic:
 
     def __str__(self) -> str:
         # one line per problem, whatever text from the input the message quotes
-        message = self.message.replace("\r", "\\r").replace("\n", "\\n")
-        return f"{self.pos}: {self.severity}: {message}"
+        return f"{self.pos}: {self.severity}: {term(self.message)}"
 
     @property
     def is_error(self) -> bool:

@@ -18,14 +18,15 @@ import json
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from .model import Architecture, Flow, Step
+from .model import Architecture, Flow, Step, letters
 
 SCHEMA_VERSION = 1
 ADDED, REMOVED, CHANGED, UNCHANGED = "added", "removed", "changed", "unchanged"
 MATCH_THRESHOLD = 0.5  # minimum similarity for two steps to be "the same step"
 
 METADATA_FIELDS = ("id", "title", "scenario", "products", "summary", "azure_foundation",
-                   "assumption_notes", "legend", "docs_page", "columns")
+                   "assumption_notes", "legend", "docs_page", "columns", "dataflow_title", "extra_sequences",
+                   "docs_check")
 COMPONENT_FIELDS = ("label", "kind", "area", "provenance", "description", "capabilities", "aliases",
                     "standalone")
 AREA_FIELDS = ("label", "parent", "band")
@@ -60,12 +61,14 @@ class ComponentChange:
 
 @dataclass(frozen=True)
 class FlowChange:
-    change: str  # added | removed | direction_changed
+    change: str  # added | removed | direction_changed | label_changed
     src: str
     dst: str
     both: bool
     steps: tuple  # new step numbers (old ones for removed)
-    old: Optional[tuple] = None  # (src, dst, both) before, for direction_changed
+    old: Optional[tuple] = None  # (src, dst, both) before, for direction_changed and label_changed
+    label: str = ""  # the flow's label ("" for none); the new one for label_changed
+    old_label: str = ""  # the label before, for direction_changed and label_changed
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class StepChange:
     reworded: bool = False
     flows_added: tuple = ()  # ((src, dst, both), ...)
     flows_removed: tuple = ()
+    sequence: str = ""  # "" for the main dataflow; numbers are positions in the sequence
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class Renumbering:
     old_last: int
     new_first: int
     new_last: int
+    sequence: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,8 +131,10 @@ def _value(obj, name: str):
     v = getattr(obj, name)
     if name == "legend":
         return {k: t for k, t in v}
-    if name == "columns":
+    if name in ("columns", "extra_sequences"):
         return [list(c) for c in v]
+    if name == "docs_check":
+        return {"items": v.items, "names": v.names}
     return list(v) if isinstance(v, tuple) else v
 
 
@@ -282,7 +289,7 @@ def _align_gap(old: tuple, new: tuple, ren: dict) -> list:
     return out
 
 
-def _renumber_runs(pairs: list) -> tuple:
+def _renumber_runs(pairs: list, sequence: str = "") -> tuple:
     runs: list = []
     for o, w in pairs:
         if o is None or w is None or o.number == w.number:
@@ -291,8 +298,17 @@ def _renumber_runs(pairs: list) -> tuple:
         if r and r.old_last + 1 == o.number and r.new_last + 1 == w.number:
             runs[-1] = replace(r, old_last=o.number, new_last=w.number)
         else:
-            runs.append(Renumbering(o.number, o.number, w.number, w.number))
+            runs.append(Renumbering(o.number, o.number, w.number, w.number, sequence))
     return tuple(runs)
+
+
+def sequence_pairs(old: Architecture, new: Architecture, ren: dict) -> list:
+    """``[(sequence id, aligned step pairs)]``: steps are compared within their sequence
+    (the main dataflow with the main dataflow, a sequence with the one of the same id)."""
+    olds = {q.id: q.steps for q in old.sequences}
+    news = {q.id: q.steps for q in new.sequences}
+    ids = list(olds) + [q for q in news if q not in olds]
+    return [(q, align_steps(olds.get(q, ()), news.get(q, ()), ren)) for q in ids]
 
 
 def _flow_changes(old: Architecture, new: Architecture, ren: dict) -> tuple:
@@ -300,10 +316,18 @@ def _flow_changes(old: Architecture, new: Architecture, ren: dict) -> tuple:
         out: dict = {}
         for s in arch.steps:
             for f in s.flows:
-                out.setdefault(_fkey(f, mapping), []).append(s.number)
+                out.setdefault(_fkey(f, mapping), []).append(s.number if not s.sequence else s.badge)
+        return out
+
+    def labels(arch, mapping):  # a connection's label: the one of the first step that draws it
+        out: dict = {}
+        for s in arch.steps:
+            for f in s.flows:
+                out.setdefault(_fkey(f, mapping), f.label)
         return out
 
     before, after = connections(old, ren), connections(new, {})
+    label_before, label_after = labels(old, ren), labels(new, {})
     by_pair: dict = {}
     for side, conns in ((0, before), (1, after)):
         for k in conns:
@@ -315,11 +339,28 @@ def _flow_changes(old: Architecture, new: Architecture, ren: dict) -> tuple:
         now_only = [k for k in now if k not in was]
         if len(was_only) == 1 and len(now_only) == 1:
             k = now_only[0]
-            out.append(FlowChange("direction_changed", k[0], k[1], k[2], tuple(after[k]), was_only[0]))
+            out.append(FlowChange("direction_changed", k[0], k[1], k[2], tuple(after[k]), was_only[0],
+                                  label_after[k], label_before[was_only[0]]))
             continue
-        out += [FlowChange(REMOVED, k[0], k[1], k[2], tuple(before[k])) for k in was_only]
-        out += [FlowChange(ADDED, k[0], k[1], k[2], tuple(after[k])) for k in now_only]
+        out += [FlowChange(REMOVED, k[0], k[1], k[2], tuple(before[k]), label=label_before[k]) for k in was_only]
+        out += [FlowChange(ADDED, k[0], k[1], k[2], tuple(after[k]), label=label_after[k]) for k in now_only]
     return tuple(out)
+
+
+def _label_changes(pairs: list, ren: dict) -> tuple:
+    """Flows that matched steps both draw, with a label added, removed or changed; one
+    change per connection and (old label, new label), listing the new step numbers."""
+    found: dict = {}
+    for o, w in pairs:
+        if o is None or w is None:
+            continue
+        before = {_fkey(f, ren): f.label for f in o.flows}
+        for f in w.flows:
+            k = _fkey(f, {})
+            if k in before and before[k] != f.label:
+                found.setdefault((k, before[k], f.label), []).append(w.number if not w.sequence else w.badge)
+    return tuple(FlowChange("label_changed", k[0], k[1], k[2], tuple(steps), k, new, old)
+                 for (k, old, new), steps in found.items())
 
 
 def diff_architectures(old: Optional[Architecture], new: Optional[Architecture]) -> ArchDiff:
@@ -334,7 +375,7 @@ def diff_architectures(old: Optional[Architecture], new: Optional[Architecture])
                                          for c in arch.components),
                         steps=tuple(StepChange("inserted" if new else "removed",
                                                None if new else s.number, s.number if new else None,
-                                               "" if new else s.text, s.text if new else "")
+                                               "" if new else s.text, s.text if new else "", sequence=s.sequence)
                                     for s in arch.steps))
     ren = _renames(old, new)
     metadata = _field_changes(old, new, METADATA_FIELDS)
@@ -363,26 +404,32 @@ def diff_architectures(old: Optional[Architecture], new: Optional[Architecture])
             if fields:
                 comps.append(ComponentChange(CHANGED, c.id, c.label, fields=fields, kind=c.kind, area=c.area))
 
-    pairs = align_steps(old.steps, new.steps, ren)
     steps = []
-    for o, w in pairs:
-        if o is None:
-            steps.append(StepChange("inserted", None, w.number, "", w.text))
-        elif w is None:
-            steps.append(StepChange("removed", o.number, None, o.text, ""))
-        else:
-            fo = [_fkey(f, ren) for f in o.flows]
-            fw = [_fkey(f, {}) for f in w.flows]
-            added = tuple(k for k in fw if k not in fo)
-            removed = tuple(k for k in fo if k not in fw)
-            reworded = o.text != w.text
-            if reworded or added or removed:
-                steps.append(StepChange(CHANGED, o.number, w.number, o.text, w.text, reworded, added, removed))
-            elif o.number != w.number:
-                steps.append(StepChange("renumbered", o.number, w.number, o.text, w.text))
+    renumbered: tuple = ()
+    all_pairs: list = []
+    for seq, pairs in sequence_pairs(old, new, ren):
+        all_pairs += pairs
+        for o, w in pairs:
+            if o is None:
+                steps.append(StepChange("inserted", None, w.number, "", w.text, sequence=seq))
+            elif w is None:
+                steps.append(StepChange("removed", o.number, None, o.text, "", sequence=seq))
+            else:
+                fo = [_fkey(f, ren) for f in o.flows]
+                fw = [_fkey(f, {}) for f in w.flows]
+                added = tuple(k for k in fw if k not in fo)
+                removed = tuple(k for k in fo if k not in fw)
+                reworded = o.text != w.text
+                if reworded or added or removed:
+                    steps.append(StepChange(CHANGED, o.number, w.number, o.text, w.text, reworded, added, removed,
+                                            sequence=seq))
+                elif o.number != w.number:
+                    steps.append(StepChange("renumbered", o.number, w.number, o.text, w.text, sequence=seq))
+        renumbered += _renumber_runs(pairs, seq)
     result = ArchDiff(UNCHANGED, new.path, new.id, new.title, old_path=old.path if old.path != new.path else None,
                       metadata=metadata, areas=tuple(areas), components=tuple(comps),
-                      flows=_flow_changes(old, new, ren), steps=tuple(steps), renumbered=_renumber_runs(pairs),
+                      flows=_flow_changes(old, new, ren) + _label_changes(all_pairs, ren), steps=tuple(steps),
+                      renumbered=renumbered,
                       renames=tuple(sorted(ren.items())))
     if metadata or areas or comps or result.flows or steps:
         result = replace(result, status=CHANGED)
@@ -399,18 +446,40 @@ def diff_sets(old: dict, new: dict, base: str = "", head: str = "") -> DiffResul
 
 
 # --- wording shared by the renderers -----------------------------------------------------
-def _span(a: int, b: int) -> str:
+def _label(n: int, sequence: str = ""):
+    """A step's label in its sequence: the number in the main dataflow, else its letter."""
+    return letters(n) if sequence else n
+
+
+def _span(a: int, b: int, sequence: str = "") -> str:
+    a, b = _label(a, sequence), _label(b, sequence)
     return str(a) if a == b else f"{a}\u2013{b}"
+
+
+def _of(sequence: str) -> str:
+    return f" of {sequence}" if sequence else ""
+
+
+def step_ref(n: Optional[int], sequence: str = "") -> str:
+    """"4", or "C of integration" for the third step of the sequence integration."""
+    return f"{_label(n, sequence)}{_of(sequence)}"
 
 
 def renumber_text(r: Renumbering) -> str:
     if r.old_first == r.old_last:
-        return f"step {r.old_first} renumbered to {r.new_first}"
-    return f"steps {_span(r.old_first, r.old_last)} renumbered to {_span(r.new_first, r.new_last)}"
+        return (f"step {_label(r.old_first, r.sequence)}{_of(r.sequence)} renumbered to "
+                f"{_label(r.new_first, r.sequence)}")
+    return (f"steps {_span(r.old_first, r.old_last, r.sequence)}{_of(r.sequence)} renumbered to "
+            f"{_span(r.new_first, r.new_last, r.sequence)}")
 
 
-def flow_text(src: str, dst: str, both: bool) -> str:
-    return f"{src} {'<->' if both else '->'} {dst}"
+def flow_text(src: str, dst: str, both: bool, label: str = "") -> str:
+    return f"{src} {'<->' if both else '->'} {dst}" + (f" [{label}]" if label else "")
+
+
+def label_text(old: str, new: str) -> str:
+    """A label change: 'none -> "HTTPS"', '"HTTPS" -> "HTTP"', '"HTTPS" -> none'."""
+    return f"{_fmt(old) if old else 'none'} -> {_fmt(new) if new else 'none'}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -437,19 +506,20 @@ def summary_line(d: ArchDiff) -> str:
         n = sum(c.change == kind for c in d.components)
         if n:
             parts.append(f"{_plural(n, 'component')} {word}")
-    for kind, word in ((ADDED, "added"), (REMOVED, "removed"), ("direction_changed", "reversed")):
+    for kind, word in ((ADDED, "added"), (REMOVED, "removed"), ("direction_changed", "reversed"),
+                       ("label_changed", "relabelled")):
         n = sum(f.change == kind for f in d.flows)
         if n:
             parts.append(f"{_plural(n, 'flow')} {word}")
     for s in d.steps:
         if s.change == "inserted":
-            parts.append(f"step {s.new_number} inserted")
+            parts.append(f"step {step_ref(s.new_number, s.sequence)} inserted")
         elif s.change == "removed":
-            parts.append(f"step {s.old_number} removed")
+            parts.append(f"step {step_ref(s.old_number, s.sequence)} removed")
         elif s.change == CHANGED:
             what = [w for w, on in (("reworded", s.reworded),
                                     ("flows changed", s.flows_added or s.flows_removed)) if on]
-            parts.append(f"step {s.new_number} {' and '.join(what)}")
+            parts.append(f"step {step_ref(s.new_number, s.sequence)} {' and '.join(what)}")
     parts += [renumber_text(r) for r in d.renumbered]
     return "; ".join(parts)
 
@@ -485,18 +555,21 @@ def _detail_lines(d: ArchDiff) -> list:
         when = "old " if f.change == REMOVED else ""
         steps = f"{when}step{'s' if len(f.steps) > 1 else ''} {', '.join(map(str, f.steps))}"
         if f.change == "direction_changed":
-            out.append((CHANGED, f"flow direction changed: {flow_text(*f.old)} is now "
-                                 f"{flow_text(f.src, f.dst, f.both)} ({steps})"))
+            out.append((CHANGED, f"flow direction changed: {flow_text(*f.old, f.old_label)} is now "
+                                 f"{flow_text(f.src, f.dst, f.both, f.label)} ({steps})"))
+        elif f.change == "label_changed":
+            out.append((CHANGED, f"flow label changed: {flow_text(f.src, f.dst, f.both)}: "
+                                 f"{label_text(f.old_label, f.label)} ({steps})"))
         else:
-            out.append((f.change, f"flow {f.change}: {flow_text(f.src, f.dst, f.both)} ({steps})"))
+            out.append((f.change, f"flow {f.change}: {flow_text(f.src, f.dst, f.both, f.label)} ({steps})"))
     for s in d.steps:
         if s.change == "inserted":
-            out.append((ADDED, f"step {s.new_number} inserted: {s.new_text}"))
+            out.append((ADDED, f"step {step_ref(s.new_number, s.sequence)} inserted: {s.new_text}"))
         elif s.change == "removed":
-            out.append((REMOVED, f"step {s.old_number} removed: {s.old_text}"))
+            out.append((REMOVED, f"step {step_ref(s.old_number, s.sequence)} removed: {s.old_text}"))
         elif s.change == CHANGED:
-            num = (f"step {s.new_number}" if s.old_number == s.new_number
-                   else f"step {s.new_number} (was {s.old_number})")
+            num = (f"step {step_ref(s.new_number, s.sequence)}" if s.old_number == s.new_number
+                   else f"step {step_ref(s.new_number, s.sequence)} (was {_label(s.old_number, s.sequence)})")
             if s.reworded:
                 out.append((CHANGED, f"{num} reworded: {_fmt(s.old_text)} -> {_fmt(s.new_text)}"))
             for k in s.flows_added:
@@ -514,15 +587,17 @@ _COLOURS = {ADDED: "green", REMOVED: "red", CHANGED: "yellow", UNCHANGED: None}
 
 def render_text(result: DiffResult, style=None) -> str:
     """Plain text; ``style(text, status)`` may colour it (the CLI passes click.style)."""
+    from .diagnostics import term
+
     paint = style or (lambda t, status: t)
     lines = []
     for d in result.architectures:
         where = d.path if not d.old_path else f"{d.old_path} -> {d.path}"
-        lines.append(paint(f"{where} ({d.id}): {summary_line(d)}", "header"))
+        lines.append(paint(term(f"{where} ({d.id}): {summary_line(d)}"), "header"))
         if d.status in (ADDED, REMOVED):
             continue
         for status, t in _detail_lines(d):
-            lines.append("  " + paint(t, status))
+            lines.append("  " + paint(term(t), status))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -535,11 +610,20 @@ def _md(s) -> str:
 
 
 def _code(s: str) -> str:
-    return f"`{s}`"
+    """A name or path as inline code (docs.code: no backtick, line break or '|' escapes it)."""
+    from .docs import code
+
+    return code(s)
+
+
+def _md_flow(k: tuple, label: str = "") -> str:
+    """A flow in Markdown: ids as code, the label (free text) escaped outside the code span."""
+    return _code(flow_text(*k)) + (f" {_md(f'[{label}]')}" if label else "")
 
 
 SIGN = {ADDED: "added", REMOVED: "removed", CHANGED: "changed", "renamed": "renamed",
-        "direction_changed": "direction changed", "inserted": "inserted", "renumbered": "renumbered"}
+        "direction_changed": "direction changed", "label_changed": "label changed", "inserted": "inserted",
+        "renumbered": "renumbered"}
 LONG = 80  # values longer than this go into <details>
 
 
@@ -548,9 +632,9 @@ def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
     images = images or {}
     out = ["## Architecture changes", ""]
     if result.base or result.head:
-        out += [f"Comparing `{result.base}` with `{result.head}`.", ""]
+        out += [f"Comparing {_code(result.base)} with {_code(result.head)}.", ""]
     for d in result.architectures:
-        out.append(f"- **{_md(d.id)}** (`{d.path}`): {_md(summary_line(d))}")
+        out.append(f"- **{_md(d.id)}** ({_code(d.path)}): {_md(summary_line(d))}")
     for d in result.architectures:
         if not d.changed:
             continue
@@ -559,7 +643,7 @@ def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
             out += [f"![overlay diagram of {_md(d.id)}: added green, removed red, changed orange]"
                     f"({images[d.id]})", ""]
         if d.status in (ADDED, REMOVED):
-            out += [f"Architecture {d.status}: `{d.path}`."]
+            out += [f"Architecture {d.status}: {_code(d.path)}."]
             continue
         long_items = []
         if d.metadata or d.areas:
@@ -599,9 +683,13 @@ def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
             for f in d.flows:
                 what = SIGN[f.change]
                 if f.change == "direction_changed":
-                    what += f" (was {_code(flow_text(*f.old))})"
-                out.append(f"| {_code(flow_text(f.src, f.dst, f.both))} | {what} | "
-                           f"{', '.join(map(str, f.steps))} |")
+                    what += f" (was {_md_flow(f.old, f.old_label)})"
+                if f.change == "label_changed":
+                    what += f": {_md(label_text(f.old_label, f.label))}"
+                    shown = _md_flow((f.src, f.dst, f.both))
+                else:
+                    shown = _md_flow((f.src, f.dst, f.both), f.label)
+                out.append(f"| {shown} | {what} | {', '.join(map(str, f.steps))} |")
             out.append("")
         if d.steps or d.renumbered:
             out += ["| step | change | details |", "|---|---|---|"]
@@ -609,21 +697,23 @@ def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
                 if s.change == "renumbered":
                     continue
                 if s.change == "inserted":
-                    num, det = str(s.new_number), _md(s.new_text)
+                    num, det = step_ref(s.new_number, s.sequence), _md(s.new_text)
                 elif s.change == "removed":
-                    num, det = str(s.old_number), _md(s.old_text)
+                    num, det = step_ref(s.old_number, s.sequence), _md(s.old_text)
                 else:
-                    num = str(s.new_number) if s.old_number == s.new_number else f"{s.new_number} (was {s.old_number})"
+                    num = (step_ref(s.new_number, s.sequence) if s.old_number == s.new_number else
+                           f"{step_ref(s.new_number, s.sequence)} (was {_label(s.old_number, s.sequence)})")
                     parts = []
                     if s.reworded:
                         parts.append("reworded (see details)")
-                        long_items.append((f"step {s.new_number} text", s.old_text, s.new_text))
+                        long_items.append((f"step {step_ref(s.new_number, s.sequence)} text", s.old_text, s.new_text))
                     parts += [f"flow added {_code(flow_text(*k))}" for k in s.flows_added]
                     parts += [f"flow removed {_code(flow_text(*k))}" for k in s.flows_removed]
                     det = "; ".join(parts)
                 out.append(f"| {num} | {SIGN[s.change]} | {det} |")
             for r in d.renumbered:
-                out.append(f"| {_span(r.old_first, r.old_last)} → {_span(r.new_first, r.new_last)} | renumbered | "
+                out.append(f"| {_span(r.old_first, r.old_last, r.sequence)}{_of(r.sequence)} → "
+                           f"{_span(r.new_first, r.new_last, r.sequence)} | renumbered | "
                            f"{renumber_text(r)} |")
             out.append("")
         if long_items:
@@ -642,6 +732,16 @@ def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
 # --- JSON -----------------------------------------------------------------------------
 def _flow_obj(k: tuple) -> dict:
     return {"from": k[0], "to": k[1], "both": k[2]}
+
+
+def _labelled(k: tuple, label: str) -> dict:
+    return {**_flow_obj(k), "label": label or None}
+
+
+def _seq_obj(sequence: str) -> dict:
+    """Steps of a further sequence carry its id (numbers are positions: 1 is step A);
+    the main dataflow's carry no "sequence" key, as before sequences existed."""
+    return {"sequence": sequence} if sequence else {}
 
 
 def to_json(result: DiffResult) -> dict:
@@ -663,14 +763,15 @@ def to_json(result: DiffResult) -> dict:
                             "kind": c.kind, "area": c.area,
                             "fields": [{"field": f.field, "old": f.old, "new": f.new} for f in c.fields]}
                            for c in d.components],
-            "flows": [{"change": f.change, **_flow_obj((f.src, f.dst, f.both)), "steps": list(f.steps),
-                       "old": _flow_obj(f.old) if f.old else None} for f in d.flows],
+            "flows": [{"change": f.change, **_labelled((f.src, f.dst, f.both), f.label), "steps": list(f.steps),
+                       "old": _labelled(f.old, f.old_label) if f.old else None} for f in d.flows],
             "steps": [{"change": s.change, "old_number": s.old_number, "new_number": s.new_number,
                        "old_text": s.old_text, "new_text": s.new_text, "reworded": s.reworded,
                        "flows_added": [_flow_obj(k) for k in s.flows_added],
-                       "flows_removed": [_flow_obj(k) for k in s.flows_removed]} for s in d.steps],
-            "renumbered": [{"old": [r.old_first, r.old_last], "new": [r.new_first, r.new_last]}
-                           for r in d.renumbered],
+                       "flows_removed": [_flow_obj(k) for k in s.flows_removed],
+                       **_seq_obj(s.sequence)} for s in d.steps],
+            "renumbered": [{"old": [r.old_first, r.old_last], "new": [r.new_first, r.new_last],
+                            **_seq_obj(r.sequence)} for r in d.renumbered],
         })
     return {"schema": "diagramgen-diff", "version": SCHEMA_VERSION, "base": result.base, "head": result.head,
             "changed": result.changed, "architectures": archs}
@@ -687,8 +788,8 @@ class Marks:
 
     components: dict  # component id -> added | removed | changed | unchanged
     areas: dict  # area id -> status
-    steps: dict  # union step number -> (status, badge text)
-    flows: dict  # (union step number, src, dst) -> status
+    steps: dict  # union step key (Step.key) -> (status, badge text)
+    flows: dict  # (union step key, src, dst) -> status
 
 
 def _merge_order(base: list, other: list) -> list:
@@ -711,7 +812,8 @@ def union_model(old: Architecture, new: Architecture) -> tuple:
     The union keeps the base (old) order of areas, columns and components, so the overlay
     is laid out like the base render; added parts are placed after their predecessor in
     the new model. Renamed components appear under their new id. Removed steps get the
-    number REMOVED_STEP_OFFSET + old number (their badges say "was N").
+    number REMOVED_STEP_OFFSET + old number (their badges say "was N"). A flow whose label
+    changed is marked changed and labelled "new (was old)" ("was old" when it lost it).
     """
     d = diff_architectures(old, new)
     ren = dict(d.renames)
@@ -751,43 +853,57 @@ def union_model(old: Architecture, new: Architecture) -> tuple:
             placed.add(a)
 
     steps, step_marks, flow_marks = [], {}, {}
-    for o, w in align_steps(old.steps, new.steps, ren):
-        if w is None:
-            num = REMOVED_STEP_OFFSET + o.number
-            flows = tuple(Flow(*_fkey(f, ren)) for f in o.flows)
-            steps.append(Step(num, o.text, flows))
-            step_marks[num] = (REMOVED, f"was {o.number}")
-            for f in flows:
-                flow_marks[(num, f.src, f.dst)] = REMOVED
-            continue
-        num = w.number
-        label = str(num) if o is None or o.number == num else f"{num} (was {o.number})"
-        if o is None:
-            steps.append(w)
-            step_marks[num] = (ADDED, label)
-            for f in w.flows:
-                flow_marks[(num, f.src, f.dst)] = ADDED
-            continue
-        fo = {_fkey(f, ren): f for f in o.flows}
-        fw = {_fkey(f, {}): f for f in w.flows}
-        flows = list(w.flows)
-        for k, f in fw.items():
-            if k in fo:
-                state = UNCHANGED
-            elif any({x[0], x[1]} == {k[0], k[1]} for x in fo):
-                state = CHANGED
-            else:
-                state = ADDED
-            flow_marks[(num, f.src, f.dst)] = state
-        for k in fo:
-            if k not in fw and not any({x[0], x[1]} == {k[0], k[1]} for x in fw):
-                flows.append(Flow(*k))
-                flow_marks[(num, k[0], k[1])] = REMOVED
-        changed = o.text != w.text or set(fo) != set(fw)
-        steps.append(Step(num, w.text, tuple(flows)))
-        step_marks[num] = (CHANGED if changed else UNCHANGED, label)
+    removed_seqs = []
+    for seq, pairs in sequence_pairs(old, new, ren):
+        for o, w in pairs:
+            if w is None:
+                if seq:  # a sequence of its own, so its letters cannot clash with the new ones
+                    removed = Step(o.number, o.text, tuple(Flow(*_fkey(f, ren), label=f.label) for f in o.flows),
+                                   sequence=f"{seq}_removed", label=o.badge)
+                    removed_seqs.append((removed.sequence, "", "letters"))
+                else:
+                    removed = Step(REMOVED_STEP_OFFSET + o.number, o.text,
+                                   tuple(Flow(*_fkey(f, ren), label=f.label) for f in o.flows))
+                steps.append(removed)
+                step_marks[removed.key] = (REMOVED, f"was {o.badge}")
+                for f in removed.flows:
+                    flow_marks[(removed.key, f.src, f.dst)] = REMOVED
+                continue
+            key = w.key
+            label = w.badge if o is None or o.number == w.number else f"{w.badge} (was {o.badge})"
+            if o is None:
+                steps.append(w)
+                step_marks[key] = (ADDED, label)
+                for f in w.flows:
+                    flow_marks[(key, f.src, f.dst)] = ADDED
+                continue
+            fo = {_fkey(f, ren): f for f in o.flows}
+            fw = {_fkey(f, {}): f for f in w.flows}
+            flows = []
+            for k, f in fw.items():
+                if k in fo and fo[k].label != f.label:
+                    state = CHANGED
+                    # the overlay draws the new label and the old one beside it
+                    was = fo[k].label
+                    f = replace(f, label=f"{f.label} (was {was})" if f.label and was else f.label or f"was {was}")
+                elif k in fo:
+                    state = UNCHANGED
+                elif any({x[0], x[1]} == {k[0], k[1]} for x in fo):
+                    state = CHANGED
+                else:
+                    state = ADDED
+                flows.append(f)
+                flow_marks[(key, f.src, f.dst)] = state
+            for k in fo:
+                if k not in fw and not any({x[0], x[1]} == {k[0], k[1]} for x in fw):
+                    flows.append(Flow(*k, label=fo[k].label))
+                    flow_marks[(key, k[0], k[1])] = REMOVED
+            changed = o.text != w.text or set(fo) != set(fw)
+            steps.append(replace(w, flows=tuple(flows), subject=(), pos=w.pos))
+            step_marks[key] = (CHANGED if changed else UNCHANGED, label)
     union = replace(new, areas=areas, components=components, steps=tuple(steps),
-                    columns=tuple(tuple(c) for c in columns))
+                    columns=tuple(tuple(c) for c in columns),
+                    extra_sequences=new.extra_sequences + tuple(dict.fromkeys(removed_seqs)))
     return union, Marks(comp_status, area_status, step_marks, flow_marks)
 
 

@@ -1,32 +1,67 @@
 """Generate Markdown pages from the model: one page per architecture, plus an index.
 
-Pure functions returning text; the CLI writes the files. Pages are CommonMark with GFM
-tables. Every piece of user text (titles, labels, descriptions, step text) goes through
-:func:`md`, which escapes Markdown and HTML syntax, so a label such as ``a|b <x> [y]``
-cannot open a link, a tag or a table cell. The only raw HTML in a page is the generated
-comment at the top and the ``<a id="step-N"></a>`` anchors, one per Dataflow item.
+Pure functions returning text; the CLI writes the files. Pages are Markdown that reads
+the same in CommonMark (GitHub, markdown-it) and in Python-Markdown (MkDocs), with
+pipe tables. Every piece of user text (titles, labels, descriptions, step text) goes
+through :func:`md`, which writes each Markdown or HTML special character as an HTML
+character reference (``&amp;``, ``&lt;``, ``&#42;``, ...) rather than a backslash escape,
+which Python-Markdown does not know for all of them: a label such as ``a|b <x> [y]``
+cannot open a link, a tag or a table cell, and no stray backslash shows. The raw HTML in
+a page is the generated comment at the top, the ``<a id="step-N"></a>`` anchors (one per
+Dataflow item), the ``<br>`` line breaks inside Dataflow items and the "Diagram
+description" ``<details>`` block, whose text is HTML-escaped.
 """
 from __future__ import annotations
 
+import html
 import re
 
 from .model import Architecture, Component
+from .settings import NEUTRAL_LEGEND, Settings
 
-PROVENANCE_NAMES = {
-    "product": "Microsoft product of this scenario",
-    "existing": "Sourced via the customer's existing CCaaS or CRM",
-    "platform": "Microsoft platform",
-}
-_SPECIAL = re.compile(r"([\\`*_\[\]|<>&!#~])")
+# legend texts where neither the architecture nor diagramgen.yaml gives one
+PROVENANCE_NAMES = NEUTRAL_LEGEND
+# Characters with a meaning in CommonMark, GFM or Python-Markdown (and its common
+# extensions: ~~ strike, {: attribute lists}, ^^ insert); each is
+# written as a numeric character reference, which both render as the character itself.
+_SPECIAL = re.compile(r"[\\`*_\[\]|<>&!#~{}^]")
+_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _LINE_START = re.compile(r"^(\d+)([.)])|^([-+=])")
+ASSETS = "diagrams"  # folder, beside the pages, of the diagrams and viewers they show
+MAX_ALT = 249  # characters of an image's alt text; the full description is on the page
 
 
 def md(text: str) -> str:
     """User text as inline Markdown that renders literally, on one line."""
     text = " ".join(str(text).split())
-    text = _SPECIAL.sub(r"\\\1", text)
+    text = _SPECIAL.sub(lambda m: _NAMED.get(m.group(0)) or f"&#{ord(m.group(0))};", text)
     # at the start of a block, "1." or "-" would open a list
-    return _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", text)
+    return _LINE_START.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2))};" if m.group(1)
+                           else f"&#{ord(m.group(3))};", text)
+
+
+def comment(text: str) -> str:
+    """Text (a file path) for the inside of an HTML comment: it cannot close the comment
+    or start markup. Anything beyond a plain path character is percent-encoded, as in a
+    URL, so ``-->``, ``<`` and line breaks cannot appear."""
+    from urllib.parse import quote
+
+    return quote(str(text), safe="/._,+=@~ ").replace("--", "-%2D")
+
+
+def code(text: str, table: bool = True) -> str:
+    """Text as one inline code span that shows it literally: the fence is one backtick
+    longer than the longest run of backticks inside, line breaks and other controls show
+    as escapes, and (in a table cell) ``|`` is escaped so it cannot end the cell."""
+    from .diagnostics import term
+
+    text = term(text)
+    if table:
+        text = text.replace("|", "\\|")
+    runs = re.findall(r"`+", text)
+    fence = "`" * (max((len(r) for r in runs), default=0) + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def page_name(arch: Architecture) -> str:
@@ -40,18 +75,44 @@ def _join(parts) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _layout(arch: Architecture) -> tuple:
-    """(columns left to right, each a list of Areas; bands drawn as a row along the bottom).
+def drawn_areas(svg) -> dict:
+    """``{area id: (left, top)}`` of each area as drawn in a rendered diagram (its SVG
+    text or bytes); a platform band drawn as a row under the diagram is left out."""
+    import xml.etree.ElementTree as ET
+
+    from .quality import SVG_NS, path_points
+
+    out = {}
+    for g in ET.fromstring(svg).iter(SVG_NS + "g"):
+        ident = g.get("id", "")
+        if "cluster" not in g.get("class", "").split() or not ident.startswith("area-"):
+            continue
+        pts = [p for el in g if el.tag in (SVG_NS + "path", SVG_NS + "polygon")
+               for p in path_points(el.get("d") or "M" + el.get("points", ""))]
+        if pts:
+            out[ident[len("area-"):]] = (min(x for x, _ in pts), min(y for _, y in pts))
+    return out
+
+
+def _layout(arch: Architecture, drawn: "dict | None" = None) -> tuple:
+    """(columns left to right, each a list of Areas top to bottom; bands drawn as rows
+    along the bottom).
 
     Follows the scene: a band whose components all stand alone is drawn under the
-    diagram; every other area sits in its layout column.
+    diagram; every other area sits in its layout column. With ``drawn`` (drawn_areas of
+    the rendered diagram), the columns and the areas in each are put in the order they
+    were drawn in, left to right and top to bottom.
     """
     from .scene import is_flat_band
 
     bottom = [a for a in arch.areas if a.parent is None and is_flat_band(arch, a.id)]
     cols = [[arch.area(aid) for aid in col if arch.area(aid) not in bottom and arch.area(aid).parent is None]
             for col in arch.columns]
-    return [c for c in cols if c], bottom
+    cols = [c for c in cols if c]
+    if drawn and all(a.id in drawn for col in cols for a in col):
+        cols = [sorted(col, key=lambda a: drawn[a.id][1]) for col in cols]
+        cols.sort(key=lambda col: min(drawn[a.id][0] for a in col))
+    return cols, bottom
 
 
 def _area_order(arch: Architecture) -> list:
@@ -77,39 +138,75 @@ def _flowing(arch: Architecture) -> list:
     return [c for a in _area_order(arch) for c in arch.components_in(a.id) if c.id in used]
 
 
-def alt_text(arch: Architecture) -> str:
-    """A description of what the diagram shows, generated from the model."""
-    cols, bands = _layout(arch)
+def description(arch: Architecture, drawn: "dict | None" = None) -> str:
+    """A full description of what the diagram shows, generated from the model and, given
+    ``drawn`` (drawn_areas of the rendered diagram), from where its areas were drawn (shown
+    on the page as the "Diagram description"; the image's alt text is :func:`alt_text`)."""
+    cols, bands = _layout(arch, drawn)
     flowing = _flowing(arch)
     key = [c.label for c in flowing if c.provenance == "product" and c.area not in ("customers",)][:8]
     others = len(arch.components) - len(flowing)
     parts = [f"Architecture diagram: {arch.title}."]
     n_areas = sum(len(col) for col in cols)
-    parts.append(f"{n_areas} areas in {len(cols)} columns, from left to right: "
+    stacked = any(len(col) > 1 for col in cols)
+    parts.append(f"{n_areas} areas in {len(cols)} columns, from left to right"
+                 + (" (areas of one column from top to bottom)" if stacked else "") + ": "
                  + "; ".join(", ".join(a.label for a in col) for col in cols) + ".")
-    if bands:
-        parts.append(f"A row along the bottom: {_join(a.label for a in bands)}.")
+    if len(bands) == 1:
+        parts.append(f"A band along the bottom: {bands[0].label}.")
+    elif bands:
+        parts.append(f"{len(bands)} bands stacked along the bottom, from top to bottom: "
+                     f"{_join(a.label for a in bands)}.")
     if key:
         parts.append(f"Key components: {_join(key)}.")
-    parts.append(f"{len(arch.steps)} numbered dataflow steps connect {len(flowing)} components "
-                 "with arrows, each arrow carrying its step number"
+    several = len(arch.sequences) > 1
+    parts.append(f"{_step_counts(arch)} dataflow steps connect {len(flowing)} components with arrows, "
+                 + ("each arrow carrying its step's number or letter" if several
+                    else "each arrow carrying its step number")
                  + (f"; {others} further component{' is' if others == 1 else 's are'} shown without arrows."
                     if others else "."))
+    labelled = [(s, f) for s in arch.steps for f in s.flows if f.label]
+    if labelled:
+        parts.append(f"Labelled arrow{'s' if len(labelled) > 1 else ''}: " + "; ".join(
+            f"{arch.component(f.src).label} {'↔' if f.both else '→'} {arch.component(f.dst).label} "
+            f"({f.label}, step {s.badge})" for s, f in labelled) + ".")
     return " ".join(parts)
 
 
+def _step_counts(arch: Architecture) -> str:
+    """"7 numbered", or "8 numbered and 8 lettered" for an architecture with a lettered sequence."""
+    return " and ".join(f"{len(q.steps)} {'numbered' if not q.id else 'lettered'}" for q in arch.sequences)
+
+
+def alt_text(arch: Architecture) -> str:
+    """The image's alt text: short (at most MAX_ALT characters, read out each time a
+    screen reader passes the image); it points to the full description on the page."""
+    n_areas = sum(1 for a in arch.areas if a.parent is None)
+    steps, comps = len(arch.steps), len(arch.components)
+    tail = (f": {_step_counts(arch)} dataflow step{'s' if steps != 1 else ''} between {comps} "
+            f"component{'s' if comps != 1 else ''} "
+            f"in {n_areas} areas. Described in full under Diagram description.")
+    title = " ".join(arch.title.split())
+    room = MAX_ALT - len("Architecture diagram of ") - len(tail)
+    if len(title) > room:
+        title = title[:room - 1].rstrip() + "…"
+    return f"Architecture diagram of {title}{tail}"
+
+
 def _flow_summary(arch: Architecture, step) -> str:
-    """The step's flows as 'A → B, C; D ↔ E', grouped by source."""
+    """The step's flows as 'A → B, C (HTTPS); D ↔ E', grouped by source; a flow's label
+    follows its target in parentheses."""
     groups: dict = {}
     for f in step.flows:
-        groups.setdefault((f.src, f.both), []).append(f.dst)
+        groups.setdefault((f.src, f.both), []).append(f)
     label = lambda cid: md(arch.component(cid).label)  # noqa: E731
-    return "; ".join(f"{label(src)} {'↔' if both else '→'} {', '.join(label(d) for d in dsts)}"
-                     for (src, both), dsts in groups.items())
+    target = lambda f: label(f.dst) + (f" ({md(f.label)})" if f.label else "")  # noqa: E731
+    return "; ".join(f"{label(src)} {'↔' if both else '→'} {', '.join(target(f) for f in flows)}"
+                     for (src, both), flows in groups.items())
 
 
 def _steps_of(arch: Architecture, comp: Component) -> list:
-    return [s.number for s in arch.steps
+    return [s for s in arch.steps
             if comp.id in s.components or any(comp.id in (f.src, f.dst) for f in s.flows)]
 
 
@@ -121,32 +218,72 @@ def _area_title(arch: Architecture, area) -> str:
     return " / ".join(names)
 
 
-def page(arch: Architecture, image_base: str = "..", index: str = "index.md") -> str:
+def _circles_sentence(arch: Architecture) -> str:
+    if len(arch.sequences) == 1:
+        return "The numbered circles on the arrows are the steps of the Dataflow below."
+    main, *rest = arch.sequences
+    return ("The circles on the arrows are the steps of the Dataflow below: numbers for "
+            f"{md(main.title or 'the main dataflow')}, letters for {md(rest[0].title)}.")
+
+
+def _settings(settings):
+    if settings is None:
+        from .settings import current
+
+        return current()
+    return settings
+
+
+def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
+         formats=("svg", "png", "html"), settings: "Settings | None" = None,
+         svg: "bytes | None" = None) -> str:
     """The Markdown page of one architecture.
 
-    ``image_base`` is the directory of the rendered diagrams relative to the page.
+    ``image_base`` is the directory of the diagrams relative to the page (by default the
+    ``diagrams/`` folder that ``docs`` fills beside the pages); ``formats`` are the ones
+    there besides the SVG: ``png`` and ``pdf`` are offered as downloads, ``html`` (the
+    viewer) is linked from the page and from each Dataflow item (``<id>.html#step-N``);
+    ``svg``, the rendered diagram, lets the description follow where areas were drawn;
+    ``settings`` (default: settings.current()) give the wording of the foundation
+    paragraph and of the link to the index.
     """
-    legend = dict(arch.legend)
+    settings = _settings(settings)
     img = f"{image_base.rstrip('/')}/{arch.id}" if image_base else arch.id
-    out = [f"<!-- Generated by diagramgen from {arch.path}; edit that file, then run make docs. -->", "",
+    viewer = "html" in formats
+    downloads = [f"[{f.upper()}]({img}.{f})" for f in ("svg", "png", "pdf") if f == "svg" or f in formats]
+    out = [f"<!-- Generated by diagramgen from {comment(arch.path)}; edit that file, then run make docs. -->", "",
            f"# {md(arch.title)}", "",
            f"**Scenario:** {md(arch.scenario)}", "",
-           f"**Microsoft products:** {md(', '.join(arch.products))}", ""]
+           f"**{md(settings.products_label)}:** {md(', '.join(arch.products))}", ""]
     out += [f"- {md(s)}" for s in arch.summary]
     out += ["", "## Architecture", "",
             f"![{md(alt_text(arch))}]({img}.svg)", "",
-            f"The numbered circles on the arrows are the steps of the Dataflow below. "
-            f"Download the diagram as [SVG]({img}.svg) or [PNG]({img}.png).", "",
+            "<details><summary>Diagram description</summary>",
+            f"<p>{html.escape(description(arch, drawn_areas(svg) if svg else None), quote=False)}</p>",
+            "</details>", "",
+            _circles_sentence(arch) + " "
+            + (f"Open the [interactive diagram]({img}.html) to zoom and highlight a step, or download "
+               if viewer else "Download ")
+            + f"the diagram as {_join(downloads).replace(' and ', ' or ')}.", "",
             "## Dataflow", ""]
-    for s in arch.steps:
-        marker = f"{s.number}. "
-        pad = " " * len(marker)
-        out.append(f'{marker}<a id="step-{s.number}"></a>{md(s.text)}\\')
-        line = f"{pad}*Flows:* {_flow_summary(arch, s)}"
-        extra = [c for c in s.components if all(c not in (f.src, f.dst) for f in s.flows)]
-        if extra:
-            line += f"\\\n{pad}*Also about:* {', '.join(md(arch.component(c).label) for c in extra)}"
-        out += [line, ""]
+    several = len(arch.sequences) > 1
+    for q in arch.sequences:
+        if several:
+            out += [f"### {md(q.title or 'Main dataflow')}", ""]
+        for s in q.steps:
+            # a lettered sequence is a bullet list whose items start with their letter in
+            # bold: Markdown numbers ordered lists, it cannot letter them
+            marker = f"{s.number}. " if not s.sequence else "- "
+            pad = " " * len(marker)
+            badge = f"**{s.badge}.** " if s.sequence else ""
+            out.append(f'{marker}{badge}<a id="{s.anchor}"></a>{md(s.text)}<br>')
+            line = f"{pad}*Flows:* {_flow_summary(arch, s)}"
+            extra = [c for c in s.components if all(c not in (f.src, f.dst) for f in s.flows)]
+            if extra:
+                line += f"<br>\n{pad}*Also about:* {', '.join(md(arch.component(c).label) for c in extra)}"
+            if viewer:
+                line += f"<br>\n{pad}[Show step {s.badge} in the diagram]({img}.html#{s.anchor})"
+            out += [line, ""]
     out += ["## Components", ""]
     for area in _area_order(arch):
         comps = arch.components_in(area.id)
@@ -158,35 +295,36 @@ def page(arch: Architecture, image_base: str = "..", index: str = "index.md") ->
             what = md(c.description)
             if c.capabilities:
                 what += (" " if what else "") + f"Capabilities: {md(', '.join(c.capabilities))}."
-            steps = ", ".join(f"[{n}](#step-{n})" for n in _steps_of(arch, c)) or "none (context)"
-            prov = md(legend.get(c.provenance, PROVENANCE_NAMES.get(c.provenance, c.provenance)))
+            steps = ", ".join(f"[{s.badge}](#{s.anchor})" for s in _steps_of(arch, c)) or "none (context)"
+            prov = md(arch.legend_text(c.provenance, PROVENANCE_NAMES))
             out.append(f"| {md(c.label)} | {prov} | {what} | {steps} |")
         out.append("")
-    out += ["## Assumptions", ""]
-    if arch.azure_foundation:
-        out.append("This architecture assumes the core capabilities of Microsoft Azure (compute, storage, "
-                   "identity, security, management and compliance); the Azure band of the diagram shows "
-                   "them as concrete services.")
-    else:
-        out.append("This architecture does **not** assume the core capabilities of Microsoft Azure; the "
-                   "diagram shows Azure only as the cloud the Microsoft services run on, if at all.")
-    out.append("")
+    foundation = {True: settings.foundation_assumed, False: settings.foundation_not_assumed,
+                  None: ""}[arch.azure_foundation]
+    if foundation or arch.assumption_notes:
+        out += ["## Assumptions", ""]
+    if foundation:
+        out += [md(foundation), ""]
     out += [f"- {md(n)}" for n in arch.assumption_notes]
     if arch.assumption_notes:
         out.append("")
-    out += ["## Related", "", f"- [All contact-center reference architectures]({index})", ""]
+    out += ["## Related", "", f"- [{md(settings.related_link)}]({index})", ""]
     return "\n".join(out)
 
 
-def index_page(archs) -> str:
-    """The overview: scenario, Microsoft products and a link to each architecture's page."""
+def index_page(archs, settings: "Settings | None" = None) -> str:
+    """The overview: scenario, products and a link to each architecture's page, under the
+    title, intro and footer of diagramgen.yaml (``settings``, default: settings.current())."""
+    settings = _settings(settings)
     out = ["<!-- Generated by diagramgen from architectures/*.yaml; run make docs to update. -->", "",
-           "# Contact-center reference architectures", "",
-           "Choose the scenario closest to yours. Each page shows the diagram, its numbered "
-           "Dataflow steps and the components, all generated from one architecture file.", "",
-           "| Scenario | Microsoft products | Reference architecture | Steps |", "|---|---|---|---|"]
-    for a in archs:
+           f"# {md(settings.index_title)}", ""]
+    if settings.index_intro:
+        out += [md(settings.index_intro), ""]
+    out += [f"| Scenario | {md(settings.products_label)} | Reference architecture | Steps |", "|---|---|---|---|"]
+    for a in sorted(archs, key=lambda a: (a.path, a.id)):
         out.append(f"| {md(a.scenario)} | {md(', '.join(a.products))} | [{md(a.title)}]({page_name(a)}) "
                    f"| {len(a.steps)} |")
     out.append("")
+    if settings.index_footer:
+        out += [md(settings.index_footer), ""]
     return "\n".join(out)

@@ -236,7 +236,9 @@ def _compose_fast(text: str) -> Node | None:
 
 def parse(text: str, path: str) -> Document:
     """Compose YAML text into a checked node tree, or raise LoadError."""
-    root = _compose_fast(text)
+    # libyaml, like PyYAML, counts U+0085, U+2028 and U+2029 as line breaks: such a file
+    # takes the careful path, which counts lines as editors do (_editor_positions)
+    root = None if _YAML_ONLY_BREAKS.search(text) else _compose_fast(text)
     if root is not None:
         _check_plain(root, path)
         return Document(path, root)
@@ -245,10 +247,14 @@ def parse(text: str, path: str) -> Document:
         loader = _Loader(text)
         root = loader.get_single_node()
     except _Reject as exc:
-        raise _fail(path, exc.mark.line + 1, exc.mark.column + 1, exc.message) from None
+        line, col = _position(text, exc.mark.index) if _YAML_ONLY_BREAKS.search(text) else \
+            (exc.mark.line, exc.mark.column)
+        raise _fail(path, line + 1, col + 1, exc.message) from None
     except yaml.MarkedYAMLError as exc:
         mark, message = _syntax_message(exc)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if mark and _YAML_ONLY_BREAKS.search(text):
+            line, col = (x + 1 for x in _position(text, mark.index))
         raise _fail(path, line, col, message) from None
     except yaml.reader.ReaderError as exc:
         before = text[: exc.position]
@@ -264,8 +270,50 @@ def parse(text: str, path: str) -> Document:
             loader.dispose()
     if root is None:
         raise _fail(path, 1, 1, "file is empty, expected a mapping")
+    if _YAML_ONLY_BREAKS.search(text):
+        _editor_positions(root, text)
     _check_plain(root, path)
     return Document(path, root)
+
+
+# PyYAML counts U+0085, U+2028 and U+2029 as line breaks; editors and other tools count
+# only line feeds, so positions after such a character would point at the wrong line.
+_YAML_ONLY_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def _position(text: str, index: int) -> tuple:
+    """(line, column), 0-based, of a character offset, counting only line feeds."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index), index - line_start
+
+
+def _editor_positions(root: Node, text: str) -> None:
+    """Give every node a start position counted the way editors count lines."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        m = node.start_mark
+        line, col = _position(text, m.index)
+        node.start_mark = yaml.Mark(m.name, m.index, line, col, None, None)
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                stack += [k, v]
+        elif isinstance(node, SequenceNode):
+            stack += node.value
+
+
+def _bad_char(value: str):
+    """Why a scalar's text cannot be used, or None: lone surrogates (from escapes such as
+    ``"\\ud83d"``, which cannot be written as UTF-8) and the noncharacters U+FFFE and
+    U+FFFF, which no output file may hold."""
+    for c in value:
+        o = ord(c)
+        if 0xD800 <= o <= 0xDFFF:
+            return (f"the escape for U+{o:04X} is half of a surrogate pair, not a character: "
+                    "write the character itself (or its 8-digit \\U escape)")
+        if o in (0xFFFE, 0xFFFF):
+            return f"the character U+{o:04X} is not allowed (a Unicode noncharacter)"
+    return None
 
 
 def _check_plain(root: Node, path: str) -> None:
@@ -285,9 +333,20 @@ def _check_plain(root: Node, path: str) -> None:
         if node.tag not in _PLAIN_TAGS:
             raise _fail(path, where.line + 1, where.column + 1,
                         f"tag '{_tag(node.tag)}' is not allowed: architecture files are plain data")
+        if isinstance(node, ScalarNode):
+            bad = _bad_char(node.value)
+            if bad:
+                raise _fail(path, where.line + 1, where.column + 1, bad)
         if isinstance(node, MappingNode):
             keys: dict[str, Node] = {}
             for k, v in node.value:
+                if not isinstance(k, ScalarNode):
+                    raise _fail(path, k.start_mark.line + 1, k.start_mark.column + 1,
+                                "a key must be a plain name, not a list or mapping ('? [a, b]' or '? {a: b}')")
+                key_bad = next((c for c in k.value if ord(c) < 32 or 0x7F <= ord(c) < 0xA0), None)
+                if key_bad is not None:
+                    raise _fail(path, k.start_mark.line + 1, k.start_mark.column + 1,
+                                f"key contains the control character U+{ord(key_bad):04X}")
                 if isinstance(k, ScalarNode):
                     if k.value in keys and k.tag == keys[k.value].tag:
                         first = keys[k.value].start_mark.line + 1

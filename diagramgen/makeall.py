@@ -1,9 +1,10 @@
-"""What `make` runs: `diagramgen render --steps ARGS`, then `diagramgen docs`, in one
-process, so the two share one start-up, one set of imports and the parsed files.
+"""What `make` runs: `diagramgen render --steps ARGS`, then `diagramgen docs`, then
+`diagramgen kinds --page output/docs/kinds.md`, in one process, so they share one
+start-up, one set of imports and the parsed files.
 
 Usage: python -m diagramgen.makeall [render options]
 The output and exit status are those of the two commands run one after the other;
-docs does not run when render fails.
+a later command does not run when an earlier one fails.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from .cli import main as cli
 
 
 def run(render_args) -> int:
-    for args in (["render", "--steps", *render_args], ["docs"]):
+    for args in (["render", "--steps", *render_args], ["docs"],
+                 ["kinds", "--page", "output/docs/kinds.md"]):
         try:
             cli.main(args, prog_name="diagramgen", standalone_mode=False)
         except SystemExit as exc:

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 from . import __version__
@@ -23,6 +24,7 @@ from .catalog import CATALOG_PATH, PACKAGE_DIR
 from .diagnostics import ERROR, Diagnostic, Pos
 
 FORMAT = 1
+_ID = re.compile(r"[a-z][a-z0-9_]*\Z")  # architecture ids, as the schema allows
 # The options `make` renders with: what check-outputs expects output/ to have been made with.
 DEFAULT_RENDER_OPTIONS = {"formats": ["svg", "png", "html"], "steps": ["svg"]}
 
@@ -56,22 +58,38 @@ def _rel(path) -> str:
     return Path(os.path.abspath(path) if rel.startswith("..") else rel).as_posix()
 
 
-def inputs(arch, product: str) -> dict:
-    """``{input name: sha256}`` for one architecture's render or docs outputs."""
+def inputs(arch, product: str, settings=None) -> dict:
+    """``{input name: sha256}`` for one architecture's render or docs outputs.
+
+    With a diagramgen.yaml (``settings``, default: settings.current()), it is an input
+    too: of the docs, the whole file; of the diagrams, the part that shapes them (the
+    repository kinds the architecture uses and the legend defaults). Icons from the
+    repository are named by their path relative to the working directory."""
+    if settings is None:
+        from .settings import current
+
+        settings = current()
     out = {_rel(src): sha256_file(src) for src in arch.sources}
     out["diagramgen/catalog.yaml"] = sha256_file(CATALOG_PATH)
+    if settings.path:
+        name = _rel(settings.real)
+        out[name] = settings.digest if product != "render" else settings.render_digest(arch)
     for name in code_files():
         out[f"diagramgen/{name}"] = sha256_file(PACKAGE_DIR / name)
     if product == "render":
         import diagrams
 
-        from .scene import icon_path
+        from .scene import icon_source
 
         root = Path(diagrams.__file__).resolve().parent.parent
         for spec in sorted({c.icon for c in arch.components}):
-            path = icon_path(spec)
-            name = (f"diagramgen/icons/{path.name}" if path.parent == PACKAGE_DIR / "icons"
-                    else f"diagrams/{path.relative_to(root).as_posix()}")
+            path = icon_source(spec)
+            if path.parent == PACKAGE_DIR / "icons":
+                name = f"diagramgen/icons/{path.name}"
+            elif spec.startswith("diagrams:"):
+                name = f"diagrams/{path.relative_to(root).as_posix()}"
+            else:  # the repository's own: a kind of diagramgen.yaml or a component's icon
+                name = _rel(path)
             out[name] = sha256_file(path)
     return dict(sorted(out.items()))
 
@@ -152,9 +170,30 @@ def dumps(manifest: dict) -> str:
 
 
 def loads(text: str) -> dict:
-    data = json.loads(text)
+    """Parse a manifest; ValueError when it is not one of this format. Entries of the
+    wrong shape (a hand-edited or hostile manifest) are dropped, so the rest of the code
+    sees only the types it expects; a dropped entry just means "never generated"."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"not a diagramgen manifest of format {FORMAT}")
+    archs = data.get("architectures")
+    clean: dict = {}
+    for arch_id, entry in (archs.items() if isinstance(archs, dict) else ()):
+        if not (isinstance(arch_id, str) and _ID.match(arch_id) and isinstance(entry, dict)):
+            continue
+        kept = {"file": entry["file"]} if isinstance(entry.get("file"), str) else {}
+        for product in ("render", "docs"):
+            rec = entry.get(product)
+            if (isinstance(rec, dict) and isinstance(rec.get("inputs", {}), dict)
+                    and all(isinstance(k, str) and isinstance(v, str) for k, v in rec.get("inputs", {}).items())
+                    and isinstance(rec.get("outputs", []), list)
+                    and all(isinstance(o, str) for o in rec.get("outputs", []))):
+                kept[product] = rec
+        clean[arch_id] = kept
+    data["architectures"] = clean
     return data
 
 
@@ -201,14 +240,35 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
 
 
 def _canonical(options):
-    return {k: sorted(v) for k, v in options.items()} if isinstance(options, dict) else options
+    try:
+        return {k: sorted(v) for k, v in options.items()} if isinstance(options, dict) else options
+    except TypeError:  # not lists of names: compares unequal to any real options
+        return repr(options)
+
+
+def output_names(arch_id: str, product: str) -> re.Pattern:
+    """The names ``product`` outputs of architecture ``arch_id`` can have (relative to the
+    manifest's folder): only files that match are ever removed as left over."""
+    i = re.escape(arch_id)
+    if product == "docs":
+        return re.compile(rf"docs/{i}\.md\Z")
+    # steps/ID.svg is the step view; steps/ID-step-N.png (or steps/ID-step-SEQ-A.png, a
+    # lettered step) the step PNGs; earlier versions also wrote steps/ID-step-N.svg, one
+    # view per step, which a render of today removes as left over
+    step = r"step-(?:[1-9][0-9]{0,3}|[a-z][a-z0-9_]*-[a-z]{1,4})"
+    return re.compile(rf"(?:{i}\.(?:svg|png|html|pdf)|steps/{i}\.svg|steps/{i}-{step}\.(?:svg|png))\Z")
 
 
 def leftovers(manifest: dict, product: str, written: dict, base: str, drop_ids=()) -> list:
     """Output files that the manifest lists for ``product`` but that are no longer made:
     those of each architecture in ``written`` (``{id: [new output names]}``) that the new
     render does not write again (e.g. the view of a deleted step), and every output of
-    the ids in ``drop_ids`` (architectures that are gone). Paths under ``base`` only."""
+    the ids in ``drop_ids`` (architectures that are gone).
+
+    Returns names relative to ``base`` (remove them with render.remove_output, which
+    follows no link). A name is returned only if it is one this tool makes for that
+    architecture (``output_names``): a manifest edited to list any other file, ``..``
+    or an absolute path, never makes it removed."""
     out = []
     entries = manifest.get("architectures", {})
     for arch_id, entry in entries.items():
@@ -219,11 +279,10 @@ def leftovers(manifest: dict, product: str, written: dict, base: str, drop_ids=(
             stay = set(written[arch_id])
         else:
             continue
+        allowed = output_names(arch_id, product) if _ID.match(arch_id) else None
         for name in old:
-            path = os.path.normpath(os.path.join(base, name))
-            if name not in stay and os.path.commonpath([os.path.abspath(path), os.path.abspath(base)]) == \
-                    os.path.abspath(base):
-                out.append(path)
+            if name not in stay and allowed is not None and allowed.match(name):
+                out.append(name)
     return sorted(out)
 
 

@@ -38,19 +38,55 @@ class Flow:
     dst: str
     both: bool = False
     pos: Pos = field(default=Pos(""), compare=False)
+    label: str = ""  # a short tag drawn on the arrow ("" for none)
 
     @property
     def key(self) -> str:
         return f"{self.src}-{self.dst}"
 
 
+def letters(n: int) -> str:
+    """The letter label of position ``n`` (1-based): A..Z, then AA, AB, ..."""
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(ord("A") + r) + out
+    return out
+
+
 @dataclass(frozen=True)
 class Step:
+    """One step of a dataflow sequence. ``number`` is its position in its sequence (1..N);
+    ``sequence`` is "" for the main dataflow, else the id of one of ``sequences``, and
+    ``label`` the text of its badge there ("" means the number)."""
+
     number: int
     text: str
     flows: tuple
     subject: tuple = ()
     pos: Pos = field(default=Pos(""), compare=False)
+    sequence: str = ""
+    label: str = ""
+
+    @property
+    def badge(self) -> str:
+        """What its numbered circle shows: the number, or the letter of a lettered sequence."""
+        return self.label or str(self.number)
+
+    @property
+    def key(self) -> str:
+        """Unique within the architecture: "3" for the main dataflow, "integration-a" for
+        step A of the sequence ``integration``. Ids, classes and anchors are ``step-KEY``."""
+        return f"{self.sequence}-{self.badge.lower()}" if self.sequence else str(self.number)
+
+    @property
+    def anchor(self) -> str:
+        return f"step-{self.key}"
+
+    @property
+    def name(self) -> str:
+        """How messages name it: "step 3", or "step A of integration"."""
+        return f"step {self.badge} of {self.sequence}" if self.sequence else f"step {self.number}"
 
     @property
     def components(self) -> tuple:
@@ -65,22 +101,61 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Sequence:
+    """A dataflow sequence: the main one (id "") or one of the file's ``sequences``."""
+
+    id: str
+    title: str
+    numbering: str  # numbers | letters
+    steps: tuple
+
+
+@dataclass(frozen=True)
+class DocsCheck:
+    """How check-docs reads the page: ``items`` is auto | top | nested (which list items
+    are steps); ``names`` is main | all (what an item must name)."""
+
+    items: str = "auto"
+    names: str = "main"
+
+
+@dataclass(frozen=True)
 class Architecture:
     id: str
     title: str
     scenario: str
     products: tuple
     summary: tuple
-    azure_foundation: bool
+    azure_foundation: Optional[bool]  # None: the architecture does not say
     assumption_notes: tuple
     legend: tuple  # ((provenance, text), ...)
     docs_page: str
     areas: tuple  # in declaration order, parents before children
     components: tuple
-    steps: tuple
+    steps: tuple  # every step: the main dataflow's first, then each further sequence's
     columns: tuple  # ((area id, ...), ...) left to right
     path: str
     sources: tuple = ()  # every file read (the architecture file and its fragments)
+    default_legend: tuple = ()  # ((provenance, text), ...) of diagramgen.yaml, where `legend` says nothing
+
+    def legend_text(self, provenance: str, neutral: dict) -> str:
+        """The legend text of a provenance: the architecture's, diagramgen.yaml's, or ``neutral``'s."""
+        return {**neutral, **dict(self.default_legend), **dict(self.legend)}.get(provenance, provenance)
+    dataflow_title: str = ""  # the main sequence's title ("" when the file names none)
+    extra_sequences: tuple = ()  # ((id, title, numbering), ...) beyond the main dataflow
+    docs_check: DocsCheck = DocsCheck()
+
+    @property
+    def sequences(self) -> tuple:
+        """The main dataflow, then the further sequences, each with its steps."""
+        out = [Sequence("", self.dataflow_title, "numbers", tuple(s for s in self.steps if not s.sequence))]
+        for sid, title, numbering in self.extra_sequences:
+            out.append(Sequence(sid, title, numbering, tuple(s for s in self.steps if s.sequence == sid)))
+        return tuple(out)
+
+    @property
+    def main_steps(self) -> tuple:
+        return tuple(s for s in self.steps if not s.sequence)
 
     # Look-ups by id through indexes built once (the model is frozen), so that code
     # walking every component or area stays linear in the size of the architecture.
@@ -124,4 +199,5 @@ class Architecture:
 
     def stats(self) -> dict:
         return {"id": self.id, "file": self.path, "title": self.title, "areas": len(self.areas),
-                "components": len(self.components), "steps": len(self.steps), "flows": len(self.flows)}
+                "components": len(self.components), "steps": len(self.steps), "flows": len(self.flows),
+                "sequences": len(self.sequences)}

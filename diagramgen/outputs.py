@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from .manifest import leftovers, read, up_to_date, update_file
 from .project import Loaded, load_each
-from .render import FORMATS, render_many, write_outputs
+from .render import DEFAULT_FORMATS, FORMATS, WriteError, remove_output, render_many, write_outputs
 
 
 @dataclass
@@ -27,7 +27,7 @@ class RenderRun:
     manifest: Optional[str] = None  # the manifest written, if any
 
 
-def render_to(out_dir: str, files=(), formats=FORMATS, steps=("svg",), force: bool = False, jobs: int = 0,
+def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=("svg",), force: bool = False, jobs: int = 0,
               on_validated: Optional[Callable[[Loaded, list], None]] = None,
               on_rendered: Optional[Callable[[object, int, float], None]] = None) -> RenderRun:
     """Render ``files`` (default: every architecture) into ``out_dir``.
@@ -74,8 +74,11 @@ def render_to(out_dir: str, files=(), formats=FORMATS, steps=("svg",), force: bo
         raise
     if not validated():
         return run
+    # one write for every architecture: a full disk part way changes no output at all
+    written = write_outputs(out_dir, {name: data for _, files_out in results for name, data in files_out.items()})
+    by_name = dict(zip([name for _, f in results for name in f], written))
     for model, files_out in results:
-        run.rendered.append((model, write_outputs(out_dir, files_out)))
+        run.rendered.append((model, [by_name[name] for name in files_out]))
     # outputs no longer made: views of deleted steps, and the files of architectures
     # that are gone (known only when every architecture was loaded: no FILES given)
     gone = set() if files else set(manifest.get("architectures", {})) - {m.id for m in run.loaded.models}
@@ -83,12 +86,10 @@ def render_to(out_dir: str, files=(), formats=FORMATS, steps=("svg",), force: bo
     if run.rendered or gone:
         update_file(manifest_path, "render", run.rendered, options, gone)
         run.manifest = manifest_path
-    for path in stale:
+    for name in stale:
         try:
-            os.unlink(path)
-            run.removed.append(path)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            run.not_removed.append((path, exc.strerror or str(exc)))
+            remove_output(out_dir, name)
+            run.removed.append(os.path.join(out_dir, name))
+        except WriteError as exc:
+            run.not_removed.append((os.path.join(out_dir, name), exc.reason))
     return run

@@ -32,6 +32,12 @@ def load_each(into: Loaded, paths: Iterable = (), catalog: Optional[Catalog] = N
     """Load files one by one, yielding each valid model as soon as it is built, so work on
     it can start while the rest load. Diagnostics collect in ``into``; they are complete
     (cross-file checks included, sorted) once the iterator is exhausted."""
+    from .settings import current_diagnostics
+
+    settings_diags = current_diagnostics()
+    if settings_diags:  # reported once, not once per architecture
+        into.diagnostics += settings_diags
+        return
     paths = list(paths)
     files = architecture_files(paths, default_dir)
     if not files and not paths:

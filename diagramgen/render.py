@@ -1,21 +1,27 @@
 """Stage 4: lay out DOT source once with Graphviz and write every requested format.
 
 One ``dot`` process lays the graph out once and emits all formats (``-Tsvg -o a.svg
--Tpng -o a.png``). Files are written to temporary names in the output directory and
+-Tpng -o a.png -Tpdf -o a.pdf``). Files are written to temporary names in the output directory and
 renamed into place, so a reader never sees a half-written file and a failed render
 leaves the previous outputs untouched.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-FORMATS = ("svg", "png", "html")  # html: the offline viewer (needs the SVG)
+TMP_SUFFIX = ".tmp"
+FORMATS = ("svg", "png", "html", "pdf")  # html: the offline viewer (needs the SVG)
+DEFAULT_FORMATS = ("svg", "png", "html")
 INSTALL_HINT = ("Graphviz 'dot' was not found on PATH; install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz)")
 
@@ -39,31 +45,126 @@ def dot_binary() -> str:
     return exe
 
 
+_children: set = set()  # dot processes running now (killed when the command is stopped)
+_children_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def _run_child(args: list, data: bytes, timeout: float) -> tuple:
+    """Run ``args`` with ``data`` on stdin; return (exit status, stderr). The process is
+    killed (and waited for) whatever ends the wait: its time-out, an exception, or
+    stop_children() when the command receives SIGTERM or SIGINT."""
+    if _stopping.is_set():
+        raise RenderError("stopped before Graphviz dot started; nothing was written")
+    try:
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise RenderError(f"cannot run Graphviz dot: {exc}") from None
+    with _children_lock:
+        _children.add(proc)
+    if _stopping.is_set():  # stop_children() ran between Popen and the line above
+        proc.kill()
+    try:
+        try:
+            _, stderr = proc.communicate(data, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RenderError(f"Graphviz dot took longer than {timeout:.0f} s and was stopped") from None
+        if _stopping.is_set():
+            raise RenderError("stopped while Graphviz dot was running; nothing was written")
+        return proc.returncode, stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        try:
+            proc.communicate(timeout=10)
+        except (subprocess.TimeoutExpired, ValueError, OSError):
+            pass
+        with _children_lock:
+            _children.discard(proc)
+
+
+def stop_children() -> None:
+    """Kill every dot this process started and start no more (a signal handler's job)."""
+    _stopping.set()
+    with _children_lock:
+        procs = list(_children)
+    for proc in procs:
+        try:
+            proc.kill()
+        except OSError:
+            pass
+
+
+@contextlib.contextmanager
+def stopped_by_signals(signals=(signal.SIGTERM,)):
+    """While inside, SIGTERM (by default) kills the running dot processes and then ends
+    the command with SystemExit(128 + signal number): temporary folders and files are
+    removed on the way out, as on any error. Only in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        stop_children()
+        raise SystemExit(128 + signum)
+
+    previous = {s: signal.signal(s, handler) for s in signals}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+_DOT_TMP = "diagramgen-dot-"  # + process id + "-" + random: dot's temporary folder
+_cleaned_dot_folders = threading.Event()
+
+
+def _clean_stale_dot_folders() -> None:
+    """Once per process: remove dot's temporary folders left by a diagramgen process that
+    no longer runs (killed with SIGKILL). Folders only, never through a link."""
+    if _cleaned_dot_folders.is_set():
+        return
+    _cleaned_dot_folders.set()
+    pattern = re.compile(rf"^{re.escape(_DOT_TMP)}(\d+)-[A-Za-z0-9_]+$")
+    try:
+        entries = list(os.scandir(tempfile.gettempdir()))
+    except OSError:
+        return
+    for e in entries:
+        m = pattern.match(e.name)
+        if not m or not e.is_dir(follow_symlinks=False) or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue
+        except ProcessLookupError:
+            shutil.rmtree(e.path, ignore_errors=True)
+        except (PermissionError, OverflowError, ValueError):
+            continue
+
+
 def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
     """Lay out once and return ``{format: bytes}`` for each format."""
     exe = dot_binary()
-    with tempfile.TemporaryDirectory(prefix="diagramgen-") as tmp:
+    _clean_stale_dot_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{_DOT_TMP}{os.getpid()}-") as tmp:
         args = [exe, f"-Gdpi={dpi}"] if "png" in formats else [exe]
         outs = {}
         for fmt in formats:
             out = os.path.join(tmp, f"out.{fmt}")
             args += [f"-T{fmt}", "-o", out]
             outs[fmt] = out
-        try:
-            proc = subprocess.run(args, input=source.encode("utf-8"), capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise RenderError(f"Graphviz dot took longer than {timeout:.0f} s and was stopped") from None
-        except OSError as exc:
-            raise RenderError(f"cannot run Graphviz dot: {exc}") from None
-        if proc.returncode < 0:
+        status, stderr = _run_child(args, source.encode("utf-8"), timeout)
+        if status < 0:
             try:
-                name = signal.Signals(-proc.returncode).name
+                name = signal.Signals(-status).name
             except ValueError:
-                name = f"signal {-proc.returncode}"
+                name = f"signal {-status}"
             raise RenderError(f"Graphviz dot was killed by {name} before it finished; nothing was written")
-        if proc.returncode != 0:
-            msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            detail = msg[-1] if msg else f"exit status {proc.returncode}"
+        if status != 0:
+            msg = stderr.decode("utf-8", "replace").strip().splitlines()
+            detail = msg[-1] if msg else f"exit status {status}"
             raise RenderError(f"Graphviz dot failed: {detail}")
         result = {}
         for fmt, out in outs.items():
@@ -71,35 +172,149 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
                 result[fmt] = Path(out).read_bytes()
             except OSError:
                 raise RenderError(f"Graphviz dot wrote no {fmt} output") from None
+            if not _looks_like(fmt, result[fmt]):
+                raise RenderError(f"Graphviz dot's {fmt.upper()} output is not a complete {fmt.upper()} "
+                                  "image; nothing was written")
         return result
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def output_path(out_dir, name) -> Path:
+    """Where output ``name`` (a relative name such as ``steps/a-step-1.svg``) goes under
+    ``out_dir``, or WriteError when it would leave ``out_dir``: an absolute name, a ``..``
+    part, or a folder on the way that is a symbolic link (or not a folder). ``out_dir``
+    itself may be a link; nothing below it is followed. Every write and every removal of
+    an output goes through here."""
+    parts = Path(name).parts
+    path = Path(out_dir) / name
+    if not parts or Path(name).is_absolute() or any(p in ("..", ".") for p in parts):
+        raise WriteError(path, "not a name inside the output folder")
+    here = Path(out_dir)
+    for part in parts[:-1]:
+        here = here / part
+        if os.path.islink(here):
+            raise WriteError(path, f"{here} is a symbolic link; diagramgen does not write or remove "
+                                   "through links inside the output folder")
+        if os.path.lexists(here) and not os.path.isdir(here):
+            raise WriteError(path, f"{here} is not a folder")
+    return path
+
+
+def _safe_target(path: Path) -> None:
+    """Refuse to replace what is not a regular file: a link, a device, a folder ..."""
     try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    if stat.S_ISLNK(st.st_mode):
+        raise WriteError(path, "is a symbolic link; remove it first, diagramgen only replaces regular files")
+    if not stat.S_ISREG(st.st_mode):
+        raise WriteError(path, "is not a regular file; diagramgen only replaces regular files")
+
+
+_STALE_TMP = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def _tmp_prefix(path: Path) -> str:
+    """Temporary files are named ``.NAME.PID.RANDOM.tmp`` beside their target: the
+    process id tells a later run whether the writer is still alive."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def clean_stale_temporaries(folder) -> list:
+    """Remove temporary files in ``folder`` left by a writer that no longer runs (killed
+    with SIGKILL, or the machine stopped); return their paths. A writer still running,
+    such as a second render at the same time, keeps its files."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for e in entries:
+        m = _STALE_TMP.match(e.name)
+        if not m or not e.is_file(follow_symlinks=False) or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue  # still running
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError, ValueError):
+            continue  # another user's process, or not a process id
+        try:
+            os.unlink(e.path)
+            removed.append(e.path)
+        except OSError:
+            pass
+    return removed
+
+
+def _looks_like(fmt: str, data: bytes) -> bool:
+    """A first check of what dot wrote: a PNG's signature and end chunk, an SVG root."""
+    if fmt == "png":
+        return data.startswith(b"\x89PNG\r\n\x1a\n") and b"IEND" in data[-16:]
+    if fmt == "svg":
+        return b"<svg" in data[:4096] and data.rstrip().endswith(b"</svg>")
+    return True
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory.
+
+    Raises WriteError (never a bare OSError) when ``path`` is a link, a device or any
+    other non-regular file, or cannot be written; nothing is changed then."""
+    path = Path(path)
+    _safe_target(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, 0o644)
+        _safe_target(path)
         os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        tmp = None
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
-def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
+def remove_output(out_dir, name) -> None:
+    """Remove the output ``name`` under ``out_dir`` (see output_path); a missing file is
+    no error. Raises WriteError for anything but a regular file reached without links."""
+    path = output_path(out_dir, name)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise WriteError(path, "is not a regular file; only files diagramgen wrote are removed")
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+
+
+def render_architecture(arch, formats=DEFAULT_FORMATS, dpi: int = 96, steps=()) -> dict:
     """Return ``{file name: bytes}`` for one architecture (nothing is written).
 
-    ``<id>.svg`` is the self-contained SVG (svg.py), ``<id>.png`` dot's PNG of the same
-    layout, ``<id>.html`` the offline viewer. ``steps`` names the formats of the step
-    views (``("svg",)`` or ``("svg", "png")``; empty: none): ``steps/<id>.svg``, one file
-    whose fragment ``#step-N`` emphasises step N, and with "png" ``steps/<id>-step-N.png``
-    per step. Links to the docs page are relative:
+    ``<id>.svg`` is the self-contained SVG (svg.py), ``<id>.png`` and ``<id>.pdf`` dot's
+    PNG and PDF of the same layout, ``<id>.html`` the offline viewer. ``steps`` names the
+    formats of the step views (``("svg",)`` or ``("svg", "png")``; empty: none):
+    ``steps/<id>.svg``, one file whose fragment ``#<anchor>`` (Step.anchor: ``#step-3``,
+    ``#step-integration-a``) emphasises that step, and with "png"
+    ``steps/<id>-<anchor>.png`` per step. Links to the docs page are relative:
     ``docs/<id>.md#step-N`` from the output directory.
     """
     return _finish(arch, run_dot(_source(arch), _dot_formats(formats, steps), dpi=dpi), formats, steps)
@@ -108,6 +323,11 @@ def render_architecture(arch, formats=FORMATS, dpi: int = 96, steps=()) -> dict:
 def _source(arch) -> str:
     from . import scene
 
+    n_flows = sum(len(s.flows) for s in arch.steps)
+    if n_flows > scene.MAX_LAYOUT_FLOWS or scene.layout_cost(arch) > scene.MAX_LAYOUT_COST:
+        raise RenderError(f"{arch.path}: too large to lay out: {len(arch.components)} components and {n_flows} "
+                          f"flows (limits: {scene.MAX_LAYOUT_FLOWS} flows, and components x flows at most "
+                          f"{scene.MAX_LAYOUT_COST}); split it into several architectures")
     try:
         return scene.build(arch)
     except scene.IconError as exc:
@@ -117,7 +337,17 @@ def _source(arch) -> str:
 def _dot_formats(formats, steps) -> list:
     """What dot must write: PNG if asked for, SVG whenever anything is made from it."""
     need_svg = "svg" in formats or "html" in formats or bool(steps)
-    return [f for f in ("svg", "png") if f in formats or (f == "svg" and need_svg)]
+    return [f for f in ("svg", "png", "pdf") if f in formats or (f == "svg" and need_svg)]
+
+
+_PDF_DATE = re.compile(rb"/CreationDate \(D:\d{14}Z?\)")
+
+
+def stable_pdf(data: bytes) -> bytes:
+    """dot's PDF (cairo) with its creation time replaced by a fixed one of the same length
+    (the cross-reference offsets stay right), so the same input gives the same bytes."""
+    return _PDF_DATE.sub(lambda m: b"/CreationDate (D:19700101000000" + (b"Z)" if m.group(0).endswith(b"Z)")
+                                                                            else b")"), data)
 
 
 def _finish(arch, data: dict, formats, steps) -> dict:
@@ -132,6 +362,8 @@ def _finish(arch, data: dict, formats, steps) -> dict:
             out[f"{arch.id}.svg"] = page_svg
         if "png" in wanted:
             out[f"{arch.id}.png"] = data["png"]
+        if "pdf" in wanted:
+            out[f"{arch.id}.pdf"] = stable_pdf(data["pdf"])
         if "html" in wanted:
             page = viewer.build(arch, page_svg, png_name=f"{arch.id}.png" if "png" in wanted else None,
                                 svg_name=f"{arch.id}.svg" if "svg" in wanted else None,
@@ -142,7 +374,7 @@ def _finish(arch, data: dict, formats, steps) -> dict:
         if "png" in steps:
             views = svg.step_views(page_svg, arch, f"docs/{arch.id}.md", f"../docs/{arch.id}.md")
             for s in arch.steps:
-                out[f"steps/{arch.id}-step-{s.number}.png"] = svg.to_png(views[s.number])
+                out[f"steps/{arch.id}-{s.anchor}.png"] = svg.to_png(views[s.key])
     except svg.SvgError as exc:
         raise RenderError(f"{arch.path}: {exc}") from None
     return out
@@ -157,32 +389,39 @@ def write_outputs(out_dir, files: dict) -> list:
     """
     staged: list = []
     try:
+        cleaned: set = set()
         for name, data in files.items():
-            path = Path(out_dir) / name
+            path = output_path(out_dir, name)
+            _safe_target(path)
+            if path.parent not in cleaned:
+                cleaned.add(path.parent)
+                clean_stale_temporaries(path.parent)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-                staged.append((tmp, path))
+                fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
+                staged.append((tmp, path, name))
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
                 os.chmod(tmp, 0o644)
             except OSError as exc:
                 raise WriteError(path, exc.strerror or str(exc)) from None
-        for tmp, path in staged:
+        for tmp, path, name in staged:
+            output_path(out_dir, name)  # no folder on the way became a link meanwhile
+            _safe_target(path)
             try:
                 os.replace(tmp, path)
             except OSError as exc:
                 raise WriteError(path, exc.strerror or str(exc)) from None
-        return [path for _, path in staged]
+        return [path for _, path, _ in staged]
     finally:
-        for tmp, _ in staged:
+        for tmp, _, _ in staged:
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
 
 
-def render_many(models, formats=FORMATS, steps=(), jobs: int = 0, dpi: int = 96):
+def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: int = 96):
     """Render several architectures; yield ``(model, {name: bytes}, seconds)`` in the
     order of ``models`` (any iterable; it is read to the end before the first result).
     Nothing is written.

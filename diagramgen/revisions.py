@@ -7,8 +7,10 @@ name the revision: ``main:architectures/premium.yaml:12:5: error: ...``.
 """
 from __future__ import annotations
 
+import atexit
 import io
 import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -17,11 +19,12 @@ from pathlib import Path
 from typing import Optional
 
 from .catalog import Catalog, default_catalog, load_catalog
-from .diagnostics import DiagramgenError, Diagnostic, Pos, has_errors
+from .diagnostics import ERROR, DiagramgenError, Diagnostic, Pos, has_errors
 from .validate import load_architecture
 
 ARCH_DIR = "architectures"
 CATALOG = "diagramgen/catalog.yaml"
+SETTINGS = "diagramgen.yaml"
 WORKTREE = None  # the "revision" meaning the files on disk
 
 
@@ -65,18 +68,34 @@ class Side:
         return not has_errors(self.diagnostics)
 
 
-def _export(root: Path, rev: str, dest: Path) -> None:
-    """Extract ``architectures/`` and the catalog of ``rev`` under ``dest``."""
-    present = [p for p in (ARCH_DIR, CATALOG)
+def _export(root: Path, rev: str, dest: Path) -> list:
+    """Extract ``architectures/``, the catalog and the repository settings of ``rev``
+    under ``dest``, with the icons the settings' kinds name.
+
+    Only regular files and folders are extracted: a symbolic link committed in the
+    revision is never followed or recreated. Returns the paths of the links skipped."""
+    present = [p for p in (ARCH_DIR, CATALOG, SETTINGS)
                if git(root, "ls-tree", "--name-only", rev, "--", p).strip()]
+    if SETTINGS in present:  # the repository kinds' icons, wherever they are
+        listed = git(root, "ls-tree", "-r", "--name-only", rev).decode("utf-8", "replace").splitlines()
+        present += [p for p in listed if p.lower().endswith((".png", ".svg")) and not p.startswith(
+            ("output/", ARCH_DIR + "/", "diagramgen/", "tests/"))]
     if not present:
-        return
+        return []
     data = git(root, "archive", "--format=tar", rev, "--", *present)
+    skipped = []
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        members = []
+        for m in tar.getmembers():
+            if (m.isfile() or m.isdir()) and not os.path.isabs(m.name) and ".." not in Path(m.name).parts:
+                members.append(m)
+            else:
+                skipped.append(m.name)
         if hasattr(tarfile, "data_filter"):
-            tar.extractall(dest, filter="data")
-        else:  # Python < 3.11.4: git archive output holds only regular files and dirs
-            tar.extractall(dest)
+            tar.extractall(dest, members=members, filter="data")
+        else:  # Python < 3.11.4: the members are checked above
+            tar.extractall(dest, members=members)
+    return skipped
 
 
 def _files(base: Path, wanted: Optional[list]) -> list:
@@ -99,14 +118,17 @@ def _catalog(base: Path, shown: str) -> Catalog:
 
 
 def _load_dir(base: Path, prefix: str, label: str, wanted: Optional[list]) -> Side:
+    from .settings import load_settings
+
     side = Side(label)
     try:
         catalog = _catalog(base, prefix + CATALOG)
+        settings = load_settings(os.fspath(base), catalog, shown=prefix + SETTINGS)
     except DiagramgenError as exc:
         side.diagnostics += exc.diagnostics
         return side
     for rel in _files(base, wanted):
-        model, diags = load_architecture(base / rel, catalog, shown=prefix + rel)
+        model, diags = load_architecture(base / rel, shown=prefix + rel, settings=settings)
         side.diagnostics += [d for d in diags if d.is_error]
         if model is not None:
             side.models[rel] = model
@@ -123,9 +145,16 @@ def load_side(root: Path, rev: Optional[str], wanted: Optional[list] = None) -> 
         return _load_dir(Path(root), "", "working tree", wanted)
     if not rev_exists(root, rev):
         raise GitError(f"unknown revision '{rev}'")
-    with tempfile.TemporaryDirectory(prefix="diagramgen-rev-") as tmp:
-        _export(Path(root), rev, Path(tmp))
-        return _load_dir(Path(tmp), f"{rev}:", rev, wanted)
+    # kept until the process ends: the models' custom icons are files in it, drawn later
+    # by the diff's overlay
+    tmp = tempfile.mkdtemp(prefix="diagramgen-rev-")
+    atexit.register(shutil.rmtree, tmp, True)
+    links = _export(Path(root), rev, Path(tmp))
+    side = _load_dir(Path(tmp), f"{rev}:", rev, wanted)
+    side.diagnostics += [Diagnostic(Pos(f"{rev}:{name}", 1, 1), ERROR, "is a symbolic link in this revision; "
+                                    "links are not followed, commit the file itself")
+                         for name in links]
+    return side
 
 
 def relative_paths(root: Path, paths) -> list:

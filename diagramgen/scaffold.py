@@ -23,78 +23,99 @@ from .schema import ID_PATTERN
 SCHEMA_PATH = Path("schema") / "architecture.schema.json"
 SCHEMA_LINE = "# yaml-language-server: $schema="
 
-# The minimal template: the shared fragments plus two components and two steps.
-TEMPLATE = """\
+# The minimal template: a header (products, legend, assumptions and includes come from
+# diagramgen.yaml's `new:`, neutral without it), then two components and two steps.
+HEADER = """\
 {schema_line}
 # {title}
 # Start here: describe the scenario, then list the areas, the components and the
-# numbered dataflow steps. `diagramgen schema` describes every key.
+# numbered dataflow steps. `diagramgen schema` describes every key, `diagramgen kinds`
+# lists the component kinds.
 id: {id}
 title: {title_yaml}
 scenario: I want to ...  # the "I want to ..." sentence of the scenario
-products: [Dynamics 365 Contact Center]
+products: {products}
 summary:
   - One sentence per point of the architecture.
-assumptions:
-  azure_foundation: false  # true: the page assumes the core Azure capabilities
-legend:
-  product: Dynamics 365 Contact Center
-  platform: Microsoft platform
-include:
-  # Parts shared with the other architectures, declared once in fragments/.
-  # 'standalone: true' draws a fragment's components without flows and without
-  # warnings; remove it once your dataflow uses them.
-  - {{file: fragments/channels.yaml, standalone: true}}
-  - {{file: fragments/dataverse.yaml, standalone: true}}
-  - fragments/azure-band.yaml
-areas:
-  - id: telephony
-    label: Telephony
-  - id: agent
-    label: Agent experience
-layout:
-  columns:  # left to right; areas in one list share a column
-    - [customers]
-    - [telephony]
-    - [agent, dataverse]
-    - [azure]
-components:
-  - id: acs
-    kind: communication_services  # `diagramgen schema` lists every kind
-    description: Answers the calls.
-  - id: workspace
-    kind: agent_workspace
-    description: Where agents handle the conversations.
-dataflow:
-  - step: 1
-    text: Customers call in; Azure Communication Services answers.
-    flows:
-      - {{from: voice, to: acs, both: true}}
-  - step: 2
-    text: The call reaches an agent in the agent workspace.
-    flows:
-      - {{from: acs, to: workspace}}
 """
 
-# Without shared fragments (a folder of one's own): the same, self-contained.
-TEMPLATE_STANDALONE = TEMPLATE[: TEMPLATE.index("include:")] + """\
+# The body: three areas, three components and two steps, as a neutral example to replace.
+AREAS = """\
 areas:
-  - id: customers
-    label: Customers and channels
-  - id: telephony
-    label: Telephony
-  - id: agent
-    label: Agent experience
+  - id: people
+    label: People
+  - id: apps
+    label: Applications
+  - id: data
+    label: Data
+"""
+
+LAYOUT = """\
 layout:
   columns:  # left to right; areas in one list share a column
-    - [customers]
-    - [telephony]
-    - [agent]
+    - [people]
+    - [apps]
+    - [data]
+"""
+
+COMPONENTS = """\
 components:
-  - id: voice
-    kind: voice
-    description: Phone calls over the public telephone network.
-""" + TEMPLATE[TEMPLATE.index("  - id: acs"):]
+  - id: requester
+    kind: customer  # `diagramgen kinds` lists every kind
+    label: Users
+    area: people
+    description: The people who start the process.
+  - id: app
+    kind: power_apps
+    area: apps
+    description: The app in which they do the work.
+  - id: store
+    kind: dataverse
+    area: data
+    description: Keeps the records the app works on.
+dataflow:
+  - step: 1
+    text: Users open the app and enter a request.
+    flows:
+      - {from: requester, to: app}
+  - step: 2
+    text: The app saves the request as a record.
+    flows:
+      - {from: app, to: store}
+"""
+
+
+def _flow(value) -> str:
+    if isinstance(value, str):
+        return yaml_scalar(value)
+    return yaml.safe_dump(value, default_flow_style=True, width=1 << 20, allow_unicode=True,
+                          sort_keys=False).strip()
+
+
+def template(arch_id: str, title: str, directory, settings) -> str:
+    """The text of a new architecture from the template, with ``settings`` (repository
+    settings) giving its products, legend, assumptions and includes."""
+    out = HEADER.format(schema_line=schema_line(directory), id=arch_id, title=title.replace("\n", " "),
+                        title_yaml=yaml_scalar(title), products=_flow(list(settings.new_products)))
+    if settings.new_azure_foundation is not None:
+        out += ("assumptions:\n  azure_foundation: "
+                f"{'true' if settings.new_azure_foundation else 'false'}  # picks the foundation paragraph "
+                "of diagramgen.yaml\n")
+    if settings.new_legend:
+        out += "legend:\n" + "".join(f"  {p}: {yaml_scalar(t)}\n" for p, t in settings.new_legend)
+    # a folder without the fragments (a new file written elsewhere) gets a file of its own
+    includes = tuple(i for i in settings.new_include or ()
+                     if (Path(directory) / (i["file"] if isinstance(i, dict) else i)).is_file())
+    if includes:
+        out += ("include:\n  # Parts shared with the other architectures, declared once in fragments/.\n"
+                "  # 'standalone: true' draws a fragment's components without flows and without\n"
+                "  # warnings; remove it once your dataflow uses them.\n")
+        out += "".join(f"  - {_flow(i)}\n" for i in includes)
+        # the included areas join the diagram in declaration order; add a layout to place them
+        body = AREAS + COMPONENTS
+    else:
+        body = AREAS + LAYOUT + COMPONENTS
+    return out + body
 
 
 def _fail(message: str, path: str = "") -> DiagramgenError:
@@ -109,7 +130,7 @@ def yaml_scalar(value: str) -> str:
 def normalize_id(arch_id: str) -> str:
     """Architecture ids use '_'; 'self-service' is accepted and becomes 'self_service'."""
     out = arch_id.strip().replace("-", "_")
-    if not re.match(ID_PATTERN, out) or len(out) > 64:
+    if not re.fullmatch(ID_PATTERN, out) or len(out) > 64:
         raise _fail(f"'{arch_id}' is not a valid architecture id: use lower-case letters, digits "
                     "and '_' (or '-'), starting with a letter")
     return out
@@ -176,10 +197,9 @@ def new_architecture(arch_id: str, title: str, directory="architectures",
     if source:
         text = _copy(source, arch_id, title, directory)
     else:
-        shared = (Path(directory) / "fragments" / "channels.yaml").exists()
-        text = (TEMPLATE if shared else TEMPLATE_STANDALONE).format(
-            schema_line=schema_line(directory), id=arch_id, title=title.replace("\n", " "),
-            title_yaml=yaml_scalar(title))
+        from .settings import current
+
+        text = template(arch_id, title, directory, current())
     return target, text
 
 
@@ -191,6 +211,13 @@ def check_new(target: Path, text: str) -> list:
     """
     from .validate import load_architecture
 
+    # folders made here are removed again when the file turns out invalid (the caller
+    # writes nothing then), so a failed `new --dir` leaves nothing behind
+    made = []
+    d = target.parent
+    while not d.exists():
+        made.append(d)
+        d = d.parent
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
     try:
@@ -198,6 +225,12 @@ def check_new(target: Path, text: str) -> list:
         _, diags = load_architecture(tmp, shown=str(target))
     finally:
         tmp.unlink(missing_ok=True)
+    if any(x.is_error for x in diags):
+        for folder in made:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
     return diags
 
 

@@ -25,7 +25,8 @@ from diagrams import Cluster, Diagram, Edge, Node
 from graphviz import nohtml
 
 from .catalog import ICON_DIR
-from .model import Architecture, Component, Step
+from .model import Architecture, Component, Flow, Step
+from .settings import NEUTRAL_LEGEND
 
 FONT = "DejaVu Sans"
 INK = "#1F2A37"
@@ -40,11 +41,8 @@ PROVENANCE_STYLE = {
     "existing": ("#DFF2D8", "#4E8A3A"),
     "platform": ("#ECEEF0", "#7A8591"),
 }
-PROVENANCE_NAMES = {
-    "product": "Microsoft product of this scenario",
-    "existing": "Sourced via the customer's existing CCaaS or CRM",
-    "platform": "Microsoft platform",
-}
+# legend texts where neither the architecture nor diagramgen.yaml gives one
+PROVENANCE_NAMES = NEUTRAL_LEGEND
 
 ICON_PX = 44  # size of the icon cell of a component, in points
 BAND_ICON_PX = ICON_PX - 8  # size of the icon cell in a band row
@@ -57,13 +55,23 @@ class IconError(Exception):
 
 
 def icon_path(spec: str) -> Path:
-    """Resolve a catalog icon spec to a PNG file ("diagrams:mod.Class" or "icons/x.png")."""
+    """The PNG file to draw for an icon spec: "diagrams:mod.Class" (the library's icon),
+    "icons/x.png" (one shipped with diagramgen), or the real path of a repository icon
+    that validation resolved and checked (iconfiles.check_icon_file; an SVG is drawn
+    from its rasterised copy)."""
     if spec.startswith("diagrams:"):
         path = _library_icon(spec[len("diagrams:"):])
     else:
         path = ICON_DIR / Path(spec).name if spec.startswith("icons/") else Path(spec)
     if not path.is_file():
         raise IconError(f"icon file {path} does not exist")
+    if path.suffix.lower() == ".svg":
+        from .iconfiles import raster
+
+        try:
+            return raster(path)
+        except Exception as exc:  # checked at validation; the file changed since
+            raise IconError(f"icon {path} cannot be drawn: {exc}") from None
     return path
 
 
@@ -81,6 +89,14 @@ def _library_icon(name: str) -> Path:
 @functools.lru_cache(maxsize=1)
 def _library_root() -> Path:
     return Path(diagrams.__file__).resolve().parent.parent
+
+
+def icon_source(spec: str) -> Path:
+    """The file an icon spec is drawn from (for an SVG icon the SVG, not its raster):
+    what the manifest hashes."""
+    if spec.startswith("diagrams:") or spec.startswith("icons/"):
+        return icon_path(spec)
+    return Path(spec)
 
 
 def icon_sizes(arch: Architecture) -> dict:
@@ -107,8 +123,11 @@ def text(s: str) -> str:
     return html.escape(s, quote=True).replace("\\", "\\\\").replace("\n", "<BR/>")
 
 
-LABEL_WIDTH = 40  # characters per line of a component label before it wraps
-CAPABILITY_WIDTH = 48
+# Diagrams are read in docs columns about 1000 pixels wide: short lines keep boxes narrow
+# (and the drawing closer to the published 16:9), so the smallest text stays readable.
+LABEL_WIDTH = 20  # characters per line of a component label before it wraps
+CAPABILITY_WIDTH = 22
+SMALL_TEXT = 12  # points: capabilities, band icons' names, flow labels, the legend
 
 
 def wrapped(s: str, width: int) -> str:
@@ -134,7 +153,10 @@ def plain(s: str) -> str:
     written as ``&amp;`` to keep ``&lt;`` meaning the four characters it is. Quotes are
     escaped by the graphviz library's quoting.
     """
-    return nohtml(s.replace("&", "&amp;").replace("\\", "\\\\\\\\"))
+    # a line break becomes Graphviz's \n escape: the DOT source then has one statement
+    # per line whatever the text holds, which the diff overlay relies on (build_overlay)
+    return nohtml(s.replace("&", "&amp;").replace("\\", "\\\\\\\\").replace("\r\n", "\n")
+                  .replace("\n", "\\n"))
 
 
 def component_label(c: Component, icon: Path, colours: Optional[tuple] = None, dashed: bool = False) -> str:
@@ -151,7 +173,7 @@ def component_label(c: Component, icon: Path, colours: Optional[tuple] = None, d
             f'<TR><TD BGCOLOR="white" COLOR="{border}" BORDER="1" STYLE="rounded" CELLPADDING="2">'
             # a no-break space each side: browsers may set the text a little wider than
             # Graphviz measured it, and it must not touch the box
-            f'<FONT POINT-SIZE="10" COLOR="{ink}">&#160;{text(wrapped(cap, CAPABILITY_WIDTH))}&#160;</FONT></TD></TR>'
+            f'<FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{ink}">&#160;{text(wrapped(cap, CAPABILITY_WIDTH))}&#160;</FONT></TD></TR>'
             for cap in c.capabilities)
         rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0">{caps}</TABLE></TD></TR>')
     return (f'<<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="{"rounded,dashed" if dashed else "rounded"}" '
@@ -165,15 +187,19 @@ def title_label(arch: Architecture) -> str:
     for c in arch.components:
         if c.provenance not in used:
             used.append(c.provenance)
-    legend_text = dict(arch.legend)
     entries = [f'<FONT COLOR="{PROVENANCE_STYLE[p][1]}" POINT-SIZE="15">&#9632;</FONT>'
-               f' {text(legend_text.get(p, PROVENANCE_NAMES[p]))}'
+               f' {text(arch.legend_text(p, PROVENANCE_NAMES))}'
                for p in ("product", "existing", "platform") if p in used]
-    entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (the number on each edge)')
+    if len(arch.sequences) > 1:
+        entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (a number: '
+                       f'{text(arch.dataflow_title or "main dataflow")}; a letter: '
+                       f'{text(arch.sequences[1].title)})')
+    else:
+        entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (the number on each edge)')
     legend = "&#160;&#160;&#160;&#160;".join(entries)
     return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
-            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
+            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
 
 
 def tooltip(c: Component) -> str:
@@ -187,11 +213,19 @@ def tooltip(c: Component) -> str:
 class Badge:
     """One numbered circle: a step's flows that share an endpoint."""
 
-    id: str
+    id: str  # its DOT node name and SVG id: generated_id("step1_from_customer")
     step: Step
     hub: str  # the shared endpoint
     hub_is_src: bool
     flows: tuple
+
+
+def generated_id(name: str) -> str:
+    """The one scheme for the names the scene makes up (numbered circles, the "_body"
+    wrapper cluster): a leading '_', which no user id can have (ids match
+    ^[a-z][a-z0-9_]*$). A component id such as step1_from_customer therefore cannot take
+    a circle's place in the DOT source, and the edge ids built from them stay distinct."""
+    return f"_{name}"
 
 
 def badges(step: Step) -> list:
@@ -204,7 +238,10 @@ def badges(step: Step) -> list:
         same_dst = [g for g in remaining if g.dst == f.dst and g.both == f.both]
         group, hub_is_src = (same_src, True) if len(same_src) >= len(same_dst) else (same_dst, False)
         hub = f.src if hub_is_src else f.dst
-        bid = f"step{step.number}_{'from' if hub_is_src else 'to'}_{hub}"
+        # further sequences' circles start with "Step_" and the sequence's id, main ones with
+        # "step"; generated_id puts them apart from every component id
+        prefix = f"Step_{step.sequence}_{step.badge}" if step.sequence else f"step{step.number}"
+        bid = generated_id(f"{prefix}_{'from' if hub_is_src else 'to'}_{hub}")
         if any(b.id == bid for b in out):  # same hub, other direction: a circle of its own
             bid += f"_{sum(b.id.startswith(bid) for b in out) + 1}"
         out.append(Badge(bid, step, hub, hub_is_src, tuple(group)))
@@ -212,15 +249,34 @@ def badges(step: Step) -> list:
     return out
 
 
+# Graphviz's layout time grows much faster than the graph: 200 components joined by 600
+# flows at random, or 50 joined by 3,000, take minutes. The estimate is the number of
+# flows (each is a circle and two edges) and components x flows (the shipped
+# architectures are under 600, a 400-component synthetic one near 320,000). Above
+# LARGE_LAYOUT the crossing minimisation and network simplex get iteration limits (the
+# layout is a little less tidy, the time bounded: under a minute for the worst random
+# graphs within the limits); above MAX_LAYOUT_FLOWS or MAX_LAYOUT_COST render refuses.
+LARGE_LAYOUT = 20_000
+MAX_LAYOUT_FLOWS = 1_000
+MAX_LAYOUT_COST = 350_000
+LARGE_LAYOUT_LIMITS = {"mclimit": "0.05", "nslimit": "1", "nslimit1": "1", "searchsize": "10"}
+
+
+def layout_cost(arch: Architecture) -> int:
+    """The estimate of how hard the diagram is to lay out (see MAX_LAYOUT_COST)."""
+    return len(arch.components) * sum(len(s.flows) for s in arch.steps)
+
+
 def build(arch: Architecture) -> str:
     """Return the DOT source of the architecture diagram."""
     d = Diagram(
         name="", filename=arch.id, direction="LR", curvestyle="curved", outformat="svg", show=False,
         graph_attr={
-            "pad": "0.25", "nodesep": "0.22", "ranksep": "0.32", "splines": "spline",
+            "pad": "0.06", "nodesep": "0.22", "ranksep": "0.2", "splines": "polyline",
             "fontname": FONT, "label": title_label(arch), "labelloc": "t", "labeljust": "l",
             "newrank": "true", "compound": "true", "outputorder": "edgesfirst",
             "bgcolor": "white", "id": plain(f"diagram-{arch.id}"),
+            **(LARGE_LAYOUT_LIMITS if layout_cost(arch) > LARGE_LAYOUT else {}),
         },
         node_attr={"fontname": FONT, "shape": "plain", "fixedsize": "false", "width": "0", "height": "0",
                    "style": "", "labelloc": "c", "imagescale": "false"},
@@ -239,7 +295,7 @@ def build(arch: Architecture) -> str:
             wrapper = {"label": bands_label(arch, flat), "labelloc": "b", "labeljust": "l",
                        "style": "solid", "pencolor": "white", "bgcolor": "white", "margin": "4",
                        "id": plain("bands")}
-            with Cluster("_body", graph_attr=wrapper):
+            with Cluster(generated_id("body"), graph_attr=wrapper):
                 nodes = _place(arch)
                 _connect(arch, nodes)
         else:
@@ -262,7 +318,7 @@ def band_table(arch: Architecture, area_id: str) -> str:
         f'CELLPADDING="2"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
         f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{BAND_ICON_PX}" HEIGHT="{BAND_ICON_PX}"><IMG SRC="{text(str(icon_path(c.icon)))}" '
         f'SCALE="TRUE"/></TD></TR>'
-        + (f'<TR><TD><FONT POINT-SIZE="10" COLOR="{INK}">{text(c.label)}</FONT></TD></TR>' if c.label != a.label else "")
+        + (f'<TR><TD><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{text(c.label)}</FONT></TD></TR>' if c.label != a.label else "")
         + '</TABLE></TD>'
         for c in comps)
     return (f'<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="rounded" CELLBORDER="0" '
@@ -303,7 +359,7 @@ def _place(arch: Architecture) -> dict:
             "label": f'<<B>{text(a.label)}</B>>', "labelloc": "t", "fontname": FONT, "fontsize": "13",
             "fontcolor": INK,
             "style": "rounded,filled" if not a.band else "filled", "pencolor": "#9AA5B1",
-            "bgcolor": band_tint(arch, a.id) if a.band else "#F7F9FB", "margin": "10",
+            "bgcolor": band_tint(arch, a.id) if a.band else "#F7F9FB", "margin": "8",
             "id": plain(f"area-{a.id}"),
         }
         with Cluster(a.id, graph_attr=style):
@@ -332,11 +388,23 @@ def _place(arch: Architecture) -> dict:
     return nodes
 
 
+def step_tooltip(step: Step) -> str:
+    return f"Step {step.badge}: {step.text}"
+
+
+def badge_size(label: str) -> tuple:
+    """(diameter in inches, font size) of a circle: one or two characters as always; three
+    or four (step 100 or 2000, or AAA) in a wider circle with the same font, which holds
+    the widest label 2000 steps allow ("BWW") with 2 points to spare each side."""
+    return ("0.28", str(SMALL_TEXT)) if len(label) <= 2 else ("0.5", str(SMALL_TEXT))
+
+
 def _badge_node(step: Step, b: Badge) -> Node:
-    return Node(str(step.number), nodeid=b.id, shape="circle", style="filled", fillcolor=BADGE,
-                color=BADGE, fontcolor="white", fontsize="11", width="0.26", height="0.26",
-                fixedsize="true", margin="0", tooltip=plain(f"Step {step.number}: {step.text}"),
-                id=plain(b.id), **{"class": f"step step-{step.number}"})
+    size, font = badge_size(step.badge)
+    return Node(step.badge, nodeid=b.id, shape="circle", style="filled", fillcolor=BADGE,
+                color=BADGE, fontcolor="white", fontsize=font, width=size, height=size,
+                fixedsize="true", margin="0", tooltip=plain(step_tooltip(step)),
+                id=plain(b.id), **{"class": f"step {step.anchor}"})
 
 
 def _home_area(arch: Architecture, b: Badge) -> Optional[str]:
@@ -346,25 +414,93 @@ def _home_area(arch: Architecture, b: Badge) -> Optional[str]:
     return areas.pop() if len(areas) == 1 else None
 
 
+FLOW_LABEL_SIZE = SMALL_TEXT  # points: the size of capability text, smaller than component labels
+
+
+def flow_label(flow: Flow) -> dict:
+    """Edge attributes that draw a flow's label, if it has one.
+
+    The label is an external label (``xlabel``) of the flow's own edge: the segment
+    between the circle and the flow's other end, which no other flow shares. Graphviz
+    places external labels after the layout, beside the edge and clear of nodes, so a
+    label neither moves anything nor covers the step number. A plain ``label`` would
+    take part in the layout (a label node in the middle of the edge) and made ``dot``
+    fail on dense clustered graphs.
+    """
+    if not flow.label:
+        return {}
+    return {"fontname": FONT, "fontsize": str(FLOW_LABEL_SIZE), "fontcolor": EDGE,
+            # the cell's padding keeps the text clear of the circle and the arrow
+            "xlabel": f'<<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="3" CELLSPACING="0"><TR><TD>'
+                      f'<B>{text(flow.label)}</B></TD></TR></TABLE>>'}
+
+
+def column_index(arch: Architecture) -> dict:
+    """``{component id: its layout column, 0 = leftmost}`` for components in a column
+    (through their top-level area); areas left out of the columns come after the last."""
+    top = {}
+    for a in arch.areas:
+        root = a
+        while root.parent:
+            root = arch.area(root.parent)
+        top[a.id] = root.id
+    col = {aid: i for i, column in enumerate(arch.columns) for aid in column}
+    out = {}
+    for c in arch.components:
+        root = top[c.area]
+        if is_flat_band(arch, root):
+            continue
+        out[c.id] = col.get(root, len(arch.columns))
+    return out
+
+
+def _link(tail: Node, head: Node, backward: bool, head_arrow: bool, tail_arrow: bool, **attrs) -> None:
+    """An edge from ``tail`` to ``head``; ``backward`` writes it head -> tail with the
+    arrows swapped, so that it runs with the columns for dot (see _connect)."""
+    if backward:
+        head.connect(tail, Edge(forward=tail_arrow, reverse=head_arrow, **attrs))
+    else:
+        tail.connect(head, Edge(forward=head_arrow, reverse=tail_arrow, **attrs))
+
+
 def _connect(arch: Architecture, nodes: dict) -> None:
+    """The flows, each through its circle. A flow that runs against the layout columns
+    (from a column to one on its left) is written the other way round with its arrow
+    reversed: dot then need not break a cycle with the invisible edges that hold the
+    columns in place, and the drawing keeps the declared column order."""
+    column = column_index(arch)
+
+    def backward(src: str, dst: str) -> bool:
+        return src in column and dst in column and column[dst] < column[src]
+
     for step in arch.steps:
         for b in badges(step):
             circle = nodes.get(b.id) or _badge_node(step, b)
             hub_node = nodes[b.hub]
             both = b.flows[0].both
-            cls = f"flow step-{step.number}"
+            cls = f"flow {step.anchor}"
+            back = [backward(f.src, f.dst) for f in b.flows]
+            against = sum(back) * 2 > len(back)  # where the circle sits: with most of its flows
             if b.hub_is_src:
-                hub_node.connect(circle, Edge(forward=False, reverse=both, **{"class": cls}, arrowhead="none",
-                                              id=plain(f"step-{step.number}-{b.hub}-{b.id}")))
-                for f in b.flows:
-                    circle.connect(nodes[f.dst], Edge(forward=True, reverse=False, **{"class": cls},
-                                                      id=plain(f"step-{step.number}-{f.key}")))
+                _link(hub_node, circle, against, False, both, **{"class": cls}, arrowhead="none",
+                      id=plain(f"{step.anchor}-{b.hub}-{b.id}"))
+                for f, bk in zip(b.flows, back):
+                    _link(circle, nodes[f.dst], against and bk, True, False, **{"class": cls},
+                          id=plain(f"{step.anchor}-{f.key}"), **flow_label(f))
             else:
-                for f in b.flows:
-                    nodes[f.src].connect(circle, Edge(forward=False, reverse=both, **{"class": cls},
-                                                      id=plain(f"step-{step.number}-{f.key}")))
-                circle.connect(hub_node, Edge(forward=True, **{"class": cls},
-                                              id=plain(f"step-{step.number}-{b.id}-{b.hub}")))
+                for f, bk in zip(b.flows, back):
+                    _link(nodes[f.src], circle, against and bk, False, both, **{"class": cls},
+                          id=plain(f"{step.anchor}-{f.key}"), **flow_label(f))
+                _link(circle, hub_node, against, True, False, **{"class": cls},
+                      id=plain(f"{step.anchor}-{b.id}-{b.hub}"))
+
+
+def _all_components(arch: Architecture, area_id: str) -> list:
+    """The components of an area and of the areas nested in it."""
+    out = list(arch.components_in(area_id))
+    for child in arch.children(area_id):
+        out += _all_components(arch, child.id)
+    return out
 
 
 def _columns(arch: Architecture, d: Diagram) -> None:
@@ -395,8 +531,19 @@ def _columns(arch: Architecture, d: Diagram) -> None:
         if len(ids) > 1:
             d.dot.body.append("\t{rank=same; " + " ".join(f'"{i}"' for i in ids) + "}\n")
         reps.append(ids[0])
-    for left, right in zip(reps, reps[1:]):
-        d.dot.edge(left, right, style="invis", weight="0")
+    # Every component of a column stays left of every component of the next one, also
+    # where flows run against the columns: an invisible point between two columns with
+    # an invisible edge from each component of the left one and to each of the right one.
+    # (An edge between the first components alone let the rest of an area drift right.)
+    members = [ids for ids in ([c.id for a in col for c in _all_components(arch, a)
+                                if not is_flat_band(arch, c.area)] for col in arch.columns) if ids]
+    for i, (left, right) in enumerate(zip(members, members[1:])):
+        gap = f"_column_gap_{i + 1}"
+        d.dot.node(gap, label="", shape="point", style="invis", width="0", height="0", fixedsize="true")
+        for x in left:
+            d.dot.edge(x, gap, style="invis", weight="0")
+        for x in right:
+            d.dot.edge(gap, x, style="invis", weight="0")
     # A component without flows stays beside the component declared before it in its area,
     # instead of drifting to the first rank.
     for a in arch.areas:
@@ -448,7 +595,7 @@ def overlay_title(arch: Architecture, caption: str) -> str:
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
             + (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="{MUTED}">{text(caption)}</FONT></TD></TR>'
                if caption else "") +
-            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
+            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
 
 
 def build_overlay(union: Architecture, marks, caption: str = "") -> str:
@@ -456,7 +603,7 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
 
     ``union`` and ``marks`` come from ``diff.union_model``: marks.components and
     marks.areas map ids to added/removed/changed/unchanged, marks.steps maps a step
-    number to (status, badge text), marks.flows maps (step, src, dst) to a status.
+    key (Step.key) to (status, badge text), marks.flows maps (step key, src, dst) to a status.
     """
     import re
 
@@ -467,7 +614,7 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
     for step in union.steps:
         for b in badges(step):
             badge_of[b.id] = step
-            sts = [marks.flows.get((step.number, f.src, f.dst), "unchanged") for f in b.flows]
+            sts = [marks.flows.get((step.key, f.src, f.dst), "unchanged") for f in b.flows]
             shared = sts[0] if len(set(sts)) == 1 else "changed"
             if b.hub_is_src:
                 edge_status[(b.hub, b.id)] = shared
@@ -483,7 +630,8 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
             area_style[a.id] = f'pencolor="{OVERLAY_STYLE[st][1]}" penwidth=2 style="{dashed}"'
     out = []
     cluster = None  # the cluster whose attribute line comes next
-    for line in source.splitlines(keepends=True):
+    for line in source.split("\n")[:-1] if source.endswith("\n") else source.split("\n"):
+        line += "\n"  # split at line feeds only: U+2028 or U+0085 in text is not a line break
         opened = re.match(r"^\t*subgraph cluster_(\w+) \{", line)
         if opened:
             cluster = opened.group(1)
@@ -502,9 +650,13 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
         extra = ""
         if m and line.endswith("]\n"):
             tail, head = m.group(1), m.group(2)
+            if head and (head, tail) in edge_status and (tail, head) not in edge_status:
+                tail, head = head, tail  # a flow written against the columns (_connect)
             if head and (tail, head) in edge_status:
                 s = edge_status[(tail, head)]
                 extra = f'color="{OVERLAY_STYLE[s][3]}" penwidth={1.2 if s == "unchanged" else 2.2}'
+                if "xlabel=" in line:  # a flow's label takes its edge's colour
+                    extra += f' fontcolor="{OVERLAY_STYLE[s][3]}"'
                 if s == "removed":
                     extra += " style=dashed"
             elif not head and tail in comps:
@@ -518,15 +670,15 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
                     extra = new_label
             elif not head and tail in badge_of:
                 step = badge_of[tail]
-                s, label = marks.steps.get(step.number, ("unchanged", str(step.number)))
+                s, label = marks.steps.get(step.key, ("unchanged", step.badge))
                 fill = BADGE if s == "unchanged" else OVERLAY_STYLE[s][3]
-                if s == "unchanged" and label == str(step.number):
+                if s == "unchanged" and label == step.badge:
                     fill = "#8A96A3"
                 # the circle keeps its size (and so the layout); an old number goes beside
                 # it as an external label, which Graphviz places after the layout
                 extra = f'fillcolor="{fill}" color="{fill}"'
-                if label != str(step.number):
-                    was = label[len(str(step.number)):].strip(" ()")
+                if label != step.badge:
+                    was = label[len(step.badge):].strip(" ()")
                     extra += (f' xlabel=<<FONT POINT-SIZE="9" COLOR="{fill}">{text(was)}</FONT>>'
                               f' tooltip="{text(label)}"')
                 if s == "removed":

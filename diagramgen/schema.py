@@ -20,6 +20,8 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 # For the JSON Schema: not blank, no control characters except tab and newline, and no
 # bidirectional embedding, override or isolate controls (as Str.check).
 TEXT_PATTERN = r"^(?!\s*$)[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+# The same for one line of text: no tab or line break either.
+LINE_PATTERN = r"^(?!\s*$)[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
 # They can make a label display differently from what it says (e.g. U+202E reverses it).
 BIDI_CONTROLS = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
 PROVENANCES = ("product", "existing", "platform")
@@ -57,7 +59,7 @@ def describe(node: Node) -> str:
 
 
 def _short(s: str, n: int = 30) -> str:
-    s = s.replace("\n", " ")
+    # line breaks stay: diagnostics show them as \n (diagnostics.term)
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
@@ -91,6 +93,8 @@ class Str(Type):
     enum: tuple = ()
     max_len: int = 500
     doc: str = ""
+    one_line: bool = False  # no line break or tab (text drawn on one line)
+    hint: str = ""  # added to the too-long error: what to do instead
 
     @property
     def expected(self) -> str:  # type: ignore[override]
@@ -105,7 +109,11 @@ class Str(Type):
             ctx.error(where, f"{what} must not be empty")
             return INVALID
         if len(value) > self.max_len:
-            ctx.error(where, f"{what} is {len(value)} characters long, over the limit of {self.max_len}")
+            ctx.error(where, f"{what} is {len(value)} characters long, over the limit of {self.max_len}"
+                             + (f"; {self.hint}" if self.hint else ""))
+            return INVALID
+        if self.one_line and any(c in value for c in "\n\r\t"):
+            ctx.error(where, f"{what} must be one line of text, without line breaks or tabs")
             return INVALID
         bad = next((c for c in value if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0), None)
         if bad is not None:
@@ -120,7 +128,7 @@ class Str(Type):
             ctx.error(where, f"{what} must be one of {', '.join(self.enum)}, got '{_short(value)}'"
                       f"{did_you_mean(value, self.enum)}")
             return INVALID
-        if self.pattern and not re.match(self.pattern, value):
+        if self.pattern and not re.fullmatch(self.pattern, value):  # "$" would allow a final newline
             ctx.error(where, f"{what} must be an id (lower-case letters, digits and '_', starting with "
                       f"a letter), got '{_short(value)}'")
             return INVALID
@@ -131,7 +139,7 @@ class Str(Type):
         if self.enum:
             out["enum"] = list(self.enum)
         # The id pattern already rules out blanks and control characters.
-        out["pattern"] = self.pattern or TEXT_PATTERN
+        out["pattern"] = self.pattern or (LINE_PATTERN if self.one_line else TEXT_PATTERN)
         return out
 
 
@@ -162,15 +170,39 @@ class Int(Type):
         return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
 
 
+_TRUE = ("true", "yes", "on", "y")
+
+
+@dataclass
+class Letter(Type):
+    """The label of a step in a lettered sequence: A, B, ... Z, AA, AB, ..."""
+
+    doc: str = ""
+    expected = "upper-case letters (A, B, C ...)"
+
+    def check(self, node, ctx, what):
+        if isinstance(node, ScalarNode) and node.tag == STR and re.fullmatch(r"[A-Z]{1,3}", node.value):
+            return PStr(node.value, pos_of(ctx.path, node))
+        return self.mismatch(node, ctx, what)
+
+    def json(self):
+        return {"type": "string", "pattern": "^[A-Z]{1,3}$"}
+
+
 @dataclass
 class Bool(Type):
     doc: str = ""
     expected = "true or false"
 
     def check(self, node, ctx, what):
+        # an explicit tag (!!bool "maybe") can put any text under the bool tag
         if not isinstance(node, ScalarNode) or node.tag != BOOL:
             return self.mismatch(node, ctx, what)
-        return node.value.lower() in ("true", "yes", "on", "y")
+        if node.value.lower() not in _TRUE + ("false", "no", "off", "n"):
+            ctx.error(pos_of(ctx.path, node), f"{what} must be true or false, got '{_short(node.value)}' "
+                                              "tagged !!bool")
+            return INVALID
+        return node.value.lower() in _TRUE
 
     def json(self):
         return {"type": "boolean"}
@@ -324,12 +356,17 @@ ID = Str(pattern=ID_PATTERN, max_len=64)
 TEXT = Str(max_len=300)
 LONG_TEXT = Str(max_len=1000)
 PROVENANCE = Str(enum=PROVENANCES)
+# a flow's label is drawn on its arrow, so it stays short and on one line
+FLOW_LABEL = Str(max_len=40, one_line=True,
+                 hint="a flow label is a short tag drawn on the arrow (such as HTTPS); say more in the step's text")
 KIND_NAME = Str(max_len=64)  # checked against the catalog by the validator; an enum in the JSON Schema
 
 FLOW = Obj("flow", {
     "from": F(ID, True, "Component id where the data comes from."),
     "to": F(ID, True, "Component id where the data goes."),
     "both": F(Bool(), False, "The flow goes both ways (arrow heads at both ends)."),
+    "label": F(FLOW_LABEL, False, "A short tag drawn on the arrow, such as HTTPS or Connector "
+               "(one line, at most 40 characters)."),
 })
 
 STEP = Obj("step", {
@@ -345,8 +382,8 @@ COMPONENT = Obj("component", {
     "kind": F(Ref("component_kind", lambda: KIND_NAME), True, "Component kind from the catalog; gives the icon and defaults."),
     "label": F(TEXT, False, "Display label (default: the kind's label)."),
     "area": F(Ref("area_id", lambda: ID), False, "Area id (default: the kind's default area)."),
-    "provenance": F(PROVENANCE, False, "product: the scenario's Microsoft product; existing: sourced from "
-                    "the customer's existing CCaaS or CRM; platform: shared Microsoft platform."),
+    "provenance": F(PROVENANCE, False, "product: the scenario's product; existing: what the customer "
+                    "already has and keeps; platform: a shared platform."),
     "description": F(LONG_TEXT, False, "One sentence on what the component does here."),
     "capabilities": F(Seq(TEXT, max_items=12), False, "Small capability boxes shown under the label."),
     "aliases": F(Seq(TEXT), False, "Other names prose may use for this component."),
@@ -373,9 +410,30 @@ INCLUDE = Either(Str(max_len=300), Obj("include", {
 LEGEND = Obj("legend", {p: F(TEXT, False, f"Legend text for provenance '{p}'.") for p in PROVENANCES})
 
 ASSUMPTIONS = Obj("assumptions", {
-    "azure_foundation": F(Bool(), True, "Whether the page assumes the core Azure capabilities "
-                          "(compute, storage, identity, security, management, compliance)."),
+    "azure_foundation": F(Bool(), False, "Whether the page assumes the core Azure capabilities "
+                          "(compute, storage, identity, security, management, compliance); its paragraph "
+                          "comes from diagramgen.yaml (docs.foundation). Absent: no paragraph."),
     "notes": F(Seq(LONG_TEXT), False, "Further assumptions, one sentence each."),
+})
+
+LETTERED_STEP = Obj("step", {**STEP.fields, "step": F(Letter(), True, "The step's letter; steps are "
+                                                   "lettered A, B, C ... in order.")})
+
+SEQUENCE = Obj("sequence", {
+    "id": F(ID, True, "Sequence id; names its steps' anchors and views (step-ID-a, ...)."),
+    "title": F(TEXT, True, "Title of the sequence, shown above its list on the docs page."),
+    "dataflow": F(Seq(LETTERED_STEP, min_items=1), True, "The sequence's steps, lettered A, B, C ... in order."),
+})
+
+DOCS_CHECK = Obj("docs_check", {
+    "items": F(Str(enum=("auto", "top", "nested")), False, "Which items of the page's Dataflow lists are "
+               "steps: top (the top-level items), nested (the items nested in them; a list without nested "
+               "items gives its own), auto (the default: per list, the level whose count fits the sequence, "
+               "else the closer one)."),
+    "names": F(Str(enum=("main", "any", "all")), False, "What each item must name: main (the default: "
+               "the step's subject, or else at least one end of its flows and no other step's component "
+               "in place of one of its own), any (the subject, or else at least one end of its flows) or "
+               "all (the subject, or else every end of its flows)."),
 })
 
 LAYOUT = Obj("layout", {
@@ -387,15 +445,21 @@ ARCHITECTURE = Obj("architecture", {
     "id": F(ID, True, "Unique architecture id; names the output files."),
     "title": F(TEXT, True, "Title shown on the diagram and the docs page."),
     "scenario": F(LONG_TEXT, True, "The 'I want to ...' sentence of the scenario."),
-    "products": F(Seq(TEXT, min_items=1), True, "The Microsoft product(s) of the scenario."),
+    "products": F(Seq(TEXT, min_items=1), True, "The product(s) of the scenario."),
     "summary": F(Seq(LONG_TEXT), False, "Summary bullets."),
-    "assumptions": F(ASSUMPTIONS, True, "What the architecture assumes."),
+    "assumptions": F(ASSUMPTIONS, False, "What the architecture assumes."),
     "legend": F(LEGEND, False, "Legend texts by provenance."),
     "docs_page": F(Str(max_len=300), False, "The hand-written docs page that describes this architecture."),
     "include": F(Seq(INCLUDE), False, "Fragments whose areas and components this file uses."),
     "areas": F(Seq(AREA), False, "Areas (clusters), in reading order."),
     "components": F(Seq(COMPONENT), False, "Components (nodes)."),
     "dataflow": F(Seq(STEP, min_items=1), True, "Numbered steps, 1..N."),
+    "dataflow_title": F(TEXT, False, "Title of the main dataflow, shown above its list when there are "
+                        "further sequences."),
+    "sequences": F(Seq(SEQUENCE, max_items=1), False, "A further dataflow sequence beside the main one "
+                   "(e.g. an integration flow), lettered A, B, C ... so that its circles cannot be "
+                   "read as main steps."),
+    "docs_check": F(DOCS_CHECK, False, "How check-docs reads the docs_page."),
     "layout": F(LAYOUT, False, "Layout hints."),
 })
 

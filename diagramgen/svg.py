@@ -11,9 +11,10 @@ scale transform. This module parses dot's SVG with lxml and returns a new docume
   file scales to its container (``max-width: 100%``) and keeps its aspect ratio;
 - each component carries a ``<title>`` (label, kind, provenance, description) and the
   classes ``component step-N`` for every step it takes part in;
-- each flow edge and step badge carries a ``<title>`` with the step text, a stable
-  ``step-N-…`` id, the class ``step-N``, and a link to the step's anchor in the docs
-  page (``docs/<id>.md#step-N`` relative to the SVG by default);
+- each flow edge and step badge carries a ``<title>`` with the step text (and, on the
+  edge that draws a flow's label, that label), a stable ``step-N-…`` id, the class
+  ``step-N``, and a link to the step's anchor in the docs page (``docs/<id>.md#step-N``
+  relative to the SVG by default);
 - a ``<style>`` follows ``prefers-color-scheme: dark`` and defines the ``focus`` /
   ``highlight`` classes that the viewer and the per-step views use to emphasise a step.
 
@@ -56,7 +57,9 @@ def q(tag: str) -> str:
 
 
 # Light colour -> dark-mode colour, applied by attribute selectors on dot's own
-# presentation attributes (CSS wins over presentation attributes).
+# presentation attributes (CSS wins over presentation attributes). Every fill the scene
+# uses has an entry (tests/test_svg.py checks it), so no light text is left on a light
+# fill; tests/test_browser.py measures the contrast of every text in both schemes.
 DARK_FILLS = {
     "white": "#0e1116",       # background, capability pills
     "#f7f9fb": "#161b22",     # area clusters
@@ -65,6 +68,11 @@ DARK_FILLS = {
     "#dcebf8": "#15324f",     # product cards
     "#dff2d8": "#1c3a17",     # existing cards
     "#eceef0": "#262c34",     # platform cards
+    "#eef4fb": "#132234",     # product bands
+    "#eef8ea": "#16271a",     # existing bands (the existing CRM's platform)
+    "#2f6db5": "#5b9be0",     # legend swatches: the card borders' colours
+    "#4e8a3a": "#6fb356",
+    "#7a8591": "#8b96a3",
     "#3d4f63": "#9fb3c8",     # arrowheads
     "#0f3b5f": "#2f6db5",     # step badges
 }
@@ -77,7 +85,7 @@ DARK_STROKES = {
     "#4e8a3a": "#6fb356",
     "#7a8591": "#8b96a3",
 }
-HIGHLIGHT = "#d9480f"
+HIGHLIGHT = "#c2410c"  # white step numbers on it: 5.2:1
 HIGHLIGHT_DARK = "#ff8a4c"
 
 
@@ -112,14 +120,16 @@ def _fmt(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def _icon_file(href: str) -> Path:
+def _icon_file(href: str, known: dict) -> Path:
+    """The icon file an ``<image>`` of Graphviz's SVG shows. Only the architecture's own
+    icons (``known``: as scene.icon_sizes resolved them) are ever read: the href is
+    matched against their paths, never opened as it stands."""
+    if href in known:
+        return known[href]
     parsed = urlparse(href)
-    if parsed.scheme not in ("", "file"):
-        raise SvgError(f"icon '{href}' is not a local file")
-    path = Path(unquote(parsed.path))
-    if not path.is_file():
-        raise SvgError(f"icon file {path} does not exist")
-    return path
+    if parsed.scheme == "file" and unquote(parsed.path) in known:
+        return known[unquote(parsed.path)]
+    raise SvgError(f"icon '{href}' is not one of the architecture's icons")
 
 
 def icon_max_px(drawn: float) -> int:
@@ -251,7 +261,13 @@ def component_title(c) -> str:
 
 
 def step_title(step) -> str:
-    return f"Step {step.number}: {step.text}"
+    return f"Step {step.badge}: {step.text}"
+
+
+def flow_labels(arch: Architecture) -> dict:
+    """``{edge id: label}`` for the edges that draw a labelled flow's label (scene.flow_label
+    puts it on the edge named after the flow, ``step-N-<from>-<to>``)."""
+    return {f"{s.anchor}-{f.key}": f.label for s in arch.steps for f in s.flows if f.label}
 
 
 def docs_link(arch: Architecture, prefix: str = "docs/") -> str:
@@ -279,7 +295,12 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
 
     # Geometry: dot scales its drawing by dpi/72 but leaves the viewBox in points. Drop
     # the scale, keep the viewBox in points and size the root in CSS pixels.
-    vb = [float(v) for v in root.get("viewBox").split()]
+    try:
+        vb = [float(v) for v in (root.get("viewBox") or "").split()]
+    except ValueError:
+        vb = []
+    if len(vb) != 4 or not all(math.isfinite(v) and v >= 0 for v in vb):
+        raise SvgError(f"Graphviz wrote SVG without a usable viewBox ({root.get('viewBox')!r})")
     transform = graph.get("transform", "")
     graph.set("transform", re.sub(r"scale\([^)]*\)\s*", "", transform).strip())
     width, height = vb[2], vb[3]
@@ -290,13 +311,14 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     root.set("role", "img")
     root.set("aria-labelledby", f"{arch.id}-title")
 
-    steps = {s.number: s for s in arch.steps}
+    steps = {s.anchor: s for s in arch.steps}
+    labels = flow_labels(arch)
     comps = {c.id: c for c in arch.components}
     steps_of: dict = {c: [] for c in comps}
     for s in arch.steps:
         touched = list(dict.fromkeys([x for f in s.flows for x in (f.src, f.dst)] + list(s.subject)))
         for cid in touched:
-            steps_of[cid].append(s.number)
+            steps_of[cid].append(s.anchor)
 
     _set_title(graph, arch.title)
     graph.find(q("title")).set("id", f"{arch.id}-title")
@@ -337,17 +359,17 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
         if gid.startswith("component-") and gid[len("component-"):] in comps:
             c = comps[gid[len("component-"):]]
             _set_title(g, component_title(c))
-            _add_class(g, "component", *[f"step-{n}" for n in steps_of[c.id]])
+            _add_class(g, "component", *steps_of[c.id])
         elif ("edge" in cls and "flow" in cls) or ("node" in cls and "step" in cls):
-            nums = [int(m.group(1)) for x in cls if (m := re.fullmatch(r"step-(\d+)", x))]
-            if len(nums) != 1 or nums[0] not in steps:
+            keys = [x for x in cls if x in steps]
+            if len(keys) != 1:
                 raise SvgError(f"element '{gid}' has no step class")
-            step = steps[nums[0]]
-            if "edge" in cls and not gid.startswith(f"step-{step.number}-"):
+            step = steps[keys[0]]
+            if "edge" in cls and not gid.startswith(f"{step.anchor}-"):
                 raise SvgError(f"flow edge '{gid}' has no stable step id")
-            _set_title(g, step_title(step))
+            _set_title(g, step_title(step) + (f"\nLabel: {labels[gid]}" if gid in labels else ""))
             link = etree.Element(q("a"))
-            link.set(XLINK_HREF, f"{docs_href}#step-{step.number}")
+            link.set(XLINK_HREF, f"{docs_href}#{step.anchor}")
             title = g.find(q("title"))
             for child in list(g):
                 if child is not title:
@@ -356,9 +378,12 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
 
     # Icons: one <symbol> per distinct file, <use> per occurrence.
     images = list(root.iter(q("image")))
+    from .scene import icon_sizes
+
+    known = {str(p): Path(p) for p in icon_sizes(arch)}
     shown: dict = {}  # path -> largest displayed size (viewBox units = points)
     for im in images:
-        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "")
+        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "", known)
         size = max(_num(im.get("width")), _num(im.get("height")))
         shown[path] = max(shown.get(path, 0.0), size)
     symbol_ids: dict = {}
@@ -377,7 +402,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
         img = etree.SubElement(sym, q("image"), width=str(w), height=str(h))
         img.set(XLINK_HREF, uri)
     for im in images:
-        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "")
+        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "", known)
         use = etree.Element(q("use"))
         use.set(XLINK_HREF, f"#{symbol_ids[path]}")
         for attr in ("x", "y"):
@@ -394,66 +419,82 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     return _finish(root, docs_href)
 
 
-def _step_rules(numbers, colour: str) -> str:
-    """CSS that emphasises step N while the document's fragment is ``#step-N``."""
+def _step_rules(anchors, colour: str, circles: bool = True) -> str:
+    """CSS that emphasises a step while the document's fragment is its anchor
+    (``#step-3``, ``#step-integration-a``): its flows in ``colour``, and with ``circles``
+    its numbered circles too (the dark scheme keeps them in the light scheme's darker
+    colour, under their white numbers, as the stylesheet does)."""
     def sel(tail: str) -> str:
-        return ",".join(f"#step-{n}:target~g g.step-{n}{tail}" for n in numbers)
+        return ",".join(f"#{a}:target~g g.{a}{tail}" for a in anchors)
 
     return (f"{sel('')}{{opacity:1}}"
             f"{sel('.edge path')}{{stroke:{colour};stroke-width:2.6}}"
             f"{sel('.edge polygon')}{{stroke:{colour};fill:{colour}}}"
-            f"{sel('.step ellipse')}{{fill:{colour};stroke:{colour}}}")
+            + (f"{sel('.step ellipse')}{{fill:{colour};stroke:{colour}}}" if circles else ""))
 
 
 def steps_view(page_svg: bytes, arch: Architecture, page_href: str, docs_href: str) -> bytes:
-    """One SVG for every step: ``steps/<id>.svg#step-N`` shows the diagram with step N
-    emphasised and the rest dimmed (CSS ``:target``), the plain diagram without a
-    fragment. Made from the processed page SVG (whose docs links start with
-    ``page_href``; this view links to ``docs_href`` instead), so its size is the page's
-    plus a few rules per step, however many steps there are."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
-    root = etree.fromstring(page_svg, parser)
-    for el in root.iter(q("a")):
-        ref = el.get(XLINK_HREF)
-        if ref and ref.startswith(page_href + "#"):
-            el.set(XLINK_HREF, docs_href + ref[len(page_href):])
-    numbers = [s.number for s in arch.steps]
+    """One SVG for every step: ``steps/<id>.svg#<anchor>`` (Step.anchor: ``#step-3``,
+    ``#step-integration-a``) shows the diagram with that step emphasised and the rest
+    dimmed (CSS ``:target``), the plain diagram without a fragment. Made from the
+    processed page SVG (whose docs links start with ``page_href``; this view links to
+    ``docs_href`` instead), so its size is the page's plus a few rules per step, however
+    many steps there are."""
+    root = _relinked(page_svg, page_href, docs_href, huge_tree=True)
+    anchors = [s.anchor for s in arch.steps]
     graph = root.find(q("g"))
     at = root.index(graph)
-    for i, n in enumerate(numbers):  # empty targets, before the graph for the ~ combinator
-        marker = etree.Element(q("g"), id=f"step-{n}")
+    for i, a in enumerate(anchors):  # empty targets, before the graph for the ~ combinator
+        marker = etree.Element(q("g"), id=a)
         marker.set("class", "view")
         root.insert(at + i, marker)
     style = root.find(q("style"))
     style.text = (style.text or "") + (
         f".view:target~g g.node,.view:target~g g.edge{{opacity:{DIM_OPACITY}}}"
-        + _step_rules(numbers, HIGHLIGHT)
-        + f"@media (prefers-color-scheme:dark){{{_step_rules(numbers, HIGHLIGHT_DARK)}}}")
+        + _step_rules(anchors, HIGHLIGHT)
+        + f"@media (prefers-color-scheme:dark){{{_step_rules(anchors, HIGHLIGHT_DARK, circles=False)}}}")
     return _finish(root, docs_href)
 
 
 def step_views(page_svg: bytes, arch: Architecture, page_href: str, docs_href: str) -> dict:
-    """``{step number: SVG bytes}``: one view per step, that step emphasised and the rest
-    dimmed, made from the already processed page SVG (whose docs links start with
-    ``page_href``; the views link to ``docs_href`` instead). Each view is a full copy,
-    with the emphasis also written as attributes for renderers without CSS: this is
-    what the step PNGs are rasterised from (steps_view() is the one-file SVG view)."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    base = etree.fromstring(page_svg, parser)
-    for el in base.iter(q("a")):
+    """``{step key: SVG bytes}`` (Step.key: "3", "integration-a"): one view per step, that
+    step emphasised and the rest dimmed, made from the already processed page SVG (whose
+    docs links start with ``page_href``; the views link to ``docs_href`` instead). Each
+    view is a full copy, with the emphasis also written as attributes for renderers
+    without CSS: this is what the step PNGs are rasterised from (steps_view() is the
+    one-file SVG view)."""
+    base = _relinked(page_svg, page_href, docs_href)
+    return {s.key: _finish(_focus(copy.deepcopy(base), arch, s.key), docs_href) for s in arch.steps}
+
+
+def _relinked(page_svg: bytes, page_href: str, docs_href: str, huge_tree: bool = False):
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=huge_tree)
+    root = etree.fromstring(page_svg, parser)
+    for el in root.iter(q("a")):
         ref = el.get(XLINK_HREF)
         if ref and ref.startswith(page_href + "#"):
             el.set(XLINK_HREF, docs_href + ref[len(page_href):])
-    return {s.number: _finish(_focus(copy.deepcopy(base), arch, s.number), docs_href) for s in arch.steps}
+    return root
 
 
-def _focus(root, arch: Architecture, focus_step: int):
-    """Emphasise one step in a processed SVG tree (in place) and return the tree."""
-    if focus_step not in {s.number for s in arch.steps}:
+def relink(page_svg: bytes, page_href: str, docs_href: str) -> bytes:
+    """The processed SVG with its step links (``page_href#step-N``) pointing at
+    ``docs_href#step-N`` instead: the copy a docs site publishes beside its pages."""
+    try:
+        return _finish(_relinked(page_svg, page_href, docs_href), docs_href)
+    except etree.XMLSyntaxError as exc:
+        raise SvgError(f"the SVG does not parse: {exc}") from None
+
+
+def _focus(root, arch: Architecture, focus_step):
+    """Emphasise one step (its Step.key, or the number of a main step) in a processed SVG
+    tree (in place) and return the tree."""
+    focus_step = str(focus_step)
+    if focus_step not in {s.key for s in arch.steps}:
         raise SvgError(f"no step {focus_step}")
     graph = root.find(q("g"))
     _add_class(root, "focus")
-    root.set("data-step", str(focus_step))
+    root.set("data-step", focus_step)
     for g in graph.iter(q("g")):
         cls = _classes(g)
         if "node" not in cls and "edge" not in cls:

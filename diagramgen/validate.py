@@ -7,23 +7,26 @@ from __future__ import annotations
 
 import os
 import re
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
 from yaml.nodes import MappingNode
 
-from .catalog import Catalog, default_catalog
-from .diagnostics import ERROR, WARNING, Diagnostic, Pos, did_you_mean, has_errors, sort_key
+from .catalog import Catalog
+from .diagnostics import ERROR, WARNING, Diagnostic, DiagramgenError, Pos, did_you_mean, has_errors, sort_key
+from .iconfiles import MAX_ICON_BYTES, MAX_ICON_SIDE, PNG_SIGNATURE, IconFileError, check_icon_file  # noqa: F401
 from .loader import LoadError, load
-from .model import Architecture, Area, Component, Flow, Step
+from .model import Architecture, Area, Component, DocsCheck, Flow, Step, letters
 from .schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
+from .settings import unknown_kind_message
 
 MAX_INCLUDE_DEPTH = 8
-MAX_ICON_BYTES = 256_000
-MAX_ICON_SIDE = 1024  # pixels, width and height
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Includes are counted each time they are pulled in: a fragment included twice counts
+# twice. Without these limits seven small fragments, each including the next eight times,
+# expand to millions of copies (a "fan-out bomb"); depth alone does not stop that.
+MAX_INCLUDES = 200  # includes in one architecture, all levels together
+MAX_EXPANDED_BYTES = 1_000_000  # the architecture file and every included copy, in bytes
 LINK_SCHEMES = ("http", "https")
 
 
@@ -55,6 +58,9 @@ class _Builder:
         # when an include could not be read, references to what it declares are not
         # reported as unknown: the include's own error is the one problem to fix
         self.include_failed = False
+        self.n_includes = 0
+        self.expanded = os.path.getsize(real_path) if os.path.isfile(real_path) else 0
+        self.too_big = False  # the expansion limit was hit (reported once)
 
     def error(self, pos: Pos, message: str) -> None:
         self.diags.append(Diagnostic(pos, ERROR, message))
@@ -106,6 +112,15 @@ class _Builder:
             if os.path.isdir(real):
                 self.include_failed = True
                 self.error(pos, f"include '{file}' is a directory, expected a YAML file")
+                continue
+            if self.too_big:
+                continue
+            self.n_includes += 1
+            self.expanded += os.path.getsize(real)
+            if self.n_includes > MAX_INCLUDES or self.expanded > MAX_EXPANDED_BYTES:
+                self.include_failed = self.too_big = True
+                self.error(pos, f"includes expand to more than {MAX_INCLUDES} files or {MAX_EXPANDED_BYTES} bytes "
+                                "in total (each inclusion of a fragment counts); include each fragment once")
                 continue
             try:
                 doc = load(real, target_shown)
@@ -163,8 +178,7 @@ class _Builder:
                 if not is_valid(kind_name):
                     continue
                 if kind_name not in self.catalog:
-                    self.error(kind_name.pos, f"unknown component kind '{kind_name}'"
-                                              f"{did_you_mean(kind_name, self.catalog.kinds)}")
+                    self.error(kind_name.pos, unknown_kind_message(str(kind_name), self.catalog))
                     continue
                 kind = self.catalog[kind_name]
                 area = c.get("area")
@@ -197,51 +211,34 @@ class _Builder:
     def custom_icon(self, value: PStr, declared_in: str) -> Optional[str]:
         """Check a component's own icon; return its real path, or None after an error.
 
-        Custom icons are untrusted input: a relative path that stays inside the
-        architecture folder, a PNG by signature, at most MAX_ICON_BYTES bytes and
-        MAX_ICON_SIDE pixels a side.
+        Custom icons are untrusted input, checked by iconfiles.check_icon_file (the one
+        resolver render uses too): a relative path, taken literally, that stays inside
+        the architecture folder; a sound PNG or a self-contained SVG within the limits.
         """
-        name = str(value)
-        if os.path.isabs(name):
-            self.error(value.pos, f"icon path '{name}' must be relative to the file that declares the component")
-            return None
-        real = os.path.realpath(os.path.join(os.path.dirname(declared_in), name))
-        if os.path.commonpath([real, self.root_dir]) != self.root_dir:
-            self.error(value.pos, f"icon '{name}' is outside the architecture folder")
-            return None
-        if not name.lower().endswith(".png"):
-            self.error(value.pos, f"icon '{name}' must be a PNG file ending in .png")
-            return None
-        if not os.path.exists(real):
-            self.error(value.pos, f"icon file '{name}' does not exist")
-            return None
-        if not os.path.isfile(real):
-            self.error(value.pos, f"icon '{name}' is not a regular file")
-            return None
         try:
-            size = os.path.getsize(real)
-            with open(real, "rb") as fh:
-                head = fh.read(24)
-        except OSError as exc:
-            self.error(value.pos, f"cannot read icon '{name}': {exc.strerror or exc}")
+            return check_icon_file(str(value), os.path.dirname(declared_in), self.root_dir,
+                                   "the architecture folder")
+        except IconFileError as exc:
+            self.error(value.pos, str(exc))
             return None
-        if size > MAX_ICON_BYTES:
-            self.error(value.pos, f"icon '{name}' is {size} bytes, over the limit of {MAX_ICON_BYTES} bytes")
-            return None
-        if len(head) < 24 or head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
-            self.error(value.pos, f"icon '{name}' is not a PNG image (its content does not start with "
-                                  "the PNG signature)")
-            return None
-        width, height = struct.unpack(">II", head[16:24])
-        if not (0 < width <= MAX_ICON_SIDE and 0 < height <= MAX_ICON_SIDE):
-            self.error(value.pos, f"icon '{name}' is {width}x{height} pixels, over the limit of "
-                                  f"{MAX_ICON_SIDE}x{MAX_ICON_SIDE}")
-            return None
-        return real
 
     # --- dataflow ---------------------------------------------------------------
     def steps(self, rec: Rec, comp_ids: set, known_ids: set) -> list:
-        items = rec.get("dataflow")
+        """Every step: the main dataflow's (numbered), then each further sequence's (lettered)."""
+        out = self.sequence_steps(rec.get("dataflow"), "", comp_ids, known_ids)
+        seen: dict = {}
+        for seq in _list(rec, "sequences"):
+            if not isinstance(seq, Rec) or not is_valid(seq.get("id")):
+                continue
+            sid = seq["id"]
+            if sid in seen:
+                self.error(sid.pos, f"duplicate sequence id '{sid}' (first defined at {seen[sid]})")
+                continue
+            seen[sid] = sid.pos
+            out += self.sequence_steps(seq.get("dataflow"), str(sid), comp_ids, known_ids)
+        return out
+
+    def sequence_steps(self, items, sequence: str, comp_ids: set, known_ids: set) -> list:
         if not isinstance(items, list):
             return []
         out: list = []
@@ -249,10 +246,16 @@ class _Builder:
             if not isinstance(s, Rec):
                 continue
             number = s.get("step")
-            if isinstance(number, int) and number is not INVALID and number != expected:
+            want = letters(expected) if sequence else expected
+            if number is not INVALID and number is not None and str(number) != str(want):
                 where = s.at("step")
                 where = Pos(where.path, where.line, where.col + len("step: "))
-                self.error(where, f"steps must be numbered 1..N in order: expected step {expected}, got {number}")
+                if sequence:
+                    self.error(where, f"the steps of sequence '{sequence}' are lettered A, B, C ... in order: "
+                                      f"expected step {want}, got {number}")
+                else:
+                    self.error(where, f"steps must be numbered 1..N in order: expected step {want}, got {number}")
+                number = INVALID
             flows: list = []
             for f in _list(s, "flows"):
                 if not is_valid(f):
@@ -270,13 +273,14 @@ class _Builder:
                     self.error(f.pos, f"flow from '{f['from']}' to itself: a flow joins two different components")
                     ok = False
                 if ok:
-                    flows.append(Flow(str(f["from"]), str(f["to"]), bool(f.get("both", False)), f.pos))
+                    flows.append(Flow(str(f["from"]), str(f["to"]), bool(f.get("both", False)), f.pos,
+                                      str(f.get("label", ""))))
             subject = []
             for ref in _list(s, "subject"):
                 if ref not in comp_ids and ref not in known_ids:
                     self.unknown(ref.pos, f"unknown component '{ref}' in subject{did_you_mean(ref, comp_ids)}")
                 subject.append(str(ref))
-            if is_valid(s):
+            if is_valid(s) and number is not INVALID:
                 seen_flows: dict = {}
                 for fl in flows:
                     k = (fl.src, fl.dst)
@@ -284,7 +288,8 @@ class _Builder:
                         self.error(fl.pos, f"step {number} has the flow {fl.src} -> {fl.dst} twice "
                                            f"(first at line {seen_flows[k].line})")
                     seen_flows[k] = fl.pos
-                out.append(Step(int(number), str(s["text"]), tuple(flows), tuple(subject), s.pos))
+                out.append(Step(expected, str(s["text"]), tuple(flows), tuple(subject), s.pos,
+                                sequence, str(want) if sequence else ""))
         return out
 
     def columns(self, rec: Rec, areas: list) -> tuple:
@@ -308,14 +313,28 @@ class _Builder:
         return tuple(cols)
 
 
-def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[str] = None
-                      ) -> tuple[Optional[Architecture], list]:
+def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[str] = None,
+                      settings=None) -> tuple[Optional[Architecture], list]:
     """Load, check and build one architecture.
 
+    ``settings`` (default: those of the folder diagramgen runs in, settings.current())
+    give the repository's kinds and legend defaults; ``catalog`` replaces their catalog.
     Returns ``(model, diagnostics)``; the model is None when there is any error.
     """
-    catalog = catalog or default_catalog()
+    if settings is None:
+        from .settings import current
+
+        try:
+            settings = current()
+        except DiagramgenError as exc:
+            return None, list(exc.diagnostics)
+    catalog = catalog or settings.catalog
     shown = shown or os.fspath(path)
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    if os.path.islink(path) and os.path.commonpath([os.path.realpath(path), folder]) != folder:
+        # not read at all: its content would be quoted in the errors
+        return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "is a symbolic link to a file outside its folder; "
+                                 "architecture files are not read through such links")]
     try:
         doc = load(path, shown)
     except LoadError as exc:
@@ -354,24 +373,32 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     if has_errors(diags):
         return None, diags
     legend = rec.get("legend") or {}
-    assumptions = rec["assumptions"]
+    assumptions = rec.get("assumptions") or {}
+    foundation = assumptions.get("azure_foundation")
     arch = Architecture(
         id=str(rec["id"]), title=str(rec["title"]), scenario=str(rec["scenario"]),
         products=tuple(str(p) for p in rec["products"]),
         summary=tuple(str(s) for s in rec.get("summary", ())),
-        azure_foundation=bool(assumptions["azure_foundation"]),
+        azure_foundation=None if foundation is None else bool(foundation),
         assumption_notes=tuple(str(n) for n in assumptions.get("notes", ())),
         legend=tuple((k, str(v)) for k, v in legend.items()),
         docs_page=str(rec.get("docs_page", "")),
         areas=tuple(areas), components=tuple(comps), steps=tuple(steps), columns=columns,
-        path=shown, sources=tuple(b.files))
+        path=shown, sources=tuple(b.files), default_legend=settings.legend, dataflow_title=str(rec.get("dataflow_title", "")),
+        extra_sequences=tuple((str(q["id"]), str(q["title"]), "letters") for q in _list(rec, "sequences")),
+        docs_check=DocsCheck(**{k: str(v) for k, v in (rec.get("docs_check") or {}).items()}))
     return arch, diags
 
 
 def check_link(value, what: str) -> list:
-    """A link field is a relative path or an http(s) URL: no javascript:, data:, file: ..."""
+    """A link field is a relative path or an http(s) URL: no javascript:, data:, file: ...,
+    no absolute path. A relative path may leave the repository (``../shared/...``): the
+    page is only ever read, by check-docs, never written or linked."""
     if not isinstance(value, PStr):
         return []
+    if os.path.isabs(str(value).strip()):
+        return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
+                                             "not an absolute path")]
     m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", value)
     if m and m.group(1).lower() not in LINK_SCHEMES:
         return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
@@ -383,7 +410,16 @@ def architecture_files(paths: Iterable = (), default_dir: str = "architectures")
     """The files to work on: the given ones, or every ``*.yaml`` directly in ``default_dir``."""
     paths = list(paths)
     if paths:
-        return [os.fspath(p) for p in paths]
+        # the same file named twice (or through two spellings) is checked once, not
+        # reported as clashing with itself
+        seen: set = set()
+        out = []
+        for p in paths:
+            key = os.path.realpath(p)
+            if key not in seen:
+                seen.add(key)
+                out.append(os.fspath(p))
+        return out
     d = Path(default_dir)
     return sorted(str(p) for p in d.glob("*.yaml")) + sorted(str(p) for p in d.glob("*.yml"))
 

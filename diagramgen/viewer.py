@@ -3,9 +3,11 @@
 The page inlines the docs-ready SVG (see svg.py), the vendored svg-pan-zoom library
 (diagramgen/vendor/, BSD-2-Clause) and its own CSS and script: it works from
 ``file://`` with no network. Pan and zoom with the wheel, by dragging, with the
-buttons or the keyboard (+ - 0 f and the arrow keys); the Dataflow list beside the
-diagram highlights a step's edges, badges and components on hover, focus or click
-(click keeps it; Escape clears). All YAML text is HTML-escaped; the script reads
+buttons or the keyboard (+ - 0 f and the arrow keys), or pinch with two fingers; "1:1"
+(and 0) shows the SVG at its natural size. The Dataflow list beside the diagram
+highlights a step's edges, badges and components on hover, focus or click (click keeps
+it; Escape clears); ``#step-N`` in the address selects step N. A "skip to the steps"
+link comes first in the tab order, before the diagram's links. All YAML text is HTML-escaped; the script reads
 only step numbers from ``data-step`` attributes, never user text.
 """
 from __future__ import annotations
@@ -23,9 +25,9 @@ SVG_NS = "http://www.w3.org/2000/svg"
 
 CSS = """
 :root{color-scheme:light dark;--bg:#ffffff;--fg:#1f2a37;--muted:#5b6775;--panel:#f4f6f8;--line:#d5dbe1;
---accent:#d9480f;--badge:#0f3b5f}
+--accent:#c2410c;--on-accent:#ffffff;--badge:#0f3b5f}
 @media (prefers-color-scheme:dark){:root{--bg:#0e1116;--fg:#e6edf3;--muted:#9aa7b4;--panel:#161b22;
---line:#30363d;--accent:#ff8a4c;--badge:#2f6db5}}
+--line:#30363d;--accent:#ff8a4c;--on-accent:#0e1116;--badge:#2f6db5}}
 *{box-sizing:border-box}
 html,body{margin:0;height:100%;background:var(--bg);color:var(--fg);
 font:15px/1.45 "DejaVu Sans",system-ui,sans-serif}
@@ -36,7 +38,11 @@ header h1{font-size:18px;margin:0;font-weight:600}
 header nav a{color:inherit;margin-right:12px}
 main{flex:1;display:flex;min-height:0}
 #stage{flex:1;position:relative;min-width:0}
-#diagram{position:absolute;inset:0}
+#diagram{position:absolute;inset:0;touch-action:none}
+.skip{position:absolute;left:-10000px;top:8px;z-index:3;padding:6px 10px;border-radius:6px;
+background:var(--panel);color:var(--fg);border:2px solid var(--accent)}
+.skip:focus{left:8px}
+#steps:focus{outline:none}
 #diagram svg{width:100%;height:100%;max-width:none;display:block}
 #controls{position:absolute;top:10px;left:10px;display:flex;gap:4px;z-index:1}
 #controls button{font:inherit;min-width:34px;padding:4px 8px;border:1px solid var(--line);border-radius:6px;
@@ -50,7 +56,7 @@ aside h2{font-size:16px;margin:6px 0 8px}
 #steps li.selected{background:color-mix(in srgb,var(--accent) 14%,transparent)}
 #steps .num{flex:none;width:24px;height:24px;border-radius:50%;background:var(--badge);color:#fff;
 display:flex;align-items:center;justify-content:center;font-size:12px;font-weight:700}
-#steps li.highlight .num{background:var(--accent)}
+#steps li.highlight .num{background:var(--accent);color:var(--on-accent)}
 #steps a{color:inherit;font-size:12px}
 .hint{color:var(--muted);font-size:12px;margin:10px 0 0}
 @media (max-width:760px){main{flex-direction:column}aside{width:auto;max-height:40vh;border-left:0;
@@ -61,16 +67,47 @@ SCRIPT = """
 (function () {
   "use strict";
   var svg = document.querySelector("#diagram svg");
+  var natural = parseFloat(svg.getAttribute("data-width")) || 0;
   var pz = svgPanZoom(svg, {zoomEnabled: true, panEnabled: true, controlIconsEnabled: false,
     dblClickZoomEnabled: true, mouseWheelZoomEnabled: true, fit: true, center: true,
     minZoom: 0.2, maxZoom: 20, zoomScaleSensitivity: 0.3});
   window.diagramPanZoom = pz;
+  // the zoom (relative to the fitted view) at which one SVG pixel is one CSS pixel
+  function naturalZoom() {
+    var sizes = pz.getSizes();
+    return natural ? pz.getZoom() * (natural / sizes.viewBox.width) / sizes.realZoom : 1;
+  }
+  pz.setMaxZoom(Math.max(20, 4 * naturalZoom()));
   var actions = {
     "zoom-in": function () { pz.zoomIn(); },
     "zoom-out": function () { pz.zoomOut(); },
     "fit": function () { pz.resize(); pz.fit(); pz.center(); },
-    "reset": function () { pz.resetZoom(); pz.resetPan(); }
+    "reset": function () { pz.zoom(naturalZoom()); }
   };
+  // two fingers: zoom about their midpoint by the change of their distance, and pan
+  // with the midpoint; svg-pan-zoom (one finger pans) does not see these touches
+  var stage = document.getElementById("diagram"), pinch = null;
+  function fingers(t) {
+    var r = svg.getBoundingClientRect();
+    return {d: Math.max(1, Math.hypot(t[0].clientX - t[1].clientX, t[0].clientY - t[1].clientY)),
+      x: (t[0].clientX + t[1].clientX) / 2 - r.left, y: (t[0].clientY + t[1].clientY) / 2 - r.top};
+  }
+  stage.addEventListener("touchstart", function (e) {
+    if (e.touches.length !== 2) { return; }
+    e.preventDefault(); e.stopPropagation();
+    pinch = fingers(e.touches);
+  }, {capture: true, passive: false});
+  stage.addEventListener("touchmove", function (e) {
+    if (!pinch || e.touches.length !== 2) { return; }
+    e.preventDefault(); e.stopPropagation();
+    var now = fingers(e.touches);
+    pz.panBy({x: now.x - pinch.x, y: now.y - pinch.y});
+    pz.zoomAtPointBy(now.d / pinch.d, {x: now.x, y: now.y});
+    pinch = now;
+  }, {capture: true, passive: false});
+  ["touchend", "touchcancel"].forEach(function (type) {
+    stage.addEventListener(type, function (e) { if (e.touches.length < 2) { pinch = null; } }, true);
+  });
   document.querySelectorAll("#controls button").forEach(function (b) {
     b.addEventListener("click", function () { actions[b.dataset.action](); });
   });
@@ -120,11 +157,22 @@ SCRIPT = """
   });
   // hovering a badge or flow edge in the diagram highlights its step as well
   svg.querySelectorAll("g.edge.flow, g.node.step").forEach(function (g) {
-    var m = /(?:^|\\s)step-(\\d+)(?:\\s|$)/.exec(g.getAttribute("class") || "");
+    var m = /(?:^|\\s)step-([a-z0-9_-]+)(?:\\s|$)/.exec(g.getAttribute("class") || "");
     if (!m) { return; }
     g.addEventListener("mouseenter", function () { show(m[1]); });
     g.addEventListener("mouseleave", function () { show(selected); });
   });
+  // #step-N in the address (the docs pages link each step so) selects that step
+  function fromHash() {
+    var m = /^#step-(\\d+)$/.exec(window.location.hash);
+    var li = m && document.querySelector("#steps li[data-step='" + m[1] + "']");
+    if (!li) { return; }
+    selected = m[1];
+    show(selected);
+    li.scrollIntoView({block: "nearest"});
+  }
+  window.addEventListener("hashchange", fromHash);
+  fromHash();
 })();
 """
 
@@ -132,8 +180,11 @@ SCRIPT = """
 def _inline_svg(svg: bytes) -> str:
     """The SVG as an element for an HTML page (no XML declaration, fills its box)."""
     root = etree.fromstring(svg, etree.XMLParser(resolve_entities=False, no_network=True))
+    natural = root.get("width")  # CSS pixels: what 1:1 shows
     for attr in ("width", "height"):
         root.attrib.pop(attr, None)
+    if natural:
+        root.set("data-width", natural)
     root.set("width", "100%")
     root.set("height", "100%")
     return etree.tostring(root, encoding="unicode")
@@ -145,12 +196,17 @@ def build(arch: Architecture, svg: bytes, png_name: Optional[str], svg_name: Opt
     library = (VENDOR / "svg-pan-zoom.min.js").read_text(encoding="utf-8")
     if "</script" in library.lower():
         raise ValueError("vendored script contains '</script'")
-    steps = "".join(
-        f'<li id="step-{s.number}" data-step="{s.number}" tabindex="0">'
-        f'<span class="num" aria-hidden="true">{s.number}</span>'
-        f'<span><span class="text">{e(s.text)}</span> '
-        f'<a href="{e(docs_href)}#step-{s.number}">docs</a></span></li>'
-        for s in arch.steps)
+    steps = ""
+    for i, seq in enumerate(arch.sequences):
+        if len(arch.sequences) > 1 and (seq.title or i):
+            # a title line between the sequences; it is no step (no data-step)
+            steps += f'<li class="sequence" role="presentation"><strong>{e(seq.title)}</strong></li>'
+        steps += "".join(
+            f'<li id="{s.anchor}" data-step="{s.key}" tabindex="0">'
+            f'<span class="num" aria-hidden="true">{e(s.badge)}</span>'
+            f'<span><span class="text">{e(s.text)}</span> '
+            f'<a href="{e(docs_href)}#{s.anchor}">docs</a></span></li>'
+            for s in seq.steps)
     csp = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
            "script-src 'unsafe-inline'")
     return (
@@ -159,6 +215,7 @@ def build(arch: Architecture, svg: bytes, png_name: Optional[str], svg_name: Opt
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{e(arch.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        '<a class="skip" href="#steps">Skip to the steps</a>\n'
         f"<header><h1>{e(arch.title)}</h1><nav>"
         + (f'<a href="{e(png_name)}">PNG</a>' if png_name else "")
         + (f'<a href="{e(svg_name)}">SVG</a>' if svg_name else "")
@@ -168,10 +225,10 @@ def build(arch: Architecture, svg: bytes, png_name: Optional[str], svg_name: Opt
         '<button type="button" data-action="zoom-in" title="Zoom in (+)">+</button>'
         '<button type="button" data-action="zoom-out" title="Zoom out (-)">&#8722;</button>'
         '<button type="button" data-action="fit" title="Fit to screen (f)">Fit</button>'
-        '<button type="button" data-action="reset" title="Reset zoom (0)">1:1</button></div>\n'
+        '<button type="button" data-action="reset" title="Natural size (0)">1:1</button></div>\n'
         f'<div id="diagram">{_inline_svg(svg)}</div>\n</section>\n'
-        f'<aside><h2>Dataflow</h2><ol id="steps">{steps}</ol>'
-        '<p class="hint">Hover or click a step to highlight it; Escape clears. Wheel or +/- zooms, '
-        'drag or the arrow keys pan, f fits.</p></aside>\n</main>\n'
+        f'<aside><h2>Dataflow</h2><ol id="steps" tabindex="-1">{steps}</ol>'
+        '<p class="hint">Hover or click a step to highlight it; Escape clears. Wheel, pinch or +/- zooms, '
+        'drag or the arrow keys pan, f fits, 0 shows the natural size.</p></aside>\n</main>\n'
         f"<script>{library}</script>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
     )

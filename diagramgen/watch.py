@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
 from .catalog import CATALOG_PATH, default_catalog
+from .diagnostics import DiagramgenError
+from .settings import SETTINGS_FILE, current
 from .project import load_all
 from .validate import architecture_files
 
@@ -44,12 +46,30 @@ class Watcher:
         return architecture_files(self.files, self.default_dir)
 
     def watch_paths(self) -> list:
-        """Folders to watch (recursively: fragments sit below the architectures) and the catalog."""
+        """Folders to watch (recursively: fragments sit below the architectures), the
+        catalog, diagramgen.yaml and the folders of the repository kinds' icons."""
         dirs = {os.path.dirname(_real(f)) for f in self.files} if self.files else {_real(self.default_dir)}
-        return sorted(dirs | {os.path.dirname(_real(self.catalog_path))})
+        dirs |= {os.path.dirname(_real(self.catalog_path))} | {os.path.dirname(p) for p in self._kind_icons()}
+        if os.path.exists(SETTINGS_FILE):
+            dirs.add(_real(SETTINGS_FILE))
+        return sorted(dirs)
+
+    def _kind_icons(self) -> set:
+        """Real paths of the icon files of diagramgen.yaml's kinds."""
+        try:
+            catalog = current().catalog
+        except DiagramgenError:
+            return set()
+        return {k.icon for k in catalog.kinds.values() if os.path.isabs(k.icon)}
+
+    def _global(self) -> set:
+        """Files whose change may affect every architecture."""
+        return {_real(self.catalog_path), _real(SETTINGS_FILE)} | self._kind_icons()
 
     def relevant(self, path: str) -> bool:
-        return path.endswith(YAML_SUFFIXES) or _real(path) == _real(self.catalog_path)
+        real = _real(path)
+        return (path.endswith(YAML_SUFFIXES) or real in self._global()
+                or any(real in d for d in self.deps.values()))
 
     def affected(self, changed: Optional[Iterable[str]]) -> list:
         """The architecture files to redo for a batch of changed paths (None: all of them)."""
@@ -57,7 +77,7 @@ class Watcher:
         if changed is None:
             return targets
         changed = {_real(p) for p in changed if self.relevant(p)}
-        if _real(self.catalog_path) in changed:
+        if changed & self._global():
             default_catalog.cache_clear()
             return targets
         return [t for t in targets
@@ -81,7 +101,9 @@ class Watcher:
                 self.deps.pop(path, None)
                 out.append(Message(f"{path}: not rendered; fix the errors above and save again", True))
         for m in loaded.models:
-            self.deps[m.path] = {_real(s) for s in m.sources}
+            # its files, and the repository icons it draws (a component's own or its kind's)
+            self.deps[m.path] = {_real(s) for s in m.sources} | {c.icon for c in m.components
+                                                                  if os.path.isabs(c.icon)}
             try:
                 # the same path as `render` and `make`: cache, write, manifest, clean-up
                 result = render_to(self.out_dir, [m.path], self.formats, self.steps, jobs=1)

@@ -15,6 +15,31 @@ UPDATE_GOLDEN = os.environ.get("DIAGRAMGEN_UPDATE_GOLDEN") == "1"
 HAVE_DOT = shutil.which("dot") is not None
 
 
+def portable(dot: str) -> str:
+    """DOT text with machine-specific icon directories replaced by placeholders: the
+    package's icons, the diagrams library's, the repository's own and the process's
+    folder of rasterised SVG icons."""
+    import re
+
+    import diagrams
+
+    from diagramgen.catalog import ICON_DIR
+
+    dot = dot.replace(str(ICON_DIR), "{ICONS}")
+    dot = dot.replace(str(Path(diagrams.__file__).resolve().parent.parent), "{DIAGRAMS}")
+    dot = dot.replace(str(ARCH_DIR.resolve().parent), "{REPO}")
+    return re.sub(r'SRC="[^"]*/(diagramgen-icons-[^/"]*)/', 'SRC="{RASTER}/', dot)
+
+
+def copy_project(dst: Path) -> Path:
+    """Copy the repository's architectures (with their fragments and icons) and its
+    settings file, which declares the repository's own kinds, into ``dst``."""
+    shutil.copytree(ARCH_DIR, dst / "architectures")
+    if (ROOT / "diagramgen.yaml").exists():
+        shutil.copy2(ROOT / "diagramgen.yaml", dst / "diagramgen.yaml")
+    return dst
+
+
 def pytest_collection_modifyitems(config, items):
     if HAVE_DOT:
         return

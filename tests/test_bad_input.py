@@ -10,8 +10,10 @@ icon over the byte limit); ``GENERATED`` makes them in a temporary copy of the c
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -46,8 +48,44 @@ def _outside_links(work: Path) -> None:
     os.symlink(outside / "icon.png", work / "icons" / "outside-link.png")
 
 
+def _chunk(ctype: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body) & 0xFFFFFFFF)
+
+
+def _png(width: int, height: int, raw: bytes, extra: bytes = b"") -> bytes:
+    """A grey PNG whose image data is ``raw`` (filter bytes included), compressed."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + extra
+            + _chunk(b"IDAT", zlib.compress(raw, 9)) + _chunk(b"IEND", b""))
+
+
+def _broken_pngs(work: Path) -> None:
+    """Icons that are PNGs by name and signature but broken or hostile inside."""
+    good = (ICON_DIR / "customer.png").read_bytes()
+    (work / "icons" / "truncated.png").write_bytes(good[: len(good) // 2])
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0xFF
+    (work / "icons" / "bad-checksum.png").write_bytes(bytes(flipped))
+    # a compressed text chunk of 2 MB of zeros: a few kilobytes on disk
+    bomb = _chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"\x00" * 2_000_000, 9))
+    (work / "icons" / "ztxt-bomb.png").write_bytes(_png(1, 1, b"\x00\x00", bomb))
+    # a 1x1 image whose data inflates to 5 MB
+    (work / "icons" / "idat-bomb.png").write_bytes(_png(1, 1, b"\x00" * 5_000_000))
+
+
+def _outside_architecture(work: Path) -> None:
+    """An architecture file that is a link to a file outside the folder (its first line
+    must not be quoted in any message)."""
+    secret = work.parent / "outside-secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    os.symlink(secret, work / "architecture-symlink-escape.yaml")
+
+
 GENERATED = {"too-large.yaml": _too_large, "icon-too-large.yaml": _heavy_icon,
-             "include-symlink-escape.yaml": _outside_links, "icon-symlink-escape.yaml": None}
+             "include-symlink-escape.yaml": _outside_links, "icon-symlink-escape.yaml": None,
+             "icon-truncated.yaml": _broken_pngs, "icon-bad-checksum.yaml": None,
+             "icon-ztxt-bomb.yaml": None, "icon-idat-bomb.yaml": None,
+             "architecture-symlink-escape.yaml": _outside_architecture}
 CASES = sorted({p.name for p in BAD.glob("*.yaml")} | set(GENERATED))
 
 

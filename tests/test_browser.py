@@ -37,7 +37,7 @@ def _missing():
 
 
 @pytest.fixture(scope="module")
-def browser():
+def playwright():
     reason = _missing()
     if reason:
         if os.environ.get("CI"):
@@ -45,14 +45,36 @@ def browser():
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="diagramgen-chromium-") as profile:
-        ctx = p.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=FLAGS, headless=True,
-            viewport={"width": 1400, "height": 850})
-        try:
-            yield ctx
-        finally:
-            ctx.close()
+    with sync_playwright() as p:
+        yield p
+
+
+def _context(playwright, **options):
+    profile = tempfile.TemporaryDirectory(prefix="diagramgen-chromium-")
+    ctx = playwright.chromium.launch_persistent_context(
+        profile.name, executable_path=CHROMIUM, args=FLAGS, headless=True, **options)
+    return ctx, profile
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    ctx, profile = _context(playwright, viewport={"width": 1400, "height": 850})
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+        profile.cleanup()
+
+
+@pytest.fixture(scope="module")
+def phone(playwright):
+    """A 390 px wide touch screen."""
+    ctx, profile = _context(playwright, viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+        profile.cleanup()
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +204,8 @@ def test_step_view_fragment_emphasises_that_step(browser, tmp_path, how):
           const path = document.querySelector('g.edge.step-3 path');
           const other = document.querySelector('g.edge.step-1');
           return [getComputedStyle(path).stroke, getComputedStyle(other).opacity]; }""")
-        assert styles == ["rgb(217, 72, 15)", svgmod.DIM_OPACITY]
+        r, g, b = (int(svgmod.HIGHLIGHT[k:k + 2], 16) for k in (1, 3, 5))
+        assert styles == [f"rgb({r}, {g}, {b})", svgmod.DIM_OPACITY]
         page.goto(view.as_uri())
         assert page.evaluate("() => { document.getAnimations().forEach((a) => a.finish()); "
                              "return getComputedStyle(document.querySelector('g.edge.step-1')).opacity; }") == "1"
@@ -194,13 +217,298 @@ def test_step_view_fragment_emphasises_that_step(browser, tmp_path, how):
         '<img id="b" src="steps/enterprise.svg" width="900"></body>', encoding="utf-8")
     page, _ = open_page(browser, (tmp_path / "img.html").as_uri())
 
+    r, g, b = (int(svgmod.HIGHLIGHT[k:k + 2], 16) for k in (1, 3, 5))
+
     def highlight_pixels(sel):
         im = Image.open(io.BytesIO(page.locator(sel).screenshot())).convert("RGB")
         px = im.tobytes()
         return sum(1 for i in range(0, len(px), 3)
-                   if abs(px[i] - 0xd9) < 12 and abs(px[i + 1] - 0x48) < 12 and px[i + 2] < 40)
+                   if abs(px[i] - r) < 12 and abs(px[i + 1] - g) < 12 and abs(px[i + 2] - b) < 25)
 
     # the fragment's view has the highlighted flows; the plain one only icons of that hue
     a, b = highlight_pixels("#a"), highlight_pixels("#b")
     assert a > 2 * b + 50, (a, b)
     page.close()
+
+
+def test_step_view_fragment_of_a_lettered_step(browser, tmp_path):
+    """The fragment of a lettered step (#step-<sequence>-a) emphasises that step alone."""
+    from diagramgen import svg as svgmod
+
+    lettered = []
+    for name in ARCHS:
+        m, _ = load_architecture(ARCH_DIR / name)
+        lettered += [(m, s) for s in m.steps if s.sequence][:1]
+    if not lettered:
+        pytest.skip("no architecture has a lettered sequence")
+    m, step = lettered[0]
+    write_outputs(tmp_path, render_architecture(m, ("svg",), steps=("svg",)))
+    page, events = open_page(browser, f"{(tmp_path / 'steps' / f'{m.id}.svg').as_uri()}#{step.anchor}")
+    shown = page.evaluate("""(anchor) => {
+      document.getAnimations().forEach((a) => a.finish());
+      const op = (g) => getComputedStyle(g).opacity;
+      const edges = [...document.querySelectorAll('g.edge')];
+      return {mine: edges.filter((g) => g.classList.contains(anchor)).map(op),
+              rest: [...new Set(edges.filter((g) => !g.classList.contains(anchor)).map(op))],
+              stroke: getComputedStyle(document.querySelector(`g.edge.${anchor} path`)).stroke}; }""", step.anchor)
+    r, g, b = (int(svgmod.HIGHLIGHT[k:k + 2], 16) for k in (1, 3, 5))
+    assert shown["mine"] and set(shown["mine"]) == {"1"}
+    assert shown["rest"] == [svgmod.DIM_OPACITY]
+    assert shown["stroke"] == f"rgb({r}, {g}, {b})"
+    assert not events["errors"]
+    page.close()
+
+
+# --- contrast ----------------------------------------------------------------------------
+# WCAG 2 contrast of each text against what is drawn behind it. Texts with letters or
+# digits need 4.5:1; glyph-only texts (the legend's coloured squares and circle) are
+# graphics and need 3:1. Text dimmed on purpose (the other steps of a step view) is left out.
+CONTRAST_JS = """
+() => {
+  function rgb(s) {
+    const p = (s.match(/rgba?\\(([^)]*)\\)/) || [null, ""])[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return p.length >= 3 ? {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1} : null;
+  }
+  function over(top, below) {  // top composited over an opaque colour
+    const a = top.a;
+    return {r: top.r * a + below.r * (1 - a), g: top.g * a + below.g * (1 - a), b: top.b * a + below.b * (1 - a), a: 1};
+  }
+  function lum(c) {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+  }
+  function ratio(a, b) { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); }
+  function opacity(el) {
+    let o = 1;
+    for (let e = el; e && e.nodeType === 1; e = e.parentNode) { o *= parseFloat(getComputedStyle(e).opacity); }
+    return o;
+  }
+  function htmlBackground(el) {  // the layers of background colour under an HTML element
+    const layers = [];
+    for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0) { layers.push(c); if (c.a >= 1) { break; } }
+    }
+    let bg = {r: 255, g: 255, b: 255, a: 1};
+    if (layers.length && layers[layers.length - 1].a >= 1) { bg = layers.pop(); }
+    while (layers.length) { bg = over(layers.pop(), bg); }
+    return bg;
+  }
+  const out = [];
+  for (const t of document.querySelectorAll("text")) {
+    const label = t.textContent.trim();
+    if (!label || opacity(t) < 1) { continue; }
+    const box = t.getBoundingClientRect();
+    const x = box.left + box.width / 2, y = box.top + box.height / 2;
+    let bg = null;
+    for (const el of document.elementsFromPoint(x, y)) {
+      if (el instanceof SVGGeometryElement && !el.closest("text")) {
+        const c = rgb(getComputedStyle(el).fill);
+        if (c && c.a > 0) { bg = c; break; }
+      }
+    }
+    if (!bg) { bg = htmlBackground(t.ownerSVGElement.parentElement || document.body); }
+    const ink = rgb(getComputedStyle(t).fill);
+    out.push({text: label, ratio: ratio(ink, bg), glyph: !/[\\p{L}\\p{N}]/u.test(label),
+              ink: getComputedStyle(t).fill, bg: [bg.r, bg.g, bg.b].join(",")});
+  }
+  const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!n.textContent.trim() || !el || el.closest("svg, script, style") || opacity(el) < 1) { continue; }
+    const box = el.getBoundingClientRect();
+    if (box.right <= 0 || box.bottom <= 0 || box.width === 0) { continue; }  // off screen (the skip link)
+    const ink = rgb(getComputedStyle(el).color);
+    const bg = htmlBackground(el);
+    out.push({text: n.textContent.trim(), ratio: ratio(over(ink, bg), bg), glyph: false,
+              ink: getComputedStyle(el).color, bg: [bg.r, bg.g, bg.b].join(",")});
+  }
+  return out;
+}
+"""
+
+
+def low_contrast(page, arch):
+    texts = page.evaluate(CONTRAST_JS)
+    assert len(texts) > len(arch.components)  # the title and every component's label at least
+    return [t for t in texts if t["ratio"] < (3 if t["glyph"] else 4.5)]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", ARCHS)
+def test_every_text_has_enough_contrast(browser, site, name, scheme, tmp_path):
+    """In the viewer, the SVG on its own and a step view, light and dark."""
+    arch_id = name.removesuffix(".yaml").replace("-", "_")
+    m, _ = load_architecture(ARCH_DIR / name)
+    view = tmp_path / "view.svg"  # the step view, with the first step emphasised
+    view.write_bytes(render_architecture(m, ("svg",), steps=("svg",))[f"steps/{arch_id}.svg"])
+    for target in (site / f"{arch_id}.html", site / f"{arch_id}.svg", view):
+        url = target.as_uri() + (f"#{m.steps[0].anchor}" if target == view else "")
+        page, events = open_page(browser, url, scheme=scheme)
+        try:
+            if target.suffix == ".svg":  # the whole drawing on screen, at its own size
+                size = page.evaluate("() => [document.documentElement.width.baseVal.value,"
+                                     " document.documentElement.height.baseVal.value]")
+                page.set_viewport_size({"width": int(size[0]) + 1, "height": int(size[1]) + 1})
+            bad = low_contrast(page, m)
+            assert bad == [], f"{target.name} ({scheme}): {bad[:5]}"
+            if target.suffix == ".html":  # and with a step selected
+                page.click("#steps li[data-step='2']")
+                page.mouse.move(0, 0)
+                bad = low_contrast(page, m)
+                assert bad == [], f"{target.name} ({scheme}), step 2 selected: {bad[:5]}"
+            assert_offline(events)
+        finally:
+            page.close()
+
+
+# --- touch, keyboard, natural size --------------------------------------------------------
+def zoom_state(page):
+    return page.evaluate("() => { const s = window.diagramPanZoom.getSizes(), p = window.diagramPanZoom.getPan();"
+                         " return {zoom: s.realZoom, x: p.x, y: p.y}; }")
+
+
+def test_two_finger_pinch_zooms_about_the_fingers(phone, site):
+    page, events = open_page(phone, (site / "premium.html").as_uri())
+    try:
+        box = page.locator("#diagram").bounding_box()
+        svg_box = page.locator("#diagram svg").bounding_box()
+        cx, cy = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5
+        before = zoom_state(page)
+        drawn = transform(page)
+        # the diagram point under the fingers' midpoint, in drawing units
+        px, py = (cx - svg_box["x"] - before["x"]) / before["zoom"], (cy - svg_box["y"] - before["y"]) / before["zoom"]
+        cdp = phone.new_cdp_session(page)
+
+        def touch(kind, half):
+            points = [] if half is None else [{"x": cx - half, "y": cy, "id": 0}, {"x": cx + half, "y": cy, "id": 1}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        touch("touchStart", 20)
+        for half in (30, 45, 60, 80):
+            touch("touchMove", half)
+        touch("touchEnd", None)
+        after = zoom_state(page)
+        assert after["zoom"] / before["zoom"] == pytest.approx(80 / 20, rel=0.02)
+        assert (cx - svg_box["x"] - after["x"]) / after["zoom"] == pytest.approx(px, abs=1)
+        assert (cy - svg_box["y"] - after["y"]) / after["zoom"] == pytest.approx(py, abs=1)
+        changed(page, drawn)  # the new transform is drawn
+        shot(page, "viewer-premium-phone-pinched.png")
+        # one finger still pans
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": cx, "y": cy, "id": 0}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": cx + 50, "y": cy, "id": 0}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        moved = zoom_state(page)
+        assert moved["zoom"] == pytest.approx(after["zoom"]) and moved["x"] == pytest.approx(after["x"] + 50, abs=2)
+        assert_offline(events)
+    finally:
+        page.close()
+
+
+def test_skip_link_leads_past_the_diagram_links_to_step_one(browser, site):
+    page, events = open_page(browser, (site / "premium.html").as_uri())
+    try:
+        page.keyboard.press("Tab")
+        first = page.evaluate("() => [document.activeElement.className, document.activeElement.textContent,"
+                              " document.activeElement.getBoundingClientRect().left]")
+        assert first[:2] == ["skip", "Skip to the steps"] and first[2] >= 0  # shown when focused
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.activeElement.dataset.step") == "1"
+        assert_offline(events)
+    finally:
+        page.close()
+
+
+def test_one_to_one_shows_the_natural_size(browser, site):
+    page, events = open_page(browser, (site / "premium.html").as_uri())
+    try:
+        natural = page.eval_on_selector("#diagram svg", "s => parseFloat(s.dataset.width)")
+        measure = ("() => { const g = document.querySelector('#diagram svg g.graph > polygon');"
+                   " const vb = window.diagramPanZoom.getSizes().viewBox;"
+                   " return g.getBoundingClientRect().width / (g.getBBox().width / vb.width); }")
+        fitted = page.evaluate(measure)
+        before = transform(page)
+        page.click("#controls [data-action=reset]")
+        changed(page, before)  # drawn on the next animation frame
+        assert page.evaluate(measure) == pytest.approx(natural, abs=1)
+        assert fitted < natural * 0.9  # the fitted view was smaller: the button did change it
+        before = transform(page)
+        page.click("#controls [data-action=fit]")
+        before = changed(page, before)
+        page.keyboard.press("0")
+        changed(page, before)
+        assert page.evaluate(measure) == pytest.approx(natural, abs=1)
+        assert_offline(events)
+    finally:
+        page.close()
+
+
+# --- viewer and docs pages, as a MkDocs site serves them -----------------------------------
+@pytest.fixture(scope="module")
+def served_site(site, tmp_path_factory):
+    """The docs pages and their diagram copies built with MkDocs, served over HTTP."""
+    import http.server
+    import subprocess
+    import sys
+    import threading
+    from functools import partial
+
+    pytest.importorskip("mkdocs", reason="mkdocs is not installed (pip install -e '.[test]')")
+    from diagramgen import docs, publish
+
+    root = tmp_path_factory.mktemp("mkdocs")
+    files = {}
+    models = []
+    for name in ARCHS:
+        m, _ = load_architecture(ARCH_DIR / name)
+        models.append(m)
+        assets = publish.assets(m, str(site), "dir")
+        files.update(assets)
+        files[docs.page_name(m)] = docs.page(m, formats=publish.formats_of(assets, m.id)).encode()
+    files["index.md"] = docs.index_page(models).encode()
+    write_outputs(root / "docs", files)
+    (root / "mkdocs.yml").write_text("site_name: Architectures\n")
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=root, check=True,
+                   capture_output=True)
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_viewer_and_docs_pages_link_each_other(browser, served_site):
+    m, _ = load_architecture(ARCH_DIR / "premium.yaml")
+    page = browser.new_page()
+    try:
+        page.goto(f"{served_site}/diagrams/premium.html")
+        page.click("header nav >> text=Docs page")
+        page.wait_for_url(f"{served_site}/premium/")
+        assert page.inner_text("h1") == m.title
+        # the docs page's link of step 3 opens the viewer with step 3 selected
+        page.click("text=Show step 3 in the diagram")
+        page.wait_for_url(f"{served_site}/diagrams/premium.html#step-3")
+        assert page.eval_on_selector("#steps li[data-step='3']", "li => li.classList.contains('selected')")
+        edges = page.eval_on_selector_all("#diagram svg g.edge.highlight", "els => els.map(e => e.id)")
+        assert edges and all(e.startswith("step-3-") for e in edges)
+        # and the viewer's link of step 3 leads back to that step of the rendered page
+        page.click("#steps li[data-step='3'] a")
+        page.wait_for_url(f"{served_site}/premium/#step-3")
+        assert page.locator("#step-3").count() == 1 and page.locator("h1").count() == 1
+        page.go_back()
+        page.wait_for_url(f"{served_site}/diagrams/premium.html#step-3")
+        # an edge link of the diagram too
+        href = page.eval_on_selector("#diagram svg g.edge.step-5 a", "a => a.href.baseVal")
+        assert href == "../premium/#step-5"
+        page.goto(f"{served_site}/premium/")
+        page.click("text=interactive diagram")
+        page.wait_for_url(f"{served_site}/diagrams/premium.html")
+        assert page.locator("#diagram svg").count() == 1
+    finally:
+        page.close()

@@ -131,14 +131,18 @@ def test_tool_version_read_from_the_dist_info_folder_matches_the_package_metadat
 
 
 def test_makeall_renders_then_writes_the_docs_in_one_process(archs, tmp_path, monkeypatch, capsys):
+    """render --steps, docs, then the kinds page, as `make` runs them."""
     from diagramgen import makeall
 
     monkeypatch.chdir(tmp_path)  # default files: architectures/*.yaml, output/ here
     assert makeall.run(["--format", "svg", "-j", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "rendered 2 architecture(s), 0 up to date, into output"
-    assert out[1:] == ["wrote output/docs/enterprise.md", "wrote output/docs/premium.md",
-                       "wrote output/docs/index.md", "wrote output/manifest.json"]
+    assert out[1:-1] == [line for i in ("enterprise", "premium") for line in (
+        f"wrote output/docs/{i}.md", f"wrote output/docs/diagrams/{i}.svg", f"wrote output/docs/diagrams/{i}.html")
+    ] + ["wrote output/docs/index.md", "wrote output/manifest.json"]
+    assert out[-1].startswith("wrote output/docs/kinds.md and ")
+    assert (tmp_path / "output" / "docs" / "kinds.md").is_file()
     assert sorted(p.name for p in (tmp_path / "output" / "steps").iterdir()) == ["enterprise.svg", "premium.svg"]
     (archs / "premium.yaml").write_text("id: [\n", encoding="utf-8")
     assert makeall.run(["--format", "svg"]) == 1  # render fails: docs does not run

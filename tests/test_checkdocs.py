@@ -1,5 +1,6 @@
 """check-docs: the published pages pass, mutated copies fail with exact messages."""
 import dataclasses
+import os
 import shutil
 
 import pytest
@@ -10,7 +11,7 @@ from diagramgen.cli import main
 from diagramgen.model import Flow, Step
 from diagramgen.project import load_all
 
-from conftest import ARCH_DIR, ROOT, SHARED
+from conftest import ARCH_DIR, ROOT, SHARED, copy_project
 
 PAGES = SHARED / "reference" / "microsoft-learn"
 needs_shared = pytest.mark.skipif(
@@ -85,11 +86,15 @@ def test_every_architecture_maps_to_its_page(models, in_repo):
 @needs_shared
 def test_cli_without_arguments_checks_all_mapped_pages(in_repo):
     code, out, err = run("check-docs")
-    assert (code, err) == (0, "")
-    assert sorted(out.splitlines())[0] == (
+    assert code == 0, err
+    assert (
         "ok ../shared/reference/microsoft-learn/contact-center-dynamics-365-customer-service-enterprise.md "
-        "(7 steps of architectures/enterprise.yaml)")
-    assert len(out.splitlines()) == 4
+        "(7 steps of architectures/enterprise.yaml)") in out.splitlines()
+    # one line per architecture whose docs_page is a file here; any other mapping is a note
+    pages = [page_path(m) for m in load_all([]).models if m.docs_page]
+    assert len(out.splitlines()) == len([p for p in pages if p and os.path.isfile(p)])
+    assert len(err.splitlines()) == len(pages) - len(out.splitlines())
+    assert all(": note: skipped, " in line for line in err.splitlines())
 
 
 # --- mutated copies of a published page ---------------------------------------------
@@ -191,8 +196,9 @@ def test_items_moved_out_of_order(models):
     a, b, c = _item(lines, 2), _item(lines, 3), _item(lines, 4)
     lines[a], lines[b], lines[c] = "2." + lines[b][2:], "3." + lines[c][2:], "4." + lines[a][2:]
     assert [str(d) for d in check_page("\n".join(lines), models["premium"], "p.md")] == [
+        # step 2's flows (voice and SMS to ACS) share one end, ACS: the one it must name
         "p.md:40: error: step 2: the item at line 40 describes step 3 instead (it does not mention "
-        "Voice (voice), Azure Communication Services (acs), SMS (sms)); the items are out of order",
+        "Azure Communication Services (acs)); the items are out of order",
         "p.md:42: error: step 3: the item at line 42 describes step 4 instead (it does not mention "
         "Microsoft Dataverse (dataverse)); the items are out of order",
         "p.md:44: error: step 4: the item at line 44 describes step 2 instead (it does not mention "
@@ -223,15 +229,15 @@ def test_cli_missing_page_is_an_error(tmp_path, in_repo):
 
 
 def test_cli_skips_absent_mapped_pages_with_a_note(tmp_path, monkeypatch):
-    arch = tmp_path / "architectures"
-    shutil.copytree(ARCH_DIR, arch)
+    copy_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     code, out, err = run("check-docs")
     assert (code, out) == (0, "")
-    assert len(err.splitlines()) == 4
-    assert err.splitlines()[0] == (
+    # one note per architecture with a docs_page: the pages are not beside this copy
+    assert len(err.splitlines()) == len([m for m in load_all([]).models if m.docs_page])
+    assert (
         "../shared/reference/microsoft-learn/contact-center-existing-crm-dynamics-365-contact-center.md: "
-        "note: skipped, the page is absent (architectures/contact-center.yaml maps to it)")
+        "note: skipped, the page is absent (architectures/contact-center.yaml maps to it)") in err.splitlines()
 
 
 def test_page_path_resolves_against_the_architecture_file(models):
@@ -239,24 +245,122 @@ def test_page_path_resolves_against_the_architecture_file(models):
         "shared/reference/microsoft-learn/contact-center-dynamics-365-customer-service-premium.md")
 
 
-def test_mentioned_set_agrees_with_mentions():
-    """check_page's one-pass matching gives the same answer as mentions() per component."""
-    import random
+def _named_in_naively(comps, text):
+    """named_in's rule, spelt out: every name tried at every position of the text."""
+    from diagramgen.checkdocs import names
 
-    from diagramgen.checkdocs import _mentioned, names
+    ws = words(text)
+    found = []
+    for c in comps:
+        for n in names(c):
+            needle = words(n)
+            k = len(needle)
+            found += [(i, i + k, c.id) for i in range(len(ws) - k + 1) if k
+                      and ws[i:i + k - 1] == needle[:-1] and ws[i + k - 1] in (needle[-1], needle[-1] + "s", needle[-1] + "es")]
+    out = {}
+    for a, b, cid in found:
+        if not any(x <= a and b <= y and (y - x) > (b - a) and other != cid for x, y, other in found):
+            out.setdefault(cid, set()).add((a, b))
+    return out
+
+
+def test_indexed_name_matching_agrees_with_trying_every_name_everywhere():
+    """check_page matches each item once against names filed by their first words; the
+    result, and its order, are those of trying every name at every position."""
+    import random
+    from types import SimpleNamespace
+
+    from diagramgen.checkdocs import name_index, named_in
     from diagramgen.model import Component
 
     rnd = random.Random(5)
     vocab = ["agent", "agents", "workspace", "workspaces", "crm", "crms", "copilot", "box", "boxes",
-             "teams", "queue", "Unified", "routing", "CRM"]
-    comps = [Component(f"c{i}", "k", " ".join(rnd.sample(vocab, rnd.randint(1, 3))), "a", "product", "i",
-                       aliases=tuple(" ".join(rnd.sample(vocab, rnd.randint(1, 2))) for _ in range(rnd.randint(0, 2))))
+             "teams", "queue", "Unified", "routing", "CRM", "s", "es"]
+    comps = [Component(f"c{i}", "k", " ".join(rnd.sample(vocab, rnd.randint(1, 4))), "a", "product", "i",
+                       aliases=tuple(" ".join(rnd.sample(vocab, rnd.randint(1, 3))) for _ in range(rnd.randint(0, 2))))
              for i in range(30)]
-    named = {c.id: [words(n) for n in names(c)] for c in comps}
+    arch = SimpleNamespace(components=comps)
+    index = name_index(arch)
     hits = 0
-    for _ in range(300):
-        text = " ".join(rnd.choice(vocab) for _ in range(rnd.randint(0, 12)))
-        expected = {c.id for c in comps if mentions(text, c)}
-        assert _mentioned(text, named) == expected, text
+    for _ in range(400):
+        text = " ".join(rnd.choice(vocab) for _ in range(rnd.randint(0, 14)))
+        expected = _named_in_naively(comps, text)
+        got = named_in(arch, text, index)
+        assert (list(got.items()) == list(expected.items())), text
+        assert named_in(arch, text) == got
         hits += len(expected)
     assert hits
+
+
+# --- the three pages beyond contact centers: every item written "1." ----------------
+
+NEW_PAGES = {
+    "field_service_sap": ("field-service-sap-architecture.md", "field-service-sap.yaml"),
+    "contact_deduplication": ("sales-customer-insights-contact-deduplication-agent.md", "contact-deduplication.yaml"),
+    "dataverse_master_data": ("dataverse-master-data-system.md", "dataverse-master-data.yaml"),
+}
+
+
+def _items_of(lines):
+    """Line indexes of the Dataflow items (all written '1.') of a page, in order."""
+    start = lines.index("## Dataflow")
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("## "))
+    return [i for i in range(start, end) if lines[i].startswith("1. ")]
+
+
+def _new_page(tmp_path, arch_id, mutate=None):
+    lines = (PAGES / NEW_PAGES[arch_id][0]).read_text(encoding="utf-8").split("\n")
+    if mutate:
+        mutate(lines, _items_of(lines))
+    page = tmp_path / "page.md"
+    page.write_text("\n".join(lines), encoding="utf-8")
+    return page, run("check-docs", str(page), "--arch", f"architectures/{NEW_PAGES[arch_id][1]}")
+
+
+@needs_shared
+@pytest.mark.parametrize("arch_id", sorted(NEW_PAGES))
+def test_new_pages_pass_unmodified(tmp_path, in_repo, arch_id):
+    _, (code, out, err) = _new_page(tmp_path, arch_id)
+    assert (code, err) == (0, "") and out.startswith("ok ")
+
+
+def _swap(x, y):
+    def mutate(lines, items):
+        lines[items[x - 1]], lines[items[y - 1]] = lines[items[y - 1]], lines[items[x - 1]]
+    return mutate
+
+
+def _replace(n, old, new):
+    def mutate(lines, items):
+        assert old in lines[items[n - 1]]
+        lines[items[n - 1]] = lines[items[n - 1]].replace(old, new)
+    return mutate
+
+
+@needs_shared
+@pytest.mark.parametrize("arch_id, mutate, first_error", [
+    ("field_service_sap", _swap(2, 3),
+     "steps 2 and 3 are swapped: the item at line 43 describes step 3 and the item at line 44 describes step 2"),
+    ("contact_deduplication", _swap(4, 5), "step 4: the item does not mention PCF control (pcf)"),
+    ("dataverse_master_data", _swap(2, 3), "step 2: the item does not mention Microsoft Dataverse (dataverse)"),
+    ("field_service_sap", lambda lines, items: lines.__delitem__(items[3]),
+     "list 1 of the Dataflow section has 7 items, but the main dataflow of "
+     "architectures/field-service-sap.yaml has 8 steps"),
+    ("contact_deduplication", lambda lines, items: lines.__delitem__(items[3]),
+     "the Dataflow list has 6 item(s), but architectures/contact-deduplication.yaml has 7 step(s)"),
+    ("dataverse_master_data", lambda lines, items: lines.__delitem__(items[2]),
+     "the Dataflow list has 5 item(s), but architectures/dataverse-master-data.yaml has 6 step(s)"),
+    ("field_service_sap", _replace(15, "Logic App or Function App", "API Management"),
+     "step G of integration: the item does not mention Service Bus queue (inbound) (queue_in), "
+     "Logic App (inbound) (logic_in)"),
+    ("contact_deduplication", _replace(7, "Dataverse merge API", "Customer Insights - Data API"),
+     "step 7: the item does not mention Dataverse merge API (merge_api), Contacts (contacts)"),
+    ("dataverse_master_data", _replace(5, "Service Bus Topic", "Storage Account"),
+     "step 5: the item does not mention Logic App (Standard) (logic_app), Azure Service Bus topic (topic)"),
+], ids=["swap-fs", "swap-dedup", "swap-dv", "delete-fs", "delete-dedup", "delete-dv",
+        "rename-fs", "rename-dedup", "rename-dv"])
+def test_mutated_new_pages_are_caught(tmp_path, in_repo, arch_id, mutate, first_error):
+    page, (code, out, err) = _new_page(tmp_path, arch_id, mutate)
+    assert (code, out) == (1, "")
+    first = err.splitlines()[0]
+    assert first.startswith(f"{page}:") and ": error: " + first_error in first, first

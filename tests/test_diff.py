@@ -182,6 +182,17 @@ architectures/second.yaml (second): architecture added (23 components, 10 steps)
 """
 
 
+def test_a_changed_flow_label_is_a_change_of_that_flow(repo):
+    edit(repo, "contact-center.yaml", ("label: Connector}", "label: Teams connector}"),
+         ("{from: crm, to: workspace}", "{from: crm, to: workspace, label: REST}"))
+    r = cli("--base", "main", "architectures/contact-center.yaml", "--exit-code")
+    assert r.exit_code == 1
+    assert r.output == (
+        "architectures/contact-center.yaml (contact_center): 2 flows relabelled\n"
+        '  flow label changed: crm -> workspace: none -> "REST" (step 3)\n'
+        '  flow label changed: workspace <-> teams: "Connector" -> "Teams connector" (step 7)\n')
+
+
 def test_markdown_and_json_match_golden(repo):
     every_change(repo)
     insert = cli("--base", "main", "--format", "markdown")
@@ -215,7 +226,7 @@ def test_malformed_file_names_revision_file_line_and_column(repo, side):
     line = next(i for i, t in enumerate((repo / "architectures/premium.yaml").read_text().splitlines(), 1)
                 if t.startswith("    kind: unified_rout"))
     assert r.output == (f"{where}:{line}:11: error: unknown component kind 'unified_routng' "
-                        "(did you mean 'unified_routing'?)\n")
+                        "(did you mean 'unified_routing' (Unified routing)?); `diagramgen kinds` lists every kind\n")
 
 
 def test_yaml_syntax_error_in_an_old_fragment(repo):
@@ -275,11 +286,11 @@ def test_overlay_dot_styles_by_status(repo):
     assert {k: v for k, v in marks.components.items() if v != "unchanged"} == {
         "comms": "changed", "supervisor": "changed", "kb": "added"}
     assert marks.areas["analytics"] == "added" and marks.areas["supervisors"] == "changed"
-    assert marks.steps[6] == ("changed", "6")
-    assert marks.flows[(6, "kb", "copilot")] == "added"
-    assert marks.flows[(6, "workspace", "copilot")] == "changed"
+    assert marks.steps["6"] == ("changed", "6")
+    assert marks.flows[("6", "kb", "copilot")] == "added"
+    assert marks.flows[("6", "workspace", "copilot")] == "changed"
     dot = D.overlay_source(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
-    assert "\tkb -> step6_to_copilot [" in dot and 'color="#1E8E3E"' in dot
+    assert "\tkb -> _step6_to_copilot [" in dot and 'color="#1E8E3E"' in dot
     # a changed area is restyled where it is declared, not declared again
     assert re.search(r'subgraph cluster_analytics \{\n\t+graph \[[^\n]* pencolor="#1E8E3E" penwidth=2 '
                      r'style="rounded,filled"\]\n', dot)
@@ -290,8 +301,9 @@ def test_overlay_dot_styles_by_status(repo):
 
 SCRIPT = ARCH_DIR.parent / "scripts" / "pr-diff.sh"
 FAKE_GH = """#!/bin/sh
-# records its arguments; answers the comment lookup with an existing comment id
+# records its arguments and the comment body; answers the comment lookup with an existing comment id
 echo "$@" >> "$GH_LOG"
+for a; do case "$a" in body=@*) cp "${a#body=@}" "$GH_LOG.body";; esac; done
 case "$*" in *--jq*) [ -n "$EXISTING" ] && echo "$EXISTING";; esac
 exit 0
 """
@@ -312,27 +324,29 @@ def test_pr_script_writes_report_publishes_images_and_posts_one_comment(repo, tm
     (bindir / "gh").chmod(0o755)
     log = tmp_path / "gh.log"
     env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", GH_LOG=str(log), EXISTING=existing,
-               BASE="origin/main", PUBLISH="1", PR_NUMBER="7", GITHUB_REPOSITORY="acme/cc",
+               BASE="origin/main", PUBLISH="1", PR_NUMBER="7", GITHUB_REPOSITORY="acme/cc", PUSH_URL=str(bare),
                DIAGRAMGEN=shutil.which("diagramgen") or str(ARCH_DIR.parent / ".venv/bin/diagramgen"))
     p = subprocess.run([str(SCRIPT)], cwd=repo, env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     out = repo / "output" / "diff"
-    assert sorted(os.listdir(out)) == ["comment.md", "diff.json", "diff.md", "enterprise.png", "enterprise.svg"]
+    assert sorted(os.listdir(out)) == ["diff.json", "diff.md", "enterprise.png", "enterprise.svg", "pr-number"]
     pushed = subprocess.run(["git", "-C", str(bare), "ls-tree", "--name-only", "diagramgen-diff/pr-7"],
                             capture_output=True, text=True, check=True).stdout
     assert pushed == "enterprise.png\n"
     commit = subprocess.run(["git", "-C", str(bare), "rev-parse", "diagramgen-diff/pr-7"],
                             capture_output=True, text=True, check=True).stdout.strip()
-    comment = (out / "comment.md").read_text()
+    comment = Path(f"{log}.body").read_text()
     assert comment.startswith("<!-- diagramgen-architecture-diff -->\n## Architecture changes\n")
     assert f"](https://github.com/acme/cc/raw/{commit}/enterprise.png)" in comment
     calls = log.read_text().splitlines()
     assert calls[0].startswith("api repos/acme/cc/issues/7/comments --paginate --jq")
     if existing:
-        assert calls[1:] == [f"api --method PATCH repos/acme/cc/issues/comments/4242 --silent -F body=@{out}/comment.md"]
+        assert len(calls) == 2
+        assert calls[1].startswith("api --method PATCH repos/acme/cc/issues/comments/4242 --silent -F body=@")
         assert p.stdout.endswith("updated comment 4242\n")
     else:
-        assert calls[1:] == [f"api --method POST repos/acme/cc/issues/7/comments --silent -F body=@{out}/comment.md"]
+        assert len(calls) == 2
+        assert calls[1].startswith("api --method POST repos/acme/cc/issues/7/comments --silent -F body=@")
         assert p.stdout.endswith("posted a comment\n")
 
 
@@ -349,11 +363,11 @@ def test_pr_script_dry_run_posts_nothing(repo, tmp_path):
                DIAGRAMGEN=shutil.which("diagramgen") or str(ARCH_DIR.parent / ".venv/bin/diagramgen"))
     p = subprocess.run([str(SCRIPT)], cwd=repo, env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    lines = p.stdout.splitlines()
-    assert lines[0].startswith("would run: git push --force origin ")
-    assert lines[0].endswith(":refs/heads/diagramgen-diff/pr-7")
-    assert lines[1].startswith("would run: gh api --method POST repos/acme/cc/issues/7/comments --silent -F body=@")
-    assert len(log.read_text().splitlines()) == 1  # only the read-only lookup ran
+    lines = [line for line in p.stdout.splitlines() if line.startswith("would run:")]
+    assert lines[0] == "would run: git push --force https://github.com/acme/cc.git HEAD:refs/heads/diagramgen-diff/pr-7"
+    assert lines[1].startswith("would run: gh api repos/acme/cc/issues/7/comments --paginate")
+    assert lines[2].startswith("would run: gh api --method POST repos/acme/cc/issues/7/comments -F body=@")
+    assert not log.exists()  # gh never ran: a dry run makes no network call
 
 
 def _positions(dot_source: str) -> dict:

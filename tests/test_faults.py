@@ -2,6 +2,7 @@
 output directory, two renders at once. Each ends with a one-line error and a non-zero
 exit status, and the previous outputs stay byte-for-byte as they were."""
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -167,3 +168,113 @@ def test_two_renders_at_once_leave_complete_files(tmp_path):
     assert snapshot(shared) == snapshot(reference)  # no temporary files, every file whole
     assert sorted(os.listdir(shared)) == ["enterprise.html", "enterprise.png", "enterprise.svg", "manifest.json",
                                           "premium.html", "premium.png", "premium.svg"]
+
+
+def test_dot_writes_a_garbage_png(tmp_path, monkeypatch, out):
+    fake_dot(tmp_path, monkeypatch, 'while [ "$#" -gt 0 ]; do [ "$1" = -o ] && printf "not a png" > "$2"; shift; done\n'
+                                    'exit 0\n')
+    before = snapshot(out)
+    assert_failed_cleanly(run_render(out, "--format", "png", "--no-steps"), out, before,
+                          "error: Graphviz dot's PNG output is not a complete PNG image; nothing was written")
+
+
+def test_dot_writes_an_svg_without_a_viewbox(tmp_path, monkeypatch, out):
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><g id="graph0" class="graph"><title>x</title></g></svg>'
+    fake_dot(tmp_path, monkeypatch, 'while [ "$#" -gt 0 ]; do [ "$1" = -o ] && printf \'%s\' '
+                                    f"'{svg}'" ' > "$2"; shift; done\nexit 0\n')
+    before = snapshot(out)
+    assert_failed_cleanly(run_render(out, "--format", "svg"), out, before,
+                          f"error: {PREMIUM}: Graphviz wrote SVG without a usable viewBox (None)")
+
+
+def test_sigterm_stops_dot_and_leaves_no_temporary_files(tmp_path, out):
+    """SIGTERM to render (as CI sends on cancel) kills the dot it started and removes the
+    temporary folder; the previous outputs stay. A FIFO tells the test dot is running."""
+    import signal
+
+    fifo = tmp_path / "dot-started"
+    os.mkfifo(fifo)
+    bindir = tmp_path / "fakebin"
+    bindir.mkdir()
+    (bindir / "dot").write_text(f'#!/bin/sh\necho $$ > "{fifo}"\nexec sleep 600\n')
+    (bindir / "dot").chmod(0o755)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}", "TMPDIR": str(tmp)}
+    before = snapshot(out)
+    proc = subprocess.Popen([sys.executable, "-m", "diagramgen", "render", PREMIUM, "--out", str(out), "-j", "1"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with open(fifo) as fh:  # blocks until the fake dot has started
+        dot_pid = int(fh.read().strip())
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert b"Traceback" not in err
+    with pytest.raises(ProcessLookupError):
+        os.kill(dot_pid, 0)
+    assert list(tmp.iterdir()) == []
+    assert snapshot(out) == before
+
+
+def test_temporary_files_of_a_killed_render_are_removed_by_the_next(tmp_path, monkeypatch, out):
+    """A render killed with SIGKILL cannot clean up; the next one removes what it left
+    (temporary names carry the writer's process id), and keeps a live writer's files."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)  # a process that has exited
+    left = out / f".premium.svg.{dead_pid}.abc123_x.tmp"
+    left.write_bytes(b"<svg>half")
+    live = out / f".premium.png.{os.getppid()}.def456.tmp"  # the test runner's parent is alive
+    live.write_bytes(b"in progress")
+    from diagramgen.render import write_outputs
+
+    write_outputs(out, {"note.txt": b"x"})
+    assert not left.exists() and live.exists()
+
+
+@pytest.mark.dot
+def test_disk_full_part_way_changes_no_architecture_and_not_the_manifest(monkeypatch, tmp_path):
+    """Two architectures: the first one's files are complete when the disk fills up on
+    the second's. Nothing is replaced and the manifest stays as it was."""
+    out = tmp_path / "out"
+    files = [str(ARCH_DIR / "premium.yaml"), str(ARCH_DIR / "enterprise.yaml")]
+    first = CliRunner().invoke(main, ["render", *files, "--out", str(out), "--format", "svg", "--no-steps"])
+    assert first.exit_code == 0, first.output
+    for p in out.iterdir():
+        if p.suffix == ".svg":
+            p.write_bytes(b"<svg>earlier render</svg>")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["architectures"].values():
+        entry["render"]["inputs"]["diagramgen/catalog.yaml"] = "0" * 64  # both are stale
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    real_fdopen, calls = os.fdopen, []
+
+    def fdopen(fd, mode="r", *a, **kw):
+        calls.append(fd)
+        if len(calls) == 2:  # the second architecture's SVG
+            os.close(fd)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_fdopen(fd, mode, *a, **kw)
+
+    monkeypatch.setattr(render.os, "fdopen", fdopen)
+    before = snapshot(out)
+    result = CliRunner().invoke(main, ["render", *files, "--out", str(out), "--format", "svg", "--no-steps"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"error: cannot write {out / 'enterprise.svg'}: No space left on device"]
+    assert snapshot(out) == before
+
+
+def test_dot_folders_of_a_killed_render_are_removed(tmp_path, monkeypatch, out):
+    from diagramgen import render as r
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+    tmp = tmp_path / "tmp"
+    (tmp / f"diagramgen-dot-{dead}-abc_1").mkdir(parents=True)
+    (tmp / f"diagramgen-dot-{dead}-abc_1" / "out.svg").write_text("half")
+    (tmp / f"diagramgen-dot-{os.getppid()}-live").mkdir()
+    monkeypatch.setattr(r.tempfile, "tempdir", str(tmp))
+    monkeypatch.setattr(r, "_cleaned_dot_folders", r.threading.Event())
+    fake_dot(tmp_path, monkeypatch, "exit 3\n")
+    with pytest.raises(r.RenderError):
+        r.run_dot("digraph {}", ["svg"])
+    assert sorted(p.name for p in tmp.iterdir()) == [f"diagramgen-dot-{os.getppid()}-live"]

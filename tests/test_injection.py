@@ -37,6 +37,11 @@ HOSTILE = [
 ]
 
 
+def flow_label(s: str) -> str:
+    """``s`` as a flow label: one line of at most 40 characters (longer ones are errors)."""
+    return f"L {' '.join(s.split())}"[:40]
+
+
 def architecture_yaml(s: str) -> str:
     """A small valid architecture with ``s`` (and a field marker) in every text field."""
     doc = {
@@ -52,7 +57,8 @@ def architecture_yaml(s: str) -> str:
             {"id": "dv", "kind": "dataverse", "area": "band", "standalone": True, "label": f"C3 {s}",
              "description": f"D3 {s}"},
         ],
-        "dataflow": [{"step": 1, "text": f"W1 {s}", "flows": [{"from": "customer", "to": "acs"}]},
+        "dataflow": [{"step": 1, "text": f"W1 {s}", "flows": [{"from": "customer", "to": "acs",
+                                                                "label": flow_label(s)}]},
                      {"step": 2, "text": f"W2 {s}", "flows": [{"from": "acs", "to": "customer", "both": True}]}],
     }
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
@@ -72,11 +78,15 @@ def visible_texts(m):
     out += [a.label for a in m.areas]
     for c in m.components:
         out += [c.label, *c.capabilities]
-    return out
+    return out + flow_labels(m)
+
+
+def flow_labels(m):
+    return [f.label for f in m.flows if f.label]
 
 
 def tooltip_texts(m):
-    return [c.description for c in m.components] + [s.text for s in m.steps]
+    return [c.description for c in m.components] + [s.text for s in m.steps] + flow_labels(m)
 
 
 def graph_shape(dot_source: str) -> tuple:
@@ -146,7 +156,7 @@ def _html_rules(doc, allowed_scripts: int):
         if not isinstance(el.tag, str):
             continue
         assert el.tag.lower() not in {"iframe", "object", "embed", "img"} or el.tag.lower() == "img" and \
-            (el.get("src") or "").startswith(("data:image/png", "../", "demo")), el.tag
+            (el.get("src") or "").startswith(("data:image/png", "diagrams/", "demo")), el.tag
         for name, value in el.attrib.items():
             assert not name.lower().startswith("on"), (el.tag, name, value)
             if name.lower() in ("href", "src", "action", "formaction"):
@@ -179,16 +189,17 @@ def check_docs_page(m, benign):
 
     from diagramgen import docs as docgen
 
-    html = MarkdownIt("commonmark").enable("table").render(docgen.page(m, ".."))
+    html = MarkdownIt("commonmark").enable("table").render(docgen.page(m))
     doc = lhtml.fromstring(f"<div>{html}</div>")
     _html_rules(doc, allowed_scripts=0)
     allowed_ids = {f"step-{s.number}" for s in m.steps}
     for a in doc.iter("a"):
         href = a.get("href")
-        assert href is None or href.startswith(("#step-", "../", "index.md", "http")), href
+        assert href is None or href.startswith(("#step-", "diagrams/", "index.md", "http")), href
         assert a.get("id") in (None, *allowed_ids)
     text = doc.text_content()
-    for s in [m.title, m.scenario, *m.summary, *[st.text for st in m.steps], *[c.label for c in m.components]]:
+    for s in [m.title, m.scenario, *m.summary, *[st.text for st in m.steps], *[c.label for c in m.components],
+              *flow_labels(m)]:
         for line in s.split("\n"):
             assert " ".join(line.split()) in " ".join(text.split()), line
 
@@ -211,6 +222,8 @@ def check_diff_markdown(m, benign):
     for s in [m.title, *[st.text for st in m.steps]]:
         for line in s.split("\n"):
             assert " ".join(line.split()) in text, line
+    for label in flow_labels(m) + flow_labels(benign):  # quoted as JSON strings, like changed values
+        assert " ".join(json.dumps(label, ensure_ascii=False).split()) in text, label
 
 
 OUTPUTS = {"dot": check_dot, "svg": check_svg, "viewer": check_viewer, "docs": check_docs_page,
@@ -231,7 +244,8 @@ def test_dot_escapes_text_for_its_context(tmp_path):
     dot = scene.build(m)
     assert "<B>C1 &lt;script&gt;" in dot and "<B>C1 <script>" not in dot  # HTML-like labels: entities
     assert '| D1 <script>\\"]; a -> b [label=\\"\\\\\\\\N' in dot  # quotes escaped, \ x4
-    assert "C1 &lt;script&gt;&quot;]; a -&gt; b [label=&quot;\\\\N" in dot  # \ doubled in labels
+    # \ doubled in labels (a long label wraps: a line break for a space)
+    assert "C1 &lt;script&gt;&quot;]; a -&gt; b [label=&quot;\\\\N" in dot.replace("<BR/>", " ")
 
 
 def test_links_with_active_schemes_are_rejected(write):

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from conftest import ARCH_DIR, ROOT
+from conftest import ARCH_DIR, ROOT, copy_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.dot]
 
@@ -26,9 +26,30 @@ def dist(tmp_path_factory):
     src = tmp_path_factory.mktemp("src") / "diagramgen"
     # Build from a copy, so the build leaves nothing (build/, *.egg-info) in the checkout.
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info",
-                                                             "__pycache__", ".pytest_cache", "output", "tests"))
-    run([sys.executable, "-m", "build", "--outdir", str(out), str(src)])
+                                                             "__pycache__", ".pytest_cache", "output", "tests",
+                                                             ".cache"))
+    result = run([sys.executable, "-m", "build", "--outdir", str(out), str(src)])
+    out.joinpath("build.log").write_text(result.stdout + result.stderr)
     return out
+
+
+def test_build_gives_no_packaging_warning(dist):
+    log = (dist / "build.log").read_text()
+    warnings = [line for line in log.splitlines() if "warning" in line.lower()
+                and "byte-compiling is disabled" not in line]  # PYTHONDONTWRITEBYTECODE, not the package
+    assert warnings == []
+
+
+def test_wheel_carries_the_licences(dist):
+    (wheel,) = dist.glob("*.whl")
+    z = zipfile.ZipFile(wheel)
+    names = z.namelist()
+    licence = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+    assert licence and z.read(licence[0]) == (ROOT / "LICENSE").read_bytes()
+    assert b"Copyright (c) diagramgen contributors" in z.read(licence[0])
+    assert any(n.endswith("licenses/diagramgen/vendor/svg-pan-zoom.LICENSE") for n in names)
+    metadata = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "License-Expression: MIT" in metadata
 
 
 def test_wheel_holds_catalog_and_icons(dist):
@@ -47,7 +68,7 @@ def test_installed_wheel_renders_from_another_directory(dist, tmp_path):
     bin_dir = env_dir / "bin"
     run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(wheel)])
     work = tmp_path / "elsewhere"
-    shutil.copytree(ARCH_DIR, work / "architectures")
+    copy_project(work)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     exe = str(bin_dir / "diagramgen")
     assert run([exe, "--version"], cwd=work, env=env).stdout.startswith("diagramgen, version ")
@@ -64,3 +85,58 @@ def test_installed_wheel_renders_from_another_directory(dist, tmp_path):
     assert schema == json.loads((ROOT / "schema" / "architecture.schema.json").read_text(encoding="utf-8"))
     rows = [json.loads(line) for line in run([exe, "list", "--json"], cwd=work, env=env).stdout.splitlines()]
     assert sorted(r["file"] for r in rows) == sorted(f"architectures/{p.name}" for p in ARCH_DIR.glob("*.yaml"))
+
+
+# What `pip install` of the wheel brings into a fresh virtualenv, besides pip itself: the
+# README's "Installing" section justifies each entry. diagrams (0.24 and later) declares
+# pre-commit as a runtime dependency, which brings cfgv, identify, nodeenv and virtualenv
+# (with distlib, filelock, platformdirs, python-discovery); diagramgen never imports them.
+DIRECT = {"diagrams", "graphviz", "pyyaml", "click", "pillow", "lxml", "cairosvg", "markdown-it-py", "watchfiles"}
+
+
+def test_fresh_install_brings_only_the_declared_dependencies_and_theirs(dist, tmp_path):
+    (wheel,) = dist.glob("*.whl")
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    py = str(env_dir / "bin" / "python")
+    run([py, "-m", "pip", "install", "--quiet", str(wheel)])
+    listed = json.loads(run([py, "-m", "pip", "list", "--format", "json"]).stdout)
+    names = {p["name"].lower().replace("_", "-") for p in listed} - {"pip", "setuptools", "wheel", "diagramgen"}
+    assert DIRECT <= names
+    # every requirement, followed from diagramgen down, whose environment marker applies here
+    script = "\n".join([
+        "import importlib.metadata as m, json, re",
+        "def applies(req):",
+        "    if ';' not in req: return True",
+        "    marker = req.split(';', 1)[1]",
+        "    if 'extra' in marker: return False",
+        "    from packaging.markers import Marker",  # installed above: it is a dependency too
+        "    return Marker(marker).evaluate()",
+        "seen, todo = set(), ['diagramgen']",
+        "while todo:",
+        "    for r in m.requires(todo.pop()) or []:",
+        "        n = re.split(r'[ ;<>=!~(\\[]', r, maxsplit=1)[0].lower().replace('_', '-')",
+        "        if applies(r) and n not in seen: seen.add(n); todo.append(n)",
+        "print(json.dumps(sorted(seen)))"])
+    needed = set(json.loads(run([py, "-c", script]).stdout))
+    assert names == needed  # nothing installed that no requirement asks for
+
+
+def test_installed_wheel_renders_and_documents_an_empty_repository(dist, tmp_path):
+    """A repository with nothing but one new architecture file: render and docs work."""
+    (wheel,) = dist.glob("*.whl")
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)])
+    exe = str(env_dir / "bin" / "diagramgen")
+    work = tmp_path / "empty"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    run([exe, "new", "demo", "--title", "Demo"], cwd=work, env=env)
+    run([exe, "render", "--format", "png,svg,html,pdf"], cwd=work, env=env)
+    run([exe, "docs"], cwd=work, env=env)
+    out = work / "output"
+    assert {p.name for p in out.iterdir()} >= {"demo.png", "demo.svg", "demo.html", "demo.pdf", "docs", "steps"}
+    assert sorted(p.name for p in (out / "docs" / "diagrams").iterdir()) == [
+        "demo.html", "demo.pdf", "demo.png", "demo.svg"]
+    assert "](diagrams/demo.pdf)" in (out / "docs" / "demo.md").read_text(encoding="utf-8")

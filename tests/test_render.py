@@ -1,9 +1,7 @@
 """Rendering: DOT golden files, SVG structure, determinism, atomic writes, CLI behaviour."""
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-import diagrams
 import pytest
 from click.testing import CliRunner
 
@@ -13,22 +11,16 @@ from diagramgen.cli import main
 from diagramgen.render import render_architecture
 from diagramgen.validate import load_architecture
 
-from conftest import ARCH_DIR, assert_golden
+from conftest import ARCH_DIR, assert_golden, portable
 
 ARCHS = sorted(p.name for p in ARCH_DIR.glob("*.yaml"))
 SVG = "{http://www.w3.org/2000/svg}"
-DIAGRAMS_ROOT = str(Path(diagrams.__file__).resolve().parent.parent)
 
 
 def model(name):
     m, ds = load_architecture(ARCH_DIR / name, shown=f"architectures/{name}")
     assert m is not None, ds
     return m
-
-
-def portable(dot: str) -> str:
-    """DOT text with machine-specific icon directories replaced by placeholders."""
-    return dot.replace(str(ICON_DIR), "{ICONS}").replace(DIAGRAMS_ROOT, "{DIAGRAMS}")
 
 
 @pytest.mark.parametrize("name", ARCHS)
@@ -46,16 +38,19 @@ def test_dot_has_clusters_nodes_and_numbered_badges(name):
     for c in m.components:
         if not scene.is_flat_band(m, c.area):
             assert re.search(rf'^\s*{c.id} \[label=<', dot, re.M), c.id
-    badge_numbers = sorted({int(n) for n in re.findall(r"^\s*step(\d+)_", dot, re.M)})
-    assert badge_numbers == list(range(1, len(m.steps) + 1))
+    badge_numbers = sorted({int(n) for n in re.findall(r"^\s*_step(\d+)_", dot, re.M)})
+    assert badge_numbers == list(range(1, len(m.main_steps) + 1))
+    for q in m.sequences[1:]:  # further sequences: one circle id per lettered step
+        found = sorted({x for x in re.findall(rf"^\s*_Step_{q.id}_([A-Z]+)_", dot, re.M)})
+        assert found == sorted(s.badge for s in q.steps)
 
 
 def test_badges_group_fan_out_and_fan_in():
     m = model("premium.yaml")
     step1 = scene.badges(m.steps[0])
-    assert [(b.id, len(b.flows)) for b in step1] == [("step1_from_customer", 6)]
+    assert [(b.id, len(b.flows)) for b in step1] == [("_step1_from_customer", 6)]
     step2 = scene.badges(m.steps[1])
-    assert [(b.id, b.hub_is_src, len(b.flows)) for b in step2] == [("step2_to_acs", False, 2)]
+    assert [(b.id, b.hub_is_src, len(b.flows)) for b in step2] == [("_step2_to_acs", False, 2)]
 
 
 @pytest.mark.dot
@@ -68,12 +63,12 @@ def test_svg_has_components_steps_and_edges(name):
     assert len(ids) == len(set(ids))
     texts = {"".join(t.itertext()) for t in root.iter(f"{SVG}text")}
     for s in m.steps:
-        assert str(s.number) in texts
-    for c in m.components:
-        assert c.label in texts, c.label
+        assert s.badge in texts  # the number, or the letter of a lettered step
+    for c in m.components:  # a long label is wrapped into lines
+        assert set(scene.wrapped(c.label, scene.LABEL_WIDTH).split("\n")) <= texts, c.label
     assert m.title in texts
     edge_classes = {el.get("class") for el in root.iter() if (el.get("class") or "").startswith("edge ")}
-    assert edge_classes == {f"edge flow step-{s.number}" for s in m.steps}
+    assert edge_classes == {f"edge flow {s.anchor}" for s in m.steps}
 
 
 @pytest.mark.dot
@@ -83,6 +78,23 @@ def test_render_is_byte_identical_across_runs():
     second = render_architecture(m)
     assert first.keys() == {"premium.svg", "premium.png", "premium.html"}
     assert first == second
+
+
+@pytest.mark.dot
+def test_pdf_comes_from_the_same_layout_and_is_byte_identical(tmp_path):
+    m = model("premium.yaml")
+    first = render_architecture(m, ("pdf", "svg"))
+    assert first.keys() == {"premium.pdf", "premium.svg"}
+    pdf = first["premium.pdf"]
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    assert pdf.count(b"/Subtype /Image") >= len({c.kind for c in m.components})  # the icons, embedded
+    assert b"/CreationDate (D:19700101000000" in pdf
+    assert render_architecture(m, ("pdf",)) == {"premium.pdf": pdf}
+    # the cross-reference table still points at its objects
+    xref = int(re.search(rb"startxref\s+(\d+)", pdf).group(1))
+    assert pdf[xref:xref + 4] == b"xref"
+    offsets = [int(x) for x in re.findall(rb"^(\d{10}) 00000 n", pdf[xref:], re.M)]
+    assert offsets and all(re.match(rb"\d+ 0 obj", pdf[o:o + 12]) for o in offsets)
 
 
 @pytest.mark.dot
@@ -128,7 +140,7 @@ def test_cli_missing_dot_gives_install_hint(monkeypatch, tmp_path):
 def test_cli_bad_format_is_a_usage_error():
     result = CliRunner().invoke(main, ["render", "--format", "gif"])
     assert result.exit_code == 2
-    assert "choose from svg, png, html" in result.output
+    assert "choose from svg, png, html, pdf" in result.output
 
 
 @pytest.mark.dot
@@ -144,8 +156,9 @@ def test_cli_render_good_and_bad_file_writes_nothing(tmp_path, write):
 
 
 def test_long_labels_wrap_instead_of_stretching_the_diagram():
+    assert scene.wrapped("Azure Communication", scene.LABEL_WIDTH) == "Azure Communication"  # fits: unchanged
     assert scene.wrapped("Existing CRM data platform and cloud", scene.LABEL_WIDTH) == \
-        "Existing CRM data platform and cloud"  # fits: unchanged
+        "Existing CRM data\nplatform and cloud"  # at a space
     long = " ".join(["word"] * 30)
     assert all(len(line) <= scene.LABEL_WIDTH for line in scene.wrapped(long, scene.LABEL_WIDTH).split("\n"))
     assert scene.wrapped("x" * 100, 40).split("\n") == ["x" * 40, "x" * 40, "x" * 20]
@@ -170,8 +183,8 @@ def test_a_wide_fan_inside_one_area_keeps_its_circle_inside_it():
     """Step 1 fans out from Customers to six channels, all in one area: the circle is
     declared in that area, so it cannot sit on the area's border or title."""
     dot = scene.build(model("enterprise.yaml"))
-    assert _cluster_of(dot, "step1_from_customer") == "cluster_customers"
-    assert _cluster_of(dot, "step3_from_ccaas_bots") == "cluster__body"  # between areas: outside them
+    assert _cluster_of(dot, "_step1_from_customer") == "cluster_customers"
+    assert _cluster_of(dot, "_step3_to_routing") == "cluster__body"  # between areas: outside them
 
 
 def _realistic(n: int, seed: int) -> str:

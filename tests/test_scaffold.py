@@ -8,13 +8,13 @@ from click.testing import CliRunner
 from diagramgen.cli import main
 from diagramgen.validate import load_architecture
 
-from conftest import ARCH_DIR, ROOT
+from conftest import ARCH_DIR, ROOT, copy_project
 
 
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
     """A copy of the architectures and schema, as the current directory."""
-    shutil.copytree(ARCH_DIR, tmp_path / "architectures")
+    copy_project(tmp_path)
     shutil.copytree(ROOT / "schema", tmp_path / "schema")
     monkeypatch.chdir(tmp_path)
     return tmp_path

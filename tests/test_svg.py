@@ -60,7 +60,7 @@ def test_svg_is_self_contained(name):
     assert re.fullmatch(r"0 0 [0-9.]+ [0-9.]+", root.get("viewBox"))
     for el, ref in hrefs(root):
         ok = ref.startswith("#") or ref.startswith("data:image/png;base64,") or re.fullmatch(
-            rf"docs/{m.id}\.md#step-\d+", ref)
+            rf"docs/{m.id}\.md#step-(\d+|[a-z0-9_]+-[a-z]+)", ref)
         assert ok, ref
     images = list(root.iter(f"{S}image"))
     assert images and all((im.get(XHREF) or "").startswith("data:image/png;base64,") for im in images)
@@ -92,16 +92,19 @@ def test_svg_components_and_edges_have_titles_ids_and_links(name):
             assert c.description in title
     edges = [g for g in root.iter(f"{S}g") if "edge" in (g.get("class") or "").split()]
     assert edges
+    anchors = {s.anchor: s for s in m.steps}
+    # a labelled flow's own edge also names its label
+    labels = {f"{s.anchor}-{f.key}": f"\nLabel: {f.label}" for s in m.steps for f in s.flows if f.label}
     for g in edges:
-        n = re.search(r"\bstep-(\d+)\b", g.get("class")).group(1)
-        step = m.steps[int(n) - 1]
-        assert g.get("id").startswith(f"step-{n}-")
-        assert g.find(f"{S}title").text == f"Step {n}: {step.text}"
-        assert g.find(f"{S}a").get(XHREF) == f"docs/{m.id}.md#step-{n}"
+        [key] = [c for c in g.get("class").split() if c in anchors]
+        step = anchors[key]
+        assert g.get("id").startswith(f"{key}-")
+        assert g.find(f"{S}title").text == f"Step {step.badge}: {step.text}" + labels.get(g.get("id"), "")
+        assert g.find(f"{S}a").get(XHREF) == f"docs/{m.id}.md#{key}"
     edge_ids = {g.get("id") for g in edges}
     for s in m.steps:
         for f in s.flows:
-            assert f"step-{s.number}-{f.key}" in edge_ids
+            assert f"{s.anchor}-{f.key}" in edge_ids
     assert root.find(f"{S}g/{S}title").text == m.title
 
 
@@ -139,7 +142,7 @@ def test_step_view_is_one_file_whose_fragment_emphasises_a_step():
 def test_step_png_sources_carry_the_emphasis_as_attributes():
     m = model("enterprise.yaml")
     page = render_architecture(m, ("svg",))["enterprise.svg"]
-    root = etree.fromstring(svgmod.step_views(page, m, "docs/enterprise.md", "../docs/enterprise.md")[3])
+    root = etree.fromstring(svgmod.step_views(page, m, "docs/enterprise.md", "../docs/enterprise.md")["3"])
     assert "focus" in root.get("class")
     for g in root.iter(f"{S}g"):
         cls = (g.get("class") or "").split()
@@ -173,7 +176,7 @@ def test_viewer_is_self_contained(name):
     for a in doc.iter("a"):
         href = a.get("href") or a.get("xlink:href")
         assert not re.match(r"[a-z]+:", href) and not href.startswith("/"), href
-    assert [li.get("data-step") for li in doc.xpath("//ol[@id='steps']/li")] == [str(s.number) for s in m.steps]
+    assert [li.get("data-step") for li in doc.xpath("//ol[@id='steps']/li[@data-step]")] == [s.key for s in m.steps]
     assert "Content-Security-Policy" in page
 
 
@@ -234,3 +237,26 @@ def test_encoded_icons_come_from_the_disk_cache_with_the_same_bytes(tmp_path, mo
     svgmod.icon_data_uri.cache_clear()
     assert svgmod.icon_data_uri(icon, 77) == uncached
     svgmod.icon_data_uri.cache_clear()
+
+
+@pytest.mark.parametrize("name", ARCHS)
+def test_every_colour_has_a_dark_counterpart(name):
+    """Each fill and stroke of the SVG is re-coloured in dark mode (a fill left light would
+    keep light text on it once the ink turns light)."""
+    m, files = rendered(name)
+    root = etree.fromstring(files[f"{m.id}.svg"])
+    fills = {el.get("fill").lower() for el in root.iter() if el.get("fill") not in (None, "none", "transparent")}
+    strokes = {el.get("stroke").lower() for el in root.iter()
+               if el.get("stroke") not in (None, "none", "transparent")}
+    assert fills and fills - set(svgmod.DARK_FILLS) == set()
+    assert strokes and strokes - set(svgmod.DARK_STROKES) == set()
+    style = root.find(f"{S}style").text
+    for light in fills:
+        assert f'[fill="{light}"]{{fill:{svgmod.DARK_FILLS[light]}}}' in style
+
+
+def test_scene_band_tints_have_dark_counterparts():
+    from diagramgen.scene import BAND_TINT, PROVENANCE_STYLE
+
+    used = {c.lower() for c in BAND_TINT.values()} | {fill.lower() for fill, _ in PROVENANCE_STYLE.values()}
+    assert used - set(svgmod.DARK_FILLS) == set()

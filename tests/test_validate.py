@@ -62,7 +62,8 @@ def test_duplicate_component_id(write):
 def test_unknown_kind(write):
     _, ds = diags(write, BASE.replace("kind: communication_services", "kind: comunication_services"))
     assert ds == ["a.yaml:15:11: error: unknown component kind 'comunication_services' "
-                  "(did you mean 'communication_services'?)"]
+                  "(did you mean 'communication_services' (Azure Communication Services)?); "
+                  "`diagramgen kinds` lists every kind"]
 
 
 def test_unknown_area(write):
@@ -269,3 +270,13 @@ def test_libyaml_path_composes_the_same_nodes_as_the_careful_one():
     assert fast_count >= len(list(ARCH_DIR.rglob("*.yaml")))
     for bad in ("a: &x 1\nb: *x\n", "a: [1, 2\n", "a:\n\tb: 1\n", "- " * 60 + "x\n"):
         assert loader._compose_fast(bad) is None, bad
+
+
+def test_positions_after_a_unicode_line_separator_count_line_feeds_only():
+    """libyaml counts U+2028 as a line break, as PyYAML does; parse() still gives the line
+    an editor shows for every node after one."""
+    from diagramgen import loader
+
+    doc = loader.parse('title: "A\u2028B\x85C"\nnext: 1\n', "x.yaml")
+    key = doc.root.value[1][0]
+    assert (key.value, key.start_mark.line, key.start_mark.column) == ("next", 1, 0)

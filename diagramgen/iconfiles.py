@@ -1,0 +1,248 @@
+"""Icon files from a repository: the one place that resolves and checks them.
+
+A component's own ``icon:`` and a repository kind's ``icon:`` (in ``diagramgen.yaml``)
+name a PNG or SVG file by a path relative to the file that declares it. Both go through
+:func:`check_icon_file`, which validate and render share, so what is drawn is exactly
+what was checked:
+
+- the path is taken literally: no percent-decoding and no URL handling (a file named
+  ``%2E%2E%2Fx.png`` is that file, or a missing one);
+- after symlinks are resolved it must stay inside the folder it is allowed to use;
+- it must be a regular file of at most ``MAX_ICON_BYTES`` bytes;
+- a PNG must be whole and sound: signature, every chunk's length and CRC, an IEND,
+  image data that inflates to no more than its pixels need, compressed text or colour
+  profile chunks that inflate to at most ``MAX_INFLATED_TEXT`` bytes, and at most
+  ``MAX_ICON_SIDE`` pixels a side;
+- an SVG must be well-formed XML (no DTD, no entities) whose root is ``<svg>`` and whose
+  links point only inside itself (``#id``) or at ``data:`` URIs; it is rasterised to a
+  PNG with CairoSVG (:func:`raster`) for the PNG and SVG outputs, fetching nothing.
+
+Functions return values and error messages; callers attach the position.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Optional
+
+MAX_ICON_BYTES = 256_000
+MAX_ICON_SIDE = 1024  # pixels, width and height
+MAX_INFLATED_TEXT = 1_000_000  # bytes a zTXt, iTXt or iCCP chunk may inflate to
+RASTER_PX = 256  # long side of the PNG an SVG icon is rasterised to
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+ICON_SUFFIXES = (".png", ".svg")
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
+
+
+class IconFileError(Exception):
+    """An icon file that cannot be used; the message is one line, without a position."""
+
+
+def check_icon_file(name: str, base_dir: str, allowed_dir: str, where: str) -> str:
+    """Resolve ``name`` (relative to ``base_dir``) and check the file; return its real path.
+
+    ``allowed_dir`` is the real path of the folder the icon must stay in, ``where`` names
+    that folder in messages ("the architecture folder", "the repository"). Raises
+    IconFileError with a one-line message.
+    """
+    if os.path.isabs(name):
+        raise IconFileError(f"icon path '{name}' must be relative to the file that declares it")
+    real = os.path.realpath(os.path.join(base_dir, name))
+    if os.path.commonpath([real, allowed_dir]) != allowed_dir:
+        raise IconFileError(f"icon '{name}' is outside {where}")
+    if not name.lower().endswith(ICON_SUFFIXES):
+        raise IconFileError(f"icon '{name}' must be a PNG or SVG file ending in .png or .svg")
+    if not os.path.exists(real):
+        raise IconFileError(f"icon file '{name}' does not exist")
+    if not os.path.isfile(real):
+        raise IconFileError(f"icon '{name}' is not a regular file")
+    try:
+        with open(real, "rb") as fh:
+            data = fh.read(MAX_ICON_BYTES + 1)
+    except OSError as exc:
+        raise IconFileError(f"cannot read icon '{name}': {exc.strerror or exc}") from None
+    if len(data) > MAX_ICON_BYTES:
+        size = os.path.getsize(real)
+        raise IconFileError(f"icon '{name}' is {size} bytes, over the limit of {MAX_ICON_BYTES} bytes")
+    problem = check_png(data) if real.lower().endswith(".png") else check_svg(data)
+    if problem:
+        raise IconFileError(f"icon '{name}' {problem}")
+    return real
+
+
+def check_png(data: bytes) -> Optional[str]:
+    """None when ``data`` is a sound PNG within the limits, else what is wrong (a
+    sentence without the file name)."""
+    if len(data) < 24 or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
+        return "is not a PNG image (its content does not start with the PNG signature)"
+    width, height = struct.unpack(">II", data[16:24])
+    if not (0 < width <= MAX_ICON_SIDE and 0 < height <= MAX_ICON_SIDE):
+        return f"is {width}x{height} pixels, over the limit of {MAX_ICON_SIDE}x{MAX_ICON_SIDE}"
+    pos, ihdr, idat, seen_end = 8, None, [], False
+    while pos < len(data):
+        if pos + 8 > len(data):
+            return "is a truncated PNG image (a chunk header is cut off)"
+        length, ctype = struct.unpack(">I4s", data[pos:pos + 8])
+        end = pos + 12 + length
+        if end > len(data):
+            return f"is a truncated PNG image (the {_chunk(ctype)} chunk is cut off)"
+        body = data[pos + 8:pos + 8 + length]
+        crc = struct.unpack(">I", data[end - 4:end])[0]
+        if zlib.crc32(ctype + body) & 0xFFFFFFFF != crc:
+            return f"is a corrupt PNG image (the {_chunk(ctype)} chunk fails its checksum)"
+        if ctype == b"IHDR":
+            if length != 13:
+                return "is a corrupt PNG image (bad IHDR chunk)"
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif ctype == b"IDAT":
+            idat.append(body)
+        elif ctype in (b"zTXt", b"iCCP", b"iTXt"):
+            problem = _check_inflated_text(ctype, body)
+            if problem:
+                return problem
+        elif ctype == b"IEND":
+            seen_end = True
+            break
+        pos = end
+    if not seen_end:
+        return "is a truncated PNG image (it has no IEND chunk)"
+    if ihdr is None or not idat:
+        return "is a corrupt PNG image (no image data)"
+    width, height, depth, colour, _, _, interlace = ihdr
+    if colour not in _CHANNELS or depth not in (1, 2, 4, 8, 16):
+        return "is a corrupt PNG image (unknown colour type or bit depth)"
+    row = (width * _CHANNELS[colour] * depth + 7) // 8
+    need = height * (row + 1)
+    if interlace:  # seven passes, each row with its own filter byte: a bound, not exact
+        need += 7 * height + 7 * (row + 1)
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(b"".join(idat), need + 1)
+    except zlib.error:
+        return "is a corrupt PNG image (its image data does not decompress)"
+    if len(raw) > need or inflater.unconsumed_tail:
+        return "is a corrupt PNG image (its image data inflates to more than its pixels need)"
+    if not inflater.eof:
+        return "is a truncated PNG image (its image data ends early)"
+    try:
+        import io
+
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+    except Exception as exc:  # Pillow raises many types for broken images
+        return f"is a corrupt PNG image ({_one_line(exc)})"
+    return None
+
+
+def _check_inflated_text(ctype: bytes, body: bytes) -> Optional[str]:
+    """A compressed text or ICC profile chunk must inflate, and to at most MAX_INFLATED_TEXT."""
+    nul = body.find(b"\x00")
+    if nul < 0:
+        return f"is a corrupt PNG image (bad {_chunk(ctype)} chunk)"
+    if ctype == b"iTXt":
+        if len(body) < nul + 3:
+            return "is a corrupt PNG image (bad iTXt chunk)"
+        if body[nul + 1] == 0:
+            return None  # not compressed
+        rest = body[nul + 3:]
+        for _ in range(2):  # language tag and translated keyword
+            k = rest.find(b"\x00")
+            if k < 0:
+                return "is a corrupt PNG image (bad iTXt chunk)"
+            rest = rest[k + 1:]
+        stream = rest
+    else:
+        stream = body[nul + 2:]
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(stream, MAX_INFLATED_TEXT + 1)
+    except zlib.error:
+        return f"is a corrupt PNG image (its {_chunk(ctype)} chunk does not decompress)"
+    if len(out) > MAX_INFLATED_TEXT or inflater.unconsumed_tail:
+        return (f"is not accepted: its {_chunk(ctype)} chunk inflates to more than "
+                f"{MAX_INFLATED_TEXT} bytes")
+    return None
+
+
+def _chunk(ctype: bytes) -> str:
+    return ctype.decode("latin-1") if ctype.isalpha() else repr(ctype)[1:]
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def check_svg(data: bytes) -> Optional[str]:
+    """None when ``data`` is an SVG document diagramgen can rasterise safely."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        return f"is not a well-formed SVG file ({_one_line(exc)})"
+    if root is None:
+        return "is not a well-formed SVG file"
+    if root.getroottree().docinfo.doctype:
+        return "is not accepted: an SVG icon may not have a DOCTYPE"
+    if etree.QName(root).localname != "svg":
+        return "is not an SVG image (its root element is not <svg>)"
+    text = data.decode("utf-8", "replace")
+    if "@import" in text or re.search(r"url\(\s*['\"]?(?!#|data:)", text):
+        return "is not accepted: it loads a stylesheet or image from elsewhere; an SVG icon must be self-contained"
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for key, value in el.attrib.items():
+            if etree.QName(key).localname == "href" and not value.strip().startswith(("#", "data:")):
+                return f"is not accepted: it links to '{value[:60]}'; an SVG icon must be self-contained"
+    try:
+        _rasterise(data)
+    except Exception as exc:
+        return f"cannot be drawn ({_one_line(exc)})"
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _rasterise(data: bytes) -> bytes:
+    """The SVG as a PNG RASTER_PX pixels on its long side (CairoSVG; ``unsafe`` off, and
+    check_svg has made sure it links to nothing outside itself)."""
+    import cairosvg
+
+    first = cairosvg.svg2png(bytestring=data, unsafe=False, parent_width=RASTER_PX, parent_height=RASTER_PX)
+    width, height = struct.unpack(">II", first[16:24])
+    size = {"output_width": RASTER_PX} if width >= height else {"output_height": RASTER_PX}
+    return cairosvg.svg2png(bytestring=data, unsafe=False, parent_width=RASTER_PX, parent_height=RASTER_PX,
+                            **size)
+
+
+_RASTER_DIR: list = []
+
+
+def raster(path) -> Path:
+    """The PNG to draw for an icon file: the file itself for a PNG, for an SVG its
+    rasterised copy in a private temporary folder of this process, named after the SVG
+    and its content (so the embedded icon and its id are the same in every run)."""
+    path = Path(path)
+    if path.suffix.lower() != ".svg":
+        return path
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    if not _RASTER_DIR:
+        import atexit
+        import shutil
+
+        _RASTER_DIR.append(tempfile.mkdtemp(prefix="diagramgen-icons-"))
+        atexit.register(shutil.rmtree, _RASTER_DIR[0], True)
+    out = Path(_RASTER_DIR[0]) / f"{path.stem}-{digest}.png"
+    if not out.exists():
+        out.write_bytes(_rasterise(data))
+    return out

@@ -1,0 +1,378 @@
+"""Hostile repositories and file names: what a pull request can put in architectures/,
+output/ or a file name must not make diagramgen write, delete or print anything outside
+what it owns. Each test checks the exact message, the exit status, and that nothing
+outside the output folder changed."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from diagramgen.cli import main
+
+from conftest import snapshot
+
+
+def small(arch_id: str = "demo", step_text: str = "Customers call in.", comp_id: str = "acs") -> str:
+    """A small valid architecture: two components, one step."""
+    return f"""id: {arch_id}
+title: Demo
+scenario: A small test.
+products: [Demo]
+assumptions: {{azure_foundation: false}}
+areas:
+  - {{id: customers, label: Customers}}
+  - {{id: telephony, label: Telephony}}
+components:
+  - {{id: customer, kind: customer}}
+  - {{id: {comp_id}, kind: communication_services}}
+dataflow:
+  - step: 1
+    text: {json.dumps(step_text)}
+    flows:
+      - {{from: customer, to: {comp_id}}}
+"""
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    """A repository folder (the working directory) with one architecture, and a folder
+    beside it standing for everything outside the repository."""
+    root = tmp_path / "repo"
+    (root / "architectures").mkdir(parents=True)
+    (root / "architectures" / "demo.yaml").write_text(small(), encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not diagramgen's\n", encoding="utf-8")
+    monkeypatch.chdir(root)
+    return root, outside
+
+
+def invoke(*args):
+    result = CliRunner().invoke(main, list(args))
+    assert isinstance(result.exception, (SystemExit, type(None))), result.exception  # never a traceback
+    return result
+
+
+# --- writes and clean-up stay inside the output folder ----------------------------------
+@pytest.mark.dot
+def test_render_refuses_to_write_or_delete_through_a_linked_steps_folder(repo):
+    root, outside = repo
+    assert invoke("render", "--format", "svg", "-j", "1").exit_code == 0
+    manifest = json.loads((root / "output" / "manifest.json").read_text(encoding="utf-8"))
+    # an architecture that no longer exists, whose step view is now a file outside
+    manifest["architectures"]["ghost"] = {"file": "architectures/ghost.yaml", "render": {
+        "inputs": {}, "tool": {}, "outputs": ["ghost.svg", "steps/ghost-step-1.svg"]}}
+    (root / "output" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (outside / "ghost-step-1.svg").write_text("outside\n", encoding="utf-8")
+    for p in (root / "output" / "steps").iterdir():
+        p.unlink()
+    (root / "output" / "steps").rmdir()
+    os.symlink(outside, root / "output" / "steps")
+    (root / "architectures" / "demo.yaml").write_text(small(step_text="Changed."), encoding="utf-8")
+    before, output_before = snapshot(outside), snapshot(root / "output")
+    result = invoke("render", "--format", "svg", "-j", "1")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: cannot write output/steps/demo.svg: output/steps is a symbolic link; diagramgen "
+        "does not write or remove through links inside the output folder"]
+    assert snapshot(outside) == before
+    assert snapshot(root / "output") == output_before
+
+
+@pytest.mark.dot
+def test_clean_up_removes_only_files_this_tool_makes(repo):
+    root, outside = repo
+    assert invoke("render", "--format", "svg", "--no-steps", "-j", "1").exit_code == 0
+    out = root / "output"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")
+    os.symlink(outside / "keep.txt", out / "ghost.png")
+    manifest["architectures"]["ghost"] = {"file": "architectures/ghost.yaml", "render": {
+        "inputs": {}, "tool": {}, "outputs": ["../../outside/keep.txt", str(outside / "keep.txt"), "notes.txt",
+                                              "ghost.png", "demo.svg", "ghost.svg"]}}
+    (out / "ghost.svg").write_text("left over\n", encoding="utf-8")
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    before = snapshot(outside)
+    result = invoke("render", "--format", "svg", "--no-steps", "-j", "1", "--progress")
+    assert result.exit_code == 0, result.output
+    assert snapshot(outside) == before
+    assert (out / "notes.txt").exists() and (out / "demo.svg").exists()  # not ghost's to remove
+    assert not (out / "ghost.svg").exists()  # ghost's own left-over output is removed
+    assert os.path.islink(out / "ghost.png")  # a link is never followed nor removed
+    assert "warning: cannot remove output/ghost.png: is not a regular file; only files diagramgen wrote are " \
+           "removed" in result.stderr.splitlines()
+    assert "ghost" not in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["architectures"]
+
+
+def test_manifest_with_wrong_types_is_ignored_not_a_traceback(repo):
+    root, _ = repo
+    out = root / "output"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"format": 1, "architectures": {
+        "demo": {"render": {"inputs": [1, 2], "outputs": {"a": 1}, "options": 7}, "docs": "x"},
+        "../x": {"render": {"outputs": ["a"]}}, "ghost": ["not", "a", "mapping"]}}), encoding="utf-8")
+    result = invoke("check-outputs", "--manifest", str(out / "manifest.json"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{out / 'manifest.json'}: error: demo is out of date (render: never generated; docs: never generated); "
+        "regenerate it with make"]
+
+
+# --- file names are escaped for every place they are printed ----------------------------
+def test_file_name_cannot_close_the_docs_page_comment(repo):
+    from lxml import html as lhtml
+    from markdown_it import MarkdownIt
+
+    root, _ = repo
+    name = "x--><img src=x onerror=alert(1)>.yaml"
+    (root / "architectures" / "demo.yaml").rename(root / "architectures" / name)
+    assert invoke("render", "--format", "svg", "--no-steps").exit_code == 0  # docs shows the diagram
+    result = invoke("docs")
+    assert result.exit_code == 0, result.output
+    page = (root / "output" / "docs" / "demo.md").read_text(encoding="utf-8")
+    assert page.splitlines()[0] == ("<!-- Generated by diagramgen from architectures/x-%2D%3E%3Cimg src=x "
+                                    "onerror=alert%281%29%3E.yaml; edit that file, then run make docs. -->")
+    doc = lhtml.fromstring(f"<div>{MarkdownIt('commonmark').enable('table').render(page)}</div>")
+    assert doc.findall(".//img") == [] or all(i.get("src", "").startswith("diagrams/demo.") for i in doc.findall(".//img"))
+    assert "onerror" not in doc.text_content()
+
+
+def test_backtick_in_a_file_name_stays_inside_its_code_span():
+    from markdown_it import MarkdownIt
+
+    from diagramgen.diff import diff_sets, render_markdown
+    from diagramgen.docs import code
+
+    assert code("a`b|c") == "``a`b\\|c``"
+    assert code("`x") == "`` `x ``"
+    assert code("line\nbreak") == "`line\\nbreak`"
+    from diagramgen.diff import DiffResult, diff_architectures  # noqa: F401
+
+    md = render_markdown(diff_sets({}, {}, "main`<img src=x onerror=alert(1)>", "head"))
+    assert md.splitlines()[2] == "Comparing ``main`<img src=x onerror=alert(1)>`` with `head`."
+    html = MarkdownIt("commonmark").render(md)
+    assert "<img" not in html and "&lt;img" in html
+
+
+def test_control_characters_in_names_reach_the_terminal_escaped(repo):
+    root, _ = repo
+    bad = root / "architectures" / "t\x1b]0;pwned\x07\n::error file=x::owned.yaml"
+    bad.write_text("id: [1]\n", encoding="utf-8")
+    result = invoke("validate", str(bad.relative_to(root)))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("architectures/t\\x1b]0;pwned\\x07\\n::error file=x::owned.yaml:1:1: error: ")
+    assert not any(line.startswith("::") or "\x1b" in line for line in lines)
+
+
+def test_control_characters_in_keys_are_escaped(tmp_path):
+    p = tmp_path / "a.yaml"
+    p.write_text('"\\e]0;pwned\\a": 1\nid: demo\n', encoding="utf-8")
+    result = invoke("validate", str(p))
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert result.stderr.splitlines()[0] == f"{p}:1:1: error: key contains the control character U+001B"
+
+
+# --- diff: links in a revision, and where its report may go -----------------------------
+def git(root, *args):
+    import subprocess
+
+    subprocess.run(["git", "-C", str(root), "-c", "user.email=t@example.com", "-c", "user.name=T", *args],
+                   check=True, capture_output=True)
+
+
+@pytest.mark.skipif(__import__("shutil").which("git") is None, reason="git is not installed")
+def test_diff_base_does_not_follow_links_committed_in_the_revision(repo):
+    root, outside = repo
+    os.symlink("/etc/passwd", root / "architectures" / "evil.yaml")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    result = invoke("diff", "--base", "main")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "main:architectures/evil.yaml:1:1: error: is a symbolic link in this revision; links are not followed, "
+        "commit the file itself",
+        "architectures/evil.yaml:1:1: error: is a symbolic link to a file outside its folder; architecture files "
+        "are not read through such links"]
+    assert "root:" not in result.output
+
+
+@pytest.mark.parametrize("target, reason", [
+    ("/dev/null", "is not a regular file; diagramgen only replaces regular files"),
+    ("link.md", "is a symbolic link; remove it first, diagramgen only replaces regular files"),
+])
+def test_diff_output_refuses_devices_and_links(repo, target, reason):
+    root, outside = repo
+    os.symlink(outside / "keep.txt", root / "link.md")
+    demo = "architectures/demo.yaml"
+    before = snapshot(outside)
+    result = invoke("diff", demo, demo, "--output", target)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"error: cannot write {target}: {reason}"]
+    assert snapshot(outside) == before and os.path.islink(root / "link.md")
+
+
+# --- make: an edit saved during a render is not lost -------------------------------------
+@pytest.mark.skipif(__import__("shutil").which("make") is None, reason="make is not installed")
+def test_make_stamps_the_time_the_render_started():
+    import subprocess
+
+    from conftest import ROOT
+
+    # by default one process renders and writes the docs; with DIAGRAMGEN=PATH, commands
+    for extra, renders in (([], "-m diagramgen.makeall"), (["DIAGRAMGEN=/opt/dg"], "/opt/dg render --steps")):
+        proc = subprocess.run(["make", "-n", "-W", "architectures/premium.yaml", *extra, "output/.made"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+        lines = [line for line in proc.stdout.splitlines() if ".made" in line or renders in line]
+        assert lines[0] == "mkdir -p output && touch output/.made.started"
+        assert renders in lines[1]
+        assert lines[-1] == "mv output/.made.started output/.made"
+
+
+# --- the diff overlay and generated DOT ids ---------------------------------------------
+@pytest.mark.dot
+def test_step_text_that_looks_like_dot_statements_cannot_break_the_overlay(tmp_path):
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(small(), encoding="utf-8")
+    new.write_text(small(step_text='Customers call.\n\tcustomer [x]\n\tacs -> customer [label="y"]\u2028\tacs ['),
+                   encoding="utf-8")
+    image = tmp_path / "overlay.svg"
+    result = invoke("diff", str(old), str(new), "--image", str(image))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [f"wrote {image}"]
+    from lxml import etree
+
+    tips = [a.get("{http://www.w3.org/1999/xlink}title") for a in etree.fromstring(image.read_bytes()).iter("{*}a")]
+    # (an XML parser reads a tab in an attribute as a space)
+    assert 'Step 1: Customers call.\n customer [x]\n acs -> customer [label="y"]\u2028 acs [' in tips
+
+
+def test_a_component_id_cannot_take_a_step_circles_place(tmp_path):
+    from diagramgen import scene
+    from diagramgen.validate import load_architecture
+
+    p = tmp_path / "demo.yaml"
+    p.write_text(small(comp_id="step1_from_customer"), encoding="utf-8")
+    model, diags = load_architecture(p)
+    assert model is not None, [str(d) for d in diags]
+    dot = scene.build(model)
+    assert [b.id for s in model.steps for b in scene.badges(s)] == ["_step1_from_customer"]
+    # the component keeps its own node, the circle its own, and the flow runs through both
+    assert "\tstep1_from_customer [" in dot and "\t_step1_from_customer [" in dot
+    assert "\tcustomer -> _step1_from_customer [" in dot
+    assert "\t_step1_from_customer -> step1_from_customer [" in dot
+
+
+# --- layout cost --------------------------------------------------------------------------
+@pytest.mark.parametrize("n, m", [(600, 600), (50, 1001)])  # components x flows; flows alone
+def test_an_architecture_too_costly_to_lay_out_is_refused_before_dot_runs(repo, monkeypatch, n, m):
+    import yaml
+
+    from diagramgen import scene
+
+    root, _ = repo
+    doc = yaml.safe_load(small())
+    doc["components"] = [{"id": f"c{i}", "kind": "functions", "area": "telephony"} for i in range(n)]
+    pairs = [(a, b) for a in range(n) for b in range(n) if a != b][:m]
+    doc["dataflow"] = [{"step": k // 10 + 1, "text": "Many flows.",
+                        "flows": [{"from": f"c{a}", "to": f"c{b}"} for a, b in pairs[k:k + 10]]}
+                       for k in range(0, len(pairs), 10)]
+    (root / "architectures" / "demo.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    monkeypatch.setenv("PATH", str(root / "no-dot-here"))  # dot must not even be looked for
+    assert invoke("validate").exit_code == 0
+    result = invoke("render")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: architectures/demo.yaml: too large to lay out: {n} components and {m} flows (limits: "
+        f"{scene.MAX_LAYOUT_FLOWS} flows, and components x flows at most {scene.MAX_LAYOUT_COST}); split it into "
+        "several architectures"]
+    assert not (root / "output").exists()
+
+
+# --- small leftovers ----------------------------------------------------------------------
+def test_the_same_file_named_twice_is_checked_once(repo):
+    result = invoke("validate", "architectures/demo.yaml", "./architectures/demo.yaml")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == ["0 error(s), 0 warning(s)"]
+
+
+def test_a_failed_new_leaves_no_folder_behind(repo):
+    from conftest import ARCH_DIR
+
+    root, _ = repo
+    result = invoke("new", "other", "--title", "Other", "--from", str(ARCH_DIR / "premium.yaml"), "--dir", "x/y")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "error: x/y/other.yaml would not be valid; nothing written"
+    assert not (root / "x").exists()
+
+
+# --- docs_page: read only, regular files only, with a size cap ----------------------------
+def with_docs_page(root, page: str) -> None:
+    text = small().replace("title: Demo\n", f"title: Demo\ndocs_page: {page}\n")
+    (root / "architectures" / "demo.yaml").write_text(text, encoding="utf-8")
+
+
+def test_docs_page_outside_the_repository_is_read_but_never_written(repo):
+    root, outside = repo
+    page = outside / "page.md"
+    page.write_text("# Demo\n\n## Dataflow\n\n1. Customers call Azure Communication Services.\n", encoding="utf-8")
+    with_docs_page(root, "../../outside/page.md")
+    before = snapshot(outside)
+    result = invoke("check-docs")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["ok ../outside/page.md (1 steps of architectures/demo.yaml)"]
+    assert invoke("render", "--format", "svg", "--no-steps").exit_code == 0
+    assert invoke("docs").exit_code == 0
+    assert snapshot(outside) == before
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: os.symlink("/dev/zero", p), "is not a regular file"),
+    (lambda p: p.write_bytes(b"x" * 1_000_001), "the page is 1000001 bytes, over the limit of 1000000 bytes"),
+])
+def test_check_docs_refuses_devices_and_huge_pages(repo, make, message):
+    root, outside = repo
+    make(outside / "page.md")
+    with_docs_page(root, "../../outside/page.md")
+    result = invoke("check-docs")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [f"../outside/page.md: error: {message}"]
+
+
+def test_list_json_keeps_one_object_per_line(repo):
+    root, _ = repo
+    text = small().replace("title: Demo\n", 'title: "Demo\\u2028two\\u2029three"\n')
+    (root / "architectures" / "demo.yaml").write_text(text, encoding="utf-8")
+    result = invoke("list", "--json")
+    assert result.exit_code == 0
+    lines = result.stdout.split("\n")
+    assert len(lines) == 2 and lines[1] == ""
+    assert json.loads(lines[0])["title"] == "Demo\u2028two\u2029three"
+    assert "\\u2028two\\u2029three" in lines[0]
+
+
+@pytest.mark.parametrize("command", [["validate"], ["render"], ["docs"], ["list", "--json"], ["check-outputs"]])
+def test_surrogate_escape_is_one_error_in_every_command(repo, command):
+    root, _ = repo
+    (root / "architectures" / "demo.yaml").write_text(small().replace("title: Demo", 'title: "\\ud83d\\ude00"'),
+                                                      encoding="utf-8")
+    result = invoke(*command)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "architectures/demo.yaml:2:8: error: the escape for U+D83D is half of a surrogate pair, not a character: "
+        "write the character itself (or its 8-digit \\U escape)")
+    assert not (root / "output").exists()
+
+
+def test_deeply_nested_manifest_is_an_error_line(repo):
+    root, _ = repo
+    (root / "output").mkdir()
+    (root / "output" / "manifest.json").write_text("[" * 100_000, encoding="utf-8")
+    result = invoke("check-outputs")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "output/manifest.json: error: cannot read the manifest (nested too deeply); run make docs"]

@@ -1,0 +1,168 @@
+"""Layout: declared columns hold against the flows, the alt text follows the drawing, and
+the figures of diagramgen.quality (edges through boxes, crossings, text size ...)."""
+import re
+
+import pytest
+
+from diagramgen import docs, quality, scene
+from diagramgen.render import render_architecture
+from diagramgen.validate import load_architecture
+
+from conftest import assert_golden, portable
+
+# Every flow runs from a column to the one on its left, against the declared order.
+AGAINST = """\
+id: against
+title: Flows against the columns
+scenario: I want the columns kept where the flows run the other way.
+products: [Demo]
+assumptions: {azure_foundation: false}
+areas:
+  - {id: first, label: First column}
+  - {id: second, label: Second column}
+  - {id: lower, label: Under the second}
+  - {id: third, label: Third column}
+  - {id: base, label: Platform, band: true}
+layout:
+  columns: [[first], [second, lower], [third]]
+components:
+  - {id: customer, kind: customer, area: first}
+  - {id: acs, kind: communication_services, area: second}
+  - {id: bot, kind: copilot_studio, area: lower}
+  - {id: workspace, kind: agent_workspace, area: third}
+  - {id: azure, kind: azure_cloud, area: base, standalone: true}
+  - {id: entra, kind: entra_id, area: base, standalone: true}
+dataflow:
+  - step: 1
+    text: The desk calls the customer back through the phone service.
+    flows:
+      - {from: workspace, to: acs}
+      - {from: acs, to: customer}
+  - step: 2
+    text: The bot answers the desk.
+    flows:
+      - {from: workspace, to: bot}
+"""
+
+
+@pytest.fixture
+def against(write):
+    m, diags = load_architecture(write("against.yaml", AGAINST), shown="against.yaml")
+    assert m is not None, diags
+    return m
+
+
+def test_flows_against_the_columns_are_written_the_other_way_round(against):
+    dot = scene.build(against)
+    assert_golden("against.dot", portable(dot))
+    # the flow workspace -> circle -> acs runs right to left: written acs <- circle <- workspace
+    assert re.search(r'^\t_step1_from_workspace -> workspace \[arrowhead=none [^\n]*dir=none', dot, re.M)
+    assert re.search(r'^\tacs -> _step1_from_workspace \[[^\n]*dir=back[^\n]*id="step-1-workspace-acs"', dot, re.M)
+    # every component of a column is held left of every one of the next
+    assert re.search(r'^\tcustomer -> _column_gap_1 \[style=invis weight=0\]', dot, re.M)
+    assert re.search(r'^\t_column_gap_1 -> bot \[style=invis weight=0\]', dot, re.M)
+    assert re.search(r'^\tbot -> _column_gap_2 \[style=invis weight=0\]', dot, re.M)
+
+
+@pytest.mark.dot
+def test_declared_columns_are_drawn_left_to_right_and_the_alt_text_says_so(against):
+    svg = render_architecture(against, ("svg",))["against.svg"]
+    drawn = docs.drawn_areas(svg)
+    assert drawn["first"][0] < drawn["second"][0] < drawn["third"][0]
+    assert abs(drawn["second"][0] - drawn["lower"][0]) < 30  # one column
+    alt = docs.description(against, drawn)
+    upper, below = sorted(["Second column", "Under the second"],
+                          key=lambda label: drawn["second" if label == "Second column" else "lower"][1])
+    assert alt.startswith(
+        "Architecture diagram: Flows against the columns. 4 areas in 3 columns, from left to right "
+        f"(areas of one column from top to bottom): First column; {upper}, {below}; Third column. "
+        "A band along the bottom: Platform.")
+    page = docs.page(against, svg=svg)
+    assert_golden("docs/against.md", page)
+
+
+def test_alt_text_without_a_drawing_follows_the_declared_columns(against):
+    assert ("4 areas in 3 columns, from left to right (areas of one column from top to bottom): "
+            "First column; Second column, Under the second; Third column.") in docs.description(against)
+
+
+def test_alt_text_orders_columns_and_areas_as_drawn(against):
+    drawn = {"first": (500, 0), "second": (0, 50), "lower": (0, -80), "third": (900, 0)}
+    assert ("from left to right (areas of one column from top to bottom): Under the second, "
+            "Second column; First column; Third column.") in docs.description(against, drawn)
+
+
+def test_several_bands_along_the_bottom_are_called_stacked(write):
+    text = AGAINST.replace("  - {id: entra, kind: entra_id, area: base, standalone: true}\n",
+                           "  - {id: entra, kind: entra_id, area: more, standalone: true}\n").replace(
+        "  - {id: base, label: Platform, band: true}\n",
+        "  - {id: base, label: Platform, band: true}\n  - {id: more, label: Identity, band: true}\n")
+    m, diags = load_architecture(write("bands.yaml", text), shown="bands.yaml")
+    assert m is not None, diags
+    assert "2 bands stacked along the bottom, from top to bottom: Platform and Identity." in docs.description(m)
+    assert "row along the bottom" not in docs.description(m)
+
+
+# --- quality figures on hand-written SVGs ---------------------------------------------
+def _svg(body: str, width: int = 400) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 200">'
+            f'<g id="graph0" class="graph">{body}</g></svg>')
+
+
+def _node(ident, x0, y0, x1, y1, text="", size=10):
+    t = f'<text font-size="{size}">{text}</text>' if text else ""
+    return (f'<g id="{ident}" class="node"><polygon points="{x0},{y0} {x1},{y0} {x1},{y1} {x0},{y1}"/>'
+            f'{t}</g>')
+
+
+def _edge(ident, d):
+    return f'<g id="{ident}" class="edge"><path fill="none" d="{d}"/></g>'
+
+
+def test_quality_counts_an_edge_through_a_box_that_is_not_its_end():
+    body = (_node("a", 0, 90, 20, 110) + _node("b", 100, 90, 120, 110) + _node("c", 200, 90, 220, 110)
+            + _edge("a-c", "M20,100 L200,100"))
+    q = quality.measure(_svg(body))
+    assert q.node_overlaps == 1 and q.problems == ("edge a-c runs through b",)
+    clear = quality.measure(_svg(body.replace("M20,100 L200,100", "M20,100 L100,50 L200,100")))
+    assert clear.node_overlaps == 0
+
+
+def test_quality_counts_crossings_and_edges_on_top_of_each_other():
+    nodes = (_node("a", 0, 0, 10, 10) + _node("b", 190, 190, 200, 200) + _node("c", 0, 190, 10, 200)
+             + _node("d", 190, 0, 200, 10))
+    crossing = quality.measure(_svg(nodes + _edge("ab", "M10,10 L190,190") + _edge("cd", "M10,190 L190,10")))
+    assert (crossing.crossings, crossing.edge_overlaps) == (1, 0)
+    on_top = quality.measure(_svg(nodes + _edge("ab", "M10,10 L100,100 L190,190")
+                                  + _edge("cd", "M10,190 L60,60 L140,140 L190,10")))
+    assert on_top.edge_overlaps == 1
+
+
+def test_quality_counts_an_edge_through_an_area_that_holds_none_of_its_ends():
+    area = ('<g id="area-x" class="cluster"><polygon fill="#f7f9fb" stroke="#9aa5b1" '
+            'points="80,50 140,50 140,150 80,150"/></g>')
+    body = area + _node("a", 0, 90, 20, 110) + _node("c", 200, 90, 220, 110) + _edge("a-c", "M20,100 L200,100")
+    assert quality.measure(_svg(body)).area_intrusions == 1
+    inside = body + _node("b", 100, 60, 120, 70) + _edge("a-b", "M20,95 L100,65")
+    assert quality.measure(_svg(inside)).area_intrusions == 1  # a-b ends inside x; a-c still crosses it
+
+
+def test_quality_smallest_text_is_measured_at_docs_width():
+    body = _node("a", 0, 0, 10, 10, "cap", 10) + _node("b", 50, 0, 60, 10, "Title", 22)
+    assert quality.measure(_svg(body, width=1250)).smallest_text_px == pytest.approx(8.0)
+    assert quality.measure(_svg(body, width=2000)).smallest_text_px == pytest.approx(5.0)
+
+
+def test_quality_longest_edge_is_relative_to_the_drawing_diagonal():
+    body = _node("a", 0, 0, 30, 40, "x") + _node("b", 270, 360, 300, 400, "y") + _edge("ab", "M30,40 L270,360")
+    q = quality.measure(_svg(body))
+    assert q.longest_edge == pytest.approx(400 / 500)
+    assert quality.check(q, {"longest_edge": 0.45}) == [("longest_edge", q.longest_edge, 0.45)]
+
+
+@pytest.mark.dot
+def test_shipped_style_diagram_meets_the_text_target(against):
+    svg = render_architecture(against, ("svg",))["against.svg"]
+    q = quality.measure(svg)
+    assert q.smallest_text_px >= 8.0
+    assert (q.node_overlaps, q.area_intrusions, q.edge_overlaps) == (0, 0, 0)
