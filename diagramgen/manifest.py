@@ -79,6 +79,16 @@ def _sha256(path: str, mtime_ns: int, size: int) -> str:
     return h.hexdigest()
 
 
+def output_sha256(path) -> str:
+    """An output file's hash as the manifest records it: the SHA-256 of its bytes, with
+    the line ends of a text output (SVG, HTML, Markdown) read as LF, so that a checkout
+    that turns them into CRLF (git's core.autocrlf on Windows) still matches."""
+    if os.path.splitext(os.fspath(path))[1].lower() not in (".svg", ".html", ".md"):
+        return sha256_file(path)
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read().replace(b"\r\n", b"\n")).hexdigest()
+
+
 def _rel(path) -> str:
     """A path as recorded: relative to the working directory where possible, with '/'."""
     rel = os.path.relpath(path)
@@ -168,7 +178,7 @@ def record(manifest: dict, arch, product: str, outputs, options=None, base=None)
     entry["file"] = _rel(arch.path)
     entry[product] = {"inputs": inputs(arch, product), "tool": tool(), "outputs": sorted(outputs)}
     if base is not None:
-        entry[product]["output_hashes"] = {o: sha256_file(os.path.join(base, o)) for o in sorted(outputs)}
+        entry[product]["output_hashes"] = {o: output_sha256(os.path.join(base, o)) for o in sorted(outputs)}
     if options is not None:
         entry[product]["options"] = options
     return new
@@ -183,7 +193,7 @@ def _changed_outputs(rec: dict, base: str) -> tuple:
         path = os.path.join(base, o)
         if not os.path.isfile(path):
             missing.append(o)
-        elif o in hashes and sha256_file(path) != hashes[o]:
+        elif o in hashes and output_sha256(path) != hashes[o]:
             changed.append(o)
     return missing, changed
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from diagramgen import __version__
 from diagramgen.cli import main
-from diagramgen.manifest import code_digest, inputs, package_files, sha256_file, tool
+from diagramgen.manifest import code_digest, inputs, output_sha256, package_files, sha256_file, tool
 from diagramgen.project import load_all
 from diagramgen.catalog import PACKAGE_DIR
 
@@ -49,7 +49,9 @@ def test_every_output_is_recorded_with_its_hash(repo):
     for rec in records:
         assert sorted(rec["output_hashes"]) == rec["outputs"]
         for name, digest in rec["output_hashes"].items():
-            assert sha256_file(repo / "output" / name) == digest
+            assert output_sha256(repo / "output" / name) == digest
+            if not name.endswith((".svg", ".html", ".md")):
+                assert sha256_file(repo / "output" / name) == digest
     assert {"alpha.svg", "steps/alpha-step-1.svg", "docs/alpha.md", "docs/diagrams/alpha.html"} <= {
         name for rec in records for name in rec["outputs"]}
 
@@ -70,6 +72,17 @@ def test_a_hand_edited_or_missing_output_is_named_and_render_replaces_it(repo):
     assert "Edited" not in svg.read_text(encoding="utf-8")
     assert invoke("docs")[0] == 0
     assert invoke("check-outputs")[0] == 0
+
+
+@pytest.mark.dot
+def test_text_outputs_checked_out_with_crlf_line_ends_are_the_same(repo):
+    for name in ("alpha.svg", "alpha.html", "docs/alpha.md"):
+        path = repo / "output" / name
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert invoke("check-outputs")[0] == 0
+    png = repo / "output" / "alpha.png"
+    png.write_bytes(png.read_bytes() + b"\r\n")
+    assert invoke("check-outputs")[2].startswith("output/alpha.png: error: changed since diagramgen wrote it")
 
 
 @pytest.mark.dot
