@@ -326,14 +326,16 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
 def check_outputs(files, manifest_path) -> None:
     """Check that the diagrams and pages were regenerated after their inputs changed.
 
-    Compares content hashes of each architecture's inputs (its file and fragments, the
-    catalog, diagramgen.yaml, the icons, the generating code, the tool version) with the
-    manifest.
-    Prints one line per stale architecture; exit status 1 if any is stale.
+    Compares content hashes of each architecture's inputs (its file and fragments,
+    diagramgen.yaml, the icons) and of every output file with those the manifest
+    recorded, and the diagramgen that made them (version and code hash) with this one.
+    Prints one line for outputs made by another diagramgen, one per stale architecture
+    and one per missing or changed output file, each with the command to run; exit
+    status 1 if anything is out of date.
 
     Example: diagramgen check-outputs --manifest output/manifest.json
     """
-    from .manifest import DEFAULT_RENDER_OPTIONS, loads, stale
+    from .manifest import DEFAULT_RENDER_OPTIONS, REGENERATE, loads, stale
 
     loaded = load_all(files)
     if not loaded.ok:
@@ -343,7 +345,8 @@ def check_outputs(files, manifest_path) -> None:
         with open(manifest_path, encoding="utf-8") as fh:
             manifest = loads(fh.read())
     except (OSError, ValueError) as exc:
-        click.echo(f"{term(manifest_path)}: error: cannot read the manifest ({term(exc)}); run make docs", err=True)
+        click.echo(f"{term(manifest_path)}: error: cannot read the manifest ({term(exc)}); "
+                   f'run "{REGENERATE}"', err=True)
         sys.exit(EXIT_ERROR)
     diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
                   complete=not files)
@@ -499,7 +502,8 @@ def schema(fragment, write) -> None:
     The schema is generated from the same declarations the validator uses, with the
     component kinds (built-in and those of diagramgen.yaml) as an enum. --write writes
     both schemas into schema/ of the current folder, where architecture files point
-    their editors (make schema).
+    their editors (`diagramgen new` writes them when they are missing); run it again
+    after changing the kinds of diagramgen.yaml or installing another diagramgen.
 
     Example: diagramgen schema --write
     """
@@ -573,15 +577,18 @@ def new(arch_id, title, source, directory) -> None:
     Writes DIR/ID.yaml (with '-' for '_' in the file name) from a minimal template, or
     from a copy of an existing file with its id and title replaced. The template's
     products, legend, assumptions and includes come from the `new:` section of
-    diagramgen.yaml (neutral without it; the shared fragments when DIR has them). Never
-    overwrites a file.
+    diagramgen.yaml (neutral without it; the shared fragments when DIR has them). The
+    file's first line points editors at schema/architecture.schema.json; when the
+    folder has no schema/ files yet, they are written too (as `diagramgen schema
+    --write` does). Never overwrites a file.
 
     Example: diagramgen new self_service --title "Self service with Copilot Studio"
     """
     from .diagnostics import DiagramgenError
-    from .scaffold import check_new, new_architecture
+    from .render import WriteError, write_atomic
+    from .scaffold import check_new, missing_schemas, new_architecture
 
-    _settings_or_exit()
+    settings = _settings_or_exit()
     try:
         target, text = new_architecture(arch_id, title, directory, source)
     except DiagramgenError as exc:
@@ -591,6 +598,13 @@ def new(arch_id, title, source, directory) -> None:
     _print_diagnostics(diags)
     if any(d.is_error for d in diags):
         click.echo(f"error: {term(target)} would not be valid; nothing written", err=True)
+        sys.exit(EXIT_ERROR)
+    try:  # the schemas its first line names, for a repository that has none yet
+        for path, data in missing_schemas(settings.catalog).items():
+            write_atomic(path, data)
+            click.echo(f"wrote {term(path)}")
+    except WriteError as exc:
+        click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)
     try:
         with open(target, "x", encoding="utf-8") as fh:

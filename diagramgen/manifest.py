@@ -2,10 +2,12 @@
 
 ``output/manifest.json`` records, per architecture and per product (``render``: the
 diagrams, ``docs``: the generated page), the SHA-256 of every input (the architecture
-file and its fragments, the catalog, the icons drawn, the tool's own generating code)
-and the output files. ``stale()`` recomputes the hashes and names what changed, so
-"outputs are up to date" is checked without comparing PNG bytes, which differ between
-Graphviz builds. Keys are architecture ids and the JSON is written with sorted keys,
+file and its fragments, the catalog, the icons drawn, the tool's own generating code),
+the tool that made them (``tool``: its version and the hash of its own files, see
+``code_digest``), and the output files with the SHA-256 each had when written.
+``stale()`` recomputes the hashes and names what changed, so "outputs are up to date"
+is checked without comparing PNG bytes, which differ between Graphviz builds, while an
+output edited by hand, or left behind when only the manifest was committed, is caught. Keys are architecture ids and the JSON is written with sorted keys,
 so a later render cache can look an architecture up and compare its input hashes.
 
 Functions here return values; the CLI reads and writes the file.
@@ -27,6 +29,13 @@ FORMAT = 1
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")  # architecture ids, as the schema allows
 # The options `make` renders with: what check-outputs expects output/ to have been made with.
 DEFAULT_RENDER_OPTIONS = {"formats": ["svg", "png", "html"], "steps": ["svg"]}
+# What remakes every output check-outputs looks at, with the default options (the
+# commands `make` runs, which a repository that only installs diagramgen has too).
+REGENERATE = "diagramgen render && diagramgen docs"
+_RUN = f'run "{REGENERATE}"'
+# Inputs that are files of the tool (diagramgen's code, catalog and icons) or of the
+# diagrams library (its icons), not of the repository: they change with the tool.
+_TOOL_INPUT = re.compile(r"diagramgen/(?:[^/]+|vendor/[^/]+|icons/[^/]+)\Z|diagrams/resources/")
 
 
 def code_files() -> list:
@@ -35,6 +44,24 @@ def code_files() -> list:
     files = sorted(p.name for p in PACKAGE_DIR.glob("*.py"))
     files += sorted(f"vendor/{p.name}" for p in (PACKAGE_DIR / "vendor").glob("*") if p.is_file())
     return files
+
+
+def package_files() -> list:
+    """Every file of the installed package that can shape an output: its code and
+    vendored files, the catalog and the icons (names relative to the package). A wheel
+    and a source checkout of the same commit hold the same files."""
+    return sorted(code_files() + ["catalog.yaml"]
+                  + [f"icons/{p.name}" for p in (PACKAGE_DIR / "icons").glob("*.png")])
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """The SHA-256 of the package's own files (``package_files``, names and contents):
+    with the version number, what identifies the tool in the manifest. An editable
+    install that changes a file is a different tool, so is a release with the same
+    version number but other code; a wheel built from the checkout is the same one."""
+    listing = "".join(f"{name}\0{sha256_file(PACKAGE_DIR / name)}\n" for name in package_files())
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest()
 
 
 def sha256_file(path) -> str:
@@ -50,6 +77,16 @@ def _sha256(path: str, mtime_ns: int, size: int) -> str:
         for block in iter(lambda: fh.read(1 << 16), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def output_sha256(path) -> str:
+    """An output file's hash as the manifest records it: the SHA-256 of its bytes, with
+    the line ends of a text output (SVG, HTML, Markdown) read as LF, so that a checkout
+    that turns them into CRLF (git's core.autocrlf on Windows) still matches."""
+    if os.path.splitext(os.fspath(path))[1].lower() not in (".svg", ".html", ".md"):
+        return sha256_file(path)
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read().replace(b"\r\n", b"\n")).hexdigest()
 
 
 def _rel(path) -> str:
@@ -96,12 +133,26 @@ def inputs(arch, product: str, settings=None) -> dict:
 
 @functools.lru_cache(maxsize=1)
 def _tool() -> str:
-    return json.dumps(_tool_info(), sort_keys=True)
+    return json.dumps({**_tool_info(), "code": code_digest()}, sort_keys=True)
 
 
 def tool() -> dict:
-    """The versions that shape the outputs (a fresh dict each call)."""
+    """The versions that shape the outputs (a fresh dict each call): diagramgen's version
+    number and ``code`` (the hash of its files, see ``code_digest``), and the diagrams
+    library's version."""
     return json.loads(_tool())
+
+
+def describe_tool(info: dict, other: dict = None, note: str = "") -> str:
+    """``info`` (a manifest's ``tool``) for a message: ``diagramgen 0.1.0 (code 1a2b3c4d)``,
+    with the diagrams library's version when it differs from ``other``'s."""
+    text = f"diagramgen {info.get('diagramgen', '(unknown version)')}"
+    notes = [f"code {info['code'][:8]}"] if isinstance(info.get("code"), str) else []
+    if notes or note:
+        text += f" ({'; '.join(notes + ([note] if note else []))})"
+    if other is not None and info.get("diagrams") != other.get("diagrams"):
+        text += f" with diagrams {info.get('diagrams', '(unknown version)')}"
+    return text
 
 
 def _tool_info() -> dict:
@@ -130,28 +181,46 @@ def _installed_version(package: str) -> str:
     return version(package)
 
 
-def record(manifest: dict, arch, product: str, outputs, options=None) -> dict:
+def record(manifest: dict, arch, product: str, outputs, options=None, base=None) -> dict:
     """Return a copy of ``manifest`` with this architecture's ``product`` entry replaced.
 
-    ``options`` (a JSON-able value, e.g. the formats asked for) is part of the cache key."""
+    ``options`` (a JSON-able value, e.g. the formats asked for) is part of the cache key.
+    With ``base`` (the manifest's folder), each output's SHA-256 is recorded too
+    (``output_hashes``), read from the file just written."""
     new = json.loads(json.dumps(manifest)) if manifest else {}
     new["format"] = FORMAT
     entry = new.setdefault("architectures", {}).setdefault(arch.id, {})
     entry["file"] = _rel(arch.path)
     entry[product] = {"inputs": inputs(arch, product), "tool": tool(), "outputs": sorted(outputs)}
+    if base is not None:
+        entry[product]["output_hashes"] = {o: output_sha256(os.path.join(base, o)) for o in sorted(outputs)}
     if options is not None:
         entry[product]["options"] = options
     return new
 
 
+def _changed_outputs(rec: dict, base: str) -> tuple:
+    """(missing, changed): the outputs of ``rec`` that are absent under ``base``, and
+    those whose content is not the one recorded when they were written."""
+    missing, changed = [], []
+    hashes = rec.get("output_hashes", {})
+    for o in rec.get("outputs", []):
+        path = os.path.join(base, o)
+        if not os.path.isfile(path):
+            missing.append(o)
+        elif o in hashes and output_sha256(path) != hashes[o]:
+            changed.append(o)
+    return missing, changed
+
+
 def up_to_date(manifest: dict, arch, product: str, base: str, options=None) -> bool:
     """True when the manifest says ``product`` of ``arch`` was made from exactly the
     current inputs (content hashes), tool version and options, and its outputs exist
-    under ``base``: the render cache's test."""
+    under ``base`` with the content written then: the render cache's test."""
     rec = manifest.get("architectures", {}).get(arch.id, {}).get(product)
     if not rec or rec.get("tool") != tool() or rec.get("options") != options:
         return False
-    if not all(os.path.exists(os.path.join(base, o)) for o in rec.get("outputs", [])):
+    if any(_changed_outputs(rec, base)):
         return False
     return rec.get("inputs") == inputs(arch, product)
 
@@ -191,6 +260,10 @@ def loads(text: str) -> dict:
                     and all(isinstance(k, str) and isinstance(v, str) for k, v in rec.get("inputs", {}).items())
                     and isinstance(rec.get("outputs", []), list)
                     and all(isinstance(o, str) for o in rec.get("outputs", []))):
+                hashes = rec.get("output_hashes")
+                if hashes is not None and not (isinstance(hashes, dict) and all(
+                        isinstance(k, str) and isinstance(v, str) for k, v in hashes.items())):
+                    rec = {k: v for k, v in rec.items() if k != "output_hashes"}
                 kept[product] = rec
         clean[arch_id] = kept
     data["architectures"] = clean
@@ -199,14 +272,27 @@ def loads(text: str) -> dict:
 
 def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"),
           render_options=None, complete: bool = False) -> list:
-    """One diagnostic per stale architecture, naming the changed inputs or missing outputs.
+    """What is out of date, as diagnostics, each naming what to run:
+
+    - one line for the whole manifest when outputs were made by another tool (another
+      version number, other code, another diagrams version), instead of the changed
+      tool files once per architecture;
+    - one line per architecture whose own inputs (its file and fragments,
+      diagramgen.yaml, the repository's icons) or options changed, or that was never
+      generated;
+    - one line per output file that is missing, or whose content is not what was
+      written (edited by hand, or an old file committed with a new manifest).
 
     ``render_options``: the options the render must have used (e.g. DEFAULT_RENDER_OPTIONS;
     None: any). ``complete``: ``models`` are all the architectures, so a manifest entry
     of any other id is left over from an architecture that is gone."""
     base = os.path.dirname(manifest_path)
-    diags = []
+    where = Pos(manifest_path)
+    current = tool()
     entries = manifest.get("architectures", {})
+    other_tools: dict = {}  # the recorded tools that differ from this one
+    tool_files: set = set()  # the tool's own files that differ from the recorded ones
+    per_arch, per_file = [], []
     for arch in models:
         problems = []
         entry = entries.get(arch.id, {})
@@ -217,25 +303,43 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
                 continue
             now, then = inputs(arch, product), rec.get("inputs", {})
             changed = [k for k in now if then.get(k) != now[k]] + [k for k in then if k not in now]
-            if rec.get("tool") != tool():
-                changed.append("tool version")
-            missing = [o for o in rec.get("outputs", []) if not os.path.exists(os.path.join(base, o))]
+            tool_files.update(k for k in changed if _TOOL_INPUT.match(k))
+            changed = [k for k in changed if not _TOOL_INPUT.match(k)]
+            if rec.get("tool") != current:
+                recorded = rec.get("tool") if isinstance(rec.get("tool"), dict) else {}
+                other_tools[json.dumps(recorded, sort_keys=True)] = recorded
             if changed:
                 problems.append(f"{product}: changed {', '.join(changed)}")
-            if missing:
-                problems.append(f"{product}: missing {', '.join(missing)}")
             if product == "render" and render_options is not None and \
                     _canonical(rec.get("options")) != _canonical(render_options):
                 problems.append(f"render: made with options {json.dumps(rec.get('options'), sort_keys=True)}, "
                                 f"not {json.dumps(render_options, sort_keys=True)}")
+            missing, edited = _changed_outputs(rec, base)
+            for o in missing + edited:
+                what = (f"missing, though {manifest_path} lists it" if o in missing else
+                        f"changed since diagramgen wrote it (its SHA-256 is not the one {manifest_path} records)")
+                per_file.append(Diagnostic(Pos(os.path.join(base, o)), ERROR, f"{what}; {_RUN}"))
         if problems:
-            diags.append(Diagnostic(Pos(manifest_path), ERROR, f"{arch.id} is out of date ("
-                                    + "; ".join(problems) + "); regenerate it with make"))
+            per_arch.append(Diagnostic(where, ERROR, f"{arch.id} is out of date ("
+                                       + "; ".join(problems) + f"); {_RUN}"))
+        per_arch += sorted(per_file, key=lambda d: d.pos.path)  # each architecture's files by name
+        per_file = []
+    diags = []
+    if other_tools or tool_files:
+        olds = [t for _, t in sorted(other_tools.items())] or [current]
+        note = ""
+        if tool_files:  # which of the tool's files differ, where few do (an edited checkout)
+            names = sorted(tool_files)
+            note = f"changed: {', '.join(names)}" if len(names) <= 3 else f"{len(names)} files changed"
+        this = describe_tool(current, olds[0], note)
+        diags.append(Diagnostic(where, ERROR, f"outputs made by {' and '.join(describe_tool(t, current) for t in olds)}"
+                                f", but this is {this}; {_RUN} to make them with this version"))
+    diags += per_arch
     if complete:
         known = {m.id for m in models}
         for gone in sorted(set(entries) - known):
-            diags.append(Diagnostic(Pos(manifest_path), ERROR, f"{gone}: outputs of an architecture that no "
-                                    "longer exists are still listed; regenerate with make"))
+            diags.append(Diagnostic(where, ERROR, f"{gone}: outputs of an architecture that no "
+                                    f"longer exists are still listed; {_RUN}"))
     return diags
 
 
@@ -302,7 +406,7 @@ def update_file(path: str, product: str, written, options=None, drop_ids=()) -> 
     base = os.path.dirname(path)
     for model, files_out in written:
         manifest = record(manifest, model, product,
-                          [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options)
+                          [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options, base)
     try:
         write_atomic(path, dumps(manifest).encode("utf-8"))
     except OSError as exc:

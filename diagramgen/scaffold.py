@@ -1,8 +1,10 @@
 """Starting a new architecture file: from a minimal template or a copy of an existing file.
 
 :func:`new_architecture` returns the file's path and text; :func:`check_new` validates
-that text where it will live (its includes resolve relative to that folder). Writing the
-file is the caller's job, without ever overwriting one (see the ``new`` command).
+that text where it will live (its includes resolve relative to that folder);
+:func:`missing_schemas` the JSON Schemas its editor line points at, where the repository
+has none yet. Writing the files is the caller's job, without ever overwriting one (see
+the ``new`` command).
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from .loader import LoadError, load
 from .project import load_all
 from .schema import ID_PATTERN
 
-SCHEMA_PATH = Path("schema") / "architecture.schema.json"
+SCHEMA_DIR = Path("schema")
+SCHEMA_PATH = SCHEMA_DIR / "architecture.schema.json"
 SCHEMA_LINE = "# yaml-language-server: $schema="
 
 # The minimal template: a header (products, legend, assumptions and includes come from
@@ -141,6 +144,22 @@ def file_for(arch_id: str, directory) -> Path:
     return Path(directory) / (arch_id.replace("_", "-") + ".yaml")
 
 
+def missing_schemas(catalog) -> dict:
+    """``{path: bytes}``: the schemas (``schema/architecture.schema.json`` and
+    ``schema/fragment.schema.json`` of the current folder, with ``catalog``'s kinds) that
+    the repository does not have yet, so that the line ``new`` writes at the top of a
+    file resolves in the editor. Existing files are left alone (``diagramgen schema
+    --write`` rewrites them)."""
+    from .schema import json_schema_text
+
+    out = {}
+    for name in ("architecture", "fragment"):
+        path = SCHEMA_DIR / f"{name}.schema.json"
+        if not os.path.lexists(path):
+            out[path] = json_schema_text(name, catalog).encode("utf-8")
+    return out
+
+
 def schema_line(directory) -> str:
     rel = os.path.relpath(SCHEMA_PATH, os.fspath(directory) or ".")
     return SCHEMA_LINE + Path(rel).as_posix()
@@ -234,4 +253,4 @@ def check_new(target: Path, text: str) -> list:
     return diags
 
 
-__all__ = ["new_architecture", "check_new", "file_for", "has_errors"]
+__all__ = ["new_architecture", "check_new", "missing_schemas", "file_for", "has_errors"]

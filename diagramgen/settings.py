@@ -150,8 +150,15 @@ class Settings:
         """What of the settings shapes ``arch``'s diagrams (its repository kinds and the
         legend defaults), as one hash: an input of its render in the manifest."""
         used = sorted({c.kind for c in arch.components} & set(self.repo_kinds))
+
+        def icon(spec: str) -> str:  # a file by its path in the repository, not on this machine
+            if not os.path.isabs(spec):
+                return spec
+            rel = os.path.relpath(spec, self.root)
+            return spec if rel.startswith("..") else rel.replace(os.sep, "/")
+
         data = {"legend": list(self.legend),
-                "kinds": {k: [self.catalog[k].label, self.catalog[k].icon, self.catalog[k].area,
+                "kinds": {k: [self.catalog[k].label, icon(self.catalog[k].icon), self.catalog[k].area,
                               self.catalog[k].provenance, list(self.catalog[k].aliases)] for k in used}}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
 

@@ -117,7 +117,7 @@ def test_manifest_with_wrong_types_is_ignored_not_a_traceback(repo):
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"{out / 'manifest.json'}: error: demo is out of date (render: never generated; docs: never generated); "
-        "regenerate it with make"]
+        'run "diagramgen render && diagramgen docs"']
 
 
 # --- file names are escaped for every place they are printed ----------------------------
@@ -375,4 +375,5 @@ def test_deeply_nested_manifest_is_an_error_line(repo):
     result = invoke("check-outputs")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "output/manifest.json: error: cannot read the manifest (nested too deeply); run make docs"]
+        "output/manifest.json: error: cannot read the manifest (nested too deeply); "
+        'run "diagramgen render && diagramgen docs"']

@@ -122,8 +122,16 @@ def test_fresh_install_brings_only_the_declared_dependencies_and_theirs(dist, tm
     assert names == needed  # nothing installed that no requirement asks for
 
 
-def test_installed_wheel_renders_and_documents_an_empty_repository(dist, tmp_path):
-    """A repository with nothing but one new architecture file: render and docs work."""
+def test_installed_wheel_works_in_an_empty_repository(dist, tmp_path):
+    """A repository with nothing but one new architecture file: the editor's schema line
+    resolves, render, docs and check-outputs work, and check-outputs catches an edited
+    output and outputs made by another diagramgen."""
+    import jsonschema
+    import yaml
+
+    from diagramgen import __version__
+    from diagramgen.manifest import code_digest
+
     (wheel,) = dist.glob("*.whl")
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
@@ -132,7 +140,44 @@ def test_installed_wheel_renders_and_documents_an_empty_repository(dist, tmp_pat
     work = tmp_path / "empty"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+    def dg(*args):
+        return subprocess.run([exe, *args], cwd=work, env=env, capture_output=True, text=True)
+
     run([exe, "new", "demo", "--title", "Demo"], cwd=work, env=env)
+    arch = work / "architectures" / "demo.yaml"
+    first = arch.read_text(encoding="utf-8").splitlines()[0]
+    schema = (arch.parent / first.split("$schema=", 1)[1]).resolve()
+    assert schema == (work / "schema" / "architecture.schema.json").resolve()
+    assert list(jsonschema.Draft202012Validator(json.loads(schema.read_text(encoding="utf-8"))).iter_errors(
+        yaml.safe_load(arch.read_text(encoding="utf-8")))) == []
+    run([exe, "render"], cwd=work, env=env)
+    run([exe, "docs"], cwd=work, env=env)
+    assert run([exe, "check-outputs"], cwd=work, env=env).stdout == "ok: outputs of 1 architecture(s) are up to date\n"
+    # the wheel is the same tool as the checkout it was built from
+    manifest_path = work / "output" / "manifest.json"
+    made_by = json.loads(manifest_path.read_text(encoding="utf-8"))["architectures"]["demo"]["render"]["tool"]
+    assert (made_by["diagramgen"], made_by["code"]) == (__version__, code_digest())
+
+    regenerate = 'run "diagramgen render && diagramgen docs"'
+    svg = work / "output" / "demo.svg"
+    svg.write_text(svg.read_text(encoding="utf-8").replace("Demo", "Edited"), encoding="utf-8")
+    result = dg("check-outputs")
+    assert (result.returncode, result.stdout, result.stderr.splitlines()) == (1, "", [
+        "output/demo.svg: error: changed since diagramgen wrote it (its SHA-256 is not the one "
+        f"output/manifest.json records); {regenerate}"])
+    run([exe, "render"], cwd=work, env=env)
+
+    data = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for rec in data["architectures"]["demo"].values():
+        if isinstance(rec, dict):
+            rec["tool"]["diagramgen"] = "0.0.9"
+    manifest_path.write_text(json.dumps(data), encoding="utf-8")
+    result = dg("check-outputs")
+    assert (result.returncode, result.stdout, result.stderr.splitlines()) == (1, "", [
+        f"output/manifest.json: error: outputs made by diagramgen 0.0.9 (code {code_digest()[:8]}), but this is "
+        f"diagramgen {__version__} (code {code_digest()[:8]}); {regenerate} to make them with this version"])
+
     run([exe, "render", "--format", "png,svg,html,pdf"], cwd=work, env=env)
     run([exe, "docs"], cwd=work, env=env)
     out = work / "output"

@@ -343,12 +343,14 @@ def test_custom_icons_end_to_end(repo):
     result = run("check-outputs")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "output/manifest.json: error: demo is out of date (render: changed icons/queue.svg); regenerate it with make"]
+        "output/manifest.json: error: demo is out of date (render: changed icons/queue.svg); "
+        'run "diagramgen render && diagramgen docs"']
     assert run("render").exit_code == 0
     set_settings(repo, SETTINGS.replace("Our integration patterns", "Our patterns"))
     result = run("check-outputs")
     assert result.stderr.splitlines() == [
-        "output/manifest.json: error: demo is out of date (docs: changed diagramgen.yaml); regenerate it with make"]
+        "output/manifest.json: error: demo is out of date (docs: changed diagramgen.yaml); "
+        'run "diagramgen render && diagramgen docs"']
     assert "rendered 0 architecture(s), 1 up to date" in run("render").stdout
     assert run("docs").exit_code == 0
     assert run("check-outputs").exit_code == 0
