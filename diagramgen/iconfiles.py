@@ -214,7 +214,43 @@ def check_svg(data: bytes) -> Optional[str]:
 @functools.lru_cache(maxsize=64)
 def _rasterise(data: bytes) -> bytes:
     """The SVG as a PNG RASTER_PX pixels on its long side (CairoSVG; ``unsafe`` off, and
-    check_svg has made sure it links to nothing outside itself)."""
+    check_svg has made sure it links to nothing outside itself).
+
+    Results are kept in the content-addressed disk cache of encoded icons (svg.cache_dir;
+    the key is the SVG's bytes, RASTER_PX and CairoSVG's version), so a run that meets an
+    SVG rasterised before neither imports CairoSVG nor draws it again. The bytes are the
+    same either way; an SVG that cannot be drawn is never stored."""
+    from .manifest import _installed_version
+    from .svg import PNG_SIGNATURE, cache_dir
+
+    try:
+        version = _installed_version("cairosvg")
+    except Exception:
+        version = None
+    where = cache_dir() if version else None
+    cached = None
+    if where is not None:
+        key = hashlib.sha256(b"\0".join([data, str(RASTER_PX).encode(), version.encode()])).hexdigest()
+        cached = where / "svg-icons" / f"{key}.png"
+        try:
+            png = cached.read_bytes()
+            if png.startswith(PNG_SIGNATURE):
+                return png
+        except OSError:
+            pass
+    png = _draw(data)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(f".{cached.stem}.{os.getpid()}.tmp")
+            tmp.write_bytes(png)
+            os.replace(tmp, cached)
+        except OSError:
+            pass  # no cache, same result
+    return png
+
+
+def _draw(data: bytes) -> bytes:
     import cairosvg
 
     first = cairosvg.svg2png(bytestring=data, unsafe=False, parent_width=RASTER_PX, parent_height=RASTER_PX)

@@ -260,3 +260,28 @@ def test_scene_band_tints_have_dark_counterparts():
 
     used = {c.lower() for c in BAND_TINT.values()} | {fill.lower() for fill, _ in PROVENANCE_STYLE.values()}
     assert used - set(svgmod.DARK_FILLS) == set()
+
+
+def test_rasterised_svg_icons_come_from_the_disk_cache_with_the_same_bytes(tmp_path, monkeypatch):
+    """A run that meets an SVG icon rasterised before reads the PNG from the cache and
+    does not draw it again; an SVG that cannot be drawn is never stored."""
+    from diagramgen import iconfiles
+
+    data = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 10">'
+            b'<rect width="20" height="10" fill="#2f6db5"/></svg>')
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path))
+    iconfiles._rasterise.cache_clear()
+    png = iconfiles._rasterise(data)
+    assert png[:8] == svgmod.PNG_SIGNATURE and struct.unpack(">II", png[16:24])[0] == iconfiles.RASTER_PX
+    assert [p.read_bytes() for p in (tmp_path / "svg-icons").iterdir()] == [png]
+
+    def no_drawing(_):
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(iconfiles, "_draw", no_drawing)
+    iconfiles._rasterise.cache_clear()
+    assert iconfiles._rasterise(data) == png  # from the disk
+    assert iconfiles.check_svg(b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="x"/></svg>') \
+        == "cannot be drawn (drawn again)"
+    assert len(list((tmp_path / "svg-icons").iterdir())) == 1
+    iconfiles._rasterise.cache_clear()
