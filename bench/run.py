@@ -98,7 +98,7 @@ def secs(wc) -> str:
     return f"{wc[0]:.3f} s wall, {wc[1]:.3f} s CPU"
 
 
-# --- (a) the four architectures: equal work ------------------------------------------
+# --- (a) the shipped architectures: equal work ------------------------------------------
 def bench_equal(rounds: int) -> list:
     from diagramgen import scene
     from diagramgen.project import load_all
@@ -136,7 +136,7 @@ def bench_equal(rounds: int) -> list:
         contenders["two_pinned"] = lambda: measure(PIN + two, cwd=ROOT)
     r = interleaved(contenders, rounds)
     shutil.rmtree(work, ignore_errors=True)
-    LOADS.append(("(a) four architectures", before, load_avg()))
+    LOADS.append(("(a) the shipped architectures", before, load_avg()))
     fl, tw, fu, pl = r["floor"], r["two"], r["full"], r["plain"]
     rows = [
         (f"(a) floor: dot -Tsvg -Tpng per architecture, {JOBS} at once", secs(fl), "", ""),
