@@ -227,6 +227,29 @@ def _update_manifest(path: str, product: str, written, options=None, quiet: bool
         click.echo(f"wrote {term(path)}")
 
 
+def _write_manifest(path: str, manifest: dict) -> None:
+    from .manifest import dumps
+    from .render import WriteError, write_atomic
+
+    try:
+        write_atomic(path, dumps(manifest).encode("utf-8"))
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    click.echo(f"wrote {term(path)}")
+
+
+def _groups_or_exit(models) -> list:
+    """The groups of diagramgen.yaml with their architectures, or print what they name
+    wrongly and exit 1."""
+    from .overview import OverviewError, resolve
+
+    try:
+        return resolve(_settings_or_exit(), models)
+    except OverviewError as exc:
+        _print_diagnostics(exc.diagnostics)
+        sys.exit(EXIT_ERROR)
+
+
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True))
 @click.option("--out", "out_dir", default=os.path.join("output", "docs"), show_default=True,
@@ -253,9 +276,9 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     Example: diagramgen docs --out output/docs --links html
     """
     from . import docs as docgen
-    from . import publish
+    from . import overview, publish
     from .manifest import leftovers, read
-    from .render import WriteError, remove_output, write_outputs
+    from .render import RenderError, WriteError, remove_output, write_outputs
 
     try:
         links = publish.check_links(links)
@@ -290,7 +313,16 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     except publish.PublishError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    files_out["index.md"] = docgen.index_page(list(listed.values())).encode("utf-8")
+    groups = _groups_or_exit(everyone.models)
+    try:
+        files_out.update(overview.pages(groups, _settings_or_exit(),
+                                        lambda i: publish.formats_of(files_out, i) if f"{i}.md" in files_out
+                                        else ("svg", "png", "html")))
+    except RenderError as exc:
+        click.echo(f"error: {term(exc)}", err=True)
+        sys.exit(EXIT_ERROR)
+    compared = [(g.title, g.page) for g in groups]
+    files_out["index.md"] = docgen.index_page(list(listed.values()), compared=compared).encode("utf-8")
     try:
         if os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs")):
             # pages inside the output folder: written from there, so a docs/ that is a
@@ -306,9 +338,15 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
             before = read(manifest_path)
             gone = set() if files else set(before.get("architectures", {})) - {m.id for m in loaded.models}
             _update_manifest(manifest_path, "docs", made,
-                             drop_ids=gone)
+                             drop_ids=gone, quiet=True)
             base = os.path.dirname(manifest_path)
-            for name in leftovers(before, "docs", {}, base, gone):
+            pages_dir = os.path.relpath(out_dir, base).replace(os.sep, "/")
+            by_group = {g.id: [f"{pages_dir}/{n}" for n in files_out
+                               if n == g.page or any(n.startswith(f"{overview.FOLDER}/{overview.migration_name(*p)}.")
+                                                     for p in g.migrations)] for g in groups}
+            _write_manifest(manifest_path, overview.record(read(manifest_path), groups, by_group))
+            old_pages = overview.leftovers(before, by_group)
+            for name in leftovers(before, "docs", {}, base, gone) + old_pages:
                 try:
                     remove_output(base, name)
                     click.echo(f"removed {term(os.path.join(base, name))}")
