@@ -162,26 +162,50 @@ def list_(files, as_json) -> None:
 @click.argument("docs", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--arch", "arch_file", type=click.Path(dir_okay=False),
               help="Architecture file to check against (default: the one whose docs_page is DOC).")
-def check_docs(docs, arch_file) -> None:
+@click.option("--group", "group_id", metavar="GROUP",
+              help="Check DOCS as the overview page of this group of diagramgen.yaml (default: the group "
+                   "whose overview_page is DOC).")
+def check_docs(docs, arch_file, group_id) -> None:
     """Check the Dataflow list of hand-written Markdown pages against the architectures.
 
-    With no DOCS, checks the docs_page of every architecture in architectures/ and skips,
-    with a note, pages whose file is absent. Drift prints as DOC:line: error: message.
-    Exit status 1 on any drift.
+    With no DOCS, checks the docs_page of every architecture in architectures/, and the
+    overview_page of every group of diagramgen.yaml (its table: one row per architecture
+    of the group, with its products and a link to its docs_page); pages whose file is
+    absent are skipped with a note. Drift prints as DOC:line: error: message. Exit
+    status 1 on any drift.
 
     Example: diagramgen check-docs docs/premium.md --arch architectures/premium.yaml
+
+    Example: diagramgen check-docs docs/overview.md --group contact_center
     """
     import os
 
+    from . import overview
     from .checkdocs import PageError, architecture_for, check_page, page_path, read_page
 
+    if group_id and arch_file:
+        raise click.UsageError("give --arch or --group, not both")
     loaded = load_all([arch_file] if arch_file else [])
     if not loaded.ok:
         _print_diagnostics(loaded.diagnostics)
         sys.exit(EXIT_ERROR)
+    groups = _groups_or_exit(loaded.models) if not arch_file else []
+    if group_id and group_id not in {g.id for g in groups}:
+        known = ", ".join(g.id for g in groups) or "none"
+        click.echo(f"error: diagramgen.yaml declares no group '{term(group_id)}' (groups: {term(known)})", err=True)
+        sys.exit(EXIT_ERROR)
     jobs, errors = [], 0
     if docs:
         for doc in docs:
+            group = next(g for g in groups if g.id == group_id) if group_id else \
+                None if arch_file else overview.group_for(doc, groups)
+            if group is not None:
+                if not os.path.exists(doc):
+                    click.echo(f"{term(doc)}: error: no such file", err=True)
+                    errors += 1
+                else:
+                    jobs.append((doc, group))
+                continue
             arch = loaded.models[0] if arch_file else architecture_for(doc, loaded.models)
             if arch is None:
                 click.echo(f"{term(doc)}: error: no architecture has this page as its docs_page; "
@@ -203,12 +227,27 @@ def check_docs(docs, arch_file) -> None:
                 click.echo(f"{term(page)}: note: skipped, the page is absent ({term(m.path)} maps to it)", err=True)
                 continue
             jobs.append((page, m))
+        for g in groups:
+            if not g.overview_page:
+                continue
+            if not os.path.exists(g.overview_page):
+                click.echo(f"{term(g.overview_page)}: note: skipped, the page is absent (the overview_page of "
+                           f"group {term(g.id)})", err=True)
+                continue
+            jobs.append((g.overview_page, g))
     for doc, arch in jobs:
         try:
             text = read_page(doc)
         except PageError as exc:
             click.echo(f"{term(doc)}: error: {term(exc)}", err=True)
             errors += 1
+            continue
+        if isinstance(arch, overview.Resolved):
+            diags = overview.check_overview(text, arch, doc)
+            _print_diagnostics(diags)
+            errors += len(diags)
+            if not diags:
+                click.echo(f"ok {term(doc)} (the {len(arch.members)} architectures of group {term(arch.id)})")
             continue
         diags = check_page(text, arch, doc)
         _print_diagnostics(diags)
@@ -385,6 +424,10 @@ def check_outputs(files, manifest_path) -> None:
         sys.exit(EXIT_ERROR)
     diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
                   complete=not files)
+    if not files:  # the groups' pages are made from every architecture
+        from .overview import stale as stale_groups
+
+        diags += stale_groups(manifest, _groups_or_exit(loaded.models), manifest_path)
     _print_diagnostics(diags)
     if not diags:
         click.echo(f"ok: outputs of {len(loaded.models)} architecture(s) are up to date")

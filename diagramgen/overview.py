@@ -724,10 +724,17 @@ def check_overview(markdown: str, group: Resolved, page: str, shown: Optional[st
         else:
             diags.append(Diagnostic(Pos(shown, line), ERROR, f"{a.id} ({a.path}) has no docs_page, so no row "
                                     "can be matched with it; set its docs_page"))
+    # a link names a page by its path from the overview page, or (for a copy of the
+    # overview checked elsewhere) by a file name that only one docs_page has
+    names: dict = {}
+    for path, a in targets.items():
+        names.setdefault(os.path.basename(path), []).append(a)
     seen: dict = {}
     for row in rows:
         text, href = row.links[0]
         arch = targets.get(_resolve_link(href, page))
+        if arch is None and "://" not in href and len(names.get(os.path.basename(href.split("#")[0]), ())) == 1:
+            arch = names[os.path.basename(href.split("#")[0])][0]
         best = max((a for a, _ in group.members), key=lambda a: _title_score(text, a.title))
         if arch is None:
             diags.append(Diagnostic(Pos(shown, row.line), ERROR, f"the row links to '{href}', which is not the "
@@ -749,7 +756,7 @@ def check_overview(markdown: str, group: Resolved, page: str, shown: Optional[st
             owner = next((a.id for a, _ in group.members
                           if a is not arch and product_names(a.products) == product_names(said)), None)
             diags.append(Diagnostic(Pos(shown, row.line), ERROR, f"the row of {arch.id} gives the products "
-                                    f"'{said}', but {arch.path} has {', '.join(arch.products)}"
+                                    f"'{said}', but {arch.path} has '{', '.join(arch.products)}'"
                                     + (f" (the products of {owner}: are two rows swapped?)" if owner else "")))
     for a, _ in group.members:
         if a.id not in seen and (a.docs_page or "") and any(t is a for t in targets.values()):
