@@ -61,6 +61,14 @@ def validate(files) -> None:
     Example: diagramgen validate architectures/premium.yaml
     """
     loaded = load_all(files)
+    if not files and loaded.ok:  # the groups of diagramgen.yaml name architectures of the folder
+        from .overview import OverviewError, resolve
+        from .settings import current
+
+        try:
+            resolve(current(), loaded.models)
+        except OverviewError as exc:
+            loaded.diagnostics += exc.diagnostics
     _print_diagnostics(loaded.diagnostics)
     errors = sum(d.is_error for d in loaded.diagnostics)
     warnings = len(loaded.diagnostics) - errors
@@ -333,6 +341,7 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
         click.echo("error: index.md lists every architecture, and one has errors; nothing written", err=True)
         sys.exit(EXIT_ERROR)
     listed = {os.path.realpath(m.path): m for m in everyone.models + loaded.models}
+    groups = _groups_or_exit(everyone.models)  # before anything is read or written
     def drawn(m):  # the rendered diagram, for a description that follows the drawing
         try:
             with open(os.path.join(image_dir, f"{m.id}.svg"), "rb") as fh:
@@ -352,7 +361,6 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     except publish.PublishError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    groups = _groups_or_exit(everyone.models)
     try:
         files_out.update(overview.pages(groups, _settings_or_exit(),
                                         lambda i: publish.formats_of(files_out, i) if f"{i}.md" in files_out
