@@ -61,6 +61,14 @@ def validate(files) -> None:
     Example: diagramgen validate architectures/premium.yaml
     """
     loaded = load_all(files)
+    if not files and loaded.ok:  # the groups of diagramgen.yaml name architectures of the folder
+        from .overview import OverviewError, resolve
+        from .settings import current
+
+        try:
+            resolve(current(), loaded.models)
+        except OverviewError as exc:
+            loaded.diagnostics += exc.diagnostics
     _print_diagnostics(loaded.diagnostics)
     errors = sum(d.is_error for d in loaded.diagnostics)
     warnings = len(loaded.diagnostics) - errors
@@ -162,26 +170,50 @@ def list_(files, as_json) -> None:
 @click.argument("docs", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--arch", "arch_file", type=click.Path(dir_okay=False),
               help="Architecture file to check against (default: the one whose docs_page is DOC).")
-def check_docs(docs, arch_file) -> None:
+@click.option("--group", "group_id", metavar="GROUP",
+              help="Check DOCS as the overview page of this group of diagramgen.yaml (default: the group "
+                   "whose overview_page is DOC).")
+def check_docs(docs, arch_file, group_id) -> None:
     """Check the Dataflow list of hand-written Markdown pages against the architectures.
 
-    With no DOCS, checks the docs_page of every architecture in architectures/ and skips,
-    with a note, pages whose file is absent. Drift prints as DOC:line: error: message.
-    Exit status 1 on any drift.
+    With no DOCS, checks the docs_page of every architecture in architectures/, and the
+    overview_page of every group of diagramgen.yaml (its table: one row per architecture
+    of the group, with its products and a link to its docs_page); pages whose file is
+    absent are skipped with a note. Drift prints as DOC:line: error: message. Exit
+    status 1 on any drift.
 
     Example: diagramgen check-docs docs/premium.md --arch architectures/premium.yaml
+
+    Example: diagramgen check-docs docs/overview.md --group contact_center
     """
     import os
 
+    from . import overview
     from .checkdocs import PageError, architecture_for, check_page, page_path, read_page
 
+    if group_id and arch_file:
+        raise click.UsageError("give --arch or --group, not both")
     loaded = load_all([arch_file] if arch_file else [])
     if not loaded.ok:
         _print_diagnostics(loaded.diagnostics)
         sys.exit(EXIT_ERROR)
+    groups = _groups_or_exit(loaded.models) if not arch_file else []
+    if group_id and group_id not in {g.id for g in groups}:
+        known = ", ".join(g.id for g in groups) or "none"
+        click.echo(f"error: diagramgen.yaml declares no group '{term(group_id)}' (groups: {term(known)})", err=True)
+        sys.exit(EXIT_ERROR)
     jobs, errors = [], 0
     if docs:
         for doc in docs:
+            group = next(g for g in groups if g.id == group_id) if group_id else \
+                None if arch_file else overview.group_for(doc, groups)
+            if group is not None:
+                if not os.path.exists(doc):
+                    click.echo(f"{term(doc)}: error: no such file", err=True)
+                    errors += 1
+                else:
+                    jobs.append((doc, group))
+                continue
             arch = loaded.models[0] if arch_file else architecture_for(doc, loaded.models)
             if arch is None:
                 click.echo(f"{term(doc)}: error: no architecture has this page as its docs_page; "
@@ -203,12 +235,27 @@ def check_docs(docs, arch_file) -> None:
                 click.echo(f"{term(page)}: note: skipped, the page is absent ({term(m.path)} maps to it)", err=True)
                 continue
             jobs.append((page, m))
+        for g in groups:
+            if not g.overview_page:
+                continue
+            if not os.path.exists(g.overview_page):
+                click.echo(f"{term(g.overview_page)}: note: skipped, the page is absent (the overview_page of "
+                           f"group {term(g.id)})", err=True)
+                continue
+            jobs.append((g.overview_page, g))
     for doc, arch in jobs:
         try:
             text = read_page(doc)
         except PageError as exc:
             click.echo(f"{term(doc)}: error: {term(exc)}", err=True)
             errors += 1
+            continue
+        if isinstance(arch, overview.Resolved):
+            diags = overview.check_overview(text, arch, doc)
+            _print_diagnostics(diags)
+            errors += len(diags)
+            if not diags:
+                click.echo(f"ok {term(doc)} (the {len(arch.members)} architectures of group {term(arch.id)})")
             continue
         diags = check_page(text, arch, doc)
         _print_diagnostics(diags)
@@ -225,6 +272,29 @@ def _update_manifest(path: str, product: str, written, options=None, quiet: bool
     update_file(path, product, written, options, drop_ids)
     if not quiet:
         click.echo(f"wrote {term(path)}")
+
+
+def _write_manifest(path: str, manifest: dict) -> None:
+    from .manifest import dumps
+    from .render import WriteError, write_atomic
+
+    try:
+        write_atomic(path, dumps(manifest).encode("utf-8"))
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    click.echo(f"wrote {term(path)}")
+
+
+def _groups_or_exit(models) -> list:
+    """The groups of diagramgen.yaml with their architectures, or print what they name
+    wrongly and exit 1."""
+    from .overview import OverviewError, resolve
+
+    try:
+        return resolve(_settings_or_exit(), models)
+    except OverviewError as exc:
+        _print_diagnostics(exc.diagnostics)
+        sys.exit(EXIT_ERROR)
 
 
 @main.command()
@@ -253,9 +323,9 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     Example: diagramgen docs --out output/docs --links html
     """
     from . import docs as docgen
-    from . import publish
+    from . import overview, publish
     from .manifest import leftovers, read
-    from .render import WriteError, remove_output, write_outputs
+    from .render import RenderError, WriteError, remove_output, write_outputs
 
     try:
         links = publish.check_links(links)
@@ -271,6 +341,7 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
         click.echo("error: index.md lists every architecture, and one has errors; nothing written", err=True)
         sys.exit(EXIT_ERROR)
     listed = {os.path.realpath(m.path): m for m in everyone.models + loaded.models}
+    groups = _groups_or_exit(everyone.models)  # before anything is read or written
     def drawn(m):  # the rendered diagram, for a description that follows the drawing
         try:
             with open(os.path.join(image_dir, f"{m.id}.svg"), "rb") as fh:
@@ -290,7 +361,15 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     except publish.PublishError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    files_out["index.md"] = docgen.index_page(list(listed.values())).encode("utf-8")
+    try:
+        files_out.update(overview.pages(groups, _settings_or_exit(),
+                                        lambda i: publish.formats_of(files_out, i) if f"{i}.md" in files_out
+                                        else ("svg", "png", "html")))
+    except RenderError as exc:
+        click.echo(f"error: {term(exc)}", err=True)
+        sys.exit(EXIT_ERROR)
+    compared = [(g.title, g.page) for g in groups]
+    files_out["index.md"] = docgen.index_page(list(listed.values()), compared=compared).encode("utf-8")
     try:
         if os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs")):
             # pages inside the output folder: written from there, so a docs/ that is a
@@ -306,9 +385,15 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
             before = read(manifest_path)
             gone = set() if files else set(before.get("architectures", {})) - {m.id for m in loaded.models}
             _update_manifest(manifest_path, "docs", made,
-                             drop_ids=gone)
+                             drop_ids=gone, quiet=True)
             base = os.path.dirname(manifest_path)
-            for name in leftovers(before, "docs", {}, base, gone):
+            pages_dir = os.path.relpath(out_dir, base).replace(os.sep, "/")
+            by_group = {g.id: [f"{pages_dir}/{n}" for n in files_out
+                               if n == g.page or any(n.startswith(f"{overview.FOLDER}/{overview.migration_name(*p)}.")
+                                                     for p in g.migrations)] for g in groups}
+            _write_manifest(manifest_path, overview.record(read(manifest_path), groups, by_group))
+            old_pages = overview.leftovers(before, by_group)
+            for name in leftovers(before, "docs", {}, base, gone) + old_pages:
                 try:
                     remove_output(base, name)
                     click.echo(f"removed {term(os.path.join(base, name))}")
@@ -350,6 +435,10 @@ def check_outputs(files, manifest_path) -> None:
         sys.exit(EXIT_ERROR)
     diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
                   complete=not files)
+    if not files:  # the groups' pages are made from every architecture
+        from .overview import stale as stale_groups
+
+        diags += stale_groups(manifest, _groups_or_exit(loaded.models), manifest_path)
     _print_diagnostics(diags)
     if not diags:
         click.echo(f"ok: outputs of {len(loaded.models)} architecture(s) are up to date")

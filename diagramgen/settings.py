@@ -22,6 +22,13 @@ and the wording of what is generated; without it every default is neutral. Keys:
       legend: {product / existing / platform: TEXT}
       include: [fragment path, or {file, provenance, standalone}]
       azure_foundation: true | false
+    groups:           # sets of architectures compared on a generated overview page
+      GROUP:
+        title: TEXT
+        intro: TEXT
+        architectures: [ID, or {id: ID, name: TEXT}]   # default: every architecture
+        overview_page: PATH # a hand-written overview page check-docs compares (relative)
+        migrations: [{from: ID, to: ID}]               # migration pages to generate
 
 A repository kind may not reuse a built-in kind's id unless it says ``override: true``
 (and ``override: true`` on a new id is an error too). A kind's icon is a PNG or SVG file
@@ -45,8 +52,8 @@ from yaml.nodes import MappingNode, ScalarNode
 from .catalog import KIND, Catalog, Kind, default_catalog
 from .diagnostics import ERROR, Diagnostic, DiagramgenError, Pos
 from .loader import STR, LoadError, load, pos_of
-from .schema import (ID, ID_PATTERN, INCLUDE, LEGEND, LONG_TEXT, PROVENANCES, TEXT, Bool, F, Obj, PStr, Rec, Seq,
-                     Type, check, describe, is_valid)
+from .schema import (ID, ID_PATTERN, INCLUDE, LEGEND, LONG_TEXT, PROVENANCES, TEXT, Bool, Either, F, Obj, PStr,
+                     Rec, Seq, Str, Type, check, describe, is_valid)
 
 SETTINGS_FILE = "diagramgen.yaml"
 
@@ -112,12 +119,74 @@ NEW = Obj("new", {
     "include": F(Seq(INCLUDE), False, "Fragments a new architecture includes."),
     "azure_foundation": F(Bool(), False, "assumptions.azure_foundation of a new architecture."),
 })
+GROUP_MEMBER = Either(ID, Obj("group architecture", {
+    "id": F(ID, True, "The architecture's id."),
+    "name": F(TEXT, False, "Its short name in the overview's column headings (default: its title)."),
+}))
+MIGRATION = Obj("migration", {
+    "from": F(ID, True, "The architecture a reader moves from."),
+    "to": F(ID, True, "The architecture a reader moves to."),
+})
+GROUP = Obj("group", {
+    "title": F(TEXT, True, "Heading of the group's overview page."),
+    "intro": F(LONG_TEXT, False, "Paragraph under the heading."),
+    "architectures": F(Seq(GROUP_MEMBER, min_items=1), False,
+                       "The architectures compared, in column order (default: every architecture)."),
+    "overview_page": F(Str(max_len=300), False,
+                       "A hand-written overview page (relative to diagramgen.yaml) whose table check-docs "
+                       "compares with the group."),
+    "migrations": F(Seq(MIGRATION), False, "Pairs of architectures to write a migration page for."),
+})
+
+
+class GroupMap(Type):
+    """A mapping of group ids to groups (the ``groups:`` of settings)."""
+
+    expected = "a mapping of group ids to groups"
+
+    def check(self, node, ctx, what):
+        if not isinstance(node, MappingNode):
+            return self.mismatch(node, ctx, what)
+        out = Rec()
+        out.pos = pos_of(ctx.path, node)
+        out.key_pos = {}
+        for knode, vnode in node.value:
+            kpos = pos_of(ctx.path, knode)
+            if not isinstance(knode, ScalarNode) or knode.tag != STR:
+                ctx.error(kpos, f"group ids must be strings, got {describe(knode)}")
+                continue
+            key = ID.check(knode, ctx, "a group id")
+            if not is_valid(key):
+                continue
+            out.key_pos[str(key)] = kpos
+            out[key] = GROUP.check(vnode, ctx, f"group '{key}'")
+        return out
+
+    def json(self):
+        return {"type": "object", "propertyNames": {"pattern": ID_PATTERN}, "additionalProperties": GROUP.json()}
+
+
 SETTINGS = Obj("settings", {
     "kinds": F(KindMap(REPO_KIND), False, "The repository's own component kinds."),
     "legend": F(LEGEND, False, "Default legend texts per provenance."),
     "docs": F(DOCS, False, "Wording of the generated docs pages."),
     "new": F(NEW, False, "Defaults of `diagramgen new`."),
+    "groups": F(GroupMap(), False, "Sets of architectures compared on a generated overview page."),
 })
+
+
+@dataclass(frozen=True)
+class Group:
+    """One entry of ``groups:``; ids keep their positions (PStr) for messages."""
+
+    id: str
+    title: str
+    pos: Pos
+    intro: str = ""
+    members: tuple = ()        # ((id PStr, name or ""), ...); () means every architecture
+    overview_page: str = ""    # as written (relative to diagramgen.yaml)
+    overview_pos: Optional[Pos] = None
+    migrations: tuple = ()     # ((from PStr, to PStr, Pos of the entry), ...)
 
 
 @dataclass(frozen=True)
@@ -142,6 +211,7 @@ class Settings:
     new_legend: tuple = ()         # ((provenance, text), ...)
     new_include: Optional[tuple] = None   # None: the shared fragments, where the folder has them
     new_azure_foundation: Optional[bool] = None
+    groups: tuple = ()             # Group, in file order
 
     def legend_text(self, provenance: str) -> str:
         return dict(self.legend).get(provenance, NEUTRAL_LEGEND.get(provenance, provenance))
@@ -197,6 +267,11 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
         if kind is not None:
             kinds[str(name)] = kind
             repo.append(str(name))
+    from .validate import check_link
+
+    for group in (rec.get("groups") or {}).values():
+        if isinstance(group, dict):
+            diags += check_link(group.get("overview_page"), "overview_page")
     if any(d.severity == ERROR for d in diags):
         raise DiagramgenError(sorted(diags, key=lambda d: (d.pos.line, d.pos.col, d.message)))
     docs = _rec(rec, "docs")
@@ -219,7 +294,26 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
         new_legend=_legend(_rec(new, "legend")),
         new_include=tuple(_plain(i) for i in new["include"]) if "include" in new else None,
         new_azure_foundation=bool(new["azure_foundation"]) if "azure_foundation" in new else None,
+        groups=_groups(_rec(rec, "groups")),
     )
+
+
+def _groups(rec: dict) -> tuple:
+    out = []
+    for gid, g in rec.items():
+        if not isinstance(g, dict):
+            continue
+        members = []
+        for m in g.get("architectures", ()):
+            if isinstance(m, dict):
+                members.append((m["id"], str(m.get("name", ""))))
+            else:
+                members.append((m, ""))
+        page = g.get("overview_page")
+        out.append(Group(str(gid), str(g["title"]), g.pos, str(g.get("intro", "")), tuple(members),
+                         str(page) if page is not None else "", page.pos if isinstance(page, PStr) else None,
+                         tuple((m["from"], m["to"], m.pos) for m in g.get("migrations", ()))))
+    return tuple(out)
 
 
 def _rec(rec, key: str) -> dict:

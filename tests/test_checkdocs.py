@@ -10,6 +10,7 @@ from diagramgen.checkdocs import architecture_for, check_page, mentions, page_pa
 from diagramgen.cli import main
 from diagramgen.model import Flow, Step
 from diagramgen.project import load_all
+from diagramgen.settings import current
 
 from conftest import ARCH_DIR, ROOT, SHARED, copy_project
 
@@ -92,6 +93,7 @@ def test_cli_without_arguments_checks_all_mapped_pages(in_repo):
         "(7 steps of architectures/enterprise.yaml)") in out.splitlines()
     # one line per architecture whose docs_page is a file here; any other mapping is a note
     pages = [page_path(m) for m in load_all([]).models if m.docs_page]
+    pages += [g.overview_page for g in current().groups if g.overview_page]  # the groups' overview pages
     assert len(out.splitlines()) == len([p for p in pages if p and os.path.isfile(p)])
     assert len(err.splitlines()) == len(pages) - len(out.splitlines())
     assert all(": note: skipped, " in line for line in err.splitlines())
@@ -234,7 +236,8 @@ def test_cli_skips_absent_mapped_pages_with_a_note(tmp_path, monkeypatch):
     code, out, err = run("check-docs")
     assert (code, out) == (0, "")
     # one note per architecture with a docs_page: the pages are not beside this copy
-    assert len(err.splitlines()) == len([m for m in load_all([]).models if m.docs_page])
+    assert len(err.splitlines()) == len([m for m in load_all([]).models if m.docs_page]) + len(
+        [g for g in current().groups if g.overview_page])  # and one per group's overview page
     assert (
         "../shared/reference/microsoft-learn/contact-center-existing-crm-dynamics-365-contact-center.md: "
         "note: skipped, the page is absent (architectures/contact-center.yaml maps to it)") in err.splitlines()

@@ -8,11 +8,12 @@ import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from diagramgen import docs
+from diagramgen import docs, overview
 from diagramgen.checkdocs import check_page
 from diagramgen.cli import main
 from diagramgen.manifest import DEFAULT_RENDER_OPTIONS, dumps, inputs, loads, record, stale
 from diagramgen.project import load_all
+from diagramgen.settings import load_settings
 from diagramgen.validate import load_architecture
 
 from conftest import ARCH_DIR, assert_golden, copy_project
@@ -190,8 +191,9 @@ def test_cli_docs_writes_pages_diagrams_index_and_manifest(project):
     assert run("render", "--format", "svg,png", "--no-steps")[0] == 0
     code, out, err = run("docs")
     assert code == 0, err
+    groups = ["overview"] if load_settings(".").groups else []  # the groups' pages
     assert sorted(p.name for p in (project / "output" / "docs").iterdir()) == sorted(
-        [f"{m.id}.md" for m in archs] + ["diagrams", "index.md"])
+        [f"{m.id}.md" for m in archs] + ["diagrams", "index.md"] + groups)
     manifest = json.loads((project / "output" / "manifest.json").read_text())
     assert sorted(manifest["architectures"]) == sorted(m.id for m in archs)
     for m in archs:  # the architecture file and every fragment it includes
@@ -251,6 +253,8 @@ def test_check_outputs_names_the_changed_input(project):
             for o in outs:
                 (project / "output" / o).parent.mkdir(parents=True, exist_ok=True)
                 (project / "output" / o).write_text("x")
+    groups = overview.resolve(load_settings("."), m)  # the groups' pages, made from every architecture
+    manifest = overview.record(manifest, groups, {})
     (project / "output" / "manifest.json").write_text(dumps(manifest))
     assert run("check-outputs") == (0, f"ok: outputs of {len(m)} architecture(s) are up to date\n", "")
     frag = project / "architectures" / "fragments" / "teams.yaml"
@@ -270,6 +274,9 @@ def test_check_outputs_names_the_changed_input(project):
                         + run_)
         if a == "premium":
             expected.append(f"output/premium.svg: error: missing, though output/manifest.json lists it; {run_}")
+    expected += [f"output/manifest.json: error: overview of group '{g.id}' is out of date (changed "
+                 "architectures/fragments/teams.yaml); " + run_
+                 for g in groups if any(a.id in affected for a, _ in g.members)]
     assert err.splitlines() == expected
 
 
@@ -284,6 +291,7 @@ def test_check_outputs_names_other_options_and_left_over_architectures(project):
         for o in (f"{arch.id}.svg", f"docs/{arch.id}.md"):
             (project / "output" / o).parent.mkdir(parents=True, exist_ok=True)
             (project / "output" / o).write_text("x")
+    manifest = overview.record(manifest, overview.resolve(load_settings("."), m), {})
     (project / "output" / "manifest.json").write_text(dumps(manifest))
     code, _, err = run("check-outputs")
     assert code == 1
