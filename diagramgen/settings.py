@@ -70,13 +70,17 @@ NEUTRAL_RELATED_LINK = "All reference architectures"
 NEUTRAL_NEW_PRODUCTS = ("The product of this scenario",)
 
 
-class KindMap(Type):
-    """A mapping of kind ids to kind entries (the ``kinds:`` of settings and catalog)."""
+class IdMap(Type):
+    """A mapping of ids to entries of one type (the ``kinds:`` and ``groups:`` of settings):
+    each key is checked as an id, each value as an ``entry``."""
 
-    expected = "a mapping of kind ids to kinds"
-
-    def __init__(self, entry: Obj):
+    def __init__(self, entry: Type, noun: str):
         self.entry = entry
+        self.noun = noun
+
+    @property
+    def expected(self):  # type: ignore[override]
+        return f"a mapping of {self.noun} ids to {self.noun}s"
 
     def check(self, node, ctx, what):
         if not isinstance(node, MappingNode):
@@ -87,13 +91,13 @@ class KindMap(Type):
         for knode, vnode in node.value:
             kpos = pos_of(ctx.path, knode)
             if not isinstance(knode, ScalarNode) or knode.tag != STR:
-                ctx.error(kpos, f"kind ids must be strings, got {describe(knode)}")
+                ctx.error(kpos, f"{self.noun} ids must be strings, got {describe(knode)}")
                 continue
-            key = ID.check(knode, ctx, "a kind id")
+            key = ID.check(knode, ctx, f"a {self.noun} id")
             if not is_valid(key):
                 continue
             out.key_pos[str(key)] = kpos
-            out[key] = self.entry.check(vnode, ctx, f"kind '{key}'")
+            out[key] = self.entry.check(vnode, ctx, f"{self.noun} '{key}'")
         return out
 
     def json(self):
@@ -139,39 +143,12 @@ GROUP = Obj("group", {
 })
 
 
-class GroupMap(Type):
-    """A mapping of group ids to groups (the ``groups:`` of settings)."""
-
-    expected = "a mapping of group ids to groups"
-
-    def check(self, node, ctx, what):
-        if not isinstance(node, MappingNode):
-            return self.mismatch(node, ctx, what)
-        out = Rec()
-        out.pos = pos_of(ctx.path, node)
-        out.key_pos = {}
-        for knode, vnode in node.value:
-            kpos = pos_of(ctx.path, knode)
-            if not isinstance(knode, ScalarNode) or knode.tag != STR:
-                ctx.error(kpos, f"group ids must be strings, got {describe(knode)}")
-                continue
-            key = ID.check(knode, ctx, "a group id")
-            if not is_valid(key):
-                continue
-            out.key_pos[str(key)] = kpos
-            out[key] = GROUP.check(vnode, ctx, f"group '{key}'")
-        return out
-
-    def json(self):
-        return {"type": "object", "propertyNames": {"pattern": ID_PATTERN}, "additionalProperties": GROUP.json()}
-
-
 SETTINGS = Obj("settings", {
-    "kinds": F(KindMap(REPO_KIND), False, "The repository's own component kinds."),
+    "kinds": F(IdMap(REPO_KIND, "kind"), False, "The repository's own component kinds."),
     "legend": F(LEGEND, False, "Default legend texts per provenance."),
     "docs": F(DOCS, False, "Wording of the generated docs pages."),
     "new": F(NEW, False, "Defaults of `diagramgen new`."),
-    "groups": F(GroupMap(), False, "Sets of architectures compared on a generated overview page."),
+    "groups": F(IdMap(GROUP, "group"), False, "Sets of architectures compared on a generated overview page."),
 })
 
 
