@@ -221,7 +221,7 @@ def _rasterise(data: bytes) -> bytes:
     SVG rasterised before neither imports CairoSVG nor draws it again. The bytes are the
     same either way; an SVG that cannot be drawn is never stored."""
     from .manifest import _installed_version
-    from .svg import PNG_SIGNATURE, cache_dir
+    from .svg import cache_dir, cached_png
 
     try:
         version = _installed_version("cairosvg")
@@ -232,22 +232,7 @@ def _rasterise(data: bytes) -> bytes:
     if where is not None:
         key = hashlib.sha256(b"\0".join([data, str(RASTER_PX).encode(), version.encode()])).hexdigest()
         cached = where / "svg-icons" / f"{key}.png"
-        try:
-            png = cached.read_bytes()
-            if png.startswith(PNG_SIGNATURE):
-                return png
-        except OSError:
-            pass
-    png = _draw(data)
-    if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_name(f".{cached.stem}.{os.getpid()}.tmp")
-            tmp.write_bytes(png)
-            os.replace(tmp, cached)
-        except OSError:
-            pass  # no cache, same result
-    return png
+    return cached_png(cached, lambda: _draw(data))
 
 
 def _draw(data: bytes) -> bytes:

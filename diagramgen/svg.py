@@ -175,24 +175,32 @@ def icon_data_uri(path: Path, max_px: int) -> str:
     key = hashlib.sha256(b"\0".join([data, str(max_px).encode(), ICON_ENCODING.encode(),
                                       PIL.__version__.encode()])).hexdigest()
     where = cache_dir()
-    cached = where / "icons" / f"{key}.png" if where else None
+    png = cached_png(where / "icons" / f"{key}.png" if where else None, lambda: _encode_icon(data, max_px))
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def cached_png(cached: Optional[Path], make) -> bytes:
+    """The PNG stored at ``cached`` (a content-addressed name) when there is one, else
+    ``make()``'s, stored there for the next run: written under a temporary name and
+    renamed, so a reader never sees half a file. With no cache (None, or a folder that
+    cannot be read or written) the result is the same, only made again."""
     if cached is not None:
         try:
             png = cached.read_bytes()
             if png.startswith(PNG_SIGNATURE):
-                return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+                return png
         except OSError:
             pass
-    png = _encode_icon(data, max_px)
+    png = make()
     if cached is not None:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_name(f".{key}.{os.getpid()}.tmp")
+            tmp = cached.with_name(f".{cached.stem}.{os.getpid()}.tmp")
             tmp.write_bytes(png)
             os.replace(tmp, cached)
         except OSError:
             pass  # no cache, same result
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return png
 
 
 def _encode_icon(data: bytes, max_px: int) -> bytes:
