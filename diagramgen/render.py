@@ -127,21 +127,32 @@ def _clean_stale_dot_folders() -> None:
         return
     _cleaned_dot_folders.set()
     pattern = re.compile(rf"^{re.escape(_DOT_TMP)}(\d+)-[A-Za-z0-9_]+$")
+    for e in _left_by_dead_writers(tempfile.gettempdir(), pattern, folders=True):
+        shutil.rmtree(e.path, ignore_errors=True)
+
+
+def _left_by_dead_writers(folder, pattern, folders: bool) -> list:
+    """Entries of ``folder`` (folders, or else regular files, never links) whose names
+    ``pattern`` matches with a process id as its first group, where that process is not
+    this one and no longer runs. A process of another user, or a number that is no
+    process id, keeps its entries."""
     try:
-        entries = list(os.scandir(tempfile.gettempdir()))
+        entries = list(os.scandir(folder))
     except OSError:
-        return
+        return []
+    out = []
     for e in entries:
         m = pattern.match(e.name)
-        if not m or not e.is_dir(follow_symlinks=False) or int(m.group(1)) == os.getpid():
+        kind_ok = e.is_dir(follow_symlinks=False) if folders else e.is_file(follow_symlinks=False)
+        if not m or not kind_ok or int(m.group(1)) == os.getpid():
             continue
         try:
             os.kill(int(m.group(1)), 0)
-            continue
         except ProcessLookupError:
-            shutil.rmtree(e.path, ignore_errors=True)
+            out.append(e)
         except (PermissionError, OverflowError, ValueError):
-            continue
+            pass
+    return out
 
 
 def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
@@ -227,21 +238,7 @@ def clean_stale_temporaries(folder) -> list:
     with SIGKILL, or the machine stopped); return their paths. A writer still running,
     such as a second render at the same time, keeps its files."""
     removed = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    for e in entries:
-        m = _STALE_TMP.match(e.name)
-        if not m or not e.is_file(follow_symlinks=False) or int(m.group(1)) == os.getpid():
-            continue
-        try:
-            os.kill(int(m.group(1)), 0)
-            continue  # still running
-        except ProcessLookupError:
-            pass
-        except (PermissionError, OverflowError, ValueError):
-            continue  # another user's process, or not a process id
+    for e in _left_by_dead_writers(folder, _STALE_TMP, folders=False):
         try:
             os.unlink(e.path)
             removed.append(e.path)
