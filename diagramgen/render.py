@@ -8,6 +8,7 @@ leaves the previous outputs untouched.
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 import re
 import shutil
@@ -50,14 +51,14 @@ _children_lock = threading.Lock()
 _stopping = threading.Event()
 
 
-def _run_child(args: list, data: bytes, timeout: float) -> tuple:
+def _run_child(args: list, data: bytes, timeout: float, cwd=None) -> tuple:
     """Run ``args`` with ``data`` on stdin; return (exit status, stderr). The process is
     killed (and waited for) whatever ends the wait: its time-out, an exception, or
     stop_children() when the command receives SIGTERM or SIGINT."""
     if _stopping.is_set():
         raise RenderError("stopped before Graphviz dot started; nothing was written")
     try:
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
     except OSError as exc:
         raise RenderError(f"cannot run Graphviz dot: {exc}") from None
     with _children_lock:
@@ -160,13 +161,14 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
     exe = dot_binary()
     _clean_stale_dot_folders()
     with tempfile.TemporaryDirectory(prefix=f"{_DOT_TMP}{os.getpid()}-") as tmp:
+        source, images = _short_image_names(source, tmp)
         args = [exe, f"-Gdpi={dpi}"] if "png" in formats else [exe]
         outs = {}
         for fmt in formats:
             out = os.path.join(tmp, f"out.{fmt}")
             args += [f"-T{fmt}", "-o", out]
             outs[fmt] = out
-        status, stderr = _run_child(args, source.encode("utf-8"), timeout)
+        status, stderr = _run_child(args, source.encode("utf-8"), timeout, cwd=tmp)
         if status < 0:
             try:
                 name = signal.Signals(-status).name
@@ -186,7 +188,43 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
             if not _looks_like(fmt, result[fmt]):
                 raise RenderError(f"Graphviz dot's {fmt.upper()} output is not a complete {fmt.upper()} "
                                   "image; nothing was written")
+        if "svg" in result:  # the SVG links the icons by the names dot saw: give back the real paths
+            for short, real in images.items():
+                result["svg"] = result["svg"].replace(f'"{short}"'.encode(), f'"{real}"'.encode("utf-8"))
         return result
+
+
+_IMG_SRC = re.compile(r'(<IMG SRC=")([^"]+)(")')
+
+
+def _short_image_names(source: str, folder: str) -> tuple:
+    """The DOT source with each icon file named by a short link in ``folder`` (where dot
+    runs): ``_icon_0.png``, ... in order of first mention. Returns (source, {short name:
+    the name as the source had it}). dot's layout can depend on the text of the image
+    paths it is given (their memory, not their meaning), so the same architecture laid out
+    from two checkouts in different folders could come out differently; with the same
+    short names it cannot. Where a link cannot be made, the icon is copied."""
+    images: dict = {}
+    shorts: dict = {}
+
+    def short(m) -> str:
+        name = m.group(2)
+        if name not in shorts:
+            real = html.unescape(name)
+            short_name = f"_icon_{len(shorts)}{os.path.splitext(real)[1].lower()}"
+            target = os.path.join(folder, short_name)
+            try:
+                os.symlink(os.path.abspath(real), target)
+            except OSError:
+                try:
+                    shutil.copyfile(real, target)
+                except OSError:
+                    return m.group(0)  # dot reports the missing file as before
+            shorts[name] = short_name
+            images[short_name] = name
+        return m.group(1) + shorts[name] + m.group(3)
+
+    return _IMG_SRC.sub(short, source), images
 
 
 def output_path(out_dir, name) -> Path:

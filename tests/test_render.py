@@ -223,3 +223,33 @@ def test_a_hundred_components_in_stacked_areas_render(tmp_path):
     assert m is not None, ds
     files = render_architecture(m, ("svg",))
     assert files[f"{m.id}.svg"].count(b'class="node') >= 100
+
+
+@pytest.mark.dot
+def test_layout_does_not_depend_on_the_folder_the_icons_are_in(tmp_path):
+    """dot's layout could follow the text of the image paths it was given, so two
+    checkouts in different folders drew the same overlay differently; run_dot hands dot
+    the same short names wherever the icons are."""
+    import html
+    import shutil
+    from pathlib import Path
+
+    from diagramgen import diff
+    from diagramgen.project import load_all
+    from diagramgen.render import run_dot
+
+    models = load_all([]).models
+    source = diff.overlay_source(models[0], models[-1], "compare")
+    paths = sorted(set(re.findall(r'<IMG SRC="([^"]+)"', source)))
+    assert paths
+
+    def drawn_from(root: Path) -> str:
+        text = source
+        for i, p in enumerate(paths):
+            copy = root / f"icon{i}{Path(html.unescape(p)).suffix}"
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(html.unescape(p), copy)
+            text = text.replace(f'SRC="{p}"', f'SRC="{copy}"')
+        return run_dot(text, ["svg"])["svg"].decode("utf-8").replace(str(root), "ROOT")
+
+    assert drawn_from(tmp_path / "a") == drawn_from(tmp_path / "a-folder-with-a-much-longer-name" / "below")
