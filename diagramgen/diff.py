@@ -862,8 +862,10 @@ def union_model(old: Architecture, new: Architecture) -> tuple:
                                    sequence=f"{seq}_removed", label=o.badge)
                     removed_seqs.append((removed.sequence, "", "letters"))
                 else:
+                    # numbered apart from the new steps, and shown as "−N": old step N, gone
                     removed = Step(REMOVED_STEP_OFFSET + o.number, o.text,
-                                   tuple(Flow(*_fkey(f, ren), label=f.label) for f in o.flows))
+                                   tuple(Flow(*_fkey(f, ren), label=f.label) for f in o.flows),
+                                   label=f"\u2212{o.number}")
                 steps.append(removed)
                 step_marks[removed.key] = (REMOVED, f"was {o.badge}")
                 for f in removed.flows:

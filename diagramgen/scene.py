@@ -589,7 +589,7 @@ def overlay_title(arch: Architecture, caption: str) -> str:
     entries = [f'<FONT COLOR="{OVERLAY_STYLE[st][1]}" POINT-SIZE="15">{"&#9633;" if st == "removed" else "&#9632;"}'
                f'</FONT> {st}' for st in ("added", "removed", "changed", "unchanged")]
     entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> new step number, '
-                   f'<FONT POINT-SIZE="9">was N</FONT> beside it where it changed')
+                   f'<FONT POINT-SIZE="9">was N</FONT> beside it where it changed, &#8722;N: old step N, removed')
     legend = "&#160;&#160;&#160;&#160;".join(entries)
     return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'

@@ -416,3 +416,19 @@ def test_pruned_similarities_equal_the_full_ones_where_they_can_match():
             assert sim[i][j] == (full if full >= D.MATCH_THRESHOLD else 0.0)
             kept += sim[i][j] > 0
     assert 0 < kept < len(old) * len(new)
+
+
+def test_overlay_shows_a_removed_step_by_its_old_number():
+    """A step the new file no longer has keeps a circle of its own, labelled "−N" (old
+    step N, removed) instead of an internal number."""
+    import dataclasses
+
+    from diagramgen.validate import load_architecture
+
+    old, _ = load_architecture(ARCH_DIR / "premium.yaml")
+    last = old.steps[-1].number
+    new = dataclasses.replace(old, steps=old.steps[:-1])
+    source = D.overlay_source(old, new, "one step fewer")
+    labels = set(re.findall(r'^\s*_step\d+_\w+ \[label="([^"]+)" class="step step-(\d+)"', source, re.M))
+    removed = {label for label, key in labels if int(key) > last}
+    assert removed == {f"\u2212{last}"}
