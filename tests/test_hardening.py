@@ -3,6 +3,7 @@ output/ or a file name must not make diagramgen write, delete or print anything 
 what it owns. Each test checks the exact message, the exit status, and that nothing
 outside the output folder changed."""
 import json
+import shutil
 import os
 from pathlib import Path
 
@@ -377,3 +378,23 @@ def test_deeply_nested_manifest_is_an_error_line(repo):
     assert result.stderr.splitlines() == [
         "output/manifest.json: error: cannot read the manifest (nested too deeply); "
         'run "diagramgen render && diagramgen docs"']
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("name", ["a#b.png", "a?b.png", "100%.png", "%2E%2E%2Fx.png"])
+def test_icon_names_with_url_characters_are_plain_file_names(repo, name):
+    """'#', '?' and '%' in an icon's file name are characters of the name, in validate and
+    in render alike: the icon is drawn from that very file."""
+    from diagramgen.catalog import ICON_DIR
+
+    root, _ = repo
+    (root / "architectures" / "icons").mkdir()
+    shutil.copyfile(ICON_DIR / "customer.png", root / "architectures" / "icons" / name)
+    text = small().replace("  - {id: customer, kind: customer}",
+                           f"  - {{id: customer, kind: customer, icon: {json.dumps('icons/' + name)}}}")
+    (root / "architectures" / "demo.yaml").write_text(text, encoding="utf-8")
+    assert invoke("validate").exit_code == 0
+    result = invoke("render", "--format", "svg", "--no-steps")
+    assert result.exit_code == 0, result.output
+    svg = (root / "output" / "demo.svg").read_text(encoding="utf-8")
+    assert svg.count("<symbol ") == 2  # the custom icon and Azure Communication Services'
