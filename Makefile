@@ -10,9 +10,11 @@ STAMP  := $(VENV)/.installed-stamp
 ifdef DIAGRAMGEN
 DG    := $(DIAGRAMGEN)
 SETUP :=
+LINT  :=
 else
 DG    := $(BIN)/diagramgen
 SETUP := $(STAMP)
+LINT  := lint
 endif
 
 ifdef DIAGRAMGEN
@@ -21,7 +23,7 @@ else
 MAKEALL = $(BIN)/python -m diagramgen.makeall $(RENDER_FLAGS)
 endif
 
-.PHONY: all render validate test fuzz list clean docs check diff bench schema readme-cli
+.PHONY: all render validate test lint fuzz list clean docs check diff bench schema readme-cli
 
 # Everything output/ is made from; `make` does nothing when none of it changed, and the
 # render cache (output/manifest.json) re-renders only the architectures whose inputs did.
@@ -56,8 +58,9 @@ docs: render
 	$(DG) docs
 	$(DG) kinds --page output/docs/kinds.md
 
-# Validate, check every mapped hand-written page, and check output/ is up to date.
-check: $(SETUP)
+# Lint the code, validate, check every mapped hand-written page, and check output/ is up
+# to date. With DIAGRAMGEN=PATH there is no .venv and no code to lint: the data checks only.
+check: $(SETUP) $(LINT)
 	$(DG) validate
 	$(DG) check-docs
 	$(DG) check-outputs
@@ -68,8 +71,14 @@ validate: $(SETUP)
 list: $(SETUP)
 	$(DG) list
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
+
+# Static checks of the code (settings in pyproject.toml): ruff on everything, mypy on the
+# package. `$(BIN)/ruff check --fix` repairs import order and unused imports.
+lint: $(STAMP)
+	$(BIN)/ruff check --quiet
+	$(BIN)/mypy
 
 # Architecture diff against BASE (a git revision): Markdown, JSON and overlay images in output/diff/.
 BASE ?= origin/main
@@ -83,7 +92,7 @@ fuzz: $(STAMP)
 
 # Removes the virtualenv and caches; output/ is committed and stays.
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache tests/artifacts
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache tests/artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Speed figures against their targets; writes bench/results.md.

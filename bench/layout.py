@@ -68,7 +68,7 @@ def report(rows: list) -> str:
             cell = fmt.format(getattr(q, name))
             cells.append(f"**{cell}**" if name in missed else cell)
         lines.append(f"| {ident} | " + " | ".join(cells) + " |")
-        for name, value, limit in quality.check(q, quality.TARGETS):
+        for name, value, _limit in quality.check(q, quality.TARGETS):
             misses.append(f"- {ident}: {name} {value:.2f} (target {target_text(name)})")
     lines += ["", "## Misses", ""] + (misses or ["None."])
     lines += ["", "## What was counted", ""]

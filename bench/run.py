@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import statistics
@@ -183,13 +182,13 @@ def bench_make(rounds: int) -> list:
             target.write_bytes(original + f"# benchmark edit {k}\n".encode())
             r = measure(make + ["RENDER_FLAGS=--progress"], cwd=ROOT)
             edits.append(r)
-            rendered.add(tuple(sorted(l.split(":")[0] for l in r["err"].decode().splitlines() if ": rendered " in l)))
+            rendered.add(tuple(sorted(ln.split(":")[0] for ln in r["err"].decode().splitlines() if ": rendered " in ln)))
             floors.append(measure(floor_cmd))
         target.write_bytes(original)
         measure(make, cwd=ROOT)  # back to the committed content
         os.utime(target)  # touch only: the content is what the cache compares
         touched = measure(make + ["RENDER_FLAGS=--progress"], cwd=ROOT)
-        n_touched = sum(": rendered " in l for l in touched["err"].decode().splitlines())
+        n_touched = sum(": rendered " in ln for ln in touched["err"].decode().splitlines())
         code = ROOT / "diagramgen" / "checkdocs.py"  # code that cannot change a diagram
         code_text = code.read_bytes()
         try:
@@ -197,7 +196,7 @@ def bench_make(rounds: int) -> list:
             r_code = measure(make + ["RENDER_FLAGS=--progress"], cwd=ROOT)
         finally:
             code.write_bytes(code_text)
-        n_code = sum(": rendered " in l for l in r_code["err"].decode().splitlines())
+        n_code = sum(": rendered " in ln for ln in r_code["err"].decode().splitlines())
     finally:
         target.write_bytes(original)
         measure(make, cwd=ROOT)

@@ -74,6 +74,6 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
     return Catalog(kinds, shown)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def default_catalog() -> Catalog:
     return load_catalog()

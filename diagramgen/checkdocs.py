@@ -125,16 +125,21 @@ def _items(tokens: list, start: int) -> tuple:
     return tuple(items), i + 1
 
 
+def _line(tok) -> int:
+    """The 1-based line a block token starts on (markdown-it maps every block token)."""
+    return tok.map[0] + 1 if tok.map else 1
+
+
 def parse_dataflow(markdown: str) -> Optional[Section]:
     """Find the Dataflow section and its top-level ordered lists; None when there is no
     such heading. The section ends at the next heading of the same or a higher level."""
     tokens = MarkdownIt("commonmark").parse(markdown)
-    start = level = None
+    start, level, heading_line = None, 0, 0
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and tokens[i + 1].type == "inline":
             name = " ".join(words(_inline_text(tokens[i + 1])))
             if name in SECTION_NAMES:
-                start, level, heading_line = i + 3, int(tok.tag[1]), tok.map[0] + 1
+                start, level, heading_line = i + 3, int(tok.tag[1]), _line(tok)
                 break
     if start is None:
         return None
@@ -150,7 +155,7 @@ def parse_dataflow(markdown: str) -> Optional[Section]:
             # "**B.**"): Markdown cannot letter an ordered list, so lettered steps are
             # written that way (as the generated pages do)
             if tok.type == "ordered_list_open" or all(LETTERED.match(it.text) for it in items):
-                lists.append(OList(tok.map[0] + 1, items))
+                lists.append(OList(_line(tok), items))
             continue
         i += 1
     return Section(heading_line, tuple(lists))
@@ -600,4 +605,4 @@ def page_path(arch: Architecture) -> Optional[str]:
 def architecture_for(doc: str, models) -> Optional[Architecture]:
     """The architecture whose ``docs_page`` is the given page (compared as real paths)."""
     real = os.path.realpath(doc)
-    return next((m for m in models if page_path(m) and os.path.realpath(page_path(m)) == real), None)
+    return next((m for m in models if (p := page_path(m)) and os.path.realpath(p) == real), None)

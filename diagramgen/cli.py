@@ -322,8 +322,7 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
 
     Example: diagramgen docs --out output/docs --links html
     """
-    from . import docs as docgen
-    from . import overview, publish
+    from . import docs as docgen, overview, publish
     from .manifest import leftovers, read
     from .render import RenderError, WriteError, remove_output, write_outputs
 

@@ -66,7 +66,7 @@ class FlowChange:
     dst: str
     both: bool
     steps: tuple  # new step numbers (old ones for removed)
-    old: Optional[tuple] = None  # (src, dst, both) before, for direction_changed and label_changed
+    old: Optional[tuple[str, str, bool]] = None  # (src, dst, both) before, for direction_changed and label_changed
     label: str = ""  # the flow's label ("" for none); the new one for label_changed
     old_label: str = ""  # the label before, for direction_changed and label_changed
 
@@ -149,7 +149,7 @@ def _renames(old: Architecture, new: Architecture) -> dict:
     new_ids = {c.id for c in new.components}
     gone = [c for c in old.components if c.id not in new_ids]
     came = [c for c in new.components if c.id not in old_ids]
-    out = {}
+    out: dict = {}
     for c in gone:
         same = [n for n in came if replace(n, id=c.id) == c and n.id not in out.values()]
         others = [g for g in gone if g is not c and any(replace(n, id=g.id) == g for n in same)]
@@ -158,7 +158,7 @@ def _renames(old: Architecture, new: Architecture) -> dict:
     return out
 
 
-def _fkey(f: Flow, ren: dict) -> tuple:
+def _fkey(f: Flow, ren: dict) -> tuple[str, str, bool]:
     return (ren.get(f.src, f.src), ren.get(f.dst, f.dst), f.both)
 
 
@@ -369,6 +369,7 @@ def diff_architectures(old: Optional[Architecture], new: Optional[Architecture])
         raise ValueError("nothing to compare")
     if old is None or new is None:
         arch = new or old
+        assert arch is not None  # both None is refused above
         status = ADDED if old is None else REMOVED
         return ArchDiff(status, arch.path, arch.id, arch.title,
                         components=tuple(ComponentChange(status, c.id, c.label, kind=c.kind, area=c.area)
@@ -462,6 +463,7 @@ def _of(sequence: str) -> str:
 
 def step_ref(n: Optional[int], sequence: str = "") -> str:
     """"4", or "C of integration" for the third step of the sequence integration."""
+    assert n is not None  # the number on the side where the step exists
     return f"{_label(n, sequence)}{_of(sequence)}"
 
 
@@ -546,8 +548,8 @@ def _detail_lines(d: ArchDiff) -> list:
         if c.change == "renamed":
             out.append((CHANGED, f"component renamed: {c.old_id} -> {c.id} ({c.label})"))
         elif c.change == CHANGED:
-            for f in c.fields:
-                out.append((CHANGED, f"component changed: {c.id} {f.field}: {_fmt(f.old)} -> {_fmt(f.new)}"))
+            for fc in c.fields:
+                out.append((CHANGED, f"component changed: {c.id} {fc.field}: {_fmt(fc.old)} -> {_fmt(fc.new)}"))
         else:
             out.append((c.change, f"component {c.change}: {c.id} ({c.label}, kind {c.kind}, area {c.area})"))
     for f in d.flows:
@@ -555,7 +557,8 @@ def _detail_lines(d: ArchDiff) -> list:
         when = "old " if f.change == REMOVED else ""
         steps = f"{when}step{'s' if len(f.steps) > 1 else ''} {', '.join(map(str, f.steps))}"
         if f.change == "direction_changed":
-            out.append((CHANGED, f"flow direction changed: {flow_text(*f.old, f.old_label)} is now "
+            was_src, was_dst, was_both = f.old
+            out.append((CHANGED, f"flow direction changed: {flow_text(was_src, was_dst, was_both, f.old_label)} is now "
                                  f"{flow_text(f.src, f.dst, f.both, f.label)} ({steps})"))
         elif f.change == "label_changed":
             out.append((CHANGED, f"flow label changed: {flow_text(f.src, f.dst, f.both)}: "
@@ -918,7 +921,11 @@ def overlay_source(old: Optional[Architecture], new: Optional[Architecture], cap
     """DOT source of the overlay diagram of two versions of an architecture."""
     from . import scene
 
-    old = old or empty_like(new)
-    new = new or empty_like(old)
+    if new is None:
+        if old is None:
+            raise ValueError("nothing to compare")
+        new = empty_like(old)
+    elif old is None:
+        old = empty_like(new)
     union, marks = union_model(old, new)
     return scene.build_overlay(union, marks, caption)

@@ -94,7 +94,7 @@ def drawn_areas(svg) -> dict:
     return out
 
 
-def _layout(arch: Architecture, drawn: "dict | None" = None) -> tuple:
+def _layout(arch: Architecture, drawn: dict | None = None) -> tuple:
     """(columns left to right, each a list of Areas top to bottom; bands drawn as rows
     along the bottom).
 
@@ -138,7 +138,7 @@ def _flowing(arch: Architecture) -> list:
     return [c for a in _area_order(arch) for c in arch.components_in(a.id) if c.id in used]
 
 
-def description(arch: Architecture, drawn: "dict | None" = None) -> str:
+def description(arch: Architecture, drawn: dict | None = None) -> str:
     """A full description of what the diagram shows, generated from the model and, given
     ``drawn`` (drawn_areas of the rendered diagram), from where its areas were drawn (shown
     on the page as the "Diagram description"; the image's alt text is :func:`alt_text`)."""
@@ -235,8 +235,8 @@ def _settings(settings):
 
 
 def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
-         formats=("svg", "png", "html"), settings: "Settings | None" = None,
-         svg: "bytes | None" = None) -> str:
+         formats=("svg", "png", "html"), settings: Settings | None = None,
+         svg: bytes | None = None) -> str:
     """The Markdown page of one architecture.
 
     ``image_base`` is the directory of the diagrams relative to the page (by default the
@@ -312,7 +312,7 @@ def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
     return "\n".join(out)
 
 
-def index_page(archs, settings: "Settings | None" = None, compared=()) -> str:
+def index_page(archs, settings: Settings | None = None, compared=()) -> str:
     """The overview: scenario, products and a link to each architecture's page, under the
     title, intro and footer of diagramgen.yaml (``settings``, default: settings.current());
     ``compared`` lists (title, page) of the groups' overview pages, linked after the table."""

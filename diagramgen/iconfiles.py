@@ -229,7 +229,7 @@ def _rasterise(data: bytes) -> bytes:
         version = None
     where = cache_dir() if version else None
     cached = None
-    if where is not None:
+    if where is not None and version:
         key = hashlib.sha256(b"\0".join([data, str(RASTER_PX).encode(), version.encode()])).hexdigest()
         cached = where / "svg-icons" / f"{key}.png"
     return cached_png(cached, lambda: _draw(data))

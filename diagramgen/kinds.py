@@ -45,10 +45,10 @@ def thumbnail(path) -> bytes:
 
     from PIL import Image
 
-    with Image.open(path) as im:
-        im.load()
-        im = im.convert("RGBA")
-    im.thumbnail((THUMB_PX, THUMB_PX), Image.LANCZOS)
+    with Image.open(path) as f:
+        f.load()
+        im = f.convert("RGBA")
+    im.thumbnail((THUMB_PX, THUMB_PX), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     im.save(buf, format="PNG")
     return buf.getvalue()

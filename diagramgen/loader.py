@@ -187,7 +187,7 @@ def _tag(tag: str) -> str:
 try:  # libyaml's parser, when PyYAML was built with it
     from yaml._yaml import CParser as _CParser
 except ImportError:  # pragma: no cover - PyYAML without libyaml
-    _CParser = None
+    _CParser = None  # type: ignore[assignment,misc]  # tested below; the stubs assume libyaml
 
 if _CParser is not None:
     class _FastLoader(yaml.composer.Composer, _CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
@@ -294,7 +294,7 @@ def _editor_positions(root: Node, text: str) -> None:
         node = stack.pop()
         m = node.start_mark
         line, col = _position(text, m.index)
-        node.start_mark = yaml.Mark(m.name, m.index, line, col, None, None)
+        node.start_mark = yaml.Mark(m.name, m.index, line, col, None, None)  # type: ignore[arg-type]  # no buffer: pointer unused
         if isinstance(node, MappingNode):
             for k, v in node.value:
                 stack += [k, v]

@@ -143,7 +143,7 @@ def tool() -> dict:
     return json.loads(_tool())
 
 
-def describe_tool(info: dict, other: dict = None, note: str = "") -> str:
+def describe_tool(info: dict, other: dict | None = None, note: str = "") -> str:
     """``info`` (a manifest's ``tool``) for a message: ``diagramgen 0.1.0 (code 1a2b3c4d)``,
     with the diagrams library's version when it differs from ``other``'s."""
     text = f"diagramgen {info.get('diagramgen', '(unknown version)')}"

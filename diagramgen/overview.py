@@ -80,10 +80,12 @@ def resolve(settings, models) -> list:
     their positions in diagramgen.yaml) architectures that do not exist, a migration
     between architectures outside the group or from an architecture to itself."""
     by_id = {m.id: m for m in models}
-    diags, out, seen_pairs = [], [], {}
+    diags: list = []
+    out: list = []
+    seen_pairs: dict = {}
     base = os.path.dirname(settings.path or "")
     for g in settings.groups:
-        members = []
+        members: list = []
         for mid, name in g.members or tuple((m.id, "") for m in models):
             if mid not in by_id:
                 diags.append(Diagnostic(getattr(mid, "pos", g.pos), ERROR, f"group '{g.id}' names architecture "
@@ -490,8 +492,7 @@ def _note(ch: Change) -> str:
 def overlay_svg(old, new, caption: str, docs_href: str) -> bytes:
     """The overlay diagram of ``old`` and ``new`` (diff.py's, laid out by dot), made
     self-contained like the rendered diagrams (icons embedded)."""
-    from . import diff as D
-    from . import svg
+    from . import diff as D, svg
     from .render import RenderError, run_dot
 
     union, _ = D.union_model(old, new)
@@ -641,8 +642,12 @@ def parse_tables(markdown: str) -> list:
         if tokens[i].type != "table_open":
             i += 1
             continue
-        header, rows, cur, in_head = [], [], None, False
-        line = tokens[i].map[0] + 1 if tokens[i].map else 1
+        header: list = []
+        rows: list = []
+        cur: Optional[tuple] = None
+        in_head = False
+        table_map = tokens[i].map
+        line = table_map[0] + 1 if table_map else 1
         i += 1
         while tokens[i].type != "table_close":
             t = tokens[i]
@@ -669,7 +674,10 @@ def parse_tables(markdown: str) -> list:
 
 
 def _inline(token) -> tuple:
-    text, links, href, link_text = [], [], None, []
+    text: list = []
+    links: list = []
+    href = None
+    link_text: list = []
     for child in token.children or ():
         if child.type == "link_open":
             href, link_text = child.attrGet("href") or "", []

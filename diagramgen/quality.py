@@ -46,7 +46,7 @@ class Box:
     y1: float
     circle: bool = False
 
-    def shrunk(self, d: float) -> "Box":
+    def shrunk(self, d: float) -> Box:
         return Box(self.id, self.x0 + d, self.y0 + d, self.x1 - d, self.y1 - d, self.circle)
 
     def contains(self, p) -> bool:
@@ -321,7 +321,7 @@ def measure(svg) -> Quality:
     xs = [b.x0 for b in boxes] + [b.x1 for b in boxes] + [p[0] for e in edges for p in e.points]
     ys = [b.y0 for b in boxes] + [b.y1 for b in boxes] + [p[1] for e in edges for p in e.points]
     diag = math.hypot(max(xs) - min(xs), max(ys) - min(ys)) if xs else 1.0
-    sizes = [float(t.get("font-size")) for t in root.iter(SVG_NS + "text") if t.get("font-size")
+    sizes = [float(fs) for t in root.iter(SVG_NS + "text") if (fs := t.get("font-size"))
              and (t.text or "").strip(" \u00a0")]
     smallest = min(sizes) * DOCS_WIDTH / vb[2] if sizes else 0.0
     return Quality(node_overlaps, area_intrusions, crossings, edge_overlaps,
@@ -357,8 +357,8 @@ def _coinciding(e: Edge, f: Edge, shared: list) -> float:
     # a bundle into a shared end: from that end inward while the two stay together
     skip = [False] * len(near)
     for s in shared:
-        for order in (range(len(near)), range(len(near) - 1, -1, -1)):
-            order = list(order)
+        for indices in (range(len(near)), range(len(near) - 1, -1, -1)):
+            order = list(indices)
             if s.distance(e.samples[order[0]]) > END_TOL:
                 continue
             for k in order:

@@ -190,7 +190,7 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
                                   "image; nothing was written")
         if "svg" in result:  # the SVG links the icons by the names dot saw: give back the real paths
             for short, real in images.items():
-                result["svg"] = result["svg"].replace(f'"{short}"'.encode(), f'"{real}"'.encode("utf-8"))
+                result["svg"] = result["svg"].replace(f'"{short}"'.encode(), f'"{real}"'.encode())
         return result
 
 
@@ -294,7 +294,7 @@ def _looks_like(fmt: str, data: bytes) -> bool:
     return True
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory.
 
     Raises WriteError (never a bare OSError) when ``path`` is a link, a device or any
@@ -392,7 +392,8 @@ def _finish(arch, data: dict, formats, steps) -> dict:
     wanted = [f for f in FORMATS if f in formats]
     out = {}
     try:
-        page_svg = svg.self_contained(data["svg"], arch, docs_href=f"docs/{arch.id}.md") if "svg" in data else None
+        # dot writes SVG whenever html or step views are wanted (_dot_formats)
+        page_svg = svg.self_contained(data["svg"], arch, docs_href=f"docs/{arch.id}.md") if "svg" in data else b""
         if "svg" in wanted:
             out[f"{arch.id}.svg"] = page_svg
         if "png" in wanted:

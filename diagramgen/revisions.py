@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from .catalog import Catalog, default_catalog, load_catalog
-from .diagnostics import ERROR, DiagramgenError, Diagnostic, Pos, has_errors
+from .diagnostics import ERROR, Diagnostic, DiagramgenError, Pos, has_errors
 from .validate import load_architecture
 
 ARCH_DIR = "architectures"

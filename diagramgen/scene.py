@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import functools
 import html
-import textwrap
 import importlib
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -231,7 +231,7 @@ def generated_id(name: str) -> str:
 def badges(step: Step) -> list:
     """Group a step's flows into badges: fan-outs share their source, fan-ins their target."""
     remaining = list(step.flows)
-    out = []
+    out: list = []
     while remaining:
         f = remaining[0]
         same_src = [g for g in remaining if g.src == f.src and g.both == f.both]
@@ -665,7 +665,7 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
                 # replace the label in place: a second attribute list that sets the label
                 # again makes Graphviz order the nodes differently (measured), moving them
                 new_label = f"label=<{overlay_component_label(c, icon_path(c.icon), s)}>"
-                line, n = re.subn(r"label=<<TABLE.*?</TABLE>>(?=[ \]])", lambda _: new_label, line, count=1)
+                line, n = re.subn(r"label=<<TABLE.*?</TABLE>>(?=[ \]])", lambda _: new_label, line, count=1)  # noqa: B023 (used at once)
                 if not n:
                     extra = new_label
             elif not head and tail in badge_of:

@@ -216,7 +216,7 @@ class Seq(Type):
     doc: str = ""
 
     @property
-    def expected(self):  # type: ignore[override]
+    def expected(self):
         return "a list"
 
     def check(self, node, ctx, what):
@@ -254,7 +254,7 @@ class Obj(Type):
     doc: str = ""
 
     @property
-    def expected(self):  # type: ignore[override]
+    def expected(self):
         return f"a mapping ({self.name})"
 
     def check(self, node, ctx, what):
@@ -288,7 +288,7 @@ class Obj(Type):
                     ctx.error(rec.pos, f"{self.name} is missing the required key '{key}'")
                 rec[key] = INVALID
         if any(v is INVALID for v in rec.values()):
-            rec.invalid = True  # type: ignore[attr-defined]
+            rec.invalid = True
         return rec
 
     def json(self):
@@ -314,7 +314,7 @@ class Either(Type):
     doc: str = ""
 
     @property
-    def expected(self):  # type: ignore[override]
+    def expected(self):
         return f"{self.scalar.expected} or {self.mapping.expected}"
 
     def check(self, node, ctx, what):
@@ -336,7 +336,7 @@ class Ref(Type):
     resolve: Callable[[], Type] = None  # type: ignore[assignment]
 
     @property
-    def expected(self):  # type: ignore[override]
+    def expected(self):
         return self.resolve().expected
 
     def check(self, node, ctx, what):
@@ -487,7 +487,7 @@ def json_schema(kind: Obj = ARCHITECTURE, title: str = "diagramgen architecture"
 
         catalog = default_catalog()
     kinds = sorted(catalog.kinds)
-    out = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title}
+    out: dict = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title}
     out.update(kind.json())
     out["$defs"] = {
         "area": AREA.json(),

@@ -52,8 +52,27 @@ from yaml.nodes import MappingNode, ScalarNode
 from .catalog import KIND, Catalog, Kind, default_catalog
 from .diagnostics import ERROR, Diagnostic, DiagramgenError, Pos
 from .loader import STR, LoadError, load, pos_of
-from .schema import (ID, ID_PATTERN, INCLUDE, LEGEND, LONG_TEXT, PROVENANCES, TEXT, Bool, Either, F, Obj, PStr,
-                     Rec, Seq, Str, Type, check, describe, is_valid)
+from .schema import (
+    ID,
+    ID_PATTERN,
+    INCLUDE,
+    LEGEND,
+    LONG_TEXT,
+    PROVENANCES,
+    TEXT,
+    Bool,
+    Either,
+    F,
+    Obj,
+    PStr,
+    Rec,
+    Seq,
+    Str,
+    Type,
+    check,
+    describe,
+    is_valid,
+)
 
 SETTINGS_FILE = "diagramgen.yaml"
 
@@ -79,7 +98,7 @@ class IdMap(Type):
         self.noun = noun
 
     @property
-    def expected(self):  # type: ignore[override]
+    def expected(self):
         return f"a mapping of {self.noun} ids to {self.noun}s"
 
     def check(self, node, ctx, what):
@@ -278,7 +297,7 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
 def _groups(rec: dict) -> tuple:
     out = []
     for gid, g in rec.items():
-        if not isinstance(g, dict):
+        if not isinstance(g, Rec):
             continue
         members = []
         for m in g.get("architectures", ()):
@@ -351,7 +370,7 @@ def current() -> Settings:
     root = os.path.realpath(".")
     try:
         st = os.stat(SETTINGS_FILE)
-        key = (root, st.st_mtime_ns, st.st_size, st.st_ino)
+        key: tuple = (root, st.st_mtime_ns, st.st_size, st.st_ino)
     except OSError:
         key = (root, None, None, None)
     hit = _CACHE.get("settings")

@@ -212,7 +212,7 @@ def _encode_icon(data: bytes, max_px: int) -> bytes:
     if max(im.size) > max_px:
         scale = max_px / max(im.size)
         size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
-        im = im.resize(size, Image.LANCZOS)
+        im = im.resize(size, Image.Resampling.LANCZOS)
     # A 256-colour palette (with alpha) keeps flat icons visually unchanged at about
     # half the bytes; FASTOCTREE is deterministic.
     im = im.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)

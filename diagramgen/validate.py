@@ -175,7 +175,7 @@ class _Builder:
                     continue
                 seen[cid] = cid.pos
                 kind_name = c.get("kind")
-                if not is_valid(kind_name):
+                if kind_name is None or not is_valid(kind_name):  # None: never, the key is required
                     continue
                 if kind_name not in self.catalog:
                     self.error(kind_name.pos, unknown_kind_message(str(kind_name), self.catalog))
@@ -193,7 +193,7 @@ class _Builder:
                 elif area not in area_ids:
                     self.unknown(area.pos, f"unknown area '{area}'{did_you_mean(area, area_ids)}")
                     continue
-                icon = kind.icon
+                icon: Optional[str] = kind.icon
                 if isinstance(c.get("icon"), PStr):
                     icon = self.custom_icon(c["icon"], src.real)
                 if any(c.get(k) is INVALID for k in c) or icon is None:

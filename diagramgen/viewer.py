@@ -13,8 +13,8 @@ only step numbers from ``data-step`` attributes, never user text.
 from __future__ import annotations
 
 import html
-from typing import Optional
 from pathlib import Path
+from typing import Optional
 
 from lxml import etree
 

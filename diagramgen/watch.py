@@ -14,8 +14,8 @@ from typing import Callable, Iterable, Optional
 
 from .catalog import CATALOG_PATH, default_catalog
 from .diagnostics import DiagramgenError
-from .settings import SETTINGS_FILE, current
 from .project import load_all
+from .settings import SETTINGS_FILE, current
 from .validate import architecture_files
 
 YAML_SUFFIXES = (".yaml", ".yml")

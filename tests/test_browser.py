@@ -189,9 +189,11 @@ def test_svg_copied_elsewhere_shows_every_icon(browser, site, tmp_path):
 def test_step_view_fragment_emphasises_that_step(browser, tmp_path, how):
     """steps/<id>.svg#step-N, opened as a page or shown through <img>, draws step N's
     flows in the highlight colour and dims the rest; without a fragment nothing is dimmed."""
-    from diagramgen import svg as svgmod
-    from PIL import Image
     import io
+
+    from PIL import Image
+
+    from diagramgen import svg as svgmod
 
     m, ds = load_architecture(ARCH_DIR / "enterprise.yaml")
     assert m is not None, ds

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from diagramgen import __version__
+from diagramgen.catalog import PACKAGE_DIR
 from diagramgen.cli import main
 from diagramgen.manifest import code_digest, inputs, output_sha256, package_files, sha256_file, tool
 from diagramgen.project import load_all
-from diagramgen.catalog import PACKAGE_DIR
 
 from conftest import copy_project
 

@@ -1,10 +1,10 @@
 """Architecture diffs: the semantic diff, its reports, and git revisions in real repositories."""
 import json
-import re
 import os
+import re
 import shutil
-from pathlib import Path
 import subprocess
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -380,8 +380,8 @@ def test_overlay_styling_moves_no_node(repo):
     """Colours, the old step numbers and area highlights must not change the layout: the
     overlay places every node where the plain diagram of the union model has it."""
     every_change(repo)
-    from diagramgen.revisions import compare
     from diagramgen import scene
+    from diagramgen.revisions import compare
 
     old, new = compare(repo, "main", None, ["architectures/premium.yaml"])
     a, b = old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"]

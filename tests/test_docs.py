@@ -2,7 +2,6 @@
 import html.parser
 import json
 import os
-import shutil
 
 import pytest
 from click.testing import CliRunner

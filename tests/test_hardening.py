@@ -3,9 +3,8 @@ output/ or a file name must not make diagramgen write, delete or print anything 
 what it owns. Each test checks the exact message, the exit status, and that nothing
 outside the output folder changed."""
 import json
-import shutil
 import os
-from pathlib import Path
+import shutil
 
 import pytest
 from click.testing import CliRunner

@@ -7,8 +7,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from diagramgen import diff as D
-from diagramgen import docs, scene
+from diagramgen import diff as D, docs, scene
 from diagramgen.cli import main
 from diagramgen.render import render_architecture
 from diagramgen.validate import load_architecture

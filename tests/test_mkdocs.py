@@ -13,7 +13,7 @@ from lxml import html as lhtml
 
 from diagramgen.cli import main
 
-from conftest import ARCH_DIR, copy_project
+from conftest import copy_project
 
 pytestmark = pytest.mark.dot
 

@@ -1,9 +1,6 @@
 """Groups of architectures: the overview page with its provenance matrix, migration
 pages, the check of a hand-written overview table, and the settings that declare them."""
 import json
-import os
-import textwrap
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,7 +10,7 @@ from diagramgen.cli import main
 from diagramgen.settings import load_settings
 from diagramgen.validate import load_architecture
 
-from conftest import ROOT, SHARED, copy_project
+from conftest import ROOT, SHARED
 
 PAGES = SHARED / "reference" / "microsoft-learn"
 needs_shared = pytest.mark.skipif(

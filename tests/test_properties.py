@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from diagramgen.diagnostics import Diagnostic
 from diagramgen.loader import LoadError, parse
-from diagramgen.schema import ARCHITECTURE, COMPONENT, FLOW, STEP, AREA
+from diagramgen.schema import ARCHITECTURE, AREA, COMPONENT, FLOW, STEP
 from diagramgen.validate import load_architecture
 
 from conftest import ARCH_DIR

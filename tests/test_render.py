@@ -6,7 +6,6 @@ import pytest
 from click.testing import CliRunner
 
 from diagramgen import scene
-from diagramgen.catalog import ICON_DIR
 from diagramgen.cli import main
 from diagramgen.render import render_architecture
 from diagramgen.validate import load_architecture

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from diagramgen.cli import main
 from diagramgen.validate import load_architecture
 
-from conftest import ARCH_DIR, ROOT, copy_project
+from conftest import ROOT, copy_project
 
 
 @pytest.fixture

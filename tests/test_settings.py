@@ -2,12 +2,10 @@
 wording without it, exact diagnostics for a bad one, and custom icons end to end."""
 import json
 import re
-import shutil
 import struct
 import subprocess
 import textwrap
 import zlib
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

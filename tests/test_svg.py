@@ -1,7 +1,7 @@
 """The docs-ready SVG, the per-step views and the viewer page, checked by parsing them."""
+import base64
 import re
 import struct
-import base64
 from collections import Counter
 
 import pytest
@@ -58,7 +58,7 @@ def test_svg_is_self_contained(name):
         b'"http://www.w3.org/2000/svg"', b"").replace(b'"http://www.w3.org/1999/xlink"', b"")
     root = etree.fromstring(data)
     assert re.fullmatch(r"0 0 [0-9.]+ [0-9.]+", root.get("viewBox"))
-    for el, ref in hrefs(root):
+    for _el, ref in hrefs(root):
         ok = ref.startswith("#") or ref.startswith("data:image/png;base64,") or re.fullmatch(
             rf"docs/{m.id}\.md#step-(\d+|[a-z0-9_]+-[a-z]+)", ref)
         assert ok, ref

@@ -245,7 +245,6 @@ def test_libyaml_path_composes_the_same_nodes_as_the_careful_one():
     """Files the fast path (libyaml) accepts compose to the same tags, values and positions
     as through PyYAML's pure-Python loader; for every bad file it either does the same or
     leaves the file to the careful path, which gives the diagnostic."""
-    import yaml
 
     from diagramgen import loader
 

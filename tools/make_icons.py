@@ -211,7 +211,7 @@ def sparkle(img, cx, cy, r, colours=SPARKLE_COLOURS):
     mask = mask.point(lambda v: 255 if v >= 90 else 0)   # rounds the tips
     for i, colour in enumerate(colours):   # split along the diagonals
         wedge = [(cx, cy), polar(cx, cy, S, 225 + 90 * i), polar(cx, cy, S, 315 + 90 * i)]
-        q = shape_mask(lambda m: m.polygon(wedge, fill=255))
+        q = shape_mask(lambda m: m.polygon(wedge, fill=255))  # noqa: B023 (called at once)
         img.paste(colour, (0, 0), ImageChops.multiply(mask, q))
 
 
