@@ -29,7 +29,7 @@ endif
 # render cache (output/manifest.json) re-renders only the architectures whose inputs did.
 SOURCES := $(wildcard architectures/*.yaml architectures/*.yml architectures/fragments/*.yaml) \
            $(wildcard diagramgen.yaml icons/*.png icons/*.svg architectures/icons/*.png architectures/icons/*.svg) \
-           $(wildcard diagramgen/*.py diagramgen/*.yaml diagramgen/icons/*.png diagramgen/vendor/*)
+           $(wildcard diagramgen/*.py diagramgen/*/*.py diagramgen/*/*.yaml diagramgen/icons/*.png diagramgen/vendor/*)
 MADE    := output/.made
 RENDER_FLAGS ?=
 

@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from diagramgen.checkdocs import _choose, check_page, named_in, names, page_path, parse_dataflow  # noqa: E402
-from diagramgen.project import load_all  # noqa: E402
+from diagramgen.docs.checkdocs import _choose, check_page, named_in, names, page_path, parse_dataflow  # noqa: E402
+from diagramgen.model.project import load_all  # noqa: E402
 
 RULES = ("main", "any", "all")
 

@@ -17,9 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from diagramgen import diff as D, scene  # noqa: E402
+from diagramgen.diff import compare as D  # noqa: E402
+from diagramgen.draw import scene  # noqa: E402
 from diagramgen.model import Component, Flow, Step  # noqa: E402
-from diagramgen.validate import load_architecture  # noqa: E402
+from diagramgen.model.validate import load_architecture  # noqa: E402
 
 
 def positions(dot_source: str) -> dict:

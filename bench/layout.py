@@ -2,7 +2,7 @@
 writes bench/layout-results.md (part of `make bench`).
 
 Each architecture is rendered in memory with the current code (nothing in output/ is
-read or written) and measured by diagramgen.quality: edges through boxes and through
+read or written) and measured by diagramgen.draw.quality: edges through boxes and through
 areas, crossings, edges drawn on top of each other, the longest edge against the
 drawing's diagonal, and the smallest text when the diagram is shown 1000 pixels wide.
 """
@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from diagramgen import quality  # noqa: E402
-from diagramgen.project import load_all  # noqa: E402
-from diagramgen.render import render_architecture  # noqa: E402
+from diagramgen.draw import quality  # noqa: E402
+from diagramgen.draw.render import render_architecture  # noqa: E402
+from diagramgen.model.project import load_all  # noqa: E402
 
 COLUMNS = [  # (quality field, heading, format)
     ("node_overlaps", "edges through boxes", "{}"),

@@ -99,8 +99,8 @@ def secs(wc) -> str:
 
 # --- (a) the shipped architectures: equal work ------------------------------------------
 def bench_equal(rounds: int) -> list:
-    from diagramgen import scene
-    from diagramgen.project import load_all
+    from diagramgen.draw import scene
+    from diagramgen.model.project import load_all
 
     before = load_avg()
     models = load_all([], default_dir=str(ROOT / "architectures")).models
@@ -168,8 +168,8 @@ def bench_make(rounds: int) -> list:
     noop = statistics.median(measure(make, cwd=ROOT)["wall"] for _ in range(rounds))
     target = ROOT / "architectures" / "premium.yaml"
     original = target.read_bytes()
-    from diagramgen import scene
-    from diagramgen.validate import load_architecture
+    from diagramgen.draw import scene
+    from diagramgen.model.validate import load_architecture
 
     work = Path(tempfile.mkdtemp(prefix="bench-b-"))
     model, _ = load_architecture(target)
@@ -226,12 +226,12 @@ import json, os, resource, sys, time
 sys.path.insert(0, sys.argv[3])
 path, out = sys.argv[1], sys.argv[2]
 c0 = time.process_time()
-from diagramgen.validate import load_architecture
+from diagramgen.model.validate import load_architecture
 model, diags = load_architecture(path)
 validate_cpu = time.process_time() - c0
-import diagramgen.loader
-if hasattr(diagramgen.loader, "_parse_cached"):
-    diagramgen.loader._parse_cached.cache_clear()
+import diagramgen.model.loader
+if hasattr(diagramgen.model.loader, "_parse_cached"):
+    diagramgen.model.loader._parse_cached.cache_clear()
 from diagramgen.cli import main
 t0, c0 = time.perf_counter(), time.process_time()
 k0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -291,10 +291,10 @@ QUAD_CHILD = r"""
 import json, re, sys, time
 sys.path.insert(0, sys.argv[1])
 from bench.realistic import realistic
-from diagramgen.validate import load_architecture
-from diagramgen.checkdocs import check_page
-from diagramgen.diff import diff_architectures
-from diagramgen import scene
+from diagramgen.model.validate import load_architecture
+from diagramgen.docs.checkdocs import check_page
+from diagramgen.diff.compare import diff_architectures
+from diagramgen.draw import scene
 import tempfile, os
 work = tempfile.mkdtemp(prefix="bench-d-")
 def load(text, name):

@@ -1,6 +1,6 @@
 """diagramgen: reference architectures as code.
 
 Library entry points return values and write nothing by themselves, except
-:func:`diagramgen.render.write_outputs`, which writes where it is told.
+:func:`diagramgen.publish.files.write_outputs`, which writes where it is told.
 """
 __version__ = "0.1.0"

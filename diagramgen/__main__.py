@@ -1,3 +1,3 @@
-from .cli import main
+from diagramgen.cli import main
 
 main()

@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from . import __version__
-from .diagnostics import term
-from .project import load_all
+from diagramgen import __version__
+from diagramgen.diagnostics import term
+from diagramgen.model.project import load_all
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
@@ -29,7 +29,7 @@ def _print_diagnostics(diags) -> None:
 
 
 def _formats(value: str) -> tuple:
-    from .render import FORMATS
+    from diagramgen.draw.render import FORMATS
 
     chosen = tuple(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
     bad = [f for f in chosen if f not in FORMATS]
@@ -62,8 +62,8 @@ def validate(files) -> None:
     """
     loaded = load_all(files)
     if not files and loaded.ok:  # the groups of diagramgen.yaml name architectures of the folder
-        from .overview import OverviewError, resolve
-        from .settings import current
+        from diagramgen.docs.overview import OverviewError, resolve
+        from diagramgen.model.settings import current
 
         try:
             resolve(current(), loaded.models)
@@ -105,8 +105,9 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
 
     Example: diagramgen render --format png,svg,html,pdf
     """
-    from .outputs import render_to
-    from .render import RenderError, WriteError, stopped_by_signals
+    from diagramgen.draw.render import RenderError, stopped_by_signals
+    from diagramgen.publish.files import WriteError
+    from diagramgen.publish.outputs import render_to
 
     try:
         chosen = _formats(formats)
@@ -188,8 +189,8 @@ def check_docs(docs, arch_file, group_id) -> None:
     """
     import os
 
-    from . import overview
-    from .checkdocs import PageError, architecture_for, check_page, page_path, read_page
+    from diagramgen.docs import overview
+    from diagramgen.docs.checkdocs import PageError, architecture_for, check_page, page_path, read_page
 
     if group_id and arch_file:
         raise click.UsageError("give --arch or --group, not both")
@@ -267,7 +268,7 @@ def check_docs(docs, arch_file, group_id) -> None:
 
 def _update_manifest(path: str, product: str, written, options=None, quiet: bool = False, drop_ids=()) -> None:
     """Record in the manifest at ``path`` what ``product`` outputs were written from."""
-    from .manifest import update_file
+    from diagramgen.publish.manifest import update_file
 
     update_file(path, product, written, options, drop_ids)
     if not quiet:
@@ -275,8 +276,8 @@ def _update_manifest(path: str, product: str, written, options=None, quiet: bool
 
 
 def _write_manifest(path: str, manifest: dict) -> None:
-    from .manifest import dumps
-    from .render import WriteError, write_atomic
+    from diagramgen.publish.files import WriteError, write_atomic
+    from diagramgen.publish.manifest import dumps
 
     try:
         write_atomic(path, dumps(manifest).encode("utf-8"))
@@ -288,7 +289,7 @@ def _write_manifest(path: str, manifest: dict) -> None:
 def _groups_or_exit(models) -> list:
     """The groups of diagramgen.yaml with their architectures, or print what they name
     wrongly and exit 1."""
-    from .overview import OverviewError, resolve
+    from diagramgen.docs.overview import OverviewError, resolve
 
     try:
         return resolve(_settings_or_exit(), models)
@@ -322,9 +323,11 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
 
     Example: diagramgen docs --out output/docs --links html
     """
-    from . import docs as docgen, overview, publish
-    from .manifest import leftovers, read
-    from .render import RenderError, WriteError, remove_output, write_outputs
+    from diagramgen.docs import overview, pages as docgen
+    from diagramgen.draw.render import RenderError
+    from diagramgen.publish import site as publish
+    from diagramgen.publish.files import WriteError, remove_output, write_outputs
+    from diagramgen.publish.manifest import leftovers, read
 
     try:
         links = publish.check_links(links)
@@ -419,7 +422,7 @@ def check_outputs(files, manifest_path) -> None:
 
     Example: diagramgen check-outputs --manifest output/manifest.json
     """
-    from .manifest import DEFAULT_RENDER_OPTIONS, REGENERATE, loads, stale
+    from diagramgen.publish.manifest import DEFAULT_RENDER_OPTIONS, REGENERATE, loads, stale
 
     loaded = load_all(files)
     if not loaded.ok:
@@ -435,7 +438,7 @@ def check_outputs(files, manifest_path) -> None:
     diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
                   complete=not files)
     if not files:  # the groups' pages are made from every architecture
-        from .overview import stale as stale_groups
+        from diagramgen.docs.overview import stale as stale_groups
 
         diags += stale_groups(manifest, _groups_or_exit(loaded.models), manifest_path)
     _print_diagnostics(diags)
@@ -492,10 +495,11 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
     import os
     from pathlib import Path
 
-    from . import diff as D
-    from .render import RenderError, WriteError, run_dot, write_atomic
-    from .revisions import GitError, compare, relative_paths, repo_root
-    from .validate import load_architecture
+    from diagramgen.diff import compare as D
+    from diagramgen.diff.revisions import GitError, compare, relative_paths, repo_root
+    from diagramgen.draw.render import RenderError, run_dot
+    from diagramgen.model.validate import load_architecture
+    from diagramgen.publish.files import WriteError, write_atomic
 
     if image and Path(image).suffix.lower() not in (".svg", ".png"):
         raise click.UsageError(f"--image must end in .svg or .png, got '{image}'")
@@ -570,8 +574,8 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
 
 def _settings_or_exit():
     """The repository settings, or print their problems and exit 1."""
-    from .diagnostics import DiagramgenError
-    from .settings import current
+    from diagramgen.diagnostics import DiagramgenError
+    from diagramgen.model.settings import current
 
     try:
         return current()
@@ -597,8 +601,8 @@ def schema(fragment, write) -> None:
     """
     from pathlib import Path
 
-    from .render import write_atomic
-    from .schema import json_schema_text
+    from diagramgen.model.schema import json_schema_text
+    from diagramgen.publish.files import write_atomic
 
     catalog = _settings_or_exit().catalog
     if not write:
@@ -629,8 +633,8 @@ def kinds(as_json, page_path) -> None:
     """
     from pathlib import Path
 
-    from . import kinds as K
-    from .render import WriteError, write_outputs
+    from diagramgen.docs import kinds as K
+    from diagramgen.publish.files import WriteError, write_outputs
 
     catalog = _settings_or_exit().catalog
     if page_path:
@@ -672,9 +676,9 @@ def new(arch_id, title, source, directory) -> None:
 
     Example: diagramgen new self_service --title "Self service with Copilot Studio"
     """
-    from .diagnostics import DiagramgenError
-    from .render import WriteError, write_atomic
-    from .scaffold import check_new, missing_schemas, new_architecture
+    from diagramgen.diagnostics import DiagramgenError
+    from diagramgen.model.scaffold import check_new, missing_schemas, new_architecture
+    from diagramgen.publish.files import WriteError, write_atomic
 
     settings = _settings_or_exit()
     try:
@@ -722,7 +726,7 @@ def watch(files, out_dir, formats) -> None:
 
     Example: diagramgen watch architectures/premium.yaml --format svg
     """
-    from .watch import Watcher, run
+    from diagramgen.watch import Watcher, run
 
     try:
         chosen = _formats(formats)

@@ -33,7 +33,7 @@ def with_reference(readme: str, reference: str) -> str:
 
 
 def main(argv=None) -> int:
-    from .cli import main as cli
+    from diagramgen.cli import main as cli
 
     path = Path((argv or sys.argv[1:] or ["README.md"])[0])
     text = path.read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from .cli import main as cli
+from diagramgen.cli import main as cli
 
 
 def run(render_args) -> int:

@@ -4,7 +4,7 @@
 read, which ones failed last time) and :meth:`Watcher.handle` processes one batch: it
 is the whole loop body, testable without watching real files. :func:`run` feeds it the
 batches that ``watchfiles`` reports. Like the ``render`` command, it writes the outputs
-through :func:`diagramgen.render.write_outputs`.
+through :func:`diagramgen.publish.files.write_outputs`.
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
-from .catalog import CATALOG_PATH, default_catalog
-from .diagnostics import DiagramgenError
-from .project import load_all
-from .settings import SETTINGS_FILE, current
-from .validate import architecture_files
+from diagramgen.diagnostics import DiagramgenError
+from diagramgen.model.catalog import CATALOG_PATH, default_catalog
+from diagramgen.model.project import load_all
+from diagramgen.model.settings import SETTINGS_FILE, current
+from diagramgen.model.validate import architecture_files
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -85,8 +85,9 @@ class Watcher:
 
     def handle(self, changed: Optional[Iterable[str]] = None) -> list:
         """Process one batch of changed paths; return the messages to print."""
-        from .outputs import render_to
-        from .render import RenderError, WriteError
+        from diagramgen.draw.render import RenderError
+        from diagramgen.publish.files import WriteError
+        from diagramgen.publish.outputs import render_to
 
         todo = self.affected(changed)
         if not todo:

@@ -23,7 +23,7 @@ def portable(dot: str) -> str:
 
     import diagrams
 
-    from diagramgen.catalog import ICON_DIR
+    from diagramgen.model.catalog import ICON_DIR
 
     dot = dot.replace(str(ICON_DIR), "{ICONS}")
     dot = dot.replace(str(Path(diagrams.__file__).resolve().parent.parent), "{DIAGRAMS}")

@@ -19,12 +19,12 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree, html as lhtml
 
-from diagramgen.catalog import ICON_DIR, default_catalog
-from diagramgen.checkdocs import check_page, parse_dataflow
 from diagramgen.cli import main
-from diagramgen.manifest import DEFAULT_RENDER_OPTIONS
-from diagramgen.project import load_all
-from diagramgen.scene import icon_path
+from diagramgen.docs.checkdocs import check_page, parse_dataflow
+from diagramgen.draw.scene import icon_path
+from diagramgen.model.catalog import ICON_DIR, default_catalog
+from diagramgen.model.project import load_all
+from diagramgen.publish.manifest import DEFAULT_RENDER_OPTIONS
 
 from conftest import ARCH_DIR, ROOT
 
@@ -134,7 +134,7 @@ def test_manifest_entry_is_complete(arch_id):
     assert rel(m.path) in sources
     render, docs = entry["render"], entry["docs"]
     assert sources <= set(render["inputs"]) and sources <= set(docs["inputs"])
-    assert "diagramgen/catalog.yaml" in render["inputs"]
+    assert "diagramgen/model/catalog.yaml" in render["inputs"]
     assert render["options"] == DEFAULT_RENDER_OPTIONS
     outputs = set(render["outputs"])
     assert {f"{m.id}.{ext}" for ext in DEFAULT_RENDER_OPTIONS["formats"]} <= outputs

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from diagramgen.catalog import ICON_DIR
 from diagramgen.cli import main
-from diagramgen.loader import MAX_BYTES
-from diagramgen.validate import MAX_ICON_BYTES
+from diagramgen.model.catalog import ICON_DIR
+from diagramgen.model.loader import MAX_BYTES
+from diagramgen.model.validate import MAX_ICON_BYTES
 
 from conftest import UPDATE_GOLDEN, snapshot
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from diagramgen.render import render_architecture, write_outputs
-from diagramgen.validate import load_architecture
+from diagramgen.draw.render import render_architecture
+from diagramgen.model.validate import load_architecture
+from diagramgen.publish.files import write_outputs
 
 from conftest import ARCH_DIR
 
@@ -193,7 +194,7 @@ def test_step_view_fragment_emphasises_that_step(browser, tmp_path, how):
 
     from PIL import Image
 
-    from diagramgen import svg as svgmod
+    from diagramgen.draw import svg as svgmod
 
     m, ds = load_architecture(ARCH_DIR / "enterprise.yaml")
     assert m is not None, ds
@@ -235,7 +236,7 @@ def test_step_view_fragment_emphasises_that_step(browser, tmp_path, how):
 
 def test_step_view_fragment_of_a_lettered_step(browser, tmp_path):
     """The fragment of a lettered step (#step-<sequence>-a) emphasises that step alone."""
-    from diagramgen import svg as svgmod
+    from diagramgen.draw import svg as svgmod
 
     lettered = []
     for name in ARCHS:
@@ -457,7 +458,8 @@ def served_site(site, tmp_path_factory):
     from functools import partial
 
     pytest.importorskip("mkdocs", reason="mkdocs is not installed (pip install -e '.[test]')")
-    from diagramgen import docs, publish
+    from diagramgen.docs import pages as docs
+    from diagramgen.publish import site as publish
 
     root = tmp_path_factory.mktemp("mkdocs")
     files = {}

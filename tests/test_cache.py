@@ -99,7 +99,7 @@ def test_outputs_no_longer_made_are_removed(archs, tmp_path, monkeypatch):
 
 
 def test_render_to_reports_what_it_did(archs, tmp_path):
-    from diagramgen.outputs import render_to
+    from diagramgen.publish.outputs import render_to
 
     out = tmp_path / "lib"
     seen = []
@@ -114,7 +114,7 @@ def test_render_to_reports_what_it_did(archs, tmp_path):
 
 
 def test_render_to_writes_nothing_when_a_file_is_bad(archs, tmp_path, write):
-    from diagramgen.outputs import render_to
+    from diagramgen.publish.outputs import render_to
 
     bad = write("bad.yaml", "id: x\n")
     run = render_to(str(tmp_path / "lib"), [str(archs / "premium.yaml"), str(bad)], ("svg",), (), jobs=1)
@@ -125,7 +125,7 @@ def test_render_to_writes_nothing_when_a_file_is_bad(archs, tmp_path, write):
 def test_tool_version_read_from_the_dist_info_folder_matches_the_package_metadata():
     from importlib.metadata import version
 
-    from diagramgen.manifest import _installed_version
+    from diagramgen.publish.manifest import _installed_version
 
     assert _installed_version("diagrams") == version("diagrams")
 

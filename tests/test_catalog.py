@@ -5,9 +5,9 @@ from collections import defaultdict
 
 import pytest
 
-from diagramgen.catalog import ICON_DIR, default_catalog, load_catalog
-from diagramgen.checkdocs import words
-from diagramgen.scene import icon_path
+from diagramgen.docs.checkdocs import words
+from diagramgen.draw.scene import icon_path
+from diagramgen.model.catalog import ICON_DIR, default_catalog, load_catalog
 
 from conftest import ROOT
 

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from diagramgen import __version__
-from diagramgen.catalog import PACKAGE_DIR
 from diagramgen.cli import main
-from diagramgen.manifest import code_digest, inputs, output_sha256, package_files, sha256_file, tool
-from diagramgen.project import load_all
+from diagramgen.model.catalog import PACKAGE_DIR
+from diagramgen.model.project import load_all
+from diagramgen.publish.manifest import code_digest, inputs, output_sha256, package_files, sha256_file, tool
 
 from conftest import copy_project
 
@@ -182,7 +182,7 @@ def test_the_recorded_inputs_do_not_depend_on_where_the_repository_is(tmp_path, 
 
 def test_the_code_hash_covers_every_file_the_package_ships():
     names = package_files()
-    assert {"cli.py", "svg.py", "catalog.yaml", "vendor/svg-pan-zoom.min.js"} <= set(names)
+    assert {"cli.py", "draw/svg.py", "model/catalog.yaml", "vendor/svg-pan-zoom.min.js"} <= set(names)
     assert {f"icons/{p.name}" for p in (PACKAGE_DIR / "icons").glob("*.png")} <= set(names)
     assert tool()["code"] == code_digest() and len(code_digest()) == 64
 

@@ -6,11 +6,11 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from diagramgen.checkdocs import architecture_for, check_page, mentions, page_path, parse_dataflow, words
 from diagramgen.cli import main
+from diagramgen.docs.checkdocs import architecture_for, check_page, mentions, page_path, parse_dataflow, words
 from diagramgen.model import Flow, Step
-from diagramgen.project import load_all
-from diagramgen.settings import current
+from diagramgen.model.project import load_all
+from diagramgen.model.settings import current
 
 from conftest import ARCH_DIR, ROOT, SHARED, copy_project
 
@@ -250,7 +250,7 @@ def test_page_path_resolves_against_the_architecture_file(models):
 
 def _named_in_naively(comps, text):
     """named_in's rule, spelt out: every name tried at every position of the text."""
-    from diagramgen.checkdocs import names
+    from diagramgen.docs.checkdocs import names
 
     ws = words(text)
     found = []
@@ -273,7 +273,7 @@ def test_indexed_name_matching_agrees_with_trying_every_name_everywhere():
     import random
     from types import SimpleNamespace
 
-    from diagramgen.checkdocs import name_index, named_in
+    from diagramgen.docs.checkdocs import name_index, named_in
     from diagramgen.model import Component
 
     rnd = random.Random(5)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from diagramgen import diff as D
 from diagramgen.cli import main
+from diagramgen.diff import compare as D
 
 from conftest import ARCH_DIR, assert_golden
 
@@ -280,7 +280,7 @@ def test_overlay_image_marks_insertion_and_renumbering(repo, tmp_path):
 
 def test_overlay_dot_styles_by_status(repo):
     every_change(repo)
-    from diagramgen.revisions import compare
+    from diagramgen.diff.revisions import compare
     old, new = compare(repo, "main", None, ["architectures/premium.yaml"])
     union, marks = D.union_model(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
     assert {k: v for k, v in marks.components.items() if v != "unchanged"} == {
@@ -380,8 +380,8 @@ def test_overlay_styling_moves_no_node(repo):
     """Colours, the old step numbers and area highlights must not change the layout: the
     overlay places every node where the plain diagram of the union model has it."""
     every_change(repo)
-    from diagramgen import scene
-    from diagramgen.revisions import compare
+    from diagramgen.diff.revisions import compare
+    from diagramgen.draw import scene
 
     old, new = compare(repo, "main", None, ["architectures/premium.yaml"])
     a, b = old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"]
@@ -423,7 +423,7 @@ def test_overlay_shows_a_removed_step_by_its_old_number():
     step N, removed) instead of an internal number."""
     import dataclasses
 
-    from diagramgen.validate import load_architecture
+    from diagramgen.model.validate import load_architecture
 
     old, _ = load_architecture(ARCH_DIR / "premium.yaml")
     last = old.steps[-1].number

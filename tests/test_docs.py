@@ -7,13 +7,13 @@ import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from diagramgen import docs, overview
-from diagramgen.checkdocs import check_page
 from diagramgen.cli import main
-from diagramgen.manifest import DEFAULT_RENDER_OPTIONS, dumps, inputs, loads, record, stale
-from diagramgen.project import load_all
-from diagramgen.settings import load_settings
-from diagramgen.validate import load_architecture
+from diagramgen.docs import overview, pages as docs
+from diagramgen.docs.checkdocs import check_page
+from diagramgen.model.project import load_all
+from diagramgen.model.settings import load_settings
+from diagramgen.model.validate import load_architecture
+from diagramgen.publish.manifest import DEFAULT_RENDER_OPTIONS, dumps, inputs, loads, record, stale
 
 from conftest import ARCH_DIR, assert_golden, copy_project
 
@@ -316,7 +316,7 @@ def test_manifest_is_deterministic_and_round_trips():
     assert names == sorted(names) and "diagramgen/icons/customer.png" in names
     assert any(n.startswith("diagrams/resources/azure/") for n in names)
     # every module and vendored file of the tool is an input: any of them can change any output
-    assert {"diagramgen/scene.py", "diagramgen/svg.py", "diagramgen/viewer.py", "diagramgen/docs.py"} <= set(names)
+    assert {"diagramgen/draw/scene.py", "diagramgen/draw/svg.py", "diagramgen/draw/viewer.py", "diagramgen/docs/pages.py"} <= set(names)
     assert any(n.startswith("diagramgen/vendor/") for n in names)
     assert [str(d) for d in stale(loads(a), [m], "out/m.json", products=("render",))] == [
         f'out/{name}: error: missing, though out/m.json lists it; run "diagramgen render && diagramgen docs"'

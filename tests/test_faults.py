@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from diagramgen import render
 from diagramgen.cli import main
+from diagramgen.draw import render
 
 from conftest import ARCH_DIR, ROOT, snapshot
 
@@ -225,7 +225,7 @@ def test_temporary_files_of_a_killed_render_are_removed_by_the_next(tmp_path, mo
     left.write_bytes(b"<svg>half")
     live = out / f".premium.png.{os.getppid()}.def456.tmp"  # the test runner's parent is alive
     live.write_bytes(b"in progress")
-    from diagramgen.render import write_outputs
+    from diagramgen.publish.files import write_outputs
 
     write_outputs(out, {"note.txt": b"x"})
     assert not left.exists() and live.exists()
@@ -244,7 +244,7 @@ def test_disk_full_part_way_changes_no_architecture_and_not_the_manifest(monkeyp
             p.write_bytes(b"<svg>earlier render</svg>")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     for entry in manifest["architectures"].values():
-        entry["render"]["inputs"]["diagramgen/catalog.yaml"] = "0" * 64  # both are stale
+        entry["render"]["inputs"]["diagramgen/model/catalog.yaml"] = "0" * 64  # both are stale
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     real_fdopen, calls = os.fdopen, []
 
@@ -264,7 +264,7 @@ def test_disk_full_part_way_changes_no_architecture_and_not_the_manifest(monkeyp
 
 
 def test_dot_folders_of_a_killed_render_are_removed(tmp_path, monkeypatch, out):
-    from diagramgen import render as r
+    from diagramgen.draw import render as r
 
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                               capture_output=True, text=True).stdout)

@@ -142,13 +142,13 @@ def test_file_name_cannot_close_the_docs_page_comment(repo):
 def test_backtick_in_a_file_name_stays_inside_its_code_span():
     from markdown_it import MarkdownIt
 
-    from diagramgen.diff import diff_sets, render_markdown
-    from diagramgen.docs import code
+    from diagramgen.diff.compare import diff_sets, render_markdown
+    from diagramgen.docs.pages import code
 
     assert code("a`b|c") == "``a`b\\|c``"
     assert code("`x") == "`` `x ``"
     assert code("line\nbreak") == "`line\\nbreak`"
-    from diagramgen.diff import DiffResult, diff_architectures  # noqa: F401
+    from diagramgen.diff.compare import DiffResult, diff_architectures  # noqa: F401
 
     md = render_markdown(diff_sets({}, {}, "main`<img src=x onerror=alert(1)>", "head"))
     assert md.splitlines()[2] == "Comparing ``main`<img src=x onerror=alert(1)>`` with `head`."
@@ -252,8 +252,8 @@ def test_step_text_that_looks_like_dot_statements_cannot_break_the_overlay(tmp_p
 
 
 def test_a_component_id_cannot_take_a_step_circles_place(tmp_path):
-    from diagramgen import scene
-    from diagramgen.validate import load_architecture
+    from diagramgen.draw import scene
+    from diagramgen.model.validate import load_architecture
 
     p = tmp_path / "demo.yaml"
     p.write_text(small(comp_id="step1_from_customer"), encoding="utf-8")
@@ -272,7 +272,7 @@ def test_a_component_id_cannot_take_a_step_circles_place(tmp_path):
 def test_an_architecture_too_costly_to_lay_out_is_refused_before_dot_runs(repo, monkeypatch, n, m):
     import yaml
 
-    from diagramgen import scene
+    from diagramgen.draw import scene
 
     root, _ = repo
     doc = yaml.safe_load(small())
@@ -384,7 +384,7 @@ def test_deeply_nested_manifest_is_an_error_line(repo):
 def test_icon_names_with_url_characters_are_plain_file_names(repo, name):
     """'#', '?' and '%' in an icon's file name are characters of the name, in validate and
     in render alike: the icon is drawn from that very file."""
-    from diagramgen.catalog import ICON_DIR
+    from diagramgen.model.catalog import ICON_DIR
 
     root, _ = repo
     (root / "architectures" / "icons").mkdir()

@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
-from diagramgen import scene
-from diagramgen.render import render_architecture
-from diagramgen.validate import load_architecture
+from diagramgen.draw import scene
+from diagramgen.draw.render import render_architecture
+from diagramgen.model.validate import load_architecture
 
 # One table of hostile strings; each one goes into every text field at once.
 HOSTILE = [
@@ -112,7 +112,7 @@ XLINK = "{http://www.w3.org/1999/xlink}"
 def check_svg_tree(root, docs_prefix="docs/demo.md#step-"):
     """The rules every SVG we publish keeps: no active content, and the only links are
     local fragments, data URIs of embedded icons and the docs page's step anchors."""
-    from diagramgen.svg import stylesheet
+    from diagramgen.draw.svg import stylesheet
 
     shown, tips = [], []
     for el in root.iter():
@@ -187,7 +187,7 @@ def check_docs_page(m, benign):
     from lxml import html as lhtml
     from markdown_it import MarkdownIt
 
-    from diagramgen import docs as docgen
+    from diagramgen.docs import pages as docgen
 
     html = MarkdownIt("commonmark").enable("table").render(docgen.page(m))
     doc = lhtml.fromstring(f"<div>{html}</div>")
@@ -210,7 +210,7 @@ def check_diff_markdown(m, benign):
     from lxml import html as lhtml
     from markdown_it import MarkdownIt
 
-    from diagramgen.diff import diff_sets, render_markdown
+    from diagramgen.diff.compare import diff_sets, render_markdown
 
     md = render_markdown(diff_sets({"demo.yaml": benign}, {"demo.yaml": m}, "base", "head"))
     html = MarkdownIt("commonmark").enable("table").render(md)

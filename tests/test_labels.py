@@ -7,10 +7,12 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from diagramgen import diff as D, docs, scene
 from diagramgen.cli import main
-from diagramgen.render import render_architecture
-from diagramgen.validate import load_architecture
+from diagramgen.diff import compare as D
+from diagramgen.docs import pages as docs
+from diagramgen.draw import scene
+from diagramgen.draw.render import render_architecture
+from diagramgen.model.validate import load_architecture
 
 S = "{http://www.w3.org/2000/svg}"
 

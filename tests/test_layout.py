@@ -1,12 +1,13 @@
 """Layout: declared columns hold against the flows, the alt text follows the drawing, and
-the figures of diagramgen.quality (edges through boxes, crossings, text size ...)."""
+the figures of diagramgen.draw.quality (edges through boxes, crossings, text size ...)."""
 import re
 
 import pytest
 
-from diagramgen import docs, quality, scene
-from diagramgen.render import render_architecture
-from diagramgen.validate import load_architecture
+from diagramgen.docs import pages as docs
+from diagramgen.draw import quality, scene
+from diagramgen.draw.render import render_architecture
+from diagramgen.model.validate import load_architecture
 
 from conftest import assert_golden, portable
 

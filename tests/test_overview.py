@@ -5,10 +5,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from diagramgen import overview as O
 from diagramgen.cli import main
-from diagramgen.settings import load_settings
-from diagramgen.validate import load_architecture
+from diagramgen.docs import overview as O
+from diagramgen.model.settings import load_settings
+from diagramgen.model.validate import load_architecture
 
 from conftest import ROOT, SHARED
 
@@ -364,8 +364,8 @@ def test_docs_writes_the_pages_records_them_and_removes_dropped_ones(repo):
 
 def test_every_group_of_this_repository_resolves(monkeypatch):
     monkeypatch.chdir(ROOT)
-    from diagramgen.project import load_all
-    from diagramgen.settings import current
+    from diagramgen.model.project import load_all
+    from diagramgen.model.settings import current
 
     loaded = load_all()
     for g in O.resolve(current(), loaded.models):

@@ -56,7 +56,7 @@ def test_wheel_holds_catalog_and_icons(dist):
     (wheel,) = dist.glob("*.whl")
     assert len(list(dist.glob("*.tar.gz"))) == 1
     names = zipfile.ZipFile(wheel).namelist()
-    assert "diagramgen/catalog.yaml" in names and "diagramgen/__main__.py" in names
+    assert "diagramgen/model/catalog.yaml" in names and "diagramgen/__main__.py" in names
     icons = {n for n in names if n.startswith("diagramgen/icons/") and n.endswith(".png")}
     assert icons == {f"diagramgen/icons/{p.name}" for p in (ROOT / "diagramgen" / "icons").glob("*.png")}
 
@@ -78,7 +78,7 @@ def test_installed_wheel_renders_from_another_directory(dist, tmp_path):
     assert out.stderr.splitlines()[0].startswith("premium: rendered 2 file(s) in ")
     assert sorted(p.name for p in (work / "out").iterdir()) == ["manifest.json", "premium.png", "premium.svg"]
     assert (work / "out" / "premium.svg").read_text(encoding="utf-8").startswith("<?xml")
-    where = run([str(bin_dir / "python"), "-c", "import diagramgen.catalog as c; print(c.ICON_DIR)"],
+    where = run([str(bin_dir / "python"), "-c", "import diagramgen.model.catalog as c; print(c.ICON_DIR)"],
                 cwd=work, env=env).stdout.strip()
     assert where.startswith(str(env_dir))  # the installed package's own icons, not the checkout's
     schema = json.loads(run([str(bin_dir / "python"), "-m", "diagramgen", "schema"], cwd=work, env=env).stdout)
@@ -130,7 +130,7 @@ def test_installed_wheel_works_in_an_empty_repository(dist, tmp_path):
     import yaml
 
     from diagramgen import __version__
-    from diagramgen.manifest import code_digest
+    from diagramgen.publish.manifest import code_digest
 
     (wheel,) = dist.glob("*.whl")
     env_dir = tmp_path / "venv"

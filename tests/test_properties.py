@@ -14,9 +14,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from diagramgen.diagnostics import Diagnostic
-from diagramgen.loader import LoadError, parse
-from diagramgen.schema import ARCHITECTURE, AREA, COMPONENT, FLOW, STEP
-from diagramgen.validate import load_architecture
+from diagramgen.model.loader import LoadError, parse
+from diagramgen.model.schema import ARCHITECTURE, AREA, COMPONENT, FLOW, STEP
+from diagramgen.model.validate import load_architecture
 
 from conftest import ARCH_DIR
 

@@ -5,10 +5,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from diagramgen import scene
 from diagramgen.cli import main
-from diagramgen.render import render_architecture
-from diagramgen.validate import load_architecture
+from diagramgen.draw import scene
+from diagramgen.draw.render import render_architecture
+from diagramgen.model.validate import load_architecture
 
 from conftest import ARCH_DIR, assert_golden, portable
 
@@ -233,9 +233,9 @@ def test_layout_does_not_depend_on_the_folder_the_icons_are_in(tmp_path):
     import shutil
     from pathlib import Path
 
-    from diagramgen import diff
-    from diagramgen.project import load_all
-    from diagramgen.render import run_dot
+    from diagramgen.diff import compare as diff
+    from diagramgen.draw.render import run_dot
+    from diagramgen.model.project import load_all
 
     models = load_all([]).models
     source = diff.overlay_source(models[0], models[-1], "compare")

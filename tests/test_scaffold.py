@@ -6,7 +6,7 @@ import yaml
 from click.testing import CliRunner
 
 from diagramgen.cli import main
-from diagramgen.validate import load_architecture
+from diagramgen.model.validate import load_architecture
 
 from conftest import ROOT, copy_project
 

@@ -1,4 +1,4 @@
-"""The JSON Schema: generated from diagramgen.schema, committed, and in agreement with the validator."""
+"""The JSON Schema: generated from diagramgen.model.schema, committed, and in agreement with the validator."""
 import json
 
 import jsonschema
@@ -7,9 +7,9 @@ import yaml
 from click.testing import CliRunner
 
 from diagramgen.cli import main
-from diagramgen.schema import json_schema_text
-from diagramgen.settings import load_settings
-from diagramgen.validate import load_architecture
+from diagramgen.model.schema import json_schema_text
+from diagramgen.model.settings import load_settings
+from diagramgen.model.validate import load_architecture
 
 from conftest import ARCH_DIR, ROOT
 
@@ -49,7 +49,7 @@ def test_schema_command_prints_the_committed_schema():
 
 
 def test_kind_enum_comes_from_the_catalog():
-    from diagramgen.catalog import default_catalog
+    from diagramgen.model.catalog import default_catalog
 
     kinds = schema("architecture")["$defs"]["component_kind"]["enum"]
     repository = load_settings(str(ROOT)).repo_kinds

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from diagramgen import docs, scene
-from diagramgen.checkdocs import check_page, parse_dataflow
-from diagramgen.diff import DiffResult, diff_architectures, render_text
+from diagramgen.diff.compare import DiffResult, diff_architectures, render_text
+from diagramgen.docs import pages as docs
+from diagramgen.docs.checkdocs import check_page, parse_dataflow
+from diagramgen.draw import scene
+from diagramgen.draw.render import render_architecture
 from diagramgen.model import DocsCheck, Step, letters
-from diagramgen.render import render_architecture
-from diagramgen.validate import load_architecture
+from diagramgen.model.validate import load_architecture
 
 from conftest import assert_golden
 

@@ -10,9 +10,9 @@ import zlib
 import pytest
 from click.testing import CliRunner
 
-from diagramgen import kinds as K
-from diagramgen.catalog import ICON_DIR, Catalog, Kind
 from diagramgen.cli import main
+from diagramgen.docs import kinds as K
+from diagramgen.model.catalog import ICON_DIR, Catalog, Kind
 
 from conftest import assert_golden, snapshot
 

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree, html as lhtml
 
-from diagramgen import svg as svgmod
 from diagramgen.cli import main
-from diagramgen.render import render_architecture
-from diagramgen.validate import load_architecture
+from diagramgen.draw import svg as svgmod
+from diagramgen.draw.render import render_architecture
+from diagramgen.model.validate import load_architecture
 
 from conftest import ARCH_DIR
 
@@ -218,7 +218,7 @@ def test_viewer_and_svg_escape_yaml_text(write):
 
 
 def test_encoded_icons_come_from_the_disk_cache_with_the_same_bytes(tmp_path, monkeypatch):
-    from diagramgen.catalog import ICON_DIR
+    from diagramgen.model.catalog import ICON_DIR
 
     icon = sorted(ICON_DIR.glob("*.png"))[0]
     monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
@@ -256,7 +256,7 @@ def test_every_colour_has_a_dark_counterpart(name):
 
 
 def test_scene_band_tints_have_dark_counterparts():
-    from diagramgen.scene import BAND_TINT, PROVENANCE_STYLE
+    from diagramgen.draw.scene import BAND_TINT, PROVENANCE_STYLE
 
     used = {c.lower() for c in BAND_TINT.values()} | {fill.lower() for fill, _ in PROVENANCE_STYLE.values()}
     assert used - set(svgmod.DARK_FILLS) == set()
@@ -265,7 +265,7 @@ def test_scene_band_tints_have_dark_counterparts():
 def test_rasterised_svg_icons_come_from_the_disk_cache_with_the_same_bytes(tmp_path, monkeypatch):
     """A run that meets an SVG icon rasterised before reads the PNG from the cache and
     does not draw it again; an SVG that cannot be drawn is never stored."""
-    from diagramgen import iconfiles
+    from diagramgen.model import iconfiles
 
     data = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 10">'
             b'<rect width="20" height="10" fill="#2f6db5"/></svg>')

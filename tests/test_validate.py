@@ -2,7 +2,7 @@
 
 import pytest
 
-from diagramgen.validate import load_architecture
+from diagramgen.model.validate import load_architecture
 
 from conftest import ARCH_DIR
 
@@ -180,8 +180,8 @@ def test_include_missing_file(write):
 
 
 def test_custom_icon_is_used_in_the_diagram(write, tmp_path):
-    from diagramgen import scene
-    from diagramgen.catalog import ICON_DIR
+    from diagramgen.draw import scene
+    from diagramgen.model.catalog import ICON_DIR
 
     (tmp_path / "icons").mkdir()
     (tmp_path / "icons" / "own.png").write_bytes((ICON_DIR / "email.png").read_bytes())
@@ -246,7 +246,7 @@ def test_libyaml_path_composes_the_same_nodes_as_the_careful_one():
     as through PyYAML's pure-Python loader; for every bad file it either does the same or
     leaves the file to the careful path, which gives the diagnostic."""
 
-    from diagramgen import loader
+    from diagramgen.model import loader
 
     if loader._CParser is None:
         pytest.skip("PyYAML is built without libyaml")
@@ -274,7 +274,7 @@ def test_libyaml_path_composes_the_same_nodes_as_the_careful_one():
 def test_positions_after_a_unicode_line_separator_count_line_feeds_only():
     """libyaml counts U+2028 as a line break, as PyYAML does; parse() still gives the line
     an editor shows for every node after one."""
-    from diagramgen import loader
+    from diagramgen.model import loader
 
     doc = loader.parse('title: "A\u2028B\x85C"\nnext: 1\n', "x.yaml")
     key = doc.root.value[1][0]

@@ -179,7 +179,7 @@ def test_a_save_without_change_renders_nothing_and_says_so(project):
 def test_watch_records_what_make_checks(write, tmp_path, monkeypatch):
     """With the defaults (viewer and step views too), a watch render leaves output/ in the
     state `check-outputs` expects, as `make` would."""
-    from diagramgen.manifest import DEFAULT_RENDER_OPTIONS, read
+    from diagramgen.publish.manifest import DEFAULT_RENDER_OPTIONS, read
 
     arch = write("architectures/demo.yaml", ARCH)
     write("architectures/fragments/people.yaml", FRAGMENT)

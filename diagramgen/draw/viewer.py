@@ -18,9 +18,9 @@ from typing import Optional
 
 from lxml import etree
 
-from .model import Architecture
+from diagramgen.model import Architecture
 
-VENDOR = Path(__file__).resolve().parent / "vendor"
+VENDOR = Path(__file__).resolve().parent.parent / "vendor"
 SVG_NS = "http://www.w3.org/2000/svg"
 
 CSS = """

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from .model import Architecture, Flow, Step, letters
+from diagramgen.model import Architecture, Flow, Step, letters
 
 SCHEMA_VERSION = 1
 ADDED, REMOVED, CHANGED, UNCHANGED = "added", "removed", "changed", "unchanged"
@@ -590,7 +590,7 @@ _COLOURS = {ADDED: "green", REMOVED: "red", CHANGED: "yellow", UNCHANGED: None}
 
 def render_text(result: DiffResult, style=None) -> str:
     """Plain text; ``style(text, status)`` may colour it (the CLI passes click.style)."""
-    from .diagnostics import term
+    from diagramgen.diagnostics import term
 
     paint = style or (lambda t, status: t)
     lines = []
@@ -607,14 +607,14 @@ def render_text(result: DiffResult, style=None) -> str:
 # --- Markdown ------------------------------------------------------------------------
 def _md(s) -> str:
     """Text for a Markdown table cell: the docs pages' escaping, on one line."""
-    from .docs import md
+    from diagramgen.docs.pages import md
 
     return md(str(s))
 
 
 def _code(s: str) -> str:
     """A name or path as inline code (docs.code: no backtick, line break or '|' escapes it)."""
-    from .docs import code
+    from diagramgen.docs.pages import code
 
     return code(s)
 
@@ -919,7 +919,7 @@ def empty_like(arch: Architecture) -> Architecture:
 
 def overlay_source(old: Optional[Architecture], new: Optional[Architecture], caption: str = "") -> str:
     """DOT source of the overlay diagram of two versions of an architecture."""
-    from . import scene
+    from diagramgen.draw import scene
 
     if new is None:
         if old is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 
-from .docs import ASSETS
+from diagramgen.docs.pages import ASSETS
 
 # how a site serves the page <id>.md
 LINK_STYLES = {
@@ -55,7 +55,7 @@ def assets(arch, image_dir: str, links: str = DEFAULT_LINKS) -> dict:
     Reads ``image_dir/<id>.svg`` (required) and ``.png``/``.pdf`` (copied when present);
     raises PublishError when the SVG is missing or is not render's output.
     """
-    from . import svg, viewer
+    from diagramgen.draw import svg, viewer
 
     src = os.path.join(image_dir, f"{arch.id}.svg")
     try:

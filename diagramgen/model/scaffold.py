@@ -17,10 +17,10 @@ from typing import Optional
 import yaml
 from yaml.nodes import MappingNode
 
-from .diagnostics import ERROR, Diagnostic, DiagramgenError, Pos, has_errors
-from .loader import LoadError, load
-from .project import load_all
-from .schema import ID_PATTERN
+from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos, has_errors
+from diagramgen.model.loader import LoadError, load
+from diagramgen.model.project import load_all
+from diagramgen.model.schema import ID_PATTERN
 
 SCHEMA_DIR = Path("schema")
 SCHEMA_PATH = SCHEMA_DIR / "architecture.schema.json"
@@ -150,7 +150,7 @@ def missing_schemas(catalog) -> dict:
     the repository does not have yet, so that the line ``new`` writes at the top of a
     file resolves in the editor. Existing files are left alone (``diagramgen schema
     --write`` rewrites them)."""
-    from .schema import json_schema_text
+    from diagramgen.model.schema import json_schema_text
 
     out = {}
     for name in ("architecture", "fragment"):
@@ -216,7 +216,7 @@ def new_architecture(arch_id: str, title: str, directory="architectures",
     if source:
         text = _copy(source, arch_id, title, directory)
     else:
-        from .settings import current
+        from diagramgen.model.settings import current
 
         text = template(arch_id, title, directory, current())
     return target, text
@@ -228,7 +228,7 @@ def check_new(target: Path, text: str) -> list:
     The text is checked from a hidden temporary file beside ``target``, removed afterwards,
     so that includes resolve as they will.
     """
-    from .validate import load_architecture
+    from diagramgen.model.validate import load_architecture
 
     # folders made here are removed again when the file turns out invalid (the caller
     # writes nothing then), so a failed `new --dir` leaves nothing behind

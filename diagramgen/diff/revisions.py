@@ -1,6 +1,7 @@
 """Architectures as they were at a git revision (or as they are in the working tree).
 
-A revision's ``architectures/`` folder and ``diagramgen/catalog.yaml`` are exported with
+A revision's ``architectures/`` folder and the built-in catalog (``diagramgen/model/catalog.yaml``,
+earlier ``diagramgen/catalog.yaml``) are exported with
 ``git archive`` into a temporary directory, so includes (fragments) and the catalog are
 read exactly as they were at that revision, by the same validator as always. Diagnostics
 name the revision: ``main:architectures/premium.yaml:12:5: error: ...``.
@@ -18,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .catalog import Catalog, default_catalog, load_catalog
-from .diagnostics import ERROR, Diagnostic, DiagramgenError, Pos, has_errors
-from .validate import load_architecture
+from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos, has_errors
+from diagramgen.model.catalog import Catalog, default_catalog, load_catalog
+from diagramgen.model.validate import load_architecture
 
 ARCH_DIR = "architectures"
-CATALOG = "diagramgen/catalog.yaml"
+CATALOG = "diagramgen/model/catalog.yaml"
+OLD_CATALOG = "diagramgen/catalog.yaml"  # where revisions before the stage packages keep it
 SETTINGS = "diagramgen.yaml"
 WORKTREE = None  # the "revision" meaning the files on disk
 
@@ -74,7 +76,7 @@ def _export(root: Path, rev: str, dest: Path) -> list:
 
     Only regular files and folders are extracted: a symbolic link committed in the
     revision is never followed or recreated. Returns the paths of the links skipped."""
-    present = [p for p in (ARCH_DIR, CATALOG, SETTINGS)
+    present = [p for p in (ARCH_DIR, CATALOG, OLD_CATALOG, SETTINGS)
                if git(root, "ls-tree", "--name-only", rev, "--", p).strip()]
     if SETTINGS in present:  # the repository kinds' icons, wherever they are
         listed = git(root, "ls-tree", "-r", "--name-only", rev).decode("utf-8", "replace").splitlines()
@@ -105,10 +107,11 @@ def _files(base: Path, wanted: Optional[list]) -> list:
     return sorted(f"{ARCH_DIR}/{p.name}" for p in list(d.glob("*.yaml")) + list(d.glob("*.yml")))
 
 
-def _catalog(base: Path, shown: str) -> Catalog:
-    path = base / CATALOG
-    if not path.is_file():
+def _catalog(base: Path, prefix: str) -> Catalog:
+    name = next((n for n in (CATALOG, OLD_CATALOG) if (base / n).is_file()), None)
+    if name is None:
         return default_catalog()
+    path, shown = base / name, prefix + name
     try:
         return load_catalog(path)
     except DiagramgenError as exc:
@@ -118,11 +121,11 @@ def _catalog(base: Path, shown: str) -> Catalog:
 
 
 def _load_dir(base: Path, prefix: str, label: str, wanted: Optional[list]) -> Side:
-    from .settings import load_settings
+    from diagramgen.model.settings import load_settings
 
     side = Side(label)
     try:
-        catalog = _catalog(base, prefix + CATALOG)
+        catalog = _catalog(base, prefix)
         settings = load_settings(os.fspath(base), catalog, shown=prefix + SETTINGS)
     except DiagramgenError as exc:
         side.diagnostics += exc.diagnostics

@@ -24,9 +24,9 @@ import diagrams
 from diagrams import Cluster, Diagram, Edge, Node
 from graphviz import nohtml
 
-from .catalog import ICON_DIR
-from .model import Architecture, Component, Flow, Step
-from .settings import NEUTRAL_LEGEND
+from diagramgen.model import Architecture, Component, Flow, Step
+from diagramgen.model.catalog import ICON_DIR
+from diagramgen.model.settings import NEUTRAL_LEGEND
 
 FONT = "DejaVu Sans"
 INK = "#1F2A37"
@@ -66,7 +66,7 @@ def icon_path(spec: str) -> Path:
     if not path.is_file():
         raise IconError(f"icon file {path} does not exist")
     if path.suffix.lower() == ".svg":
-        from .iconfiles import raster
+        from diagramgen.model.iconfiles import raster
 
         try:
             return raster(path)

@@ -13,14 +13,21 @@ import os
 import re
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-TMP_SUFFIX = ".tmp"
+from diagramgen.publish.files import (  # noqa: F401
+    WriteError,
+    left_by_dead_writers,
+    output_path,
+    remove_output,
+    write_atomic,
+    write_outputs,
+)
+
 FORMATS = ("svg", "png", "html", "pdf")  # html: the offline viewer (needs the SVG)
 DEFAULT_FORMATS = ("svg", "png", "html")
 INSTALL_HINT = ("Graphviz 'dot' was not found on PATH; install Graphviz "
@@ -29,14 +36,6 @@ INSTALL_HINT = ("Graphviz 'dot' was not found on PATH; install Graphviz "
 
 class RenderError(Exception):
     pass
-
-
-class WriteError(Exception):
-    """An output file could not be written; no output file was changed."""
-
-    def __init__(self, path, reason: str):
-        self.path, self.reason = Path(path), reason
-        super().__init__(f"cannot write {path}: {reason}")
 
 
 def dot_binary() -> str:
@@ -128,32 +127,8 @@ def _clean_stale_dot_folders() -> None:
         return
     _cleaned_dot_folders.set()
     pattern = re.compile(rf"^{re.escape(_DOT_TMP)}(\d+)-[A-Za-z0-9_]+$")
-    for e in _left_by_dead_writers(tempfile.gettempdir(), pattern, folders=True):
+    for e in left_by_dead_writers(tempfile.gettempdir(), pattern, folders=True):
         shutil.rmtree(e.path, ignore_errors=True)
-
-
-def _left_by_dead_writers(folder, pattern, folders: bool) -> list:
-    """Entries of ``folder`` (folders, or else regular files, never links) whose names
-    ``pattern`` matches with a process id as its first group, where that process is not
-    this one and no longer runs. A process of another user, or a number that is no
-    process id, keeps its entries."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return []
-    out = []
-    for e in entries:
-        m = pattern.match(e.name)
-        kind_ok = e.is_dir(follow_symlinks=False) if folders else e.is_file(follow_symlinks=False)
-        if not m or not kind_ok or int(m.group(1)) == os.getpid():
-            continue
-        try:
-            os.kill(int(m.group(1)), 0)
-        except ProcessLookupError:
-            out.append(e)
-        except (PermissionError, OverflowError, ValueError):
-            pass
-    return out
 
 
 def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
@@ -227,64 +202,6 @@ def _short_image_names(source: str, folder: str) -> tuple:
     return _IMG_SRC.sub(short, source), images
 
 
-def output_path(out_dir, name) -> Path:
-    """Where output ``name`` (a relative name such as ``steps/a-step-1.svg``) goes under
-    ``out_dir``, or WriteError when it would leave ``out_dir``: an absolute name, a ``..``
-    part, or a folder on the way that is a symbolic link (or not a folder). ``out_dir``
-    itself may be a link; nothing below it is followed. Every write and every removal of
-    an output goes through here."""
-    parts = Path(name).parts
-    path = Path(out_dir) / name
-    if not parts or Path(name).is_absolute() or any(p in ("..", ".") for p in parts):
-        raise WriteError(path, "not a name inside the output folder")
-    here = Path(out_dir)
-    for part in parts[:-1]:
-        here = here / part
-        if os.path.islink(here):
-            raise WriteError(path, f"{here} is a symbolic link; diagramgen does not write or remove "
-                                   "through links inside the output folder")
-        if os.path.lexists(here) and not os.path.isdir(here):
-            raise WriteError(path, f"{here} is not a folder")
-    return path
-
-
-def _safe_target(path: Path) -> None:
-    """Refuse to replace what is not a regular file: a link, a device, a folder ..."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise WriteError(path, exc.strerror or str(exc)) from None
-    if stat.S_ISLNK(st.st_mode):
-        raise WriteError(path, "is a symbolic link; remove it first, diagramgen only replaces regular files")
-    if not stat.S_ISREG(st.st_mode):
-        raise WriteError(path, "is not a regular file; diagramgen only replaces regular files")
-
-
-_STALE_TMP = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]+\.tmp$")
-
-
-def _tmp_prefix(path: Path) -> str:
-    """Temporary files are named ``.NAME.PID.RANDOM.tmp`` beside their target: the
-    process id tells a later run whether the writer is still alive."""
-    return f".{path.name}.{os.getpid()}."
-
-
-def clean_stale_temporaries(folder) -> list:
-    """Remove temporary files in ``folder`` left by a writer that no longer runs (killed
-    with SIGKILL, or the machine stopped); return their paths. A writer still running,
-    such as a second render at the same time, keeps its files."""
-    removed = []
-    for e in _left_by_dead_writers(folder, _STALE_TMP, folders=False):
-        try:
-            os.unlink(e.path)
-            removed.append(e.path)
-        except OSError:
-            pass
-    return removed
-
-
 def _looks_like(fmt: str, data: bytes) -> bool:
     """A first check of what dot wrote: a PNG's signature and end chunk, an SVG root."""
     if fmt == "png":
@@ -292,53 +209,6 @@ def _looks_like(fmt: str, data: bytes) -> bool:
     if fmt == "svg":
         return b"<svg" in data[:4096] and data.rstrip().endswith(b"</svg>")
     return True
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory.
-
-    Raises WriteError (never a bare OSError) when ``path`` is a link, a device or any
-    other non-regular file, or cannot be written; nothing is changed then."""
-    path = Path(path)
-    _safe_target(path)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        _safe_target(path)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise WriteError(path, exc.strerror or str(exc)) from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-
-
-def remove_output(out_dir, name) -> None:
-    """Remove the output ``name`` under ``out_dir`` (see output_path); a missing file is
-    no error. Raises WriteError for anything but a regular file reached without links."""
-    path = output_path(out_dir, name)
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise WriteError(path, exc.strerror or str(exc)) from None
-    if not stat.S_ISREG(st.st_mode):
-        raise WriteError(path, "is not a regular file; only files diagramgen wrote are removed")
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise WriteError(path, exc.strerror or str(exc)) from None
 
 
 def render_architecture(arch, formats=DEFAULT_FORMATS, dpi: int = 96, steps=()) -> dict:
@@ -356,7 +226,7 @@ def render_architecture(arch, formats=DEFAULT_FORMATS, dpi: int = 96, steps=()) 
 
 
 def _source(arch) -> str:
-    from . import scene
+    from diagramgen.draw import scene
 
     n_flows = sum(len(s.flows) for s in arch.steps)
     if n_flows > scene.MAX_LAYOUT_FLOWS or scene.layout_cost(arch) > scene.MAX_LAYOUT_COST:
@@ -387,7 +257,7 @@ def stable_pdf(data: bytes) -> bytes:
 
 def _finish(arch, data: dict, formats, steps) -> dict:
     """Everything made from dot's output: the docs-ready SVG, the viewer, the step views."""
-    from . import svg, viewer
+    from diagramgen.draw import svg, viewer
 
     wanted = [f for f in FORMATS if f in formats]
     out = {}
@@ -416,47 +286,6 @@ def _finish(arch, data: dict, formats, steps) -> dict:
     return out
 
 
-def write_outputs(out_dir, files: dict) -> list:
-    """Write ``{name: bytes}`` under ``out_dir``; return the paths written.
-
-    Every file is first written in full to a temporary name beside its target; only when
-    all of them are written are they renamed into place. A write error (disk full,
-    read-only directory) raises WriteError and leaves every previous output untouched.
-    """
-    staged: list = []
-    try:
-        cleaned: set = set()
-        for name, data in files.items():
-            path = output_path(out_dir, name)
-            _safe_target(path)
-            if path.parent not in cleaned:
-                cleaned.add(path.parent)
-                clean_stale_temporaries(path.parent)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
-                staged.append((tmp, path, name))
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.chmod(tmp, 0o644)
-            except OSError as exc:
-                raise WriteError(path, exc.strerror or str(exc)) from None
-        for tmp, path, name in staged:
-            output_path(out_dir, name)  # no folder on the way became a link meanwhile
-            _safe_target(path)
-            try:
-                os.replace(tmp, path)
-            except OSError as exc:
-                raise WriteError(path, exc.strerror or str(exc)) from None
-        return [path for _, path, _ in staged]
-    finally:
-        for tmp, _, _ in staged:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-
-
 def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: int = 96):
     """Render several architectures; yield ``(model, {name: bytes}, seconds)`` in the
     order of ``models`` (any iterable; it is read to the end before the first result).
@@ -474,7 +303,7 @@ def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: i
         # each layout starts as soon as its model is there (``models`` may still be loading)
         submitted = [(m, pool.submit(run_dot, _source(m), dot_formats, dpi)) for m in models]
         if "svg" in dot_formats:  # while dot works: encode the icons the SVGs will embed
-            from . import scene, svg
+            from diagramgen.draw import scene, svg
 
             svg.prepare_icons({(p, d) for m, _ in submitted for p, d in scene.icon_sizes(m).items()})
         last = time.perf_counter()

@@ -22,7 +22,7 @@ from typing import Union
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .diagnostics import ERROR, Diagnostic, Pos
+from diagramgen.diagnostics import ERROR, Diagnostic, Pos
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 40

@@ -2,7 +2,7 @@
 
 This is the one place that writes diagrams: it validates every file, skips what the
 manifest says is up to date, renders the rest (render.render_many), writes all of it
-only when everything rendered (render.write_outputs), records the manifest, and removes
+only when everything rendered (files.write_outputs), records the manifest, and removes
 outputs that are no longer made. Callers get a RenderRun back and may follow along
 through two callbacks; the CLI prints, this module does not.
 """
@@ -12,9 +12,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .manifest import leftovers, read, up_to_date, update_file
-from .project import Loaded, load_each
-from .render import DEFAULT_FORMATS, FORMATS, WriteError, remove_output, render_many, write_outputs
+from diagramgen.draw.render import DEFAULT_FORMATS, FORMATS, render_many
+from diagramgen.model.project import Loaded, load_each
+from diagramgen.publish.files import WriteError, remove_output, write_outputs
+from diagramgen.publish.manifest import leftovers, read, up_to_date, update_file
 
 
 @dataclass
@@ -35,7 +36,7 @@ def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=("svg",), f
     ``on_validated(loaded, cached)`` is called once every file is loaded (before any
     output exists); ``on_rendered(model, n_files, seconds)`` after each architecture is
     rendered. When a file has an error, nothing is rendered or written and the run's
-    ``loaded.ok`` is False. Raises render.RenderError or render.WriteError, having
+    ``loaded.ok`` is False. Raises render.RenderError or files.WriteError, having
     written nothing in the first case and no partial file in the second.
     """
     manifest_path = os.path.join(out_dir, "manifest.json")

@@ -31,8 +31,8 @@ from typing import Optional
 
 from markdown_it import MarkdownIt
 
-from .diagnostics import ERROR, Diagnostic, Pos
-from .model import Architecture, Component
+from diagramgen.diagnostics import ERROR, Diagnostic, Pos
+from diagramgen.model import Architecture, Component
 
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 WORD = re.compile(r"[^\W_]+")

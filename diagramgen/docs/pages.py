@@ -16,8 +16,8 @@ from __future__ import annotations
 import html
 import re
 
-from .model import Architecture, Component
-from .settings import NEUTRAL_LEGEND, Settings
+from diagramgen.model import Architecture, Component
+from diagramgen.model.settings import NEUTRAL_LEGEND, Settings
 
 # legend texts where neither the architecture nor diagramgen.yaml gives one
 PROVENANCE_NAMES = NEUTRAL_LEGEND
@@ -53,7 +53,7 @@ def code(text: str, table: bool = True) -> str:
     """Text as one inline code span that shows it literally: the fence is one backtick
     longer than the longest run of backticks inside, line breaks and other controls show
     as escapes, and (in a table cell) ``|`` is escaped so it cannot end the cell."""
-    from .diagnostics import term
+    from diagramgen.diagnostics import term
 
     text = term(text)
     if table:
@@ -80,7 +80,7 @@ def drawn_areas(svg) -> dict:
     text or bytes); a platform band drawn as a row under the diagram is left out."""
     import xml.etree.ElementTree as ET
 
-    from .quality import SVG_NS, path_points
+    from diagramgen.draw.quality import SVG_NS, path_points
 
     out = {}
     for g in ET.fromstring(svg).iter(SVG_NS + "g"):
@@ -103,7 +103,7 @@ def _layout(arch: Architecture, drawn: dict | None = None) -> tuple:
     the rendered diagram), the columns and the areas in each are put in the order they
     were drawn in, left to right and top to bottom.
     """
-    from .scene import is_flat_band
+    from diagramgen.draw.scene import is_flat_band
 
     bottom = [a for a in arch.areas if a.parent is None and is_flat_band(arch, a.id)]
     cols = [[arch.area(aid) for aid in col if arch.area(aid) not in bottom and arch.area(aid).parent is None]
@@ -228,7 +228,7 @@ def _circles_sentence(arch: Architecture) -> str:
 
 def _settings(settings):
     if settings is None:
-        from .settings import current
+        from diagramgen.model.settings import current
 
         return current()
     return settings

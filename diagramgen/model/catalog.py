@@ -5,12 +5,12 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnostics import DiagramgenError
-from .loader import LoadError, load
-from .schema import ID, PROVENANCE, TEXT, F, Obj, Seq, Str, check, is_valid
+from diagramgen.diagnostics import DiagramgenError
+from diagramgen.model.loader import LoadError, load
+from diagramgen.model.schema import ID, PROVENANCE, TEXT, F, Obj, Seq, Str, check, is_valid
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-CATALOG_PATH = PACKAGE_DIR / "catalog.yaml"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the diagramgen package
+CATALOG_PATH = Path(__file__).resolve().parent / "catalog.yaml"
 ICON_DIR = PACKAGE_DIR / "icons"
 
 KIND = Obj("kind", {
@@ -60,7 +60,7 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
     kinds_node = next((v for k, v in root.value if k.value == "kinds"), None) \
         if isinstance(root, MappingNode) else None
     if kinds_node is None or not isinstance(kinds_node, MappingNode):
-        from .diagnostics import ERROR, Diagnostic, Pos
+        from diagramgen.diagnostics import ERROR, Diagnostic, Pos
         raise DiagramgenError([Diagnostic(Pos(shown, 1, 1), ERROR, "catalog needs a 'kinds' mapping")])
     for knode, vnode in kinds_node.value:
         rec, d = check(vnode, shown, KIND)

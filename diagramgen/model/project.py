@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
 
-from .catalog import Catalog
-from .diagnostics import ERROR, Diagnostic, Pos, has_errors, sort_key
-from .validate import architecture_files, check_unique_ids, load_architecture
+from diagramgen.diagnostics import ERROR, Diagnostic, Pos, has_errors, sort_key
+from diagramgen.model.catalog import Catalog
+from diagramgen.model.validate import architecture_files, check_unique_ids, load_architecture
 
 
 @dataclass
@@ -32,7 +32,7 @@ def load_each(into: Loaded, paths: Iterable = (), catalog: Optional[Catalog] = N
     """Load files one by one, yielding each valid model as soon as it is built, so work on
     it can start while the rest load. Diagnostics collect in ``into``; they are complete
     (cross-file checks included, sorted) once the iterator is exhausted."""
-    from .settings import current_diagnostics
+    from diagramgen.model.settings import current_diagnostics
 
     settings_diags = current_diagnostics()
     if settings_diags:  # reported once, not once per architecture

@@ -13,13 +13,13 @@ from typing import Iterable, Optional
 
 from yaml.nodes import MappingNode
 
-from .catalog import Catalog
-from .diagnostics import ERROR, WARNING, Diagnostic, DiagramgenError, Pos, did_you_mean, has_errors, sort_key
-from .iconfiles import MAX_ICON_BYTES, MAX_ICON_SIDE, PNG_SIGNATURE, IconFileError, check_icon_file  # noqa: F401
-from .loader import LoadError, load
-from .model import Architecture, Area, Component, DocsCheck, Flow, Step, letters
-from .schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
-from .settings import unknown_kind_message
+from diagramgen.diagnostics import ERROR, WARNING, Diagnostic, DiagramgenError, Pos, did_you_mean, has_errors, sort_key
+from diagramgen.model import Architecture, Area, Component, DocsCheck, Flow, Step, letters
+from diagramgen.model.catalog import Catalog
+from diagramgen.model.iconfiles import MAX_ICON_BYTES, MAX_ICON_SIDE, PNG_SIGNATURE, IconFileError, check_icon_file  # noqa: F401
+from diagramgen.model.loader import LoadError, load
+from diagramgen.model.schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
+from diagramgen.model.settings import unknown_kind_message
 
 MAX_INCLUDE_DEPTH = 8
 # Includes are counted each time they are pulled in: a fragment included twice counts
@@ -322,7 +322,7 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     Returns ``(model, diagnostics)``; the model is None when there is any error.
     """
     if settings is None:
-        from .settings import current
+        from diagramgen.model.settings import current
 
         try:
             settings = current()

@@ -21,9 +21,9 @@ import os
 import re
 from pathlib import Path
 
-from . import __version__
-from .catalog import CATALOG_PATH, PACKAGE_DIR
-from .diagnostics import ERROR, Diagnostic, Pos
+from diagramgen import __version__
+from diagramgen.diagnostics import ERROR, Diagnostic, Pos
+from diagramgen.model.catalog import CATALOG_PATH, PACKAGE_DIR
 
 FORMAT = 1
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")  # architecture ids, as the schema allows
@@ -35,13 +35,13 @@ REGENERATE = "diagramgen render && diagramgen docs"
 _RUN = f'run "{REGENERATE}"'
 # Inputs that are files of the tool (diagramgen's code, catalog and icons) or of the
 # diagrams library (its icons), not of the repository: they change with the tool.
-_TOOL_INPUT = re.compile(r"diagramgen/(?:[^/]+|vendor/[^/]+|icons/[^/]+)\Z|diagrams/resources/")
+_TOOL_INPUT = re.compile(r"diagramgen/(?:[^/]+|(?:model|draw|docs|diff|publish|vendor|icons)/[^/]+)\Z|diagrams/resources/")
 
 
 def code_files() -> list:
     """The tool's own code and vendored files: a change to any of them may change any
     output, so each is an input of every output (names relative to the package)."""
-    files = sorted(p.name for p in PACKAGE_DIR.glob("*.py"))
+    files = sorted(p.relative_to(PACKAGE_DIR).as_posix() for p in PACKAGE_DIR.glob("**/*.py"))
     files += sorted(f"vendor/{p.name}" for p in (PACKAGE_DIR / "vendor").glob("*") if p.is_file())
     return files
 
@@ -50,7 +50,7 @@ def package_files() -> list:
     """Every file of the installed package that can shape an output: its code and
     vendored files, the catalog and the icons (names relative to the package). A wheel
     and a source checkout of the same commit hold the same files."""
-    return sorted(code_files() + ["catalog.yaml"]
+    return sorted(code_files() + ["model/catalog.yaml"]
                   + [f"icons/{p.name}" for p in (PACKAGE_DIR / "icons").glob("*.png")])
 
 
@@ -103,11 +103,11 @@ def inputs(arch, product: str, settings=None) -> dict:
     repository kinds the architecture uses and the legend defaults). Icons from the
     repository are named by their path relative to the working directory."""
     if settings is None:
-        from .settings import current
+        from diagramgen.model.settings import current
 
         settings = current()
     out = {_rel(src): sha256_file(src) for src in arch.sources}
-    out["diagramgen/catalog.yaml"] = sha256_file(CATALOG_PATH)
+    out["diagramgen/model/catalog.yaml"] = sha256_file(CATALOG_PATH)
     if settings.path:
         name = _rel(settings.real)
         out[name] = settings.digest if product != "render" else settings.render_digest(arch)
@@ -116,7 +116,7 @@ def inputs(arch, product: str, settings=None) -> dict:
     if product == "render":
         import diagrams
 
-        from .scene import icon_source
+        from diagramgen.draw.scene import icon_source
 
         root = Path(diagrams.__file__).resolve().parent.parent
         for spec in sorted({c.icon for c in arch.components}):
@@ -369,7 +369,7 @@ def leftovers(manifest: dict, product: str, written: dict, base: str, drop_ids=(
     render does not write again (e.g. the view of a deleted step), and every output of
     the ids in ``drop_ids`` (architectures that are gone).
 
-    Returns names relative to ``base`` (remove them with render.remove_output, which
+    Returns names relative to ``base`` (remove them with files.remove_output, which
     follows no link). A name is returned only if it is one this tool makes for that
     architecture (``output_names``): a manifest edited to list any other file, ``..``
     or an absolute path, never makes it removed."""
@@ -393,9 +393,9 @@ def leftovers(manifest: dict, product: str, written: dict, base: str, drop_ids=(
 def update_file(path: str, product: str, written, options=None, drop_ids=()) -> None:
     """Record in the manifest file at ``path`` that ``written`` (``[(model, [output
     paths])]``) were made for ``product``; other entries are kept, but those of
-    ``drop_ids`` (architectures that are gone) lose their ``product`` record. Raises render.WriteError
+    ``drop_ids`` (architectures that are gone) lose their ``product`` record. Raises files.WriteError
     when the file cannot be written."""
-    from .render import WriteError, write_atomic
+    from diagramgen.publish.files import WriteError, write_atomic
 
     manifest = read(path)
     entries = manifest.get("architectures", {})

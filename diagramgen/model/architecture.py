@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Optional
 
-from .diagnostics import Pos
+from diagramgen.diagnostics import Pos
 
 
 @dataclass(frozen=True)

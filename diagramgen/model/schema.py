@@ -3,7 +3,7 @@
 The same declarations drive the structural checks of the validator (types, required
 and unknown keys, allowed values, with positions from the YAML nodes) and the JSON
 Schema that editors use (:func:`json_schema`). Semantic checks (references between
-ids, step numbering) live in :mod:`diagramgen.validate`.
+ids, step numbering) live in :mod:`diagramgen.model.validate`.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .diagnostics import ERROR, Diagnostic, Pos, closest, did_you_mean
-from .loader import BOOL, FLOAT, INT, NULL, STR, pos_of
+from diagramgen.diagnostics import ERROR, Diagnostic, Pos, closest, did_you_mean
+from diagramgen.model.loader import BOOL, FLOAT, INT, NULL, STR, pos_of
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 # For the JSON Schema: not blank, no control characters except tab and newline, and no
@@ -483,7 +483,7 @@ def json_schema(kind: Obj = ARCHITECTURE, title: str = "diagramgen architecture"
     the ``enum`` of component kinds and example area ids, so editors can complete them.
     """
     if catalog is None:
-        from .catalog import default_catalog
+        from diagramgen.model.catalog import default_catalog
 
         catalog = default_catalog()
     kinds = sorted(catalog.kinds)

@@ -38,7 +38,7 @@ from urllib.parse import unquote, urlparse
 
 from lxml import etree
 
-from .model import Architecture
+from diagramgen.model import Architecture
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -386,7 +386,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
 
     # Icons: one <symbol> per distinct file, <use> per occurrence.
     images = list(root.iter(q("image")))
-    from .scene import icon_sizes
+    from diagramgen.draw.scene import icon_sizes
 
     known = {str(p): Path(p) for p in icon_sizes(arch)}
     shown: dict = {}  # path -> largest displayed size (viewBox units = points)

@@ -220,8 +220,8 @@ def _rasterise(data: bytes) -> bytes:
     the key is the SVG's bytes, RASTER_PX and CairoSVG's version), so a run that meets an
     SVG rasterised before neither imports CairoSVG nor draws it again. The bytes are the
     same either way; an SVG that cannot be drawn is never stored."""
-    from .manifest import _installed_version
-    from .svg import cache_dir, cached_png
+    from diagramgen.draw.svg import cache_dir, cached_png
+    from diagramgen.publish.manifest import _installed_version
 
     try:
         version = _installed_version("cairosvg")

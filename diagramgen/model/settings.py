@@ -4,7 +4,7 @@ The repository root is the folder diagramgen runs in (the one holding ``architec
 and ``output/``). Its ``diagramgen.yaml`` declares the repository's own component kinds
 and the wording of what is generated; without it every default is neutral. Keys::
 
-    kinds:            # the repository's own kinds, same entries as diagramgen/catalog.yaml
+    kinds:            # the repository's own kinds, same entries as diagramgen/model/catalog.yaml
       KIND: {label, icon, area, provenance, aliases, override}
     legend:           # default legend text per provenance (an architecture's legend wins)
       product / existing / platform: TEXT
@@ -49,10 +49,10 @@ from typing import Optional
 
 from yaml.nodes import MappingNode, ScalarNode
 
-from .catalog import KIND, Catalog, Kind, default_catalog
-from .diagnostics import ERROR, Diagnostic, DiagramgenError, Pos
-from .loader import STR, LoadError, load, pos_of
-from .schema import (
+from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos
+from diagramgen.model.catalog import KIND, Catalog, Kind, default_catalog
+from diagramgen.model.loader import STR, LoadError, load, pos_of
+from diagramgen.model.schema import (
     ID,
     ID_PATTERN,
     INCLUDE,
@@ -263,7 +263,7 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
         if kind is not None:
             kinds[str(name)] = kind
             repo.append(str(name))
-    from .validate import check_link
+    from diagramgen.model.validate import check_link
 
     for group in (rec.get("groups") or {}).values():
         if isinstance(group, dict):
@@ -329,7 +329,7 @@ def _plain(value):
 
 
 def _repo_kind(name: PStr, entry: Rec, builtin: Catalog, base_dir: str, root: str, diags: list) -> Optional[Kind]:
-    from .iconfiles import IconFileError, check_icon_file
+    from diagramgen.model.iconfiles import IconFileError, check_icon_file
 
     override = bool(entry.get("override", False))
     if name in builtin and not override:
@@ -344,7 +344,7 @@ def _repo_kind(name: PStr, entry: Rec, builtin: Catalog, base_dir: str, root: st
     icon = entry["icon"]
     spec = str(icon)
     if spec.startswith("diagrams:"):
-        from .scene import IconError, icon_path
+        from diagramgen.draw.scene import IconError, icon_path
 
         try:
             icon_path(spec)

@@ -1,0 +1,8 @@
+"""The draw stage: a model becomes pictures.
+
+``scene`` turns the model into DOT through the ``diagrams`` library (the only module of
+the package that imports it), ``render`` runs Graphviz's ``dot`` once per architecture,
+``svg`` makes dot's SVG self-contained and cuts the step views from it, ``viewer`` wraps
+it in the offline zoomable page, and ``quality`` reads readability figures back from a
+rendered SVG. Nothing here writes a file.
+"""

@@ -1,0 +1,194 @@
+"""Writing and deleting files: the one place that does.
+
+Every output is written through a temporary file beside its target and renamed into
+place, so a reader never sees a half-written file and a failed run leaves the previous
+outputs untouched; every removal checks it removes a regular file inside the output
+folder. Temporary files left by a killed writer are cleaned up by the next run.
+"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+from pathlib import Path
+
+TMP_SUFFIX = ".tmp"
+
+
+class WriteError(Exception):
+    """An output file could not be written; no output file was changed."""
+
+    def __init__(self, path, reason: str):
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"cannot write {path}: {reason}")
+
+
+def left_by_dead_writers(folder, pattern, folders: bool) -> list:
+    """Entries of ``folder`` (folders, or else regular files, never links) whose names
+    ``pattern`` matches with a process id as its first group, where that process is not
+    this one and no longer runs. A process of another user, or a number that is no
+    process id, keeps its entries."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    out = []
+    for e in entries:
+        m = pattern.match(e.name)
+        kind_ok = e.is_dir(follow_symlinks=False) if folders else e.is_file(follow_symlinks=False)
+        if not m or not kind_ok or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+        except ProcessLookupError:
+            out.append(e)
+        except (PermissionError, OverflowError, ValueError):
+            pass
+    return out
+
+
+def output_path(out_dir, name) -> Path:
+    """Where output ``name`` (a relative name such as ``steps/a-step-1.svg``) goes under
+    ``out_dir``, or WriteError when it would leave ``out_dir``: an absolute name, a ``..``
+    part, or a folder on the way that is a symbolic link (or not a folder). ``out_dir``
+    itself may be a link; nothing below it is followed. Every write and every removal of
+    an output goes through here."""
+    parts = Path(name).parts
+    path = Path(out_dir) / name
+    if not parts or Path(name).is_absolute() or any(p in ("..", ".") for p in parts):
+        raise WriteError(path, "not a name inside the output folder")
+    here = Path(out_dir)
+    for part in parts[:-1]:
+        here = here / part
+        if os.path.islink(here):
+            raise WriteError(path, f"{here} is a symbolic link; diagramgen does not write or remove "
+                                   "through links inside the output folder")
+        if os.path.lexists(here) and not os.path.isdir(here):
+            raise WriteError(path, f"{here} is not a folder")
+    return path
+
+
+def _safe_target(path: Path) -> None:
+    """Refuse to replace what is not a regular file: a link, a device, a folder ..."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    if stat.S_ISLNK(st.st_mode):
+        raise WriteError(path, "is a symbolic link; remove it first, diagramgen only replaces regular files")
+    if not stat.S_ISREG(st.st_mode):
+        raise WriteError(path, "is not a regular file; diagramgen only replaces regular files")
+
+
+_STALE_TMP = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def _tmp_prefix(path: Path) -> str:
+    """Temporary files are named ``.NAME.PID.RANDOM.tmp`` beside their target: the
+    process id tells a later run whether the writer is still alive."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def clean_stale_temporaries(folder) -> list:
+    """Remove temporary files in ``folder`` left by a writer that no longer runs (killed
+    with SIGKILL, or the machine stopped); return their paths. A writer still running,
+    such as a second render at the same time, keeps its files."""
+    removed = []
+    for e in left_by_dead_writers(folder, _STALE_TMP, folders=False):
+        try:
+            os.unlink(e.path)
+            removed.append(e.path)
+        except OSError:
+            pass
+    return removed
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory.
+
+    Raises WriteError (never a bare OSError) when ``path`` is a link, a device or any
+    other non-regular file, or cannot be written; nothing is changed then."""
+    path = Path(path)
+    _safe_target(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        _safe_target(path)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def remove_output(out_dir, name) -> None:
+    """Remove the output ``name`` under ``out_dir`` (see output_path); a missing file is
+    no error. Raises WriteError for anything but a regular file reached without links."""
+    path = output_path(out_dir, name)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise WriteError(path, "is not a regular file; only files diagramgen wrote are removed")
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+
+
+def write_outputs(out_dir, files: dict) -> list:
+    """Write ``{name: bytes}`` under ``out_dir``; return the paths written.
+
+    Every file is first written in full to a temporary name beside its target; only when
+    all of them are written are they renamed into place. A write error (disk full,
+    read-only directory) raises WriteError and leaves every previous output untouched.
+    """
+    staged: list = []
+    try:
+        cleaned: set = set()
+        for name, data in files.items():
+            path = output_path(out_dir, name)
+            _safe_target(path)
+            if path.parent not in cleaned:
+                cleaned.add(path.parent)
+                clean_stale_temporaries(path.parent)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
+                staged.append((tmp, path, name))
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.chmod(tmp, 0o644)
+            except OSError as exc:
+                raise WriteError(path, exc.strerror or str(exc)) from None
+        for tmp, path, name in staged:
+            output_path(out_dir, name)  # no folder on the way became a link meanwhile
+            _safe_target(path)
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise WriteError(path, exc.strerror or str(exc)) from None
+        return [path for _, path, _ in staged]
+    finally:
+        for tmp, _, _ in staged:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
