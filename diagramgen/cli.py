@@ -325,7 +325,7 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     """
     from diagramgen.docs import overview, pages as docgen
     from diagramgen.draw.render import RenderError
-    from diagramgen.publish import site as publish
+    from diagramgen.publish import overviews, site as publish
     from diagramgen.publish.files import WriteError, remove_output, write_outputs
     from diagramgen.publish.manifest import leftovers, read
 
@@ -393,8 +393,8 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
             by_group = {g.id: [f"{pages_dir}/{n}" for n in files_out
                                if n == g.page or any(n.startswith(f"{overview.FOLDER}/{overview.migration_name(*p)}.")
                                                      for p in g.migrations)] for g in groups}
-            _write_manifest(manifest_path, overview.record(read(manifest_path), groups, by_group))
-            old_pages = overview.leftovers(before, by_group)
+            _write_manifest(manifest_path, overviews.record(read(manifest_path), groups, by_group))
+            old_pages = overviews.leftovers(before, by_group)
             for name in leftovers(before, "docs", {}, base, gone) + old_pages:
                 try:
                     remove_output(base, name)
@@ -438,7 +438,7 @@ def check_outputs(files, manifest_path) -> None:
     diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
                   complete=not files)
     if not files:  # the groups' pages are made from every architecture
-        from diagramgen.docs.overview import stale as stale_groups
+        from diagramgen.publish.overviews import stale as stale_groups
 
         diags += stale_groups(manifest, _groups_or_exit(loaded.models), manifest_path)
     _print_diagnostics(diags)

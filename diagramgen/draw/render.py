@@ -19,14 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from diagramgen.publish.files import (  # noqa: F401
-    WriteError,
-    left_by_dead_writers,
-    output_path,
-    remove_output,
-    write_atomic,
-    write_outputs,
-)
+from diagramgen.tempfiles import left_by_dead_writers
 
 FORMATS = ("svg", "png", "html", "pdf")  # html: the offline viewer (needs the SVG)
 DEFAULT_FORMATS = ("svg", "png", "html")

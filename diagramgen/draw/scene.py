@@ -12,9 +12,7 @@ one step that share an endpoint share one circle (a fan-out or fan-in).
 """
 from __future__ import annotations
 
-import functools
 import html
-import importlib
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +23,7 @@ from diagrams import Cluster, Diagram, Edge, Node
 from graphviz import nohtml
 
 from diagramgen.model import Architecture, Component, Flow, Step
-from diagramgen.model.catalog import ICON_DIR
+from diagramgen.model.iconfiles import IconError, icon_path
 from diagramgen.model.settings import NEUTRAL_LEGEND
 
 FONT = "DejaVu Sans"
@@ -48,55 +46,6 @@ ICON_PX = 44  # size of the icon cell of a component, in points
 BAND_ICON_PX = ICON_PX - 8  # size of the icon cell in a band row
 # the largest side of an icon as drawn (the cell less its padding: 3 and 1 points a side)
 ICON_DRAWN = {"node": ICON_PX - 6, "band": BAND_ICON_PX - 2}
-
-
-class IconError(Exception):
-    pass
-
-
-def icon_path(spec: str) -> Path:
-    """The PNG file to draw for an icon spec: "diagrams:mod.Class" (the library's icon),
-    "icons/x.png" (one shipped with diagramgen), or the real path of a repository icon
-    that validation resolved and checked (iconfiles.check_icon_file; an SVG is drawn
-    from its rasterised copy)."""
-    if spec.startswith("diagrams:"):
-        path = _library_icon(spec[len("diagrams:"):])
-    else:
-        path = ICON_DIR / Path(spec).name if spec.startswith("icons/") else Path(spec)
-    if not path.is_file():
-        raise IconError(f"icon file {path} does not exist")
-    if path.suffix.lower() == ".svg":
-        from diagramgen.model.iconfiles import raster
-
-        try:
-            return raster(path)
-        except Exception as exc:  # checked at validation; the file changed since
-            raise IconError(f"icon {path} cannot be drawn: {exc}") from None
-    return path
-
-
-@functools.lru_cache(maxsize=256)
-def _library_icon(name: str) -> Path:
-    """The file of a `diagrams` icon class ("mod.Class"), looked up once per process."""
-    modname, _, clsname = name.rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(f"diagrams.{modname}"), clsname)
-    except (ImportError, AttributeError):
-        raise IconError(f"the diagrams library has no icon class '{modname}.{clsname}'") from None
-    return _library_root() / cls._icon_dir / cls._icon
-
-
-@functools.lru_cache(maxsize=1)
-def _library_root() -> Path:
-    return Path(diagrams.__file__).resolve().parent.parent
-
-
-def icon_source(spec: str) -> Path:
-    """The file an icon spec is drawn from (for an SVG icon the SVG, not its raster):
-    what the manifest hashes."""
-    if spec.startswith("diagrams:") or spec.startswith("icons/"):
-        return icon_path(spec)
-    return Path(spec)
 
 
 def icon_sizes(arch: Architecture) -> dict:

@@ -29,7 +29,6 @@ import functools
 import hashlib
 import io
 import math
-import os
 import re
 import struct
 from pathlib import Path
@@ -38,6 +37,7 @@ from urllib.parse import unquote, urlparse
 
 from lxml import etree
 
+from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png
 from diagramgen.model import Architecture
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -148,18 +148,6 @@ def prepare_icons(sizes) -> None:
 
 
 ICON_ENCODING = "lanczos-fastoctree256-optimize-1"  # changes when the encoding below does
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def cache_dir() -> Optional[Path]:
-    """Where encoded icons are kept between runs: $DIAGRAMGEN_CACHE_DIR (empty: no disk
-    cache), else $XDG_CACHE_HOME/diagramgen, else ~/.cache/diagramgen."""
-    env = os.environ.get("DIAGRAMGEN_CACHE_DIR")
-    if env is not None:
-        return Path(env) if env else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "diagramgen"
-
 
 @functools.lru_cache(maxsize=256)
 def icon_data_uri(path: Path, max_px: int) -> str:
@@ -177,30 +165,6 @@ def icon_data_uri(path: Path, max_px: int) -> str:
     where = cache_dir()
     png = cached_png(where / "icons" / f"{key}.png" if where else None, lambda: _encode_icon(data, max_px))
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def cached_png(cached: Optional[Path], make) -> bytes:
-    """The PNG stored at ``cached`` (a content-addressed name) when there is one, else
-    ``make()``'s, stored there for the next run: written under a temporary name and
-    renamed, so a reader never sees half a file. With no cache (None, or a folder that
-    cannot be read or written) the result is the same, only made again."""
-    if cached is not None:
-        try:
-            png = cached.read_bytes()
-            if png.startswith(PNG_SIGNATURE):
-                return png
-        except OSError:
-            pass
-    png = make()
-    if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_name(f".{cached.stem}.{os.getpid()}.tmp")
-            tmp.write_bytes(png)
-            os.replace(tmp, cached)
-        except OSError:
-            pass  # no cache, same result
-    return png
 
 
 def _encode_icon(data: bytes, max_px: int) -> bytes:

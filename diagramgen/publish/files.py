@@ -13,6 +13,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from diagramgen.tempfiles import left_by_dead_writers
+
 TMP_SUFFIX = ".tmp"
 
 
@@ -22,30 +24,6 @@ class WriteError(Exception):
     def __init__(self, path, reason: str):
         self.path, self.reason = Path(path), reason
         super().__init__(f"cannot write {path}: {reason}")
-
-
-def left_by_dead_writers(folder, pattern, folders: bool) -> list:
-    """Entries of ``folder`` (folders, or else regular files, never links) whose names
-    ``pattern`` matches with a process id as its first group, where that process is not
-    this one and no longer runs. A process of another user, or a number that is no
-    process id, keeps its entries."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return []
-    out = []
-    for e in entries:
-        m = pattern.match(e.name)
-        kind_ok = e.is_dir(follow_symlinks=False) if folders else e.is_file(follow_symlinks=False)
-        if not m or not kind_ok or int(m.group(1)) == os.getpid():
-            continue
-        try:
-            os.kill(int(m.group(1)), 0)
-        except ProcessLookupError:
-            out.append(e)
-        except (PermissionError, OverflowError, ValueError):
-            pass
-    return out
 
 
 def output_path(out_dir, name) -> Path:

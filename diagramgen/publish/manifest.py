@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 from diagramgen import __version__
+from diagramgen.cache import installed_version
 from diagramgen.diagnostics import ERROR, Diagnostic, Pos
 from diagramgen.model.catalog import CATALOG_PATH, PACKAGE_DIR
 
@@ -114,11 +115,9 @@ def inputs(arch, product: str, settings=None) -> dict:
     for name in code_files():
         out[f"diagramgen/{name}"] = sha256_file(PACKAGE_DIR / name)
     if product == "render":
-        import diagrams
+        from diagramgen.model.iconfiles import icon_source, library_root
 
-        from diagramgen.draw.scene import icon_source
-
-        root = Path(diagrams.__file__).resolve().parent.parent
+        root = library_root()
         for spec in sorted({c.icon for c in arch.components}):
             path = icon_source(spec)
             if path.parent == PACKAGE_DIR / "icons":
@@ -158,27 +157,10 @@ def describe_tool(info: dict, other: dict | None = None, note: str = "") -> str:
 def _tool_info() -> dict:
     info = {"diagramgen": __version__}
     try:
-        info["diagrams"] = _installed_version("diagrams")
+        info["diagrams"] = installed_version("diagrams")
     except Exception:  # pragma: no cover - the package is a dependency
         pass
     return info
-
-
-def _installed_version(package: str) -> str:
-    """The installed version of ``package``, from the name of its .dist-info folder beside
-    it (importing importlib.metadata costs more than a render's whole manifest), else
-    from importlib.metadata."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(package)
-    if spec is not None and spec.origin:
-        site = Path(spec.origin).resolve().parent.parent
-        found = sorted(site.glob(f"{package}-*.dist-info"))
-        if len(found) == 1:
-            return found[0].name[len(package) + 1:-len(".dist-info")]
-    from importlib.metadata import version
-
-    return version(package)
 
 
 def record(manifest: dict, arch, product: str, outputs, options=None, base=None) -> dict:
