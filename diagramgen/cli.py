@@ -324,7 +324,8 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     Example: diagramgen docs --out output/docs --links html
     """
     from diagramgen.docs import overview, pages as docgen
-    from diagramgen.draw.render import RenderError
+    from diagramgen.draw.render import DEFAULT_FORMATS, RenderError
+    from diagramgen.ids import DOCS_FOLDER
     from diagramgen.publish import overviews, site as publish
     from diagramgen.publish.files import WriteError, remove_output, write_outputs
     from diagramgen.publish.manifest import leftovers, read
@@ -366,17 +367,17 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     try:
         files_out.update(overview.pages(groups, _settings_or_exit(),
                                         lambda i: publish.formats_of(files_out, i) if f"{i}.md" in files_out
-                                        else ("svg", "png", "html")))
+                                        else DEFAULT_FORMATS))
     except RenderError as exc:
         click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)
     compared = [(g.title, g.page) for g in groups]
     files_out["index.md"] = docgen.index_page(list(listed.values()), compared=compared).encode("utf-8")
     try:
-        if os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs")):
+        if os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, DOCS_FOLDER)):
             # pages inside the output folder: written from there, so a docs/ that is a
             # link to another folder is refused rather than followed
-            written = write_outputs(image_dir, {f"docs/{n}": b for n, b in files_out.items()})
+            written = write_outputs(image_dir, {f"{DOCS_FOLDER}/{n}": b for n, b in files_out.items()})
         else:
             written = write_outputs(out_dir, files_out)
         for path in written:

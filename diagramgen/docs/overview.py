@@ -32,12 +32,14 @@ from typing import Optional
 
 from diagramgen.diagnostics import ERROR, Diagnostic, Pos
 from diagramgen.docs.pages import _area_order, _area_title, page_name
+from diagramgen.draw.theme import PROVENANCE_COLOUR_NAMES, PROVENANCE_MARKS
 from diagramgen.markdown import comment, md
+from diagramgen.model.schema import PROVENANCES
 
 FOLDER = "overview"   # beside the pages: output/docs/overview/
-MARKS = {"product": "\U0001f7e6", "existing": "\U0001f7e9", "platform": "\u2b1c"}  # blue, green, white square
-COLOURS = {"product": "blue", "existing": "green", "platform": "grey"}
-PROVENANCE_ORDER = ("product", "existing", "platform")
+MARKS = PROVENANCE_MARKS
+COLOURS = PROVENANCE_COLOUR_NAMES
+PROVENANCE_ORDER = PROVENANCES
 
 
 class OverviewError(Exception):

@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import html
 
+from diagramgen import ids
+from diagramgen.draw.render import DEFAULT_FORMATS
 from diagramgen.markdown import comment, md
 from diagramgen.model import Architecture, Component
 from diagramgen.model.settings import NEUTRAL_LEGEND, Settings
 
 # legend texts where neither the architecture nor diagramgen.yaml gives one
-PROVENANCE_NAMES = NEUTRAL_LEGEND
 ASSETS = "diagrams"  # folder, beside the pages, of the diagrams and viewers they show
 MAX_ALT = 249  # characters of an image's alt text; the full description is on the page
 
 
 def page_name(arch: Architecture) -> str:
-    return f"{arch.id}.md"
+    return ids.page_name(arch.id)
 
 
 def _join(parts) -> str:
@@ -46,12 +47,12 @@ def drawn_areas(svg) -> dict:
     out = {}
     for g in ET.fromstring(svg).iter(SVG_NS + "g"):
         ident = g.get("id", "")
-        if "cluster" not in g.get("class", "").split() or not ident.startswith("area-"):
+        if "cluster" not in g.get("class", "").split() or not ident.startswith(ids.AREA_PREFIX):
             continue
         pts = [p for el in g if el.tag in (SVG_NS + "path", SVG_NS + "polygon")
                for p in path_points(el.get("d") or "M" + el.get("points", ""))]
         if pts:
-            out[ident[len("area-"):]] = (min(x for x, _ in pts), min(y for _, y in pts))
+            out[ident[len(ids.AREA_PREFIX):]] = (min(x for x, _ in pts), min(y for _, y in pts))
     return out
 
 
@@ -196,7 +197,7 @@ def _settings(settings):
 
 
 def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
-         formats=("svg", "png", "html"), settings: Settings | None = None,
+         formats=DEFAULT_FORMATS, settings: Settings | None = None,
          svg: bytes | None = None) -> str:
     """The Markdown page of one architecture.
 
@@ -257,7 +258,7 @@ def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
             if c.capabilities:
                 what += (" " if what else "") + f"Capabilities: {md(', '.join(c.capabilities))}."
             steps = ", ".join(f"[{s.badge}](#{s.anchor})" for s in _steps_of(arch, c)) or "none (context)"
-            prov = md(arch.legend_text(c.provenance, PROVENANCE_NAMES))
+            prov = md(arch.legend_text(c.provenance, NEUTRAL_LEGEND))
             out.append(f"| {md(c.label)} | {prov} | {what} | {steps} |")
         out.append("")
     foundation = {True: settings.foundation_assumed, False: settings.foundation_not_assumed,

@@ -24,12 +24,13 @@ from pathlib import Path
 from diagramgen import __version__
 from diagramgen.cache import installed_version
 from diagramgen.diagnostics import ERROR, Diagnostic, Pos
+from diagramgen.draw.render import DEFAULT_FORMATS, DEFAULT_STEP_FORMATS
 from diagramgen.model.catalog import CATALOG_PATH, PACKAGE_DIR
 
 FORMAT = 1
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")  # architecture ids, as the schema allows
 # The options `make` renders with: what check-outputs expects output/ to have been made with.
-DEFAULT_RENDER_OPTIONS = {"formats": ["svg", "png", "html"], "steps": ["svg"]}
+DEFAULT_RENDER_OPTIONS = {"formats": list(DEFAULT_FORMATS), "steps": list(DEFAULT_STEP_FORMATS)}
 # What remakes every output check-outputs looks at, with the default options (the
 # commands `make` runs, which a repository that only installs diagramgen has too).
 REGENERATE = "diagramgen render && diagramgen docs"
