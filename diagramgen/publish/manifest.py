@@ -7,10 +7,13 @@ the tool that made them (``tool``: its version and the hash of its own files, se
 ``code_digest``), and the output files with the SHA-256 each had when written.
 ``stale()`` recomputes the hashes and names what changed, so "outputs are up to date"
 is checked without comparing PNG bytes, which differ between Graphviz builds, while an
-output edited by hand, or left behind when only the manifest was committed, is caught. Keys are architecture ids and the JSON is written with sorted keys,
-so a later render cache can look an architecture up and compare its input hashes.
+output edited by hand, or left behind when only the manifest was committed, is caught.
+Keys are architecture ids and the JSON is written with sorted keys; ``up_to_date`` is
+the render cache: an architecture whose recorded inputs, options and tool are unchanged
+is not rendered again. The group overview pages' entry is kept by ``overviews.py``.
 
-Functions here return values; the CLI reads and writes the file.
+Functions here return values, except ``update_file``, which rewrites the manifest file
+through ``files.py``.
 """
 from __future__ import annotations
 
