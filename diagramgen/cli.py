@@ -495,7 +495,7 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
     import os
     from pathlib import Path
 
-    from diagramgen.diff import compare as D
+    from diagramgen.diff import compare as D, overlay as O, report as R
     from diagramgen.diff.revisions import GitError, compare, relative_paths, repo_root
     from diagramgen.draw.render import RenderError, run_dot
     from diagramgen.model.validate import load_architecture
@@ -539,14 +539,14 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
         try:
             for a in changed:
                 key = a.path
-                src = D.overlay_source(old_models.get(key), new_models.get(key), f"{base_label} \u2192 {head_label}")
+                src = O.overlay_source(old_models.get(key), new_models.get(key), f"{base_label} \u2192 {head_label}")
                 fmt_img = Path(targets[a.id]).suffix.lower()[1:]
                 images[a.id] = (targets[a.id], run_dot(src, [fmt_img])[fmt_img])
         except RenderError as exc:
             click.echo(f"error: {term(exc)}", err=True)
             sys.exit(EXIT_ERROR)
     if fmt == "json":
-        report = D.render_json(result)
+        report = R.render_json(result)
     elif fmt == "markdown":
         links = {}
         for i, (path, _) in images.items():
@@ -554,9 +554,9 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
                 links[i] = image_link.replace("{id}", i)
             else:
                 links[i] = os.path.relpath(path, os.path.dirname(os.path.abspath(output))) if output else path
-        report = D.render_markdown(result, links)
+        report = R.render_markdown(result, links)
     else:
-        report = D.render_text(result, None if output else _diff_style)
+        report = R.render_text(result, None if output else _diff_style)
     try:
         for path, data in images.values():
             write_atomic(Path(path), data)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from diagramgen.cli import main
-from diagramgen.diff import compare as D
+from diagramgen.diff import align as A, overlay as O
 
 from conftest import ARCH_DIR, assert_golden
 
@@ -282,14 +282,14 @@ def test_overlay_dot_styles_by_status(repo):
     every_change(repo)
     from diagramgen.diff.revisions import compare
     old, new = compare(repo, "main", None, ["architectures/premium.yaml"])
-    union, marks = D.union_model(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
+    union, marks = O.union_model(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
     assert {k: v for k, v in marks.components.items() if v != "unchanged"} == {
         "comms": "changed", "supervisor": "changed", "kb": "added"}
     assert marks.areas["analytics"] == "added" and marks.areas["supervisors"] == "changed"
     assert marks.steps["6"] == ("changed", "6")
     assert marks.flows[("6", "kb", "copilot")] == "added"
     assert marks.flows[("6", "workspace", "copilot")] == "changed"
-    dot = D.overlay_source(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
+    dot = O.overlay_source(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
     assert "\tkb -> _step6_to_copilot [" in dot and 'color="#1E8E3E"' in dot
     # a changed area is restyled where it is declared, not declared again
     assert re.search(r'subgraph cluster_analytics \{\n\t+graph \[[^\n]* pencolor="#1E8E3E" penwidth=2 '
@@ -385,9 +385,9 @@ def test_overlay_styling_moves_no_node(repo):
 
     old, new = compare(repo, "main", None, ["architectures/premium.yaml"])
     a, b = old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"]
-    union, _ = D.union_model(a, b)
+    union, _ = O.union_model(a, b)
     plain = _positions(scene.build(union))
-    overlay = _positions(D.overlay_source(a, b))
+    overlay = _positions(O.overlay_source(a, b))
     assert plain and plain == overlay
 
 
@@ -408,12 +408,12 @@ def test_pruned_similarities_equal_the_full_ones_where_they_can_match():
     old = tuple(step(n) for n in range(1, 40))
     new = tuple(step(n) for n in range(1, 40))
     ren = {"c1": "c2"}
-    sim = D._similarities(old, new, ren)
+    sim = A._similarities(old, new, ren)
     kept = 0
     for i, o in enumerate(old):
         for j, w in enumerate(new):
-            full = D._step_similarity(o, w, ren)
-            assert sim[i][j] == (full if full >= D.MATCH_THRESHOLD else 0.0)
+            full = A._step_similarity(o, w, ren)
+            assert sim[i][j] == (full if full >= A.MATCH_THRESHOLD else 0.0)
             kept += sim[i][j] > 0
     assert 0 < kept < len(old) * len(new)
 
@@ -428,7 +428,7 @@ def test_overlay_shows_a_removed_step_by_its_old_number():
     old, _ = load_architecture(ARCH_DIR / "premium.yaml")
     last = old.steps[-1].number
     new = dataclasses.replace(old, steps=old.steps[:-1])
-    source = D.overlay_source(old, new, "one step fewer")
+    source = O.overlay_source(old, new, "one step fewer")
     labels = set(re.findall(r'^\s*_step\d+_\w+ \[label="([^"]+)" class="step step-(\d+)"', source, re.M))
     removed = {label for label, key in labels if int(key) > last}
     assert removed == {f"\u2212{last}"}

@@ -142,7 +142,8 @@ def test_file_name_cannot_close_the_docs_page_comment(repo):
 def test_backtick_in_a_file_name_stays_inside_its_code_span():
     from markdown_it import MarkdownIt
 
-    from diagramgen.diff.compare import diff_sets, render_markdown
+    from diagramgen.diff.compare import diff_sets
+    from diagramgen.diff.report import render_markdown
     from diagramgen.docs.pages import code
 
     assert code("a`b|c") == "``a`b\\|c``"

@@ -374,11 +374,10 @@ def step_changes(old, new) -> tuple:
     """(carried, inserted, removed): the dataflow steps of ``new`` that match a step of
     ``old`` by their flows and text ((old step, new step) pairs), those that are new, and
     those of ``old`` that no step of ``new`` continues (diff.py's step alignment)."""
-    from diagramgen.diff import compare as D
+    from diagramgen.diff.align import renames, sequence_pairs
 
-    ren = dict(D.diff_architectures(old, new).renames)
     carried, inserted, removed = [], [], []
-    for _, pairs in D.sequence_pairs(old, new, ren):
+    for _, pairs in sequence_pairs(old, new, renames(old, new)):
         for o, w in pairs:
             if o is None:
                 inserted.append(w)
@@ -492,7 +491,7 @@ def _note(ch: Change) -> str:
 def overlay_svg(old, new, caption: str, docs_href: str) -> bytes:
     """The overlay diagram of ``old`` and ``new`` (diff.py's, laid out by dot), made
     self-contained like the rendered diagrams (icons embedded)."""
-    from diagramgen.diff import compare as D
+    from diagramgen.diff import overlay as D
     from diagramgen.draw import svg
     from diagramgen.draw.render import RenderError, run_dot
 
