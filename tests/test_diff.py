@@ -286,17 +286,17 @@ def test_overlay_dot_styles_by_status(repo):
     assert {k: v for k, v in marks.components.items() if v != "unchanged"} == {
         "comms": "changed", "supervisor": "changed", "kb": "added"}
     assert marks.areas["analytics"] == "added" and marks.areas["supervisors"] == "changed"
-    assert marks.steps["6"] == ("changed", "6")
+    assert marks.steps["6"] == "changed" and "6" not in marks.was
     assert marks.flows[("6", "kb", "copilot")] == "added"
     assert marks.flows[("6", "workspace", "copilot")] == "changed"
     dot = O.overlay_source(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
     assert "\tkb -> _step6_to_copilot [" in dot and 'color="#1E8E3E"' in dot
-    # a changed area is restyled where it is declared, not declared again
-    assert re.search(r'subgraph cluster_analytics \{\n\t+graph \[[^\n]* pencolor="#1E8E3E" penwidth=2 '
-                     r'style="rounded,filled"\]\n', dot)
+    # a changed area is styled where it is declared, and declared once
+    area = re.search(r'subgraph cluster_analytics \{\n\t+graph \[([^\n]*)\]\n', dot)
+    assert area and {'pencolor="#1E8E3E"', "penwidth=2", 'style="rounded,filled"'} <= set(area.group(1).split(" "))
     assert dot.count("subgraph cluster_analytics {") == 1
-    # the overlay lays out exactly like the plain diagram of the union: styling changes no positions
-    assert "label=<<TABLE" in dot and dot.count("\tkb [label=") == 1
+    # every node and edge is written once, with one attribute list
+    assert dot.count("\tkb [label=<<TABLE") == 1 and "] [" not in dot
 
 
 SCRIPT = ARCH_DIR.parent / "scripts" / "pr-diff.sh"
@@ -420,7 +420,8 @@ def test_pruned_similarities_equal_the_full_ones_where_they_can_match():
 
 def test_overlay_shows_a_removed_step_by_its_old_number():
     """A step the new file no longer has keeps a circle of its own, labelled "−N" (old
-    step N, removed) instead of an internal number."""
+    step N, removed): it keeps its old number, in a sequence of removed steps whose
+    generated name no step of the file can have."""
     import dataclasses
 
     from diagramgen.model.validate import load_architecture
@@ -428,7 +429,12 @@ def test_overlay_shows_a_removed_step_by_its_old_number():
     old, _ = load_architecture(ARCH_DIR / "premium.yaml")
     last = old.steps[-1].number
     new = dataclasses.replace(old, steps=old.steps[:-1])
+    union, marks = O.union_model(old, new)
+    assert [(s.key, s.number, marks.steps[s.key]) for s in union.steps if s.sequence] == [
+        (f"_removed-{last}", last, "removed")]
     source = O.overlay_source(old, new, "one step fewer")
-    labels = set(re.findall(r'^\s*_step\d+_\w+ \[label="([^"]+)" class="step step-(\d+)"', source, re.M))
-    removed = {label for label, key in labels if int(key) > last}
-    assert removed == {f"\u2212{last}"}
+    circles = re.findall(r'^\s*(_\w+) \[label="([^"]+)" class="step step-([^"]+)"', source, re.M)
+    removed = [(name, label) for name, label, key in circles if key.startswith("_removed")]
+    assert removed == [(f"_Step__removed_{last}_from_supervisor", f"\u2212{last}")]
+    assert all(label == key for _, label, key in circles if not key.startswith("_removed"))
+    assert f'tooltip="Step {last} (removed): ' in source
