@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -438,3 +439,100 @@ def test_overlay_shows_a_removed_step_by_its_old_number():
     assert removed == [(f"_Step__removed_{last}_from_supervisor", f"\u2212{last}")]
     assert all(label == key for _, label, key in circles if not key.startswith("_removed"))
     assert f'tooltip="Step {last} (removed): ' in source
+
+
+def _svg_refs(svg: bytes) -> tuple:
+    """(every <image>'s href, every other href) of an SVG."""
+    from lxml import etree
+
+    root = etree.fromstring(svg)
+    href = lambda el: el.get("{http://www.w3.org/1999/xlink}href") or el.get("href")  # noqa: E731
+    images = [href(el) for el in root.iter("{*}image")]
+    others = [href(el) for el in root.iter() if href(el) is not None and not el.tag.endswith("}image")]
+    return images, others
+
+
+@pytest.mark.dot
+def test_overlay_svg_is_self_contained(repo, tmp_path):
+    """The overlay goes through the same SVG post-processing as every diagram: icons are
+    embedded once as data URIs, and no file path or link out of the file remains."""
+    every_change(repo)
+    out = tmp_path / "x.svg"
+    r = cli("--base", "main", "--image", str(out), "architectures/premium.yaml")
+    assert r.exit_code == 0, r.output
+    svg = out.read_bytes()
+    images, others = _svg_refs(svg)
+    assert images and all(i.startswith("data:image/png;base64,") for i in images)
+    assert others and all(ref.startswith("#") for ref in others)  # <use> of the embedded icons
+    assert b"file:" not in svg and str(tmp_path).encode() not in svg and b"/tmp/" not in svg
+    assert os.fspath(Path(sys.prefix)).encode() not in svg  # the diagrams library's icons
+    assert b"<symbol" in svg and b"step-6" in svg and b"<title>Step 6: " in svg
+
+
+HOSTILE = {
+    "step": 'He said "hi" \\ {x} <b>&amp; -> graph [label="y"]\n\tcustomer [x] \\n \\N digraph edge node',
+    "label": 'Calls "A" \\N {b} <i>&</i> -> subgraph \\l strict',
+    "flow": 'x "y" \\ {z} <w> &lt; -> node \\n',
+}
+
+
+def _hostile(hostile: bool) -> str:
+    """A small architecture; ``hostile``: its acs label and first flow label hostile, and
+    a component and a step of their own with hostile texts."""
+    label, flow = (HOSTILE["label"], HOSTILE["flow"]) if hostile else ("Phone system", "PSTN")
+    legacy = f"  - {{id: legacy, kind: existing_platform, area: telephony, label: {json.dumps(HOSTILE['label'])}}}\n"
+    step = (f"  - step: 3\n    text: {json.dumps(HOSTILE['step'])}\n    flows:\n"
+            f"      - {{from: legacy, to: customer, label: {json.dumps(HOSTILE['flow'])}}}\n")
+    return f"""id: demo
+title: Demo
+scenario: A small test.
+products: [Demo]
+assumptions: {{azure_foundation: false}}
+areas:
+  - {{id: customers, label: Customers}}
+  - {{id: telephony, label: Telephony}}
+components:
+  - {{id: customer, kind: customer}}
+  - {{id: acs, kind: communication_services, label: {json.dumps(label)}}}
+  - {{id: bot, kind: copilot_studio, area: telephony}}
+{legacy if hostile else ""}dataflow:
+  - step: 1
+    text: Customers call in.
+    flows:
+      - {{from: customer, to: acs, label: {json.dumps(flow)}}}
+  - step: 2
+    text: The call reaches the bot.
+    flows:
+      - {{from: acs, to: bot}}
+{step if hostile else ""}"""
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("side", ["new", "old", "both"])
+def test_quotes_braces_markup_and_dot_words_cannot_break_the_overlay(tmp_path, side):
+    """Step texts, component labels and flow labels holding quotes, backslashes, braces,
+    markup, '->', escapes such as \\n and DOT keywords, in added, removed or changed
+    parts: the overlay renders, and the texts are in the SVG as they were written."""
+    from lxml import etree
+
+    old_text, new_text = {"new": (_hostile(False), _hostile(True)), "old": (_hostile(True), _hostile(False)),
+                          "both": (_hostile(True), _hostile(True).replace("Customers call", "People call"))}[side]
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(old_text, encoding="utf-8")
+    new.write_text(new_text, encoding="utf-8")
+    image = tmp_path / "overlay.svg"
+    r = cli(str(old), str(new), "--image", str(image))
+    assert r.exit_code == 0, r.output
+    root = etree.fromstring(image.read_bytes())
+    titles = [t.text or "" for t in root.iter("{*}title")]
+    shown = "".join(t.text or "" for t in root.iter("{*}text"))
+    step = "Step 3 (removed): " if side == "old" else "Step 3: "
+    assert step + HOSTILE["step"] in titles
+    assert HOSTILE["label"] + "\nkind: existing_platform\nprovenance: existing" in titles
+    assert any(t.endswith("\nLabel: " + HOSTILE["flow"]) for t in titles)
+    assert HOSTILE["flow"] in shown
+    if side != "both":  # the first flow's label changed: the overlay shows the old one beside the new
+        relabelled = f"PSTN (was {HOSTILE['flow']})" if side == "old" else f"{HOSTILE['flow']} (was PSTN)"
+        assert any(t.endswith("\nLabel: " + relabelled) for t in titles) and relabelled in shown
+    images, others = _svg_refs(image.read_bytes())
+    assert all(i.startswith("data:") for i in images) and all(ref.startswith("#") for ref in others)
