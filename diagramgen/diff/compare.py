@@ -220,7 +220,20 @@ def diff_architectures(old: Optional[Architecture], new: Optional[Architecture])
                                     for s in arch.steps))
     ren = renames(old, new)
     metadata = _field_changes(old, new, METADATA_FIELDS)
+    areas = _area_changes(old, new)
+    comps = _component_changes(old, new, ren)
+    steps, renumbered, all_pairs = _step_changes(old, new, ren)
+    result = ArchDiff(UNCHANGED, new.path, new.id, new.title, old_path=old.path if old.path != new.path else None,
+                      metadata=metadata, areas=areas, components=comps,
+                      flows=_flow_changes(old, new, ren) + _label_changes(all_pairs, ren), steps=steps,
+                      renumbered=renumbered,
+                      renames=tuple(sorted(ren.items())))
+    if metadata or areas or comps or result.flows or steps:
+        result = replace(result, status=CHANGED)
+    return result
 
+
+def _area_changes(old: Architecture, new: Architecture) -> tuple:
     old_areas = {a.id: a for a in old.areas}
     new_areas = {a.id: a for a in new.areas}
     areas = [AreaChange(REMOVED, a.id, a.label) for a in old.areas if a.id not in new_areas]
@@ -229,7 +242,10 @@ def diff_architectures(old: Optional[Architecture], new: Optional[Architecture])
             areas.append(AreaChange(ADDED, a.id, a.label))
         elif _field_changes(old_areas[a.id], a, AREA_FIELDS):
             areas.append(AreaChange(CHANGED, a.id, a.label, _field_changes(old_areas[a.id], a, AREA_FIELDS)))
+    return tuple(areas)
 
+
+def _component_changes(old: Architecture, new: Architecture, ren: dict) -> tuple:
     old_comps = {c.id: c for c in old.components}
     new_comps = {c.id: c for c in new.components}
     back = {v: k for k, v in ren.items()}
@@ -244,7 +260,11 @@ def diff_architectures(old: Optional[Architecture], new: Optional[Architecture])
             fields = _field_changes(old_comps[c.id], c, COMPONENT_FIELDS)
             if fields:
                 comps.append(ComponentChange(CHANGED, c.id, c.label, fields=fields, kind=c.kind, area=c.area))
+    return tuple(comps)
 
+
+def _step_changes(old: Architecture, new: Architecture, ren: dict) -> tuple:
+    """``(step changes, renumbered runs, every aligned (old, new) pair)``."""
     steps = []
     renumbered: tuple = ()
     all_pairs: list = []
@@ -267,14 +287,7 @@ def diff_architectures(old: Optional[Architecture], new: Optional[Architecture])
                 elif o.number != w.number:
                     steps.append(StepChange("renumbered", o.number, w.number, o.text, w.text, sequence=seq))
         renumbered += _renumber_runs(pairs, seq)
-    result = ArchDiff(UNCHANGED, new.path, new.id, new.title, old_path=old.path if old.path != new.path else None,
-                      metadata=metadata, areas=tuple(areas), components=tuple(comps),
-                      flows=_flow_changes(old, new, ren) + _label_changes(all_pairs, ren), steps=tuple(steps),
-                      renumbered=renumbered,
-                      renames=tuple(sorted(ren.items())))
-    if metadata or areas or comps or result.flows or steps:
-        result = replace(result, status=CHANGED)
-    return result
+    return tuple(steps), renumbered, all_pairs
 
 
 def diff_sets(old: dict, new: dict, base: str = "", head: str = "") -> DiffResult:

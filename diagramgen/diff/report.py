@@ -212,88 +212,113 @@ def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
         if d.status in (ADDED, REMOVED):
             out += [f"Architecture {d.status}: {_code(d.path)}."]
             continue
-        long_items = []
-        if d.metadata or d.areas:
-            out += ["| change | item | before | after |", "|---|---|---|---|"]
-            for f in d.metadata:
-                old, new = _fmt(f.old), _fmt(f.new)
-                if len(old) > LONG or len(new) > LONG:
-                    long_items.append((f"metadata {f.field}", old, new))
-                    old, new = "see details", "see details"
-                out.append(f"| changed | {_md(f.field)} | {_md(old)} | {_md(new)} |")
-            for a in d.areas:
-                before = "; ".join(f"{f.field}: {_fmt(f.old)}" for f in a.fields)
-                after = "; ".join(f"{f.field}: {_fmt(f.new)}" for f in a.fields)
-                out.append(f"| area {SIGN[a.change]} | {_code(a.id)} {_md(a.label)} | {_md(before)} | {_md(after)} |")
-            out.append("")
-        if d.components:
-            out += ["| component | change | details |", "|---|---|---|"]
-            for c in d.components:
-                if c.change == "renamed":
-                    det = f"renamed from {_code(c.old_id)}"
-                elif c.change == CHANGED:
-                    parts = []
-                    for f in c.fields:
-                        old, new = _fmt(f.old), _fmt(f.new)
-                        if len(old) > LONG or len(new) > LONG:
-                            long_items.append((f"component {c.id} {f.field}", old, new))
-                            parts.append(f"{_md(f.field)} (see details)")
-                        else:
-                            parts.append(f"{_md(f.field)}: {_md(old)} → {_md(new)}")
-                    det = "; ".join(parts)
-                else:
-                    det = f"{_md(c.label)} (kind {_code(c.kind)}, area {_code(c.area)})"
-                out.append(f"| {_code(c.id)} | {SIGN[c.change]} | {det} |")
-            out.append("")
-        if d.flows:
-            out += ["| flow | change | steps |", "|---|---|---|"]
-            for f in d.flows:
-                what = SIGN[f.change]
-                if f.change == "direction_changed":
-                    what += f" (was {_md_flow(f.old, f.old_label)})"
-                if f.change == "label_changed":
-                    what += f": {_md(label_text(f.old_label, f.label))}"
-                    shown = _md_flow((f.src, f.dst, f.both))
-                else:
-                    shown = _md_flow((f.src, f.dst, f.both), f.label)
-                out.append(f"| {shown} | {what} | {', '.join(map(str, f.steps))} |")
-            out.append("")
-        if d.steps or d.renumbered:
-            out += ["| step | change | details |", "|---|---|---|"]
-            for s in d.steps:
-                if s.change == "renumbered":
-                    continue
-                if s.change == "inserted":
-                    num, det = step_ref(s.new_number, s.sequence), _md(s.new_text)
-                elif s.change == "removed":
-                    num, det = step_ref(s.old_number, s.sequence), _md(s.old_text)
-                else:
-                    num = (step_ref(s.new_number, s.sequence) if s.old_number == s.new_number else
-                           f"{step_ref(s.new_number, s.sequence)} (was {_label(s.old_number, s.sequence)})")
-                    parts = []
-                    if s.reworded:
-                        parts.append("reworded (see details)")
-                        long_items.append((f"step {step_ref(s.new_number, s.sequence)} text", s.old_text, s.new_text))
-                    parts += [f"flow added {_code(flow_text(*k))}" for k in s.flows_added]
-                    parts += [f"flow removed {_code(flow_text(*k))}" for k in s.flows_removed]
-                    det = "; ".join(parts)
-                out.append(f"| {num} | {SIGN[s.change]} | {det} |")
-            for r in d.renumbered:
-                out.append(f"| {_span(r.old_first, r.old_last, r.sequence)}{_of(r.sequence)} → "
-                           f"{_span(r.new_first, r.new_last, r.sequence)} | renumbered | "
-                           f"{renumber_text(r)} |")
-            out.append("")
-        if long_items:
-            out += ["<details><summary>Long values, before and after</summary>", ""]
-            for name, old, new in long_items:
-                out += [f"**{_md(name)}**", "", "```diff"]
-                out += [f"- {line}" for line in str(old).splitlines() or [""]]
-                out += [f"+ {line}" for line in str(new).splitlines() or [""]]
-                out += ["```", ""]
-            out += ["</details>"]
+        long_items: list = []  # (name, old, new) of values too long for a table cell
+        for table in (_md_metadata, _md_components, _md_flows, _md_steps):
+            out += table(d, long_items)
+        out += _md_details(long_items)
     while out and out[-1] == "":
         out.pop()
     return "\n".join(out) + "\n"
+
+
+def _md_metadata(d: ArchDiff, long_items: list) -> list:
+    """The table of metadata and area changes."""
+    if not (d.metadata or d.areas):
+        return []
+    out = ["| change | item | before | after |", "|---|---|---|---|"]
+    for f in d.metadata:
+        old, new = _fmt(f.old), _fmt(f.new)
+        if len(old) > LONG or len(new) > LONG:
+            long_items.append((f"metadata {f.field}", old, new))
+            old, new = "see details", "see details"
+        out.append(f"| changed | {_md(f.field)} | {_md(old)} | {_md(new)} |")
+    for a in d.areas:
+        before = "; ".join(f"{f.field}: {_fmt(f.old)}" for f in a.fields)
+        after = "; ".join(f"{f.field}: {_fmt(f.new)}" for f in a.fields)
+        out.append(f"| area {SIGN[a.change]} | {_code(a.id)} {_md(a.label)} | {_md(before)} | {_md(after)} |")
+    return out + [""]
+
+
+def _md_components(d: ArchDiff, long_items: list) -> list:
+    if not d.components:
+        return []
+    out = ["| component | change | details |", "|---|---|---|"]
+    for c in d.components:
+        if c.change == "renamed":
+            det = f"renamed from {_code(c.old_id)}"
+        elif c.change == CHANGED:
+            parts = []
+            for f in c.fields:
+                old, new = _fmt(f.old), _fmt(f.new)
+                if len(old) > LONG or len(new) > LONG:
+                    long_items.append((f"component {c.id} {f.field}", old, new))
+                    parts.append(f"{_md(f.field)} (see details)")
+                else:
+                    parts.append(f"{_md(f.field)}: {_md(old)} → {_md(new)}")
+            det = "; ".join(parts)
+        else:
+            det = f"{_md(c.label)} (kind {_code(c.kind)}, area {_code(c.area)})"
+        out.append(f"| {_code(c.id)} | {SIGN[c.change]} | {det} |")
+    return out + [""]
+
+
+def _md_flows(d: ArchDiff, long_items: list) -> list:
+    if not d.flows:
+        return []
+    out = ["| flow | change | steps |", "|---|---|---|"]
+    for f in d.flows:
+        what = SIGN[f.change]
+        if f.change == "direction_changed":
+            what += f" (was {_md_flow(f.old, f.old_label)})"
+        if f.change == "label_changed":
+            what += f": {_md(label_text(f.old_label, f.label))}"
+            shown = _md_flow((f.src, f.dst, f.both))
+        else:
+            shown = _md_flow((f.src, f.dst, f.both), f.label)
+        out.append(f"| {shown} | {what} | {', '.join(map(str, f.steps))} |")
+    return out + [""]
+
+
+def _md_steps(d: ArchDiff, long_items: list) -> list:
+    if not (d.steps or d.renumbered):
+        return []
+    out = ["| step | change | details |", "|---|---|---|"]
+    for s in d.steps:
+        if s.change == "renumbered":
+            continue
+        if s.change == "inserted":
+            num, det = step_ref(s.new_number, s.sequence), _md(s.new_text)
+        elif s.change == "removed":
+            num, det = step_ref(s.old_number, s.sequence), _md(s.old_text)
+        else:
+            num = (step_ref(s.new_number, s.sequence) if s.old_number == s.new_number else
+                   f"{step_ref(s.new_number, s.sequence)} (was {_label(s.old_number, s.sequence)})")
+            parts = []
+            if s.reworded:
+                parts.append("reworded (see details)")
+                long_items.append((f"step {step_ref(s.new_number, s.sequence)} text", s.old_text, s.new_text))
+            parts += [f"flow added {_code(flow_text(*k))}" for k in s.flows_added]
+            parts += [f"flow removed {_code(flow_text(*k))}" for k in s.flows_removed]
+            det = "; ".join(parts)
+        out.append(f"| {num} | {SIGN[s.change]} | {det} |")
+    for r in d.renumbered:
+        out.append(f"| {_span(r.old_first, r.old_last, r.sequence)}{_of(r.sequence)} → "
+                   f"{_span(r.new_first, r.new_last, r.sequence)} | renumbered | "
+                   f"{renumber_text(r)} |")
+    return out + [""]
+
+
+def _md_details(long_items: list) -> list:
+    """Long values, before and after, in a folded block under the tables."""
+    if not long_items:
+        return []
+    out = ["<details><summary>Long values, before and after</summary>", ""]
+    for name, old, new in long_items:
+        out += [f"**{_md(name)}**", "", "```diff"]
+        out += [f"- {line}" for line in str(old).splitlines() or [""]]
+        out += [f"+ {line}" for line in str(new).splitlines() or [""]]
+        out += ["```", ""]
+    return out + ["</details>"]
 
 
 # --- JSON -----------------------------------------------------------------------------
