@@ -377,11 +377,10 @@ def step_changes(old, new) -> tuple:
     """(carried, inserted, removed): the dataflow steps of ``new`` that match a step of
     ``old`` by their flows and text ((old step, new step) pairs), those that are new, and
     those of ``old`` that no step of ``new`` continues (diff.py's step alignment)."""
-    from diagramgen.diff import compare as D
+    from diagramgen.diff.align import renames, sequence_pairs
 
-    ren = dict(D.diff_architectures(old, new).renames)
     carried, inserted, removed = [], [], []
-    for _, pairs in D.sequence_pairs(old, new, ren):
+    for _, pairs in sequence_pairs(old, new, renames(old, new)):
         for o, w in pairs:
             if o is None:
                 inserted.append(w)
@@ -493,18 +492,11 @@ def _note(ch: Change) -> str:
 
 
 def overlay_svg(old, new, caption: str, docs_href: str) -> bytes:
-    """The overlay diagram of ``old`` and ``new`` (diff.py's, laid out by dot), made
-    self-contained like the rendered diagrams (icons embedded)."""
-    from diagramgen.diff import compare as D
-    from diagramgen.draw import svg
-    from diagramgen.draw.render import RenderError, run_dot
+    """The overlay diagram of ``old`` and ``new`` (diff/overlay.py's, laid out by dot),
+    made self-contained like the rendered diagrams (icons embedded)."""
+    from diagramgen.diff.overlay import overlay_image
 
-    union, _ = D.union_model(old, new)
-    raw = run_dot(D.overlay_source(old, new, caption), ["svg"])["svg"]
-    try:
-        return svg.self_contained(raw, union, docs_href=docs_href)
-    except svg.SvgError as exc:
-        raise RenderError(f"overlay of {old.id} and {new.id}: {exc}") from None
+    return overlay_image(old, new, caption, "svg", docs_href=docs_href)
 
 
 def pages(groups, settings, formats_of=None, overlays: bool = True) -> dict:
