@@ -22,7 +22,8 @@ import re
 
 GAP = 14.0  # points between the areas and the first band, and between bands
 PAD = 8.0  # points inside a band around its content
-CIRCLE_LIFT = 26.0  # points from a band's top to the centre of a circle above it
+CIRCLE_GAP = 44.0  # points above a band whose flows have circles: room for them
+CIRCLE_LIFT = 22.0  # points from a band's top to the centre of a circle above it
 
 _CLUSTER = re.compile(r"^\t*subgraph (cluster_\w+) \{")
 _STMT = re.compile(r"^(\t+)(\w+)(?: -> (\w+))? \[")
@@ -175,9 +176,11 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
     # band by band, top to bottom
     pos: dict = {}
     cluster_geo: dict = {}
-    top = bottom - GAP
+    top = bottom
     for name in blocks:
         names = members[name]
+        top -= CIRCLE_GAP if any(c in circles for n in names for a, b in ends if n in (a, b)
+                                 for c in (a, b)) else GAP
         size = sizes.get(name, {})
         lw, lh = size.get("label", (100.0, 16.0))
         heights = [size.get(n, (40.0, 40.0))[1] for n in names]
@@ -202,7 +205,7 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
             for n in names:
                 pos[n] = (max(start, pos[n][0] - over), cy)
         cluster_geo[name] = ((x0, ybot, x1, ytop), (x0 + PAD + lw / 2, cy))
-        top = ybot - GAP
+        top = ybot
     # circles just above their band, where the straight lines to the components they
     # connect to cross the fewest boxes and areas (neato draws these edges straight)
     band_top = {n: cluster_geo[name][0][3] for name in blocks for n in members[name]}
@@ -246,7 +249,7 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
             xs = [pos[c][0] for c in circles if any({a, b} == {n, c} for a, b in ends)]
             if xs:
                 pos[n] = (sum(xs) / len(xs), pos[n][1])
-    lowest = top + GAP
+    lowest = top
     dy = -lowest  # everything moves up so that the lowest band ends at y = 0
     gb = bb_list = [float(v) for v in g["bb"].split(",")]
     bb_list = [min(gb[0], x0), 0.0, max(gb[2], x1), gb[3] + dy]

@@ -179,8 +179,8 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
                                cwd=tmp, stdout=first))
             try:
                 source = bands.placed_source(source, b"".join(first))
-            except (ValueError, KeyError, IndexError, StopIteration) as exc:
-                raise RenderError(f"the layout of the foundation bands failed: {exc}") from None
+            except (ValueError, KeyError, IndexError, StopIteration, TypeError):
+                raise RenderError("Graphviz dot wrote no usable layout (JSON); nothing was written") from None
             args = [neato_binary(exe), "-n2"] + args[1:]
         _check(*_run_child(args, source.encode("utf-8"), timeout, cwd=tmp))
         result = {}
