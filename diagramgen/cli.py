@@ -634,7 +634,7 @@ def kinds(as_json, page_path) -> None:
     from pathlib import Path
 
     from diagramgen.docs import kinds as K
-    from diagramgen.publish.files import WriteError, write_outputs
+    from diagramgen.publish.files import WriteError, remove_output, write_outputs
 
     catalog = _settings_or_exit().catalog
     if page_path:
@@ -645,8 +645,12 @@ def kinds(as_json, page_path) -> None:
         except WriteError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
-        for old in K.leftover_icons(page_path, written):
-            old.unlink()
+        try:
+            for old in K.leftover_icons(page_path, written):
+                remove_output(old.parent, old.name)
+        except WriteError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
         click.echo(f"wrote {page_path} and {len(icons)} icons in {Path(page_path).parent / 'kinds'}")
         return
     if as_json:
@@ -678,7 +682,7 @@ def new(arch_id, title, source, directory) -> None:
     """
     from diagramgen.diagnostics import DiagramgenError
     from diagramgen.model.scaffold import check_new, missing_schemas, new_architecture
-    from diagramgen.publish.files import WriteError, write_atomic
+    from diagramgen.publish.files import WriteError, create_new, write_atomic
 
     settings = _settings_or_exit()
     try:
@@ -699,10 +703,12 @@ def new(arch_id, title, source, directory) -> None:
         click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)
     try:
-        with open(target, "x", encoding="utf-8") as fh:
-            fh.write(text)
+        create_new(target, text.encode("utf-8"))
     except FileExistsError:
         click.echo(f"{term(target)}: error: already exists; diagramgen new never overwrites a file", err=True)
+        sys.exit(EXIT_ERROR)
+    except WriteError as exc:
+        click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)
     click.echo(f"wrote {term(target)}")
     click.echo("next: edit its scenario, areas, components and dataflow steps, then\n"

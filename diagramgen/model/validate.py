@@ -17,7 +17,7 @@ from diagramgen.diagnostics import ERROR, WARNING, Diagnostic, DiagramgenError, 
 from diagramgen.model import Architecture, Area, Component, DocsCheck, Flow, Step, letters
 from diagramgen.model.catalog import Catalog
 from diagramgen.model.iconfiles import MAX_ICON_BYTES, MAX_ICON_SIDE, PNG_SIGNATURE, IconFileError, check_icon_file  # noqa: F401
-from diagramgen.model.loader import LoadError, load
+from diagramgen.model.loader import LoadError, load, parse
 from diagramgen.model.schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
 from diagramgen.model.settings import unknown_kind_message
 
@@ -314,8 +314,11 @@ class _Builder:
 
 
 def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[str] = None,
-                      settings=None) -> tuple[Optional[Architecture], list]:
+                      settings=None, text: Optional[str] = None) -> tuple[Optional[Architecture], list]:
     """Load, check and build one architecture.
+
+    ``text``: check this text as the content of ``path`` (which need not exist), e.g. a
+    file about to be written: includes resolve from ``path``'s folder all the same.
 
     ``settings`` (default: those of the folder diagramgen runs in, settings.current())
     give the repository's kinds and legend defaults; ``catalog`` replaces their catalog.
@@ -331,12 +334,12 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     catalog = catalog or settings.catalog
     shown = shown or os.fspath(path)
     folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-    if os.path.islink(path) and os.path.commonpath([os.path.realpath(path), folder]) != folder:
+    if text is None and os.path.islink(path) and os.path.commonpath([os.path.realpath(path), folder]) != folder:
         # not read at all: its content would be quoted in the errors
         return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "is a symbolic link to a file outside its folder; "
                                  "architecture files are not read through such links")]
     try:
-        doc = load(path, shown)
+        doc = load(path, shown) if text is None else parse(text, shown)
     except LoadError as exc:
         return None, [exc.diagnostic]
     if isinstance(doc.root, MappingNode):

@@ -192,3 +192,36 @@ def write_outputs(out_dir, files: dict) -> list:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def create_new(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` as a new file at ``path``, making its folders; never replaces a file.
+
+    The data is written in full to a temporary file beside ``path`` and then hard-linked
+    to its name, so the file appears complete or not at all. Raises FileExistsError when
+    ``path`` exists (even if it appeared meanwhile) and WriteError for any other failure."""
+    path = Path(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: exclusive create instead
+            with open(path, "xb") as fh:
+                fh.write(data)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
