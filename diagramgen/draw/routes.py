@@ -1,0 +1,314 @@
+"""Orthogonal routes for the flows that reach a foundation band (see bands.py).
+
+dot lays out everything but the bands; the edges between a component it placed and a
+band's numbered circle are routed here, on a grid of horizontal and vertical lines that
+run just outside every box (and along lanes in the corridor above each band and beside
+the bands). A route is the cheapest path on that grid from the component's centre to
+its circle: its length, plus a cost for every turn, for every edge it crosses and for
+every point it runs inside an area that does not hold the component, on top of another
+edge or over a label. Boxes of other components and circles cannot be crossed. Routes
+are found one after the other; each becomes an edge the next ones avoid.
+
+Everything is in dot's coordinates (points, y upwards) and deterministic: ties between
+equal costs are broken by grid position.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left, bisect_right
+
+LANE = 8.0  # points between two lanes (parallel routes)
+CLEAR = 8.0  # grid lines run this far outside the boxes
+NODE_MARGIN = 5.0  # a route keeps this far from other components and circles
+AREA_COST = 40.0  # per point inside an area that holds neither end
+LABEL_COST = 20.0  # per point over a label
+OVERLAP_COST = 40.0  # per point on top of (or within 3 points of) another edge
+CROSS_COST = 150.0  # per edge crossed
+BEND_COST = 14.0  # per turn
+NEAR = 5.0  # lines closer than this run "on top of each other"
+TARGET_COST = 0.6  # per point between a circle and the band component it belongs over
+
+Box = tuple  # (x0, y0, x1, y1)
+
+
+def _merge(values, tolerance: float = 1.0) -> list:
+    out: list = []
+    for v in sorted(round(v, 2) for v in values):
+        if not out or v - out[-1] > tolerance:
+            out.append(v)
+    return out
+
+
+class Router:
+    """A grid over the drawing and what lies on it.
+
+    ``nodes``: {name: box} of components and circles (obstacles); ``areas``: {name:
+    (box, set of node names inside)}; ``labels``: boxes of texts to keep clear of;
+    ``lines``: polylines of the edges drawn already; ``xs`` and ``ys``: extra grid lines
+    (lanes, circle positions)."""
+
+    def __init__(self, nodes: dict, areas: dict, labels: list, lines: list, xs=(), ys=(), skip_ys=()):
+        self.nodes = dict(nodes)
+        self.areas = areas
+        gx = list(xs)
+        gy = list(ys)
+        for x0, y0, x1, y1 in nodes.values():
+            gx += [x0 - CLEAR, x1 + CLEAR, (x0 + x1) / 2]
+            gy += [y0 - CLEAR, y1 + CLEAR, (y0 + y1) / 2]
+        for (x0, y0, x1, y1), _inside in areas.values():
+            gx += [x0 - CLEAR, x1 + CLEAR]
+            gy += [y0 - CLEAR, y1 + CLEAR]
+        # narrow gaps between two boxes: a line down the middle
+        for coords, values in ((gx, [v for b in nodes.values() for v in (b[0], b[2])]
+                                + [v for b, _ in areas.values() for v in (b[0], b[2])]),
+                               (gy, [v for b in nodes.values() for v in (b[1], b[3])]
+                                + [v for b, _ in areas.values() for v in (b[1], b[3])])):
+            edges = sorted(set(round(v, 2) for v in values))
+            coords += [(a + b) / 2 for a, b in zip(edges, edges[1:]) if b - a < 2 * CLEAR + 2]
+        self.xs = _merge(gx)
+        self.ys = [y for y in _merge(gy) if not any(lo < y < hi for lo, hi in skip_ys)]
+        nx, ny = len(self.xs), len(self.ys)
+        self.nx, self.ny = nx, ny
+        # per unit segment: h[(i, j)] from (xs[i], ys[j]) to (xs[i+1], ys[j]); v[(i, j)]
+        # from (xs[i], ys[j]) to (xs[i], ys[j+1])
+        self.block: dict = {}  # ("h"|"v", i, j) -> node names covering it
+        self.inside: dict = {}  # ("h"|"v", i, j) -> area names covering it
+        self.label: set = set()
+        self.cross: dict = {}  # ("h"|"v", i, j) -> the owners of the edges crossing it
+        self.overlap: dict = {}  # ("h"|"v", i, j) -> the owners of the edges along it
+        self.last_cost = 0.0
+        for name, (x0, y0, x1, y1) in nodes.items():
+            m = NODE_MARGIN
+            for key in self._covered((x0 - m, y0 - m, x1 + m, y1 + m)):
+                self.block.setdefault(key, []).append(name)
+        for name, ((x0, y0, x1, y1), _inside) in areas.items():
+            for key in self._covered((x0 + 2, y0 + 2, x1 - 2, y1 - 2)):
+                self.inside.setdefault(key, []).append(name)
+        for x0, y0, x1, y1 in labels:
+            self.label.update(self._covered((x0 - 2, y0 - 2, x1 + 2, y1 + 2)))
+        for line in lines:
+            self.add_line(line)
+
+    def copy(self) -> Router:
+        """A router with the same grid, which later lines and nodes do not share."""
+        other = Router.__new__(Router)
+        other.__dict__.update(self.__dict__)
+        other.nodes = dict(self.nodes)
+        other.block = {k: list(v) for k, v in self.block.items()}
+        other.cross = {k: list(v) for k, v in self.cross.items()}
+        other.overlap = {k: set(v) for k, v in self.overlap.items()}
+        return other
+
+    def _covered(self, box: Box):
+        """The unit segments whose middle lies inside ``box``."""
+        x0, y0, x1, y1 = box
+        xs, ys = self.xs, self.ys
+        jlo, jhi = bisect_right(ys, y0), bisect_left(ys, y1)  # lines strictly inside
+        ilo, ihi = bisect_right(xs, x0), bisect_left(xs, x1)
+        for j in range(jlo, jhi):
+            for i in range(max(0, ilo - 1), min(self.nx - 1, ihi)):
+                if x0 < (xs[i] + xs[i + 1]) / 2 < x1:
+                    yield ("h", i, j)
+        for i in range(ilo, ihi):
+            for j in range(max(0, jlo - 1), min(self.ny - 1, jhi)):
+                if y0 < (ys[j] + ys[j + 1]) / 2 < y1:
+                    yield ("v", i, j)
+
+    def add_line(self, points: list, owner=None) -> None:
+        """An edge drawn: routes after this one pay to cross it and to run along it,
+        except the routes of the same ``owner`` (a circle: they fork from it)."""
+        xs, ys = self.xs, self.ys
+        for (ax, ay), (bx, by) in zip(points, points[1:]):
+            if abs(ax - bx) < 0.5 and abs(ay - by) < 0.5:
+                continue
+            # crossings with the grid lines it passes
+            if abs(ax - bx) >= 0.5:
+                lo, hi = min(ax, bx), max(ax, bx)
+                for i in range(bisect_right(xs, lo), bisect_left(xs, hi)):
+                    x = xs[i]
+                    y = ay + (by - ay) * (x - ax) / (bx - ax)
+                    j = bisect_left(ys, y) - 1  # the vertical unit segment with ys[j] < y <= ys[j+1]
+                    if 0 <= j < self.ny - 1:
+                        self.cross.setdefault(("v", i, j), []).append(owner)
+            if abs(ay - by) >= 0.5:
+                lo, hi = min(ay, by), max(ay, by)
+                for j in range(bisect_right(ys, lo), bisect_left(ys, hi)):
+                    y = ys[j]
+                    x = ax + (bx - ax) * (y - ay) / (by - ay)
+                    i = bisect_left(xs, x) - 1
+                    if 0 <= i < self.nx - 1:
+                        self.cross.setdefault(("h", i, j), []).append(owner)
+            # running along it
+            if abs(ax - bx) < 0.5:  # vertical
+                lo, hi = min(ay, by), max(ay, by)
+                for i in range(bisect_left(xs, ax - NEAR), bisect_right(xs, ax + NEAR)):
+                    for j in range(self.ny - 1):
+                        if lo < (ys[j] + ys[j + 1]) / 2 < hi:
+                            self.overlap.setdefault(("v", i, j), set()).add(owner)
+            elif abs(ay - by) < 0.5:  # horizontal
+                lo, hi = min(ax, bx), max(ax, bx)
+                for j in range(bisect_left(ys, ay - NEAR), bisect_right(ys, ay + NEAR)):
+                    for i in range(self.nx - 1):
+                        if lo < (xs[i] + xs[i + 1]) / 2 < hi:
+                            self.overlap.setdefault(("h", i, j), set()).add(owner)
+
+    def add_node(self, name: str, box: Box) -> None:
+        self.nodes[name] = box
+        m = NODE_MARGIN
+        for key in self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m)):
+            self.block.setdefault(key, []).append(name)
+
+    def _cost(self, key, length: float, free: set, own: set, owner) -> float:
+        if any(n not in free for n in self.block.get(key, ())):
+            return -1.0
+        per = 1.0 + AREA_COST * sum(1 for a in self.inside.get(key, ()) if a not in own)
+        if key in self.label:
+            per += LABEL_COST
+        if any(o is None or o != owner for o in self.overlap.get(key, ())):
+            per += OVERLAP_COST
+        return length * per + CROSS_COST * sum(1 for o in self.cross.get(key, ()) if o is None or o != owner)
+
+    def route(self, source: str, targets: dict, free=(), own=(), owner=None) -> list | None:
+        """The cheapest path from the centre of node ``source`` to one of ``targets``
+        ({(x, y) grid point: extra cost of ending there}), as a list of points (its
+        corners), or None. ``free``: nodes it may cross (its ends); ``own``: areas it may
+        run inside; ``owner``: its circle (the routes of one circle may share lines). Its
+        cost is left in ``last_cost``."""
+        x0, y0, x1, y1 = self.nodes[source]
+        xs, ys = self.xs, self.ys
+        start = (bisect_left(xs, round((x0 + x1) / 2, 2) - 1.0), bisect_left(ys, round((y0 + y1) / 2, 2) - 1.0))
+        goal: dict = {}
+        for (x, y), extra in targets.items():
+            i, j = bisect_left(xs, x - 1.0), bisect_left(ys, y - 1.0)
+            if i < self.nx and j < self.ny and abs(xs[i] - x) <= 1.0 and abs(ys[j] - y) <= 1.0:
+                goal[(i, j)] = min(extra, goal.get((i, j), math.inf))
+        if not goal:
+            return None
+        free = set(free) | {source}
+        own = set(own)
+        best: dict = {}
+        back: dict = {}
+        heap: list = [(0.0, start[0], start[1], 4)]
+        best[(start[0], start[1], 4)] = 0.0
+        steps = ((1, 0), (-1, 0), (0, 1), (0, -1))
+        done = None
+        while heap:
+            cost, i, j, d = heapq.heappop(heap)
+            if d == 5:  # the sink: reached a goal, its extra cost paid
+                done = (i, j)
+                break
+            if best.get((i, j, d), math.inf) < cost:
+                continue
+            if (i, j) in goal and d != 4:
+                total = cost + goal[(i, j)]
+                if total < best.get((i, j, 5), math.inf):
+                    best[(i, j, 5)] = total
+                    back[(i, j, 5)] = (i, j, d)
+                    heapq.heappush(heap, (total, i, j, 5))
+            for nd, (di, dj) in enumerate(steps):
+                if d < 4 and nd == (d ^ 1):  # no turning back
+                    continue
+                ni, nj = i + di, j + dj
+                if not (0 <= ni < self.nx and 0 <= nj < self.ny):
+                    continue
+                if dj == 0:
+                    key = ("h", min(i, ni), j)
+                    length = abs(xs[ni] - xs[i])
+                else:
+                    key = ("v", i, min(j, nj))
+                    length = abs(ys[nj] - ys[j])
+                c = self._cost(key, length, free, own, owner)
+                if c < 0:
+                    continue
+                c += cost + (BEND_COST if d < 4 and nd != d else 0.0)
+                if c < best.get((ni, nj, nd), math.inf):
+                    best[(ni, nj, nd)] = c
+                    back[(ni, nj, nd)] = (i, j, d)
+                    heapq.heappush(heap, (c, ni, nj, nd))
+        if done is None:
+            return None
+        self.last_cost = best[(done[0], done[1], 5)]
+        state = back[(done[0], done[1], 5)]
+        cells = []
+        while True:
+            cells.append((state[0], state[1]))
+            if state[2] == 4:
+                break
+            state = back[state]
+        cells.reverse()
+        points = [(xs[i], ys[j]) for i, j in cells]
+        return simplify(points)
+
+
+def simplify(points: list) -> list:
+    """The corners of a path along grid lines (points in a straight run left out)."""
+    out: list = []
+    for p in points:
+        if out and p == out[-1]:
+            continue
+        if len(out) >= 2:
+            a, b = out[-2], out[-1]
+            if (abs(a[0] - b[0]) < 1e-6 and abs(b[0] - p[0]) < 1e-6) or (
+                    abs(a[1] - b[1]) < 1e-6 and abs(b[1] - p[1]) < 1e-6):
+                out[-1] = p
+                continue
+        out.append(p)
+    return out
+
+
+def clip_start(points: list, box: Box, circle: bool = False) -> list:
+    """The path from where it leaves ``box`` (or the circle inscribed in it)."""
+    def inside(p) -> bool:
+        if circle:
+            cx, cy, r = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, (box[2] - box[0]) / 2
+            return (p[0] - cx) ** 2 + (p[1] - cy) ** 2 < r * r - 1e-6
+        return box[0] < p[0] < box[2] and box[1] < p[1] < box[3]
+
+    for k in range(len(points) - 1):
+        a, b = points[k], points[k + 1]
+        if inside(a) and not inside(b):
+            lo, hi = 0.0, 1.0
+            for _ in range(40):
+                mid = (lo + hi) / 2
+                p = (a[0] + (b[0] - a[0]) * mid, a[1] + (b[1] - a[1]) * mid)
+                lo, hi = (mid, hi) if inside(p) else (lo, mid)
+            p = (a[0] + (b[0] - a[0]) * hi, a[1] + (b[1] - a[1]) * hi)
+            return [p] + points[k + 1:]
+        if not inside(a):
+            return points[k:]
+    return points
+
+
+def cut(points: list, length: float) -> list:
+    """The path without its first ``length`` points of length (room for an arrowhead)."""
+    left = length
+    for k in range(len(points) - 1):
+        a, b = points[k], points[k + 1]
+        d = math.dist(a, b)
+        if d > left:
+            t = left / d
+            return [(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)] + points[k + 1:]
+        left -= d
+    return points[-2:]
+
+
+def spline(points: list, start_arrow: bool = False, end_arrow: bool = False, arrow: float = 7.0) -> str:
+    """A polyline as a Graphviz ``pos`` value: straight cubic pieces, with the arrowheads'
+    tips as ``s,x,y`` and ``e,x,y``."""
+    pts = list(points)
+    head = []
+    if start_arrow:
+        head.append("s," + _pt(pts[0]))
+        pts = cut(pts, arrow)
+    if end_arrow:
+        head.insert(0, "e," + _pt(pts[-1]))
+        pts = list(reversed(cut(list(reversed(pts)), arrow)))
+    control = [pts[0]]
+    for a, b in zip(pts, pts[1:]):
+        control += [a, b, b]
+    return " ".join(head + [_pt(p) for p in control])
+
+
+def _pt(p) -> str:
+    return f"{p[0]:.2f},{p[1]:.2f}"
