@@ -46,7 +46,11 @@ class Router:
     ``nodes``: {name: box} of components and circles (obstacles); ``areas``: {name:
     (box, set of node names inside)}; ``labels``: boxes of texts to keep clear of;
     ``lines``: polylines of the edges drawn already; ``xs`` and ``ys``: extra grid lines
-    (lanes, circle positions)."""
+    (lanes, circle rows); ``skip_ys``: (low, high) ranges with no horizontal lines.
+
+    The grid point (i, j) is (xs[i], ys[j]), numbered p = j * nx + i. Unit segment p runs
+    from point p to its right neighbour, unit segment N + p (N = nx * ny) from point p to
+    the one above it."""
 
     def __init__(self, nodes: dict, areas: dict, labels: list, lines: list, xs=(), ys=(), skip_ys=()):
         self.nodes = dict(nodes)
@@ -60,33 +64,31 @@ class Router:
             gx += [x0 - CLEAR, x1 + CLEAR]
             gy += [y0 - CLEAR, y1 + CLEAR]
         # narrow gaps between two boxes: a line down the middle
-        for coords, values in ((gx, [v for b in nodes.values() for v in (b[0], b[2])]
-                                + [v for b, _ in areas.values() for v in (b[0], b[2])]),
-                               (gy, [v for b in nodes.values() for v in (b[1], b[3])]
-                                + [v for b, _ in areas.values() for v in (b[1], b[3])])):
-            edges = sorted(set(round(v, 2) for v in values))
+        boxes = list(nodes.values()) + [b for b, _ in areas.values()]
+        for coords, lo, hi in ((gx, 0, 2), (gy, 1, 3)):
+            edges = sorted(set(round(v, 2) for b in boxes for v in (b[lo], b[hi])))
             coords += [(a + b) / 2 for a, b in zip(edges, edges[1:]) if b - a < 2 * CLEAR + 2]
         self.xs = _merge(gx)
         self.ys = [y for y in _merge(gy) if not any(lo < y < hi for lo, hi in skip_ys)]
-        nx, ny = len(self.xs), len(self.ys)
-        self.nx, self.ny = nx, ny
-        # per unit segment: h[(i, j)] from (xs[i], ys[j]) to (xs[i+1], ys[j]); v[(i, j)]
-        # from (xs[i], ys[j]) to (xs[i], ys[j+1])
-        self.block: dict = {}  # ("h"|"v", i, j) -> node names covering it
-        self.inside: dict = {}  # ("h"|"v", i, j) -> area names covering it
+        self.nx, self.ny = len(self.xs), len(self.ys)
+        self.n = self.nx * self.ny
+        self.block: dict = {}  # segment -> node names covering it
+        self.inside: dict = {}  # segment -> area names covering it
         self.label: set = set()
-        self.cross: dict = {}  # ("h"|"v", i, j) -> the owners of the edges crossing it
-        self.overlap: dict = {}  # ("h"|"v", i, j) -> the owners of the edges along it
+        self.cross: dict = {}  # segment -> the owners of the edges crossing it
+        self.overlap: dict = {}  # segment -> the owners of the edges along it
+        self.special: set = set()  # segments with any of the above
         self.last_cost = 0.0
-        for name, (x0, y0, x1, y1) in nodes.items():
-            m = NODE_MARGIN
-            for key in self._covered((x0 - m, y0 - m, x1 + m, y1 + m)):
-                self.block.setdefault(key, []).append(name)
+        for name, box in nodes.items():
+            self._block(name, box)
         for name, ((x0, y0, x1, y1), _inside) in areas.items():
-            for key in self._covered((x0 + 2, y0 + 2, x1 - 2, y1 - 2)):
-                self.inside.setdefault(key, []).append(name)
+            for k in self._covered((x0 + 2, y0 + 2, x1 - 2, y1 - 2)):
+                self.inside.setdefault(k, []).append(name)
+                self.special.add(k)
         for x0, y0, x1, y1 in labels:
-            self.label.update(self._covered((x0 - 2, y0 - 2, x1 + 2, y1 + 2)))
+            for k in self._covered((x0 - 2, y0 - 2, x1 + 2, y1 + 2)):
+                self.label.add(k)
+                self.special.add(k)
         for line in lines:
             self.add_line(line)
 
@@ -98,147 +100,179 @@ class Router:
         other.block = {k: list(v) for k, v in self.block.items()}
         other.cross = {k: list(v) for k, v in self.cross.items()}
         other.overlap = {k: set(v) for k, v in self.overlap.items()}
+        other.special = set(self.special)
         return other
 
     def _covered(self, box: Box):
         """The unit segments whose middle lies inside ``box``."""
         x0, y0, x1, y1 = box
-        xs, ys = self.xs, self.ys
+        xs, ys, nx, n = self.xs, self.ys, self.nx, self.n
         jlo, jhi = bisect_right(ys, y0), bisect_left(ys, y1)  # lines strictly inside
         ilo, ihi = bisect_right(xs, x0), bisect_left(xs, x1)
         for j in range(jlo, jhi):
-            for i in range(max(0, ilo - 1), min(self.nx - 1, ihi)):
+            for i in range(max(0, ilo - 1), min(nx - 1, ihi)):
                 if x0 < (xs[i] + xs[i + 1]) / 2 < x1:
-                    yield ("h", i, j)
+                    yield j * nx + i
         for i in range(ilo, ihi):
             for j in range(max(0, jlo - 1), min(self.ny - 1, jhi)):
                 if y0 < (ys[j] + ys[j + 1]) / 2 < y1:
-                    yield ("v", i, j)
+                    yield n + j * nx + i
+
+    def _block(self, name: str, box: Box) -> None:
+        m = NODE_MARGIN
+        for k in self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m)):
+            self.block.setdefault(k, []).append(name)
+            self.special.add(k)
+
+    def add_node(self, name: str, box: Box) -> None:
+        """A box later routes go round (a circle placed by a route)."""
+        self.nodes[name] = box
+        self._block(name, box)
 
     def add_line(self, points: list, owner=None) -> None:
         """An edge drawn: routes after this one pay to cross it and to run along it,
         except the routes of the same ``owner`` (a circle: they fork from it)."""
-        xs, ys = self.xs, self.ys
+        xs, ys, nx, n = self.xs, self.ys, self.nx, self.n
         for (ax, ay), (bx, by) in zip(points, points[1:]):
             if abs(ax - bx) < 0.5 and abs(ay - by) < 0.5:
                 continue
+            found: list = []
+            along: list = []
             # crossings with the grid lines it passes
             if abs(ax - bx) >= 0.5:
                 lo, hi = min(ax, bx), max(ax, bx)
                 for i in range(bisect_right(xs, lo), bisect_left(xs, hi)):
-                    x = xs[i]
-                    y = ay + (by - ay) * (x - ax) / (bx - ax)
+                    y = ay + (by - ay) * (xs[i] - ax) / (bx - ax)
                     j = bisect_left(ys, y) - 1  # the vertical unit segment with ys[j] < y <= ys[j+1]
                     if 0 <= j < self.ny - 1:
-                        self.cross.setdefault(("v", i, j), []).append(owner)
+                        found.append(n + j * nx + i)
             if abs(ay - by) >= 0.5:
                 lo, hi = min(ay, by), max(ay, by)
                 for j in range(bisect_right(ys, lo), bisect_left(ys, hi)):
-                    y = ys[j]
-                    x = ax + (bx - ax) * (y - ay) / (by - ay)
+                    x = ax + (bx - ax) * (ys[j] - ay) / (by - ay)
                     i = bisect_left(xs, x) - 1
-                    if 0 <= i < self.nx - 1:
-                        self.cross.setdefault(("h", i, j), []).append(owner)
+                    if 0 <= i < nx - 1:
+                        found.append(j * nx + i)
             # running along it
             if abs(ax - bx) < 0.5:  # vertical
                 lo, hi = min(ay, by), max(ay, by)
                 for i in range(bisect_left(xs, ax - NEAR), bisect_right(xs, ax + NEAR)):
-                    for j in range(self.ny - 1):
-                        if lo < (ys[j] + ys[j + 1]) / 2 < hi:
-                            self.overlap.setdefault(("v", i, j), set()).add(owner)
+                    along += [n + j * nx + i for j in range(self.ny - 1) if lo < (ys[j] + ys[j + 1]) / 2 < hi]
             elif abs(ay - by) < 0.5:  # horizontal
                 lo, hi = min(ax, bx), max(ax, bx)
                 for j in range(bisect_left(ys, ay - NEAR), bisect_right(ys, ay + NEAR)):
-                    for i in range(self.nx - 1):
-                        if lo < (xs[i] + xs[i + 1]) / 2 < hi:
-                            self.overlap.setdefault(("h", i, j), set()).add(owner)
+                    along += [j * nx + i for i in range(nx - 1) if lo < (xs[i] + xs[i + 1]) / 2 < hi]
+            for k in found:
+                self.cross.setdefault(k, []).append(owner)
+                self.special.add(k)
+            for k in along:
+                self.overlap.setdefault(k, set()).add(owner)
+                self.special.add(k)
 
-    def add_node(self, name: str, box: Box) -> None:
-        self.nodes[name] = box
-        m = NODE_MARGIN
-        for key in self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m)):
-            self.block.setdefault(key, []).append(name)
-
-    def _cost(self, key, length: float, free: set, own: set, owner) -> float:
-        if any(n not in free for n in self.block.get(key, ())):
+    def _cost(self, k: int, length: float, free: set, own: set, owner) -> float:
+        """The cost of unit segment k for a route, or -1 where it may not go."""
+        if k in self.block and any(b not in free for b in self.block[k]):
             return -1.0
-        per = 1.0 + AREA_COST * sum(1 for a in self.inside.get(key, ()) if a not in own)
-        if key in self.label:
+        per = 1.0
+        if k in self.inside:
+            per += AREA_COST * sum(1 for a in self.inside[k] if a not in own)
+        if k in self.label:
             per += LABEL_COST
-        if any(o is None or o != owner for o in self.overlap.get(key, ())):
+        if k in self.overlap and any(o is None or o != owner for o in self.overlap[k]):
             per += OVERLAP_COST
-        return length * per + CROSS_COST * sum(1 for o in self.cross.get(key, ()) if o is None or o != owner)
+        crossed = sum(1 for o in self.cross.get(k, ()) if o is None or o != owner)
+        return length * per + CROSS_COST * crossed
 
-    def route(self, source: str, targets: dict, free=(), own=(), owner=None) -> list | None:
+    def route(self, source: str, targets: dict, free=(), own=(), owner=None, limit: float = math.inf):
         """The cheapest path from the centre of node ``source`` to one of ``targets``
         ({(x, y) grid point: extra cost of ending there}), as a list of points (its
-        corners), or None. ``free``: nodes it may cross (its ends); ``own``: areas it may
-        run inside; ``owner``: its circle (the routes of one circle may share lines). Its
-        cost is left in ``last_cost``."""
+        corners), or None (also when it would cost more than ``limit``). ``free``: nodes
+        it may cross (its ends); ``own``: areas it may run inside; ``owner``: its circle
+        (the routes of one circle may share lines). Its cost is left in ``last_cost``."""
         x0, y0, x1, y1 = self.nodes[source]
-        xs, ys = self.xs, self.ys
-        start = (bisect_left(xs, round((x0 + x1) / 2, 2) - 1.0), bisect_left(ys, round((y0 + y1) / 2, 2) - 1.0))
+        xs, ys, nx, ny, n = self.xs, self.ys, self.nx, self.ny, self.n
+        si = bisect_left(xs, round((x0 + x1) / 2, 2) - 1.0)
+        sj = bisect_left(ys, round((y0 + y1) / 2, 2) - 1.0)
         goal: dict = {}
         for (x, y), extra in targets.items():
             i, j = bisect_left(xs, x - 1.0), bisect_left(ys, y - 1.0)
-            if i < self.nx and j < self.ny and abs(xs[i] - x) <= 1.0 and abs(ys[j] - y) <= 1.0:
-                goal[(i, j)] = min(extra, goal.get((i, j), math.inf))
+            if i < nx and j < ny and abs(xs[i] - x) <= 1.0 and abs(ys[j] - y) <= 1.0:
+                p = j * nx + i
+                goal[p] = min(extra, goal.get(p, math.inf))
         if not goal:
             return None
+        # A*: the distance to the nearest goal (with its extra cost) never overestimates
+        gi = {p % nx for p in goal}
+        gj = sorted({p // nx for p in goal})
+        hx = [min(abs(xs[i] - xs[p % nx]) + e for p, e in goal.items()) for i in range(nx)] if len(gi) > 1 else \
+            [abs(xs[i] - xs[next(iter(gi))]) + min(goal.values()) for i in range(nx)]
+        hy = [min(abs(ys[j] - ys[g]) for g in gj) for j in range(ny)]
         free = set(free) | {source}
         own = set(own)
-        best: dict = {}
+        special = self.special
+        start = sj * nx + si
+        best: dict = {(start, 4): 0.0}
         back: dict = {}
-        heap: list = [(0.0, start[0], start[1], 4)]
-        best[(start[0], start[1], 4)] = 0.0
-        steps = ((1, 0), (-1, 0), (0, 1), (0, -1))
+        heap: list = [(hx[si] + hy[sj], 0.0, start, 4)]
         done = None
         while heap:
-            cost, i, j, d = heapq.heappop(heap)
-            if d == 5:  # the sink: reached a goal, its extra cost paid
-                done = (i, j)
+            _f, cost, p, d = heapq.heappop(heap)
+            if cost > limit:
                 break
-            if best.get((i, j, d), math.inf) < cost:
+            if d == 5:  # the sink: reached a goal, its extra cost paid
+                done = p
+                break
+            if best.get((p, d), math.inf) < cost:
                 continue
-            if (i, j) in goal and d != 4:
-                total = cost + goal[(i, j)]
-                if total < best.get((i, j, 5), math.inf):
-                    best[(i, j, 5)] = total
-                    back[(i, j, 5)] = (i, j, d)
-                    heapq.heappush(heap, (total, i, j, 5))
-            for nd, (di, dj) in enumerate(steps):
+            i, j = p % nx, p // nx
+            if p in goal and d != 4:
+                total = cost + goal[p]
+                if total < best.get((p, 5), math.inf):
+                    best[(p, 5)] = total
+                    back[(p, 5)] = (p, d)
+                    heapq.heappush(heap, (total, total, p, 5))
+            for nd in range(4):
                 if d < 4 and nd == (d ^ 1):  # no turning back
                     continue
-                ni, nj = i + di, j + dj
-                if not (0 <= ni < self.nx and 0 <= nj < self.ny):
-                    continue
-                if dj == 0:
-                    key = ("h", min(i, ni), j)
-                    length = abs(xs[ni] - xs[i])
+                if nd == 0:
+                    if i + 1 >= nx:
+                        continue
+                    q, k, length = p + 1, p, xs[i + 1] - xs[i]
+                elif nd == 1:
+                    if i == 0:
+                        continue
+                    q, k, length = p - 1, p - 1, xs[i] - xs[i - 1]
+                elif nd == 2:
+                    if j + 1 >= ny:
+                        continue
+                    q, k, length = p + nx, n + p, ys[j + 1] - ys[j]
                 else:
-                    key = ("v", i, min(j, nj))
-                    length = abs(ys[nj] - ys[j])
-                c = self._cost(key, length, free, own, owner)
-                if c < 0:
-                    continue
+                    if j == 0:
+                        continue
+                    q, k, length = p - nx, n + p - nx, ys[j] - ys[j - 1]
+                if k in special:
+                    c = self._cost(k, length, free, own, owner)
+                    if c < 0:
+                        continue
+                else:
+                    c = length
                 c += cost + (BEND_COST if d < 4 and nd != d else 0.0)
-                if c < best.get((ni, nj, nd), math.inf):
-                    best[(ni, nj, nd)] = c
-                    back[(ni, nj, nd)] = (i, j, d)
-                    heapq.heappush(heap, (c, ni, nj, nd))
+                if c < best.get((q, nd), math.inf):
+                    best[(q, nd)] = c
+                    back[(q, nd)] = (p, d)
+                    heapq.heappush(heap, (c + hx[q % nx] + hy[q // nx], c, q, nd))
         if done is None:
             return None
-        self.last_cost = best[(done[0], done[1], 5)]
-        state = back[(done[0], done[1], 5)]
+        self.last_cost = best[(done, 5)]
+        state = back[(done, 5)]
         cells = []
         while True:
-            cells.append((state[0], state[1]))
-            if state[2] == 4:
+            cells.append(state[0])
+            if state[1] == 4:
                 break
             state = back[state]
         cells.reverse()
-        points = [(xs[i], ys[j]) for i, j in cells]
-        return simplify(points)
+        return simplify([(xs[p % nx], ys[p // nx]) for p in cells])
 
 
 def simplify(points: list) -> list:
