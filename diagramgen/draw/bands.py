@@ -22,7 +22,7 @@ import json
 import re
 
 from diagramgen.draw import routes
-from diagramgen.draw.routes import LANE, TARGET_COST
+from diagramgen.draw.routes import FIRST_TARGET_COST, LANE, TARGET_COST
 
 GAP = 14.0  # points between the areas and the first band, and between bands
 PAD = 8.0  # points inside a band around its content
@@ -239,7 +239,7 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
     lines_drawn = []
     for e in g.get("edges", []):
         if "pos" in e and e.get("style") != "invis":
-            lines_drawn.append(_polyline(e["pos"]))
+            lines_drawn.append((_polyline(e["pos"]), (gvid_name.get(e["tail"]), gvid_name.get(e["head"]))))
         if "xlp" in e:
             labels.append(_xlabel_box(e))
     lower = sum(routed[b] for b in order[1:])
@@ -270,19 +270,27 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
         router = base.copy()
         placed: dict = {}  # circle -> (x, y)
         paths: dict = {}  # (circle, component) -> points from the component to the circle
+        drawn: list = []  # the routes and the lines from circles down to their bands
         total = 0.0
         for circle in circle_order:
             name = next(band_of[n] for n in node_of[circle] if n in band_of)
             row = rows[name]
             pref = sum(pos[n][0] for n in node_of[circle]) / len(node_of[circle])
+            # near the circles of the same band component placed already; the first one
+            # is nearly free (its component will move under it)
+            siblings = [placed[c][0] for c in placed if set(node_of[c]) & set(node_of[circle])]
+            pull = TARGET_COST if siblings else FIRST_TARGET_COST
+            if siblings:
+                pref = sum(siblings) / len(siblings)
             r = radius[circle]
             for other in sorted(partners[circle], key=lambda o: (abs(_centre(node_boxes[o])[0] - pref), o)):
                 if circle in placed:
                     targets = {placed[circle]: 0.0}
                 else:
-                    taken = [p[0] for c, p in placed.items() if abs(p[1] - row) < 1]
-                    targets = {(x, row): TARGET_COST * abs(x - pref) for x in router.xs
-                               if x0 + 2 * r < x < x1 - 2 * r and all(abs(x - t) > 2 * r + 8 for t in taken)}
+                    # the other components of this circle will have to come to it too
+                    rest = [_centre(node_boxes[o])[0] for o in partners[circle] if o != other]
+                    targets = {(x, row): pull * abs(x - pref) + sum(abs(x - q) for q in rest) for x in router.xs
+                               if x0 + 2 * r < x < x1 - 2 * r and _free_spot((x, row), r, placed, drawn)}
                 own = {a for a, (_b, inside) in areas.items() if other in inside}
                 path = router.route(other, targets, free={circle}, own=own, owner=circle)
                 if path is None:  # no way on the grid: a straight line
@@ -294,32 +302,45 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
                     placed[circle] = path[-1]
                     cx, cy = path[-1]
                     router.add_node(circle, (cx - r, cy - r, cx + r, cy + r))
-                    router.add_line([(cx, cy - r), (cx, cluster_geo[name][0][3])], owner=circle)
+                    drop = [(cx, cy - r), (cx, cluster_geo[name][0][3])]
+                    router.add_line(drop, owner=circle)
+                    drawn.append(drop)
                 router.add_line(path, owner=circle)
+                drawn.append(path)
                 paths[(circle, other)] = path
-        return total, placed, paths
+        return total, placed, paths, drawn
 
     if len(routed_circles) <= MAX_PERMUTED:
         orders = [list(p) for p in itertools.permutations(routed_circles)]
     else:
         orders = [routed_circles, routed_circles[::-1]]
-    _cost, placed, paths = min((attempt(o) for o in orders), key=lambda t: t[0])
-    for circle in sorted(circles):
-        if circle not in placed:  # a flow between two band components: above them
-            xs = [pos[n][0] for n in node_of[circle]] or [x0]
-            name = band_of[node_of[circle][0]]
-            placed[circle] = (sum(xs) / len(xs), rows[name])
-        pos[circle] = placed[circle]
-    # a band's component with flows sits under its circles
+    _cost, placed, paths, drawn = min((attempt(o) for o in orders), key=lambda t: t[0])
+    import os, sys
+    if os.environ.get("RDEBUG"):
+        for o in orders: print("ORDER", o, attempt(o)[0], file=sys.stderr)
+        for k, v in paths.items(): print("PATH", k, v, routes._explain(base, v), file=sys.stderr)
+    # a band's component with routed flows sits under their circles
     for name in order:
         size = sizes.get(name, {})
         lw = size.get("label", (100.0, 16.0))[0]
         wanted = []
         for n in members[name]:
-            xs = [placed[c][0] for c in circles if n in node_of[c]]
+            xs = [placed[c][0] for c in routed_circles if n in node_of[c]]
             wanted.append((sum(xs) / len(xs) if xs else pos[n][0], n))
-        if any(n in node_of[c] for c in circles for n in members[name]):
+        if any(n in node_of[c] for c in routed_circles for n in members[name]):
             _row(wanted, size, x0 + PAD + lw + 2 * PAD, x1, pos[members[name][0]][1], pos)
+    # a flow between two band components: its circle above them, clear of the others
+    for circle in sorted(circles):
+        if circle not in placed:
+            xs = [pos[n][0] for n in node_of[circle]] or [x0]
+            row = rows[band_of[node_of[circle][0]]]
+            r = radius[circle]
+            mean = sum(xs) / len(xs)
+            spots = sorted((abs(x - mean), x) for x in (mean + 2 * k for k in range(-int(x1 - x0) // 2, int(x1 - x0) // 2))
+                           if x0 + 2 * r < x < x1 - 2 * r)
+            x = next((x for _d, x in spots if _free_spot((x, row), r, placed, drawn)), mean)
+            placed[circle] = (x, row)
+        pos[circle] = placed[circle]
 
     # the edges that reach a band, as polylines from tail to head
     band_pos: dict = {}  # (tail, head) -> pos values in order
@@ -463,6 +484,21 @@ def _xlabel_box(e: dict) -> tuple:
     w = (max(widths) if widths else 60.0) + 6
     h = float(e.get("fontsize", 12)) + 8
     return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+
+
+def _free_spot(p: tuple, r: float, placed: dict, drawn: list) -> bool:
+    """Whether a circle of radius r at p keeps clear of the circles placed and the lines
+    drawn."""
+    if any(abs(p[0] - q[0]) < 2 * r + 8 and abs(p[1] - q[1]) < 2 * r + 8 for q in placed.values()):
+        return False
+    return all(_seg_dist(p, a, b) > r + 4 for line in drawn for a, b in zip(line, line[1:]))
+
+
+def _seg_dist(p, a, b) -> float:
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    ll = dx * dx + dy * dy
+    t = 0.0 if ll == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / ll))
+    return ((p[0] - a[0] - t * dx) ** 2 + (p[1] - a[1] - t * dy) ** 2) ** 0.5
 
 
 def _centre(box: tuple) -> tuple:

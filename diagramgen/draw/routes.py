@@ -24,10 +24,12 @@ NODE_MARGIN = 5.0  # a route keeps this far from other components and circles
 AREA_COST = 40.0  # per point inside an area that holds neither end
 LABEL_COST = 20.0  # per point over a label
 OVERLAP_COST = 40.0  # per point on top of (or within 3 points of) another edge
-CROSS_COST = 150.0  # per edge crossed
+CROSS_COST = 500.0  # per edge crossed
 BEND_COST = 14.0  # per turn
+END_ZONE = 8.0  # crossing an edge of the box a route leaves, this close to it, costs nothing
 NEAR = 5.0  # lines closer than this run "on top of each other"
-TARGET_COST = 0.6  # per point between a circle and the band component it belongs over
+TARGET_COST = 1.5  # per point between a circle and the others of its band component
+FIRST_TARGET_COST = 0.5  # the same for its first circle: per point from where it was wanted
 
 Box = tuple  # (x0, y0, x1, y1)
 
@@ -89,8 +91,9 @@ class Router:
             for k in self._covered((x0 - 2, y0 - 2, x1 + 2, y1 + 2)):
                 self.label.add(k)
                 self.special.add(k)
-        for line in lines:
-            self.add_line(line)
+        for line in lines:  # a polyline, or (polyline, names of the boxes it joins)
+            points, ends = line if isinstance(line, tuple) else (line, ())
+            self.add_line(points, ends=ends)
 
     def copy(self) -> Router:
         """A router with the same grid, which later lines and nodes do not share."""
@@ -103,33 +106,34 @@ class Router:
         other.special = set(self.special)
         return other
 
-    def _covered(self, box: Box):
-        """The unit segments whose middle lies inside ``box``."""
+    def _covered(self, box: Box, touching: bool = False):
+        """The unit segments whose middle lies inside ``box`` (``touching``: that run
+        inside it for any length)."""
         x0, y0, x1, y1 = box
         xs, ys, nx, n = self.xs, self.ys, self.nx, self.n
         jlo, jhi = bisect_right(ys, y0), bisect_left(ys, y1)  # lines strictly inside
         ilo, ihi = bisect_right(xs, x0), bisect_left(xs, x1)
         for j in range(jlo, jhi):
             for i in range(max(0, ilo - 1), min(nx - 1, ihi)):
-                if x0 < (xs[i] + xs[i + 1]) / 2 < x1:
+                if touching or x0 < (xs[i] + xs[i + 1]) / 2 < x1:
                     yield j * nx + i
         for i in range(ilo, ihi):
             for j in range(max(0, jlo - 1), min(self.ny - 1, jhi)):
-                if y0 < (ys[j] + ys[j + 1]) / 2 < y1:
+                if touching or y0 < (ys[j] + ys[j + 1]) / 2 < y1:
                     yield n + j * nx + i
 
-    def _block(self, name: str, box: Box) -> None:
+    def _block(self, name: str, box: Box, touching: bool = False) -> None:
         m = NODE_MARGIN
-        for k in self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m)):
+        for k in self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m), touching):
             self.block.setdefault(k, []).append(name)
             self.special.add(k)
 
     def add_node(self, name: str, box: Box) -> None:
         """A box later routes go round (a circle placed by a route)."""
         self.nodes[name] = box
-        self._block(name, box)
+        self._block(name, box, touching=True)  # no grid lines run along its sides
 
-    def add_line(self, points: list, owner=None) -> None:
+    def add_line(self, points: list, owner=None, ends=()) -> None:
         """An edge drawn: routes after this one pay to cross it and to run along it,
         except the routes of the same ``owner`` (a circle: they fork from it)."""
         xs, ys, nx, n = self.xs, self.ys, self.nx, self.n
@@ -141,35 +145,42 @@ class Router:
             # crossings with the grid lines it passes
             if abs(ax - bx) >= 0.5:
                 lo, hi = min(ax, bx), max(ax, bx)
-                for i in range(bisect_right(xs, lo), bisect_left(xs, hi)):
+                # [lo, hi): a line through a corner of the edge crosses it once
+                for i in range(bisect_left(xs, lo), bisect_left(xs, hi)):
                     y = ay + (by - ay) * (xs[i] - ax) / (bx - ax)
                     j = bisect_left(ys, y) - 1  # the vertical unit segment with ys[j] < y <= ys[j+1]
                     if 0 <= j < self.ny - 1:
                         found.append(n + j * nx + i)
             if abs(ay - by) >= 0.5:
                 lo, hi = min(ay, by), max(ay, by)
-                for j in range(bisect_right(ys, lo), bisect_left(ys, hi)):
+                for j in range(bisect_left(ys, lo), bisect_left(ys, hi)):
                     x = ax + (bx - ax) * (ys[j] - ay) / (by - ay)
                     i = bisect_left(xs, x) - 1
                     if 0 <= i < nx - 1:
                         found.append(j * nx + i)
-            # running along it
-            if abs(ax - bx) < 0.5:  # vertical
-                lo, hi = min(ay, by), max(ay, by)
-                for i in range(bisect_left(xs, ax - NEAR), bisect_right(xs, ax + NEAR)):
-                    along += [n + j * nx + i for j in range(self.ny - 1) if lo < (ys[j] + ys[j + 1]) / 2 < hi]
-            elif abs(ay - by) < 0.5:  # horizontal
-                lo, hi = min(ax, bx), max(ax, bx)
-                for j in range(bisect_left(ys, ay - NEAR), bisect_right(ys, ay + NEAR)):
-                    along += [j * nx + i for i in range(nx - 1) if lo < (xs[i] + xs[i + 1]) / 2 < hi]
+            # running along it (within NEAR points over a unit segment's whole length)
+            if min(abs(ax - bx), abs(ay - by)) > 0.2 * max(abs(ax - bx), abs(ay - by)):
+                bx0 = bx1 = by0 = by1 = 0.0  # steep: it only crosses lines
+            else:
+                bx0, bx1 = min(ax, bx) - NEAR, max(ax, bx) + NEAR
+                by0, by1 = min(ay, by) - NEAR, max(ay, by) + NEAR
+            ilo, ihi = bisect_left(xs, bx0), bisect_right(xs, bx1)
+            jlo, jhi = bisect_left(ys, by0), bisect_right(ys, by1)
+            for j in range(jlo, jhi):
+                for i in range(ilo, ihi):
+                    p = (xs[i], ys[j])
+                    if i + 1 < ihi and _near(p, (xs[i + 1], ys[j]), (ax, ay), (bx, by)):
+                        along.append(j * nx + i)
+                    if j + 1 < jhi and _near(p, (xs[i], ys[j + 1]), (ax, ay), (bx, by)):
+                        along.append(n + j * nx + i)
             for k in found:
-                self.cross.setdefault(k, []).append(owner)
+                self.cross.setdefault(k, []).append((owner, frozenset(ends)))
                 self.special.add(k)
             for k in along:
                 self.overlap.setdefault(k, set()).add(owner)
                 self.special.add(k)
 
-    def _cost(self, k: int, length: float, free: set, own: set, owner) -> float:
+    def _cost(self, k: int, length: float, free: set, own: set, owner, start_zone: set, start: str) -> float:
         """The cost of unit segment k for a route, or -1 where it may not go."""
         if k in self.block and any(b not in free for b in self.block[k]):
             return -1.0
@@ -180,7 +191,8 @@ class Router:
             per += LABEL_COST
         if k in self.overlap and any(o is None or o != owner for o in self.overlap[k]):
             per += OVERLAP_COST
-        crossed = sum(1 for o in self.cross.get(k, ()) if o is None or o != owner)
+        crossed = sum(1 for o, ends in self.cross.get(k, ()) if (o is None or o != owner)
+                      and not (k in start_zone and start in ends))
         return length * per + CROSS_COST * crossed
 
     def route(self, source: str, targets: dict, free=(), own=(), owner=None, limit: float = math.inf):
@@ -210,6 +222,8 @@ class Router:
         free = set(free) | {source}
         own = set(own)
         special = self.special
+        z = END_ZONE
+        start_zone = set(self._covered((x0 - z, y0 - z, x1 + z, y1 + z), touching=True))
         start = sj * nx + si
         best: dict = {(start, 4): 0.0}
         back: dict = {}
@@ -251,7 +265,7 @@ class Router:
                         continue
                     q, k, length = p - nx, n + p - nx, ys[j] - ys[j - 1]
                 if k in special:
-                    c = self._cost(k, length, free, own, owner)
+                    c = self._cost(k, length, free, own, owner, start_zone, source)
                     if c < 0:
                         continue
                 else:
@@ -273,6 +287,18 @@ class Router:
             state = back[state]
         cells.reverse()
         return simplify([(xs[p % nx], ys[p // nx]) for p in cells])
+
+
+def _near(p, q, a, b) -> bool:
+    """Whether the segment p-q lies within NEAR points of the segment a-b all along."""
+    return all(_seg_dist(m, a, b) <= NEAR for m in (p, q, ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2)))
+
+
+def _seg_dist(p, a, b) -> float:
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    ll = dx * dx + dy * dy
+    t = 0.0 if ll == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / ll))
+    return math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy)
 
 
 def simplify(points: list) -> list:
@@ -346,3 +372,24 @@ def spline(points: list, start_arrow: bool = False, end_arrow: bool = False, arr
 
 def _pt(p) -> str:
     return f"{p[0]:.2f},{p[1]:.2f}"
+
+
+def _explain(router, points):  # debugging aid
+    xs, ys, nx, n = router.xs, router.ys, router.nx, router.n
+    out = []
+    for (ax, ay), (bx, by) in zip(points, points[1:]):
+        if ay == by:
+            j = xs and ys.index(ay)
+            i0, i1 = sorted((xs.index(ax), xs.index(bx)))
+            for i in range(i0, i1):
+                k = j * nx + i
+                if router.cross.get(k):
+                    out.append(("h", xs[i], xs[i + 1], ay, router.cross[k]))
+        else:
+            i = xs.index(ax)
+            j0, j1 = sorted((ys.index(ay), ys.index(by)))
+            for j in range(j0, j1):
+                k = n + j * nx + i
+                if router.cross.get(k):
+                    out.append(("v", ax, ys[j], ys[j + 1], router.cross[k]))
+    return out
