@@ -26,7 +26,7 @@ LABEL_COST = 20.0  # per point over a label
 OVERLAP_COST = 40.0  # per point on top of (or within 3 points of) another edge
 CROSS_COST = 500.0  # per edge crossed
 BEND_COST = 14.0  # per turn
-END_ZONE = 8.0  # crossing an edge of the box a route leaves, this close to it, costs nothing
+END_ZONE = 6.0  # crossing an edge of the box a route leaves, this close to it, costs nothing
 NEAR = 5.0  # lines closer than this run "on top of each other"
 TARGET_COST = 1.5  # per point between a circle and the others of its band component
 FIRST_TARGET_COST = 0.5  # the same for its first circle: per point from where it was wanted
@@ -164,20 +164,33 @@ class Router:
             else:
                 bx0, bx1 = min(ax, bx) - NEAR, max(ax, bx) + NEAR
                 by0, by1 = min(ay, by) - NEAR, max(ay, by) + NEAR
-            ilo, ihi = bisect_left(xs, bx0), bisect_right(xs, bx1)
-            jlo, jhi = bisect_left(ys, by0), bisect_right(ys, by1)
+            flat = abs(ay - by) <= abs(ax - bx)
+            ilo, ihi = max(0, bisect_left(xs, bx0) - 1), min(nx, bisect_right(xs, bx1) + 1)
+            jlo, jhi = max(0, bisect_left(ys, by0) - 1), min(self.ny, bisect_right(ys, by1) + 1)
             for j in range(jlo, jhi):
                 for i in range(ilo, ihi):
                     p = (xs[i], ys[j])
-                    if i + 1 < ihi and _near(p, (xs[i + 1], ys[j]), (ax, ay), (bx, by)):
+                    if flat and i + 1 < ihi and _near(p, (xs[i + 1], ys[j]), (ax, ay), (bx, by)):
                         along.append(j * nx + i)
-                    if j + 1 < jhi and _near(p, (xs[i], ys[j + 1]), (ax, ay), (bx, by)):
+                    if not flat and j + 1 < jhi and _near(p, (xs[i], ys[j + 1]), (ax, ay), (bx, by)):
                         along.append(n + j * nx + i)
             for k in found:
                 self.cross.setdefault(k, []).append((owner, frozenset(ends)))
                 self.special.add(k)
             for k in along:
                 self.overlap.setdefault(k, set()).add(owner)
+                self.special.add(k)
+        # a route through a corner of the edge would seem to go on from it: as a crossing
+        corners = [p for k, p in enumerate(points) if k == 0 or math.dist(p, points[k - 1]) > 0.5]
+        for a, b, c in zip(corners, corners[1:], corners[2:]):
+            if min(math.dist(b, points[0]), math.dist(b, points[-1])) < END_ZONE + 4:
+                continue  # where it bends into its own box
+            u, v = (b[0] - a[0], b[1] - a[1]), (c[0] - b[0], c[1] - b[1])
+            lu, lv = math.hypot(*u), math.hypot(*v)
+            if lu < 0.5 or lv < 0.5 or (u[0] * v[0] + u[1] * v[1]) / (lu * lv) > 0.99:
+                continue
+            for k in self._covered((b[0] - NEAR, b[1] - NEAR, b[0] + NEAR, b[1] + NEAR), touching=True):
+                self.cross.setdefault(k, []).append((owner, frozenset(ends)))
                 self.special.add(k)
 
     def _cost(self, k: int, length: float, free: set, own: set, owner, start_zone: set, start: str) -> float:
@@ -290,8 +303,21 @@ class Router:
 
 
 def _near(p, q, a, b) -> bool:
-    """Whether the segment p-q lies within NEAR points of the segment a-b all along."""
-    return all(_seg_dist(m, a, b) <= NEAR for m in (p, q, ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2)))
+    """Whether the segment p-q, parallel to a-b, runs within NEAR points of it for some
+    length (its middle, or an end, near it)."""
+    return sum(_seg_dist(m, a, b) <= NEAR for m in (p, q, ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2))) >= 1 and \
+        _overlap_length(p, q, a, b) > 0.5
+
+
+def _overlap_length(p, q, a, b) -> float:
+    """How far the segments p-q and a-b run side by side (their shadows on p-q)."""
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    ll = math.hypot(dx, dy)
+    if ll == 0:
+        return 0.0
+    ta = ((a[0] - p[0]) * dx + (a[1] - p[1]) * dy) / ll
+    tb = ((b[0] - p[0]) * dx + (b[1] - p[1]) * dy) / ll
+    return max(0.0, min(ll, max(ta, tb)) - max(0.0, min(ta, tb)))
 
 
 def _seg_dist(p, a, b) -> float:
