@@ -276,10 +276,12 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
             name = next(band_of[n] for n in node_of[circle] if n in band_of)
             row = rows[name]
             pref = sum(pos[n][0] for n in node_of[circle]) / len(node_of[circle])
-            # near the circles of the same band component placed already; the first one
-            # is nearly free (its component will move under it)
+            # near the circles of the same band component placed already, or where it was
+            # wanted; the only circle of a band component is nearly free (the component
+            # moves under it)
             siblings = [placed[c][0] for c in placed if set(node_of[c]) & set(node_of[circle])]
-            pull = TARGET_COST if siblings else FIRST_TARGET_COST
+            alone = not any(set(node_of[c]) & set(node_of[circle]) for c in routed_circles if c != circle)
+            pull = FIRST_TARGET_COST if alone else TARGET_COST
             if siblings:
                 pref = sum(siblings) / len(siblings)
             r = radius[circle]
@@ -315,10 +317,6 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
     else:
         orders = [routed_circles, routed_circles[::-1]]
     _cost, placed, paths, drawn = min((attempt(o) for o in orders), key=lambda t: t[0])
-    import os, sys
-    if os.environ.get("RDEBUG"):
-        for o in orders: print("ORDER", o, attempt(o)[0], file=sys.stderr)
-        for k, v in paths.items(): print("PATH", k, v, routes._explain(base, v), file=sys.stderr)
     # a band's component with routed flows sits under their circles
     for name in order:
         size = sizes.get(name, {})
@@ -329,6 +327,11 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
             wanted.append((sum(xs) / len(xs) if xs else pos[n][0], n))
         if any(n in node_of[c] for c in routed_circles for n in members[name]):
             _row(wanted, size, x0 + PAD + lw + 2 * PAD, x1, pos[members[name][0]][1], pos)
+    # the lines from the circles down to their band components, as they will be drawn
+    drawn = [path for (c, _o), path in paths.items()]
+    for c in routed_circles:
+        for n in node_of[c]:
+            drawn.append([placed[c], pos[n]])
     # a flow between two band components: its circle above them, clear of the others
     for circle in sorted(circles):
         if circle not in placed:
@@ -338,7 +341,8 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
             mean = sum(xs) / len(xs)
             spots = sorted((abs(x - mean), x) for x in (mean + 2 * k for k in range(-int(x1 - x0) // 2, int(x1 - x0) // 2))
                            if x0 + 2 * r < x < x1 - 2 * r)
-            x = next((x for _d, x in spots if _free_spot((x, row), r, placed, drawn)), mean)
+            x = next((x for _d, x in spots if _free_spot((x, row), r, placed, drawn)
+                      and all(_clear_line((x, row), pos[n], r, placed, drawn) for n in node_of[circle])), mean)
             placed[circle] = (x, row)
         pos[circle] = placed[circle]
 
@@ -492,6 +496,20 @@ def _free_spot(p: tuple, r: float, placed: dict, drawn: list) -> bool:
     if any(abs(p[0] - q[0]) < 2 * r + 8 and abs(p[1] - q[1]) < 2 * r + 8 for q in placed.values()):
         return False
     return all(_seg_dist(p, a, b) > r + 4 for line in drawn for a, b in zip(line, line[1:]))
+
+
+def _clear_line(p: tuple, q: tuple, r: float, placed: dict, drawn: list) -> bool:
+    """Whether the straight line p-q passes clear of the circles placed (radius r) and
+    crosses none of the lines drawn."""
+    if any(_seg_dist(c, p, q) < r + 3 for c in placed.values()):
+        return False
+    return not any(_crossing(p, q, a, b) for line in drawn for a, b in zip(line, line[1:]))
+
+
+def _crossing(p, q, a, b) -> bool:
+    def side(u, v, w) -> float:
+        return (v[0] - u[0]) * (w[1] - u[1]) - (v[1] - u[1]) * (w[0] - u[0])
+    return side(p, q, a) * side(p, q, b) < 0 and side(a, b, p) * side(a, b, q) < 0
 
 
 def _seg_dist(p, a, b) -> float:

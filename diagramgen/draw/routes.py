@@ -399,23 +399,3 @@ def spline(points: list, start_arrow: bool = False, end_arrow: bool = False, arr
 def _pt(p) -> str:
     return f"{p[0]:.2f},{p[1]:.2f}"
 
-
-def _explain(router, points):  # debugging aid
-    xs, ys, nx, n = router.xs, router.ys, router.nx, router.n
-    out = []
-    for (ax, ay), (bx, by) in zip(points, points[1:]):
-        if ay == by:
-            j = xs and ys.index(ay)
-            i0, i1 = sorted((xs.index(ax), xs.index(bx)))
-            for i in range(i0, i1):
-                k = j * nx + i
-                if router.cross.get(k):
-                    out.append(("h", xs[i], xs[i + 1], ay, router.cross[k]))
-        else:
-            i = xs.index(ax)
-            j0, j1 = sorted((ys.index(ay), ys.index(by)))
-            for j in range(j0, j1):
-                k = n + j * nx + i
-                if router.cross.get(k):
-                    out.append(("v", ax, ys[j], ys[j + 1], router.cross[k]))
-    return out
