@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 
 from diagramgen.draw import routes
@@ -240,8 +241,17 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
     for e in g.get("edges", []):
         if "pos" in e and e.get("style") != "invis":
             lines_drawn.append((_polyline(e["pos"]), (gvid_name.get(e["tail"]), gvid_name.get(e["head"]))))
+    # a flow label that an edge, a box or an area's border runs through moves beside its edge
+    boxes = list(node_boxes.values()) + list(labels)
+    borders = [b for b, _inside in areas.values()]
+    for e in g.get("edges", []):
         if "xlp" in e:
-            labels.append(_xlabel_box(e))
+            box = _xlabel_box(e)
+            if "pos" in e and _label_hit(box, [ln for ln, _ends in lines_drawn], boxes, borders):
+                box = _label_spot(box, _polyline(e["pos"]), [ln for ln, _ends in lines_drawn], boxes, borders)
+                e["xlp"] = _pt(*_centre(box))
+            labels.append(box)
+            boxes.append(box)
     lower = sum(routed[b] for b in order[1:])
     side = [x0 - LANE * (k + 1) for k in range(lower)] + [x1 + LANE * (k + 1) for k in range(lower)]
     lane_ys = []
@@ -517,6 +527,50 @@ def _seg_dist(p, a, b) -> float:
     ll = dx * dx + dy * dy
     t = 0.0 if ll == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / ll))
     return ((p[0] - a[0] - t * dx) ** 2 + (p[1] - a[1] - t * dy) ** 2) ** 0.5
+
+
+def _label_hit(box: tuple, lines: list, boxes: list, borders: list) -> bool:
+    """Whether a label's box is crossed by a line, overlaps a box or straddles the border
+    of an area."""
+    x0, y0, x1, y1 = box
+    corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    sides = list(zip(corners, corners[1:] + corners[:1]))
+    for line in lines:
+        for a, b in zip(line, line[1:]):
+            if any(x0 < p[0] < x1 and y0 < p[1] < y1 for p in (a, b)):
+                return True
+            if any(_crossing(a, b, c, d) for c, d in sides):
+                return True
+    if any(b[0] < x1 and x0 < b[2] and b[1] < y1 and y0 < b[3] for b in boxes):
+        return True
+    for b in borders:  # partly inside an area
+        overlaps = b[0] < x1 and x0 < b[2] and b[1] < y1 and y0 < b[3]
+        inside = b[0] <= x0 and x1 <= b[2] and b[1] <= y0 and y1 <= b[3]
+        if overlaps and not inside:
+            return True
+    return False
+
+
+def _label_spot(box: tuple, edge: list, lines: list, boxes: list, borders: list) -> tuple:
+    """The box of a label moved beside its edge, above or below (left or right of) a
+    point of one of its segments, the nearest free one to where it was; or where it was."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    home = _centre(box)
+    spots = []
+    for a, b in zip(edge, edge[1:]):
+        if math.dist(a, b) < 1:
+            continue
+        for t in (0.5, 0.3, 0.7, 0.15, 0.85):
+            mx, my = a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
+            if abs(b[0] - a[0]) >= abs(b[1] - a[1]):
+                spots += [(mx, my + h / 2 + 3), (mx, my - h / 2 - 3)]
+            else:
+                spots += [(mx + w / 2 + 3, my), (mx - w / 2 - 3, my)]
+    for cx, cy in sorted(spots, key=lambda p: (math.dist(p, home), p)):
+        moved = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        if not _label_hit(moved, lines, boxes, borders):
+            return moved
+    return box
 
 
 def _centre(box: tuple) -> tuple:
