@@ -269,8 +269,8 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
     for line in lines:
         m = _STMT.match(line)
         if m and not m.group(3) and m.group(2) in circles:
-            w = re.search(r"\bwidth=([\d.]+)", line)
-            radius[m.group(2)] = float(w.group(1)) * 36 if w else 10.0
+            found = re.search(r"\bwidth=([\d.]+)", line)
+            radius[m.group(2)] = float(found.group(1)) * 36 if found else 10.0
     base = routes.Router(node_boxes, areas, labels, lines_drawn, xs=side, ys=lane_ys, skip_ys=skip)
     routed_circles = sorted(c for c in circles if partners[c] and any(n in band_of for n in node_of[c]))
 
