@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 
 from diagramgen import ids
+from diagramgen.draw.columns import drawn_areas, laid_out_columns
 from diagramgen.draw.render import DEFAULT_FORMATS
 from diagramgen.markdown import comment, md
 from diagramgen.model import Architecture, Component
@@ -37,25 +38,6 @@ def _join(parts) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def drawn_areas(svg) -> dict:
-    """``{area id: (left, top)}`` of each area as drawn in a rendered diagram (its SVG
-    text or bytes); a platform band drawn as a row under the diagram is left out."""
-    import xml.etree.ElementTree as ET
-
-    from diagramgen.draw.quality import SVG_NS, path_points
-
-    out = {}
-    for g in ET.fromstring(svg).iter(SVG_NS + "g"):
-        ident = g.get("id", "")
-        if "cluster" not in g.get("class", "").split() or not ident.startswith(ids.AREA_PREFIX):
-            continue
-        pts = [p for el in g if el.tag in (SVG_NS + "path", SVG_NS + "polygon")
-               for p in path_points(el.get("d") or "M" + el.get("points", ""))]
-        if pts:
-            out[ident[len(ids.AREA_PREFIX):]] = (min(x for x, _ in pts), min(y for _, y in pts))
-    return out
-
-
 def _layout(arch: Architecture, drawn: dict | None = None) -> tuple:
     """(columns left to right, each a list of Areas top to bottom; bands drawn as rows
     along the bottom).
@@ -68,9 +50,7 @@ def _layout(arch: Architecture, drawn: dict | None = None) -> tuple:
     from diagramgen.draw.scene import foundation_bands
 
     bottom = [arch.area(a) for a in foundation_bands(arch)]
-    cols = [[arch.area(aid) for aid in col if arch.area(aid) not in bottom and arch.area(aid).parent is None]
-            for col in arch.columns]
-    cols = [c for c in cols if c]
+    cols = [[arch.area(aid) for aid in col] for col in laid_out_columns(arch)]
     if drawn and all(a.id in drawn for col in cols for a in col):
         cols = [sorted(col, key=lambda a: drawn[a.id][1]) for col in cols]
         cols.sort(key=lambda col: min(drawn[a.id][0] for a in col))
