@@ -57,10 +57,11 @@ def _layout(arch: Architecture, drawn: dict | None = None) -> tuple:
     return cols, bottom
 
 
-def _area_order(arch: Architecture) -> list:
+def _area_order(arch: Architecture, drawn: dict | None = None) -> list:
     """Areas in the diagram's reading order: columns left to right (children after their
-    parent), then the bands along the bottom, then anything not placed."""
-    cols, bands = _layout(arch)
+    parent), then the bands along the bottom, then anything not placed; with ``drawn``,
+    in the order they were drawn (see _layout)."""
+    cols, bands = _layout(arch, drawn)
     order: list = []
 
     def add(area) -> None:
@@ -74,10 +75,10 @@ def _area_order(arch: Architecture) -> list:
     return order
 
 
-def _flowing(arch: Architecture) -> list:
+def _flowing(arch: Architecture, drawn: dict | None = None) -> list:
     """Components with at least one flow, in reading order."""
     used = {x for f in arch.flows for x in (f.src, f.dst)}
-    return [c for a in _area_order(arch) for c in arch.components_in(a.id) if c.id in used]
+    return [c for a in _area_order(arch, drawn) for c in arch.components_in(a.id) if c.id in used]
 
 
 def description(arch: Architecture, drawn: dict | None = None) -> str:
@@ -85,7 +86,7 @@ def description(arch: Architecture, drawn: dict | None = None) -> str:
     ``drawn`` (drawn_areas of the rendered diagram), from where its areas were drawn (shown
     on the page as the "Diagram description"; the image's alt text is :func:`alt_text`)."""
     cols, bands = _layout(arch, drawn)
-    flowing = _flowing(arch)
+    flowing = _flowing(arch, drawn)
     key = [c.label for c in flowing if c.provenance == "product" and c.area not in ("customers",)][:8]
     others = len(arch.components) - len(flowing)
     parts = [f"Architecture diagram: {arch.title}."]

@@ -90,10 +90,12 @@ def column_warnings(arch: Architecture, drawn: dict) -> list:
         for j, b in enumerate(col):
             above = [a for a in col[:j] if drawn[b][1] < drawn[a][1]]
             if above:
+                fix = (f"list '{b}' first to draw it as a band under the whole diagram, or in a column of "
+                       "its own" if arch.area(b).band else
+                       f"list '{b}' before '{above[0]}', or in a column of its own, to match the drawing")
                 warn(b, f"area '{b}' ({label[b]}) is drawn above '{above[0]}' ({label[above[0]]}), against "
                         "the order of its layout column: Graphviz orders the areas of a column to cross "
-                        f"fewer flows; list '{b}' before '{above[0]}', or in a column of its own, to match "
-                        "the drawing")
+                        f"fewer flows; {fix}")
     return out
 
 
