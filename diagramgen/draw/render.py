@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from diagramgen.diagnostics import Failure
 from diagramgen.publish.files import (  # noqa: F401
     WriteError,
     left_by_dead_writers,
@@ -34,7 +35,7 @@ INSTALL_HINT = ("Graphviz 'dot' was not found on PATH; install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz)")
 
 
-class RenderError(Exception):
+class RenderError(Failure):
     pass
 
 

@@ -24,6 +24,7 @@ import diagrams
 from diagrams import Cluster, Diagram, Edge, Node
 from graphviz import nohtml
 
+from diagramgen.diagnostics import Failure
 from diagramgen.model import Architecture, Component, Flow, Step
 from diagramgen.model.catalog import ICON_DIR
 from diagramgen.model.settings import NEUTRAL_LEGEND
@@ -50,7 +51,7 @@ BAND_ICON_PX = ICON_PX - 8  # size of the icon cell in a band row
 ICON_DRAWN = {"node": ICON_PX - 6, "band": BAND_ICON_PX - 2}
 
 
-class IconError(Exception):
+class IconError(Failure):
     pass
 
 

@@ -38,6 +38,7 @@ from urllib.parse import unquote, urlparse
 
 from lxml import etree
 
+from diagramgen.diagnostics import Failure
 from diagramgen.model import Architecture
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -48,7 +49,7 @@ ICON_OVERSAMPLE = 2  # embedded icon pixels per displayed CSS pixel, at most
 DIM_OPACITY = "0.2"
 
 
-class SvgError(Exception):
+class SvgError(Failure):
     pass
 
 

@@ -13,15 +13,17 @@ import stat
 import tempfile
 from pathlib import Path
 
+from diagramgen.diagnostics import Failure
+
 TMP_SUFFIX = ".tmp"
 
 
-class WriteError(Exception):
+class WriteError(Failure):
     """An output file could not be written; no output file was changed."""
 
     def __init__(self, path, reason: str):
+        super().__init__(f"cannot write {path}: {reason}", Path(path))
         self.path, self.reason = Path(path), reason
-        super().__init__(f"cannot write {path}: {reason}")
 
 
 def left_by_dead_writers(folder, pattern, folders: bool) -> list:

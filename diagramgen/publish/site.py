@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 
+from diagramgen.diagnostics import Failure
 from diagramgen.docs.pages import ASSETS
 
 # how a site serves the page <id>.md
@@ -27,7 +28,7 @@ DEFAULT_LINKS = "dir"
 RENDER_DOCS_HREF = "docs/{id}.md"  # where render's own SVGs and viewers point (svg.docs_link)
 
 
-class PublishError(Exception):
+class PublishError(Failure):
     pass
 
 
