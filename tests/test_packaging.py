@@ -165,7 +165,7 @@ def test_installed_wheel_works_in_an_empty_repository(dist, tmp_path):
     result = dg("check-outputs")
     assert (result.returncode, result.stdout, result.stderr.splitlines()) == (1, "", [
         "output/demo.svg: error: changed since diagramgen wrote it (its SHA-256 is not the one "
-        f"output/manifest.json records); {regenerate}"])
+        f"output/manifest.json records); {regenerate} [DG604]"])
     run([exe, "render"], cwd=work, env=env)
 
     data = json.loads(manifest_path.read_text(encoding="utf-8"))
