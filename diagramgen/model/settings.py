@@ -256,7 +256,7 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
     real = os.path.realpath(path)
     builtin = builtin or default_catalog()
     kinds, repo = dict(builtin.kinds), []
-    for name, entry in (rec.get("kinds") or {}).items():
+    for name, entry in _rec(rec, "kinds").items():
         if not is_valid(entry):
             continue
         kind = _repo_kind(name, entry, builtin, os.path.dirname(real), real_root, diags)
@@ -265,7 +265,7 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
             repo.append(str(name))
     from diagramgen.model.validate import check_link
 
-    for group in (rec.get("groups") or {}).values():
+    for group in _rec(rec, "groups").values():
         if isinstance(group, dict):
             diags += check_link(group.get("overview_page"), "overview_page")
     if any(d.severity == ERROR for d in diags):
