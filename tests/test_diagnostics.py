@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_validate import BASE
 
 from diagramgen.cli import main
 from diagramgen.diagnostics import ERROR, NOTE, WARNING, Diagnostic, DiagramgenError, Failure, Pos, Severity
 from diagramgen.model.validate import load_architecture
 
 from conftest import ROOT
-from test_validate import BASE
 
 PACKAGE = ROOT / "diagramgen"
 # a code as the package writes it: a string literal

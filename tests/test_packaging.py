@@ -176,7 +176,7 @@ def test_installed_wheel_works_in_an_empty_repository(dist, tmp_path):
     result = dg("check-outputs")
     assert (result.returncode, result.stdout, result.stderr.splitlines()) == (1, "", [
         f"output/manifest.json: error: outputs made by diagramgen 0.0.9 (code {code_digest()[:8]}), but this is "
-        f"diagramgen {__version__} (code {code_digest()[:8]}); {regenerate} to make them with this version"])
+        f"diagramgen {__version__} (code {code_digest()[:8]}); {regenerate} to make them with this version [DG602]"])
 
     run([exe, "render", "--format", "png,svg,html,pdf"], cwd=work, env=env)
     run([exe, "docs"], cwd=work, env=env)
