@@ -203,7 +203,7 @@ def check_docs(docs, arch_file, group_id) -> None:
 
     Example: diagramgen check-docs docs/overview.md --group contact_center
     """
-    from diagramgen.docs.checkdocs import check_docs as check
+    from diagramgen.docs.check import check_docs as check
     from diagramgen.docs.overview import resolve
     from diagramgen.model.settings import current
 
@@ -305,17 +305,6 @@ def _diff_style(t: str, status: str) -> str:
     return click.style(t, fg=colour) if colour else t
 
 
-def _image_paths(template: str, ids: list) -> dict:
-    from pathlib import Path
-
-    if "{id}" in template:
-        return {i: template.replace("{id}", i) for i in ids}
-    if len(ids) == 1:
-        return {ids[0]: template}
-    p = Path(template)
-    return {i: str(p.with_name(f"{p.stem}-{i}{p.suffix}")) for i in ids}
-
-
 @main.command("diff")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--base", metavar="REV", help="Git revision to compare from (then FILES are optional).")
@@ -340,84 +329,26 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
 
     Example: diagramgen diff --base main --format markdown --image 'output/diff/{id}.png'
     """
-    import os
     from pathlib import Path
 
-    from diagramgen.diff import compare as D
-    from diagramgen.diff.revisions import GitError, compare, relative_paths, repo_root
-    from diagramgen.draw.render import RenderError, run_dot
-    from diagramgen.model.validate import load_architecture
-    from diagramgen.publish.files import WriteError, write_atomic
+    from diagramgen.diff.run import IMAGE_FORMATS, run
+    from diagramgen.publish.files import write_atomic
 
-    if image and Path(image).suffix.lower() not in (".svg", ".png"):
+    if image and Path(image).suffix.lower() not in IMAGE_FORMATS:
         raise click.UsageError(f"--image must end in .svg or .png, got '{image}'")
-    if base is None:
-        if head is not None or len(files) != 2:
-            raise click.UsageError("give OLD.yaml NEW.yaml, or --base REV [--head REV] [FILES]")
-        sides, diags = [], []
-        for f in files:
-            m, ds = load_architecture(f)
-            diags += [d for d in ds if d.is_error]
-            sides.append(m)
-        if diags:
-            _print_diagnostics(diags)
-            sys.exit(EXIT_ERROR)
-        key = files[1]
-        old_models, new_models = {key: sides[0]}, {key: sides[1]}
-        base_label, head_label = files[0], files[1]
-        result = D.DiffResult(base_label, head_label, (D.diff_architectures(*sides),))
-    else:
-        try:
-            root = repo_root()
-            old, new = compare(root, base, head, relative_paths(root, files))
-        except GitError as exc:
-            click.echo(f"error: {term(exc)}", err=True)
-            sys.exit(EXIT_ERROR)
-        if not (old.ok and new.ok):
-            _print_diagnostics(old.diagnostics + new.diagnostics)
-            sys.exit(EXIT_ERROR)
-        old_models, new_models = old.models, new.models
-        base_label, head_label = base, head or "working tree"
-        result = D.diff_sets(old_models, new_models, base_label, head_label)
-
-    images: dict = {}
-    if image:
-        changed = [a for a in result.architectures if a.changed]
-        targets = _image_paths(image, [a.id for a in changed])
-        try:
-            for a in changed:
-                key = a.path
-                src = D.overlay_source(old_models.get(key), new_models.get(key), f"{base_label} \u2192 {head_label}")
-                fmt_img = Path(targets[a.id]).suffix.lower()[1:]
-                images[a.id] = (targets[a.id], run_dot(src, [fmt_img])[fmt_img])
-        except RenderError as exc:
-            click.echo(f"error: {term(exc)}", err=True)
-            sys.exit(EXIT_ERROR)
-    if fmt == "json":
-        report = D.render_json(result)
-    elif fmt == "markdown":
-        links = {}
-        for i, (path, _) in images.items():
-            if image_link:
-                links[i] = image_link.replace("{id}", i)
-            else:
-                links[i] = os.path.relpath(path, os.path.dirname(os.path.abspath(output))) if output else path
-        report = D.render_markdown(result, links)
-    else:
-        report = D.render_text(result, None if output else _diff_style)
-    try:
-        for path, data in images.values():
-            write_atomic(Path(path), data)
-            click.echo(f"wrote {term(path)}", err=True)
-        if output:
-            write_atomic(Path(output), report.encode("utf-8"))
-            click.echo(f"wrote {term(output)}", err=True)
-    except WriteError as exc:
-        click.echo(f"error: {term(exc)}", err=True)
-        sys.exit(EXIT_ERROR)
+    if base is None and (head is not None or len(files) != 2):
+        raise click.UsageError("give OLD.yaml NEW.yaml, or --base REV [--head REV] [FILES]")
+    done = run(files, base, head, fmt, image=image, image_link=image_link, output=output,
+               paint=None if output else _diff_style)
+    for path, data in done.images:
+        write_atomic(Path(path), data)
+        click.echo(f"wrote {term(path)}", err=True)
+    if output:
+        write_atomic(Path(output), done.report.encode("utf-8"))
+        click.echo(f"wrote {term(output)}", err=True)
     if not output:
-        click.echo(report, nl=False)
-    sys.exit(EXIT_ERROR if exit_code and result.changed else EXIT_OK)
+        click.echo(done.report, nl=False)
+    sys.exit(EXIT_ERROR if exit_code and done.result.changed else EXIT_OK)
 
 
 @main.command()

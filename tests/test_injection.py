@@ -210,7 +210,8 @@ def check_diff_markdown(m, benign):
     from lxml import html as lhtml
     from markdown_it import MarkdownIt
 
-    from diagramgen.diff.compare import diff_sets, render_markdown
+    from diagramgen.diff.compare import diff_sets
+    from diagramgen.diff.report import render_markdown
 
     md = render_markdown(diff_sets({"demo.yaml": benign}, {"demo.yaml": m}, "base", "head"))
     html = MarkdownIt("commonmark").enable("table").render(md)

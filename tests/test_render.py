@@ -233,7 +233,7 @@ def test_layout_does_not_depend_on_the_folder_the_icons_are_in(tmp_path):
     import shutil
     from pathlib import Path
 
-    from diagramgen.diff import compare as diff
+    from diagramgen.diff import overlay as diff
     from diagramgen.draw.render import run_dot
     from diagramgen.model.project import load_all
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from diagramgen.diff.compare import DiffResult, diff_architectures, render_text
+from diagramgen.diff.compare import DiffResult, diff_architectures
+from diagramgen.diff.report import render_text
 from diagramgen.docs import pages as docs
 from diagramgen.docs.checkdocs import check_page, parse_dataflow
 from diagramgen.draw import scene

@@ -31,12 +31,15 @@ from dataclasses import dataclass
 from typing import Optional
 
 from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos
-from diagramgen.docs.pages import _area_order, _area_title, comment, md, page_name
+from diagramgen.docs.pages import _area_order, _area_title, page_name
+from diagramgen.draw.theme import PROVENANCE_COLOUR_NAMES, PROVENANCE_MARKS
+from diagramgen.markdown import comment, md
+from diagramgen.model.schema import PROVENANCES
 
 FOLDER = "overview"   # beside the pages: output/docs/overview/
-MARKS = {"product": "\U0001f7e6", "existing": "\U0001f7e9", "platform": "\u2b1c"}  # blue, green, white square
-COLOURS = {"product": "blue", "existing": "green", "platform": "grey"}
-PROVENANCE_ORDER = ("product", "existing", "platform")
+MARKS = PROVENANCE_MARKS
+COLOURS = PROVENANCE_COLOUR_NAMES
+PROVENANCE_ORDER = PROVENANCES
 
 
 class OverviewError(DiagramgenError):
@@ -382,11 +385,10 @@ def step_changes(old, new) -> tuple:
     """(carried, inserted, removed): the dataflow steps of ``new`` that match a step of
     ``old`` by their flows and text ((old step, new step) pairs), those that are new, and
     those of ``old`` that no step of ``new`` continues (diff.py's step alignment)."""
-    from diagramgen.diff import compare as D
+    from diagramgen.diff.align import renames, sequence_pairs
 
-    ren = dict(D.diff_architectures(old, new).renames)
     carried, inserted, removed = [], [], []
-    for _, pairs in D.sequence_pairs(old, new, ren):
+    for _, pairs in sequence_pairs(old, new, renames(old, new)):
         for o, w in pairs:
             if o is None:
                 inserted.append(w)
@@ -498,18 +500,11 @@ def _note(ch: Change) -> str:
 
 
 def overlay_svg(old, new, caption: str, docs_href: str) -> bytes:
-    """The overlay diagram of ``old`` and ``new`` (diff.py's, laid out by dot), made
-    self-contained like the rendered diagrams (icons embedded)."""
-    from diagramgen.diff import compare as D
-    from diagramgen.draw import svg
-    from diagramgen.draw.render import RenderError, run_dot
+    """The overlay diagram of ``old`` and ``new`` (diff/overlay.py's, laid out by dot),
+    made self-contained like the rendered diagrams (icons embedded)."""
+    from diagramgen.diff.overlay import overlay_image
 
-    union, _ = D.union_model(old, new)
-    raw = run_dot(D.overlay_source(old, new, caption), ["svg"])["svg"]
-    try:
-        return svg.self_contained(raw, union, docs_href=docs_href)
-    except svg.SvgError as exc:
-        raise RenderError(f"overlay of {old.id} and {new.id}: {exc}") from None
+    return overlay_image(old, new, caption, "svg", docs_href=docs_href)
 
 
 def pages(groups, settings, formats_of=None, overlays: bool = True) -> dict:
@@ -526,92 +521,6 @@ def pages(groups, settings, formats_of=None, overlays: bool = True) -> dict:
                 caption = f"From {g.name(old)} to {g.name(new)}"
                 out[f"{FOLDER}/{name}.svg"] = overlay_svg(old, new, caption, f"../{page_name(new)}")
     return out
-
-
-# --- manifest ------------------------------------------------------------------------
-
-OUTPUT_NAME = re.compile(rf"docs/{FOLDER}/[a-z][a-z0-9_]*(?:-to-[a-z][a-z0-9_]*)?\.(?:md|svg)\Z")
-
-
-def inputs(group: Resolved) -> dict:
-    """Every input of a group's pages: its architectures' docs inputs, and the render
-    inputs (icons) of the two ends of each migration."""
-    from diagramgen.publish import manifest as M
-
-    out: dict = {}
-    for a, _ in group.members:
-        out.update(M.inputs(a, "docs"))
-    for pair in group.migrations:
-        for a in pair:
-            out.update(M.inputs(a, "render"))
-    return dict(sorted(out.items()))
-
-
-def record(manifest: dict, groups, written: dict) -> dict:
-    """A copy of ``manifest`` whose ``overview`` entry lists each group's inputs and its
-    outputs (``written``: ``{group id: [names relative to the manifest's folder]}``)."""
-    import json
-
-    from diagramgen.publish import manifest as M
-
-    new = json.loads(json.dumps(manifest)) if manifest else {"format": M.FORMAT, "architectures": {}}
-    new["overview"] = {g.id: {"inputs": inputs(g), "tool": M.tool(), "outputs": sorted(written.get(g.id, []))}
-                       for g in groups}
-    return new
-
-
-def _entries(manifest: dict) -> dict:
-    raw = manifest.get("overview")
-    if not isinstance(raw, dict):
-        return {}
-    out = {}
-    for gid, rec in raw.items():
-        if (isinstance(gid, str) and isinstance(rec, dict) and isinstance(rec.get("inputs", {}), dict)
-                and isinstance(rec.get("outputs", []), list)
-                and all(isinstance(o, str) for o in rec.get("outputs", []))):
-            out[gid] = rec
-    return out
-
-
-def leftovers(manifest: dict, written: dict) -> list:
-    """Outputs the manifest lists for a group that are not written again (a migration
-    dropped from the settings, a group removed); only names this module makes."""
-    out = []
-    for gid, rec in _entries(manifest).items():
-        stay = set(written.get(gid, []))
-        out += [o for o in rec.get("outputs", []) if o not in stay and OUTPUT_NAME.match(o)]
-    keep = {o for names in written.values() for o in names}
-    return sorted(set(out) - keep)
-
-
-def stale(manifest: dict, groups, manifest_path: str) -> list:
-    """One diagnostic per group whose pages are out of date or never made, and per group
-    the manifest lists that the settings no longer declare."""
-    from diagramgen.publish import manifest as M
-
-    base = os.path.dirname(manifest_path)
-    entries = _entries(manifest)
-    diags = []
-    for g in groups:
-        rec = entries.get(g.id)
-        if rec is None:
-            diags.append(Diagnostic(Pos(manifest_path), ERROR, f"overview of group '{g.id}' was never "
-                                    f"generated; run \"{M.REGENERATE}\"", "DG603"))
-            continue
-        now, then = inputs(g), rec.get("inputs", {})
-        changed = [k for k in now if then.get(k) != now[k]] + [k for k in then if k not in now]
-        if rec.get("tool") != M.tool():
-            changed.append("tool version")
-        missing = [o for o in rec.get("outputs", []) if not os.path.exists(os.path.join(base, o))]
-        problems = ([f"changed {', '.join(changed)}"] if changed else []) + (
-            [f"missing {', '.join(missing)}"] if missing else [])
-        if problems:
-            diags.append(Diagnostic(Pos(manifest_path), ERROR, f"overview of group '{g.id}' is out of date ("
-                                    + "; ".join(problems) + f"); run \"{M.REGENERATE}\"", "DG603"))
-    for gone in sorted(set(entries) - {g.id for g in groups}):
-        diags.append(Diagnostic(Pos(manifest_path), ERROR, f"overview of group '{gone}': the settings no longer "
-                                "declare this group, but its pages are still listed; regenerate with make", "DG605"))
-    return diags
 
 
 # --- checking a hand-written overview table ------------------------------------------
@@ -788,5 +697,5 @@ def group_for(doc: str, groups) -> Optional[Resolved]:
     return next((g for g in groups if g.overview_page and os.path.realpath(g.overview_page) == real), None)
 
 
-__all__ = ["FOLDER", "OverviewError", "Resolved", "check_groups", "check_overview", "group_for", "inputs", "leftovers", "match",
-           "matrix", "migration_page", "overview_page", "pages", "product_names", "record", "resolve", "stale"]
+__all__ = ["FOLDER", "OverviewError", "Resolved", "check_groups", "check_overview", "group_for", "match",
+           "matrix", "migration_page", "overview_page", "pages", "product_names", "resolve"]

@@ -29,7 +29,6 @@ import functools
 import hashlib
 import io
 import math
-import os
 import re
 import struct
 from pathlib import Path
@@ -38,7 +37,17 @@ from urllib.parse import unquote, urlparse
 
 from lxml import etree
 
+from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png
 from diagramgen.diagnostics import Failure
+from diagramgen.draw.theme import (
+    DARK_FILLS,
+    DARK_STROKES,
+    DIM_OPACITY,
+    HIGHLIGHT,
+    HIGHLIGHT_DARK,
+    component_tooltip,
+)
+from diagramgen.ids import AREA_PREFIX, COMPONENT_PREFIX, step_anchor
 from diagramgen.model import Architecture
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -46,7 +55,6 @@ XLINK_NS = "http://www.w3.org/1999/xlink"
 XLINK_HREF = f"{{{XLINK_NS}}}href"
 PX_PER_PT = 96 / 72  # CSS pixels per point: the width/height written on the root
 ICON_OVERSAMPLE = 2  # embedded icon pixels per displayed CSS pixel, at most
-DIM_OPACITY = "0.2"
 
 
 class SvgError(Failure):
@@ -55,39 +63,6 @@ class SvgError(Failure):
 
 def q(tag: str) -> str:
     return f"{{{SVG_NS}}}{tag}"
-
-
-# Light colour -> dark-mode colour, applied by attribute selectors on dot's own
-# presentation attributes (CSS wins over presentation attributes). Every fill the scene
-# uses has an entry (tests/test_svg.py checks it), so no light text is left on a light
-# fill; tests/test_browser.py measures the contrast of every text in both schemes.
-DARK_FILLS = {
-    "white": "#0e1116",       # background, capability pills
-    "#f7f9fb": "#161b22",     # area clusters
-    "#eef0f2": "#1b2028",     # band clusters
-    "#1f2a37": "#e6edf3",     # ink
-    "#dcebf8": "#15324f",     # product cards
-    "#dff2d8": "#1c3a17",     # existing cards
-    "#eceef0": "#262c34",     # platform cards
-    "#eef4fb": "#132234",     # product bands
-    "#eef8ea": "#16271a",     # existing bands (the existing CRM's platform)
-    "#2f6db5": "#5b9be0",     # legend swatches: the card borders' colours
-    "#4e8a3a": "#6fb356",
-    "#7a8591": "#8b96a3",
-    "#3d4f63": "#9fb3c8",     # arrowheads
-    "#0f3b5f": "#2f6db5",     # step badges
-}
-DARK_STROKES = {
-    "white": "#0e1116",
-    "#3d4f63": "#9fb3c8",
-    "#9aa5b1": "#4a5563",
-    "#0f3b5f": "#2f6db5",
-    "#2f6db5": "#5b9be0",
-    "#4e8a3a": "#6fb356",
-    "#7a8591": "#8b96a3",
-}
-HIGHLIGHT = "#c2410c"  # white step numbers on it: 5.2:1
-HIGHLIGHT_DARK = "#ff8a4c"
 
 
 def stylesheet() -> str:
@@ -149,18 +124,6 @@ def prepare_icons(sizes) -> None:
 
 
 ICON_ENCODING = "lanczos-fastoctree256-optimize-1"  # changes when the encoding below does
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def cache_dir() -> Optional[Path]:
-    """Where encoded icons are kept between runs: $DIAGRAMGEN_CACHE_DIR (empty: no disk
-    cache), else $XDG_CACHE_HOME/diagramgen, else ~/.cache/diagramgen."""
-    env = os.environ.get("DIAGRAMGEN_CACHE_DIR")
-    if env is not None:
-        return Path(env) if env else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "diagramgen"
-
 
 @functools.lru_cache(maxsize=256)
 def icon_data_uri(path: Path, max_px: int) -> str:
@@ -178,30 +141,6 @@ def icon_data_uri(path: Path, max_px: int) -> str:
     where = cache_dir()
     png = cached_png(where / "icons" / f"{key}.png" if where else None, lambda: _encode_icon(data, max_px))
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def cached_png(cached: Optional[Path], make) -> bytes:
-    """The PNG stored at ``cached`` (a content-addressed name) when there is one, else
-    ``make()``'s, stored there for the next run: written under a temporary name and
-    renamed, so a reader never sees half a file. With no cache (None, or a folder that
-    cannot be read or written) the result is the same, only made again."""
-    if cached is not None:
-        try:
-            png = cached.read_bytes()
-            if png.startswith(PNG_SIGNATURE):
-                return png
-        except OSError:
-            pass
-    png = make()
-    if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_name(f".{cached.stem}.{os.getpid()}.tmp")
-            tmp.write_bytes(png)
-            os.replace(tmp, cached)
-        except OSError:
-            pass  # no cache, same result
-    return png
 
 
 def _encode_icon(data: bytes, max_px: int) -> bytes:
@@ -263,47 +202,68 @@ def _add_class(el, *names: str) -> None:
 
 
 def component_title(c) -> str:
-    parts = [c.label, f"kind: {c.kind}", f"provenance: {c.provenance}"]
-    if c.description:
-        parts.append(c.description)
-    return "\n".join(parts)
+    return "\n".join(component_tooltip(c))
 
 
-def step_title(step) -> str:
-    return f"Step {step.badge}: {step.text}"
+def step_title(step, style=None) -> str:
+    from diagramgen.draw.scene import step_tooltip
+
+    return step_tooltip(step, style)
 
 
-def flow_labels(arch: Architecture) -> dict:
+def flow_labels(arch: Architecture, style=None) -> dict:
     """``{edge id: label}`` for the edges that draw a labelled flow's label (scene.flow_label
-    puts it on the edge named after the flow, ``step-N-<from>-<to>``)."""
-    return {f"{s.anchor}-{f.key}": f.label for s in arch.steps for f in s.flows if f.label}
+    puts it on the edge named after the flow, ``step-N-<from>-<to>``), as ``style`` (an
+    overlay's scene.Style) shows it."""
+    shown = style.flow_labels if style is not None else {}
+    out = {}
+    for s in arch.steps:
+        for f in s.flows:
+            label = shown.get((s.key, f.src, f.dst), f.label)
+            if label:
+                out[f"{s.anchor}-{f.key}"] = label
+    return out
 
 
-def docs_link(arch: Architecture, prefix: str = "docs/") -> str:
-    """Relative link to the generated docs page, without the anchor."""
-    return f"{prefix}{arch.id}.md"
-
-
-def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = None) -> bytes:
+def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = None, style=None) -> bytes:
     """Return the docs-ready SVG for ``arch`` from dot's SVG output.
 
     ``docs_href`` is the link (relative to where the SVG is published) of the docs
-    page; step links append ``#step-N``. The per-step views are made from this result
-    by step_views().
+    page; step links append ``#step-N`` (None: the steps link nowhere). ``style`` is the
+    scene.Style the DOT was built with, if any (the overlay of a diff: its titles say
+    how steps moved). The per-step views are made from this result by step_views().
     """
-    docs_href = docs_link(arch) if docs_href is None else docs_href
-    parser = etree.XMLParser(remove_comments=True, resolve_entities=False, no_network=True,
-                             load_dtd=False, huge_tree=False)
-    try:
-        root = etree.fromstring(svg, parser)
-    except etree.XMLSyntaxError as exc:
-        raise SvgError(f"Graphviz wrote SVG that does not parse: {exc}") from None
+    root = _parse(svg)
     graph = root.find(q("g"))
     if graph is None or "graph" not in _classes(graph):
         raise SvgError("Graphviz SVG has no graph group")
+    _fit_to_container(root, graph, arch)
+    _set_title(graph, arch.title)
+    graph.find(q("title")).set("id", f"{arch.id}-title")
+    _title_areas(graph, arch)
+    _plain_band_components(graph, arch)
+    _unwrap_tooltips(graph)
+    _mark_parts(graph, arch, docs_href, style)
+    defs = _embed_icons(root, arch)
+    style_el = etree.Element(q("style"))
+    style_el.text = stylesheet()
+    root.insert(0, style_el)
+    root.insert(1, defs)
+    return _finish(root, docs_href)
 
-    # Geometry: dot scales its drawing by dpi/72 but leaves the viewBox in points. Drop
-    # the scale, keep the viewBox in points and size the root in CSS pixels.
+
+def _parse(svg: bytes):
+    parser = etree.XMLParser(remove_comments=True, resolve_entities=False, no_network=True,
+                             load_dtd=False, huge_tree=False)
+    try:
+        return etree.fromstring(svg, parser)
+    except etree.XMLSyntaxError as exc:
+        raise SvgError(f"Graphviz wrote SVG that does not parse: {exc}") from None
+
+
+def _fit_to_container(root, graph, arch: Architecture) -> None:
+    """dot scales its drawing by dpi/72 but leaves the viewBox in points. Drop the scale,
+    keep the viewBox in points and size the root in CSS pixels."""
     try:
         vb = [float(v) for v in (root.get("viewBox") or "").split()]
     except ValueError:
@@ -320,29 +280,23 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     root.set("role", "img")
     root.set("aria-labelledby", f"{arch.id}-title")
 
-    steps = {s.anchor: s for s in arch.steps}
-    labels = flow_labels(arch)
-    comps = {c.id: c for c in arch.components}
-    steps_of: dict = {c: [] for c in comps}
-    for s in arch.steps:
-        touched = list(dict.fromkeys([x for f in s.flows for x in (f.src, f.dst)] + list(s.subject)))
-        for cid in touched:
-            steps_of[cid].append(s.anchor)
 
-    _set_title(graph, arch.title)
-    graph.find(q("title")).set("id", f"{arch.id}-title")
-
-    # Areas: title with the display label.
+def _title_areas(graph, arch: Architecture) -> None:
+    """Areas: a title with the display label (other clusters: the diagram's title)."""
+    area_ids = {a.id for a in arch.areas}
     for g in graph.iter(q("g")):
         gid = g.get("id") or ""
         if "cluster" in _classes(g):
-            if gid.startswith("area-") and gid[5:] in {a.id for a in arch.areas}:
-                _set_title(g, arch.area(gid[5:]).label)
+            if gid.startswith(AREA_PREFIX) and gid[len(AREA_PREFIX):] in area_ids:
+                _set_title(g, arch.area(gid[len(AREA_PREFIX):]).label)
             else:
                 _set_title(g, arch.title)
 
-    # Band components (cells of an HTML table): dot wraps them in <g id="a_component-x">
-    # with a self link only so that the tooltip is kept; make them real component groups.
+
+def _plain_band_components(graph, arch: Architecture) -> None:
+    """Band components (cells of an HTML table): dot wraps them in <g id="a_component-x">
+    with a self link only so that the tooltip is kept; make them real component groups."""
+    comps = {c.id for c in arch.components}
     existing = {el.get("id") for el in graph.iter(q("g"))}
     for g in list(graph.iter(q("g"))):
         gid = g.get("id") or ""
@@ -353,7 +307,9 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
             if a is not None:
                 _unwrap(a)
 
-    # Tooltip-only <a> wrappers become plain content (the <title> carries the text).
+
+def _unwrap_tooltips(graph) -> None:
+    """Tooltip-only <a> wrappers become plain content (the <title> carries the text)."""
     for a in list(graph.iter(q("a"))):
         if a.get(XLINK_HREF) is None:
             wrapper = a.getparent()
@@ -361,12 +317,21 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
             if wrapper.tag == q("g") and (wrapper.get("id") or "").startswith("a_") and set(wrapper.attrib.keys()) == {"id"}:
                 _unwrap(wrapper)
 
-    # Components, badges and edges: titles, classes, links.
+
+def _mark_parts(graph, arch: Architecture, docs_href: Optional[str], style) -> None:
+    """Components, circles and flow edges: titles, classes, and links to the steps."""
+    steps = {s.anchor: s for s in arch.steps}
+    labels = flow_labels(arch, style)
+    comps = {c.id: c for c in arch.components}
+    steps_of: dict = {c: [] for c in comps}
+    for s in arch.steps:
+        for cid in dict.fromkeys([x for f in s.flows for x in (f.src, f.dst)] + list(s.subject)):
+            steps_of[cid].append(s.anchor)
     for g in list(graph.iter(q("g"))):
         gid = g.get("id") or ""
         cls = _classes(g)
-        if gid.startswith("component-") and gid[len("component-"):] in comps:
-            c = comps[gid[len("component-"):]]
+        if gid.startswith(COMPONENT_PREFIX) and gid[len(COMPONENT_PREFIX):] in comps:
+            c = comps[gid[len(COMPONENT_PREFIX):]]
             _set_title(g, component_title(c))
             _add_class(g, "component", *steps_of[c.id])
         elif ("edge" in cls and "flow" in cls) or ("node" in cls and "step" in cls):
@@ -376,25 +341,28 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
             step = steps[keys[0]]
             if "edge" in cls and not gid.startswith(f"{step.anchor}-"):
                 raise SvgError(f"flow edge '{gid}' has no stable step id")
-            _set_title(g, step_title(step) + (f"\nLabel: {labels[gid]}" if gid in labels else ""))
-            link = etree.Element(q("a"))
-            link.set(XLINK_HREF, f"{docs_href}#{step.anchor}")
-            title = g.find(q("title"))
-            for child in list(g):
-                if child is not title:
-                    link.append(child)
-            g.append(link)
+            _set_title(g, step_title(step, style) + (f"\nLabel: {labels[gid]}" if gid in labels else ""))
+            if docs_href is not None:
+                link = etree.Element(q("a"))
+                link.set(XLINK_HREF, f"{docs_href}#{step.anchor}")
+                title = g.find(q("title"))
+                for child in list(g):
+                    if child is not title:
+                        link.append(child)
+                g.append(link)
 
-    # Icons: one <symbol> per distinct file, <use> per occurrence.
-    images = list(root.iter(q("image")))
+
+def _embed_icons(root, arch: Architecture):
+    """Icons: one <symbol> per distinct file (in the returned <defs>), a <use> per
+    occurrence; only the architecture's own icons are read."""
     from diagramgen.draw.scene import icon_sizes
 
+    images = list(root.iter(q("image")))
     known = {str(p): Path(p) for p in icon_sizes(arch)}
+    files = [_icon_file(im.get(XLINK_HREF) or im.get("href") or "", known) for im in images]
     shown: dict = {}  # path -> largest displayed size (viewBox units = points)
-    for im in images:
-        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "", known)
-        size = max(_num(im.get("width")), _num(im.get("height")))
-        shown[path] = max(shown.get(path, 0.0), size)
+    for im, path in zip(images, files):
+        shown[path] = max(shown.get(path, 0.0), _num(im.get("width")), _num(im.get("height")))
     symbol_ids: dict = {}
     defs = etree.Element(q("defs"))
     for path in sorted(shown, key=lambda p: (p.stem, str(p))):
@@ -403,15 +371,12 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
         while sid in symbol_ids.values():
             sid, n = f"{base}-{n}", n + 1
         symbol_ids[path] = sid
-        max_px = icon_max_px(shown[path])
-        uri = icon_data_uri(path, max_px)
         w, h = _image_size(path)
         sym = etree.SubElement(defs, q("symbol"), id=sid, viewBox=f"0 0 {w} {h}")
         sym.set("preserveAspectRatio", "xMidYMid meet")
         img = etree.SubElement(sym, q("image"), width=str(w), height=str(h))
-        img.set(XLINK_HREF, uri)
-    for im in images:
-        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "", known)
+        img.set(XLINK_HREF, icon_data_uri(path, icon_max_px(shown[path])))
+    for im, path in zip(images, files):
         use = etree.Element(q("use"))
         use.set(XLINK_HREF, f"#{symbol_ids[path]}")
         for attr in ("x", "y"):
@@ -420,12 +385,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
         use.set("height", _fmt(_num(im.get("height"))))
         use.tail = im.tail
         im.getparent().replace(im, use)
-
-    style = etree.Element(q("style"))
-    style.text = stylesheet()
-    root.insert(0, style)
-    root.insert(1, defs)
-    return _finish(root, docs_href)
+    return defs
 
 
 def _step_rules(anchors, colour: str, circles: bool = True) -> str:
@@ -508,7 +468,7 @@ def _focus(root, arch: Architecture, focus_step):
         cls = _classes(g)
         if "node" not in cls and "edge" not in cls:
             continue
-        if f"step-{focus_step}" not in cls:
+        if step_anchor(focus_step) not in cls:
             g.set("opacity", DIM_OPACITY)  # also for renderers without CSS
             continue
         _add_class(g, "highlight")
@@ -524,8 +484,8 @@ def _focus(root, arch: Architecture, focus_step):
     return root
 
 
-def _finish(root, docs_href: str) -> bytes:
-    """Check ids and references, then serialise."""
+def _finish(root, docs_href: Optional[str]) -> bytes:
+    """Check ids and references (to the SVG itself, data, or ``docs_href``), then serialise."""
     counts = collections.Counter(el.get("id") for el in root.iter() if el.get("id"))
     dupes = sorted(i for i, n in counts.items() if n > 1)
     if dupes:
@@ -533,7 +493,8 @@ def _finish(root, docs_href: str) -> bytes:
     for el in root.iter():
         for attr in (XLINK_HREF, "href"):
             ref = el.get(attr)
-            if ref and not (ref.startswith("#") or ref.startswith("data:") or ref.startswith(docs_href)):
+            if ref and not (ref.startswith("#") or ref.startswith("data:")
+                            or docs_href is not None and ref.startswith(docs_href)):
                 raise SvgError(f"SVG still refers to '{ref}'")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
 

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from diagramgen.draw.render import DEFAULT_FORMATS, FORMATS, render_many
+from diagramgen.draw.render import DEFAULT_FORMATS, DEFAULT_STEP_FORMATS, FORMATS, render_many
 from diagramgen.model.project import Loaded, load_each
 from diagramgen.publish.files import WriteError, remove_output, write_outputs
 from diagramgen.publish.manifest import leftovers, read, up_to_date, update_file
@@ -28,7 +28,7 @@ class RenderRun:
     manifest: Optional[str] = None  # the manifest written, if any
 
 
-def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=("svg",), force: bool = False, jobs: int = 0,
+def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STEP_FORMATS, force: bool = False, jobs: int = 0,
               on_validated: Optional[Callable[[Loaded, list], None]] = None,
               on_rendered: Optional[Callable[[object, int, float], None]] = None) -> RenderRun:
     """Render ``files`` (default: every architecture) into ``out_dir``.
@@ -125,9 +125,10 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
     partial file.
     """
     from diagramgen.docs import overview, pages as docgen
+    from diagramgen.ids import DOCS_FOLDER
     from diagramgen.model.project import load_all
     from diagramgen.model.settings import current
-    from diagramgen.publish import site as publish
+    from diagramgen.publish import overviews, site as publish
 
     loaded = load_all(files)
     run = DocsRun(loaded)
@@ -161,14 +162,14 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
         made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
     files_out.update(overview.pages(groups, settings,
                                     lambda i: publish.formats_of(files_out, i) if f"{i}.md" in files_out
-                                    else ("svg", "png", "html")))
+                                    else DEFAULT_FORMATS))
     compared = [(g.title, g.page) for g in groups]
     files_out["index.md"] = docgen.index_page(list(listed.values()), compared=compared).encode("utf-8")
-    inside = os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs"))
+    inside = os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, DOCS_FOLDER))
     if inside:
         # pages inside the output folder: written from there, so a docs/ that is a
         # link to another folder is refused rather than followed
-        run.written = write_outputs(image_dir, {f"docs/{n}": b for n, b in files_out.items()})
+        run.written = write_outputs(image_dir, {f"{DOCS_FOLDER}/{n}": b for n, b in files_out.items()})
     else:
         run.written = write_outputs(out_dir, files_out)
     if manifest_path is None and inside:
@@ -186,9 +187,9 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
     by_group = {g.id: [f"{pages_dir}/{n}" for n in files_out
                        if n == g.page or any(n.startswith(f"{overview.FOLDER}/{overview.migration_name(*p)}.")
                                              for p in g.migrations)] for g in groups}
-    write_atomic(manifest_path, dumps(overview.record(read(manifest_path), groups, by_group)).encode("utf-8"))
+    write_atomic(manifest_path, dumps(overviews.record(read(manifest_path), groups, by_group)).encode("utf-8"))
     run.manifest = manifest_path
-    for name in leftovers(before, "docs", {}, base, gone) + overview.leftovers(before, by_group):
+    for name in leftovers(before, "docs", {}, base, gone) + overviews.leftovers(before, by_group):
         try:
             remove_output(base, name)
             run.removed.append(os.path.join(base, name))
@@ -208,7 +209,7 @@ def kinds_page_to(page_path: str, catalog) -> tuple:
     text, icons = K.page(catalog)
     written = write_outputs(os.path.dirname(page_path) or ".", {Path(page_path).name: text.encode("utf-8"), **icons})
     for old in K.leftover_icons(page_path, written):
-        old.unlink()
+        remove_output(old.parent, old.name)
     return written, len(icons)
 
 
@@ -233,10 +234,11 @@ def check_outputs(manifest_path: str, files=()) -> tuple:
     diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
                   complete=not files)
     if not files:  # the groups' pages are made from every architecture
-        from diagramgen.docs import overview
+        from diagramgen.docs.overview import resolve
         from diagramgen.model.settings import current
+        from diagramgen.publish.overviews import stale as stale_groups
 
-        diags += overview.stale(manifest, overview.resolve(current(), loaded.models), manifest_path)
+        diags += stale_groups(manifest, resolve(current(), loaded.models), manifest_path)
     return loaded, diags
 
 
@@ -262,19 +264,16 @@ def new_to(target, text: str, catalog) -> list:
     written. Raises files.WriteError, or DiagramgenError when ``target`` exists."""
     from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos
     from diagramgen.model.scaffold import missing_schemas
-    from diagramgen.publish.files import write_atomic
+    from diagramgen.publish.files import create_new, write_atomic
 
     written = []
     for path, data in missing_schemas(catalog).items():
         write_atomic(path, data)
         written.append(path)
     try:
-        with open(target, "x", encoding="utf-8") as fh:
-            fh.write(text)
+        create_new(target, text.encode("utf-8"))
     except FileExistsError:
         raise DiagramgenError([Diagnostic(Pos(str(target)), ERROR, "already exists; diagramgen new never "
                                           "overwrites a file", "DG704")]) from None
-    except OSError as exc:
-        raise WriteError(target, exc.strerror or str(exc)) from None
     written.append(target)
     return written
