@@ -115,10 +115,10 @@ def test_alt_text_shortens_a_long_title(write):
 def test_description_describes_the_diagram():
     assert docs.description(model("enterprise.yaml")) == (
         "Architecture diagram: Contact center using Dynamics 365 Customer Service Enterprise. "
-        "7 areas in 5 columns, from left to right (areas of one column from top to bottom): "
+        "8 areas in 5 columns, from left to right (areas of one column from top to bottom): "
         "Customers and channels; Telephony, Self service; Routing, Supervisors and managers; "
-        "Agent experience; Collaboration. 3 bands stacked along the bottom, from top to bottom: "
-        "Power Platform, Microsoft Dataverse and Microsoft Azure. Key components: Unified routing, "
+        "Agent experience, Power Platform; Collaboration. 2 bands stacked along the bottom, from "
+        "top to bottom: Microsoft Dataverse and Microsoft Azure. Key components: Unified routing, "
         "Customer Service workspace and Copilot. 7 numbered dataflow steps connect "
         "14 components with arrows, each arrow carrying its step number; 4 further components are "
         "shown without arrows. Labelled arrow: Customer Service workspace ↔ Microsoft Teams "

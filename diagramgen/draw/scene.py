@@ -229,20 +229,8 @@ def build(arch: Architecture, style: Optional[Style] = None) -> str:
     diagrams.setdiagram(d)
     diagrams.setcluster(None)
     try:
-        flat = [a.id for a in arch.areas if a.parent is None and is_flat_band(arch, a.id)]
-        if flat:
-            # Bands of components without flows are the bottom label of a wrapper cluster
-            # that holds everything else, so they run along the bottom like the published
-            # diagrams' platform bands.
-            wrapper = {"label": bands_label(arch, flat), "labelloc": "b", "labeljust": "l",
-                       "style": "solid", "pencolor": "white", "bgcolor": "white", "margin": "4",
-                       "id": plain("bands")}
-            with Cluster(generated_id("body"), graph_attr=wrapper):
-                nodes = _place(arch, style)
-                _connect(arch, nodes, style)
-        else:
-            nodes = _place(arch, style)
-            _connect(arch, nodes, style)
+        nodes = _place(arch, style)
+        _connect(arch, nodes, style)
         _columns(arch, d)
         return d.dot.source
     finally:
@@ -251,10 +239,10 @@ def build(arch: Architecture, style: Optional[Style] = None) -> str:
 
 
 def band_table(arch: Architecture, area_id: str) -> str:
-    """A band of components without flows, as one row of icon cells (an HTML table)."""
+    """A band of components without flows, as one row of icon cells (an HTML table); the
+    band's cluster draws its box and its title."""
     a = arch.area(area_id)
     comps = arch.components_in(area_id)
-    fill, border = PROVENANCE_STYLE[comps[0].provenance]
     cells = "".join(
         f'<TD ID="{text(ids.component_id(c.id))}" TOOLTIP="{attr(tooltip(c))}" HREF="#{text(ids.component_id(c.id))}" '
         f'CELLPADDING="2"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
@@ -263,15 +251,7 @@ def band_table(arch: Architecture, area_id: str) -> str:
         + (f'<TR><TD><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{text(c.label)}</FONT></TD></TR>' if c.label != a.label else "")
         + '</TABLE></TD>'
         for c in comps)
-    return (f'<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="rounded" CELLBORDER="0" '
-            f'CELLSPACING="4" CELLPADDING="2" ID="{text(ids.area_id(a.id))}"><TR><TD ALIGN="LEFT" VALIGN="MIDDLE">'
-            f'<FONT POINT-SIZE="13" COLOR="{INK}"><B>{text(a.label)}</B></FONT></TD>'
-            f'<TD WIDTH="12"></TD>{cells}</TR></TABLE>')
-
-
-def bands_label(arch: Architecture, band_ids: list) -> str:
-    rows = "".join(f'<TR><TD ALIGN="LEFT">{band_table(arch, b)}</TD></TR>' for b in band_ids)
-    return f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="0">{rows}</TABLE>>'
+    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="2"><TR>{cells}</TR></TABLE>'
 
 
 def band_tint(arch: Architecture, area_id: str) -> str:
@@ -281,16 +261,38 @@ def band_tint(arch: Architecture, area_id: str) -> str:
     return BAND_TINT[kinds.pop()] if len(kinds) == 1 else BAND_TINT["platform"]
 
 
+def foundation_bands(arch: Architecture) -> list:
+    """The band areas drawn full width under the diagram, top to bottom: every top-level
+    band (``band: true``, no nested areas) except one listed in a layout column after an
+    ordinary area, which stays in that column under it. The bands with flows come first,
+    so that no flow has to cross a band to reach its own."""
+    kept = set()
+    for column in arch.columns:
+        below_an_area = False
+        for aid in column:
+            if not arch.area(aid).band:
+                below_an_area = True
+            elif below_an_area:
+                kept.add(aid)
+    out = [a.id for a in arch.areas
+           if a.band and a.parent is None and not arch.children(a.id) and a.id not in kept]
+    return sorted(out, key=lambda aid: all(c.standalone for c in arch.components_in(aid)))
+
+
 def is_flat_band(arch: Architecture, area_id: str) -> bool:
-    """A band whose components all stand alone is drawn as one row-shaped node."""
-    a = arch.area(area_id)
+    """A foundation band whose components all stand alone is drawn as one row of icons."""
     comps = arch.components_in(area_id)
-    return a.band and not arch.children(area_id) and bool(comps) and all(c.standalone for c in comps)
+    return bool(comps) and all(c.standalone for c in comps) and area_id in foundation_bands(arch)
+
+
+BAND_PREFIX = "band_"  # generated_id(BAND_PREFIX + area id): the node of a flat band's icons
 
 
 def _place(arch: Architecture, overlay: Optional[Style] = None) -> dict:
     """Create a cluster per area (flat bands excepted) and a node per component."""
     nodes: dict = {}
+
+    bands = foundation_bands(arch)
 
     def area(area_id: str) -> None:
         a = arch.area(area_id)
@@ -302,7 +304,13 @@ def _place(arch: Architecture, overlay: Optional[Style] = None) -> dict:
             "id": plain(ids.area_id(a.id)),
             **(overlay.area_attrs(arch, a.id) if overlay else {}),
         }
+        if area_id in bands:  # placed under the diagram after the layout (draw/bands.py)
+            style.update({"labeljust": "l", "class": "band"})
         with Cluster(a.id, graph_attr=style):
+            if is_flat_band(arch, a.id):
+                Node(f"<{band_table(arch, a.id)}>", nodeid=generated_id(BAND_PREFIX + a.id),
+                     id=plain(f"band-{a.id}"))
+                return
             for c in arch.components_in(a.id):
                 look = overlay.component_look(c.id) if overlay else ()
                 nodes[c.id] = Node(component_label(c, icon_path(c.icon), *look), nodeid=c.id,
@@ -323,9 +331,9 @@ def _place(arch: Architecture, overlay: Optional[Style] = None) -> dict:
                     inside.setdefault(home, []).append((step, b))
     order: list = [a for col in arch.columns for a in col if arch.area(a).parent is None]
     order += [a.id for a in arch.areas if a.parent is None and a.id not in order]
+    order = [a for a in order if a not in bands] + bands
     for area_id in order:
-        if not is_flat_band(arch, area_id):
-            area(area_id)
+        area(area_id)
     return nodes
 
 
@@ -392,10 +400,11 @@ def column_index(arch: Architecture) -> dict:
             root = arch.area(root.parent)
         top[a.id] = root.id
     col = {aid: i for i, column in enumerate(arch.columns) for aid in column}
+    bands = foundation_bands(arch)
     out = {}
     for c in arch.components:
         root = top[c.area]
-        if is_flat_band(arch, root):
+        if root in bands:
             continue
         out[c.id] = col.get(root, len(arch.columns))
     return out
@@ -468,8 +477,10 @@ def _columns(arch: Architecture, d: Diagram) -> None:
     No invisible flat edge stacks the areas of a column: dot 2.43 loses such edges
     between clusters that share a rank ("Error: lost ... edge") once an architecture
     has a few dozen components, and then writes nothing."""
+    bands = foundation_bands(arch)
+
     def first(area_id: str) -> Optional[str]:
-        if is_flat_band(arch, area_id):
+        if area_id in bands:
             return None
         own = arch.components_in(area_id)
         if own:
@@ -492,8 +503,8 @@ def _columns(arch: Architecture, d: Diagram) -> None:
     # where flows run against the columns: an invisible point between two columns with
     # an invisible edge from each component of the left one and to each of the right one.
     # (An edge between the first components alone let the rest of an area drift right.)
-    members = [ids for ids in ([c.id for a in col for c in _all_components(arch, a)
-                                if not is_flat_band(arch, c.area)] for col in arch.columns) if ids]
+    members = [ids for ids in ([c.id for a in col if a not in bands for c in _all_components(arch, a)]
+                               for col in arch.columns) if ids]
     for i, (left, right) in enumerate(zip(members, members[1:])):
         gap = f"_column_gap_{i + 1}"
         d.dot.node(gap, label="", shape="point", style="invis", width="0", height="0", fixedsize="true")
@@ -504,7 +515,7 @@ def _columns(arch: Architecture, d: Diagram) -> None:
     # A component without flows stays beside the component declared before it in its area,
     # instead of drifting to the first rank.
     for a in arch.areas:
-        if is_flat_band(arch, a.id):
+        if a.id in bands:
             continue
         anchor = None
         for c in arch.components_in(a.id):
@@ -512,12 +523,6 @@ def _columns(arch: Architecture, d: Diagram) -> None:
                 anchor = c.id
             elif anchor:
                 d.dot.body.append(f'\t{{rank=same; "{anchor}"; "{c.id}"}}\n')
-    # Platform bands in different columns form one row along the bottom.
-    column_of = {a: i for i, col in enumerate(arch.columns) for a in col}
-    bands = [a.id for a in arch.areas if a.band and a.parent is None and first(a.id)]
-    for left, right in zip(bands, bands[1:]):
-        if column_of.get(left, -1) != column_of.get(right, -2):
-            d.dot.edge(first(left), first(right), style="invis", weight="2")
 
 
 # --- overlay of a diff -------------------------------------------------------------------
