@@ -31,7 +31,7 @@ from typing import Optional
 
 from markdown_it import MarkdownIt
 
-from diagramgen.diagnostics import ERROR, Diagnostic, Pos
+from diagramgen.diagnostics import ERROR, Diagnostic, Failure, Pos
 from diagramgen.model import Architecture, Component
 
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
@@ -255,14 +255,14 @@ def check_page(markdown: str, arch: Architecture, doc: str) -> list:
     section's ordered lists map to the sequences in order (the main dataflow first); prose
     between them is fine, and lists beyond the sequences are not read.
     """
-    def err(line: int, msg: str) -> Diagnostic:
-        return Diagnostic(Pos(doc, max(line, 1)), ERROR, msg)
+    def err(line: int, msg: str, code: str) -> Diagnostic:
+        return Diagnostic(Pos(doc, max(line, 1)), ERROR, msg, code)
 
     section = parse_dataflow(markdown)
     if section is None:
-        return [err(1, "no 'Dataflow' heading found")]
+        return [err(1, "no 'Dataflow' heading found", "DG410")]
     if not section.lists:
-        return [err(section.heading_line, "the Dataflow section has no numbered list")]
+        return [err(section.heading_line, "the Dataflow section has no numbered list", "DG411")]
     seqs = arch.sequences
     chosen = _choose(section, arch)
     if chosen is None:
@@ -270,7 +270,7 @@ def check_page(markdown: str, arch: Architecture, doc: str) -> list:
         return [err(section.heading_line,
                     f"the Dataflow section has {found(section)}, but {arch.path} has {len(seqs)} "
                     f"sequences ({counts} steps): each sequence needs its own ordered list, in the "
-                    "order of the file (main dataflow first; prose between the lists is fine)")]
+                    "order of the file (main dataflow first; prose between the lists is fine)", "DG412")]
     several = len(seqs) > 1
     shaped = any(x.nested for x in section.lists)
     diags: list = []
@@ -415,8 +415,8 @@ def _wrong(arch: Architecture, steps: tuple, j: int, named: dict, everywhere: Op
 
 def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, heading_line: int,
                     count_msg: str, of_list: str, doc: str) -> list:
-    def err(line: int, msg: str) -> Diagnostic:
-        return Diagnostic(Pos(doc, max(line, 1)), ERROR, msg)
+    def err(line: int, msg: str, code: str) -> Diagnostic:
+        return Diagnostic(Pos(doc, max(line, 1)), ERROR, msg, code)
 
     steps = seq.steps
     mode = arch.docs_check.names
@@ -443,17 +443,17 @@ def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, headi
         full.append(row_f)
     diags: list = []
     if len(items) != len(steps):
-        diags.append(err(list_line, count_msg))
+        diags.append(err(list_line, count_msg, "DG413"))
         pairs, extra_items, lost_steps = _align(missing, full, len(items), len(steps))
         where = f"sequence '{seq.id}' of {arch.path}" if seq.id else arch.path
         for i in extra_items:
             diags.append(err(items[i].line, f"item {i + 1}{of_list} matches no step of {where} "
-                                            "(an extra item, or one whose step was removed)"))
+                                            "(an extra item, or one whose step was removed)", "DG414"))
         for j in lost_steps:
             prev = max((items[i].line for i, jj in pairs if jj < j), default=heading_line)
             diags.append(err(prev, f"{steps[j].name} has no item in the Dataflow list "
                                    f"(expected after line {prev}; it is about "
-                                   f"{_label_list(arch, steps[j].components)})"))
+                                   f"{_label_list(arch, steps[j].components)})", "DG415"))
     else:
         pairs = [(k, k) for k in range(len(items))]
     item_of = {j: i for i, j in pairs}
@@ -483,20 +483,20 @@ def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, headi
             reported.add(other)
             diags.append(err(line, f"steps {label(j)} and {label(other)}{of_seq} are swapped: the item at line "
                                    f"{line} describes step {label(other)} and the item at line "
-                                   f"{items[item_of[other]].line} describes step {label(j)}"))
+                                   f"{items[item_of[other]].line} describes step {label(j)}", "DG416"))
         elif other is not None:
             diags.append(err(line, f"{steps[j].name}: the item at line {line} describes step {label(other)} "
                                    f"instead (it does not mention {_label_list(arch, missing[i][j] or full[i][j])}); "
-                                   "the items are out of order"))
+                                   "the items are out of order", "DG417"))
         elif missing[i][j]:
             diags.append(err(line, f"{steps[j].name}: the item does not mention "
                                    f"{_label_list(arch, missing[i][j])}, which the step is about "
-                                   f"(accepted names: {_accepted(arch, missing[i][j])})"))
+                                   f"(accepted names: {_accepted(arch, missing[i][j])})", "DG418"))
         else:
             foreign, unnamed = wrong[j]
             diags.append(err(line, f"{steps[j].name}: the item names {_label_list(arch, foreign)}, which "
                                    f"the step does not involve, but not {_label_list(arch, unnamed)}: a wrong "
-                                   "component? (if the item is right, declare the step's 'subject')"))
+                                   "component? (if the item is right, declare the step's 'subject')", "DG419"))
     return diags
 
 
@@ -568,7 +568,7 @@ def is_url(page: str) -> bool:
 MAX_PAGE_BYTES = 1_000_000
 
 
-class PageError(Exception):
+class PageError(Failure):
     pass
 
 
@@ -606,3 +606,4 @@ def architecture_for(doc: str, models) -> Optional[Architecture]:
     """The architecture whose ``docs_page`` is the given page (compared as real paths)."""
     real = os.path.realpath(doc)
     return next((m for m in models if (p := page_path(m)) and os.path.realpath(p) == real), None)
+
