@@ -118,7 +118,7 @@ def test_an_area_drawn_out_of_its_column_order_gets_a_warning_and_the_text_follo
     assert [str(d) for d in columns.column_warnings(crossed, drawn)] == [
         "crossed.yaml:16:35: warning: area 'bots' (Bots) is drawn above 'desk' (Service desk), against the "
         "order of its layout column: Graphviz orders the areas of a column to cross fewer flows; list 'bots' "
-        "before 'desk', or in a column of its own, to match the drawing"]
+        "before 'desk', or in a column of its own, to match the drawing [DG316]"]
     assert "Phone, Chat; Bots, Service desk." in docs.page(crossed, svg=svg)
 
 
@@ -132,7 +132,7 @@ def test_render_prints_the_column_warnings_every_time_and_succeeds(crossed, tmp_
         assert lines == [f"{CROSSED}:16:35: warning: area 'bots' (Bots) is drawn above 'desk' (Service desk), "
                          "against the order of its layout column: Graphviz orders the areas of a column to "
                          "cross fewer flows; list 'bots' before 'desk', or in a column of its own, to match "
-                         "the drawing"]
+                         "the drawing [DG316]"]
     assert "1 up to date" in result.stdout
 
 

@@ -48,8 +48,9 @@ def _flows_between(arch: Architecture, later: list, earlier: list) -> list:
     """``(from label, to label, step badge)`` of the flows from an area of ``later`` to one
     of ``earlier`` (nested areas count as their top-level area), in step order."""
     def top(area_id: str) -> str:
-        while arch.area(area_id).parent:
-            area_id = arch.area(area_id).parent
+        parent = arch.area(area_id).parent
+        while parent:
+            area_id, parent = parent, arch.area(parent).parent
         return area_id
 
     out = []
@@ -71,7 +72,7 @@ def column_warnings(arch: Architecture, drawn: dict) -> list:
     out = []
 
     def warn(area_id: str, message: str) -> None:
-        out.append(Diagnostic(where.get(area_id, Pos(arch.path)), WARNING, message))
+        out.append(Diagnostic(where.get(area_id, Pos(arch.path)), WARNING, message, "DG316"))
 
     cols = [[a for a in col if a in drawn] for col in laid_out_columns(arch)]
     cols = [c for c in cols if c]
