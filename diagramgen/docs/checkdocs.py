@@ -413,18 +413,14 @@ def _wrong(arch: Architecture, steps: tuple, j: int, named: dict, everywhere: Op
     return (), ()
 
 
-def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, heading_line: int,
-                    count_msg: str, of_list: str, doc: str) -> list:
-    def err(line: int, msg: str, code: str) -> Diagnostic:
-        return Diagnostic(Pos(doc, max(line, 1)), ERROR, msg, code)
+def _matrices(arch: Architecture, steps: tuple, items: tuple, mode: str) -> tuple:
+    """(named, missing, full): the components each item names; missing[i][j], what item i
+    leaves out that step j requires (see _missing); full[i][j], every component of step j
+    that item i does not name.
 
-    steps = seq.steps
-    mode = arch.docs_check.names
-    # missing[i][j]: what item i leaves out that step j requires (see _missing);
-    # full[i][j]: every component of step j that item i does not name
-    # Each item is normalised and matched once (name_index); an item's row differs from
-    # the one of an item naming nothing only at the steps that involve a component it
-    # names, so only those are computed.
+    Each item is normalised and matched once (name_index); an item's row differs from the
+    one of an item naming nothing only at the steps that involve a component it names, so
+    only those are computed."""
     index = name_index(arch)
     named = [named_in(arch, it.text, index) for it in items]
     steps_of: dict = {}
@@ -441,21 +437,40 @@ def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, headi
             row_f[j] = _missing(arch, found_i, steps[j], "all")
         missing.append(row_m)
         full.append(row_f)
-    diags: list = []
-    if len(items) != len(steps):
-        diags.append(err(list_line, count_msg, "DG413"))
-        pairs, extra_items, lost_steps = _align(missing, full, len(items), len(steps))
-        where = f"sequence '{seq.id}' of {arch.path}" if seq.id else arch.path
-        for i in extra_items:
-            diags.append(err(items[i].line, f"item {i + 1}{of_list} matches no step of {where} "
-                                            "(an extra item, or one whose step was removed)", "DG414"))
-        for j in lost_steps:
-            prev = max((items[i].line for i, jj in pairs if jj < j), default=heading_line)
-            diags.append(err(prev, f"{steps[j].name} has no item in the Dataflow list "
-                                   f"(expected after line {prev}; it is about "
-                                   f"{_label_list(arch, steps[j].components)})", "DG415"))
-    else:
-        pairs = [(k, k) for k in range(len(items))]
+    return named, missing, full
+
+
+def _pair_items(arch: Architecture, seq, items: tuple, missing: list, full: list, lines: tuple,
+                count_msg: str, of_list: str, err) -> tuple:
+    """(pairs of item and step indexes, diagnostics): one to one when the counts agree,
+    else the best alignment with the extra items and the steps without an item."""
+    steps = seq.steps
+    if len(items) == len(steps):
+        return [(k, k) for k in range(len(items))], []
+    list_line, heading_line = lines
+    diags = [err(list_line, count_msg, "DG413")]
+    pairs, extra_items, lost_steps = _align(missing, full, len(items), len(steps))
+    where = f"sequence '{seq.id}' of {arch.path}" if seq.id else arch.path
+    for i in extra_items:
+        diags.append(err(items[i].line, f"item {i + 1}{of_list} matches no step of {where} "
+                                        "(an extra item, or one whose step was removed)", "DG414"))
+    for j in lost_steps:
+        prev = max((items[i].line for i, jj in pairs if jj < j), default=heading_line)
+        diags.append(err(prev, f"{steps[j].name} has no item in the Dataflow list "
+                               f"(expected after line {prev}; it is about "
+                               f"{_label_list(arch, steps[j].components)})", "DG415"))
+    return pairs, diags
+
+
+def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, heading_line: int,
+                    count_msg: str, of_list: str, doc: str) -> list:
+    def err(line: int, msg: str, code: str) -> Diagnostic:
+        return Diagnostic(Pos(doc, max(line, 1)), ERROR, msg, code)
+
+    steps = seq.steps
+    mode = arch.docs_check.names
+    named, missing, full = _matrices(arch, steps, items, mode)
+    pairs, diags = _pair_items(arch, seq, items, missing, full, (list_line, heading_line), count_msg, of_list, err)
     item_of = {j: i for i, j in pairs}
     everywhere = {c for s in steps for c in s.components}
     order = {c.id: k for k, c in enumerate(arch.components)}

@@ -333,21 +333,9 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
             return None, list(exc.diagnostics)
     catalog = catalog or settings.catalog
     shown = shown or os.fspath(path)
-    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-    if text is None and os.path.islink(path) and os.path.commonpath([os.path.realpath(path), folder]) != folder:
-        # not read at all: its content would be quoted in the errors
-        return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "is a symbolic link to a file outside its folder; "
-                                 "architecture files are not read through such links", "DG112")]
-    try:
-        doc = load(path, shown) if text is None else parse(text, shown)
-    except LoadError as exc:
-        return None, [exc.diagnostic]
-    if isinstance(doc.root, MappingNode):
-        keys = {k.value for k, _ in doc.root.value if hasattr(k, "value")}
-        if keys and keys <= set(FRAGMENT.fields):
-            return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "this is a fragment (only include, areas and "
-                                     "components), not an architecture: check the architecture files that "
-                                     "include it", "DG113")]
+    doc, diags = _read_architecture(path, shown, text)
+    if doc is None:
+        return None, diags
     rec, diags = check(doc.root, shown, ARCHITECTURE)
     if rec is INVALID:
         return None, diags
@@ -365,20 +353,53 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     steps = b.steps(rec, comp_ids, known)
     columns = b.columns(rec, areas)
     if not has_errors(b.diags):
-        used = {x for s in steps for f in s.flows for x in (f.src, f.dst)}
-        for c in comps:
-            if c.id not in used and not c.standalone:
-                b.warn(c.pos, f"component '{c.id}' is not used in any flow "
-                              "(set 'standalone: true' if that is intended)", "DG314")
-        for pos, area_id in b.unplaced:
-            b.warn(pos, f"area '{area_id}' is not in layout columns; it is drawn after the last column", "DG315")
+        _warn_unused(b, comps, steps)
     diags = sorted(set(b.diags), key=sort_key)
     if has_errors(diags):
         return None, diags
+    return _architecture(rec, b, shown, settings, (areas, comps, steps, columns)), diags
+
+
+def _read_architecture(path, shown: str, text: Optional[str]) -> tuple:
+    """(the parsed document, []) or (None, the diagnostics): the file is not read through
+    a link that leaves its folder, and a fragment is not taken for an architecture."""
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    if text is None and os.path.islink(path) and os.path.commonpath([os.path.realpath(path), folder]) != folder:
+        # not read at all: its content would be quoted in the errors
+        return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "is a symbolic link to a file outside its folder; "
+                                 "architecture files are not read through such links", "DG112")]
+    try:
+        doc = load(path, shown) if text is None else parse(text, shown)
+    except LoadError as exc:
+        return None, [exc.diagnostic]
+    if isinstance(doc.root, MappingNode):
+        keys = {k.value for k, _ in doc.root.value if hasattr(k, "value")}
+        if keys and keys <= set(FRAGMENT.fields):
+            return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "this is a fragment (only include, areas and "
+                                     "components), not an architecture: check the architecture files that "
+                                     "include it", "DG113")]
+    return doc, []
+
+
+def _warn_unused(b: _Builder, comps: list, steps: list) -> None:
+    """Warnings for components in no flow and areas in no layout column."""
+    used = {x for s in steps for f in s.flows for x in (f.src, f.dst)}
+    for c in comps:
+        if c.id not in used and not c.standalone:
+            b.warn(c.pos, f"component '{c.id}' is not used in any flow "
+                          "(set 'standalone: true' if that is intended)", "DG314")
+    for pos, area_id in b.unplaced:
+        b.warn(pos, f"area '{area_id}' is not in layout columns; it is drawn after the last column", "DG315")
+
+
+def _architecture(rec: Rec, b: _Builder, shown: str, settings, parts: tuple) -> Architecture:
+    """The model of a checked architecture (``parts``: its areas, components, steps and
+    layout columns)."""
+    areas, comps, steps, columns = parts
     legend = rec.get("legend") or {}
     assumptions = rec.get("assumptions") or {}
     foundation = assumptions.get("azure_foundation")
-    arch = Architecture(
+    return Architecture(
         id=str(rec["id"]), title=str(rec["title"]), scenario=str(rec["scenario"]),
         products=tuple(str(p) for p in rec["products"]),
         summary=tuple(str(s) for s in rec.get("summary", ())),
@@ -391,7 +412,6 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
         dataflow_title=str(rec.get("dataflow_title", "")),
         extra_sequences=tuple((str(q["id"]), str(q["title"]), "letters") for q in _list(rec, "sequences")),
         docs_check=DocsCheck(**{k: str(v) for k, v in (rec.get("docs_check") or {}).items()}))
-    return arch, diags
 
 
 def architecture_files(paths: Iterable = (), default_dir: str = "architectures") -> list:
