@@ -227,7 +227,7 @@ def test_malformed_file_names_revision_file_line_and_column(repo, side):
     line = next(i for i, t in enumerate((repo / "architectures/premium.yaml").read_text().splitlines(), 1)
                 if t.startswith("    kind: unified_rout"))
     assert r.output == (f"{where}:{line}:11: error: unknown component kind 'unified_routng' "
-                        "(did you mean 'unified_routing' (Unified routing)?); `diagramgen kinds` lists every kind\n")
+                        "(did you mean 'unified_routing' (Unified routing)?); `diagramgen kinds` lists every kind [DG307]\n")
 
 
 def test_yaml_syntax_error_in_an_old_fragment(repo):

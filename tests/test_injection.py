@@ -254,4 +254,4 @@ def test_links_with_active_schemes_are_rejected(write):
     model, diags = load_architecture(p, shown="a.yaml")
     assert model is None
     assert [str(d) for d in diags] == [
-        "a.yaml:2:12: error: 'docs_page' must be a relative path or an http(s) URL, not a 'javascript:' link"]
+        "a.yaml:2:12: error: 'docs_page' must be a relative path or an http(s) URL, not a 'javascript:' link [DG216]"]

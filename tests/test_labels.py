@@ -87,18 +87,18 @@ def test_a_label_of_40_characters_is_accepted_and_41_is_an_error(write):
     assert load(write, ARCH.replace("label: PSTN", "label: " + "x" * 40)).flows[0].label == "x" * 40
     assert errors(write, ARCH.replace("label: PSTN", "label: " + "x" * 41)) == [
         "demo.yaml:21:54: error: 'label' is 41 characters long, over the limit of 40; a flow label is a "
-        "short tag drawn on the arrow (such as HTTPS); say more in the step's text"]
+        "short tag drawn on the arrow (such as HTTPS); say more in the step's text [DG203]"]
 
 
 @pytest.mark.parametrize("value, message", [
-    ("42", "'label' must be a string, got a number (42)"),
-    ("true", "'label' must be a string, got true/false (true)"),
-    ("[HTTPS]", "'label' must be a string, got a list"),
-    ("''", "'label' must not be empty"),
-    ('"PSTN\\nSIP"', "'label' must be one line of text, without line breaks or tabs"),
-    ('"PSTN\\tSIP"', "'label' must be one line of text, without line breaks or tabs"),
+    ("42", "'label' must be a string, got a number (42) [DG201]"),
+    ("true", "'label' must be a string, got true/false (true) [DG201]"),
+    ("[HTTPS]", "'label' must be a string, got a list [DG201]"),
+    ("''", "'label' must not be empty [DG202]"),
+    ('"PSTN\\nSIP"', "'label' must be one line of text, without line breaks or tabs [DG204]"),
+    ('"PSTN\\tSIP"', "'label' must be one line of text, without line breaks or tabs [DG204]"),
     ('"PSTN\\u202Eevil"', "'label' contains the bidirectional control character U+202E, which can make "
-                          "text display differently from what it says"),
+                          "text display differently from what it says [DG206]"),
 ])
 def test_a_label_of_the_wrong_kind_is_an_error_at_its_value(write, value, message):
     assert errors(write, ARCH.replace("label: PSTN", f"label: {value}")) == [f"demo.yaml:21:54: error: {message}"]
@@ -106,7 +106,7 @@ def test_a_label_of_the_wrong_kind_is_an_error_at_its_value(write, value, messag
 
 def test_a_label_on_an_unknown_key_is_suggested(write):
     assert errors(write, ARCH.replace("label: PSTN", "lable: PSTN")) == [
-        "demo.yaml:21:47: error: unknown key 'lable' in flow (did you mean 'label'?)"]
+        "demo.yaml:21:47: error: unknown key 'lable' in flow (did you mean 'label'?) [DG214]"]
 
 
 # --- the diagram ------------------------------------------------------------------------

@@ -149,7 +149,7 @@ def test_cli_render_good_and_bad_file_writes_nothing(tmp_path, write):
     result = CliRunner().invoke(main, ["render", str(ARCH_DIR / "premium.yaml"), str(bad), "--out", str(out),
                                        "--progress"])
     assert result.exit_code == 1
-    assert f"{bad}:1:1: error: architecture is missing the required key 'title'" in result.output.splitlines()
+    assert f"{bad}:1:1: error: architecture is missing the required key 'title' [DG215]" in result.output.splitlines()
     assert "rendered" not in result.output
     assert not out.exists()
 

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from diagramgen.diagnostics import DiagramgenError
+from diagramgen.diagnostics import DiagramgenError, Failure
 from diagramgen.diff import report as R
 from diagramgen.diff.compare import DiffResult, diff_architectures, diff_sets
 
 IMAGE_FORMATS = (".svg", ".png")
 
 
-class DiffError(Exception):
+class DiffError(Failure):
     """A failure with one message: git cannot give a revision, or dot cannot draw."""
 
 

@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from diagramgen.diagnostics import Failure
 from diagramgen.ids import docs_link
 from diagramgen.tempfiles import left_by_dead_writers
 
@@ -32,7 +33,7 @@ INSTALL_HINT = ("Graphviz 'dot' was not found on PATH; install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz)")
 
 
-class RenderError(Exception):
+class RenderError(Failure):
     pass
 
 

@@ -38,6 +38,7 @@ from urllib.parse import unquote, urlparse
 from lxml import etree
 
 from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png
+from diagramgen.diagnostics import Failure
 from diagramgen.draw.theme import (
     DARK_FILLS,
     DARK_STROKES,
@@ -56,7 +57,7 @@ PX_PER_PT = 96 / 72  # CSS pixels per point: the width/height written on the roo
 ICON_OVERSAMPLE = 2  # embedded icon pixels per displayed CSS pixel, at most
 
 
-class SvgError(Exception):
+class SvgError(Failure):
     pass
 
 
