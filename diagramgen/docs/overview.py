@@ -526,8 +526,9 @@ OUTPUT_NAME = re.compile(rf"docs/{FOLDER}/[a-z][a-z0-9_]*(?:-to-[a-z][a-z0-9_]*)
 
 
 def inputs(group: Resolved) -> dict:
-    """Every input of a group's pages: its architectures' docs inputs, and the render
-    inputs (icons) of the two ends of each migration."""
+    """Every input of a group's pages: its architectures' docs inputs, the render
+    inputs (icons) of the two ends of each migration, and the code of the overview
+    pages (the docs' code and diff/, see manifest.code_files)."""
     from diagramgen.publish import manifest as M
 
     out: dict = {}
@@ -536,6 +537,7 @@ def inputs(group: Resolved) -> dict:
     for pair in group.migrations:
         for a in pair:
             out.update(M.inputs(a, "render"))
+    out.update(M.code_inputs("overview"))
     return dict(sorted(out.items()))
 
 
