@@ -3,6 +3,7 @@ nothing re-renders no diagram, editing the docs code remakes only the docs pages
 module added to a stage's folder is covered without being listed anywhere."""
 import ast
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -159,3 +160,21 @@ def test_make_after_editing_code_re_renders_only_what_it_shapes(package, tmp_pat
         f"(changed: diagramgen/draw/scene.py); {RUN} to make them with this code"]
     assert invoke("docs")[0] == 0
     assert invoke("check-outputs")[0] == 0
+
+
+@pytest.mark.parametrize("dont_write", [True, False])
+def test_make_writes_the_bytecode_python_would_not(tmp_path, monkeypatch, dont_write):
+    """Under PYTHONDONTWRITEBYTECODE, make's process compiles the package's modules once
+    instead of every start compiling them; otherwise Python writes them on import."""
+    import importlib.util
+    import sys
+
+    from diagramgen import makeall
+
+    (tmp_path / "sub").mkdir()
+    for name in ("a.py", "sub/b.py"):
+        (tmp_path / name).write_text("X = 1\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "dont_write_bytecode", dont_write)
+    makeall.compile_package(tmp_path)
+    cached = [Path(importlib.util.cache_from_source(str(tmp_path / n))) for n in ("a.py", "sub/b.py")]
+    assert [p.is_file() for p in cached] == [dont_write, dont_write]
