@@ -363,17 +363,24 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     except publish.PublishError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    pages_in_output = os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs"))
+    if manifest_path is None and pages_in_output:
+        manifest_path = os.path.join(image_dir, "manifest.json")
+    before = read(manifest_path) if manifest_path else {}
+    base = os.path.dirname(manifest_path) if manifest_path else ""
+    pages_dir = os.path.relpath(out_dir, base).replace(os.sep, "/") if manifest_path else ""
     try:
         files_out.update(overview.pages(groups, _settings_or_exit(),
                                         lambda i: publish.formats_of(files_out, i) if f"{i}.md" in files_out
-                                        else ("svg", "png", "html")))
+                                        else ("svg", "png", "html"),
+                                        previous=overview.reusable(before, base, pages_dir) if manifest_path else None))
     except RenderError as exc:
         click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)
     compared = [(g.title, g.page) for g in groups]
     files_out["index.md"] = docgen.index_page(list(listed.values()), compared=compared).encode("utf-8")
     try:
-        if os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs")):
+        if pages_in_output:
             # pages inside the output folder: written from there, so a docs/ that is a
             # link to another folder is refused rather than followed
             written = write_outputs(image_dir, {f"docs/{n}": b for n, b in files_out.items()})
@@ -381,19 +388,14 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
             written = write_outputs(out_dir, files_out)
         for path in written:
             click.echo(f"wrote {term(path)}")
-        if manifest_path is None and os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs")):
-            manifest_path = os.path.join(image_dir, "manifest.json")
         if manifest_path:
-            before = read(manifest_path)
             gone = set() if files else set(before.get("architectures", {})) - {m.id for m in loaded.models}
             _update_manifest(manifest_path, "docs", made,
                              drop_ids=gone, quiet=True)
-            base = os.path.dirname(manifest_path)
-            pages_dir = os.path.relpath(out_dir, base).replace(os.sep, "/")
             by_group = {g.id: [f"{pages_dir}/{n}" for n in files_out
                                if n == g.page or any(n.startswith(f"{overview.FOLDER}/{overview.migration_name(*p)}.")
                                                      for p in g.migrations)] for g in groups}
-            _write_manifest(manifest_path, overview.record(read(manifest_path), groups, by_group))
+            _write_manifest(manifest_path, overview.record(read(manifest_path), groups, by_group, base))
             old_pages = overview.leftovers(before, by_group)
             for name in leftovers(before, "docs", {}, base, gone) + old_pages:
                 try:

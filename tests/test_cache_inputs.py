@@ -178,3 +178,26 @@ def test_make_writes_the_bytecode_python_would_not(tmp_path, monkeypatch, dont_w
     makeall.compile_package(tmp_path)
     cached = [Path(importlib.util.cache_from_source(str(tmp_path / n))) for n in ("a.py", "sub/b.py")]
     assert [p.is_file() for p in cached] == [dont_write, dont_write]
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_a_png_that_passed_its_check_is_not_decoded_again(tmp_path, monkeypatch, cache):
+    from diagramgen.model import iconfiles
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache") if cache else "")
+    checked = []
+    real = iconfiles.check_png
+    monkeypatch.setattr(iconfiles, "check_png", lambda data: checked.append(len(data)) or real(data))
+    good = next((PACKAGE_DIR / "icons").glob("*.png")).read_bytes()
+    broken = good[:-20]
+    for data in (good, broken):
+        for _ in range(2):
+            (tmp_path / "icon.png").write_bytes(data)
+            try:
+                iconfiles.check_icon_file("icon.png", str(tmp_path), str(tmp_path.resolve()), "the test folder")
+                problem = None
+            except iconfiles.IconFileError as exc:
+                problem = str(exc)
+            assert problem == (None if data is good else "icon 'icon.png' is a truncated PNG image (the IDAT chunk is cut off)")
+    # the sound icon is checked once when the verdict can be kept; a broken one every time
+    assert checked == ([len(good)] if cache else [len(good)] * 2) + [len(broken)] * 2

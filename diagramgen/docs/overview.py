@@ -504,15 +504,24 @@ def overlay_svg(old, new, caption: str, docs_href: str) -> bytes:
         raise RenderError(f"overlay of {old.id} and {new.id}: {exc}") from None
 
 
-def pages(groups, settings, formats_of=None, overlays: bool = True) -> dict:
+def pages(groups, settings, formats_of=None, overlays: bool = True, previous=None) -> dict:
     """``{path relative to the docs folder: bytes}``: every group's overview page, and
-    each migration's page and overlay SVG (``overlays=False``: pages only, no dot)."""
+    each migration's page and overlay SVG (``overlays=False``: pages only, no dot).
+
+    ``previous(names, key)`` (see ``reusable``): the files of a migration as made before
+    from the same inputs (``migration_key``), which are taken as they are instead of
+    being made again (a diff and a dot layout each)."""
     out: dict = {}
     for g in groups:
         out[g.page] = overview_page(g, settings, formats_of).encode("utf-8")
         for old, new in g.migrations:
             name = migration_name(old, new)
             image = f"{name}.svg" if overlays else ""
+            names = [f"{FOLDER}/{name}.md"] + ([f"{FOLDER}/{image}"] if image else [])
+            kept = previous(names, migration_key(old, new)) if previous else None
+            if kept is not None:
+                out.update(kept)
+                continue
             out[f"{FOLDER}/{name}.md"] = migration_page(g, old, new, settings, image).encode("utf-8")
             if overlays:
                 caption = f"From {g.name(old)} to {g.name(new)}"
@@ -541,17 +550,86 @@ def inputs(group: Resolved) -> dict:
     return dict(sorted(out.items()))
 
 
-def record(manifest: dict, groups, written: dict) -> dict:
+def migration_key(old, new) -> str:
+    """One hash of everything a migration's page and overlay are made from: the render
+    and docs inputs of both architectures (their files, the icons, diagramgen.yaml,
+    which names the group and its members) and the overview pages' code."""
+    import hashlib
+    import json
+
+    from diagramgen.publish import manifest as M
+
+    out: dict = {}
+    for a in (old, new):
+        out.update(M.inputs(a, "render"))
+        out.update(M.inputs(a, "docs"))
+    out.update(M.code_inputs("overview"))
+    return hashlib.sha256(json.dumps(sorted(out.items())).encode("utf-8")).hexdigest()
+
+
+def record(manifest: dict, groups, written: dict, base: Optional[str] = None) -> dict:
     """A copy of ``manifest`` whose ``overview`` entry lists each group's inputs and its
-    outputs (``written``: ``{group id: [names relative to the manifest's folder]}``)."""
+    outputs (``written``: ``{group id: [names relative to the manifest's folder]}``).
+
+    With ``base`` (the manifest's folder, where the outputs were just written), each
+    migration's files are recorded too, with their inputs (``migration_key``) and their
+    SHA-256, so that the next run can take them as they are (``reusable``)."""
     import json
 
     from diagramgen.publish import manifest as M
 
     new = json.loads(json.dumps(manifest)) if manifest else {"format": M.FORMAT, "architectures": {}}
-    new["overview"] = {g.id: {"inputs": inputs(g), "tool": M.tool(), "outputs": sorted(written.get(g.id, []))}
-                       for g in groups}
+    records: dict = {}
+    for g in groups:
+        rec: dict = {"inputs": inputs(g), "tool": M.tool(), "outputs": sorted(written.get(g.id, []))}
+        if base is not None:
+            migrations = {}
+            for old, new_arch in g.migrations:
+                name = migration_name(old, new_arch)
+                files = [o for o in rec["outputs"] if o.rsplit("/", 2)[-2:-1] == [FOLDER]
+                         and o.rsplit("/", 1)[-1] in (f"{name}.md", f"{name}.svg")]
+                if files:
+                    migrations[name] = {"inputs": migration_key(old, new_arch),
+                                        "output_hashes": {o: M.sha256_file(os.path.join(base, o)) for o in files}}
+            rec["migrations"] = migrations
+        records[g.id] = rec
+    new["overview"] = records
     return new
+
+
+def reusable(manifest: dict, base: str, pages_dir: str):
+    """``previous(names, key)`` for ``pages``: the files ``names`` (relative to the pages
+    folder ``pages_dir``, itself relative to the manifest's folder ``base``) as bytes, when
+    the manifest recorded them for a migration made from inputs ``key`` and each still
+    has exactly the content recorded; else None."""
+    import hashlib
+
+    made: dict = {}  # output name: (inputs key, sha256)
+    for rec in _entries(manifest).values():
+        migrations = rec.get("migrations")
+        for m in (migrations.values() if isinstance(migrations, dict) else ()):
+            if isinstance(m, dict) and isinstance(m.get("inputs"), str) and isinstance(m.get("output_hashes"), dict):
+                for o, digest in m["output_hashes"].items():
+                    if isinstance(o, str) and isinstance(digest, str):
+                        made[o] = (m["inputs"], digest)
+
+    def previous(names, key):
+        out = {}
+        for n in names:
+            rel = f"{pages_dir}/{n}"  # as the docs command records them
+            if made.get(rel, ("", ""))[0] != key:
+                return None
+            try:
+                with open(os.path.join(base, rel), "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                return None
+            if hashlib.sha256(data).hexdigest() != made[rel][1]:
+                return None
+            out[n] = data
+        return out
+
+    return previous
 
 
 def _entries(manifest: dict) -> dict:
