@@ -201,3 +201,20 @@ def test_a_png_that_passed_its_check_is_not_decoded_again(tmp_path, monkeypatch,
             assert problem == (None if data is good else "icon 'icon.png' is a truncated PNG image (the IDAT chunk is cut off)")
     # the sound icon is checked once when the verdict can be kept; a broken one every time
     assert checked == ([len(good)] if cache else [len(good)] * 2) + [len(broken)] * 2
+
+
+def test_an_output_that_already_holds_the_bytes_is_not_written_again(tmp_path):
+    from diagramgen.publish.files import write_outputs
+
+    out = tmp_path / "out"
+    first = write_outputs(out, {"a.md": b"one\n", "sub/b.svg": b"<svg/>"})
+    assert first == [out / "a.md", out / "sub" / "b.svg"]
+    inode = {p.name: p.stat().st_ino for p in first}
+    (out / "sub" / "b.svg").chmod(0o600)
+    again = write_outputs(out, {"a.md": b"one\n", "sub/b.svg": b"<svg/>", "c.md": b"new\n"})
+    assert again == [out / "a.md", out / "sub" / "b.svg", out / "c.md"]  # every path, in order
+    assert (out / "a.md").stat().st_ino == inode["a.md"]  # the same file: not replaced
+    assert (out / "sub" / "b.svg").stat().st_ino != inode["b.svg"]  # another mode: written again
+    assert oct((out / "sub" / "b.svg").stat().st_mode & 0o777) == "0o644"
+    write_outputs(out, {"a.md": b"two\n"})
+    assert (out / "a.md").read_bytes() == b"two\n"
