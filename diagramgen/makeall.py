@@ -30,7 +30,13 @@ def run(render_args) -> int:
     import click
 
     from diagramgen.cli import main as cli
+    from diagramgen.model.project import reusing_models
 
+    with reusing_models():  # docs reuses the models render validated
+        return _run(cli, click, render_args)
+
+
+def _run(cli, click, render_args) -> int:
     for args in (["render", "--steps", *render_args], ["docs"],
                  ["kinds", "--page", "output/docs/kinds.md"]):
         try:

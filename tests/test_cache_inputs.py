@@ -218,3 +218,22 @@ def test_an_output_that_already_holds_the_bytes_is_not_written_again(tmp_path):
     assert oct((out / "sub" / "b.svg").stat().st_mode & 0o777) == "0o644"
     write_outputs(out, {"a.md": b"two\n"})
     assert (out / "a.md").read_bytes() == b"two\n"
+
+
+def test_make_validates_each_file_once_while_it_is_unchanged(tmp_path, monkeypatch):
+    from diagramgen.model.project import load_all, reusing_models
+
+    monkeypatch.chdir(tmp_path)
+    for arch_id in ("alpha", "beta"):
+        assert invoke("new", arch_id, "--title", arch_id.title())[0] == 0
+    outside = [load_all().models, load_all().models]
+    assert outside[0] == outside[1] and not any(a is b for a, b in zip(*outside))
+    with reusing_models():
+        first = load_all().models
+        assert all(a is b for a, b in zip(first, load_all().models))
+        arch = tmp_path / "architectures" / "beta.yaml"
+        arch.write_text(arch.read_text(encoding="utf-8").replace("title: Beta", "title: Beta two"), encoding="utf-8")
+        alpha, beta = load_all().models
+        assert alpha is first[0] and beta is not first[1] and beta.title == "Beta two"
+        (tmp_path / "diagramgen.yaml").write_text("docs:\n  index_title: Other\n", encoding="utf-8")
+        assert not any(a is b for a, b in zip(load_all().models, [alpha, beta]))  # other settings
