@@ -324,8 +324,9 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     Example: diagramgen docs --out output/docs --links html
     """
     from diagramgen.docs import overview, pages as docgen
-    from diagramgen.draw.render import RenderError
-    from diagramgen.publish import site as publish
+    from diagramgen.draw.render import DEFAULT_FORMATS, RenderError
+    from diagramgen.ids import DOCS_FOLDER
+    from diagramgen.publish import overviews, site as publish
     from diagramgen.publish.files import WriteError, remove_output, write_outputs
     from diagramgen.publish.manifest import leftovers, read
 
@@ -363,7 +364,7 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     except publish.PublishError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    pages_in_output = os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, "docs"))
+    pages_in_output = os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, DOCS_FOLDER))
     if manifest_path is None and pages_in_output:
         manifest_path = os.path.join(image_dir, "manifest.json")
     before = read(manifest_path) if manifest_path else {}
@@ -372,8 +373,8 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     try:
         files_out.update(overview.pages(groups, _settings_or_exit(),
                                         lambda i: publish.formats_of(files_out, i) if f"{i}.md" in files_out
-                                        else ("svg", "png", "html"),
-                                        previous=overview.reusable(before, base, pages_dir) if manifest_path else None))
+                                        else DEFAULT_FORMATS,
+                                        previous=overviews.reusable(before, base, pages_dir) if manifest_path else None))
     except RenderError as exc:
         click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)
@@ -383,7 +384,7 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
         if pages_in_output:
             # pages inside the output folder: written from there, so a docs/ that is a
             # link to another folder is refused rather than followed
-            written = write_outputs(image_dir, {f"docs/{n}": b for n, b in files_out.items()})
+            written = write_outputs(image_dir, {f"{DOCS_FOLDER}/{n}": b for n, b in files_out.items()})
         else:
             written = write_outputs(out_dir, files_out)
         for path in written:
@@ -395,8 +396,8 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
             by_group = {g.id: [f"{pages_dir}/{n}" for n in files_out
                                if n == g.page or any(n.startswith(f"{overview.FOLDER}/{overview.migration_name(*p)}.")
                                                      for p in g.migrations)] for g in groups}
-            _write_manifest(manifest_path, overview.record(read(manifest_path), groups, by_group, base))
-            old_pages = overview.leftovers(before, by_group)
+            _write_manifest(manifest_path, overviews.record(read(manifest_path), groups, by_group, base))
+            old_pages = overviews.leftovers(before, by_group)
             for name in leftovers(before, "docs", {}, base, gone) + old_pages:
                 try:
                     remove_output(base, name)
@@ -441,7 +442,7 @@ def check_outputs(files, manifest_path) -> None:
     diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
                   complete=not files)
     if not files:  # the groups' pages are made from every architecture
-        from diagramgen.docs.overview import stale as stale_groups
+        from diagramgen.publish.overviews import stale as stale_groups
 
         diags += stale_groups(manifest, _groups_or_exit(loaded.models), manifest_path)
     _print_diagnostics(diags)
@@ -637,7 +638,7 @@ def kinds(as_json, page_path) -> None:
     from pathlib import Path
 
     from diagramgen.docs import kinds as K
-    from diagramgen.publish.files import WriteError, write_outputs
+    from diagramgen.publish.files import WriteError, remove_output, write_outputs
 
     catalog = _settings_or_exit().catalog
     if page_path:
@@ -648,8 +649,12 @@ def kinds(as_json, page_path) -> None:
         except WriteError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
-        for old in K.leftover_icons(page_path, written):
-            old.unlink()
+        try:
+            for old in K.leftover_icons(page_path, written):
+                remove_output(old.parent, old.name)
+        except WriteError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
         click.echo(f"wrote {page_path} and {len(icons)} icons in {Path(page_path).parent / 'kinds'}")
         return
     if as_json:
@@ -681,7 +686,7 @@ def new(arch_id, title, source, directory) -> None:
     """
     from diagramgen.diagnostics import DiagramgenError
     from diagramgen.model.scaffold import check_new, missing_schemas, new_architecture
-    from diagramgen.publish.files import WriteError, write_atomic
+    from diagramgen.publish.files import WriteError, create_new, write_atomic
 
     settings = _settings_or_exit()
     try:
@@ -702,10 +707,12 @@ def new(arch_id, title, source, directory) -> None:
         click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)
     try:
-        with open(target, "x", encoding="utf-8") as fh:
-            fh.write(text)
+        create_new(target, text.encode("utf-8"))
     except FileExistsError:
         click.echo(f"{term(target)}: error: already exists; diagramgen new never overwrites a file", err=True)
+        sys.exit(EXIT_ERROR)
+    except WriteError as exc:
+        click.echo(f"error: {term(exc)}", err=True)
         sys.exit(EXIT_ERROR)
     click.echo(f"wrote {term(target)}")
     click.echo("next: edit its scenario, areas, components and dataflow steps, then\n"

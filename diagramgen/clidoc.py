@@ -34,12 +34,13 @@ def with_reference(readme: str, reference: str) -> str:
 
 def main(argv=None) -> int:
     from diagramgen.cli import main as cli
+    from diagramgen.publish.files import write_atomic
 
     path = Path((argv or sys.argv[1:] or ["README.md"])[0])
     text = path.read_text(encoding="utf-8")
     new = with_reference(text, cli_reference(cli))
     if new != text:
-        path.write_text(new, encoding="utf-8")
+        write_atomic(path, new.encode("utf-8"))
         print(f"updated the CLI reference in {path}")
     return 0
 

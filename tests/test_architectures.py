@@ -21,8 +21,8 @@ from lxml import etree, html as lhtml
 
 from diagramgen.cli import main
 from diagramgen.docs.checkdocs import check_page, parse_dataflow
-from diagramgen.draw.scene import icon_path
 from diagramgen.model.catalog import ICON_DIR, default_catalog
+from diagramgen.model.iconfiles import icon_path
 from diagramgen.model.project import load_all
 from diagramgen.publish.manifest import DEFAULT_RENDER_OPTIONS
 

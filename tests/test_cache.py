@@ -125,9 +125,9 @@ def test_render_to_writes_nothing_when_a_file_is_bad(archs, tmp_path, write):
 def test_tool_version_read_from_the_dist_info_folder_matches_the_package_metadata():
     from importlib.metadata import version
 
-    from diagramgen.publish.manifest import _installed_version
+    from diagramgen.cache import installed_version
 
-    assert _installed_version("diagrams") == version("diagrams")
+    assert installed_version("diagrams") == version("diagrams")
 
 
 def test_makeall_renders_then_writes_the_docs_in_one_process(archs, tmp_path, monkeypatch, capsys):

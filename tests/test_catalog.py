@@ -6,8 +6,8 @@ from collections import defaultdict
 import pytest
 
 from diagramgen.docs.checkdocs import words
-from diagramgen.draw.scene import icon_path
 from diagramgen.model.catalog import ICON_DIR, default_catalog, load_catalog
+from diagramgen.model.iconfiles import icon_path
 
 from conftest import ROOT
 
@@ -124,3 +124,35 @@ def test_an_alias_equal_to_another_kinds_label_is_found(tmp_path):
 def test_readme_lists_every_built_in_kind():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [k for k in sorted(default_catalog().kinds) if f"`{k}`" not in readme] == []
+
+
+def test_library_icons_are_read_from_the_library_source_as_the_library_resolves_them():
+    """iconfiles resolves "diagrams:mod.Class" without importing the library (only the
+    draw stage imports it): for every icon class of every module of the library, the
+    file is the one the imported class names; an unknown name is an error."""
+    import importlib
+    import pkgutil
+
+    import diagrams
+
+    from diagramgen.model import iconfiles
+
+    checked = 0
+    for info in pkgutil.walk_packages(diagrams.__path__, "diagrams."):
+        try:
+            module = importlib.import_module(info.name)
+        except Exception:  # a module that needs an optional dependency
+            continue
+        for name, cls in vars(module).items():
+            if not (isinstance(cls, type) and issubclass(cls, diagrams.Node)):
+                continue
+            if not (isinstance(cls._icon, str) and isinstance(cls._icon_dir, str)):
+                continue
+            spec = f"{info.name[len('diagrams.'):]}.{name}"
+            assert iconfiles._library_icon(spec) == iconfiles.library_root() / cls._icon_dir / cls._icon, spec
+            checked += 1
+    assert checked > 1000
+    for bad in ("azure.nothing.Here", "azure.compute.Nothing", "azure.compute", "azure.compute._Compute",
+                "../azure.compute.VM", "azure.compute.os"):
+        with pytest.raises(iconfiles.IconError, match="the diagrams library has no icon class"):
+            iconfiles._library_icon(bad)

@@ -13,6 +13,7 @@ from diagramgen.docs.checkdocs import check_page
 from diagramgen.model.project import load_all
 from diagramgen.model.settings import load_settings
 from diagramgen.model.validate import load_architecture
+from diagramgen.publish import overviews
 from diagramgen.publish.manifest import DEFAULT_RENDER_OPTIONS, dumps, inputs, loads, record, stale
 
 from conftest import ARCH_DIR, assert_golden, copy_project
@@ -253,7 +254,7 @@ def test_check_outputs_names_the_changed_input(project):
                 (project / "output" / o).parent.mkdir(parents=True, exist_ok=True)
                 (project / "output" / o).write_text("x")
     groups = overview.resolve(load_settings("."), m)  # the groups' pages, made from every architecture
-    manifest = overview.record(manifest, groups, {})
+    manifest = overviews.record(manifest, groups, {})
     (project / "output" / "manifest.json").write_text(dumps(manifest))
     assert run("check-outputs") == (0, f"ok: outputs of {len(m)} architecture(s) are up to date\n", "")
     frag = project / "architectures" / "fragments" / "teams.yaml"
@@ -290,7 +291,7 @@ def test_check_outputs_names_other_options_and_left_over_architectures(project):
         for o in (f"{arch.id}.svg", f"docs/{arch.id}.md"):
             (project / "output" / o).parent.mkdir(parents=True, exist_ok=True)
             (project / "output" / o).write_text("x")
-    manifest = overview.record(manifest, overview.resolve(load_settings("."), m), {})
+    manifest = overviews.record(manifest, overview.resolve(load_settings("."), m), {})
     (project / "output" / "manifest.json").write_text(dumps(manifest))
     code, _, err = run("check-outputs")
     assert code == 1

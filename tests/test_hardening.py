@@ -143,7 +143,7 @@ def test_backtick_in_a_file_name_stays_inside_its_code_span():
     from markdown_it import MarkdownIt
 
     from diagramgen.diff.compare import diff_sets, render_markdown
-    from diagramgen.docs.pages import code
+    from diagramgen.markdown import code
 
     assert code("a`b|c") == "``a`b\\|c``"
     assert code("`x") == "`` `x ``"

@@ -256,7 +256,7 @@ def test_every_colour_has_a_dark_counterpart(name):
 
 
 def test_scene_band_tints_have_dark_counterparts():
-    from diagramgen.draw.scene import BAND_TINT, PROVENANCE_STYLE
+    from diagramgen.draw.theme import BAND_TINT, PROVENANCE_STYLE
 
     used = {c.lower() for c in BAND_TINT.values()} | {fill.lower() for fill, _ in PROVENANCE_STYLE.values()}
     assert used - set(svgmod.DARK_FILLS) == set()

@@ -626,14 +626,14 @@ def render_text(result: DiffResult, style=None) -> str:
 # --- Markdown ------------------------------------------------------------------------
 def _md(s) -> str:
     """Text for a Markdown table cell: the docs pages' escaping, on one line."""
-    from diagramgen.docs.pages import md
+    from diagramgen.markdown import md
 
     return md(str(s))
 
 
 def _code(s: str) -> str:
-    """A name or path as inline code (docs.code: no backtick, line break or '|' escapes it)."""
-    from diagramgen.docs.pages import code
+    """A name or path as inline code (markdown.code: no backtick, line break or '|' escapes it)."""
+    from diagramgen.markdown import code
 
     return code(s)
 

@@ -31,12 +31,15 @@ from dataclasses import dataclass
 from typing import Optional
 
 from diagramgen.diagnostics import ERROR, Diagnostic, Pos
-from diagramgen.docs.pages import _area_order, _area_title, comment, md, page_name
+from diagramgen.docs.pages import _area_order, _area_title, page_name
+from diagramgen.draw.theme import PROVENANCE_COLOUR_NAMES, PROVENANCE_MARKS
+from diagramgen.markdown import comment, md
+from diagramgen.model.schema import PROVENANCES
 
 FOLDER = "overview"   # beside the pages: output/docs/overview/
-MARKS = {"product": "\U0001f7e6", "existing": "\U0001f7e9", "platform": "\u2b1c"}  # blue, green, white square
-COLOURS = {"product": "blue", "existing": "green", "platform": "grey"}
-PROVENANCE_ORDER = ("product", "existing", "platform")
+MARKS = PROVENANCE_MARKS
+COLOURS = PROVENANCE_COLOUR_NAMES
+PROVENANCE_ORDER = PROVENANCES
 
 
 class OverviewError(Exception):
@@ -508,9 +511,9 @@ def pages(groups, settings, formats_of=None, overlays: bool = True, previous=Non
     """``{path relative to the docs folder: bytes}``: every group's overview page, and
     each migration's page and overlay SVG (``overlays=False``: pages only, no dot).
 
-    ``previous(names, key)`` (see ``reusable``): the files of a migration as made before
-    from the same inputs (``migration_key``), which are taken as they are instead of
-    being made again (a diff and a dot layout each)."""
+    ``previous(names, old, new)`` (publish/overviews.reusable): the files of a
+    migration as made before from the same inputs, which are taken as they are instead
+    of being made again (a diff and a dot layout each), or None."""
     out: dict = {}
     for g in groups:
         out[g.page] = overview_page(g, settings, formats_of).encode("utf-8")
@@ -518,7 +521,7 @@ def pages(groups, settings, formats_of=None, overlays: bool = True, previous=Non
             name = migration_name(old, new)
             image = f"{name}.svg" if overlays else ""
             names = [f"{FOLDER}/{name}.md"] + ([f"{FOLDER}/{image}"] if image else [])
-            kept = previous(names, migration_key(old, new)) if previous else None
+            kept = previous(names, old, new) if previous else None
             if kept is not None:
                 out.update(kept)
                 continue
@@ -527,163 +530,6 @@ def pages(groups, settings, formats_of=None, overlays: bool = True, previous=Non
                 caption = f"From {g.name(old)} to {g.name(new)}"
                 out[f"{FOLDER}/{name}.svg"] = overlay_svg(old, new, caption, f"../{page_name(new)}")
     return out
-
-
-# --- manifest ------------------------------------------------------------------------
-
-OUTPUT_NAME = re.compile(rf"docs/{FOLDER}/[a-z][a-z0-9_]*(?:-to-[a-z][a-z0-9_]*)?\.(?:md|svg)\Z")
-
-
-def inputs(group: Resolved) -> dict:
-    """Every input of a group's pages: its architectures' docs inputs, the render
-    inputs (icons) of the two ends of each migration, and the code of the overview
-    pages (the docs' code and diff/, see manifest.code_files)."""
-    from diagramgen.publish import manifest as M
-
-    out: dict = {}
-    for a, _ in group.members:
-        out.update(M.inputs(a, "docs"))
-    for pair in group.migrations:
-        for a in pair:
-            out.update(M.inputs(a, "render"))
-    out.update(M.code_inputs("overview"))
-    return dict(sorted(out.items()))
-
-
-def migration_key(old, new) -> str:
-    """One hash of everything a migration's page and overlay are made from: the render
-    and docs inputs of both architectures (their files, the icons, diagramgen.yaml,
-    which names the group and its members) and the overview pages' code."""
-    import hashlib
-    import json
-
-    from diagramgen.publish import manifest as M
-
-    out: dict = {}
-    for a in (old, new):
-        out.update(M.inputs(a, "render"))
-        out.update(M.inputs(a, "docs"))
-    out.update(M.code_inputs("overview"))
-    return hashlib.sha256(json.dumps(sorted(out.items())).encode("utf-8")).hexdigest()
-
-
-def record(manifest: dict, groups, written: dict, base: Optional[str] = None) -> dict:
-    """A copy of ``manifest`` whose ``overview`` entry lists each group's inputs and its
-    outputs (``written``: ``{group id: [names relative to the manifest's folder]}``).
-
-    With ``base`` (the manifest's folder, where the outputs were just written), each
-    migration's files are recorded too, with their inputs (``migration_key``) and their
-    SHA-256, so that the next run can take them as they are (``reusable``)."""
-    import json
-
-    from diagramgen.publish import manifest as M
-
-    new = json.loads(json.dumps(manifest)) if manifest else {"format": M.FORMAT, "architectures": {}}
-    records: dict = {}
-    for g in groups:
-        rec: dict = {"inputs": inputs(g), "tool": M.tool(), "outputs": sorted(written.get(g.id, []))}
-        if base is not None:
-            migrations = {}
-            for old, new_arch in g.migrations:
-                name = migration_name(old, new_arch)
-                files = [o for o in rec["outputs"] if o.rsplit("/", 2)[-2:-1] == [FOLDER]
-                         and o.rsplit("/", 1)[-1] in (f"{name}.md", f"{name}.svg")]
-                if files:
-                    migrations[name] = {"inputs": migration_key(old, new_arch),
-                                        "output_hashes": {o: M.sha256_file(os.path.join(base, o)) for o in files}}
-            rec["migrations"] = migrations
-        records[g.id] = rec
-    new["overview"] = records
-    return new
-
-
-def reusable(manifest: dict, base: str, pages_dir: str):
-    """``previous(names, key)`` for ``pages``: the files ``names`` (relative to the pages
-    folder ``pages_dir``, itself relative to the manifest's folder ``base``) as bytes, when
-    the manifest recorded them for a migration made from inputs ``key`` and each still
-    has exactly the content recorded; else None."""
-    import hashlib
-
-    made: dict = {}  # output name: (inputs key, sha256)
-    for rec in _entries(manifest).values():
-        migrations = rec.get("migrations")
-        for m in (migrations.values() if isinstance(migrations, dict) else ()):
-            if isinstance(m, dict) and isinstance(m.get("inputs"), str) and isinstance(m.get("output_hashes"), dict):
-                for o, digest in m["output_hashes"].items():
-                    if isinstance(o, str) and isinstance(digest, str):
-                        made[o] = (m["inputs"], digest)
-
-    def previous(names, key):
-        out = {}
-        for n in names:
-            rel = f"{pages_dir}/{n}"  # as the docs command records them
-            if made.get(rel, ("", ""))[0] != key:
-                return None
-            try:
-                with open(os.path.join(base, rel), "rb") as fh:
-                    data = fh.read()
-            except OSError:
-                return None
-            if hashlib.sha256(data).hexdigest() != made[rel][1]:
-                return None
-            out[n] = data
-        return out
-
-    return previous
-
-
-def _entries(manifest: dict) -> dict:
-    raw = manifest.get("overview")
-    if not isinstance(raw, dict):
-        return {}
-    out = {}
-    for gid, rec in raw.items():
-        if (isinstance(gid, str) and isinstance(rec, dict) and isinstance(rec.get("inputs", {}), dict)
-                and isinstance(rec.get("outputs", []), list)
-                and all(isinstance(o, str) for o in rec.get("outputs", []))):
-            out[gid] = rec
-    return out
-
-
-def leftovers(manifest: dict, written: dict) -> list:
-    """Outputs the manifest lists for a group that are not written again (a migration
-    dropped from the settings, a group removed); only names this module makes."""
-    out = []
-    for gid, rec in _entries(manifest).items():
-        stay = set(written.get(gid, []))
-        out += [o for o in rec.get("outputs", []) if o not in stay and OUTPUT_NAME.match(o)]
-    keep = {o for names in written.values() for o in names}
-    return sorted(set(out) - keep)
-
-
-def stale(manifest: dict, groups, manifest_path: str) -> list:
-    """One diagnostic per group whose pages are out of date or never made, and per group
-    the manifest lists that the settings no longer declare."""
-    from diagramgen.publish import manifest as M
-
-    base = os.path.dirname(manifest_path)
-    entries = _entries(manifest)
-    diags = []
-    for g in groups:
-        rec = entries.get(g.id)
-        if rec is None:
-            diags.append(Diagnostic(Pos(manifest_path), ERROR, f"overview of group '{g.id}' was never "
-                                    f"generated; run \"{M.REGENERATE}\""))
-            continue
-        now, then = inputs(g), rec.get("inputs", {})
-        changed = [k for k in now if then.get(k) != now[k]] + [k for k in then if k not in now]
-        if rec.get("tool") != M.tool():
-            changed.append("tool version")
-        missing = [o for o in rec.get("outputs", []) if not os.path.exists(os.path.join(base, o))]
-        problems = ([f"changed {', '.join(changed)}"] if changed else []) + (
-            [f"missing {', '.join(missing)}"] if missing else [])
-        if problems:
-            diags.append(Diagnostic(Pos(manifest_path), ERROR, f"overview of group '{g.id}' is out of date ("
-                                    + "; ".join(problems) + f"); run \"{M.REGENERATE}\""))
-    for gone in sorted(set(entries) - {g.id for g in groups}):
-        diags.append(Diagnostic(Pos(manifest_path), ERROR, f"overview of group '{gone}': the settings no longer "
-                                "declare this group, but its pages are still listed; regenerate with make"))
-    return diags
 
 
 # --- checking a hand-written overview table ------------------------------------------
@@ -860,5 +706,5 @@ def group_for(doc: str, groups) -> Optional[Resolved]:
     return next((g for g in groups if g.overview_page and os.path.realpath(g.overview_page) == real), None)
 
 
-__all__ = ["FOLDER", "OverviewError", "Resolved", "check_overview", "group_for", "inputs", "leftovers", "match",
-           "matrix", "migration_page", "overview_page", "pages", "product_names", "record", "resolve", "stale"]
+__all__ = ["FOLDER", "OverviewError", "Resolved", "check_overview", "group_for", "match",
+           "matrix", "migration_page", "overview_page", "pages", "product_names", "resolve"]

@@ -3,7 +3,7 @@
 Pure functions returning text; the CLI writes the files. Pages are Markdown that reads
 the same in CommonMark (GitHub, markdown-it) and in Python-Markdown (MkDocs), with
 pipe tables. Every piece of user text (titles, labels, descriptions, step text) goes
-through :func:`md`, which writes each Markdown or HTML special character as an HTML
+through :func:`diagramgen.markdown.md`, which writes each Markdown or HTML special character as an HTML
 character reference (``&amp;``, ``&lt;``, ``&#42;``, ...) rather than a backslash escape,
 which Python-Markdown does not know for all of them: a label such as ``a|b <x> [y]``
 cannot open a link, a tag or a table cell, and no stray backslash shows. The raw HTML in
@@ -14,58 +14,20 @@ description" ``<details>`` block, whose text is HTML-escaped.
 from __future__ import annotations
 
 import html
-import re
 
+from diagramgen import ids
+from diagramgen.draw.render import DEFAULT_FORMATS
+from diagramgen.markdown import comment, md
 from diagramgen.model import Architecture, Component
 from diagramgen.model.settings import NEUTRAL_LEGEND, Settings
 
 # legend texts where neither the architecture nor diagramgen.yaml gives one
-PROVENANCE_NAMES = NEUTRAL_LEGEND
-# Characters with a meaning in CommonMark, GFM or Python-Markdown (and its common
-# extensions: ~~ strike, {: attribute lists}, ^^ insert); each is
-# written as a numeric character reference, which both render as the character itself.
-_SPECIAL = re.compile(r"[\\`*_\[\]|<>&!#~{}^]")
-_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_LINE_START = re.compile(r"^(\d+)([.)])|^([-+=])")
 ASSETS = "diagrams"  # folder, beside the pages, of the diagrams and viewers they show
 MAX_ALT = 249  # characters of an image's alt text; the full description is on the page
 
 
-def md(text: str) -> str:
-    """User text as inline Markdown that renders literally, on one line."""
-    text = " ".join(str(text).split())
-    text = _SPECIAL.sub(lambda m: _NAMED.get(m.group(0)) or f"&#{ord(m.group(0))};", text)
-    # at the start of a block, "1." or "-" would open a list
-    return _LINE_START.sub(lambda m: f"{m.group(1)}&#{ord(m.group(2))};" if m.group(1)
-                           else f"&#{ord(m.group(3))};", text)
-
-
-def comment(text: str) -> str:
-    """Text (a file path) for the inside of an HTML comment: it cannot close the comment
-    or start markup. Anything beyond a plain path character is percent-encoded, as in a
-    URL, so ``-->``, ``<`` and line breaks cannot appear."""
-    from urllib.parse import quote
-
-    return quote(str(text), safe="/._,+=@~ ").replace("--", "-%2D")
-
-
-def code(text: str, table: bool = True) -> str:
-    """Text as one inline code span that shows it literally: the fence is one backtick
-    longer than the longest run of backticks inside, line breaks and other controls show
-    as escapes, and (in a table cell) ``|`` is escaped so it cannot end the cell."""
-    from diagramgen.diagnostics import term
-
-    text = term(text)
-    if table:
-        text = text.replace("|", "\\|")
-    runs = re.findall(r"`+", text)
-    fence = "`" * (max((len(r) for r in runs), default=0) + 1)
-    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) or not text.strip() else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
 def page_name(arch: Architecture) -> str:
-    return f"{arch.id}.md"
+    return ids.page_name(arch.id)
 
 
 def _join(parts) -> str:
@@ -85,12 +47,12 @@ def drawn_areas(svg) -> dict:
     out = {}
     for g in ET.fromstring(svg).iter(SVG_NS + "g"):
         ident = g.get("id", "")
-        if "cluster" not in g.get("class", "").split() or not ident.startswith("area-"):
+        if "cluster" not in g.get("class", "").split() or not ident.startswith(ids.AREA_PREFIX):
             continue
         pts = [p for el in g if el.tag in (SVG_NS + "path", SVG_NS + "polygon")
                for p in path_points(el.get("d") or "M" + el.get("points", ""))]
         if pts:
-            out[ident[len("area-"):]] = (min(x for x, _ in pts), min(y for _, y in pts))
+            out[ident[len(ids.AREA_PREFIX):]] = (min(x for x, _ in pts), min(y for _, y in pts))
     return out
 
 
@@ -235,7 +197,7 @@ def _settings(settings):
 
 
 def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
-         formats=("svg", "png", "html"), settings: Settings | None = None,
+         formats=DEFAULT_FORMATS, settings: Settings | None = None,
          svg: bytes | None = None) -> str:
     """The Markdown page of one architecture.
 
@@ -296,7 +258,7 @@ def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
             if c.capabilities:
                 what += (" " if what else "") + f"Capabilities: {md(', '.join(c.capabilities))}."
             steps = ", ".join(f"[{s.badge}](#{s.anchor})" for s in _steps_of(arch, c)) or "none (context)"
-            prov = md(arch.legend_text(c.provenance, PROVENANCE_NAMES))
+            prov = md(arch.legend_text(c.provenance, NEUTRAL_LEGEND))
             out.append(f"| {md(c.label)} | {prov} | {what} | {steps} |")
         out.append("")
     foundation = {True: settings.foundation_assumed, False: settings.foundation_not_assumed,

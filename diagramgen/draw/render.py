@@ -19,17 +19,15 @@ import threading
 import time
 from pathlib import Path
 
-from diagramgen.publish.files import (  # noqa: F401
-    WriteError,
-    left_by_dead_writers,
-    output_path,
-    remove_output,
-    write_atomic,
-    write_outputs,
-)
+from diagramgen.ids import docs_link
+from diagramgen.tempfiles import left_by_dead_writers
 
 FORMATS = ("svg", "png", "html", "pdf")  # html: the offline viewer (needs the SVG)
+# What `diagramgen render` and `make` write when not told: the diagram, its PNG and its
+# viewer, and (with --steps) the step views as SVG. The manifest's DEFAULT_RENDER_OPTIONS
+# and the docs pages' download links follow these.
 DEFAULT_FORMATS = ("svg", "png", "html")
+DEFAULT_STEP_FORMATS = ("svg",)
 INSTALL_HINT = ("Graphviz 'dot' was not found on PATH; install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz)")
 
@@ -263,7 +261,7 @@ def _finish(arch, data: dict, formats, steps) -> dict:
     out = {}
     try:
         # dot writes SVG whenever html or step views are wanted (_dot_formats)
-        page_svg = svg.self_contained(data["svg"], arch, docs_href=f"docs/{arch.id}.md") if "svg" in data else b""
+        page_svg = svg.self_contained(data["svg"], arch, docs_href=docs_link(arch.id)) if "svg" in data else b""
         if "svg" in wanted:
             out[f"{arch.id}.svg"] = page_svg
         if "png" in wanted:
@@ -273,12 +271,12 @@ def _finish(arch, data: dict, formats, steps) -> dict:
         if "html" in wanted:
             page = viewer.build(arch, page_svg, png_name=f"{arch.id}.png" if "png" in wanted else None,
                                 svg_name=f"{arch.id}.svg" if "svg" in wanted else None,
-                                docs_href=f"docs/{arch.id}.md")
+                                docs_href=docs_link(arch.id))
             out[f"{arch.id}.html"] = page.encode("utf-8")
         if steps:
-            out[f"steps/{arch.id}.svg"] = svg.steps_view(page_svg, arch, f"docs/{arch.id}.md", f"../docs/{arch.id}.md")
+            out[f"steps/{arch.id}.svg"] = svg.steps_view(page_svg, arch, docs_link(arch.id), docs_link(arch.id, up="../"))
         if "png" in steps:
-            views = svg.step_views(page_svg, arch, f"docs/{arch.id}.md", f"../docs/{arch.id}.md")
+            views = svg.step_views(page_svg, arch, docs_link(arch.id), docs_link(arch.id, up="../"))
             for s in arch.steps:
                 out[f"steps/{arch.id}-{s.anchor}.png"] = svg.to_png(views[s.key])
     except svg.SvgError as exc:

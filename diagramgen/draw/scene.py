@@ -12,9 +12,7 @@ one step that share an endpoint share one circle (a fan-out or fan-in).
 """
 from __future__ import annotations
 
-import functools
 import html
-import importlib
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,79 +22,32 @@ import diagrams
 from diagrams import Cluster, Diagram, Edge, Node
 from graphviz import nohtml
 
+from diagramgen import ids
+from diagramgen.draw.theme import (
+    AREA_BORDER,
+    AREA_FILL,
+    BADGE,
+    BAND_TINT,
+    EDGE,
+    FONT,
+    INK,
+    MUTED,
+    OVERLAY_STYLE,
+    OVERLAY_UNCHANGED_BADGE,
+    PROVENANCE_STYLE,
+    component_tooltip,
+    step_tooltip,
+)
+from diagramgen.ids import generated_id
 from diagramgen.model import Architecture, Component, Flow, Step
-from diagramgen.model.catalog import ICON_DIR
+from diagramgen.model.iconfiles import IconError, icon_path
+from diagramgen.model.schema import PROVENANCES
 from diagramgen.model.settings import NEUTRAL_LEGEND
-
-FONT = "DejaVu Sans"
-INK = "#1F2A37"
-MUTED = "#5B6775"
-EDGE = "#3D4F63"
-BADGE = "#0F3B5F"
-
-# provenance -> (fill, border): blue for the scenario's product, green for what the
-# customer keeps, grey for shared Microsoft platform (as in the published legends)
-PROVENANCE_STYLE = {
-    "product": ("#DCEBF8", "#2F6DB5"),
-    "existing": ("#DFF2D8", "#4E8A3A"),
-    "platform": ("#ECEEF0", "#7A8591"),
-}
-# legend texts where neither the architecture nor diagramgen.yaml gives one
-PROVENANCE_NAMES = NEUTRAL_LEGEND
 
 ICON_PX = 44  # size of the icon cell of a component, in points
 BAND_ICON_PX = ICON_PX - 8  # size of the icon cell in a band row
 # the largest side of an icon as drawn (the cell less its padding: 3 and 1 points a side)
 ICON_DRAWN = {"node": ICON_PX - 6, "band": BAND_ICON_PX - 2}
-
-
-class IconError(Exception):
-    pass
-
-
-def icon_path(spec: str) -> Path:
-    """The PNG file to draw for an icon spec: "diagrams:mod.Class" (the library's icon),
-    "icons/x.png" (one shipped with diagramgen), or the real path of a repository icon
-    that validation resolved and checked (iconfiles.check_icon_file; an SVG is drawn
-    from its rasterised copy)."""
-    if spec.startswith("diagrams:"):
-        path = _library_icon(spec[len("diagrams:"):])
-    else:
-        path = ICON_DIR / Path(spec).name if spec.startswith("icons/") else Path(spec)
-    if not path.is_file():
-        raise IconError(f"icon file {path} does not exist")
-    if path.suffix.lower() == ".svg":
-        from diagramgen.model.iconfiles import raster
-
-        try:
-            return raster(path)
-        except Exception as exc:  # checked at validation; the file changed since
-            raise IconError(f"icon {path} cannot be drawn: {exc}") from None
-    return path
-
-
-@functools.lru_cache(maxsize=256)
-def _library_icon(name: str) -> Path:
-    """The file of a `diagrams` icon class ("mod.Class"), looked up once per process."""
-    modname, _, clsname = name.rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(f"diagrams.{modname}"), clsname)
-    except (ImportError, AttributeError):
-        raise IconError(f"the diagrams library has no icon class '{modname}.{clsname}'") from None
-    return _library_root() / cls._icon_dir / cls._icon
-
-
-@functools.lru_cache(maxsize=1)
-def _library_root() -> Path:
-    return Path(diagrams.__file__).resolve().parent.parent
-
-
-def icon_source(spec: str) -> Path:
-    """The file an icon spec is drawn from (for an SVG icon the SVG, not its raster):
-    what the manifest hashes."""
-    if spec.startswith("diagrams:") or spec.startswith("icons/"):
-        return icon_path(spec)
-    return Path(spec)
 
 
 def icon_sizes(arch: Architecture) -> dict:
@@ -188,8 +139,8 @@ def title_label(arch: Architecture) -> str:
         if c.provenance not in used:
             used.append(c.provenance)
     entries = [f'<FONT COLOR="{PROVENANCE_STYLE[p][1]}" POINT-SIZE="15">&#9632;</FONT>'
-               f' {text(arch.legend_text(p, PROVENANCE_NAMES))}'
-               for p in ("product", "existing", "platform") if p in used]
+               f' {text(arch.legend_text(p, NEUTRAL_LEGEND))}'
+               for p in PROVENANCES if p in used]
     if len(arch.sequences) > 1:
         entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (a number: '
                        f'{text(arch.dataflow_title or "main dataflow")}; a letter: '
@@ -203,10 +154,7 @@ def title_label(arch: Architecture) -> str:
 
 
 def tooltip(c: Component) -> str:
-    parts = [c.label, f"kind: {c.kind}", f"provenance: {c.provenance}"]
-    if c.description:
-        parts.append(c.description)
-    return " | ".join(parts)
+    return " | ".join(component_tooltip(c))
 
 
 @dataclass(frozen=True)
@@ -218,14 +166,6 @@ class Badge:
     hub: str  # the shared endpoint
     hub_is_src: bool
     flows: tuple
-
-
-def generated_id(name: str) -> str:
-    """The one scheme for the names the scene makes up (numbered circles, the "_body"
-    wrapper cluster): a leading '_', which no user id can have (ids match
-    ^[a-z][a-z0-9_]*$). A component id such as step1_from_customer therefore cannot take
-    a circle's place in the DOT source, and the edge ids built from them stay distinct."""
-    return f"_{name}"
 
 
 def badges(step: Step) -> list:
@@ -275,7 +215,7 @@ def build(arch: Architecture) -> str:
             "pad": "0.06", "nodesep": "0.22", "ranksep": "0.2", "splines": "polyline",
             "fontname": FONT, "label": title_label(arch), "labelloc": "t", "labeljust": "l",
             "newrank": "true", "compound": "true", "outputorder": "edgesfirst",
-            "bgcolor": "white", "id": plain(f"diagram-{arch.id}"),
+            "bgcolor": "white", "id": plain(ids.diagram_id(arch.id)),
             **(LARGE_LAYOUT_LIMITS if layout_cost(arch) > LARGE_LAYOUT else {}),
         },
         node_attr={"fontname": FONT, "shape": "plain", "fixedsize": "false", "width": "0", "height": "0",
@@ -314,7 +254,7 @@ def band_table(arch: Architecture, area_id: str) -> str:
     comps = arch.components_in(area_id)
     fill, border = PROVENANCE_STYLE[comps[0].provenance]
     cells = "".join(
-        f'<TD ID="component-{text(c.id)}" TOOLTIP="{attr(tooltip(c))}" HREF="#component-{text(c.id)}" '
+        f'<TD ID="{text(ids.component_id(c.id))}" TOOLTIP="{attr(tooltip(c))}" HREF="#{text(ids.component_id(c.id))}" '
         f'CELLPADDING="2"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
         f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{BAND_ICON_PX}" HEIGHT="{BAND_ICON_PX}"><IMG SRC="{text(str(icon_path(c.icon)))}" '
         f'SCALE="TRUE"/></TD></TR>'
@@ -322,7 +262,7 @@ def band_table(arch: Architecture, area_id: str) -> str:
         + '</TABLE></TD>'
         for c in comps)
     return (f'<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="rounded" CELLBORDER="0" '
-            f'CELLSPACING="4" CELLPADDING="2" ID="area-{text(a.id)}"><TR><TD ALIGN="LEFT" VALIGN="MIDDLE">'
+            f'CELLSPACING="4" CELLPADDING="2" ID="{text(ids.area_id(a.id))}"><TR><TD ALIGN="LEFT" VALIGN="MIDDLE">'
             f'<FONT POINT-SIZE="13" COLOR="{INK}"><B>{text(a.label)}</B></FONT></TD>'
             f'<TD WIDTH="12"></TD>{cells}</TR></TABLE>')
 
@@ -330,9 +270,6 @@ def band_table(arch: Architecture, area_id: str) -> str:
 def bands_label(arch: Architecture, band_ids: list) -> str:
     rows = "".join(f'<TR><TD ALIGN="LEFT">{band_table(arch, b)}</TD></TR>' for b in band_ids)
     return f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="0">{rows}</TABLE>>'
-
-
-BAND_TINT = {"product": "#EEF4FB", "existing": "#EEF8EA", "platform": "#EEF0F2"}
 
 
 def band_tint(arch: Architecture, area_id: str) -> str:
@@ -358,14 +295,14 @@ def _place(arch: Architecture) -> dict:
         style = {
             "label": f'<<B>{text(a.label)}</B>>', "labelloc": "t", "fontname": FONT, "fontsize": "13",
             "fontcolor": INK,
-            "style": "rounded,filled" if not a.band else "filled", "pencolor": "#9AA5B1",
-            "bgcolor": band_tint(arch, a.id) if a.band else "#F7F9FB", "margin": "8",
-            "id": plain(f"area-{a.id}"),
+            "style": "rounded,filled" if not a.band else "filled", "pencolor": AREA_BORDER,
+            "bgcolor": band_tint(arch, a.id) if a.band else AREA_FILL, "margin": "8",
+            "id": plain(ids.area_id(a.id)),
         }
         with Cluster(a.id, graph_attr=style):
             for c in arch.components_in(a.id):
                 nodes[c.id] = Node(component_label(c, icon_path(c.icon)), nodeid=c.id,
-                                   tooltip=plain(tooltip(c)), id=plain(f"component-{c.id}"))
+                                   tooltip=plain(tooltip(c)), id=plain(ids.component_id(c.id)))
             # a wide fan (3+ flows) that stays inside this area gets its circle inside it
             # too, so the circle cannot land on the area's border or title
             for step, b in inside.get(a.id, ()):
@@ -386,10 +323,6 @@ def _place(arch: Architecture) -> dict:
         if not is_flat_band(arch, area_id):
             area(area_id)
     return nodes
-
-
-def step_tooltip(step: Step) -> str:
-    return f"Step {step.badge}: {step.text}"
 
 
 def badge_size(label: str) -> tuple:
@@ -568,12 +501,7 @@ def _columns(arch: Architecture, d: Diagram) -> None:
 # restyles it: DOT lets a later attribute list override an earlier one (``a -> b [..] [..]``),
 # a node statement repeated with attributes updates that node, and a cluster reopened by
 # name updates that cluster. So the layout code above is shared untouched.
-OVERLAY_STYLE = {  # status -> (fill, border, text, edge)
-    "added": ("#DDF3DC", "#1E8E3E", INK, "#1E8E3E"),
-    "removed": ("#FCE3E1", "#C5221F", INK, "#C5221F"),
-    "changed": ("#FDEBD0", "#E37400", INK, "#E37400"),
-    "unchanged": ("#F5F6F7", "#B3BBC4", "#6B7785", "#B3BBC4"),
-}
+# OVERLAY_STYLE (theme.py): status -> (fill, border, text, edge)
 
 
 def overlay_component_label(c: Component, icon: Path, status: str) -> str:
@@ -673,7 +601,7 @@ def build_overlay(union: Architecture, marks, caption: str = "") -> str:
                 s, label = marks.steps.get(step.key, ("unchanged", step.badge))
                 fill = BADGE if s == "unchanged" else OVERLAY_STYLE[s][3]
                 if s == "unchanged" and label == step.badge:
-                    fill = "#8A96A3"
+                    fill = OVERLAY_UNCHANGED_BADGE
                 # the circle keeps its size (and so the layout); an old number goes beside
                 # it as an external label, which Graphviz places after the layout
                 extra = f'fillcolor="{fill}" color="{fill}"'

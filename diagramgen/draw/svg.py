@@ -29,7 +29,6 @@ import functools
 import hashlib
 import io
 import math
-import os
 import re
 import struct
 from pathlib import Path
@@ -38,6 +37,17 @@ from urllib.parse import unquote, urlparse
 
 from lxml import etree
 
+from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png
+from diagramgen.draw.theme import (
+    DARK_FILLS,
+    DARK_STROKES,
+    DIM_OPACITY,
+    HIGHLIGHT,
+    HIGHLIGHT_DARK,
+    component_tooltip,
+    step_tooltip as step_title,
+)
+from diagramgen.ids import AREA_PREFIX, COMPONENT_PREFIX, docs_link, step_anchor
 from diagramgen.model import Architecture
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -45,7 +55,6 @@ XLINK_NS = "http://www.w3.org/1999/xlink"
 XLINK_HREF = f"{{{XLINK_NS}}}href"
 PX_PER_PT = 96 / 72  # CSS pixels per point: the width/height written on the root
 ICON_OVERSAMPLE = 2  # embedded icon pixels per displayed CSS pixel, at most
-DIM_OPACITY = "0.2"
 
 
 class SvgError(Exception):
@@ -54,39 +63,6 @@ class SvgError(Exception):
 
 def q(tag: str) -> str:
     return f"{{{SVG_NS}}}{tag}"
-
-
-# Light colour -> dark-mode colour, applied by attribute selectors on dot's own
-# presentation attributes (CSS wins over presentation attributes). Every fill the scene
-# uses has an entry (tests/test_svg.py checks it), so no light text is left on a light
-# fill; tests/test_browser.py measures the contrast of every text in both schemes.
-DARK_FILLS = {
-    "white": "#0e1116",       # background, capability pills
-    "#f7f9fb": "#161b22",     # area clusters
-    "#eef0f2": "#1b2028",     # band clusters
-    "#1f2a37": "#e6edf3",     # ink
-    "#dcebf8": "#15324f",     # product cards
-    "#dff2d8": "#1c3a17",     # existing cards
-    "#eceef0": "#262c34",     # platform cards
-    "#eef4fb": "#132234",     # product bands
-    "#eef8ea": "#16271a",     # existing bands (the existing CRM's platform)
-    "#2f6db5": "#5b9be0",     # legend swatches: the card borders' colours
-    "#4e8a3a": "#6fb356",
-    "#7a8591": "#8b96a3",
-    "#3d4f63": "#9fb3c8",     # arrowheads
-    "#0f3b5f": "#2f6db5",     # step badges
-}
-DARK_STROKES = {
-    "white": "#0e1116",
-    "#3d4f63": "#9fb3c8",
-    "#9aa5b1": "#4a5563",
-    "#0f3b5f": "#2f6db5",
-    "#2f6db5": "#5b9be0",
-    "#4e8a3a": "#6fb356",
-    "#7a8591": "#8b96a3",
-}
-HIGHLIGHT = "#c2410c"  # white step numbers on it: 5.2:1
-HIGHLIGHT_DARK = "#ff8a4c"
 
 
 def stylesheet() -> str:
@@ -148,18 +124,6 @@ def prepare_icons(sizes) -> None:
 
 
 ICON_ENCODING = "lanczos-fastoctree256-optimize-1"  # changes when the encoding below does
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def cache_dir() -> Optional[Path]:
-    """Where encoded icons are kept between runs: $DIAGRAMGEN_CACHE_DIR (empty: no disk
-    cache), else $XDG_CACHE_HOME/diagramgen, else ~/.cache/diagramgen."""
-    env = os.environ.get("DIAGRAMGEN_CACHE_DIR")
-    if env is not None:
-        return Path(env) if env else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "diagramgen"
-
 
 @functools.lru_cache(maxsize=256)
 def icon_data_uri(path: Path, max_px: int) -> str:
@@ -177,30 +141,6 @@ def icon_data_uri(path: Path, max_px: int) -> str:
     where = cache_dir()
     png = cached_png(where / "icons" / f"{key}.png" if where else None, lambda: _encode_icon(data, max_px))
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def cached_png(cached: Optional[Path], make) -> bytes:
-    """The PNG stored at ``cached`` (a content-addressed name) when there is one, else
-    ``make()``'s, stored there for the next run: written under a temporary name and
-    renamed, so a reader never sees half a file. With no cache (None, or a folder that
-    cannot be read or written) the result is the same, only made again."""
-    if cached is not None:
-        try:
-            png = cached.read_bytes()
-            if png.startswith(PNG_SIGNATURE):
-                return png
-        except OSError:
-            pass
-    png = make()
-    if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_name(f".{cached.stem}.{os.getpid()}.tmp")
-            tmp.write_bytes(png)
-            os.replace(tmp, cached)
-        except OSError:
-            pass  # no cache, same result
-    return png
 
 
 def _encode_icon(data: bytes, max_px: int) -> bytes:
@@ -262,25 +202,13 @@ def _add_class(el, *names: str) -> None:
 
 
 def component_title(c) -> str:
-    parts = [c.label, f"kind: {c.kind}", f"provenance: {c.provenance}"]
-    if c.description:
-        parts.append(c.description)
-    return "\n".join(parts)
-
-
-def step_title(step) -> str:
-    return f"Step {step.badge}: {step.text}"
+    return "\n".join(component_tooltip(c))
 
 
 def flow_labels(arch: Architecture) -> dict:
     """``{edge id: label}`` for the edges that draw a labelled flow's label (scene.flow_label
     puts it on the edge named after the flow, ``step-N-<from>-<to>``)."""
     return {f"{s.anchor}-{f.key}": f.label for s in arch.steps for f in s.flows if f.label}
-
-
-def docs_link(arch: Architecture, prefix: str = "docs/") -> str:
-    """Relative link to the generated docs page, without the anchor."""
-    return f"{prefix}{arch.id}.md"
 
 
 def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = None) -> bytes:
@@ -290,7 +218,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     page; step links append ``#step-N``. The per-step views are made from this result
     by step_views().
     """
-    docs_href = docs_link(arch) if docs_href is None else docs_href
+    docs_href = docs_link(arch.id) if docs_href is None else docs_href
     parser = etree.XMLParser(remove_comments=True, resolve_entities=False, no_network=True,
                              load_dtd=False, huge_tree=False)
     try:
@@ -335,8 +263,8 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     for g in graph.iter(q("g")):
         gid = g.get("id") or ""
         if "cluster" in _classes(g):
-            if gid.startswith("area-") and gid[5:] in {a.id for a in arch.areas}:
-                _set_title(g, arch.area(gid[5:]).label)
+            if gid.startswith(AREA_PREFIX) and gid[len(AREA_PREFIX):] in {a.id for a in arch.areas}:
+                _set_title(g, arch.area(gid[len(AREA_PREFIX):]).label)
             else:
                 _set_title(g, arch.title)
 
@@ -364,8 +292,8 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     for g in list(graph.iter(q("g"))):
         gid = g.get("id") or ""
         cls = _classes(g)
-        if gid.startswith("component-") and gid[len("component-"):] in comps:
-            c = comps[gid[len("component-"):]]
+        if gid.startswith(COMPONENT_PREFIX) and gid[len(COMPONENT_PREFIX):] in comps:
+            c = comps[gid[len(COMPONENT_PREFIX):]]
             _set_title(g, component_title(c))
             _add_class(g, "component", *steps_of[c.id])
         elif ("edge" in cls and "flow" in cls) or ("node" in cls and "step" in cls):
@@ -507,7 +435,7 @@ def _focus(root, arch: Architecture, focus_step):
         cls = _classes(g)
         if "node" not in cls and "edge" not in cls:
             continue
-        if f"step-{focus_step}" not in cls:
+        if step_anchor(focus_step) not in cls:
             g.set("opacity", DIM_OPACITY)  # also for renderers without CSS
             continue
         _add_class(g, "highlight")

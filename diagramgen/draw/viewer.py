@@ -18,19 +18,25 @@ from typing import Optional
 
 from lxml import etree
 
+from diagramgen.draw.theme import FONT, VIEWER_DARK, VIEWER_LIGHT
 from diagramgen.model import Architecture
 
 VENDOR = Path(__file__).resolve().parent.parent / "vendor"
 SVG_NS = "http://www.w3.org/2000/svg"
 
-CSS = """
-:root{color-scheme:light dark;--bg:#ffffff;--fg:#1f2a37;--muted:#5b6775;--panel:#f4f6f8;--line:#d5dbe1;
---accent:#c2410c;--on-accent:#ffffff;--badge:#0f3b5f}
-@media (prefers-color-scheme:dark){:root{--bg:#0e1116;--fg:#e6edf3;--muted:#9aa7b4;--panel:#161b22;
---line:#30363d;--accent:#ff8a4c;--on-accent:#0e1116;--badge:#2f6db5}}
-*{box-sizing:border-box}
-html,body{margin:0;height:100%;background:var(--bg);color:var(--fg);
-font:15px/1.45 "DejaVu Sans",system-ui,sans-serif}
+
+def _palette(colours: dict, first_line: int) -> str:
+    """CSS custom properties, ``first_line`` of them on the first line."""
+    items = [f"--{name}:{value}" for name, value in colours.items()]
+    return ";".join(items[:first_line]) + ";\n" + ";".join(items[first_line:])
+
+
+# the palette and font come from theme.py; the rest of the page's style is below
+CSS = (f"\n:root{{color-scheme:light dark;{_palette(VIEWER_LIGHT, 5)}}}\n"
+       f"@media (prefers-color-scheme:dark){{:root{{{_palette(VIEWER_DARK, 4)}}}}}\n"
+       "*{box-sizing:border-box}\n"
+       "html,body{margin:0;height:100%;background:var(--bg);color:var(--fg);\n"
+       f'font:15px/1.45 "{FONT}",system-ui,sans-serif}}\n') + """\
 body{display:flex;flex-direction:column}
 header{padding:10px 16px;border-bottom:1px solid var(--line);display:flex;gap:16px;align-items:baseline;
 flex-wrap:wrap}

@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import Optional
 
 from diagramgen.diagnostics import Pos
+from diagramgen.ids import step_anchor
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class Step:
 
     @property
     def anchor(self) -> str:
-        return f"step-{self.key}"
+        return step_anchor(self.key)
 
     @property
     def name(self) -> str:

@@ -31,11 +31,13 @@ import zlib
 from pathlib import Path
 from typing import Optional
 
+from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png, installed_version
+from diagramgen.model.catalog import ICON_DIR
+
 MAX_ICON_BYTES = 256_000
 MAX_ICON_SIDE = 1024  # pixels, width and height
 MAX_INFLATED_TEXT = 1_000_000  # bytes a zTXt, iTXt or iCCP chunk may inflate to
 RASTER_PX = 256  # long side of the PNG an SVG icon is rasterised to
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ICON_SUFFIXES = (".png", ".svg")
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
 
@@ -78,13 +80,11 @@ def check_icon_file(name: str, base_dir: str, allowed_dir: str, where: str) -> s
 
 def _checked_png(data: bytes) -> Optional[str]:
     """check_png, remembered for the PNGs that passed it: a file of that content (and
-    the same limits and Pillow version) in the disk cache of encoded icons (svg.cache_dir)
+    the same limits and Pillow version) in the disk cache of encoded icons (cache.cache_dir)
     marks it sound. The check decodes the image with Pillow, and importing Pillow's
     image module and decoding cost about 30 ms of CPU in every command that reads a
     repository icon; a problem is never remembered, so it is reported every time."""
     import PIL
-
-    from diagramgen.draw.svg import cache_dir
 
     where = cache_dir()
     key = hashlib.sha256(b"\0".join([data, f"{MAX_ICON_BYTES} {MAX_ICON_SIDE} {MAX_INFLATED_TEXT}".encode(),
@@ -242,15 +242,12 @@ def _rasterise(data: bytes) -> bytes:
     """The SVG as a PNG RASTER_PX pixels on its long side (CairoSVG; ``unsafe`` off, and
     check_svg has made sure it links to nothing outside itself).
 
-    Results are kept in the content-addressed disk cache of encoded icons (svg.cache_dir;
+    Results are kept in the content-addressed disk cache of encoded icons (cache.cache_dir;
     the key is the SVG's bytes, RASTER_PX and CairoSVG's version), so a run that meets an
     SVG rasterised before neither imports CairoSVG nor draws it again. The bytes are the
     same either way; an SVG that cannot be drawn is never stored."""
-    from diagramgen.draw.svg import cache_dir, cached_png
-    from diagramgen.publish.manifest import _installed_version
-
     try:
-        version = _installed_version("cairosvg")
+        version = installed_version("cairosvg")
     except Exception:
         version = None
     where = cache_dir() if version else None
@@ -293,3 +290,128 @@ def raster(path) -> Path:
     if not out.exists():
         out.write_bytes(_rasterise(data))
     return out
+
+
+# --- icon specs: what file a component's icon is drawn from -------------------------------
+
+
+class IconError(Exception):
+    """An icon spec that names no icon that can be drawn."""
+
+
+def icon_path(spec: str) -> Path:
+    """The PNG file to draw for an icon spec: "diagrams:mod.Class" (the library's icon),
+    "icons/x.png" (one shipped with diagramgen), or the real path of a repository icon
+    that validation resolved and checked (check_icon_file; an SVG is drawn from its
+    rasterised copy)."""
+    if spec.startswith("diagrams:"):
+        path = _library_icon(spec[len("diagrams:"):])
+    else:
+        path = ICON_DIR / Path(spec).name if spec.startswith("icons/") else Path(spec)
+    if not path.is_file():
+        raise IconError(f"icon file {path} does not exist")
+    if path.suffix.lower() == ".svg":
+        try:
+            return raster(path)
+        except Exception as exc:  # checked at validation; the file changed since
+            raise IconError(f"icon {path} cannot be drawn: {exc}") from None
+    return path
+
+
+def icon_source(spec: str) -> Path:
+    """The file an icon spec is drawn from (for an SVG icon the SVG, not its raster):
+    what the manifest hashes."""
+    if spec.startswith("diagrams:") or spec.startswith("icons/"):
+        return icon_path(spec)
+    return Path(spec)
+
+
+@functools.lru_cache(maxsize=1)
+def library_root() -> Path:
+    """The folder holding the ``diagrams`` library's package; its icon classes name their
+    files relative to it. Found without importing the library: only ``draw`` imports it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("diagrams")
+    if spec is None or not spec.origin:
+        raise IconError("the diagrams library is not installed")
+    return Path(spec.origin).resolve().parent.parent
+
+
+@functools.lru_cache(maxsize=256)
+def _library_icon(name: str) -> Path:
+    """The file of a ``diagrams`` icon class ("mod.Class"), read from the library's
+    source: the class (or an alias of it) in that module, and the ``_icon_dir`` and
+    ``_icon`` it defines or inherits, as the library itself joins them."""
+    modname, _, clsname = name.rpartition(".")
+    found = None
+    if modname and clsname.isidentifier() and all(p.isidentifier() for p in modname.split(".")):
+        module = ("diagrams", *modname.split("."))
+        if _class(module, clsname) is not None:
+            found = (_attribute(module, clsname, "_icon_dir"), _attribute(module, clsname, "_icon"))
+    if found is None or not all(isinstance(v, str) for v in found):
+        raise IconError(f"the diagrams library has no icon class '{modname}.{clsname}'")
+    return library_root() / found[0] / found[1]
+
+
+_NOT_SET = object()
+
+
+@functools.lru_cache(maxsize=64)
+def _library_module(module: tuple) -> Optional[dict]:
+    """``{name: definition}`` of a module of the library, from its source: ("class",
+    bases, {attribute: constant}), ("alias", name) or ("import", module, name)."""
+    import ast
+
+    base = library_root().joinpath(*module)
+    path = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    package = module if path.name == "__init__.py" else module[:-1]
+    names: dict = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            attrs = {t.id: s.value.value for s in node.body if isinstance(s, ast.Assign)
+                     and isinstance(s.value, ast.Constant) for t in s.targets if isinstance(t, ast.Name)}
+            names[node.name] = ("class", tuple(b.id for b in node.bases if isinstance(b, ast.Name)), attrs)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+            # `A = B` binds A to what B is bound to now (`Qdrant = Qdrant` changes nothing)
+            bound = names.get(node.value.id)
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    names[t.id] = bound if bound is not None else ("alias", node.value.id)
+        elif isinstance(node, ast.ImportFrom):
+            source = tuple((node.module or "").split(".")) if not node.level else \
+                package[:len(package) - node.level + 1] + tuple(filter(None, (node.module or "").split(".")))
+            for alias in node.names:
+                names[alias.asname or alias.name] = ("import", source, alias.name)
+    return names
+
+
+def _class(module: tuple, name: str, depth: int = 0) -> Optional[tuple]:
+    """(module, class name) where the name ``name`` of ``module`` is defined as a class."""
+    entry = (_library_module(module) or {}).get(name)
+    if entry is None or depth > 20 or not module or module[0] != "diagrams":
+        return None
+    if entry[0] == "class":
+        return module, name
+    if entry[0] == "alias":
+        return _class(module, entry[1], depth + 1)
+    return _class(entry[1], entry[2], depth + 1)
+
+
+def _attribute(module: tuple, name: str, attr: str, depth: int = 0):
+    """A class attribute as Python would find it: on the class, else on its bases."""
+    where = _class(module, name)
+    if where is None or depth > 20:
+        return _NOT_SET
+    entry = (_library_module(where[0]) or {})[where[1]]
+    if attr in entry[2]:
+        return entry[2][attr]
+    for b in entry[1]:
+        value = _attribute(where[0], b, attr, depth + 1)
+        if value is not _NOT_SET:
+            return value
+    return _NOT_SET

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from pathlib import Path
 from typing import Optional
 
@@ -223,33 +222,11 @@ def new_architecture(arch_id: str, title: str, directory="architectures",
 
 
 def check_new(target: Path, text: str) -> list:
-    """Validate ``text`` as the file ``target`` (which need not exist yet); return its diagnostics.
-
-    The text is checked from a hidden temporary file beside ``target``, removed afterwards,
-    so that includes resolve as they will.
-    """
+    """Validate ``text`` as the file ``target`` (which need not exist yet); return its
+    diagnostics. Nothing is written: includes resolve from ``target``'s folder as they will."""
     from diagramgen.model.validate import load_architecture
 
-    # folders made here are removed again when the file turns out invalid (the caller
-    # writes nothing then), so a failed `new --dir` leaves nothing behind
-    made = []
-    d = target.parent
-    while not d.exists():
-        made.append(d)
-        d = d.parent
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        _, diags = load_architecture(tmp, shown=str(target))
-    finally:
-        tmp.unlink(missing_ok=True)
-    if any(x.is_error for x in diags):
-        for folder in made:  # deepest first
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+    _, diags = load_architecture(target, shown=str(target), text=text)
     return diags
 
 

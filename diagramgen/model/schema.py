@@ -7,6 +7,7 @@ ids, step numbering) live in :mod:`diagramgen.model.validate`.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -481,16 +482,33 @@ def check(root: Node, path: str, kind: Obj = ARCHITECTURE) -> tuple[Rec | Any, l
     return value, ctx.diags
 
 
-def json_schema(kind: Obj = ARCHITECTURE, title: str = "diagramgen architecture", catalog=None) -> dict:
+LINK_SCHEMES = ("http", "https")
+
+
+def check_link(value, what: str) -> list:
+    """A link field is a relative path or an http(s) URL: no javascript:, data:, file: ...,
+    no absolute path. A relative path may leave the repository (``../shared/...``): the
+    page is only ever read, by check-docs, never written or linked."""
+    if not isinstance(value, PStr):
+        return []
+    if os.path.isabs(str(value).strip()):
+        return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
+                                             "not an absolute path")]
+    m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", value)
+    if m and m.group(1).lower() not in LINK_SCHEMES:
+        return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
+                                             f"not a '{m.group(1).lower()}:' link")]
+    return []
+
+
+
+def json_schema(kind: Obj, title: str, catalog) -> dict:
     """The JSON Schema of an architecture file (or, with ``kind=FRAGMENT``, of a fragment).
 
-    Generated from the declarations above; the catalog (default: the packaged one) gives
-    the ``enum`` of component kinds and example area ids, so editors can complete them.
+    Generated from the declarations above; the catalog (``model.catalog.Catalog``: the
+    packaged one, or a repository's from its settings) gives the ``enum`` of component
+    kinds and example area ids, so editors can complete them.
     """
-    if catalog is None:
-        from diagramgen.model.catalog import default_catalog
-
-        catalog = default_catalog()
     kinds = sorted(catalog.kinds)
     out: dict = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title}
     out.update(kind.json())
@@ -506,7 +524,7 @@ def json_schema(kind: Obj = ARCHITECTURE, title: str = "diagramgen architecture"
 SCHEMA_TITLES = {"architecture": "diagramgen architecture file", "fragment": "diagramgen fragment file"}
 
 
-def json_schema_text(name: str = "architecture", catalog=None) -> str:
+def json_schema_text(name: str, catalog) -> str:
     """The schema as the committed ``schema/NAME.schema.json`` holds it (stable key order)."""
     import json
 

@@ -70,6 +70,7 @@ from diagramgen.model.schema import (
     Str,
     Type,
     check,
+    check_link,
     describe,
     is_valid,
 )
@@ -263,8 +264,6 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
         if kind is not None:
             kinds[str(name)] = kind
             repo.append(str(name))
-    from diagramgen.model.validate import check_link
-
     for group in (rec.get("groups") or {}).values():
         if isinstance(group, dict):
             diags += check_link(group.get("overview_page"), "overview_page")
@@ -329,7 +328,7 @@ def _plain(value):
 
 
 def _repo_kind(name: PStr, entry: Rec, builtin: Catalog, base_dir: str, root: str, diags: list) -> Optional[Kind]:
-    from diagramgen.model.iconfiles import IconFileError, check_icon_file
+    from diagramgen.model.iconfiles import IconError, IconFileError, check_icon_file, icon_path
 
     override = bool(entry.get("override", False))
     if name in builtin and not override:
@@ -344,8 +343,6 @@ def _repo_kind(name: PStr, entry: Rec, builtin: Catalog, base_dir: str, root: st
     icon = entry["icon"]
     spec = str(icon)
     if spec.startswith("diagrams:"):
-        from diagramgen.draw.scene import IconError, icon_path
-
         try:
             icon_path(spec)
         except IconError as exc:

@@ -6,7 +6,6 @@ gets either a model (possibly with warnings) or the full list of diagnostics.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
@@ -17,8 +16,8 @@ from diagramgen.diagnostics import ERROR, WARNING, Diagnostic, DiagramgenError, 
 from diagramgen.model import Architecture, Area, Component, DocsCheck, Flow, Step, letters
 from diagramgen.model.catalog import Catalog
 from diagramgen.model.iconfiles import MAX_ICON_BYTES, MAX_ICON_SIDE, PNG_SIGNATURE, IconFileError, check_icon_file  # noqa: F401
-from diagramgen.model.loader import LoadError, load
-from diagramgen.model.schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, is_valid
+from diagramgen.model.loader import LoadError, load, parse
+from diagramgen.model.schema import ARCHITECTURE, FRAGMENT, INVALID, PStr, Rec, check, check_link, is_valid
 from diagramgen.model.settings import unknown_kind_message
 
 MAX_INCLUDE_DEPTH = 8
@@ -27,7 +26,6 @@ MAX_INCLUDE_DEPTH = 8
 # expand to millions of copies (a "fan-out bomb"); depth alone does not stop that.
 MAX_INCLUDES = 200  # includes in one architecture, all levels together
 MAX_EXPANDED_BYTES = 1_000_000  # the architecture file and every included copy, in bytes
-LINK_SCHEMES = ("http", "https")
 
 
 def _list(rec, key: str) -> list:
@@ -314,8 +312,11 @@ class _Builder:
 
 
 def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[str] = None,
-                      settings=None) -> tuple[Optional[Architecture], list]:
+                      settings=None, text: Optional[str] = None) -> tuple[Optional[Architecture], list]:
     """Load, check and build one architecture.
+
+    ``text``: check this text as the content of ``path`` (which need not exist), e.g. a
+    file about to be written: includes resolve from ``path``'s folder all the same.
 
     ``settings`` (default: those of the folder diagramgen runs in, settings.current())
     give the repository's kinds and legend defaults; ``catalog`` replaces their catalog.
@@ -331,12 +332,12 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     catalog = catalog or settings.catalog
     shown = shown or os.fspath(path)
     folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-    if os.path.islink(path) and os.path.commonpath([os.path.realpath(path), folder]) != folder:
+    if text is None and os.path.islink(path) and os.path.commonpath([os.path.realpath(path), folder]) != folder:
         # not read at all: its content would be quoted in the errors
         return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "is a symbolic link to a file outside its folder; "
                                  "architecture files are not read through such links")]
     try:
-        doc = load(path, shown)
+        doc = load(path, shown) if text is None else parse(text, shown)
     except LoadError as exc:
         return None, [exc.diagnostic]
     if isinstance(doc.root, MappingNode):
@@ -388,22 +389,6 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
         extra_sequences=tuple((str(q["id"]), str(q["title"]), "letters") for q in _list(rec, "sequences")),
         docs_check=DocsCheck(**{k: str(v) for k, v in (rec.get("docs_check") or {}).items()}))
     return arch, diags
-
-
-def check_link(value, what: str) -> list:
-    """A link field is a relative path or an http(s) URL: no javascript:, data:, file: ...,
-    no absolute path. A relative path may leave the repository (``../shared/...``): the
-    page is only ever read, by check-docs, never written or linked."""
-    if not isinstance(value, PStr):
-        return []
-    if os.path.isabs(str(value).strip()):
-        return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
-                                             "not an absolute path")]
-    m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", value)
-    if m and m.group(1).lower() not in LINK_SCHEMES:
-        return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
-                                             f"not a '{m.group(1).lower()}:' link")]
-    return []
 
 
 def architecture_files(paths: Iterable = (), default_dir: str = "architectures") -> list:

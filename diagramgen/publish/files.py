@@ -13,6 +13,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from diagramgen.tempfiles import left_by_dead_writers
+
 TMP_SUFFIX = ".tmp"
 
 
@@ -22,30 +24,6 @@ class WriteError(Exception):
     def __init__(self, path, reason: str):
         self.path, self.reason = Path(path), reason
         super().__init__(f"cannot write {path}: {reason}")
-
-
-def left_by_dead_writers(folder, pattern, folders: bool) -> list:
-    """Entries of ``folder`` (folders, or else regular files, never links) whose names
-    ``pattern`` matches with a process id as its first group, where that process is not
-    this one and no longer runs. A process of another user, or a number that is no
-    process id, keeps its entries."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return []
-    out = []
-    for e in entries:
-        m = pattern.match(e.name)
-        kind_ok = e.is_dir(follow_symlinks=False) if folders else e.is_file(follow_symlinks=False)
-        if not m or not kind_ok or int(m.group(1)) == os.getpid():
-            continue
-        try:
-            os.kill(int(m.group(1)), 0)
-        except ProcessLookupError:
-            out.append(e)
-        except (PermissionError, OverflowError, ValueError):
-            pass
-    return out
 
 
 def output_path(out_dir, name) -> Path:
@@ -207,6 +185,39 @@ def write_outputs(out_dir, files: dict) -> list:
         return paths
     finally:
         for tmp, _, _ in staged:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def create_new(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` as a new file at ``path``, making its folders; never replaces a file.
+
+    The data is written in full to a temporary file beside ``path`` and then hard-linked
+    to its name, so the file appears complete or not at all. Raises FileExistsError when
+    ``path`` exists (even if it appeared meanwhile) and WriteError for any other failure."""
+    path = Path(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: exclusive create instead
+            with open(path, "xb") as fh:
+                fh.write(data)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise WriteError(path, exc.strerror or str(exc)) from None
+    finally:
+        if tmp is not None:
             try:
                 os.unlink(tmp)
             except OSError:

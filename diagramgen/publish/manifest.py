@@ -8,10 +8,13 @@ versions of diagramgen and of the diagrams library), and the output files with t
 SHA-256 each had when written.
 ``stale()`` recomputes the hashes and names what changed, so "outputs are up to date"
 is checked without comparing PNG bytes, which differ between Graphviz builds, while an
-output edited by hand, or left behind when only the manifest was committed, is caught. Keys are architecture ids and the JSON is written with sorted keys,
-so a later render cache can look an architecture up and compare its input hashes.
+output edited by hand, or left behind when only the manifest was committed, is caught.
+Keys are architecture ids and the JSON is written with sorted keys; ``up_to_date`` is
+the render cache: an architecture whose recorded inputs, options and tool are unchanged
+is not rendered again. The group overview pages' entry is kept by ``overviews.py``.
 
-Functions here return values; the CLI reads and writes the file.
+Functions here return values, except ``update_file``, which rewrites the manifest file
+through ``files.py``.
 """
 from __future__ import annotations
 
@@ -23,13 +26,15 @@ import re
 from pathlib import Path
 
 from diagramgen import __version__
+from diagramgen.cache import installed_version
 from diagramgen.diagnostics import ERROR, Diagnostic, Pos
+from diagramgen.draw.render import DEFAULT_FORMATS, DEFAULT_STEP_FORMATS
 from diagramgen.model.catalog import CATALOG_PATH, PACKAGE_DIR
 
 FORMAT = 1
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")  # architecture ids, as the schema allows
 # The options `make` renders with: what check-outputs expects output/ to have been made with.
-DEFAULT_RENDER_OPTIONS = {"formats": ["svg", "png", "html"], "steps": ["svg"]}
+DEFAULT_RENDER_OPTIONS = {"formats": list(DEFAULT_FORMATS), "steps": list(DEFAULT_STEP_FORMATS)}
 # What remakes every output check-outputs looks at, with the default options (the
 # commands `make` runs, which a repository that only installs diagramgen has too).
 REGENERATE = "diagramgen render && diagramgen docs"
@@ -133,11 +138,9 @@ def inputs(arch, product: str, settings=None) -> dict:
         out[name] = settings.digest if product != "render" else settings.render_digest(arch)
     out.update(code_inputs(product))
     if product == "render":
-        import diagrams
+        from diagramgen.model.iconfiles import icon_source, library_root
 
-        from diagramgen.draw.scene import icon_source
-
-        root = Path(diagrams.__file__).resolve().parent.parent
+        root = library_root()
         for spec in sorted({c.icon for c in arch.components}):
             path = icon_source(spec)
             if path.parent == PACKAGE_DIR / "icons":
@@ -180,27 +183,10 @@ def describe_tool(info: dict, other: dict | None = None, note: str = "") -> str:
 def _tool_info() -> dict:
     info = {"diagramgen": __version__}
     try:
-        info["diagrams"] = _installed_version("diagrams")
+        info["diagrams"] = installed_version("diagrams")
     except Exception:  # pragma: no cover - the package is a dependency
         pass
     return info
-
-
-def _installed_version(package: str) -> str:
-    """The installed version of ``package``, from the name of its .dist-info folder beside
-    it (importing importlib.metadata costs more than a render's whole manifest), else
-    from importlib.metadata."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(package)
-    if spec is not None and spec.origin:
-        site = Path(spec.origin).resolve().parent.parent
-        found = sorted(site.glob(f"{package}-*.dist-info"))
-        if len(found) == 1:
-            return found[0].name[len(package) + 1:-len(".dist-info")]
-    from importlib.metadata import version
-
-    return version(package)
 
 
 def record(manifest: dict, arch, product: str, outputs, options=None, base=None) -> dict:

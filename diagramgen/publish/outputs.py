@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from diagramgen.draw.render import DEFAULT_FORMATS, FORMATS, render_many
+from diagramgen.draw.render import DEFAULT_FORMATS, DEFAULT_STEP_FORMATS, FORMATS, render_many
 from diagramgen.model.project import Loaded, load_each
 from diagramgen.publish.files import WriteError, remove_output, write_outputs
 from diagramgen.publish.manifest import leftovers, read, up_to_date, update_file
@@ -28,7 +28,7 @@ class RenderRun:
     manifest: Optional[str] = None  # the manifest written, if any
 
 
-def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=("svg",), force: bool = False, jobs: int = 0,
+def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STEP_FORMATS, force: bool = False, jobs: int = 0,
               on_validated: Optional[Callable[[Loaded, list], None]] = None,
               on_rendered: Optional[Callable[[object, int, float], None]] = None) -> RenderRun:
     """Render ``files`` (default: every architecture) into ``out_dir``.

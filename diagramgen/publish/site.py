@@ -16,6 +16,7 @@ import os
 import re
 
 from diagramgen.docs.pages import ASSETS
+from diagramgen.ids import docs_link
 
 # how a site serves the page <id>.md
 LINK_STYLES = {
@@ -24,7 +25,6 @@ LINK_STYLES = {
     "md": "{id}.md",     # the Markdown file itself: browsing the repository on GitHub
 }
 DEFAULT_LINKS = "dir"
-RENDER_DOCS_HREF = "docs/{id}.md"  # where render's own SVGs and viewers point (svg.docs_link)
 
 
 class PublishError(Exception):
@@ -65,7 +65,7 @@ def assets(arch, image_dir: str, links: str = DEFAULT_LINKS) -> dict:
         raise PublishError(f"cannot read {src} ({exc.strerror or exc}); run diagramgen render first") from None
     href = page_href(links, arch.id)
     try:
-        site_svg = svg.relink(page_svg, RENDER_DOCS_HREF.replace("{id}", arch.id), href)
+        site_svg = svg.relink(page_svg, docs_link(arch.id), href)
     except svg.SvgError as exc:
         raise PublishError(f"{src}: {exc}; render it again with diagramgen render --force") from None
     out = {f"{ASSETS}/{arch.id}.svg": site_svg}

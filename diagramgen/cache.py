@@ -1,0 +1,64 @@
+"""The disk cache of encoded icons and the version look-up its keys use.
+
+Shared by the stages that encode icons (``model.iconfiles`` rasterises SVG icons,
+``draw.svg`` embeds PNG ones) and by ``publish.manifest``, which records the versions of
+the tools that shaped the outputs. Imports nothing of the package.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def cache_dir() -> Optional[Path]:
+    """Where encoded icons are kept between runs: $DIAGRAMGEN_CACHE_DIR (empty: no disk
+    cache), else $XDG_CACHE_HOME/diagramgen, else ~/.cache/diagramgen."""
+    env = os.environ.get("DIAGRAMGEN_CACHE_DIR")
+    if env is not None:
+        return Path(env) if env else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "diagramgen"
+
+
+def cached_png(cached: Optional[Path], make) -> bytes:
+    """The PNG stored at ``cached`` (a content-addressed name) when there is one, else
+    ``make()``'s, stored there for the next run: written under a temporary name and
+    renamed, so a reader never sees half a file. With no cache (None, or a folder that
+    cannot be read or written) the result is the same, only made again."""
+    if cached is not None:
+        try:
+            png = cached.read_bytes()
+            if png.startswith(PNG_SIGNATURE):
+                return png
+        except OSError:
+            pass
+    png = make()
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(f".{cached.stem}.{os.getpid()}.tmp")
+            tmp.write_bytes(png)
+            os.replace(tmp, cached)
+        except OSError:
+            pass  # no cache, same result
+    return png
+
+
+def installed_version(package: str) -> str:
+    """The installed version of ``package``, from the name of its .dist-info folder beside
+    it (importing importlib.metadata costs more than a render's whole manifest), else
+    from importlib.metadata. The package itself is not imported."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is not None and spec.origin:
+        site = Path(spec.origin).resolve().parent.parent
+        found = sorted(site.glob(f"{package}-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name[len(package) + 1:-len(".dist-info")]
+    from importlib.metadata import version
+
+    return version(package)
