@@ -195,7 +195,12 @@ def record(manifest: dict, arch, product: str, outputs, options=None, base=None)
     ``options`` (a JSON-able value, e.g. the formats asked for) is part of the cache key.
     With ``base`` (the manifest's folder), each output's SHA-256 is recorded too
     (``output_hashes``), read from the file just written."""
-    new = json.loads(json.dumps(manifest)) if manifest else {}
+    return _record_into(json.loads(json.dumps(manifest)) if manifest else {}, arch, product, outputs, options, base)
+
+
+def _record_into(new: dict, arch, product: str, outputs, options=None, base=None) -> dict:
+    """record, changing ``new`` itself (update_file records many architectures into one
+    copy instead of copying the whole manifest for each)."""
     new["format"] = FORMAT
     entry = new.setdefault("architectures", {}).setdefault(arch.id, {})
     entry["file"] = _rel(arch.path)
@@ -416,9 +421,9 @@ def update_file(path: str, product: str, written, options=None, drop_ids=()) -> 
         if gone in entries and not set(entries[gone]) - {"file"}:
             del entries[gone]
     base = os.path.dirname(path)
-    for model, files_out in written:
-        manifest = record(manifest, model, product,
-                          [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options, base)
+    for model, files_out in written:  # ``manifest`` is this function's own, just read
+        _record_into(manifest, model, product,
+                     [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options, base)
     try:
         write_atomic(path, dumps(manifest).encode("utf-8"))
     except OSError as exc:
