@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from diagramgen.diff import compare as D  # noqa: E402
+from diagramgen.diff import overlay as O  # noqa: E402
 from diagramgen.draw import scene  # noqa: E402
 from diagramgen.model import Component, Flow, Step  # noqa: E402
 from diagramgen.model.validate import load_architecture  # noqa: E402
@@ -68,11 +68,11 @@ def main() -> None:
     for name, edit in (("add a component", add_component), ("insert a step at 4", insert_step),
                        ("move a component to another area", move_component)):
         new = edit(base)
-        union, marks = D.union_model(base, new)
+        union, marks = O.union_model(base, new)
         unchanged = [c for c, s in marks.components.items() if s == "unchanged"]
         print(f"  {name}:")
         print(f"    plain render of the new model: {stats(base_pos, positions(scene.build(new)), unchanged)}")
-        print(f"    overlay render:                {stats(base_pos, positions(D.overlay_source(base, new)), unchanged)}")
+        print(f"    overlay render:                {stats(base_pos, positions(O.overlay_source(base, new)), unchanged)}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import sys
 import click
 
 from diagramgen import __version__
-from diagramgen.diagnostics import term
+from diagramgen.diagnostics import Failure, term
 from diagramgen.model.project import load_all
 
 EXIT_OK, EXIT_ERROR = 0, 1
@@ -28,6 +28,22 @@ def _print_diagnostics(diags) -> None:
         click.echo(str(d), err=True)
 
 
+class _Commands(click.Group):
+    """The command group; the one place a Failure ends a command: its diagnostics (an
+    invalid diagramgen.yaml, a group naming what does not exist) or ``error: message``
+    are printed, and the exit status is 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Failure as exc:
+            if exc.diagnostics:
+                _print_diagnostics(exc.diagnostics)
+            else:
+                click.echo(f"error: {term(exc.message)}", err=True)
+            sys.exit(EXIT_ERROR)
+
+
 def _formats(value: str) -> tuple:
     from diagramgen.draw.render import FORMATS
 
@@ -38,7 +54,7 @@ def _formats(value: str) -> tuple:
     return chosen
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="diagramgen")
 def main() -> None:
     """Reference architectures as code.
@@ -52,27 +68,32 @@ def main() -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True))
-def validate(files) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per problem on stdout (path, severity, code, message, start and end "
+                   "line and column) instead of text.")
+def validate(files, as_json) -> None:
     """Check architecture files and report every problem.
 
     FILES default to every architectures/*.yaml. Problems print as
-    path:line:col: error|warning: message. Exit status 1 on any error.
+    path:line:col: error|warning: message [CODE]; the README lists every code. Exit
+    status 1 on any error.
 
     Example: diagramgen validate architectures/premium.yaml
-    """
-    loaded = load_all(files)
-    if not files and loaded.ok:  # the groups of diagramgen.yaml name architectures of the folder
-        from diagramgen.docs.overview import OverviewError, resolve
-        from diagramgen.model.settings import current
 
-        try:
-            resolve(current(), loaded.models)
-        except OverviewError as exc:
-            loaded.diagnostics += exc.diagnostics
-    _print_diagnostics(loaded.diagnostics)
-    errors = sum(d.is_error for d in loaded.diagnostics)
-    warnings = len(loaded.diagnostics) - errors
-    click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+    Example: diagramgen validate --json
+    """
+    from diagramgen.docs.overview import check_groups
+
+    loaded = load_all(files)
+    # the groups of diagramgen.yaml name architectures of the folder
+    diags = loaded.diagnostics + (check_groups(loaded.models) if not files and loaded.ok else [])
+    errors = sum(d.is_error for d in diags)
+    if as_json:
+        for d in diags:
+            click.echo(json_line(d.as_json()))
+    else:
+        _print_diagnostics(diags)
+        click.echo(f"{errors} error(s), {len(diags) - errors} warning(s)", err=True)
     sys.exit(EXIT_ERROR if errors else EXIT_OK)
 
 
@@ -105,8 +126,7 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
 
     Example: diagramgen render --format png,svg,html,pdf
     """
-    from diagramgen.draw.render import RenderError, stopped_by_signals
-    from diagramgen.publish.files import WriteError
+    from diagramgen.draw.render import stopped_by_signals
     from diagramgen.publish.outputs import render_to
 
     try:
@@ -126,13 +146,9 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
         if show:
             click.echo(f"{model.id}: rendered {n_files} file(s) in {secs:.2f} s", err=True)
 
-    try:
-        with stopped_by_signals():  # SIGTERM: no dot left running, no temporary files left
-            run = render_to(out_dir, files, chosen, step_formats, force=force, jobs=jobs,
-                            on_validated=validated, on_rendered=rendered)
-    except (RenderError, WriteError) as exc:
-        click.echo(f"error: {term(exc)}", err=True)
-        sys.exit(EXIT_ERROR)
+    with stopped_by_signals():  # SIGTERM: no dot left running, no temporary files left
+        run = render_to(out_dir, files, chosen, step_formats, force=force, jobs=jobs,
+                        on_validated=validated, on_rendered=rendered)
     if not run.loaded.ok:
         sys.exit(EXIT_ERROR)
     if show:
@@ -187,10 +203,9 @@ def check_docs(docs, arch_file, group_id) -> None:
 
     Example: diagramgen check-docs docs/overview.md --group contact_center
     """
-    import os
-
-    from diagramgen.docs import overview
-    from diagramgen.docs.checkdocs import PageError, architecture_for, check_page, page_path, read_page
+    from diagramgen.docs.check import check_docs as check
+    from diagramgen.docs.overview import resolve
+    from diagramgen.model.settings import current
 
     if group_id and arch_file:
         raise click.UsageError("give --arch or --group, not both")
@@ -198,104 +213,14 @@ def check_docs(docs, arch_file, group_id) -> None:
     if not loaded.ok:
         _print_diagnostics(loaded.diagnostics)
         sys.exit(EXIT_ERROR)
-    groups = _groups_or_exit(loaded.models) if not arch_file else []
-    if group_id and group_id not in {g.id for g in groups}:
-        known = ", ".join(g.id for g in groups) or "none"
-        click.echo(f"error: diagramgen.yaml declares no group '{term(group_id)}' (groups: {term(known)})", err=True)
-        sys.exit(EXIT_ERROR)
-    jobs, errors = [], 0
-    if docs:
-        for doc in docs:
-            group = next(g for g in groups if g.id == group_id) if group_id else \
-                None if arch_file else overview.group_for(doc, groups)
-            if group is not None:
-                if not os.path.exists(doc):
-                    click.echo(f"{term(doc)}: error: no such file", err=True)
-                    errors += 1
-                else:
-                    jobs.append((doc, group))
-                continue
-            arch = loaded.models[0] if arch_file else architecture_for(doc, loaded.models)
-            if arch is None:
-                click.echo(f"{term(doc)}: error: no architecture has this page as its docs_page; "
-                           "pass --arch FILE", err=True)
-                errors += 1
-            elif not os.path.exists(doc):
-                click.echo(f"{term(doc)}: error: no such file", err=True)
-                errors += 1
-            else:
-                jobs.append((doc, arch))
-    else:
-        for m in loaded.models:
-            page = page_path(m)
-            if page is None:
-                if m.docs_page:  # a URL: a published page, not a file this command reads
-                    click.echo(f"{term(m.docs_page)}: note: skipped, a URL is not checked ({term(m.path)} maps to it)", err=True)
-                continue
-            if not os.path.exists(page):  # present but not a regular file: read_page says so
-                click.echo(f"{term(page)}: note: skipped, the page is absent ({term(m.path)} maps to it)", err=True)
-                continue
-            jobs.append((page, m))
-        for g in groups:
-            if not g.overview_page:
-                continue
-            if not os.path.exists(g.overview_page):
-                click.echo(f"{term(g.overview_page)}: note: skipped, the page is absent (the overview_page of "
-                           f"group {term(g.id)})", err=True)
-                continue
-            jobs.append((g.overview_page, g))
-    for doc, arch in jobs:
-        try:
-            text = read_page(doc)
-        except PageError as exc:
-            click.echo(f"{term(doc)}: error: {term(exc)}", err=True)
-            errors += 1
-            continue
-        if isinstance(arch, overview.Resolved):
-            diags = overview.check_overview(text, arch, doc)
-            _print_diagnostics(diags)
-            errors += len(diags)
-            if not diags:
-                click.echo(f"ok {term(doc)} (the {len(arch.members)} architectures of group {term(arch.id)})")
-            continue
-        diags = check_page(text, arch, doc)
-        _print_diagnostics(diags)
-        errors += len(diags)
-        if not diags:
-            click.echo(f"ok {term(doc)} ({len(arch.steps)} steps of {term(arch.path)})")
+    groups = resolve(current(), loaded.models) if not arch_file else []
+    errors = 0
+    for page in check(docs, loaded.models, groups, arch_given=bool(arch_file), group_id=group_id):
+        _print_diagnostics(page.diagnostics)
+        errors += sum(d.is_error for d in page.diagnostics)
+        if page.ok:
+            click.echo(term(page.ok))
     sys.exit(EXIT_ERROR if errors else EXIT_OK)
-
-
-def _update_manifest(path: str, product: str, written, options=None, quiet: bool = False, drop_ids=()) -> None:
-    """Record in the manifest at ``path`` what ``product`` outputs were written from."""
-    from diagramgen.publish.manifest import update_file
-
-    update_file(path, product, written, options, drop_ids)
-    if not quiet:
-        click.echo(f"wrote {term(path)}")
-
-
-def _write_manifest(path: str, manifest: dict) -> None:
-    from diagramgen.publish.files import WriteError, write_atomic
-    from diagramgen.publish.manifest import dumps
-
-    try:
-        write_atomic(path, dumps(manifest).encode("utf-8"))
-    except OSError as exc:
-        raise WriteError(path, exc.strerror or str(exc)) from None
-    click.echo(f"wrote {term(path)}")
-
-
-def _groups_or_exit(models) -> list:
-    """The groups of diagramgen.yaml with their architectures, or print what they name
-    wrongly and exit 1."""
-    from diagramgen.docs.overview import OverviewError, resolve
-
-    try:
-        return resolve(_settings_or_exit(), models)
-    except OverviewError as exc:
-        _print_diagnostics(exc.diagnostics)
-        sys.exit(EXIT_ERROR)
 
 
 @main.command()
@@ -323,90 +248,26 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
 
     Example: diagramgen docs --out output/docs --links html
     """
-    from diagramgen.docs import overview, pages as docgen
-    from diagramgen.draw.render import DEFAULT_FORMATS, RenderError
-    from diagramgen.ids import DOCS_FOLDER
-    from diagramgen.publish import overviews, site as publish
-    from diagramgen.publish.files import WriteError, remove_output, write_outputs
-    from diagramgen.publish.manifest import leftovers, read
+    from diagramgen.publish import site
+    from diagramgen.publish.outputs import docs_to
 
     try:
-        links = publish.check_links(links)
+        links = site.check_links(links)
     except ValueError as exc:
         raise click.UsageError(f"--links: {exc}") from None
-    loaded = load_all(files)
-    _print_diagnostics(loaded.diagnostics)
-    if not loaded.ok:
+    run = docs_to(out_dir, image_dir, links, files, manifest_path, on_validated=_print_diagnostics)
+    if run.error:
+        click.echo(f"error: {term(run.error)}", err=True)
+    if not run.ok:
         sys.exit(EXIT_ERROR)
-    everyone = load_all() if files else loaded  # the index lists every architecture
-    if not everyone.ok:
-        _print_diagnostics([d for d in everyone.diagnostics if d not in loaded.diagnostics])
-        click.echo("error: index.md lists every architecture, and one has errors; nothing written", err=True)
-        sys.exit(EXIT_ERROR)
-    listed = {os.path.realpath(m.path): m for m in everyone.models + loaded.models}
-    groups = _groups_or_exit(everyone.models)  # before anything is read or written
-    def drawn(m):  # the rendered diagram, for a description that follows the drawing
-        try:
-            with open(os.path.join(image_dir, f"{m.id}.svg"), "rb") as fh:
-                return fh.read()
-        except OSError:
-            return None
-
-    files_out: dict = {}
-    made: list = []
-    try:
-        for m in loaded.models:
-            assets = publish.assets(m, image_dir, links)
-            name = docgen.page_name(m)
-            files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id), svg=drawn(m)).encode("utf-8")
-            files_out.update(assets)
-            made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
-    except publish.PublishError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
-    pages_in_output = os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, DOCS_FOLDER))
-    if manifest_path is None and pages_in_output:
-        manifest_path = os.path.join(image_dir, "manifest.json")
-    before = read(manifest_path) if manifest_path else {}
-    base = os.path.dirname(manifest_path) if manifest_path else ""
-    pages_dir = os.path.relpath(out_dir, base).replace(os.sep, "/") if manifest_path else ""
-    try:
-        files_out.update(overview.pages(groups, _settings_or_exit(),
-                                        lambda i: publish.formats_of(files_out, i) if f"{i}.md" in files_out
-                                        else DEFAULT_FORMATS,
-                                        previous=overviews.reusable(before, base, pages_dir) if manifest_path else None))
-    except RenderError as exc:
-        click.echo(f"error: {term(exc)}", err=True)
-        sys.exit(EXIT_ERROR)
-    compared = [(g.title, g.page) for g in groups]
-    files_out["index.md"] = docgen.index_page(list(listed.values()), compared=compared).encode("utf-8")
-    try:
-        if pages_in_output:
-            # pages inside the output folder: written from there, so a docs/ that is a
-            # link to another folder is refused rather than followed
-            written = write_outputs(image_dir, {f"{DOCS_FOLDER}/{n}": b for n, b in files_out.items()})
-        else:
-            written = write_outputs(out_dir, files_out)
-        for path in written:
-            click.echo(f"wrote {term(path)}")
-        if manifest_path:
-            gone = set() if files else set(before.get("architectures", {})) - {m.id for m in loaded.models}
-            _update_manifest(manifest_path, "docs", made,
-                             drop_ids=gone, quiet=True)
-            by_group = {g.id: [f"{pages_dir}/{n}" for n in files_out
-                               if n == g.page or any(n.startswith(f"{overview.FOLDER}/{overview.migration_name(*p)}.")
-                                                     for p in g.migrations)] for g in groups}
-            _write_manifest(manifest_path, overviews.record(read(manifest_path), groups, by_group, base))
-            old_pages = overviews.leftovers(before, by_group)
-            for name in leftovers(before, "docs", {}, base, gone) + old_pages:
-                try:
-                    remove_output(base, name)
-                    click.echo(f"removed {term(os.path.join(base, name))}")
-                except WriteError as exc:
-                    click.echo(f"warning: cannot remove {term(exc.path)}: {term(exc.reason)}", err=True)
-    except WriteError as exc:
-        click.echo(f"error: {term(exc)}", err=True)
-        sys.exit(EXIT_ERROR)
+    for path in run.written:
+        click.echo(f"wrote {term(path)}")
+    if run.manifest:
+        click.echo(f"wrote {term(run.manifest)}")
+    for path in run.removed:
+        click.echo(f"removed {term(path)}")
+    for path, reason in run.not_removed:
+        click.echo(f"warning: cannot remove {term(path)}: {term(reason)}", err=True)
 
 
 @main.command("check-outputs")
@@ -426,25 +287,9 @@ def check_outputs(files, manifest_path) -> None:
 
     Example: diagramgen check-outputs --manifest output/manifest.json
     """
-    from diagramgen.publish.manifest import DEFAULT_RENDER_OPTIONS, REGENERATE, loads, stale
+    from diagramgen.publish.outputs import check_outputs as check
 
-    loaded = load_all(files)
-    if not loaded.ok:
-        _print_diagnostics(loaded.diagnostics)
-        sys.exit(EXIT_ERROR)
-    try:
-        with open(manifest_path, encoding="utf-8") as fh:
-            manifest = loads(fh.read())
-    except (OSError, ValueError) as exc:
-        click.echo(f"{term(manifest_path)}: error: cannot read the manifest ({term(exc)}); "
-                   f'run "{REGENERATE}"', err=True)
-        sys.exit(EXIT_ERROR)
-    diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
-                  complete=not files)
-    if not files:  # the groups' pages are made from every architecture
-        from diagramgen.publish.overviews import stale as stale_groups
-
-        diags += stale_groups(manifest, _groups_or_exit(loaded.models), manifest_path)
+    loaded, diags = check(manifest_path, files)
     _print_diagnostics(diags)
     if not diags:
         click.echo(f"ok: outputs of {len(loaded.models)} architecture(s) are up to date")
@@ -459,17 +304,6 @@ def _diff_style(t: str, status: str) -> str:
         return click.style(t, bold=True)
     colour = _DIFF_COLOURS.get(status)
     return click.style(t, fg=colour) if colour else t
-
-
-def _image_paths(template: str, ids: list) -> dict:
-    from pathlib import Path
-
-    if "{id}" in template:
-        return {i: template.replace("{id}", i) for i in ids}
-    if len(ids) == 1:
-        return {ids[0]: template}
-    p = Path(template)
-    return {i: str(p.with_name(f"{p.stem}-{i}{p.suffix}")) for i in ids}
 
 
 @main.command("diff")
@@ -496,96 +330,26 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
 
     Example: diagramgen diff --base main --format markdown --image 'output/diff/{id}.png'
     """
-    import os
     from pathlib import Path
 
-    from diagramgen.diff import compare as D
-    from diagramgen.diff.revisions import GitError, compare, relative_paths, repo_root
-    from diagramgen.draw.render import RenderError, run_dot
-    from diagramgen.model.validate import load_architecture
-    from diagramgen.publish.files import WriteError, write_atomic
+    from diagramgen.diff.run import IMAGE_FORMATS, run
+    from diagramgen.publish.files import write_atomic
 
-    if image and Path(image).suffix.lower() not in (".svg", ".png"):
+    if image and Path(image).suffix.lower() not in IMAGE_FORMATS:
         raise click.UsageError(f"--image must end in .svg or .png, got '{image}'")
-    if base is None:
-        if head is not None or len(files) != 2:
-            raise click.UsageError("give OLD.yaml NEW.yaml, or --base REV [--head REV] [FILES]")
-        sides, diags = [], []
-        for f in files:
-            m, ds = load_architecture(f)
-            diags += [d for d in ds if d.is_error]
-            sides.append(m)
-        if diags:
-            _print_diagnostics(diags)
-            sys.exit(EXIT_ERROR)
-        key = files[1]
-        old_models, new_models = {key: sides[0]}, {key: sides[1]}
-        base_label, head_label = files[0], files[1]
-        result = D.DiffResult(base_label, head_label, (D.diff_architectures(*sides),))
-    else:
-        try:
-            root = repo_root()
-            old, new = compare(root, base, head, relative_paths(root, files))
-        except GitError as exc:
-            click.echo(f"error: {term(exc)}", err=True)
-            sys.exit(EXIT_ERROR)
-        if not (old.ok and new.ok):
-            _print_diagnostics(old.diagnostics + new.diagnostics)
-            sys.exit(EXIT_ERROR)
-        old_models, new_models = old.models, new.models
-        base_label, head_label = base, head or "working tree"
-        result = D.diff_sets(old_models, new_models, base_label, head_label)
-
-    images: dict = {}
-    if image:
-        changed = [a for a in result.architectures if a.changed]
-        targets = _image_paths(image, [a.id for a in changed])
-        try:
-            for a in changed:
-                key = a.path
-                src = D.overlay_source(old_models.get(key), new_models.get(key), f"{base_label} \u2192 {head_label}")
-                fmt_img = Path(targets[a.id]).suffix.lower()[1:]
-                images[a.id] = (targets[a.id], run_dot(src, [fmt_img])[fmt_img])
-        except RenderError as exc:
-            click.echo(f"error: {term(exc)}", err=True)
-            sys.exit(EXIT_ERROR)
-    if fmt == "json":
-        report = D.render_json(result)
-    elif fmt == "markdown":
-        links = {}
-        for i, (path, _) in images.items():
-            if image_link:
-                links[i] = image_link.replace("{id}", i)
-            else:
-                links[i] = os.path.relpath(path, os.path.dirname(os.path.abspath(output))) if output else path
-        report = D.render_markdown(result, links)
-    else:
-        report = D.render_text(result, None if output else _diff_style)
-    try:
-        for path, data in images.values():
-            write_atomic(Path(path), data)
-            click.echo(f"wrote {term(path)}", err=True)
-        if output:
-            write_atomic(Path(output), report.encode("utf-8"))
-            click.echo(f"wrote {term(output)}", err=True)
-    except WriteError as exc:
-        click.echo(f"error: {term(exc)}", err=True)
-        sys.exit(EXIT_ERROR)
+    if base is None and (head is not None or len(files) != 2):
+        raise click.UsageError("give OLD.yaml NEW.yaml, or --base REV [--head REV] [FILES]")
+    done = run(files, base, head, fmt, image=image, image_link=image_link, output=output,
+               paint=None if output else _diff_style)
+    for path, data in done.images:
+        write_atomic(Path(path), data)
+        click.echo(f"wrote {term(path)}", err=True)
+    if output:
+        write_atomic(Path(output), done.report.encode("utf-8"))
+        click.echo(f"wrote {term(output)}", err=True)
     if not output:
-        click.echo(report, nl=False)
-    sys.exit(EXIT_ERROR if exit_code and result.changed else EXIT_OK)
-
-
-def _settings_or_exit():
-    """The repository settings, or print their problems and exit 1."""
-    from diagramgen.diagnostics import DiagramgenError
-    from diagramgen.model.settings import current
-
-    try:
-        return current()
-    except DiagramgenError as exc:
-        _print_diagnostics(exc.diagnostics)
-        sys.exit(EXIT_ERROR)
+        click.echo(done.report, nl=False)
+    sys.exit(EXIT_ERROR if exit_code and done.result.changed else EXIT_OK)
 
 
 @main.command()
@@ -603,23 +367,16 @@ def schema(fragment, write) -> None:
 
     Example: diagramgen schema --write
     """
-    from pathlib import Path
-
     from diagramgen.model.schema import json_schema_text
-    from diagramgen.publish.files import write_atomic
+    from diagramgen.model.settings import current
+    from diagramgen.publish.outputs import schemas_to
 
-    catalog = _settings_or_exit().catalog
+    catalog = current().catalog
     if not write:
         click.echo(json_schema_text("fragment" if fragment else "architecture", catalog), nl=False)
         return
-    for name in ("architecture", "fragment"):
-        path = Path("schema") / f"{name}.schema.json"
-        try:
-            write_atomic(path, json_schema_text(name, catalog).encode("utf-8"))
-        except OSError as exc:
-            click.echo(f"error: cannot write {path}: {exc.strerror or exc}", err=True)
-            sys.exit(EXIT_ERROR)
-        click.echo(f"wrote {path}")
+    for path in schemas_to("schema", catalog):
+        click.echo(f"wrote {term(path)}")
 
 
 @main.command()
@@ -638,24 +395,13 @@ def kinds(as_json, page_path) -> None:
     from pathlib import Path
 
     from diagramgen.docs import kinds as K
-    from diagramgen.publish.files import WriteError, remove_output, write_outputs
+    from diagramgen.model.settings import current
+    from diagramgen.publish.outputs import kinds_page_to
 
-    catalog = _settings_or_exit().catalog
+    catalog = current().catalog
     if page_path:
-        text, icons = K.page(catalog)
-        files_out = {Path(page_path).name: text.encode("utf-8"), **icons}
-        try:
-            written = write_outputs(os.path.dirname(page_path) or ".", files_out)
-        except WriteError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_ERROR)
-        try:
-            for old in K.leftover_icons(page_path, written):
-                remove_output(old.parent, old.name)
-        except WriteError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_ERROR)
-        click.echo(f"wrote {page_path} and {len(icons)} icons in {Path(page_path).parent / 'kinds'}")
+        _, n_icons = kinds_page_to(page_path, catalog)
+        click.echo(f"wrote {term(page_path)} and {n_icons} icons in {term(Path(page_path).parent / 'kinds')}")
         return
     if as_json:
         for row in K.rows(catalog):
@@ -684,37 +430,19 @@ def new(arch_id, title, source, directory) -> None:
 
     Example: diagramgen new self_service --title "Self service with Copilot Studio"
     """
-    from diagramgen.diagnostics import DiagramgenError
-    from diagramgen.model.scaffold import check_new, missing_schemas, new_architecture
-    from diagramgen.publish.files import WriteError, create_new, write_atomic
+    from diagramgen.model.scaffold import check_new, new_architecture
+    from diagramgen.model.settings import current
+    from diagramgen.publish.outputs import new_to
 
-    settings = _settings_or_exit()
-    try:
-        target, text = new_architecture(arch_id, title, directory, source)
-    except DiagramgenError as exc:
-        _print_diagnostics(exc.diagnostics)
-        sys.exit(EXIT_ERROR)
+    settings = current()
+    target, text = new_architecture(arch_id, title, directory, source)
     diags = check_new(target, text)
     _print_diagnostics(diags)
     if any(d.is_error for d in diags):
         click.echo(f"error: {term(target)} would not be valid; nothing written", err=True)
         sys.exit(EXIT_ERROR)
-    try:  # the schemas its first line names, for a repository that has none yet
-        for path, data in missing_schemas(settings.catalog).items():
-            write_atomic(path, data)
-            click.echo(f"wrote {term(path)}")
-    except WriteError as exc:
-        click.echo(f"error: {term(exc)}", err=True)
-        sys.exit(EXIT_ERROR)
-    try:
-        create_new(target, text.encode("utf-8"))
-    except FileExistsError:
-        click.echo(f"{term(target)}: error: already exists; diagramgen new never overwrites a file", err=True)
-        sys.exit(EXIT_ERROR)
-    except WriteError as exc:
-        click.echo(f"error: {term(exc)}", err=True)
-        sys.exit(EXIT_ERROR)
-    click.echo(f"wrote {term(target)}")
+    for path in new_to(target, text, settings.catalog):
+        click.echo(f"wrote {term(path)}")
     click.echo("next: edit its scenario, areas, components and dataflow steps, then\n"
                f"  diagramgen validate {term(target)}\n"
                f"  diagramgen watch {term(target)}     # re-renders into output/ on every save")

@@ -1,17 +1,42 @@
 """Diagnostics: what every stage reports instead of raising.
 
-A diagnostic is a located message, printed as ``path:line:col: severity: message``
-(the format compilers and editors understand). Lines and columns are 1-based.
+A diagnostic is a located message with a severity and a stable rule code, printed as
+``path:line:col: severity: message [DG301]`` (the format compilers and editors
+understand, the code last). Lines and columns are 1-based. Every code is listed in the
+README's error list; tests/test_diagnostics.py keeps the two in step.
+
+Problems outside the input (Graphviz missing or failing, a file that cannot be written,
+git errors ...) are raised as :class:`Failure`, which the command line prints as
+``error: message`` with exit status 1.
 """
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
-from typing import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from os import PathLike
+from typing import Iterable, Sequence, Union
 
-ERROR = "error"
-WARNING = "warning"
+
+class Severity(str, Enum):
+    """How bad a diagnostic is: an error fails the command, a warning does not, a note
+    only says what was done (e.g. a page skipped)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+ERROR = Severity.ERROR
+WARNING = Severity.WARNING
+NOTE = Severity.NOTE
 
 # Characters that must not reach a terminal or a CI log as they are: C0 and C1 controls
 # (escape sequences can retitle a terminal or hide text), line and paragraph separators,
@@ -38,11 +63,26 @@ def term(text) -> str:
 
 @dataclass(frozen=True, order=True)
 class Pos:
-    """A position in a source file (1-based line and column)."""
+    """A position in a source file (1-based line and column), and where the value written
+    there ends (``end_line``/``end_col``, the position just after it; 0 when unknown).
+    The end takes no part in comparisons: two positions are equal where they start."""
 
     path: str
     line: int = 0
     col: int = 0
+    end_line: int = field(default=0, compare=False)
+    end_col: int = field(default=0, compare=False)
+
+    @property
+    def start(self) -> Pos:
+        return Pos(self.path, self.line, self.col)
+
+    @property
+    def end(self) -> Pos:
+        """Where the value ends; the start when that is not known."""
+        if self.end_line:
+            return Pos(self.path, self.end_line, self.end_col)
+        return self.start
 
     def __str__(self) -> str:
         path = term(self.path)
@@ -53,30 +93,71 @@ class Pos:
         return path
 
 
+CODE = re.compile(r"DG[1-9]\d\d")
+
+
 @dataclass(frozen=True)
 class Diagnostic:
+    """A problem found in the input: where it starts (``pos``) and ends (``end``), how bad
+    it is, what it says and the code of the rule it breaks (``DG`` and three digits, see
+    the README's error list)."""
+
     pos: Pos
-    severity: str
+    severity: Severity
     message: str
+    code: str
 
     def __str__(self) -> str:
         # one line per problem, whatever text from the input the message quotes
-        return f"{self.pos}: {self.severity}: {term(self.message)}"
+        return f"{self.pos}: {self.severity}: {term(self.message)} [{self.code}]"
+
+    @property
+    def start(self) -> Pos:
+        return self.pos.start
+
+    @property
+    def end(self) -> Pos:
+        return self.pos.end
 
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
 
+    def as_json(self) -> dict:
+        """The diagnostic as plain data: path, severity, code, message, start and end
+        (``{"line", "col"}``, 1-based; 0 where the path has no line or column)."""
+        return {"path": self.pos.path, "severity": self.severity.value, "code": self.code,
+                "message": self.message,
+                "start": {"line": self.start.line, "col": self.start.col},
+                "end": {"line": self.end.line, "col": self.end.col}}
 
-class DiagramgenError(Exception):
+
+class Failure(Exception):
+    """Something outside the input went wrong: Graphviz missing or failing, a file that
+    cannot be written or read, a git error, SVG that dot got wrong. Carries a one-line
+    message (and the path concerned, where there is one); the command line prints
+    ``error: message`` and exits with status 1. Every operational error of the package
+    is a Failure or a subclass of it.
+
+    ``diagnostics`` is empty, except for :class:`DiagramgenError`, the failure of an
+    entry point whose input is invalid, which carries the problems to print instead."""
+
+    def __init__(self, message: str, path: Union[str, PathLike, None] = None):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.diagnostics: list = []
+
+
+class DiagramgenError(Failure):
     """Raised by library entry points when input is invalid.
 
     Carries every diagnostic found, so callers can print them all at once.
     """
 
     def __init__(self, diagnostics: Sequence[Diagnostic]):
+        super().__init__("\n".join(str(d) for d in diagnostics))
         self.diagnostics = list(diagnostics)
-        super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 
 def has_errors(diags: Iterable[Diagnostic]) -> bool:

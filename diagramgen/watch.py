@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
-from diagramgen.diagnostics import DiagramgenError
+from diagramgen.diagnostics import DiagramgenError, Failure
 from diagramgen.model.catalog import CATALOG_PATH, default_catalog
 from diagramgen.model.project import load_all
 from diagramgen.model.settings import SETTINGS_FILE, current
@@ -85,8 +85,6 @@ class Watcher:
 
     def handle(self, changed: Optional[Iterable[str]] = None) -> list:
         """Process one batch of changed paths; return the messages to print."""
-        from diagramgen.draw.render import RenderError
-        from diagramgen.publish.files import WriteError
         from diagramgen.publish.outputs import render_to
 
         todo = self.affected(changed)
@@ -108,7 +106,7 @@ class Watcher:
             try:
                 # the same path as `render` and `make`: cache, write, manifest, clean-up
                 result = render_to(self.out_dir, [m.path], self.formats, self.steps, jobs=1)
-            except (RenderError, WriteError) as exc:
+            except Failure as exc:
                 self.failed.add(m.path)
                 out.append(Message(f"{m.path}: error: {exc}", True))
                 continue

@@ -148,7 +148,7 @@ def test_make_after_editing_code_re_renders_only_what_it_shapes(package, tmp_pat
     edit(package, "docs/checkdocs.py")
     assert invoke("check-outputs")[2].splitlines() == [
         f"output/manifest.json: error: outputs made by other code than this diagramgen {__version__} "
-        f"(changed: diagramgen/docs/checkdocs.py); {RUN} to make them with this code"]
+        f"(changed: diagramgen/docs/checkdocs.py); {RUN} to make them with this code [DG602]"]
     assert invoke("render")[1] == "rendered 0 architecture(s), 1 up to date, into output\n"
     assert invoke("docs")[0] == 0
     assert invoke("check-outputs")[0] == 0
@@ -157,7 +157,7 @@ def test_make_after_editing_code_re_renders_only_what_it_shapes(package, tmp_pat
     assert invoke("render")[1] == "rendered 1 architecture(s), 0 up to date, into output\n"
     assert invoke("check-outputs")[2].splitlines() == [
         f"output/manifest.json: error: outputs made by other code than this diagramgen {__version__} "
-        f"(changed: diagramgen/draw/scene.py); {RUN} to make them with this code"]
+        f"(changed: diagramgen/draw/scene.py); {RUN} to make them with this code [DG602]"]
     assert invoke("docs")[0] == 0
     assert invoke("check-outputs")[0] == 0
 

@@ -64,8 +64,8 @@ def test_a_hand_edited_or_missing_output_is_named_and_render_replaces_it(repo):
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         "output/alpha.svg: error: changed since diagramgen wrote it (its SHA-256 is not the one "
-        f"output/manifest.json records); {RUN}",
-        f"output/docs/beta.md: error: missing, though output/manifest.json lists it; {RUN}"]
+        f"output/manifest.json records); {RUN} [DG604]",
+        f"output/docs/beta.md: error: missing, though output/manifest.json lists it; {RUN} [DG604]"]
     # the command named makes them again: render sees the edited file, docs writes every page
     assert invoke("render")[1] == "rendered 1 architecture(s), 1 up to date, into output\n"
     assert "Edited" not in svg.read_text(encoding="utf-8")
@@ -100,7 +100,7 @@ def test_a_new_manifest_with_the_old_files_is_refused(repo):
     assert code == 1
     assert err.splitlines() == [
         f"{name}: error: changed since diagramgen wrote it (its SHA-256 is not the one output/manifest.json "
-        f"records); {RUN}" for name in differ]
+        f"records); {RUN} [DG604]" for name in differ]
 
 
 def _other_tool(data, version="0.0.9", code=None, svg_hash=None):
@@ -121,7 +121,7 @@ def test_another_diagramgen_is_one_line_with_the_command(repo):
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         f"output/manifest.json: error: outputs made by diagramgen 0.0.9, but this is "
-        f"diagramgen {__version__}; {RUN} to make them with this version"]
+        f"diagramgen {__version__}; {RUN} to make them with this version [DG602]"]
     assert invoke("render")[1] == "rendered 2 architecture(s), 0 up to date, into output\n"
     assert invoke("docs")[0] == 0
     assert invoke("check-outputs")[0] == 0
@@ -132,7 +132,7 @@ def test_a_record_of_an_earlier_version_with_a_code_hash_is_made_again(repo):
     set_manifest(repo, _other_tool(manifest(repo), version=__version__, code="0" * 64))
     assert invoke("check-outputs")[2].splitlines() == [
         f"output/manifest.json: error: outputs made by diagramgen {__version__} (code 00000000), but this is "
-        f"diagramgen {__version__}; {RUN} to make them with this version"]
+        f"diagramgen {__version__}; {RUN} to make them with this version [DG602]"]
     assert invoke("render")[1] == "rendered 2 architecture(s), 0 up to date, into output\n"
 
 
@@ -144,7 +144,7 @@ def test_a_changed_tool_file_is_named_in_that_line_not_per_architecture(repo):
     assert code == 1
     assert err.splitlines() == [
         f"output/manifest.json: error: outputs made by other code than this diagramgen {__version__} "
-        f"(changed: diagramgen/draw/svg.py); {RUN} to make them with this code"]
+        f"(changed: diagramgen/draw/svg.py); {RUN} to make them with this code [DG602]"]
 
 
 @pytest.mark.dot
@@ -160,9 +160,9 @@ def test_another_diagrams_library_and_an_input_change_each_get_their_line(repo):
     assert code == 1
     assert err.splitlines() == [
         f"output/manifest.json: error: outputs made by {here} with diagrams 0.1.0, but this is {here} with "
-        f"diagrams {tool()['diagrams']}; {RUN} to make them with this version",
+        f"diagrams {tool()['diagrams']}; {RUN} to make them with this version [DG602]",
         "output/manifest.json: error: beta is out of date (render: changed architectures/beta.yaml; "
-        f"docs: changed architectures/beta.yaml); {RUN}"]
+        f"docs: changed architectures/beta.yaml); {RUN} [DG603]"]
 
 
 def test_a_manifest_with_bad_output_hashes_is_read_without_them(tmp_path, monkeypatch):

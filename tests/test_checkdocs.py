@@ -133,7 +133,7 @@ def test_swapped_items_are_reported_as_a_swap(tmp_path, in_repo):
     assert code == 1 and out == ""
     assert err.splitlines() == [
         f"{page}:44: error: steps 4 and 6 are swapped: the item at line 44 describes step 6 "
-        "and the item at line 48 describes step 4"]
+        "and the item at line 48 describes step 4 [DG416]"]
 
 
 @needs_shared
@@ -143,9 +143,9 @@ def test_deleted_item_names_the_missing_step(tmp_path, in_repo):
     code, _, err = _check(page, "enterprise")
     assert code == 1
     assert err.splitlines() == [
-        f"{page}:36: error: the Dataflow list has 6 item(s), but architectures/enterprise.yaml has 7 step(s)",
+        f"{page}:36: error: the Dataflow list has 6 item(s), but architectures/enterprise.yaml has 7 step(s) [DG413]",
         f"{page}:38: error: step 3 has no item in the Dataflow list (expected after line 38; "
-        "it is about Unified routing (routing))"]
+        "it is about Unified routing (routing)) [DG415]"]
 
 
 @needs_shared
@@ -161,7 +161,7 @@ def test_replaced_component_name_is_reported(tmp_path, in_repo):
     assert err.splitlines() == [
         f"{page}:40: error: step 2: the item does not mention Azure Communication Services (acs), "
         "which the step is about (accepted names: Azure Communication Services, "
-        "Azure Communications Services, ACS)"]
+        "Azure Communications Services, ACS) [DG418]"]
 
 
 @needs_shared
@@ -175,9 +175,9 @@ def test_added_item_is_reported(tmp_path, in_repo):
     code, _, err = _check(page, "copilot_service")
     assert code == 1
     assert err.splitlines() == [
-        f"{page}:36: error: the Dataflow list has 8 item(s), but architectures/copilot-service.yaml has 7 step(s)",
+        f"{page}:36: error: the Dataflow list has 8 item(s), but architectures/copilot-service.yaml has 7 step(s) [DG413]",
         f"{page}:50: error: item 8 matches no step of architectures/copilot-service.yaml "
-        "(an extra item, or one whose step was removed)"]
+        "(an extra item, or one whose step was removed) [DG414]"]
 
 
 @needs_shared
@@ -187,9 +187,9 @@ def test_step_added_to_the_architecture_is_reported(models):
     grown = dataclasses.replace(arch, steps=arch.steps + (survey,))
     text = (PAGES / PAGE_OF["premium"]).read_text(encoding="utf-8")
     assert [str(d) for d in check_page(text, grown, "page.md")] == [
-        f"page.md:38: error: the Dataflow list has 10 item(s), but {arch.path} has 11 step(s)",
+        f"page.md:38: error: the Dataflow list has 10 item(s), but {arch.path} has 11 step(s) [DG413]",
         "page.md:56: error: step 11 has no item in the Dataflow list (expected after line 56; "
-        "it is about Customers (customer), Email (email))"]
+        "it is about Customers (customer), Email (email)) [DG415]"]
 
 
 @needs_shared
@@ -200,11 +200,11 @@ def test_items_moved_out_of_order(models):
     assert [str(d) for d in check_page("\n".join(lines), models["premium"], "p.md")] == [
         # step 2's flows (voice and SMS to ACS) share one end, ACS: the one it must name
         "p.md:40: error: step 2: the item at line 40 describes step 3 instead (it does not mention "
-        "Azure Communication Services (acs)); the items are out of order",
+        "Azure Communication Services (acs)); the items are out of order [DG417]",
         "p.md:42: error: step 3: the item at line 42 describes step 4 instead (it does not mention "
-        "Microsoft Dataverse (dataverse)); the items are out of order",
+        "Microsoft Dataverse (dataverse)); the items are out of order [DG417]",
         "p.md:44: error: step 4: the item at line 44 describes step 2 instead (it does not mention "
-        "Copilot Studio (copilot_studio)); the items are out of order"]
+        "Copilot Studio (copilot_studio)); the items are out of order [DG417]"]
 
 
 # --- pages without a Dataflow list, CLI errors -----------------------------------------
@@ -212,9 +212,9 @@ def test_items_moved_out_of_order(models):
 def test_page_without_dataflow_heading_or_list(models):
     arch = models["premium"]
     assert [str(d) for d in check_page("# Title\n\nText.\n", arch, "a.md")] == [
-        "a.md:1: error: no 'Dataflow' heading found"]
+        "a.md:1: error: no 'Dataflow' heading found [DG410]"]
     assert [str(d) for d in check_page("# T\n\n## Dataflow\n\n- a\n- b\n", arch, "a.md")] == [
-        "a.md:3: error: the Dataflow section has no numbered list"]
+        "a.md:3: error: the Dataflow section has no numbered list [DG411]"]
 
 
 def test_cli_page_without_mapping_needs_arch(tmp_path, in_repo):
@@ -222,12 +222,12 @@ def test_cli_page_without_mapping_needs_arch(tmp_path, in_repo):
     page.write_text("## Dataflow\n\n1. Customers\n", encoding="utf-8")
     code, out, err = run("check-docs", str(page))
     assert (code, out) == (1, "")
-    assert err == f"{page}: error: no architecture has this page as its docs_page; pass --arch FILE\n"
+    assert err == f"{page}: error: no architecture has this page as its docs_page; pass --arch FILE [DG403]\n"
 
 
 def test_cli_missing_page_is_an_error(tmp_path, in_repo):
     code, _, err = run("check-docs", str(tmp_path / "nope.md"), "--arch", "architectures/premium.yaml")
-    assert code == 1 and err == f"{tmp_path / 'nope.md'}: error: no such file\n"
+    assert code == 1 and err == f"{tmp_path / 'nope.md'}: error: no such file [DG401]\n"
 
 
 def test_cli_skips_absent_mapped_pages_with_a_note(tmp_path, monkeypatch):
@@ -240,7 +240,7 @@ def test_cli_skips_absent_mapped_pages_with_a_note(tmp_path, monkeypatch):
         [g for g in current().groups if g.overview_page])  # and one per group's overview page
     assert (
         "../shared/reference/microsoft-learn/contact-center-existing-crm-dynamics-365-contact-center.md: "
-        "note: skipped, the page is absent (architectures/contact-center.yaml maps to it)") in err.splitlines()
+        "note: skipped, the page is absent (architectures/contact-center.yaml maps to it) [DG405]") in err.splitlines()
 
 
 def test_page_path_resolves_against_the_architecture_file(models):

@@ -4,13 +4,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from diagramgen.cli import main
-from diagramgen.diff import compare as D
+from diagramgen.diff import align as A, overlay as O
 
 from conftest import ARCH_DIR, assert_golden
 
@@ -226,7 +227,7 @@ def test_malformed_file_names_revision_file_line_and_column(repo, side):
     line = next(i for i, t in enumerate((repo / "architectures/premium.yaml").read_text().splitlines(), 1)
                 if t.startswith("    kind: unified_rout"))
     assert r.output == (f"{where}:{line}:11: error: unknown component kind 'unified_routng' "
-                        "(did you mean 'unified_routing' (Unified routing)?); `diagramgen kinds` lists every kind\n")
+                        "(did you mean 'unified_routing' (Unified routing)?); `diagramgen kinds` lists every kind [DG307]\n")
 
 
 def test_yaml_syntax_error_in_an_old_fragment(repo):
@@ -282,21 +283,21 @@ def test_overlay_dot_styles_by_status(repo):
     every_change(repo)
     from diagramgen.diff.revisions import compare
     old, new = compare(repo, "main", None, ["architectures/premium.yaml"])
-    union, marks = D.union_model(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
+    union, marks = O.union_model(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
     assert {k: v for k, v in marks.components.items() if v != "unchanged"} == {
         "comms": "changed", "supervisor": "changed", "kb": "added"}
     assert marks.areas["analytics"] == "added" and marks.areas["supervisors"] == "changed"
-    assert marks.steps["6"] == ("changed", "6")
+    assert marks.steps["6"] == "changed" and "6" not in marks.was
     assert marks.flows[("6", "kb", "copilot")] == "added"
     assert marks.flows[("6", "workspace", "copilot")] == "changed"
-    dot = D.overlay_source(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
+    dot = O.overlay_source(old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"])
     assert "\tkb -> _step6_to_copilot [" in dot and 'color="#1E8E3E"' in dot
-    # a changed area is restyled where it is declared, not declared again
-    assert re.search(r'subgraph cluster_analytics \{\n\t+graph \[[^\n]* pencolor="#1E8E3E" penwidth=2 '
-                     r'style="rounded,filled"\]\n', dot)
+    # a changed area is styled where it is declared, and declared once
+    area = re.search(r'subgraph cluster_analytics \{\n\t+graph \[([^\n]*)\]\n', dot)
+    assert area and {'pencolor="#1E8E3E"', "penwidth=2", 'style="rounded,filled"'} <= set(area.group(1).split(" "))
     assert dot.count("subgraph cluster_analytics {") == 1
-    # the overlay lays out exactly like the plain diagram of the union: styling changes no positions
-    assert "label=<<TABLE" in dot and dot.count("\tkb [label=") == 1
+    # every node and edge is written once, with one attribute list
+    assert dot.count("\tkb [label=<<TABLE") == 1 and "] [" not in dot
 
 
 SCRIPT = ARCH_DIR.parent / "scripts" / "pr-diff.sh"
@@ -385,9 +386,9 @@ def test_overlay_styling_moves_no_node(repo):
 
     old, new = compare(repo, "main", None, ["architectures/premium.yaml"])
     a, b = old.models["architectures/premium.yaml"], new.models["architectures/premium.yaml"]
-    union, _ = D.union_model(a, b)
+    union, _ = O.union_model(a, b)
     plain = _positions(scene.build(union))
-    overlay = _positions(D.overlay_source(a, b))
+    overlay = _positions(O.overlay_source(a, b))
     assert plain and plain == overlay
 
 
@@ -408,19 +409,20 @@ def test_pruned_similarities_equal_the_full_ones_where_they_can_match():
     old = tuple(step(n) for n in range(1, 40))
     new = tuple(step(n) for n in range(1, 40))
     ren = {"c1": "c2"}
-    sim = D._similarities(old, new, ren)
+    sim = A._similarities(old, new, ren)
     kept = 0
     for i, o in enumerate(old):
         for j, w in enumerate(new):
-            full = D._step_similarity(o, w, ren)
-            assert sim[i][j] == (full if full >= D.MATCH_THRESHOLD else 0.0)
+            full = A._step_similarity(o, w, ren)
+            assert sim[i][j] == (full if full >= A.MATCH_THRESHOLD else 0.0)
             kept += sim[i][j] > 0
     assert 0 < kept < len(old) * len(new)
 
 
 def test_overlay_shows_a_removed_step_by_its_old_number():
     """A step the new file no longer has keeps a circle of its own, labelled "−N" (old
-    step N, removed) instead of an internal number."""
+    step N, removed): it keeps its old number, in a sequence of removed steps whose
+    generated name no step of the file can have."""
     import dataclasses
 
     from diagramgen.model.validate import load_architecture
@@ -428,7 +430,109 @@ def test_overlay_shows_a_removed_step_by_its_old_number():
     old, _ = load_architecture(ARCH_DIR / "premium.yaml")
     last = old.steps[-1].number
     new = dataclasses.replace(old, steps=old.steps[:-1])
-    source = D.overlay_source(old, new, "one step fewer")
-    labels = set(re.findall(r'^\s*_step\d+_\w+ \[label="([^"]+)" class="step step-(\d+)"', source, re.M))
-    removed = {label for label, key in labels if int(key) > last}
-    assert removed == {f"\u2212{last}"}
+    union, marks = O.union_model(old, new)
+    assert [(s.key, s.number, marks.steps[s.key]) for s in union.steps if s.sequence] == [
+        (f"_removed-{last}", last, "removed")]
+    source = O.overlay_source(old, new, "one step fewer")
+    circles = re.findall(r'^\s*(_\w+) \[label="([^"]+)" class="step step-([^"]+)"', source, re.M)
+    removed = [(name, label) for name, label, key in circles if key.startswith("_removed")]
+    assert removed == [(f"_Step__removed_{last}_from_supervisor", f"\u2212{last}")]
+    assert all(label == key for _, label, key in circles if not key.startswith("_removed"))
+    assert f'tooltip="Step {last} (removed): ' in source
+
+
+def _svg_refs(svg: bytes) -> tuple:
+    """(every <image>'s href, every other href) of an SVG."""
+    from lxml import etree
+
+    root = etree.fromstring(svg)
+    href = lambda el: el.get("{http://www.w3.org/1999/xlink}href") or el.get("href")  # noqa: E731
+    images = [href(el) for el in root.iter("{*}image")]
+    others = [href(el) for el in root.iter() if href(el) is not None and not el.tag.endswith("}image")]
+    return images, others
+
+
+@pytest.mark.dot
+def test_overlay_svg_is_self_contained(repo, tmp_path):
+    """The overlay goes through the same SVG post-processing as every diagram: icons are
+    embedded once as data URIs, and no file path or link out of the file remains."""
+    every_change(repo)
+    out = tmp_path / "x.svg"
+    r = cli("--base", "main", "--image", str(out), "architectures/premium.yaml")
+    assert r.exit_code == 0, r.output
+    svg = out.read_bytes()
+    images, others = _svg_refs(svg)
+    assert images and all(i.startswith("data:image/png;base64,") for i in images)
+    assert others and all(ref.startswith("#") for ref in others)  # <use> of the embedded icons
+    assert b"file:" not in svg and str(tmp_path).encode() not in svg and b"/tmp/" not in svg
+    assert os.fspath(Path(sys.prefix)).encode() not in svg  # the diagrams library's icons
+    assert b"<symbol" in svg and b"step-6" in svg and b"<title>Step 6: " in svg
+
+
+HOSTILE = {
+    "step": 'He said "hi" \\ {x} <b>&amp; -> graph [label="y"]\n\tcustomer [x] \\n \\N digraph edge node',
+    "label": 'Calls "A" \\N {b} <i>&</i> -> subgraph \\l strict',
+    "flow": 'x "y" \\ {z} <w> &lt; -> node \\n',
+}
+
+
+def _hostile(hostile: bool) -> str:
+    """A small architecture; ``hostile``: its acs label and first flow label hostile, and
+    a component and a step of their own with hostile texts."""
+    label, flow = (HOSTILE["label"], HOSTILE["flow"]) if hostile else ("Phone system", "PSTN")
+    legacy = f"  - {{id: legacy, kind: existing_platform, area: telephony, label: {json.dumps(HOSTILE['label'])}}}\n"
+    step = (f"  - step: 3\n    text: {json.dumps(HOSTILE['step'])}\n    flows:\n"
+            f"      - {{from: legacy, to: customer, label: {json.dumps(HOSTILE['flow'])}}}\n")
+    return f"""id: demo
+title: Demo
+scenario: A small test.
+products: [Demo]
+assumptions: {{azure_foundation: false}}
+areas:
+  - {{id: customers, label: Customers}}
+  - {{id: telephony, label: Telephony}}
+components:
+  - {{id: customer, kind: customer}}
+  - {{id: acs, kind: communication_services, label: {json.dumps(label)}}}
+  - {{id: bot, kind: copilot_studio, area: telephony}}
+{legacy if hostile else ""}dataflow:
+  - step: 1
+    text: Customers call in.
+    flows:
+      - {{from: customer, to: acs, label: {json.dumps(flow)}}}
+  - step: 2
+    text: The call reaches the bot.
+    flows:
+      - {{from: acs, to: bot}}
+{step if hostile else ""}"""
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("side", ["new", "old", "both"])
+def test_quotes_braces_markup_and_dot_words_cannot_break_the_overlay(tmp_path, side):
+    """Step texts, component labels and flow labels holding quotes, backslashes, braces,
+    markup, '->', escapes such as \\n and DOT keywords, in added, removed or changed
+    parts: the overlay renders, and the texts are in the SVG as they were written."""
+    from lxml import etree
+
+    old_text, new_text = {"new": (_hostile(False), _hostile(True)), "old": (_hostile(True), _hostile(False)),
+                          "both": (_hostile(True), _hostile(True).replace("Customers call", "People call"))}[side]
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(old_text, encoding="utf-8")
+    new.write_text(new_text, encoding="utf-8")
+    image = tmp_path / "overlay.svg"
+    r = cli(str(old), str(new), "--image", str(image))
+    assert r.exit_code == 0, r.output
+    root = etree.fromstring(image.read_bytes())
+    titles = [t.text or "" for t in root.iter("{*}title")]
+    shown = "".join(t.text or "" for t in root.iter("{*}text"))
+    step = "Step 3 (removed): " if side == "old" else "Step 3: "
+    assert step + HOSTILE["step"] in titles
+    assert HOSTILE["label"] + "\nkind: existing_platform\nprovenance: existing" in titles
+    assert any(t.endswith("\nLabel: " + HOSTILE["flow"]) for t in titles)
+    assert HOSTILE["flow"] in shown
+    if side != "both":  # the first flow's label changed: the overlay shows the old one beside the new
+        relabelled = f"PSTN (was {HOSTILE['flow']})" if side == "old" else f"{HOSTILE['flow']} (was PSTN)"
+        assert any(t.endswith("\nLabel: " + relabelled) for t in titles) and relabelled in shown
+    images, others = _svg_refs(image.read_bytes())
+    assert all(i.startswith("data:") for i in images) and all(ref.startswith("#") for ref in others)

@@ -115,10 +115,10 @@ def test_alt_text_shortens_a_long_title(write):
 def test_description_describes_the_diagram():
     assert docs.description(model("enterprise.yaml")) == (
         "Architecture diagram: Contact center using Dynamics 365 Customer Service Enterprise. "
-        "7 areas in 5 columns, from left to right (areas of one column from top to bottom): "
+        "8 areas in 5 columns, from left to right (areas of one column from top to bottom): "
         "Customers and channels; Telephony, Self service; Routing, Supervisors and managers; "
-        "Agent experience; Collaboration. 3 bands stacked along the bottom, from top to bottom: "
-        "Power Platform, Microsoft Dataverse and Microsoft Azure. Key components: Unified routing, "
+        "Agent experience, Power Platform; Collaboration. 2 bands stacked along the bottom, from "
+        "top to bottom: Microsoft Dataverse and Microsoft Azure. Key components: Unified routing, "
         "Customer Service workspace and Copilot. 7 numbered dataflow steps connect "
         "14 components with arrows, each arrow carrying its step number; 4 further components are "
         "shown without arrows. Labelled arrow: Customer Service workspace ↔ Microsoft Teams "
@@ -271,11 +271,11 @@ def test_check_outputs_names_the_changed_input(project):
     for a in affected:  # each architecture's line, then its missing output's
         expected.append(f"output/manifest.json: error: {a} is out of date (render: changed "
                         "architectures/fragments/teams.yaml; docs: changed architectures/fragments/teams.yaml); "
-                        + run_)
+                        + run_ + " [DG603]")
         if a == "premium":
-            expected.append(f"output/premium.svg: error: missing, though output/manifest.json lists it; {run_}")
+            expected.append(f"output/premium.svg: error: missing, though output/manifest.json lists it; {run_} [DG604]")
     expected += [f"output/manifest.json: error: overview of group '{g.id}' is out of date (changed "
-                 "architectures/fragments/teams.yaml); " + run_
+                 "architectures/fragments/teams.yaml); " + run_ + " [DG603]"
                  for g in groups if any(a.id in affected for a, _ in g.members)]
     assert err.splitlines() == expected
 
@@ -298,9 +298,9 @@ def test_check_outputs_names_other_options_and_left_over_architectures(project):
     assert err.splitlines()[0] == (
         'output/manifest.json: error: contact_center is out of date (render: made with options '
         '{"formats": ["svg"], "steps": []}, not {"formats": ["svg", "png", "html"], "steps": ["svg"]}); '
-        'run "diagramgen render && diagramgen docs"')
+        'run "diagramgen render && diagramgen docs" [DG603]')
     assert err.splitlines()[-1] == ("output/manifest.json: error: old_one: outputs of an architecture that no "
-                                    'longer exists are still listed; run "diagramgen render && diagramgen docs"')
+                                    'longer exists are still listed; run "diagramgen render && diagramgen docs" [DG605]')
 
 
 def test_check_outputs_without_manifest(project):
@@ -321,5 +321,5 @@ def test_manifest_is_deterministic_and_round_trips():
     assert "diagramgen/docs/pages.py" not in names and "diagramgen/docs/pages.py" in inputs(m, "docs")
     assert any(n.startswith("diagramgen/vendor/") for n in names)
     assert [str(d) for d in stale(loads(a), [m], "out/m.json", products=("render",))] == [
-        f'out/{name}: error: missing, though out/m.json lists it; run "diagramgen render && diagramgen docs"'
+        f'out/{name}: error: missing, though out/m.json lists it; run "diagramgen render && diagramgen docs" [DG604]'
         for name in ("premium.png", "premium.svg")]

@@ -17,6 +17,7 @@ from diagramgen.draw import render
 from conftest import ARCH_DIR, ROOT, snapshot
 
 PREMIUM = str(ARCH_DIR / "premium.yaml")
+NO_BANDS = str(ARCH_DIR / "field-service-sap.yaml")  # no foundation bands: one dot run
 
 
 @pytest.fixture
@@ -39,8 +40,8 @@ def fake_dot(tmp_path, monkeypatch, script: str) -> None:
     monkeypatch.setenv("PATH", str(bindir))
 
 
-def run_render(out, *extra):
-    return CliRunner().invoke(main, ["render", PREMIUM, "--out", str(out), *extra])
+def run_render(out, *extra, arch=None):
+    return CliRunner().invoke(main, ["render", arch or PREMIUM, "--out", str(out), *extra])
 
 
 def assert_failed_cleanly(result, out, before, message):
@@ -77,8 +78,17 @@ def test_dot_killed_mid_render(tmp_path, monkeypatch, out):
 def test_dot_writes_no_output(tmp_path, monkeypatch, out):
     fake_dot(tmp_path, monkeypatch, "exit 0\n")
     before = snapshot(out)
-    assert_failed_cleanly(run_render(out, "--format", "svg"), out, before,
+    # an architecture without foundation bands: one dot run writes the files
+    assert_failed_cleanly(run_render(out, "--format", "svg", arch=NO_BANDS), out, before,
                           "error: Graphviz dot wrote no svg output")
+
+
+def test_dot_writes_no_layout_for_the_bands(tmp_path, monkeypatch, out):
+    # premium has foundation bands: the first pass's JSON layout is missing
+    fake_dot(tmp_path, monkeypatch, "exit 0\n")
+    before = snapshot(out)
+    assert_failed_cleanly(run_render(out, "--format", "svg"), out, before,
+                          "error: Graphviz dot wrote no usable layout (JSON); nothing was written")
 
 
 @pytest.mark.dot
@@ -174,7 +184,7 @@ def test_dot_writes_a_garbage_png(tmp_path, monkeypatch, out):
     fake_dot(tmp_path, monkeypatch, 'while [ "$#" -gt 0 ]; do [ "$1" = -o ] && printf "not a png" > "$2"; shift; done\n'
                                     'exit 0\n')
     before = snapshot(out)
-    assert_failed_cleanly(run_render(out, "--format", "png", "--no-steps"), out, before,
+    assert_failed_cleanly(run_render(out, "--format", "png", "--no-steps", arch=NO_BANDS), out, before,
                           "error: Graphviz dot's PNG output is not a complete PNG image; nothing was written")
 
 
@@ -183,8 +193,8 @@ def test_dot_writes_an_svg_without_a_viewbox(tmp_path, monkeypatch, out):
     fake_dot(tmp_path, monkeypatch, 'while [ "$#" -gt 0 ]; do [ "$1" = -o ] && printf \'%s\' '
                                     f"'{svg}'" ' > "$2"; shift; done\nexit 0\n')
     before = snapshot(out)
-    assert_failed_cleanly(run_render(out, "--format", "svg"), out, before,
-                          f"error: {PREMIUM}: Graphviz wrote SVG without a usable viewBox (None)")
+    assert_failed_cleanly(run_render(out, "--format", "svg", arch=NO_BANDS), out, before,
+                          f"error: {NO_BANDS}: Graphviz wrote SVG without a usable viewBox (None)")
 
 
 def test_sigterm_stops_dot_and_leaves_no_temporary_files(tmp_path, out):

@@ -210,7 +210,8 @@ def check_diff_markdown(m, benign):
     from lxml import html as lhtml
     from markdown_it import MarkdownIt
 
-    from diagramgen.diff.compare import diff_sets, render_markdown
+    from diagramgen.diff.compare import diff_sets
+    from diagramgen.diff.report import render_markdown
 
     md = render_markdown(diff_sets({"demo.yaml": benign}, {"demo.yaml": m}, "base", "head"))
     html = MarkdownIt("commonmark").enable("table").render(md)
@@ -253,4 +254,4 @@ def test_links_with_active_schemes_are_rejected(write):
     model, diags = load_architecture(p, shown="a.yaml")
     assert model is None
     assert [str(d) for d in diags] == [
-        "a.yaml:2:12: error: 'docs_page' must be a relative path or an http(s) URL, not a 'javascript:' link"]
+        "a.yaml:2:12: error: 'docs_page' must be a relative path or an http(s) URL, not a 'javascript:' link [DG216]"]

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from diagramgen.cli import main
-from diagramgen.diff import compare as D
+from diagramgen.diff import compare as D, overlay as O, report as R
 from diagramgen.docs import pages as docs
 from diagramgen.draw import scene
 from diagramgen.draw.render import render_architecture
@@ -87,18 +87,18 @@ def test_a_label_of_40_characters_is_accepted_and_41_is_an_error(write):
     assert load(write, ARCH.replace("label: PSTN", "label: " + "x" * 40)).flows[0].label == "x" * 40
     assert errors(write, ARCH.replace("label: PSTN", "label: " + "x" * 41)) == [
         "demo.yaml:21:54: error: 'label' is 41 characters long, over the limit of 40; a flow label is a "
-        "short tag drawn on the arrow (such as HTTPS); say more in the step's text"]
+        "short tag drawn on the arrow (such as HTTPS); say more in the step's text [DG203]"]
 
 
 @pytest.mark.parametrize("value, message", [
-    ("42", "'label' must be a string, got a number (42)"),
-    ("true", "'label' must be a string, got true/false (true)"),
-    ("[HTTPS]", "'label' must be a string, got a list"),
-    ("''", "'label' must not be empty"),
-    ('"PSTN\\nSIP"', "'label' must be one line of text, without line breaks or tabs"),
-    ('"PSTN\\tSIP"', "'label' must be one line of text, without line breaks or tabs"),
+    ("42", "'label' must be a string, got a number (42) [DG201]"),
+    ("true", "'label' must be a string, got true/false (true) [DG201]"),
+    ("[HTTPS]", "'label' must be a string, got a list [DG201]"),
+    ("''", "'label' must not be empty [DG202]"),
+    ('"PSTN\\nSIP"', "'label' must be one line of text, without line breaks or tabs [DG204]"),
+    ('"PSTN\\tSIP"', "'label' must be one line of text, without line breaks or tabs [DG204]"),
     ('"PSTN\\u202Eevil"', "'label' contains the bidirectional control character U+202E, which can make "
-                          "text display differently from what it says"),
+                          "text display differently from what it says [DG206]"),
 ])
 def test_a_label_of_the_wrong_kind_is_an_error_at_its_value(write, value, message):
     assert errors(write, ARCH.replace("label: PSTN", f"label: {value}")) == [f"demo.yaml:21:54: error: {message}"]
@@ -106,7 +106,7 @@ def test_a_label_of_the_wrong_kind_is_an_error_at_its_value(write, value, messag
 
 def test_a_label_on_an_unknown_key_is_suggested(write):
     assert errors(write, ARCH.replace("label: PSTN", "lable: PSTN")) == [
-        "demo.yaml:21:47: error: unknown key 'lable' in flow (did you mean 'label'?)"]
+        "demo.yaml:21:47: error: unknown key 'lable' in flow (did you mean 'label'?) [DG214]"]
 
 
 # --- the diagram ------------------------------------------------------------------------
@@ -227,22 +227,28 @@ def test_diff_names_the_labels_of_added_removed_and_reversed_flows(write):
                 .replace("      - {from: acs, to: workspace}\n", "")
                 .replace("      - {from: acs, to: copilot}\n", "      - {from: copilot, to: workspace, label: API}\n"))
     d = D.diff_architectures(load(write, ARCH, "old.yaml"), load(write, new_text, "new.yaml"))
-    lines = [t for _, t in D._detail_lines(d) if t.startswith("flow ")]
+    lines = [t for _, t in R._detail_lines(d) if t.startswith("flow ")]
     assert lines == [
         "flow removed: acs -> workspace (old step 2)",
         "flow added: copilot -> workspace [API] (step 3)",
         "flow direction changed: customer <-> acs [PSTN] is now customer -> acs [SIP] (step 1)"]
-    md = D.render_markdown(D.DiffResult("a", "b", (d,)))
+    md = R.render_markdown(D.DiffResult("a", "b", (d,)))
     assert "| `customer -> acs` &#91;SIP&#93; | direction changed (was `customer <-> acs` &#91;PSTN&#93;) | 1 |" in md
 
 
 def test_overlay_marks_a_relabelled_flow_changed_and_shows_the_old_label(write):
     old, new = load(write, ARCH, "old.yaml"), load(write, relabel(ARCH), "new.yaml")
-    union, marks = D.union_model(old, new)
+    union, marks = O.union_model(old, new)
     assert {k: v for k, v in marks.flows.items() if v != "unchanged"} == {
         ("1", "customer", "acs"): "changed", ("2", "acs", "copilot"): "changed", ("3", "acs", "copilot"): "changed"}
-    assert [f.label for f in union.flows] == ["PSTN and SIP (was PSTN)", "", "was Web API", "Events", "Connector"]
-    edges = edge_lines(D.overlay_source(old, new))
-    assert edges["step-1-customer-acs"].endswith(
-        '<B>PSTN and SIP (was PSTN)</B></TD></TR></TABLE>>] [color="#E37400" penwidth=2.2 fontcolor="#E37400"]')
-    assert edges["step-3-workspace-copilot"].endswith('[color="#B3BBC4" penwidth=1.2 fontcolor="#B3BBC4"]')
+    # the union keeps the new labels; the overlay's style shows the old ones beside them
+    assert [f.label for f in union.flows] == ["PSTN and SIP", "", "", "Events", "Connector"]
+    assert O.overlay_style(union, marks).flow_labels == {
+        ("1", "customer", "acs"): "PSTN and SIP (was PSTN)", ("2", "acs", "copilot"): "was Web API",
+        ("3", "acs", "copilot"): "Events"}
+    edges = edge_lines(O.overlay_source(old, new))
+    assert '<B>PSTN and SIP (was PSTN)</B></TD></TR></TABLE>>' in edges["step-1-customer-acs"]
+    assert 'color="#E37400"' in edges["step-1-customer-acs"] and 'fontcolor="#E37400"' in edges["step-1-customer-acs"]
+    assert 'penwidth=2.2' in edges["step-1-customer-acs"]
+    assert 'color="#B3BBC4"' in edges["step-3-workspace-copilot"] and 'penwidth=1.2' in edges["step-3-workspace-copilot"]
+    assert 'fontcolor="#B3BBC4"' in edges["step-3-workspace-copilot"]

@@ -146,12 +146,12 @@ def test_a_group_without_architectures_compares_every_one(repo):
 @pytest.mark.parametrize("body, message", [
     ("    architectures: [keep, mvoe]\n",
      "diagramgen.yaml:4:27: error: group 'desk' names architecture 'mvoe', which does not exist "
-     "(did you mean 'move'?)"),
+     "(did you mean 'move'?) [DG508]"),
     ("    architectures: [keep, move]\n    migrations: [{from: keep, to: keep}]\n",
-     "diagramgen.yaml:5:18: error: a migration needs two different architectures, got 'keep' twice"),
+     "diagramgen.yaml:5:18: error: a migration needs two different architectures, got 'keep' twice [DG511]"),
     ("    architectures: [keep]\n    migrations: [{from: keep, to: move}]\n",
      "diagramgen.yaml:5:35: error: migration of group 'desk' names 'move', which is not an architecture "
-     "of the group"),
+     "of the group [DG510]"),
 ])
 def test_groups_naming_what_does_not_exist_are_errors_with_positions(repo, body, message):
     (repo / "diagramgen.yaml").write_text("groups:\n  desk:\n    title: Desk\n" + body, encoding="utf-8")
@@ -162,12 +162,12 @@ def test_groups_naming_what_does_not_exist_are_errors_with_positions(repo, body,
 
 
 @pytest.mark.parametrize("body, message", [
-    ("    titel: Desk\n", "diagramgen.yaml:3:5: error: unknown key 'titel' in group (did you mean 'title'?)"),
+    ("    titel: Desk\n", "diagramgen.yaml:3:5: error: unknown key 'titel' in group (did you mean 'title'?) [DG214]"),
     ("    title: Desk\n    overview_page: /etc/passwd\n",
      "diagramgen.yaml:4:20: error: 'overview_page' must be a relative path or an http(s) URL, not an "
-     "absolute path"),
+     "absolute path [DG216]"),
     ("    title: Desk\n    migrations: [[keep, move]]\n",
-     "diagramgen.yaml:4:18: error: 'migrations'[1] must be a mapping (migration), got a list"),
+     "diagramgen.yaml:4:18: error: 'migrations'[1] must be a mapping (migration), got a list [DG201]"),
 ])
 def test_bad_group_entries_are_reported_by_every_command(repo, body, message):
     (repo / "diagramgen.yaml").write_text("groups:\n  desk:\n" + body, encoding="utf-8")
@@ -270,9 +270,9 @@ def test_swapped_products_are_reported(group):
         .replace("| X |", "| Help Suite and answer bot. |")
     assert [str(d) for d in O.check_overview(text, g, "pages/overview.md")] == [
         "pages/overview.md:5: error: the row of keep gives the products 'Help Suite and answer bot.', but "
-        "architectures/keep.yaml has 'Answer Bot' (the products of move: are two rows swapped?)",
+        "architectures/keep.yaml has 'Answer Bot' (the products of move: are two rows swapped?) [DG425]",
         "pages/overview.md:6: error: the row of move gives the products 'Answer Bot', but "
-        "architectures/move.yaml has 'Help Suite, Answer Bot' (the products of keep: are two rows swapped?)",
+        "architectures/move.yaml has 'Help Suite, Answer Bot' (the products of keep: are two rows swapped?) [DG425]",
     ]
 
 
@@ -281,10 +281,10 @@ def test_a_link_to_the_wrong_page_is_reported(group):
     text = OVERVIEW.replace("(move.md)", "(keep.md)")
     assert [str(d) for d in O.check_overview(text, g, "pages/overview.md")] == [
         "pages/overview.md:3: error: the table has no row for move (Help desk moved to the suite): no row "
-        "links to its docs_page 'pages/move.md'",
-        "pages/overview.md:6: error: a second row links to the page of keep; line 5 does already",
+        "links to its docs_page 'pages/move.md' [DG426]",
+        "pages/overview.md:6: error: a second row links to the page of keep; line 5 does already [DG424]",
         "pages/overview.md:6: error: the row's link text reads like move (Help desk moved to the suite), but "
-        "it links to 'keep.md', the page of keep",
+        "it links to 'keep.md', the page of keep [DG423]",
     ]
 
 
@@ -293,10 +293,10 @@ def test_a_missing_row_and_a_page_without_table(group):
     text = "\n".join(OVERVIEW.splitlines()[:-1]) + "\n"
     assert [str(d) for d in O.check_overview(text, g, "o.md")] == [
         "o.md:3: error: the table has no row for move (Help desk moved to the suite): no row links to its "
-        "docs_page 'pages/move.md'"]
+        "docs_page 'pages/move.md' [DG426]"]
     assert [str(d) for d in O.check_overview("# Nothing\n", g, "o.md")] == [
         "o.md:1: error: no table with a products column and links to the architectures; group 'desk' has "
-        "2 architectures to list"]
+        "2 architectures to list [DG420]"]
 
 
 def test_check_docs_checks_the_mapped_overview_page(repo):
@@ -308,7 +308,7 @@ def test_check_docs_checks_the_mapped_overview_page(repo):
     assert code == 1
     assert err.splitlines() == [
         "pages/overview.md:5: error: the row of keep gives the products 'Answer Robot', but "
-        "architectures/keep.yaml has 'Answer Bot'"]
+        "architectures/keep.yaml has 'Answer Bot' [DG425]"]
     code, out, err = run("check-docs", "pages/overview.md", "--group", "nope")
     assert (code, err.splitlines()) == (1, ["error: diagramgen.yaml declares no group 'nope' (groups: desk)"])
 
@@ -317,7 +317,7 @@ def test_check_docs_skips_an_absent_overview_page(repo):
     (repo / "pages" / "overview.md").unlink()
     code, out, err = run("check-docs")
     assert not any("overview.md:" in x and "error" in x for x in err.splitlines())
-    assert ("pages/overview.md: note: skipped, the page is absent (the overview_page of group desk)"
+    assert ("pages/overview.md: note: skipped, the page is absent (the overview_page of group desk) [DG405]"
             in err.splitlines())
 
 
@@ -350,7 +350,7 @@ def test_docs_writes_the_pages_records_them_and_removes_dropped_ones(repo):
     code, out, err = run("check-outputs")
     assert code == 1
     assert ("output/manifest.json: error: overview of group 'desk' is out of date (changed "
-            "architectures/move.yaml); run \"diagramgen render && diagramgen docs\"") in err.splitlines()
+            "architectures/move.yaml); run \"diagramgen render && diagramgen docs\" [DG603]") in err.splitlines()
     # the migration is dropped from the settings: its page and overlay go
     settings = repo / "diagramgen.yaml"
     settings.write_text(SETTINGS.split("    migrations:")[0], encoding="utf-8")
@@ -445,15 +445,15 @@ def test_the_published_overview_page_passes_and_its_mutations_fail(tmp_path, mon
     assert err.splitlines() == [
         f"{tmp_path}/swapped.md:{a}: error: the row of premium gives the products 'Dynamics 365 Customer "
         "Service Enterprise', but architectures/premium.yaml has 'Dynamics 365 Customer Service Premium' (the "
-        "products of enterprise: are two rows swapped?)",
+        "products of enterprise: are two rows swapped?) [DG425]",
         f"{tmp_path}/swapped.md:{b}: error: the row of enterprise gives the products 'Dynamics 365 Customer "
         "Service Premium', but architectures/enterprise.yaml has 'Dynamics 365 Customer Service Enterprise' "
-        "(the products of premium: are two rows swapped?)",
+        "(the products of premium: are two rows swapped?) [DG425]",
         f"{tmp_path}/wrong.md:{a - 2}: error: the table has no row for enterprise (Contact center using "
         "Dynamics 365 Customer Service Enterprise): no row links to its docs_page "
-        "'../../shared/reference/microsoft-learn/contact-center-dynamics-365-customer-service-enterprise.md'",
-        f"{tmp_path}/wrong.md:{b}: error: a second row links to the page of premium; line {a} does already",
+        "'../../shared/reference/microsoft-learn/contact-center-dynamics-365-customer-service-enterprise.md' [DG426]",
+        f"{tmp_path}/wrong.md:{b}: error: a second row links to the page of premium; line {a} does already [DG424]",
         f"{tmp_path}/wrong.md:{b}: error: the row's link text reads like enterprise (Contact center using "
         "Dynamics 365 Customer Service Enterprise), but it links to "
-        f"'{first_link}', the page of premium",
+        f"'{first_link}', the page of premium [DG423]",
     ]

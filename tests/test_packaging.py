@@ -170,7 +170,7 @@ def test_installed_wheel_works_in_an_empty_repository(dist, tmp_path):
     result = dg("check-outputs")
     assert (result.returncode, result.stdout, result.stderr.splitlines()) == (1, "", [
         "output/demo.svg: error: changed since diagramgen wrote it (its SHA-256 is not the one "
-        f"output/manifest.json records); {regenerate}"])
+        f"output/manifest.json records); {regenerate} [DG604]"])
     run([exe, "render"], cwd=work, env=env)
 
     data = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -181,7 +181,7 @@ def test_installed_wheel_works_in_an_empty_repository(dist, tmp_path):
     result = dg("check-outputs")
     assert (result.returncode, result.stdout, result.stderr.splitlines()) == (1, "", [
         f"output/manifest.json: error: outputs made by diagramgen 0.0.9, but this is "
-        f"diagramgen {__version__}; {regenerate} to make them with this version"])
+        f"diagramgen {__version__}; {regenerate} to make them with this version [DG602]"])
 
     run([exe, "render", "--format", "png,svg,html,pdf"], cwd=work, env=env)
     run([exe, "docs"], cwd=work, env=env)

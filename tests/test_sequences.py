@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from diagramgen.diff.compare import DiffResult, diff_architectures, render_text
+from diagramgen.diff.compare import DiffResult, diff_architectures
+from diagramgen.diff.report import render_text
 from diagramgen.docs import pages as docs
 from diagramgen.docs.checkdocs import check_page, parse_dataflow
 from diagramgen.draw import scene
@@ -72,11 +73,11 @@ def test_lettered_steps_out_of_order_and_numbers_are_errors(tmp_path):
     _, diags = load_architecture(bad, shown="a.yaml")
     assert [str(d) for d in diags] == [
         "a.yaml:40:15: error: the steps of sequence 'integration' are lettered A, B, C ... in order: "
-        "expected step B, got C"]
+        "expected step B, got C [DG310]"]
     bad.write_text(FIXTURE.read_text().replace("step: A", "step: 1"))
     _, diags = load_architecture(bad, shown="a.yaml")
     assert [str(d) for d in diags] == [
-        "a.yaml:36:15: error: 'step' must be upper-case letters (A, B, C ...), got a number (1)"]
+        "a.yaml:36:15: error: 'step' must be upper-case letters (A, B, C ...), got a number (1) [DG201]"]
 
 
 def test_a_second_further_sequence_is_refused(tmp_path):
@@ -85,7 +86,7 @@ def test_a_second_further_sequence_is_refused(tmp_path):
     bad = tmp_path / "a.yaml"
     bad.write_text(text + extra)
     _, diags = load_architecture(bad, shown="a.yaml")
-    assert [str(d) for d in diags] == ["a.yaml:33:3: error: 'sequences' has 2 items, over the limit of 1"]
+    assert [str(d) for d in diags] == ["a.yaml:33:3: error: 'sequences' has 2 items, over the limit of 1 [DG212]"]
 
 
 # --- the diagram ---------------------------------------------------------------------
@@ -212,7 +213,7 @@ def test_explicit_choice_of_nested_items(arch):
             + "1. Notes: none.\n\n" + "Integration:\n\n" + INTEGRATION)
     assert errors(text, arch) == [
         "p.md:8: error: step 3: the item does not mention Order function (fn), Order app (app), which the step "
-        "is about (accepted names: Order function, Azure Function, Function app; Order app)"]
+        "is about (accepted names: Order function, Azure Function, Function app; Order app) [DG418]"]
     nested = dataclasses.replace(arch, docs_check=DocsCheck(items="nested"))
     assert errors(text, nested) == []
 
@@ -222,7 +223,7 @@ def test_what_was_found_when_the_lists_do_not_fit(arch):
     assert errors(one_list, arch) == [
         f"p.md:1: error: the Dataflow section has 1 ordered list (3 items), but {SHOWN} has 2 sequences "
         "(3 and 2 steps): each sequence needs its own ordered list, in the order of the file (main dataflow "
-        "first; prose between the lists is fine)"]
+        "first; prose between the lists is fine) [DG412]"]
     short = "1. The order flow\n" + textwrap.indent("".join(MAIN.splitlines(True)[:2]), "   ")
     text = f"## Dataflow\n\n{short}\nIntegration:\n\n{INTEGRATION}"
     top = dataclasses.replace(arch, docs_check=DocsCheck(items="top"))
@@ -230,12 +231,12 @@ def test_what_was_found_when_the_lists_do_not_fit(arch):
         f"p.md:3: error: list 1 of the Dataflow section has 1 item, but the main dataflow of {SHOWN} has "
         "3 steps (the section has 2 ordered lists (1 and 2 items; list 1 has 1 item with 2 nested items); "
         "the steps were read from the top-level items; to read the items nested in the top-level ones, "
-        f"set 'docs_check: {{items: nested}}' in {SHOWN})")
+        f"set 'docs_check: {{items: nested}}' in {SHOWN}) [DG413]")
     assert errors(text, arch)[0] == (
         f"p.md:4: error: list 1 of the Dataflow section has 2 items, but the main dataflow of {SHOWN} has "
         "3 steps (the section has 2 ordered lists (1 and 2 items; list 1 has 1 item with 2 nested items); "
         "the steps were read from the items nested in the top-level ones; to read the top-level items, "
-        f"set 'docs_check: {{items: top}}' in {SHOWN})")
+        f"set 'docs_check: {{items: top}}' in {SHOWN}) [DG413]")
 
 
 # --- check-docs: mutated copies --------------------------------------------------------------
@@ -244,16 +245,16 @@ def test_swapped_items_are_caught(arch):
     a, b, c = MAIN.splitlines(True)
     assert errors(GOOD.replace(MAIN, a + c + b), arch) == [
         "p.md:8: error: steps 2 and 3 are swapped: the item at line 8 describes step 3 and the item at "
-        "line 9 describes step 2"]
+        "line 9 describes step 2 [DG416]"]
 
 
 def test_deleted_item_is_caught(arch):
     x, y = INTEGRATION.splitlines(True)
     assert errors(GOOD.replace(INTEGRATION, x), arch) == [
         f"p.md:13: error: list 2 of the Dataflow section has 1 item, but sequence 'integration' of {SHOWN} "
-        "has 2 steps",
+        "has 2 steps [DG413]",
         "p.md:13: error: step B of integration has no item in the Dataflow list (expected after line 13; "
-        "it is about ERP (erp), Microsoft Dataverse (db))"]
+        "it is about ERP (erp), Microsoft Dataverse (db)) [DG415]"]
 
 
 def test_replaced_hub_name_is_caught(arch):
@@ -261,7 +262,7 @@ def test_replaced_hub_name_is_caught(arch):
     text = GOOD.replace("1. Dataverse passes", "1. The ERP passes")
     assert errors(text, arch) == [
         "p.md:8: error: step 2: the item does not mention Microsoft Dataverse (db), which the step is about "
-        "(accepted names: Microsoft Dataverse, Dataverse)"]
+        "(accepted names: Microsoft Dataverse, Dataverse) [DG418]"]
     # the lenient rule is content with any end of the step's flows
     lenient = dataclasses.replace(arch, docs_check=DocsCheck(names="any"))
     assert errors(text, lenient) == []
@@ -272,7 +273,7 @@ def test_an_item_naming_other_steps_components_in_place_of_its_own(arch):
     assert errors(text, arch) == [
         "p.md:7: error: step 1: the item names Order function (fn), Archive (store), which the step does "
         "not involve, but not Microsoft Dataverse (db): a wrong component? (if the item is right, declare "
-        "the step's 'subject')"]
+        "the step's 'subject') [DG419]"]
 
 
 def test_an_item_naming_its_main_component_passes(arch):
@@ -282,4 +283,4 @@ def test_an_item_naming_its_main_component_passes(arch):
     strict = dataclasses.replace(arch, docs_check=DocsCheck(names="all"))
     assert errors(text, strict) == [
         "p.md:7: error: step 1: the item does not mention Microsoft Dataverse (db), which the step is about "
-        "(accepted names: Microsoft Dataverse, Dataverse)"]
+        "(accepted names: Microsoft Dataverse, Dataverse) [DG418]"]

@@ -120,30 +120,30 @@ def set_settings(repo, text):
 BAD_SETTINGS = [
     ("docs:\n  index_title: [unclosed\n",
      "diagramgen.yaml:2:16: error: YAML syntax: this '[' is not closed: expected ',' or ']' before line 3, "
-     "column 1"),
+     "column 1 [DG104]"),
     ("doc:\n  index_title: X\n",
-     "diagramgen.yaml:1:1: error: unknown key 'doc' in settings (did you mean 'docs'?)"),
+     "diagramgen.yaml:1:1: error: unknown key 'doc' in settings (did you mean 'docs'?) [DG214]"),
     ("docs:\n  index_titel: X\n",
-     "diagramgen.yaml:2:3: error: unknown key 'index_titel' in docs (did you mean 'index_title'?)"),
+     "diagramgen.yaml:2:3: error: unknown key 'index_titel' in docs (did you mean 'index_title'?) [DG214]"),
     ("kinds:\n  voice: {label: Voice, icon: icons/workflow.png, area: customers}\n",
      "diagramgen.yaml:2:3: error: kind 'voice' is already a built-in kind (Voice); choose another id, "
-     "or set 'override: true' to replace the built-in one"),
+     "or set 'override: true' to replace the built-in one [DG501]"),
     ("kinds:\n  fresh: {label: Fresh, icon: icons/workflow.png, area: customers, override: true}\n",
      "diagramgen.yaml:2:68: error: kind 'fresh' says 'override: true' but there is no built-in kind "
-     "of that id to replace; remove 'override'"),
+     "of that id to replace; remove 'override' [DG502]"),
     ("kinds:\n  fresh: {label: Fresh, icon: icons/missing.png, area: customers}\n",
-     "diagramgen.yaml:2:31: error: icon file 'icons/missing.png' does not exist"),
+     "diagramgen.yaml:2:31: error: icon file 'icons/missing.png' does not exist [DG505]"),
     ("kinds:\n  fresh: {label: Fresh, icon: ../outside.png, area: customers}\n",
-     "diagramgen.yaml:2:31: error: icon '../outside.png' is outside the repository"),
+     "diagramgen.yaml:2:31: error: icon '../outside.png' is outside the repository [DG504]"),
     ("kinds:\n  fresh: {label: Fresh, icon: 'diagrams:azure.nothing.Here', area: customers}\n",
-     "diagramgen.yaml:2:31: error: the diagrams library has no icon class 'azure.nothing.Here'"),
+     "diagramgen.yaml:2:31: error: the diagrams library has no icon class 'azure.nothing.Here' [DG503]"),
     ("kinds:\n  fresh: {label: Fresh, icon: icons/broken.png, area: customers}\n",
-     "diagramgen.yaml:2:31: error: icon 'icons/broken.png' is a truncated PNG image (it has no IEND chunk)"),
+     "diagramgen.yaml:2:31: error: icon 'icons/broken.png' is a truncated PNG image (it has no IEND chunk) [DG506]"),
     ("kinds:\n  Fresh: {label: Fresh, icon: icons/workflow.png, area: customers}\n",
      "diagramgen.yaml:2:3: error: a kind id must be an id (lower-case letters, digits and '_', starting "
-     "with a letter), got 'Fresh'"),
+     "with a letter), got 'Fresh' [DG208]"),
     ("legend:\n  existing: 12\n",
-     "diagramgen.yaml:2:13: error: 'existing' must be a string, got a number (12)"),
+     "diagramgen.yaml:2:13: error: 'existing' must be a string, got a number (12) [DG201]"),
 ]
 
 
@@ -171,7 +171,7 @@ def test_unknown_kind_names_the_closest_by_id_label_and_alias(repo):
     assert result.stderr.splitlines()[0] == (
         "architectures/demo.yaml:14:11: error: unknown component kind 'logic_app_std' (did you mean "
         "'logic_app_standard' (Logic Apps Standard) or 'logic_apps' (Azure Logic Apps)?); "
-        "`diagramgen kinds` lists every kind")
+        "`diagramgen kinds` lists every kind [DG307]")
 
 
 # --- the kinds command ----------------------------------------------------------------
@@ -342,13 +342,13 @@ def test_custom_icons_end_to_end(repo):
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "output/manifest.json: error: demo is out of date (render: changed icons/queue.svg); "
-        'run "diagramgen render && diagramgen docs"']
+        'run "diagramgen render && diagramgen docs" [DG603]']
     assert run("render").exit_code == 0
     set_settings(repo, SETTINGS.replace("Our integration patterns", "Our patterns"))
     result = run("check-outputs")
     assert result.stderr.splitlines() == [
         "output/manifest.json: error: demo is out of date (docs: changed diagramgen.yaml); "
-        'run "diagramgen render && diagramgen docs"']
+        'run "diagramgen render && diagramgen docs" [DG603]']
     assert "rendered 0 architecture(s), 1 up to date" in run("render").stdout
     assert run("docs").exit_code == 0
     assert run("check-outputs").exit_code == 0
@@ -390,7 +390,7 @@ def test_component_icon_may_be_svg_and_must_stay_in_the_folder(repo):
     result = run("validate")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == \
-        "architectures/demo.yaml:20:11: error: icon '../icons/workflow.png' is outside the architecture folder"
+        "architectures/demo.yaml:20:11: error: icon '../icons/workflow.png' is outside the architecture folder [DG504]"
 
 
 @pytest.mark.dot

@@ -50,33 +50,33 @@ def test_valid_minimal(write):
 
 def test_unknown_component_in_flow_with_suggestion(write):
     _, ds = diags(write, BASE.replace("to: acs}", "to: acss}"))
-    assert ds == ["a.yaml:20:30: error: unknown component 'acss' in flow 'to' (did you mean 'acs'?)"]
+    assert ds == ["a.yaml:20:30: error: unknown component 'acss' in flow 'to' (did you mean 'acs'?) [DG309]"]
 
 
 def test_duplicate_component_id(write):
     text = BASE.replace("  - id: acs\n", "  - id: customer\n")
     _, ds = diags(write, text)
-    assert ds[0] == "a.yaml:14:9: error: duplicate component id 'customer' (first defined at a.yaml:12:9)"
+    assert ds[0] == "a.yaml:14:9: error: duplicate component id 'customer' (first defined at a.yaml:12:9) [DG305]"
 
 
 def test_unknown_kind(write):
     _, ds = diags(write, BASE.replace("kind: communication_services", "kind: comunication_services"))
     assert ds == ["a.yaml:15:11: error: unknown component kind 'comunication_services' "
                   "(did you mean 'communication_services' (Azure Communication Services)?); "
-                  "`diagramgen kinds` lists every kind"]
+                  "`diagramgen kinds` lists every kind [DG307]"]
 
 
 def test_unknown_area(write):
     text = BASE.replace("    kind: customer\n", "    kind: customer\n    area: custmers\n")
     _, ds = diags(write, text)
-    assert ds == ["a.yaml:14:11: error: unknown area 'custmers' (did you mean 'customers'?)"]
+    assert ds == ["a.yaml:14:11: error: unknown area 'custmers' (did you mean 'customers'?) [DG308]"]
 
 
 def test_component_in_no_area(write):
     text = BASE.replace("  - id: telephony\n    label: Telephony\n", "")
     _, ds = diags(write, text)
     assert ds == ["a.yaml:12:9: error: component 'acs' is in no area: its kind's default area "
-                  "'telephony' is not declared, so set 'area'"]
+                  "'telephony' is not declared, so set 'area' [DG308]"]
 
 
 def test_step_numbers_must_be_1_to_n(write):
@@ -87,7 +87,7 @@ def test_step_numbers_must_be_1_to_n(write):
       - {from: acs, to: customer}
 """
     _, ds = diags(write, text)
-    assert ds == ["a.yaml:21:11: error: steps must be numbered 1..N in order: expected step 2, got 3"]
+    assert ds == ["a.yaml:21:11: error: steps must be numbered 1..N in order: expected step 2, got 3 [DG310]"]
 
 
 def test_duplicate_step_number(write):
@@ -98,7 +98,7 @@ def test_duplicate_step_number(write):
       - {from: acs, to: customer}
 """
     _, ds = diags(write, text)
-    assert ds == ["a.yaml:21:11: error: steps must be numbered 1..N in order: expected step 2, got 1"]
+    assert ds == ["a.yaml:21:11: error: steps must be numbered 1..N in order: expected step 2, got 1 [DG310]"]
 
 
 def test_unused_component_is_a_warning(write):
@@ -106,36 +106,36 @@ def test_unused_component_is_a_warning(write):
     model, ds = diags(write, text)
     assert model is not None
     assert ds == ["a.yaml:16:9: warning: component 'mail' is not used in any flow "
-                  "(set 'standalone: true' if that is intended)"]
+                  "(set 'standalone: true' if that is intended) [DG314]"]
 
 
 def test_wrong_value_types(write):
     text = BASE.replace("title: Demo", "title: [Demo]").replace("step: 1", "step: one")
     _, ds = diags(write, text)
     assert ds == [
-        "a.yaml:2:8: error: 'title' must be a string, got a list",
-        "a.yaml:17:11: error: 'step' must be a whole number, got a string ('one')",
+        "a.yaml:2:8: error: 'title' must be a string, got a list [DG201]",
+        "a.yaml:17:11: error: 'step' must be a whole number, got a string ('one') [DG201]",
     ]
 
 
 def test_unknown_key_with_suggestion(write):
     _, ds = diags(write, BASE.replace("scenario:", "scenaro:"))
     # one typo, one line: the misspelt key is not also reported as missing
-    assert ds == ["a.yaml:3:1: error: unknown key 'scenaro' in architecture (did you mean 'scenario'?)"]
+    assert ds == ["a.yaml:3:1: error: unknown key 'scenaro' in architecture (did you mean 'scenario'?) [DG214]"]
 
 
 def test_missing_key_reported_when_no_unknown_key_resembles_it(write):
     _, ds = diags(write, BASE.replace("scenario:", "notes:"))
     assert ds == [
-        "a.yaml:1:1: error: architecture is missing the required key 'scenario'",
-        "a.yaml:3:1: error: unknown key 'notes' in architecture",
+        "a.yaml:1:1: error: architecture is missing the required key 'scenario' [DG215]",
+        "a.yaml:3:1: error: unknown key 'notes' in architecture [DG214]",
     ]
 
 
 def test_yaml_syntax_error_position(write):
     _, ds = diags(write, BASE.replace("  - id: acs\n", "  - id: acs\n   bad: [\n"))
     assert ds == ["a.yaml:15:4: error: YAML syntax: wrong indentation: this line does not fit the block "
-                  "started at line 12, column 3"]
+                  "started at line 12, column 3 [DG104]"]
 
 
 def test_all_problems_reported_at_once(write):
@@ -176,7 +176,7 @@ def test_include_fragment_with_provenance(write):
 def test_include_missing_file(write):
     text = BASE.replace("areas:", "include: [nothere.yaml]\nareas:", 1)
     _, ds = diags(write, text)
-    assert ds == ["a.yaml:6:11: error: included file 'nothere.yaml' does not exist"]
+    assert ds == ["a.yaml:6:11: error: included file 'nothere.yaml' does not exist [DG302]"]
 
 
 def test_custom_icon_is_used_in_the_diagram(write, tmp_path):
@@ -198,7 +198,7 @@ def test_area_missing_from_layout_columns_is_a_warning(write):
     text = BASE.replace("components:", "layout:\n  columns:\n    - [customers]\ncomponents:", 1)
     model, ds = diags(write, text)
     assert model is not None
-    assert ds == ["a.yaml:12:3: warning: area 'telephony' is not in layout columns; it is drawn after the last column"]
+    assert ds == ["a.yaml:12:3: warning: area 'telephony' is not in layout columns; it is drawn after the last column [DG315]"]
 
 
 def test_no_architecture_files_is_an_error(tmp_path, monkeypatch):
@@ -210,7 +210,7 @@ def test_no_architecture_files_is_an_error(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["validate"])
     assert result.exit_code == 1
     assert result.output.splitlines()[0] == ("architectures: error: no architecture files (*.yaml) found here; "
-                                             "run diagramgen in the project folder or name the files")
+                                             "run diagramgen in the project folder or name the files [DG114]")
 
 
 def test_two_thousand_components_and_steps_are_within_the_limits(tmp_path):

@@ -62,7 +62,7 @@ def test_renders_then_keeps_going_after_an_invalid_save(project):
 
     arch.write_text(ARCH.replace("to: acs", "to: acss"), encoding="utf-8")
     assert texts(w.handle([str(arch)])) == [
-        (True, f"{arch}:17:30: error: unknown component 'acss' in flow 'to' (did you mean 'acs'?)"),
+        (True, f"{arch}:17:30: error: unknown component 'acss' in flow 'to' (did you mean 'acs'?) [DG309]"),
         (True, f"{arch}: not rendered; fix the errors above and save again"),
     ]
     assert svg.read_bytes() == before  # an invalid save leaves the output alone

@@ -1,6 +1,9 @@
 """The diff stage: what changed between two sets of architectures.
 
-``compare`` aligns two models (steps by content, renamed components) and reports the
-changes as text, Markdown, JSON and an overlay model for the picture; ``revisions``
-loads the architectures as they were at a git revision.
+``align`` matches the steps of two models by content and finds renamed components;
+``compare`` turns that into frozen change values (``diff_architectures``, ``diff_sets``);
+``report`` renders them as text, Markdown and JSON; ``overlay`` builds the model and the
+style of the overlay picture; ``run`` is the ``diff`` command's work (load both sides,
+compare, choose the outputs); ``revisions`` loads the architectures as they were at a
+git revision.
 """

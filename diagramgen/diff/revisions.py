@@ -15,11 +15,11 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
-from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos, has_errors
+from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Failure, Pos, has_errors
 from diagramgen.model.catalog import Catalog, default_catalog, load_catalog
 from diagramgen.model.validate import load_architecture
 
@@ -30,7 +30,7 @@ SETTINGS = "diagramgen.yaml"
 WORKTREE = None  # the "revision" meaning the files on disk
 
 
-class GitError(Exception):
+class GitError(Failure):
     pass
 
 
@@ -116,7 +116,7 @@ def _catalog(base: Path, prefix: str) -> Catalog:
         return load_catalog(path)
     except DiagramgenError as exc:
         # name the catalog as the revision has it, not by its temporary path
-        raise DiagramgenError([Diagnostic(Pos(shown, d.pos.line, d.pos.col), d.severity, d.message)
+        raise DiagramgenError([replace(d, pos=replace(d.pos, path=shown))
                                for d in exc.diagnostics]) from None
 
 
@@ -155,7 +155,7 @@ def load_side(root: Path, rev: Optional[str], wanted: Optional[list] = None) -> 
     links = _export(Path(root), rev, Path(tmp))
     side = _load_dir(Path(tmp), f"{rev}:", rev, wanted)
     side.diagnostics += [Diagnostic(Pos(f"{rev}:{name}", 1, 1), ERROR, "is a symbolic link in this revision; "
-                                    "links are not followed, commit the file itself")
+                                    "links are not followed, commit the file itself", "DG112")
                          for name in links]
     return side
 

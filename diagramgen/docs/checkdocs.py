@@ -31,7 +31,7 @@ from typing import Optional
 
 from markdown_it import MarkdownIt
 
-from diagramgen.diagnostics import ERROR, Diagnostic, Pos
+from diagramgen.diagnostics import ERROR, Diagnostic, Failure, Pos
 from diagramgen.model import Architecture, Component
 
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
@@ -255,14 +255,14 @@ def check_page(markdown: str, arch: Architecture, doc: str) -> list:
     section's ordered lists map to the sequences in order (the main dataflow first); prose
     between them is fine, and lists beyond the sequences are not read.
     """
-    def err(line: int, msg: str) -> Diagnostic:
-        return Diagnostic(Pos(doc, max(line, 1)), ERROR, msg)
+    def err(line: int, msg: str, code: str) -> Diagnostic:
+        return Diagnostic(Pos(doc, max(line, 1)), ERROR, msg, code)
 
     section = parse_dataflow(markdown)
     if section is None:
-        return [err(1, "no 'Dataflow' heading found")]
+        return [err(1, "no 'Dataflow' heading found", "DG410")]
     if not section.lists:
-        return [err(section.heading_line, "the Dataflow section has no numbered list")]
+        return [err(section.heading_line, "the Dataflow section has no numbered list", "DG411")]
     seqs = arch.sequences
     chosen = _choose(section, arch)
     if chosen is None:
@@ -270,7 +270,7 @@ def check_page(markdown: str, arch: Architecture, doc: str) -> list:
         return [err(section.heading_line,
                     f"the Dataflow section has {found(section)}, but {arch.path} has {len(seqs)} "
                     f"sequences ({counts} steps): each sequence needs its own ordered list, in the "
-                    "order of the file (main dataflow first; prose between the lists is fine)")]
+                    "order of the file (main dataflow first; prose between the lists is fine)", "DG412")]
     several = len(seqs) > 1
     shaped = any(x.nested for x in section.lists)
     diags: list = []
@@ -413,18 +413,14 @@ def _wrong(arch: Architecture, steps: tuple, j: int, named: dict, everywhere: Op
     return (), ()
 
 
-def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, heading_line: int,
-                    count_msg: str, of_list: str, doc: str) -> list:
-    def err(line: int, msg: str) -> Diagnostic:
-        return Diagnostic(Pos(doc, max(line, 1)), ERROR, msg)
+def _matrices(arch: Architecture, steps: tuple, items: tuple, mode: str) -> tuple:
+    """(named, missing, full): the components each item names; missing[i][j], what item i
+    leaves out that step j requires (see _missing); full[i][j], every component of step j
+    that item i does not name.
 
-    steps = seq.steps
-    mode = arch.docs_check.names
-    # missing[i][j]: what item i leaves out that step j requires (see _missing);
-    # full[i][j]: every component of step j that item i does not name
-    # Each item is normalised and matched once (name_index); an item's row differs from
-    # the one of an item naming nothing only at the steps that involve a component it
-    # names, so only those are computed.
+    Each item is normalised and matched once (name_index); an item's row differs from the
+    one of an item naming nothing only at the steps that involve a component it names, so
+    only those are computed."""
     index = name_index(arch)
     named = [named_in(arch, it.text, index) for it in items]
     steps_of: dict = {}
@@ -441,21 +437,40 @@ def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, headi
             row_f[j] = _missing(arch, found_i, steps[j], "all")
         missing.append(row_m)
         full.append(row_f)
-    diags: list = []
-    if len(items) != len(steps):
-        diags.append(err(list_line, count_msg))
-        pairs, extra_items, lost_steps = _align(missing, full, len(items), len(steps))
-        where = f"sequence '{seq.id}' of {arch.path}" if seq.id else arch.path
-        for i in extra_items:
-            diags.append(err(items[i].line, f"item {i + 1}{of_list} matches no step of {where} "
-                                            "(an extra item, or one whose step was removed)"))
-        for j in lost_steps:
-            prev = max((items[i].line for i, jj in pairs if jj < j), default=heading_line)
-            diags.append(err(prev, f"{steps[j].name} has no item in the Dataflow list "
-                                   f"(expected after line {prev}; it is about "
-                                   f"{_label_list(arch, steps[j].components)})"))
-    else:
-        pairs = [(k, k) for k in range(len(items))]
+    return named, missing, full
+
+
+def _pair_items(arch: Architecture, seq, items: tuple, missing: list, full: list, lines: tuple,
+                count_msg: str, of_list: str, err) -> tuple:
+    """(pairs of item and step indexes, diagnostics): one to one when the counts agree,
+    else the best alignment with the extra items and the steps without an item."""
+    steps = seq.steps
+    if len(items) == len(steps):
+        return [(k, k) for k in range(len(items))], []
+    list_line, heading_line = lines
+    diags = [err(list_line, count_msg, "DG413")]
+    pairs, extra_items, lost_steps = _align(missing, full, len(items), len(steps))
+    where = f"sequence '{seq.id}' of {arch.path}" if seq.id else arch.path
+    for i in extra_items:
+        diags.append(err(items[i].line, f"item {i + 1}{of_list} matches no step of {where} "
+                                        "(an extra item, or one whose step was removed)", "DG414"))
+    for j in lost_steps:
+        prev = max((items[i].line for i, jj in pairs if jj < j), default=heading_line)
+        diags.append(err(prev, f"{steps[j].name} has no item in the Dataflow list "
+                               f"(expected after line {prev}; it is about "
+                               f"{_label_list(arch, steps[j].components)})", "DG415"))
+    return pairs, diags
+
+
+def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, heading_line: int,
+                    count_msg: str, of_list: str, doc: str) -> list:
+    def err(line: int, msg: str, code: str) -> Diagnostic:
+        return Diagnostic(Pos(doc, max(line, 1)), ERROR, msg, code)
+
+    steps = seq.steps
+    mode = arch.docs_check.names
+    named, missing, full = _matrices(arch, steps, items, mode)
+    pairs, diags = _pair_items(arch, seq, items, missing, full, (list_line, heading_line), count_msg, of_list, err)
     item_of = {j: i for i, j in pairs}
     everywhere = {c for s in steps for c in s.components}
     order = {c.id: k for k, c in enumerate(arch.components)}
@@ -483,20 +498,20 @@ def _check_sequence(arch: Architecture, seq, items: tuple, list_line: int, headi
             reported.add(other)
             diags.append(err(line, f"steps {label(j)} and {label(other)}{of_seq} are swapped: the item at line "
                                    f"{line} describes step {label(other)} and the item at line "
-                                   f"{items[item_of[other]].line} describes step {label(j)}"))
+                                   f"{items[item_of[other]].line} describes step {label(j)}", "DG416"))
         elif other is not None:
             diags.append(err(line, f"{steps[j].name}: the item at line {line} describes step {label(other)} "
                                    f"instead (it does not mention {_label_list(arch, missing[i][j] or full[i][j])}); "
-                                   "the items are out of order"))
+                                   "the items are out of order", "DG417"))
         elif missing[i][j]:
             diags.append(err(line, f"{steps[j].name}: the item does not mention "
                                    f"{_label_list(arch, missing[i][j])}, which the step is about "
-                                   f"(accepted names: {_accepted(arch, missing[i][j])})"))
+                                   f"(accepted names: {_accepted(arch, missing[i][j])})", "DG418"))
         else:
             foreign, unnamed = wrong[j]
             diags.append(err(line, f"{steps[j].name}: the item names {_label_list(arch, foreign)}, which "
                                    f"the step does not involve, but not {_label_list(arch, unnamed)}: a wrong "
-                                   "component? (if the item is right, declare the step's 'subject')"))
+                                   "component? (if the item is right, declare the step's 'subject')", "DG419"))
     return diags
 
 
@@ -568,7 +583,7 @@ def is_url(page: str) -> bool:
 MAX_PAGE_BYTES = 1_000_000
 
 
-class PageError(Exception):
+class PageError(Failure):
     pass
 
 
@@ -606,3 +621,4 @@ def architecture_for(doc: str, models) -> Optional[Architecture]:
     """The architecture whose ``docs_page`` is the given page (compared as real paths)."""
     real = os.path.realpath(doc)
     return next((m for m in models if (p := page_path(m)) and os.path.realpath(p) == real), None)
+

@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
-from diagramgen.diagnostics import ERROR, Diagnostic, Pos
+from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos
 from diagramgen.docs.pages import _area_order, _area_title, page_name
 from diagramgen.draw.theme import PROVENANCE_COLOUR_NAMES, PROVENANCE_MARKS
 from diagramgen.markdown import comment, md
@@ -42,12 +42,8 @@ COLOURS = PROVENANCE_COLOUR_NAMES
 PROVENANCE_ORDER = PROVENANCES
 
 
-class OverviewError(Exception):
+class OverviewError(DiagramgenError):
     """A group of diagramgen.yaml names what does not exist; carries diagnostics."""
-
-    def __init__(self, diagnostics):
-        super().__init__("; ".join(str(d) for d in diagnostics))
-        self.diagnostics = list(diagnostics)
 
 
 @dataclass(frozen=True)
@@ -92,9 +88,9 @@ def resolve(settings, models) -> list:
         for mid, name in g.members or tuple((m.id, "") for m in models):
             if mid not in by_id:
                 diags.append(Diagnostic(getattr(mid, "pos", g.pos), ERROR, f"group '{g.id}' names architecture "
-                                        f"'{mid}', which does not exist{_closest(mid, by_id)}"))
+                                        f"'{mid}', which does not exist{_closest(mid, by_id)}", "DG508"))
             elif any(a.id == mid for a, _ in members):
-                diags.append(Diagnostic(mid.pos, ERROR, f"group '{g.id}' names architecture '{mid}' twice"))
+                diags.append(Diagnostic(mid.pos, ERROR, f"group '{g.id}' names architecture '{mid}' twice", "DG509"))
             else:
                 members.append((by_id[mid], name))
         ids = {a.id for a, _ in members}
@@ -103,13 +99,13 @@ def resolve(settings, models) -> list:
             bad = [x for x in (src, dst) if x not in ids]
             if bad:
                 diags.append(Diagnostic(bad[0].pos, ERROR, f"migration of group '{g.id}' names '{bad[0]}', "
-                                        f"which is not an architecture of the group{_closest(bad[0], ids)}"))
+                                        f"which is not an architecture of the group{_closest(bad[0], ids)}", "DG510"))
             elif src == dst:
                 diags.append(Diagnostic(pos, ERROR, f"a migration needs two different architectures, "
-                                        f"got '{src}' twice"))
+                                        f"got '{src}' twice", "DG511"))
             elif (str(src), str(dst)) in seen_pairs:
                 diags.append(Diagnostic(pos, ERROR, f"the migration from '{src}' to '{dst}' is listed twice "
-                                        f"(first in group '{seen_pairs[(str(src), str(dst))]}')"))
+                                        f"(first in group '{seen_pairs[(str(src), str(dst))]}')", "DG512"))
             else:
                 seen_pairs[(str(src), str(dst))] = g.id
                 pairs.append((by_id[src], by_id[dst]))
@@ -120,6 +116,18 @@ def resolve(settings, models) -> list:
     if diags:
         raise OverviewError(diags)
     return out
+
+
+def check_groups(models, settings=None) -> list:
+    """The problems of the groups of diagramgen.yaml (``settings``, default the current
+    ones) with these architectures, as diagnostics: what resolve raises, returned."""
+    from diagramgen.model.settings import current
+
+    try:
+        resolve(settings or current(), models)
+    except OverviewError as exc:
+        return list(exc.diagnostics)
+    return []
 
 
 # --- the provenance matrix -----------------------------------------------------------
@@ -377,11 +385,10 @@ def step_changes(old, new) -> tuple:
     """(carried, inserted, removed): the dataflow steps of ``new`` that match a step of
     ``old`` by their flows and text ((old step, new step) pairs), those that are new, and
     those of ``old`` that no step of ``new`` continues (diff.py's step alignment)."""
-    from diagramgen.diff import compare as D
+    from diagramgen.diff.align import renames, sequence_pairs
 
-    ren = dict(D.diff_architectures(old, new).renames)
     carried, inserted, removed = [], [], []
-    for _, pairs in D.sequence_pairs(old, new, ren):
+    for _, pairs in sequence_pairs(old, new, renames(old, new)):
         for o, w in pairs:
             if o is None:
                 inserted.append(w)
@@ -493,18 +500,11 @@ def _note(ch: Change) -> str:
 
 
 def overlay_svg(old, new, caption: str, docs_href: str) -> bytes:
-    """The overlay diagram of ``old`` and ``new`` (diff.py's, laid out by dot), made
-    self-contained like the rendered diagrams (icons embedded)."""
-    from diagramgen.diff import compare as D
-    from diagramgen.draw import svg
-    from diagramgen.draw.render import RenderError, run_dot
+    """The overlay diagram of ``old`` and ``new`` (diff/overlay.py's, laid out by dot),
+    made self-contained like the rendered diagrams (icons embedded)."""
+    from diagramgen.diff.overlay import overlay_image
 
-    union, _ = D.union_model(old, new)
-    raw = run_dot(D.overlay_source(old, new, caption), ["svg"])["svg"]
-    try:
-        return svg.self_contained(raw, union, docs_href=docs_href)
-    except svg.SvgError as exc:
-        raise RenderError(f"overlay of {old.id} and {new.id}: {exc}") from None
+    return overlay_image(old, new, caption, "svg", docs_href=docs_href)
 
 
 def pages(groups, settings, formats_of=None, overlays: bool = True, previous=None) -> dict:
@@ -645,7 +645,7 @@ def check_overview(markdown: str, group: Resolved, page: str, shown: Optional[st
               if any("product" in _norm(h) for h in t[1]) and any(r.links for r in t[2])]
     if not tables:
         return [Diagnostic(Pos(shown, 1), ERROR, f"no table with a products column and links to the "
-                           f"architectures; group '{group.id}' has {len(group.members)} architectures to list")]
+                           f"architectures; group '{group.id}' has {len(group.members)} architectures to list", "DG420")]
     line, header, rows = tables[0]
     pcol = next(i for i, h in enumerate(header) if "product" in _norm(h))
     diags = []
@@ -658,7 +658,7 @@ def check_overview(markdown: str, group: Resolved, page: str, shown: Optional[st
             targets[os.path.realpath(p)] = a
         else:
             diags.append(Diagnostic(Pos(shown, line), ERROR, f"{a.id} ({a.path}) has no docs_page, so no row "
-                                    "can be matched with it; set its docs_page"))
+                                    "can be matched with it; set its docs_page", "DG421"))
     # a link names a page by its path from the overview page, or (for a copy of the
     # overview checked elsewhere) by a file name that only one docs_page has
     names: dict = {}
@@ -675,15 +675,15 @@ def check_overview(markdown: str, group: Resolved, page: str, shown: Optional[st
             diags.append(Diagnostic(Pos(shown, row.line), ERROR, f"the row links to '{href}', which is not the "
                                     f"docs_page of any architecture of group '{group.id}'"
                                     + (f"; its text reads like {best.id}, whose page is '{best.docs_page}'"
-                                       if _title_score(text, best.title) >= 0.6 else "")))
+                                       if _title_score(text, best.title) >= 0.6 else ""), "DG422"))
             continue
         if arch is not best and _title_score(text, best.title) >= 0.6 and \
                 _title_score(text, best.title) > _title_score(text, arch.title):
             diags.append(Diagnostic(Pos(shown, row.line), ERROR, f"the row's link text reads like {best.id} "
-                                    f"({best.title}), but it links to '{href}', the page of {arch.id}"))
+                                    f"({best.title}), but it links to '{href}', the page of {arch.id}", "DG423"))
         if arch.id in seen:
             diags.append(Diagnostic(Pos(shown, row.line), ERROR, f"a second row links to the page of {arch.id}; "
-                                    f"line {seen[arch.id]} does already"))
+                                    f"line {seen[arch.id]} does already", "DG424"))
             continue
         seen[arch.id] = row.line
         said = row.cells[pcol] if pcol < len(row.cells) else ""
@@ -692,11 +692,11 @@ def check_overview(markdown: str, group: Resolved, page: str, shown: Optional[st
                           if a is not arch and product_names(a.products) == product_names(said)), None)
             diags.append(Diagnostic(Pos(shown, row.line), ERROR, f"the row of {arch.id} gives the products "
                                     f"'{said}', but {arch.path} has '{', '.join(arch.products)}'"
-                                    + (f" (the products of {owner}: are two rows swapped?)" if owner else "")))
+                                    + (f" (the products of {owner}: are two rows swapped?)" if owner else ""), "DG425"))
     for a, _ in group.members:
         if a.id not in seen and (a.docs_page or "") and any(t is a for t in targets.values()):
             diags.append(Diagnostic(Pos(shown, line), ERROR, f"the table has no row for {a.id} ({a.title}): "
-                                    f"no row links to its docs_page '{a.docs_page}'"))
+                                    f"no row links to its docs_page '{a.docs_page}'", "DG426"))
     return sorted(diags, key=lambda d: (d.pos.line, d.message))
 
 
@@ -706,5 +706,5 @@ def group_for(doc: str, groups) -> Optional[Resolved]:
     return next((g for g in groups if g.overview_page and os.path.realpath(g.overview_page) == real), None)
 
 
-__all__ = ["FOLDER", "OverviewError", "Resolved", "check_overview", "group_for", "match",
+__all__ = ["FOLDER", "OverviewError", "Resolved", "check_groups", "check_overview", "group_for", "match",
            "matrix", "migration_page", "overview_page", "pages", "product_names", "resolve"]

@@ -60,14 +60,14 @@ def _layout(arch: Architecture, drawn: dict | None = None) -> tuple:
     """(columns left to right, each a list of Areas top to bottom; bands drawn as rows
     along the bottom).
 
-    Follows the scene: a band whose components all stand alone is drawn under the
-    diagram; every other area sits in its layout column. With ``drawn`` (drawn_areas of
+    Follows the scene: a foundation band (scene.foundation_bands) is drawn full width
+    under the diagram; every other area sits in its layout column. With ``drawn`` (drawn_areas of
     the rendered diagram), the columns and the areas in each are put in the order they
     were drawn in, left to right and top to bottom.
     """
-    from diagramgen.draw.scene import is_flat_band
+    from diagramgen.draw.scene import foundation_bands
 
-    bottom = [a for a in arch.areas if a.parent is None and is_flat_band(arch, a.id)]
+    bottom = [arch.area(a) for a in foundation_bands(arch)]
     cols = [[arch.area(aid) for aid in col if arch.area(aid) not in bottom and arch.area(aid).parent is None]
             for col in arch.columns]
     cols = [c for c in cols if c]

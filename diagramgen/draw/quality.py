@@ -198,10 +198,53 @@ def _classes(el) -> list:
     return el.get("class", "").split()
 
 
-def measure(svg) -> Quality:
-    """The figures of one rendered diagram (``svg``: its text or bytes)."""
-    root = ET.fromstring(svg if isinstance(svg, (bytes, str)) else bytes(svg))
-    vb = [float(v) for v in root.get("viewBox", "0 0 1 1").split()]
+def _node_box(g, ident: str):
+    """The box of a node group: its largest shape (for a band's icon, the icon itself)."""
+    shapes = [b for el in g.iter() if (b := _shape_box(el, ident)) is not None
+              and el.tag.replace(SVG_NS, "") != "use"]
+    if not shapes:
+        shapes = [b for el in g.iter() if (b := _shape_box(el, ident)) is not None]
+    return max(shapes, key=_area) if shapes else None
+
+
+def _area_boxes(g, ident: str) -> list:
+    out = []
+    for i, el in enumerate(c for c in g if c.tag.replace(SVG_NS, "") in ("path", "polygon")):
+        if _visible(el) and el.get("fill", "none") != "none":
+            b = _shape_box(el, f"{ident}#{i}" if i else ident)
+            if b:
+                out.append(b)
+    return out
+
+
+def _edge(g, ident: str):
+    """An edge group as an Edge whose points run from tip to tip (arrowheads included)."""
+    pts: list = []
+    heads = []
+    for el in g.iter():
+        tag = el.tag.replace(SVG_NS, "")
+        if tag == "path":
+            pts += path_points(el.get("d", ""))
+        elif tag == "polygon":
+            heads.append([tuple(map(float, pair)) for pair in
+                          zip(*[iter(_NUM.findall(el.get("points", "")))] * 2)])
+    if len(pts) < 2:
+        return None
+    for head in heads:  # an arrowhead's tip is the end it points at
+        for end in (0, -1):
+            if min(math.dist(pts[end], v) for v in head) < 2:
+                tip = max(head, key=lambda v: math.dist(v, pts[end]))
+                if end == 0:
+                    pts.insert(0, tip)
+                else:
+                    pts.append(tip)
+                break
+    return Edge(ident, pts)
+
+
+def _read(root) -> tuple:
+    """(nodes by id, area boxes, edges) of a rendered diagram, each edge with its ends
+    (the nearest box at each end of its path), length and sample points."""
     nodes: dict = {}
     areas: list = []
     edges: list = []
@@ -209,40 +252,13 @@ def measure(svg) -> Quality:
         cls = _classes(g)
         ident = g.get("id", "")
         if "node" in cls:
-            shapes = [b for el in g.iter() if (b := _shape_box(el, ident)) is not None
-                      and el.tag.replace(SVG_NS, "") != "use"]
-            if not shapes:  # a band's icon: the icon itself
-                shapes = [b for el in g.iter() if (b := _shape_box(el, ident)) is not None]
-            if shapes:
-                nodes[ident] = max(shapes, key=_area)
+            box = _node_box(g, ident)
+            if box is not None:
+                nodes[ident] = box
         elif "cluster" in cls:
-            for i, el in enumerate(c for c in g if c.tag.replace(SVG_NS, "") in ("path", "polygon")):
-                if _visible(el) and el.get("fill", "none") != "none":
-                    b = _shape_box(el, f"{ident}#{i}" if i else ident)
-                    if b:
-                        areas.append(b)
-        elif "edge" in cls:
-            pts: list = []
-            heads = []
-            for el in g.iter():
-                tag = el.tag.replace(SVG_NS, "")
-                if tag == "path":
-                    pts += path_points(el.get("d", ""))
-                elif tag == "polygon":
-                    heads.append([tuple(map(float, pair)) for pair in
-                                  zip(*[iter(_NUM.findall(el.get("points", "")))] * 2)])
-            if len(pts) >= 2:
-                for head in heads:  # an arrowhead's tip is the end it points at
-                    for end in (0, -1):
-                        if min(math.dist(pts[end], v) for v in head) < 2:
-                            tip = max(head, key=lambda v: math.dist(v, pts[end]))
-                            if end == 0:
-                                pts.insert(0, tip)
-                            else:
-                                pts.append(tip)
-                            break
-                edges.append(Edge(ident, pts))
-    # ends of each edge: the nearest box at each end of its path
+            areas += _area_boxes(g, ident)
+        elif "edge" in cls and (e := _edge(g, ident)) is not None:
+            edges.append(e)
     for e in edges:
         ends = []
         for p in (e.points[0], e.points[-1]):
@@ -252,15 +268,34 @@ def measure(svg) -> Quality:
         e.ends = tuple(ends)
         e.length = sum(math.dist(a, b) for a, b in zip(e.points, e.points[1:]))
         e.samples = _sample(e.points)
+    return nodes, areas, edges
+
+
+def _through_boxes(nodes: dict, edges: list, problems: list) -> int:
+    """How many times an edge runs through a box that is not one of its ends."""
+    count = 0
+    for e in edges:
+        for n, box in nodes.items():
+            if n in e.ends:
+                continue
+            inner = box.shrunk(NODE_SHRINK) if not box.circle else Box(n, box.x0 + 1, box.y0 + 1, box.x1 - 1,
+                                                                          box.y1 - 1, True)
+            if sum(1 for p in e.samples if inner.contains(p)) >= MIN_INSIDE + 1:
+                count += 1
+                problems.append(f"edge {e.id} runs through {n}")
+    return count
+
+
+def _through_areas(nodes: dict, areas: list, edges: list, problems: list) -> int:
+    """How many times an edge runs through an area that holds none of the components it
+    connects (through its step circle, if it ends at one)."""
     circles = {i for i, b in nodes.items() if b.circle}
-    # the components each edge connects, through its circles
     neighbours: dict = {}
     for e in edges:
         for a in e.ends:
             for b in e.ends:
                 if a != b:
                     neighbours.setdefault(a, set()).add(b)
-    problems = []
 
     def logical(e: Edge) -> set:
         out = set()
@@ -270,57 +305,68 @@ def measure(svg) -> Quality:
                 out |= {y for y in neighbours.get(x, ()) if y not in circles}
         return out
 
-    # 1 edges through boxes
-    node_overlaps = 0
-    for e in edges:
-        for n, box in nodes.items():
-            if n in e.ends:
-                continue
-            inner = box.shrunk(NODE_SHRINK) if not box.circle else Box(n, box.x0 + 1, box.y0 + 1, box.x1 - 1,
-                                                                          box.y1 - 1, True)
-            inside = sum(1 for p in e.samples if inner.contains(p))
-            if inside >= MIN_INSIDE + 1:
-                node_overlaps += 1
-                problems.append(f"edge {e.id} runs through {n}")
-    # 2 edges through areas that hold none of their ends
-    area_intrusions = 0
+    count = 0
     for e in edges:
         ends = [nodes[x].centre for x in logical(e) if x in nodes]
         for a in areas:
             if any(a.contains(c) for c in ends):
                 continue
-            inner = a.shrunk(AREA_SHRINK)
-            if sum(1 for p in e.samples if inner.contains(p)) >= MIN_INTRUSION + 1:
-                area_intrusions += 1
+            if sum(1 for p in e.samples if a.shrunk(AREA_SHRINK).contains(p)) >= MIN_INTRUSION + 1:
+                count += 1
                 problems.append(f"edge {e.id} runs through area {a.id}")
-    # 3 crossings and 3b edges drawn on top of each other
-    crossings = 0
-    edge_overlaps = 0
+    return count
+
+
+def _crossings(e: Edge, f: Edge, shared: list) -> int:
+    """The places where two edges cross, away from the boxes they share."""
+    found: list = []
+    for a, b in zip(e.points, e.points[1:]):
+        for c, d in zip(f.points, f.points[1:]):
+            p = _seg_cross(a, b, c, d)
+            if p is None or any(s.distance(p) <= SHARED_ZONE or _forks(e, f, p, s) for s in shared):
+                continue
+            if all(math.dist(p, q) > MERGE_DIST for q in found):
+                found.append(p)
+    return len(found)
+
+
+def _pairs(nodes: dict, edges: list, problems: list) -> tuple:
+    """(crossings, pairs of edges drawn on top of each other)."""
+    crossings = edge_overlaps = 0
     for i, e in enumerate(edges):
         for f in edges[i + 1:]:
-            shared = [nodes[x] for x in set(e.ends) & set(f.ends) if x in nodes]
             if not _bbox_overlap(e.points, f.points):
                 continue
-            found: list = []
-            for a, b in zip(e.points, e.points[1:]):
-                for c, d in zip(f.points, f.points[1:]):
-                    p = _seg_cross(a, b, c, d)
-                    if p is None or any(s.distance(p) <= SHARED_ZONE or _forks(e, f, p, s) for s in shared):
-                        continue
-                    if all(math.dist(p, q) > MERGE_DIST for q in found):
-                        found.append(p)
-            if found:
-                crossings += len(found)
-                problems.append(f"edges {e.id} and {f.id} cross {len(found)}x")
+            shared = [nodes[x] for x in set(e.ends) & set(f.ends) if x in nodes]
+            n = _crossings(e, f, shared)
+            if n:
+                crossings += n
+                problems.append(f"edges {e.id} and {f.id} cross {n}x")
             together = _coinciding(e, f, shared)
             if together >= MIN_COINCIDE:
                 edge_overlaps += 1
                 problems.append(f"edges {e.id} and {f.id} run together for {together:.0f} pt")
-    # 6 lengths against the drawing's diagonal (title and legend left out)
+    return crossings, edge_overlaps
+
+
+def _diagonal(nodes: dict, areas: list, edges: list) -> float:
+    """The diagonal of what is drawn (title and legend left out)."""
     boxes = list(nodes.values()) + areas
     xs = [b.x0 for b in boxes] + [b.x1 for b in boxes] + [p[0] for e in edges for p in e.points]
     ys = [b.y0 for b in boxes] + [b.y1 for b in boxes] + [p[1] for e in edges for p in e.points]
-    diag = math.hypot(max(xs) - min(xs), max(ys) - min(ys)) if xs else 1.0
+    return math.hypot(max(xs) - min(xs), max(ys) - min(ys)) if xs else 1.0
+
+
+def measure(svg) -> Quality:
+    """The figures of one rendered diagram (``svg``: its text or bytes)."""
+    root = ET.fromstring(svg if isinstance(svg, (bytes, str)) else bytes(svg))
+    vb = [float(v) for v in root.get("viewBox", "0 0 1 1").split()]
+    nodes, areas, edges = _read(root)
+    problems: list = []
+    node_overlaps = _through_boxes(nodes, edges, problems)
+    area_intrusions = _through_areas(nodes, areas, edges, problems)
+    crossings, edge_overlaps = _pairs(nodes, edges, problems)
+    diag = _diagonal(nodes, areas, edges)
     sizes = [float(fs) for t in root.iter(SVG_NS + "text") if (fs := t.get("font-size"))
              and (t.text or "").strip(" \u00a0")]
     smallest = min(sizes) * DOCS_WIDTH / vb[2] if sizes else 0.0

@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from diagramgen.diagnostics import Failure
 from diagramgen.ids import docs_link
 from diagramgen.tempfiles import left_by_dead_writers
 
@@ -32,7 +33,7 @@ INSTALL_HINT = ("Graphviz 'dot' was not found on PATH; install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz)")
 
 
-class RenderError(Exception):
+class RenderError(Failure):
     pass
 
 
@@ -48,8 +49,9 @@ _children_lock = threading.Lock()
 _stopping = threading.Event()
 
 
-def _run_child(args: list, data: bytes, timeout: float, cwd=None) -> tuple:
-    """Run ``args`` with ``data`` on stdin; return (exit status, stderr). The process is
+def _run_child(args: list, data: bytes, timeout: float, cwd=None, stdout: list | None = None) -> tuple:
+    """Run ``args`` with ``data`` on stdin; return (exit status, stderr), and append what it
+    wrote to stdout to ``stdout`` if given. The process is
     killed (and waited for) whatever ends the wait: its time-out, an exception, or
     stop_children() when the command receives SIGTERM or SIGINT."""
     if _stopping.is_set():
@@ -64,7 +66,9 @@ def _run_child(args: list, data: bytes, timeout: float, cwd=None) -> tuple:
         proc.kill()
     try:
         try:
-            _, stderr = proc.communicate(data, timeout=timeout)
+            out, stderr = proc.communicate(data, timeout=timeout)
+            if stdout is not None:
+                stdout.append(out)
         except subprocess.TimeoutExpired:
             raise RenderError(f"Graphviz dot took longer than {timeout:.0f} s and was stopped") from None
         if _stopping.is_set():
@@ -129,6 +133,29 @@ def _clean_stale_dot_folders() -> None:
         shutil.rmtree(e.path, ignore_errors=True)
 
 
+def _check(status: int, stderr: bytes) -> None:
+    """A RenderError unless Graphviz ended well."""
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = f"signal {-status}"
+        raise RenderError(f"Graphviz dot was killed by {name} before it finished; nothing was written")
+    if status != 0:
+        msg = stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = msg[-1] if msg else f"exit status {status}"
+        raise RenderError(f"Graphviz dot failed: {detail}")
+
+
+def neato_binary(dot: str) -> str:
+    """Graphviz's neato beside ``dot`` (it draws a diagram whose positions are set)."""
+    near = os.path.join(os.path.dirname(dot), "neato")
+    exe = near if os.path.exists(near) else shutil.which("neato")
+    if not exe:
+        raise RenderError(INSTALL_HINT.replace("'dot'", "'neato'"))
+    return exe
+
+
 def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
     """Lay out once and return ``{format: bytes}`` for each format."""
     exe = dot_binary()
@@ -141,17 +168,20 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
             out = os.path.join(tmp, f"out.{fmt}")
             args += [f"-T{fmt}", "-o", out]
             outs[fmt] = out
-        status, stderr = _run_child(args, source.encode("utf-8"), timeout, cwd=tmp)
-        if status < 0:
+        from diagramgen.draw import bands
+
+        if bands.has_bands(source):
+            # two passes: dot lays out all but the foundation bands, neato draws the whole
+            # with the bands placed under it (draw/bands.py)
+            first: list = []
+            _check(*_run_child([exe, "-Tjson"], bands.first_pass(source).encode("utf-8"), timeout,
+                               cwd=tmp, stdout=first))
             try:
-                name = signal.Signals(-status).name
-            except ValueError:
-                name = f"signal {-status}"
-            raise RenderError(f"Graphviz dot was killed by {name} before it finished; nothing was written")
-        if status != 0:
-            msg = stderr.decode("utf-8", "replace").strip().splitlines()
-            detail = msg[-1] if msg else f"exit status {status}"
-            raise RenderError(f"Graphviz dot failed: {detail}")
+                source = bands.placed_source(source, b"".join(first))
+            except (ValueError, KeyError, IndexError, StopIteration, TypeError):
+                raise RenderError("Graphviz dot wrote no usable layout (JSON); nothing was written") from None
+            args = [neato_binary(exe), "-n2"] + args[1:]
+        _check(*_run_child(args, source.encode("utf-8"), timeout, cwd=tmp))
         result = {}
         for fmt, out in outs.items():
             try:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import html
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional
 
 import diagrams
 from diagrams import Cluster, Diagram, Edge, Node
@@ -36,7 +36,7 @@ from diagramgen.draw.theme import (
     OVERLAY_UNCHANGED_BADGE,
     PROVENANCE_STYLE,
     component_tooltip,
-    step_tooltip,
+    step_tooltip as theme_step_tooltip,
 )
 from diagramgen.ids import generated_id
 from diagramgen.model import Architecture, Component, Flow, Step
@@ -105,7 +105,7 @@ def plain(s: str) -> str:
     escaped by the graphviz library's quoting.
     """
     # a line break becomes Graphviz's \n escape: the DOT source then has one statement
-    # per line whatever the text holds, which the diff overlay relies on (build_overlay)
+    # per line whatever the text holds
     return nohtml(s.replace("&", "&amp;").replace("\\", "\\\\\\\\").replace("\r\n", "\n")
                   .replace("\n", "\\n"))
 
@@ -207,13 +207,15 @@ def layout_cost(arch: Architecture) -> int:
     return len(arch.components) * sum(len(s.flows) for s in arch.steps)
 
 
-def build(arch: Architecture) -> str:
-    """Return the DOT source of the architecture diagram."""
+def build(arch: Architecture, style: Optional[Style] = None) -> str:
+    """Return the DOT source of the architecture diagram; with a ``style`` (the overlay
+    of a diff), its parts in the colours the style gives them."""
     d = Diagram(
         name="", filename=arch.id, direction="LR", curvestyle="curved", outformat="svg", show=False,
         graph_attr={
             "pad": "0.06", "nodesep": "0.22", "ranksep": "0.2", "splines": "polyline",
-            "fontname": FONT, "label": title_label(arch), "labelloc": "t", "labeljust": "l",
+            "fontname": FONT, "label": title_label(arch) if style is None else overlay_title(arch, style.caption),
+            "labelloc": "t", "labeljust": "l",
             "newrank": "true", "compound": "true", "outputorder": "edgesfirst",
             "bgcolor": "white", "id": plain(ids.diagram_id(arch.id)),
             **(LARGE_LAYOUT_LIMITS if layout_cost(arch) > LARGE_LAYOUT else {}),
@@ -227,20 +229,8 @@ def build(arch: Architecture) -> str:
     diagrams.setdiagram(d)
     diagrams.setcluster(None)
     try:
-        flat = [a.id for a in arch.areas if a.parent is None and is_flat_band(arch, a.id)]
-        if flat:
-            # Bands of components without flows are the bottom label of a wrapper cluster
-            # that holds everything else, so they run along the bottom like the published
-            # diagrams' platform bands.
-            wrapper = {"label": bands_label(arch, flat), "labelloc": "b", "labeljust": "l",
-                       "style": "solid", "pencolor": "white", "bgcolor": "white", "margin": "4",
-                       "id": plain("bands")}
-            with Cluster(generated_id("body"), graph_attr=wrapper):
-                nodes = _place(arch)
-                _connect(arch, nodes)
-        else:
-            nodes = _place(arch)
-            _connect(arch, nodes)
+        nodes = _place(arch, style)
+        _connect(arch, nodes, style)
         _columns(arch, d)
         return d.dot.source
     finally:
@@ -249,10 +239,10 @@ def build(arch: Architecture) -> str:
 
 
 def band_table(arch: Architecture, area_id: str) -> str:
-    """A band of components without flows, as one row of icon cells (an HTML table)."""
+    """A band of components without flows, as one row of icon cells (an HTML table); the
+    band's cluster draws its box and its title."""
     a = arch.area(area_id)
     comps = arch.components_in(area_id)
-    fill, border = PROVENANCE_STYLE[comps[0].provenance]
     cells = "".join(
         f'<TD ID="{text(ids.component_id(c.id))}" TOOLTIP="{attr(tooltip(c))}" HREF="#{text(ids.component_id(c.id))}" '
         f'CELLPADDING="2"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
@@ -261,15 +251,7 @@ def band_table(arch: Architecture, area_id: str) -> str:
         + (f'<TR><TD><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{text(c.label)}</FONT></TD></TR>' if c.label != a.label else "")
         + '</TABLE></TD>'
         for c in comps)
-    return (f'<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" STYLE="rounded" CELLBORDER="0" '
-            f'CELLSPACING="4" CELLPADDING="2" ID="{text(ids.area_id(a.id))}"><TR><TD ALIGN="LEFT" VALIGN="MIDDLE">'
-            f'<FONT POINT-SIZE="13" COLOR="{INK}"><B>{text(a.label)}</B></FONT></TD>'
-            f'<TD WIDTH="12"></TD>{cells}</TR></TABLE>')
-
-
-def bands_label(arch: Architecture, band_ids: list) -> str:
-    rows = "".join(f'<TR><TD ALIGN="LEFT">{band_table(arch, b)}</TD></TR>' for b in band_ids)
-    return f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="0">{rows}</TABLE>>'
+    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="2"><TR>{cells}</TR></TABLE>'
 
 
 def band_tint(arch: Architecture, area_id: str) -> str:
@@ -279,16 +261,38 @@ def band_tint(arch: Architecture, area_id: str) -> str:
     return BAND_TINT[kinds.pop()] if len(kinds) == 1 else BAND_TINT["platform"]
 
 
+def foundation_bands(arch: Architecture) -> list:
+    """The band areas drawn full width under the diagram, top to bottom: every top-level
+    band (``band: true``, no nested areas) except one listed in a layout column after an
+    ordinary area, which stays in that column under it. The bands with flows come first,
+    so that no flow has to cross a band to reach its own."""
+    kept = set()
+    for column in arch.columns:
+        below_an_area = False
+        for aid in column:
+            if not arch.area(aid).band:
+                below_an_area = True
+            elif below_an_area:
+                kept.add(aid)
+    out = [a.id for a in arch.areas
+           if a.band and a.parent is None and not arch.children(a.id) and a.id not in kept]
+    return sorted(out, key=lambda aid: all(c.standalone for c in arch.components_in(aid)))
+
+
 def is_flat_band(arch: Architecture, area_id: str) -> bool:
-    """A band whose components all stand alone is drawn as one row-shaped node."""
-    a = arch.area(area_id)
+    """A foundation band whose components all stand alone is drawn as one row of icons."""
     comps = arch.components_in(area_id)
-    return a.band and not arch.children(area_id) and bool(comps) and all(c.standalone for c in comps)
+    return bool(comps) and all(c.standalone for c in comps) and area_id in foundation_bands(arch)
 
 
-def _place(arch: Architecture) -> dict:
+BAND_PREFIX = "band_"  # generated_id(BAND_PREFIX + area id): the node of a flat band's icons
+
+
+def _place(arch: Architecture, overlay: Optional[Style] = None) -> dict:
     """Create a cluster per area (flat bands excepted) and a node per component."""
     nodes: dict = {}
+
+    bands = foundation_bands(arch)
 
     def area(area_id: str) -> None:
         a = arch.area(area_id)
@@ -298,15 +302,23 @@ def _place(arch: Architecture) -> dict:
             "style": "rounded,filled" if not a.band else "filled", "pencolor": AREA_BORDER,
             "bgcolor": band_tint(arch, a.id) if a.band else AREA_FILL, "margin": "8",
             "id": plain(ids.area_id(a.id)),
+            **(overlay.area_attrs(arch, a.id) if overlay else {}),
         }
+        if area_id in bands:  # placed under the diagram after the layout (draw/bands.py)
+            style.update({"labeljust": "l", "class": "band"})
         with Cluster(a.id, graph_attr=style):
+            if is_flat_band(arch, a.id):
+                Node(f"<{band_table(arch, a.id)}>", nodeid=generated_id(BAND_PREFIX + a.id),
+                     id=plain(f"band-{a.id}"))
+                return
             for c in arch.components_in(a.id):
-                nodes[c.id] = Node(component_label(c, icon_path(c.icon)), nodeid=c.id,
+                look = overlay.component_look(c.id) if overlay else ()
+                nodes[c.id] = Node(component_label(c, icon_path(c.icon), *look), nodeid=c.id,
                                    tooltip=plain(tooltip(c)), id=plain(ids.component_id(c.id)))
             # a wide fan (3+ flows) that stays inside this area gets its circle inside it
             # too, so the circle cannot land on the area's border or title
             for step, b in inside.get(a.id, ()):
-                nodes[b.id] = _badge_node(step, b)
+                nodes[b.id] = _badge_node(step, b, overlay)
             for child in arch.children(a.id):
                 area(child.id)
 
@@ -319,10 +331,16 @@ def _place(arch: Architecture) -> dict:
                     inside.setdefault(home, []).append((step, b))
     order: list = [a for col in arch.columns for a in col if arch.area(a).parent is None]
     order += [a.id for a in arch.areas if a.parent is None and a.id not in order]
+    order = [a for a in order if a not in bands] + bands
     for area_id in order:
-        if not is_flat_band(arch, area_id):
-            area(area_id)
+        area(area_id)
     return nodes
+
+
+def step_tooltip(step: Step, style: Optional[Style] = None) -> str:
+    """What a step's circle says when pointed at: its number (in an overlay, also its
+    old number or that it was removed) and its text."""
+    return theme_step_tooltip(step, style.step_name(step) if style else None)
 
 
 def badge_size(label: str) -> tuple:
@@ -332,12 +350,15 @@ def badge_size(label: str) -> tuple:
     return ("0.28", str(SMALL_TEXT)) if len(label) <= 2 else ("0.5", str(SMALL_TEXT))
 
 
-def _badge_node(step: Step, b: Badge) -> Node:
-    size, font = badge_size(step.badge)
-    return Node(step.badge, nodeid=b.id, shape="circle", style="filled", fillcolor=BADGE,
-                color=BADGE, fontcolor="white", fontsize=font, width=size, height=size,
-                fixedsize="true", margin="0", tooltip=plain(step_tooltip(step)),
-                id=plain(b.id), **{"class": f"step {step.anchor}"})
+def _badge_node(step: Step, b: Badge, style: Optional[Style] = None) -> Node:
+    shown = style.circle_text(step) if style else step.badge
+    size, font = badge_size(shown)
+    attrs = {"style": "filled", "fillcolor": BADGE, "color": BADGE, "fontcolor": "white", "fontsize": font,
+             "width": size, "height": size, "fixedsize": "true", "margin": "0",
+             "tooltip": plain(step_tooltip(step, style)), "id": plain(b.id), "class": f"step {step.anchor}"}
+    if style:
+        attrs.update(style.circle_attrs(step))
+    return Node(shown, nodeid=b.id, shape="circle", **attrs)
 
 
 def _home_area(arch: Architecture, b: Badge) -> Optional[str]:
@@ -350,7 +371,7 @@ def _home_area(arch: Architecture, b: Badge) -> Optional[str]:
 FLOW_LABEL_SIZE = SMALL_TEXT  # points: the size of capability text, smaller than component labels
 
 
-def flow_label(flow: Flow) -> dict:
+def flow_label(flow: Flow, shown: Optional[str] = None) -> dict:
     """Edge attributes that draw a flow's label, if it has one.
 
     The label is an external label (``xlabel``) of the flow's own edge: the segment
@@ -360,12 +381,13 @@ def flow_label(flow: Flow) -> dict:
     take part in the layout (a label node in the middle of the edge) and made ``dot``
     fail on dense clustered graphs.
     """
-    if not flow.label:
+    shown = flow.label if shown is None else shown
+    if not shown:
         return {}
     return {"fontname": FONT, "fontsize": str(FLOW_LABEL_SIZE), "fontcolor": EDGE,
             # the cell's padding keeps the text clear of the circle and the arrow
             "xlabel": f'<<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="3" CELLSPACING="0"><TR><TD>'
-                      f'<B>{text(flow.label)}</B></TD></TR></TABLE>>'}
+                      f'<B>{text(shown)}</B></TD></TR></TABLE>>'}
 
 
 def column_index(arch: Architecture) -> dict:
@@ -378,10 +400,11 @@ def column_index(arch: Architecture) -> dict:
             root = arch.area(root.parent)
         top[a.id] = root.id
     col = {aid: i for i, column in enumerate(arch.columns) for aid in column}
+    bands = foundation_bands(arch)
     out = {}
     for c in arch.components:
         root = top[c.area]
-        if is_flat_band(arch, root):
+        if root in bands:
             continue
         out[c.id] = col.get(root, len(arch.columns))
     return out
@@ -396,7 +419,7 @@ def _link(tail: Node, head: Node, backward: bool, head_arrow: bool, tail_arrow: 
         tail.connect(head, Edge(forward=head_arrow, reverse=tail_arrow, **attrs))
 
 
-def _connect(arch: Architecture, nodes: dict) -> None:
+def _connect(arch: Architecture, nodes: dict, style: Optional[Style] = None) -> None:
     """The flows, each through its circle. A flow that runs against the layout columns
     (from a column to one on its left) is written the other way round with its arrow
     reversed: dot then need not break a cycle with the invisible edges that hold the
@@ -408,24 +431,34 @@ def _connect(arch: Architecture, nodes: dict) -> None:
 
     for step in arch.steps:
         for b in badges(step):
-            circle = nodes.get(b.id) or _badge_node(step, b)
+            circle = nodes.get(b.id) or _badge_node(step, b, style)
             hub_node = nodes[b.hub]
             both = b.flows[0].both
             cls = f"flow {step.anchor}"
             back = [backward(f.src, f.dst) for f in b.flows]
             against = sum(back) * 2 > len(back)  # where the circle sits: with most of its flows
+            own = [_flow_edge(step, f, style) for f in b.flows]  # each flow's own segment
+            shared = style.shared_edge_attrs(step, b.flows) if style else {}  # the hub's segment
             if b.hub_is_src:
                 _link(hub_node, circle, against, False, both, **{"class": cls}, arrowhead="none",
-                      id=plain(f"{step.anchor}-{b.hub}-{b.id}"))
-                for f, bk in zip(b.flows, back):
+                      id=plain(f"{step.anchor}-{b.hub}-{b.id}"), **shared)
+                for f, bk, attrs in zip(b.flows, back, own):
                     _link(circle, nodes[f.dst], against and bk, True, False, **{"class": cls},
-                          id=plain(f"{step.anchor}-{f.key}"), **flow_label(f))
+                          id=plain(f"{step.anchor}-{f.key}"), **attrs)
             else:
-                for f, bk in zip(b.flows, back):
+                for f, bk, attrs in zip(b.flows, back, own):
                     _link(nodes[f.src], circle, against and bk, False, both, **{"class": cls},
-                          id=plain(f"{step.anchor}-{f.key}"), **flow_label(f))
+                          id=plain(f"{step.anchor}-{f.key}"), **attrs)
                 _link(circle, hub_node, against, True, False, **{"class": cls},
-                      id=plain(f"{step.anchor}-{b.id}-{b.hub}"))
+                      id=plain(f"{step.anchor}-{b.id}-{b.hub}"), **shared)
+
+
+def _flow_edge(step: Step, f: Flow, style: Optional[Style]) -> dict:
+    """The attributes of a flow's own edge: its label, and in an overlay its colours."""
+    if style is None:
+        return flow_label(f)
+    label = flow_label(f, style.flow_labels.get((step.key, f.src, f.dst)))
+    return {**label, **style.edge_attrs(style.flow_status(step, f), labelled=bool(label))}
 
 
 def _all_components(arch: Architecture, area_id: str) -> list:
@@ -444,8 +477,10 @@ def _columns(arch: Architecture, d: Diagram) -> None:
     No invisible flat edge stacks the areas of a column: dot 2.43 loses such edges
     between clusters that share a rank ("Error: lost ... edge") once an architecture
     has a few dozen components, and then writes nothing."""
+    bands = foundation_bands(arch)
+
     def first(area_id: str) -> Optional[str]:
-        if is_flat_band(arch, area_id):
+        if area_id in bands:
             return None
         own = arch.components_in(area_id)
         if own:
@@ -468,8 +503,8 @@ def _columns(arch: Architecture, d: Diagram) -> None:
     # where flows run against the columns: an invisible point between two columns with
     # an invisible edge from each component of the left one and to each of the right one.
     # (An edge between the first components alone let the rest of an area drift right.)
-    members = [ids for ids in ([c.id for a in col for c in _all_components(arch, a)
-                                if not is_flat_band(arch, c.area)] for col in arch.columns) if ids]
+    members = [ids for ids in ([c.id for a in col if a not in bands for c in _all_components(arch, a)]
+                               for col in arch.columns) if ids]
     for i, (left, right) in enumerate(zip(members, members[1:])):
         gap = f"_column_gap_{i + 1}"
         d.dot.node(gap, label="", shape="point", style="invis", width="0", height="0", fixedsize="true")
@@ -480,7 +515,7 @@ def _columns(arch: Architecture, d: Diagram) -> None:
     # A component without flows stays beside the component declared before it in its area,
     # instead of drifting to the first rank.
     for a in arch.areas:
-        if is_flat_band(arch, a.id):
+        if a.id in bands:
             continue
         anchor = None
         for c in arch.components_in(a.id):
@@ -488,34 +523,95 @@ def _columns(arch: Architecture, d: Diagram) -> None:
                 anchor = c.id
             elif anchor:
                 d.dot.body.append(f'\t{{rank=same; "{anchor}"; "{c.id}"}}\n')
-    # Platform bands in different columns form one row along the bottom.
-    column_of = {a: i for i, col in enumerate(arch.columns) for a in col}
-    bands = [a.id for a in arch.areas if a.band and a.parent is None and first(a.id)]
-    for left, right in zip(bands, bands[1:]):
-        if column_of.get(left, -1) != column_of.get(right, -2):
-            d.dot.edge(first(left), first(right), style="invis", weight="2")
 
 
 # --- overlay of a diff -------------------------------------------------------------------
-# The overlay draws a union model (diff.union_model) with the ordinary build(), then
-# restyles it: DOT lets a later attribute list override an earlier one (``a -> b [..] [..]``),
-# a node statement repeated with attributes updates that node, and a cluster reopened by
-# name updates that cluster. So the layout code above is shared untouched.
-# OVERLAY_STYLE (theme.py): status -> (fill, border, text, edge)
+# The overlay draws a union model (diff/overlay.py) with the same build() as every diagram,
+# given a Style: the status of each part picks its colours while the DOT is written. Only
+# colours, dashes and texts beside the parts change, never a size, so the overlay is laid
+# out exactly like the plain diagram of the union model.
+ADDED, REMOVED, CHANGED, UNCHANGED = "added", "removed", "changed", "unchanged"
+QUIET_BADGE = OVERLAY_UNCHANGED_BADGE  # the circle of a step that did not change at all
 
 
-def overlay_component_label(c: Component, icon: Path, status: str) -> str:
-    """The component label in the diff's colours. The status shows as colour only (legend
-    under the title): a row or a thicker border would change the node's size, and with it
-    the layout the reviewer compares against."""
-    fill, border, ink, _ = OVERLAY_STYLE[status]
-    return component_label(c, icon, (fill, border, ink), dashed=status == "removed")[1:-1]
+@dataclass(frozen=True)
+class Style:
+    """How build() draws the overlay of a diff: each part's status (added, removed,
+    changed; a part not named is unchanged) in OVERLAY_STYLE's colours instead of the
+    provenance colours, removed parts dashed, and the texts the overlay shows instead of
+    the model's. Step keys are Step.key; flows are named ``(step key, from, to)``."""
+
+    caption: str = ""  # under the title, above the diff's legend
+    components: Mapping[str, str] = field(default_factory=dict)  # component id -> status
+    areas: Mapping[str, str] = field(default_factory=dict)  # area id -> status
+    steps: Mapping[str, str] = field(default_factory=dict)  # step key -> status
+    flows: Mapping[tuple, str] = field(default_factory=dict)  # (step key, from, to) -> status
+    circles: Mapping[str, str] = field(default_factory=dict)  # step key -> its circle's text, if not the badge
+    was: Mapping[str, str] = field(default_factory=dict)  # step key -> its old badge, where it moved
+    flow_labels: Mapping[tuple, str] = field(default_factory=dict)  # (step key, from, to) -> label shown
+
+    def flow_status(self, step: Step, f: Flow) -> str:
+        return self.flows.get((step.key, f.src, f.dst), UNCHANGED)
+
+    def component_look(self, component_id: str) -> tuple:
+        """``(colours, dashed)`` for component_label."""
+        status = self.components.get(component_id, UNCHANGED)
+        fill, border, ink, _ = OVERLAY_STYLE[status]
+        return (fill, border, ink), status == REMOVED
+
+    def area_attrs(self, arch: Architecture, area_id: str) -> dict:
+        """Cluster attributes of a changed area (a flat band keeps its look)."""
+        status = self.areas.get(area_id, UNCHANGED)
+        if status == UNCHANGED or is_flat_band(arch, area_id):
+            return {}
+        return {"pencolor": OVERLAY_STYLE[status][1], "penwidth": "2",
+                "style": "rounded,filled,dashed" if status == REMOVED else "rounded,filled"}
+
+    def edge_attrs(self, status: str, labelled: bool = False) -> dict:
+        """An edge in its status's colour, thicker when it changed; a label takes its colour."""
+        colour = OVERLAY_STYLE[status][3]
+        out = {"color": colour, "penwidth": "1.2" if status == UNCHANGED else "2.2"}
+        if labelled:
+            out["fontcolor"] = colour
+        if status == REMOVED:
+            out["style"] = "dashed"
+        return out
+
+    def shared_edge_attrs(self, step: Step, flows) -> dict:
+        """The edge between a circle and the endpoint its flows share: their status when
+        they agree, else changed."""
+        statuses = {self.flow_status(step, f) for f in flows}
+        return self.edge_attrs(statuses.pop() if len(statuses) == 1 else CHANGED)
+
+    def circle_text(self, step: Step) -> str:
+        return self.circles.get(step.key, step.badge)
+
+    def step_name(self, step: Step) -> str:
+        """How a step's tooltip names it: "4 (was 3)", "3 (removed)"."""
+        if self.steps.get(step.key) == REMOVED:
+            return f"{step.badge} (removed)"
+        was = self.was.get(step.key)
+        return f"{step.badge} (was {was})" if was else step.badge
+
+    def circle_attrs(self, step: Step) -> dict:
+        """A circle in its status's colour (grey when nothing about the step changed); a
+        moved step's old badge beside it, as an external label that Graphviz places after
+        the layout, so the circle keeps its size and the layout its shape."""
+        status = self.steps.get(step.key, UNCHANGED)
+        was = self.was.get(step.key)
+        fill = OVERLAY_STYLE[status][3] if status != UNCHANGED else BADGE if was else QUIET_BADGE
+        out = {"fillcolor": fill, "color": fill}
+        if was:
+            out["xlabel"] = f'<<FONT POINT-SIZE="9" COLOR="{fill}">was {text(was)}</FONT>>'
+        if status == REMOVED:
+            out["style"] = "filled,dashed"
+        return out
 
 
 def overlay_title(arch: Architecture, caption: str) -> str:
     """Title, caption and the diff legend as one line of text (see title_label)."""
-    entries = [f'<FONT COLOR="{OVERLAY_STYLE[st][1]}" POINT-SIZE="15">{"&#9633;" if st == "removed" else "&#9632;"}'
-               f'</FONT> {st}' for st in ("added", "removed", "changed", "unchanged")]
+    entries = [f'<FONT COLOR="{OVERLAY_STYLE[st][1]}" POINT-SIZE="15">{"&#9633;" if st == REMOVED else "&#9632;"}'
+               f'</FONT> {st}' for st in (ADDED, REMOVED, CHANGED, UNCHANGED)]
     entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> new step number, '
                    f'<FONT POINT-SIZE="9">was N</FONT> beside it where it changed, &#8722;N: old step N, removed')
     legend = "&#160;&#160;&#160;&#160;".join(entries)
@@ -524,96 +620,3 @@ def overlay_title(arch: Architecture, caption: str) -> str:
             + (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="{MUTED}">{text(caption)}</FONT></TD></TR>'
                if caption else "") +
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
-
-
-def build_overlay(union: Architecture, marks, caption: str = "") -> str:
-    """DOT source of the overlay diagram of a diff.
-
-    ``union`` and ``marks`` come from ``diff.union_model``: marks.components and
-    marks.areas map ids to added/removed/changed/unchanged, marks.steps maps a step
-    key (Step.key) to (status, badge text), marks.flows maps (step key, src, dst) to a status.
-    """
-    import re
-
-    source = build(union)
-    comps = {c.id: c for c in union.components}
-    badge_of: dict = {}
-    edge_status: dict = {}
-    for step in union.steps:
-        for b in badges(step):
-            badge_of[b.id] = step
-            sts = [marks.flows.get((step.key, f.src, f.dst), "unchanged") for f in b.flows]
-            shared = sts[0] if len(set(sts)) == 1 else "changed"
-            if b.hub_is_src:
-                edge_status[(b.hub, b.id)] = shared
-                edge_status.update({(b.id, f.dst): s for f, s in zip(b.flows, sts)})
-            else:
-                edge_status.update({(f.src, b.id): s for f, s in zip(b.flows, sts)})
-                edge_status[(b.id, b.hub)] = shared
-    area_style = {}
-    for a in union.areas:
-        st = marks.areas.get(a.id, "unchanged")
-        if st != "unchanged" and not is_flat_band(union, a.id):
-            dashed = "rounded,filled,dashed" if st == "removed" else "rounded,filled"
-            area_style[a.id] = f'pencolor="{OVERLAY_STYLE[st][1]}" penwidth=2 style="{dashed}"'
-    out = []
-    cluster = None  # the cluster whose attribute line comes next
-    for line in source.split("\n")[:-1] if source.endswith("\n") else source.split("\n"):
-        line += "\n"  # split at line feeds only: U+2028 or U+0085 in text is not a line break
-        opened = re.match(r"^\t*subgraph cluster_(\w+) \{", line)
-        if opened:
-            cluster = opened.group(1)
-            out.append(line)
-            continue
-        if cluster is not None and re.match(r"^\t*graph \[", line):
-            # restyle a changed area where it is declared: declaring it again later would
-            # change the order Graphviz sees the clusters in, and with it the layout
-            if cluster in area_style and line.endswith("]\n"):
-                line = line[:-2] + " " + area_style[cluster] + "]\n"
-            cluster = None
-            out.append(line)
-            continue
-        cluster = None
-        m = re.match(r"^\t+(\w+)(?: -> (\w+))? \[", line)
-        extra = ""
-        if m and line.endswith("]\n"):
-            tail, head = m.group(1), m.group(2)
-            if head and (head, tail) in edge_status and (tail, head) not in edge_status:
-                tail, head = head, tail  # a flow written against the columns (_connect)
-            if head and (tail, head) in edge_status:
-                s = edge_status[(tail, head)]
-                extra = f'color="{OVERLAY_STYLE[s][3]}" penwidth={1.2 if s == "unchanged" else 2.2}'
-                if "xlabel=" in line:  # a flow's label takes its edge's colour
-                    extra += f' fontcolor="{OVERLAY_STYLE[s][3]}"'
-                if s == "removed":
-                    extra += " style=dashed"
-            elif not head and tail in comps:
-                s = marks.components.get(tail, "unchanged")
-                c = comps[tail]
-                # replace the label in place: a second attribute list that sets the label
-                # again makes Graphviz order the nodes differently (measured), moving them
-                new_label = f"label=<{overlay_component_label(c, icon_path(c.icon), s)}>"
-                line, n = re.subn(r"label=<<TABLE.*?</TABLE>>(?=[ \]])", lambda _: new_label, line, count=1)  # noqa: B023 (used at once)
-                if not n:
-                    extra = new_label
-            elif not head and tail in badge_of:
-                step = badge_of[tail]
-                s, label = marks.steps.get(step.key, ("unchanged", step.badge))
-                fill = BADGE if s == "unchanged" else OVERLAY_STYLE[s][3]
-                if s == "unchanged" and label == step.badge:
-                    fill = OVERLAY_UNCHANGED_BADGE
-                # the circle keeps its size (and so the layout); an old number goes beside
-                # it as an external label, which Graphviz places after the layout
-                extra = f'fillcolor="{fill}" color="{fill}"'
-                if label != step.badge:
-                    was = label[len(step.badge):].strip(" ()")
-                    extra += (f' xlabel=<<FONT POINT-SIZE="9" COLOR="{fill}">{text(was)}</FONT>>'
-                              f' tooltip="{text(label)}"')
-                if s == "removed":
-                    extra += ' style="filled,dashed"'
-        out.append(line[:-1] + f" [{extra}]\n" if extra else line)
-    if out and out[-1].strip() == "}":
-        closing = out.pop()
-        out.append(f"\tgraph [label={overlay_title(union, caption)}]\n")
-        out.append(closing)
-    return "".join(out)

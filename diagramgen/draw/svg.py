@@ -38,6 +38,7 @@ from urllib.parse import unquote, urlparse
 from lxml import etree
 
 from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png
+from diagramgen.diagnostics import Failure
 from diagramgen.draw.theme import (
     DARK_FILLS,
     DARK_STROKES,
@@ -45,9 +46,8 @@ from diagramgen.draw.theme import (
     HIGHLIGHT,
     HIGHLIGHT_DARK,
     component_tooltip,
-    step_tooltip as step_title,
 )
-from diagramgen.ids import AREA_PREFIX, COMPONENT_PREFIX, docs_link, step_anchor
+from diagramgen.ids import AREA_PREFIX, COMPONENT_PREFIX, step_anchor
 from diagramgen.model import Architecture
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -57,7 +57,7 @@ PX_PER_PT = 96 / 72  # CSS pixels per point: the width/height written on the roo
 ICON_OVERSAMPLE = 2  # embedded icon pixels per displayed CSS pixel, at most
 
 
-class SvgError(Exception):
+class SvgError(Failure):
     pass
 
 
@@ -205,32 +205,65 @@ def component_title(c) -> str:
     return "\n".join(component_tooltip(c))
 
 
-def flow_labels(arch: Architecture) -> dict:
+def step_title(step, style=None) -> str:
+    from diagramgen.draw.scene import step_tooltip
+
+    return step_tooltip(step, style)
+
+
+def flow_labels(arch: Architecture, style=None) -> dict:
     """``{edge id: label}`` for the edges that draw a labelled flow's label (scene.flow_label
-    puts it on the edge named after the flow, ``step-N-<from>-<to>``)."""
-    return {f"{s.anchor}-{f.key}": f.label for s in arch.steps for f in s.flows if f.label}
+    puts it on the edge named after the flow, ``step-N-<from>-<to>``), as ``style`` (an
+    overlay's scene.Style) shows it."""
+    shown = style.flow_labels if style is not None else {}
+    out = {}
+    for s in arch.steps:
+        for f in s.flows:
+            label = shown.get((s.key, f.src, f.dst), f.label)
+            if label:
+                out[f"{s.anchor}-{f.key}"] = label
+    return out
 
 
-def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = None) -> bytes:
+def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = None, style=None) -> bytes:
     """Return the docs-ready SVG for ``arch`` from dot's SVG output.
 
     ``docs_href`` is the link (relative to where the SVG is published) of the docs
-    page; step links append ``#step-N``. The per-step views are made from this result
-    by step_views().
+    page; step links append ``#step-N`` (None: the steps link nowhere). ``style`` is the
+    scene.Style the DOT was built with, if any (the overlay of a diff: its titles say
+    how steps moved). The per-step views are made from this result by step_views().
     """
-    docs_href = docs_link(arch.id) if docs_href is None else docs_href
-    parser = etree.XMLParser(remove_comments=True, resolve_entities=False, no_network=True,
-                             load_dtd=False, huge_tree=False)
-    try:
-        root = etree.fromstring(svg, parser)
-    except etree.XMLSyntaxError as exc:
-        raise SvgError(f"Graphviz wrote SVG that does not parse: {exc}") from None
+    root = _parse(svg)
     graph = root.find(q("g"))
     if graph is None or "graph" not in _classes(graph):
         raise SvgError("Graphviz SVG has no graph group")
+    _fit_to_container(root, graph, arch)
+    _set_title(graph, arch.title)
+    graph.find(q("title")).set("id", f"{arch.id}-title")
+    _title_areas(graph, arch)
+    _plain_band_components(graph, arch)
+    _unwrap_tooltips(graph)
+    _mark_parts(graph, arch, docs_href, style)
+    defs = _embed_icons(root, arch)
+    style_el = etree.Element(q("style"))
+    style_el.text = stylesheet()
+    root.insert(0, style_el)
+    root.insert(1, defs)
+    return _finish(root, docs_href)
 
-    # Geometry: dot scales its drawing by dpi/72 but leaves the viewBox in points. Drop
-    # the scale, keep the viewBox in points and size the root in CSS pixels.
+
+def _parse(svg: bytes):
+    parser = etree.XMLParser(remove_comments=True, resolve_entities=False, no_network=True,
+                             load_dtd=False, huge_tree=False)
+    try:
+        return etree.fromstring(svg, parser)
+    except etree.XMLSyntaxError as exc:
+        raise SvgError(f"Graphviz wrote SVG that does not parse: {exc}") from None
+
+
+def _fit_to_container(root, graph, arch: Architecture) -> None:
+    """dot scales its drawing by dpi/72 but leaves the viewBox in points. Drop the scale,
+    keep the viewBox in points and size the root in CSS pixels."""
     try:
         vb = [float(v) for v in (root.get("viewBox") or "").split()]
     except ValueError:
@@ -247,29 +280,23 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     root.set("role", "img")
     root.set("aria-labelledby", f"{arch.id}-title")
 
-    steps = {s.anchor: s for s in arch.steps}
-    labels = flow_labels(arch)
-    comps = {c.id: c for c in arch.components}
-    steps_of: dict = {c: [] for c in comps}
-    for s in arch.steps:
-        touched = list(dict.fromkeys([x for f in s.flows for x in (f.src, f.dst)] + list(s.subject)))
-        for cid in touched:
-            steps_of[cid].append(s.anchor)
 
-    _set_title(graph, arch.title)
-    graph.find(q("title")).set("id", f"{arch.id}-title")
-
-    # Areas: title with the display label.
+def _title_areas(graph, arch: Architecture) -> None:
+    """Areas: a title with the display label (other clusters: the diagram's title)."""
+    area_ids = {a.id for a in arch.areas}
     for g in graph.iter(q("g")):
         gid = g.get("id") or ""
         if "cluster" in _classes(g):
-            if gid.startswith(AREA_PREFIX) and gid[len(AREA_PREFIX):] in {a.id for a in arch.areas}:
+            if gid.startswith(AREA_PREFIX) and gid[len(AREA_PREFIX):] in area_ids:
                 _set_title(g, arch.area(gid[len(AREA_PREFIX):]).label)
             else:
                 _set_title(g, arch.title)
 
-    # Band components (cells of an HTML table): dot wraps them in <g id="a_component-x">
-    # with a self link only so that the tooltip is kept; make them real component groups.
+
+def _plain_band_components(graph, arch: Architecture) -> None:
+    """Band components (cells of an HTML table): dot wraps them in <g id="a_component-x">
+    with a self link only so that the tooltip is kept; make them real component groups."""
+    comps = {c.id for c in arch.components}
     existing = {el.get("id") for el in graph.iter(q("g"))}
     for g in list(graph.iter(q("g"))):
         gid = g.get("id") or ""
@@ -280,7 +307,9 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
             if a is not None:
                 _unwrap(a)
 
-    # Tooltip-only <a> wrappers become plain content (the <title> carries the text).
+
+def _unwrap_tooltips(graph) -> None:
+    """Tooltip-only <a> wrappers become plain content (the <title> carries the text)."""
     for a in list(graph.iter(q("a"))):
         if a.get(XLINK_HREF) is None:
             wrapper = a.getparent()
@@ -288,7 +317,16 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
             if wrapper.tag == q("g") and (wrapper.get("id") or "").startswith("a_") and set(wrapper.attrib.keys()) == {"id"}:
                 _unwrap(wrapper)
 
-    # Components, badges and edges: titles, classes, links.
+
+def _mark_parts(graph, arch: Architecture, docs_href: Optional[str], style) -> None:
+    """Components, circles and flow edges: titles, classes, and links to the steps."""
+    steps = {s.anchor: s for s in arch.steps}
+    labels = flow_labels(arch, style)
+    comps = {c.id: c for c in arch.components}
+    steps_of: dict = {c: [] for c in comps}
+    for s in arch.steps:
+        for cid in dict.fromkeys([x for f in s.flows for x in (f.src, f.dst)] + list(s.subject)):
+            steps_of[cid].append(s.anchor)
     for g in list(graph.iter(q("g"))):
         gid = g.get("id") or ""
         cls = _classes(g)
@@ -303,25 +341,28 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
             step = steps[keys[0]]
             if "edge" in cls and not gid.startswith(f"{step.anchor}-"):
                 raise SvgError(f"flow edge '{gid}' has no stable step id")
-            _set_title(g, step_title(step) + (f"\nLabel: {labels[gid]}" if gid in labels else ""))
-            link = etree.Element(q("a"))
-            link.set(XLINK_HREF, f"{docs_href}#{step.anchor}")
-            title = g.find(q("title"))
-            for child in list(g):
-                if child is not title:
-                    link.append(child)
-            g.append(link)
+            _set_title(g, step_title(step, style) + (f"\nLabel: {labels[gid]}" if gid in labels else ""))
+            if docs_href is not None:
+                link = etree.Element(q("a"))
+                link.set(XLINK_HREF, f"{docs_href}#{step.anchor}")
+                title = g.find(q("title"))
+                for child in list(g):
+                    if child is not title:
+                        link.append(child)
+                g.append(link)
 
-    # Icons: one <symbol> per distinct file, <use> per occurrence.
-    images = list(root.iter(q("image")))
+
+def _embed_icons(root, arch: Architecture):
+    """Icons: one <symbol> per distinct file (in the returned <defs>), a <use> per
+    occurrence; only the architecture's own icons are read."""
     from diagramgen.draw.scene import icon_sizes
 
+    images = list(root.iter(q("image")))
     known = {str(p): Path(p) for p in icon_sizes(arch)}
+    files = [_icon_file(im.get(XLINK_HREF) or im.get("href") or "", known) for im in images]
     shown: dict = {}  # path -> largest displayed size (viewBox units = points)
-    for im in images:
-        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "", known)
-        size = max(_num(im.get("width")), _num(im.get("height")))
-        shown[path] = max(shown.get(path, 0.0), size)
+    for im, path in zip(images, files):
+        shown[path] = max(shown.get(path, 0.0), _num(im.get("width")), _num(im.get("height")))
     symbol_ids: dict = {}
     defs = etree.Element(q("defs"))
     for path in sorted(shown, key=lambda p: (p.stem, str(p))):
@@ -330,15 +371,12 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
         while sid in symbol_ids.values():
             sid, n = f"{base}-{n}", n + 1
         symbol_ids[path] = sid
-        max_px = icon_max_px(shown[path])
-        uri = icon_data_uri(path, max_px)
         w, h = _image_size(path)
         sym = etree.SubElement(defs, q("symbol"), id=sid, viewBox=f"0 0 {w} {h}")
         sym.set("preserveAspectRatio", "xMidYMid meet")
         img = etree.SubElement(sym, q("image"), width=str(w), height=str(h))
-        img.set(XLINK_HREF, uri)
-    for im in images:
-        path = _icon_file(im.get(XLINK_HREF) or im.get("href") or "", known)
+        img.set(XLINK_HREF, icon_data_uri(path, icon_max_px(shown[path])))
+    for im, path in zip(images, files):
         use = etree.Element(q("use"))
         use.set(XLINK_HREF, f"#{symbol_ids[path]}")
         for attr in ("x", "y"):
@@ -347,12 +385,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
         use.set("height", _fmt(_num(im.get("height"))))
         use.tail = im.tail
         im.getparent().replace(im, use)
-
-    style = etree.Element(q("style"))
-    style.text = stylesheet()
-    root.insert(0, style)
-    root.insert(1, defs)
-    return _finish(root, docs_href)
+    return defs
 
 
 def _step_rules(anchors, colour: str, circles: bool = True) -> str:
@@ -451,8 +484,8 @@ def _focus(root, arch: Architecture, focus_step):
     return root
 
 
-def _finish(root, docs_href: str) -> bytes:
-    """Check ids and references, then serialise."""
+def _finish(root, docs_href: Optional[str]) -> bytes:
+    """Check ids and references (to the SVG itself, data, or ``docs_href``), then serialise."""
     counts = collections.Counter(el.get("id") for el in root.iter() if el.get("id"))
     dupes = sorted(i for i, n in counts.items() if n > 1)
     if dupes:
@@ -460,7 +493,8 @@ def _finish(root, docs_href: str) -> bytes:
     for el in root.iter():
         for attr in (XLINK_HREF, "href"):
             ref = el.get(attr)
-            if ref and not (ref.startswith("#") or ref.startswith("data:") or ref.startswith(docs_href)):
+            if ref and not (ref.startswith("#") or ref.startswith("data:")
+                            or docs_href is not None and ref.startswith(docs_href)):
                 raise SvgError(f"SVG still refers to '{ref}'")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
 

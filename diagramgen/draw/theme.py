@@ -85,5 +85,7 @@ def component_tooltip(c) -> list:
     return parts
 
 
-def step_tooltip(step) -> str:
-    return f"Step {step.badge}: {step.text}"
+def step_tooltip(step, name=None) -> str:
+    """A step circle's tooltip: ``Step 4: text``; ``name`` replaces the number (a diff
+    overlay says ``4 (was 3)`` or ``3 (removed)``)."""
+    return f"Step {name or step.badge}: {step.text}"

@@ -61,7 +61,7 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
         if isinstance(root, MappingNode) else None
     if kinds_node is None or not isinstance(kinds_node, MappingNode):
         from diagramgen.diagnostics import ERROR, Diagnostic, Pos
-        raise DiagramgenError([Diagnostic(Pos(shown, 1, 1), ERROR, "catalog needs a 'kinds' mapping")])
+        raise DiagramgenError([Diagnostic(Pos(shown, 1, 1), ERROR, "catalog needs a 'kinds' mapping", "DG507")])
     for knode, vnode in kinds_node.value:
         rec, d = check(vnode, shown, KIND)
         diags += d

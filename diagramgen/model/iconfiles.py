@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Optional
 
 from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png, installed_version
+from diagramgen.diagnostics import Failure
 from diagramgen.model.catalog import ICON_DIR
 
 MAX_ICON_BYTES = 256_000
@@ -42,8 +43,13 @@ ICON_SUFFIXES = (".png", ".svg")
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # PNG colour type -> samples per pixel
 
 
-class IconFileError(Exception):
-    """An icon file that cannot be used; the message is one line, without a position."""
+class IconFileError(Failure):
+    """An icon file that cannot be used; the message is one line, without a position.
+    ``code`` is the rule it breaks (validation reports it as a diagnostic there)."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 def check_icon_file(name: str, base_dir: str, allowed_dir: str, where: str) -> str:
@@ -54,27 +60,27 @@ def check_icon_file(name: str, base_dir: str, allowed_dir: str, where: str) -> s
     IconFileError with a one-line message.
     """
     if os.path.isabs(name):
-        raise IconFileError(f"icon path '{name}' must be relative to the file that declares it")
+        raise IconFileError(f"icon path '{name}' must be relative to the file that declares it", "DG504")
     real = os.path.realpath(os.path.join(base_dir, name))
     if os.path.commonpath([real, allowed_dir]) != allowed_dir:
-        raise IconFileError(f"icon '{name}' is outside {where}")
+        raise IconFileError(f"icon '{name}' is outside {where}", "DG504")
     if not name.lower().endswith(ICON_SUFFIXES):
-        raise IconFileError(f"icon '{name}' must be a PNG or SVG file ending in .png or .svg")
+        raise IconFileError(f"icon '{name}' must be a PNG or SVG file ending in .png or .svg", "DG504")
     if not os.path.exists(real):
-        raise IconFileError(f"icon file '{name}' does not exist")
+        raise IconFileError(f"icon file '{name}' does not exist", "DG505")
     if not os.path.isfile(real):
-        raise IconFileError(f"icon '{name}' is not a regular file")
+        raise IconFileError(f"icon '{name}' is not a regular file", "DG505")
     try:
         with open(real, "rb") as fh:
             data = fh.read(MAX_ICON_BYTES + 1)
     except OSError as exc:
-        raise IconFileError(f"cannot read icon '{name}': {exc.strerror or exc}") from None
+        raise IconFileError(f"cannot read icon '{name}': {exc.strerror or exc}", "DG505") from None
     if len(data) > MAX_ICON_BYTES:
         size = os.path.getsize(real)
-        raise IconFileError(f"icon '{name}' is {size} bytes, over the limit of {MAX_ICON_BYTES} bytes")
+        raise IconFileError(f"icon '{name}' is {size} bytes, over the limit of {MAX_ICON_BYTES} bytes", "DG506")
     problem = _checked_png(data) if real.lower().endswith(".png") else check_svg(data)
     if problem:
-        raise IconFileError(f"icon '{name}' {problem}")
+        raise IconFileError(f"icon '{name}' {problem}", "DG506")
     return real
 
 
@@ -295,7 +301,7 @@ def raster(path) -> Path:
 # --- icon specs: what file a component's icon is drawn from -------------------------------
 
 
-class IconError(Exception):
+class IconError(Failure):
     """An icon spec that names no icon that can be drawn."""
 
 

@@ -39,8 +39,11 @@ _PLAIN_TAGS = {STR, INT, FLOAT, BOOL, NULL, MAP, SEQ, "tag:yaml.org,2002:timesta
 
 
 def pos_of(path: str, node: Node) -> Pos:
-    m = node.start_mark
-    return Pos(path, m.line + 1, m.column + 1)
+    """Where a node starts, and ends (the position just after its last character)."""
+    m, e = node.start_mark, node.end_mark
+    if e is None:
+        return Pos(path, m.line + 1, m.column + 1)
+    return Pos(path, m.line + 1, m.column + 1, e.line + 1, e.column + 1)
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,13 @@ class LoadError(Exception):
         super().__init__(str(diagnostic))
 
 
-def _fail(path: str, line: int, col: int, message: str) -> LoadError:
-    return LoadError(Diagnostic(Pos(path, line, col), ERROR, message))
+def _fail(path: str, line: int, col: int, message: str, code: str) -> LoadError:
+    return LoadError(Diagnostic(Pos(path, line, col), ERROR, message, code))
+
+
+def _fail_at(path: str, node: Node, message: str, code: str) -> LoadError:
+    """A LoadError spanning a node."""
+    return LoadError(Diagnostic(pos_of(path, node), ERROR, message, code))
 
 
 def _line_col(data: bytes, offset: int) -> tuple[int, int]:
@@ -73,40 +81,40 @@ def read_text(path: Union[str, Path], shown: str | None = None) -> str:
     shown = shown or str(path)
     p = Path(path)
     if p.is_dir():
-        raise _fail(shown, 1, 1, "is a directory, expected a YAML file")
+        raise _fail(shown, 1, 1, "is a directory, expected a YAML file", "DG101")
     try:
         size = p.stat().st_size
     except OSError as exc:
-        raise _fail(shown, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
+        raise _fail(shown, 1, 1, f"cannot read file: {exc.strerror or exc}", "DG101") from None
     if not p.is_file():
-        raise _fail(shown, 1, 1, "is not a regular file, expected a YAML file")
+        raise _fail(shown, 1, 1, "is not a regular file, expected a YAML file", "DG101")
     if size > MAX_BYTES:
-        raise _fail(shown, 1, 1, f"file is {size} bytes, over the limit of {MAX_BYTES} bytes")
+        raise _fail(shown, 1, 1, f"file is {size} bytes, over the limit of {MAX_BYTES} bytes", "DG102")
     try:
         with open(p, "rb") as fh:
             data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise _fail(shown, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
+        raise _fail(shown, 1, 1, f"cannot read file: {exc.strerror or exc}", "DG101") from None
     if len(data) > MAX_BYTES:  # grew since stat()
-        raise _fail(shown, 1, 1, f"file is over the limit of {MAX_BYTES} bytes")
+        raise _fail(shown, 1, 1, f"file is over the limit of {MAX_BYTES} bytes", "DG102")
     nul = data.find(b"\x00")
     if nul >= 0:
         line, col = _line_col(data, nul)
-        raise _fail(shown, line, col, "binary file (contains a NUL byte), expected YAML text")
+        raise _fail(shown, line, col, "binary file (contains a NUL byte), expected YAML text", "DG103")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, col = _line_col(data, exc.start)
         raise _fail(shown, line, col, f"invalid UTF-8 byte 0x{data[exc.start]:02x}: "
-                                      "architecture files must be UTF-8 text") from None
+                                      "architecture files must be UTF-8 text", "DG103") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text
 
 
 class _Reject(Exception):
-    def __init__(self, mark, message: str):
-        self.mark, self.message = mark, message
+    def __init__(self, mark, message: str, code: str):
+        self.mark, self.message, self.code = mark, message, code
 
 
 class _Loader(yaml.SafeLoader):
@@ -126,17 +134,17 @@ class _Loader(yaml.SafeLoader):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             raise _Reject(event.start_mark, f"alias '*{event.anchor}' is not supported: "
-                          "anchors and aliases are not allowed, use 'include' to share parts")
+                          "anchors and aliases are not allowed, use 'include' to share parts", "DG105")
         if getattr(event, "anchor", None) is not None:
             raise _Reject(event.start_mark, f"anchor '&{event.anchor}' is not supported: "
-                          "anchors and aliases are not allowed, use 'include' to share parts")
+                          "anchors and aliases are not allowed, use 'include' to share parts", "DG105")
         self._depth += 1
         self._nodes += 1
         try:
             if self._nodes > MAX_NODES:
-                raise _Reject(event.start_mark, f"too many YAML values in one file (limit {MAX_NODES})")
+                raise _Reject(event.start_mark, f"too many YAML values in one file (limit {MAX_NODES})", "DG108")
             if self._depth > MAX_DEPTH:
-                raise _Reject(event.start_mark, f"YAML nesting is too deep (limit {MAX_DEPTH} levels)")
+                raise _Reject(event.start_mark, f"YAML nesting is too deep (limit {MAX_DEPTH} levels)", "DG108")
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -203,7 +211,7 @@ if _CParser is not None:
         def compose_node(self, parent, index):
             event = self.peek_event()
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-                raise _Reject(event.start_mark, "anchor or alias")  # _Loader says which
+                raise _Reject(event.start_mark, "anchor or alias", "DG105")  # _Loader says which
             return super().compose_node(parent, index)
 
 
@@ -249,27 +257,27 @@ def parse(text: str, path: str) -> Document:
     except _Reject as exc:
         line, col = _position(text, exc.mark.index) if _YAML_ONLY_BREAKS.search(text) else \
             (exc.mark.line, exc.mark.column)
-        raise _fail(path, line + 1, col + 1, exc.message) from None
+        raise _fail(path, line + 1, col + 1, exc.message, exc.code) from None
     except yaml.MarkedYAMLError as exc:
         mark, message = _syntax_message(exc)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         if mark and _YAML_ONLY_BREAKS.search(text):
             line, col = (x + 1 for x in _position(text, mark.index))
-        raise _fail(path, line, col, message) from None
+        raise _fail(path, line, col, message, "DG104") from None
     except yaml.reader.ReaderError as exc:
         before = text[: exc.position]
         line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        raise _fail(path, line, col, f"the character U+{char:04X} is not allowed in a YAML file") from None
+        raise _fail(path, line, col, f"the character U+{char:04X} is not allowed in a YAML file", "DG109") from None
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
-        raise _fail(path, 1, 1, f"YAML syntax: {exc}") from None
+        raise _fail(path, 1, 1, f"YAML syntax: {exc}", "DG104") from None
     except RecursionError:  # pragma: no cover - the depth limit stops far earlier
-        raise _fail(path, 1, 1, f"YAML nesting is too deep (limit {MAX_DEPTH} levels)") from None
+        raise _fail(path, 1, 1, f"YAML nesting is too deep (limit {MAX_DEPTH} levels)", "DG108") from None
     finally:
         if loader is not None:
             loader.dispose()
     if root is None:
-        raise _fail(path, 1, 1, "file is empty, expected a mapping")
+        raise _fail(path, 1, 1, "file is empty, expected a mapping", "DG111")
     if _YAML_ONLY_BREAKS.search(text):
         _editor_positions(root, text)
     _check_plain(root, path)
@@ -295,6 +303,10 @@ def _editor_positions(root: Node, text: str) -> None:
         m = node.start_mark
         line, col = _position(text, m.index)
         node.start_mark = yaml.Mark(m.name, m.index, line, col, None, None)  # type: ignore[arg-type]  # no buffer: pointer unused
+        e = node.end_mark
+        if e is not None:
+            line, col = _position(text, e.index)
+            node.end_mark = yaml.Mark(e.name, e.index, line, col, None, None)  # type: ignore[arg-type]
         if isinstance(node, MappingNode):
             for k, v in node.value:
                 stack += [k, v]
@@ -325,36 +337,32 @@ def _check_plain(root: Node, path: str) -> None:
     stack: list[tuple[Node, int]] = [(root, 1)]
     while stack:
         node, depth = stack.pop()
-        where = node.start_mark
         if id(node) in seen:  # an alias composes to the node it names
-            raise _fail(path, where.line + 1, where.column + 1,
-                        "anchors and aliases are not supported; use 'include' to share parts")
+            raise _fail_at(path, node, "anchors and aliases are not supported; use 'include' to share parts", "DG105")
         seen.add(id(node))
         if depth > MAX_DEPTH:
-            raise _fail(path, where.line + 1, where.column + 1,
-                        f"YAML nesting is too deep (limit {MAX_DEPTH} levels)")
+            raise _fail_at(path, node, f"YAML nesting is too deep (limit {MAX_DEPTH} levels)", "DG108")
         if node.tag not in _PLAIN_TAGS:
-            raise _fail(path, where.line + 1, where.column + 1,
-                        f"tag '{_tag(node.tag)}' is not allowed: architecture files are plain data")
+            raise _fail_at(path, node, f"tag '{_tag(node.tag)}' is not allowed: architecture files are plain data", "DG106")
         if isinstance(node, ScalarNode):
             bad = _bad_char(node.value)
             if bad:
-                raise _fail(path, where.line + 1, where.column + 1, bad)
+                raise _fail_at(path, node, bad, "DG109")
         if isinstance(node, MappingNode):
             keys: dict[str, Node] = {}
             for k, v in node.value:
                 if not isinstance(k, ScalarNode):
-                    raise _fail(path, k.start_mark.line + 1, k.start_mark.column + 1,
-                                "a key must be a plain name, not a list or mapping ('? [a, b]' or '? {a: b}')")
+                    raise _fail_at(path, k,
+                                "a key must be a plain name, not a list or mapping ('? [a, b]' or '? {a: b}')", "DG110")
                 key_bad = next((c for c in k.value if ord(c) < 32 or 0x7F <= ord(c) < 0xA0), None)
                 if key_bad is not None:
-                    raise _fail(path, k.start_mark.line + 1, k.start_mark.column + 1,
-                                f"key contains the control character U+{ord(key_bad):04X}")
+                    raise _fail_at(path, k,
+                                f"key contains the control character U+{ord(key_bad):04X}", "DG109")
                 if isinstance(k, ScalarNode):
                     if k.value in keys and k.tag == keys[k.value].tag:
                         first = keys[k.value].start_mark.line + 1
-                        raise _fail(path, k.start_mark.line + 1, k.start_mark.column + 1,
-                                    f"duplicate key '{k.value}' (first at line {first})")
+                        raise _fail_at(path, k,
+                                    f"duplicate key '{k.value}' (first at line {first})", "DG107")
                     keys[k.value] = k
                 stack.append((k, depth + 1))
                 stack.append((v, depth + 1))

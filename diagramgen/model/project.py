@@ -44,7 +44,7 @@ def load_each(into: Loaded, paths: Iterable = (), catalog: Optional[Catalog] = N
     files = architecture_files(paths, default_dir)
     if not files and not paths:
         into.diagnostics.append(Diagnostic(Pos(default_dir), ERROR, "no architecture files (*.yaml) found here; "
-                                           "run diagramgen in the project folder or name the files"))
+                                           "run diagramgen in the project folder or name the files", "DG114"))
     for path in files:
         model, diags = _load(path, catalog)
         into.diagnostics += diags

@@ -120,8 +120,8 @@ def template(arch_id: str, title: str, directory, settings) -> str:
     return out + body
 
 
-def _fail(message: str, path: str = "") -> DiagramgenError:
-    return DiagramgenError([Diagnostic(Pos(path or "diagramgen new"), ERROR, message)])
+def _fail(message: str, code: str, path: str = "") -> DiagramgenError:
+    return DiagramgenError([Diagnostic(Pos(path or "diagramgen new"), ERROR, message, code)])
 
 
 def yaml_scalar(value: str) -> str:
@@ -134,7 +134,7 @@ def normalize_id(arch_id: str) -> str:
     out = arch_id.strip().replace("-", "_")
     if not re.fullmatch(ID_PATTERN, out) or len(out) > 64:
         raise _fail(f"'{arch_id}' is not a valid architecture id: use lower-case letters, digits "
-                    "and '_' (or '-'), starting with a letter")
+                    "and '_' (or '-'), starting with a letter", "DG701")
     return out
 
 
@@ -172,10 +172,10 @@ def _copy(source, arch_id: str, title: str, directory) -> str:
         raise DiagramgenError([exc.diagnostic]) from None
     text = Path(source).read_text(encoding="utf-8").lstrip("\ufeff")
     if not isinstance(doc.root, MappingNode):
-        raise _fail("expected a mapping (an architecture file)", str(source))
+        raise _fail("expected a mapping (an architecture file)", "DG702", str(source))
     keys = {k.value: (k, v) for k, v in doc.root.value}
     if "id" not in keys or "title" not in keys:
-        raise _fail("has no 'id' and 'title' to replace: is it an architecture file?", str(source))
+        raise _fail("has no 'id' and 'title' to replace: is it an architecture file?", "DG702", str(source))
     edits = []
     for key, value in (("id", arch_id), ("title", yaml_scalar(title))):
         node = keys[key][1]
@@ -203,15 +203,15 @@ def new_architecture(arch_id: str, title: str, directory="architectures",
     """
     arch_id = normalize_id(arch_id)
     if not title.strip():
-        raise _fail("the title must not be empty")
+        raise _fail("the title must not be empty", "DG703")
     target = file_for(arch_id, directory)
     if target.exists():
         raise _fail(f"{target} already exists; diagramgen new never overwrites a file "
-                    "(pick another id, or edit that file)")
+                    "(pick another id, or edit that file)", "DG704")
     if Path(directory).is_dir():
         taken = {m.id: m.path for m in load_all([], default_dir=os.fspath(directory)).models}
         if arch_id in taken:
-            raise _fail(f"architecture id '{arch_id}' is already used by {taken[arch_id]}")
+            raise _fail(f"architecture id '{arch_id}' is already used by {taken[arch_id]}", "DG705")
     if source:
         text = _copy(source, arch_id, title, directory)
     else:

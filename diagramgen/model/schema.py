@@ -74,8 +74,8 @@ class Ctx:
     path: str
     diags: list
 
-    def error(self, pos: Pos, message: str) -> None:
-        self.diags.append(Diagnostic(pos, ERROR, message))
+    def error(self, pos: Pos, message: str, code: str) -> None:
+        self.diags.append(Diagnostic(pos, ERROR, message, code))
 
 
 class Type:
@@ -89,7 +89,7 @@ class Type:
         raise NotImplementedError
 
     def mismatch(self, node: Node, ctx: Ctx, what: str):
-        ctx.error(pos_of(ctx.path, node), f"{what} must be {self.expected}, got {describe(node)}")
+        ctx.error(pos_of(ctx.path, node), f"{what} must be {self.expected}, got {describe(node)}", "DG201")
         return INVALID
 
 
@@ -112,31 +112,31 @@ class Str(Type):
         value = node.value
         where = pos_of(ctx.path, node)
         if not value.strip():
-            ctx.error(where, f"{what} must not be empty")
+            ctx.error(where, f"{what} must not be empty", "DG202")
             return INVALID
         if len(value) > self.max_len:
             ctx.error(where, f"{what} is {len(value)} characters long, over the limit of {self.max_len}"
-                             + (f"; {self.hint}" if self.hint else ""))
+                             + (f"; {self.hint}" if self.hint else ""), "DG203")
             return INVALID
         if self.one_line and any(c in value for c in "\n\r\t"):
-            ctx.error(where, f"{what} must be one line of text, without line breaks or tabs")
+            ctx.error(where, f"{what} must be one line of text, without line breaks or tabs", "DG204")
             return INVALID
         bad = _CONTROL.search(value)
         if bad is not None:
-            ctx.error(where, f"{what} contains the control character U+{ord(bad.group()):04X}")
+            ctx.error(where, f"{what} contains the control character U+{ord(bad.group()):04X}", "DG205")
             return INVALID
         bidi = _BIDI.search(value)
         if bidi is not None:
             ctx.error(where, f"{what} contains the bidirectional control character U+{ord(bidi.group()):04X}, "
-                             "which can make text display differently from what it says")
+                             "which can make text display differently from what it says", "DG206")
             return INVALID
         if self.enum and value not in self.enum:
             ctx.error(where, f"{what} must be one of {', '.join(self.enum)}, got '{_short(value)}'"
-                      f"{did_you_mean(value, self.enum)}")
+                      f"{did_you_mean(value, self.enum)}", "DG207")
             return INVALID
         if self.pattern and not re.fullmatch(self.pattern, value):  # "$" would allow a final newline
             ctx.error(where, f"{what} must be an id (lower-case letters, digits and '_', starting with "
-                      f"a letter), got '{_short(value)}'")
+                      f"a letter), got '{_short(value)}'", "DG208")
             return INVALID
         return PStr(value, where)
 
@@ -168,7 +168,7 @@ class Int(Type):
             except ValueError:
                 return self.mismatch(node, ctx, what)
         if not self.minimum <= value <= self.maximum:
-            ctx.error(pos_of(ctx.path, node), f"{what} must be between {self.minimum} and {self.maximum}, got {value}")
+            ctx.error(pos_of(ctx.path, node), f"{what} must be between {self.minimum} and {self.maximum}, got {value}", "DG209")
             return INVALID
         return value
 
@@ -206,7 +206,7 @@ class Bool(Type):
             return self.mismatch(node, ctx, what)
         if node.value.lower() not in _TRUE + ("false", "no", "off", "n"):
             ctx.error(pos_of(ctx.path, node), f"{what} must be true or false, got '{_short(node.value)}' "
-                                              "tagged !!bool")
+                                              "tagged !!bool", "DG210")
             return INVALID
         return node.value.lower() in _TRUE
 
@@ -229,10 +229,10 @@ class Seq(Type):
         if not isinstance(node, SequenceNode):
             return self.mismatch(node, ctx, what)
         if len(node.value) < self.min_items:
-            ctx.error(pos_of(ctx.path, node), f"{what} needs at least {self.min_items} item(s)")
+            ctx.error(pos_of(ctx.path, node), f"{what} needs at least {self.min_items} item(s)", "DG211")
             return INVALID
         if len(node.value) > self.max_items:
-            ctx.error(pos_of(ctx.path, node), f"{what} has {len(node.value)} items, over the limit of {self.max_items}")
+            ctx.error(pos_of(ctx.path, node), f"{what} has {len(node.value)} items, over the limit of {self.max_items}", "DG212")
             return INVALID
         out = [self.item.check(child, ctx, f"{what}[{i + 1}]") for i, child in enumerate(node.value)]
         return [v for v in out if v is not INVALID]
@@ -273,12 +273,12 @@ class Obj(Type):
         for knode, vnode in node.value:
             kpos = pos_of(ctx.path, knode)
             if not isinstance(knode, ScalarNode) or knode.tag != STR:
-                ctx.error(kpos, f"keys in {self.name} must be strings, got {describe(knode)}")
+                ctx.error(kpos, f"keys in {self.name} must be strings, got {describe(knode)}", "DG213")
                 continue
             key = knode.value
             spec = self.fields.get(key)
             if spec is None:
-                ctx.error(kpos, f"unknown key '{_short(key)}' in {self.name}{did_you_mean(key, self.fields)}")
+                ctx.error(kpos, f"unknown key '{_short(key)}' in {self.name}{did_you_mean(key, self.fields)}", "DG214")
                 # a misspelt required key is one problem, not also a missing one
                 suggested.add(closest(key, [k for k in self.fields if k not in rec.key_pos]))
                 continue
@@ -291,7 +291,7 @@ class Obj(Type):
         for key, spec in self.fields.items():
             if spec.required and key not in rec.key_pos:
                 if key not in suggested:
-                    ctx.error(rec.pos, f"{self.name} is missing the required key '{key}'")
+                    ctx.error(rec.pos, f"{self.name} is missing the required key '{key}'", "DG215")
                 rec[key] = INVALID
         if any(v is INVALID for v in rec.values()):
             rec.invalid = True
@@ -493,11 +493,11 @@ def check_link(value, what: str) -> list:
         return []
     if os.path.isabs(str(value).strip()):
         return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
-                                             "not an absolute path")]
+                                             "not an absolute path", "DG216")]
     m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", value)
     if m and m.group(1).lower() not in LINK_SCHEMES:
         return [Diagnostic(value.pos, ERROR, f"'{what}' must be a relative path or an http(s) URL, "
-                                             f"not a '{m.group(1).lower()}:' link")]
+                                             f"not a '{m.group(1).lower()}:' link", "DG216")]
     return []
 
 

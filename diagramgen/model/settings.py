@@ -111,7 +111,7 @@ class IdMap(Type):
         for knode, vnode in node.value:
             kpos = pos_of(ctx.path, knode)
             if not isinstance(knode, ScalarNode) or knode.tag != STR:
-                ctx.error(kpos, f"{self.noun} ids must be strings, got {describe(knode)}")
+                ctx.error(kpos, f"{self.noun} ids must be strings, got {describe(knode)}", "DG213")
                 continue
             key = ID.check(knode, ctx, f"a {self.noun} id")
             if not is_valid(key):
@@ -257,14 +257,14 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
     real = os.path.realpath(path)
     builtin = builtin or default_catalog()
     kinds, repo = dict(builtin.kinds), []
-    for name, entry in (rec.get("kinds") or {}).items():
+    for name, entry in _rec(rec, "kinds").items():
         if not is_valid(entry):
             continue
         kind = _repo_kind(name, entry, builtin, os.path.dirname(real), real_root, diags)
         if kind is not None:
             kinds[str(name)] = kind
             repo.append(str(name))
-    for group in (rec.get("groups") or {}).values():
+    for group in _rec(rec, "groups").values():
         if isinstance(group, dict):
             diags += check_link(group.get("overview_page"), "overview_page")
     if any(d.severity == ERROR for d in diags):
@@ -334,11 +334,11 @@ def _repo_kind(name: PStr, entry: Rec, builtin: Catalog, base_dir: str, root: st
     if name in builtin and not override:
         diags.append(Diagnostic(name.pos, ERROR, f"kind '{name}' is already a built-in kind "
                                 f"({builtin[name].label}); choose another id, or set 'override: true' "
-                                "to replace the built-in one"))
+                                "to replace the built-in one", "DG501"))
         return None
     if override and name not in builtin:
         diags.append(Diagnostic(entry.at("override"), ERROR, f"kind '{name}' says 'override: true' but there "
-                                "is no built-in kind of that id to replace; remove 'override'"))
+                                "is no built-in kind of that id to replace; remove 'override'", "DG502"))
         return None
     icon = entry["icon"]
     spec = str(icon)
@@ -346,13 +346,13 @@ def _repo_kind(name: PStr, entry: Rec, builtin: Catalog, base_dir: str, root: st
         try:
             icon_path(spec)
         except IconError as exc:
-            diags.append(Diagnostic(icon.pos, ERROR, str(exc)))
+            diags.append(Diagnostic(icon.pos, ERROR, str(exc), "DG503"))
             return None
     else:
         try:
             spec = check_icon_file(spec, base_dir, root, "the repository")
         except IconFileError as exc:
-            diags.append(Diagnostic(icon.pos, ERROR, str(exc)))
+            diags.append(Diagnostic(icon.pos, ERROR, exc.message, exc.code))
             return None
     return Kind(str(name), str(entry["label"]), spec, str(entry["area"]), str(entry.get("provenance", "product")),
                 tuple(str(a) for a in entry.get("aliases", ())), "repository")

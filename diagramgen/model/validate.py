@@ -60,16 +60,16 @@ class _Builder:
         self.expanded = os.path.getsize(real_path) if os.path.isfile(real_path) else 0
         self.too_big = False  # the expansion limit was hit (reported once)
 
-    def error(self, pos: Pos, message: str) -> None:
-        self.diags.append(Diagnostic(pos, ERROR, message))
+    def error(self, pos: Pos, message: str, code: str) -> None:
+        self.diags.append(Diagnostic(pos, ERROR, message, code))
 
-    def unknown(self, pos: Pos, message: str) -> None:
+    def unknown(self, pos: Pos, message: str, code: str) -> None:
         """An unknown reference: an error, unless a failed include explains it."""
         if not self.include_failed:
-            self.error(pos, message)
+            self.error(pos, message, code)
 
-    def warn(self, pos: Pos, message: str) -> None:
-        self.diags.append(Diagnostic(pos, WARNING, message))
+    def warn(self, pos: Pos, message: str, code: str) -> None:
+        self.diags.append(Diagnostic(pos, WARNING, message, code))
 
     # --- includes ---------------------------------------------------------------
     def include(self, rec: Rec, shown: str, real_file: str, chain: tuple, inherited: Optional[str],
@@ -87,29 +87,29 @@ class _Builder:
             alone = alone or inherited_standalone
             if os.path.isabs(file):
                 self.include_failed = True
-                self.error(pos, f"include path '{file}' must be relative to the including file")
+                self.error(pos, f"include path '{file}' must be relative to the including file", "DG301")
                 continue
             target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), file))
             real = os.path.realpath(os.path.join(os.path.dirname(real_file), file))
             if os.path.commonpath([real, self.root_dir]) != self.root_dir:
                 self.include_failed = True
-                self.error(pos, f"include '{file}' is outside the architecture folder")
+                self.error(pos, f"include '{file}' is outside the architecture folder", "DG301")
                 continue
             if real in chain:
                 self.include_failed = True
-                self.error(pos, f"include cycle: '{file}' is already being included")
+                self.error(pos, f"include cycle: '{file}' is already being included", "DG303")
                 continue
             if len(chain) > MAX_INCLUDE_DEPTH:
                 self.include_failed = True
-                self.error(pos, f"includes are nested more than {MAX_INCLUDE_DEPTH} deep")
+                self.error(pos, f"includes are nested more than {MAX_INCLUDE_DEPTH} deep", "DG304")
                 continue
             if not os.path.exists(real):
                 self.include_failed = True
-                self.error(pos, f"included file '{file}' does not exist")
+                self.error(pos, f"included file '{file}' does not exist", "DG302")
                 continue
             if os.path.isdir(real):
                 self.include_failed = True
-                self.error(pos, f"include '{file}' is a directory, expected a YAML file")
+                self.error(pos, f"include '{file}' is a directory, expected a YAML file", "DG302")
                 continue
             if self.too_big:
                 continue
@@ -118,7 +118,7 @@ class _Builder:
             if self.n_includes > MAX_INCLUDES or self.expanded > MAX_EXPANDED_BYTES:
                 self.include_failed = self.too_big = True
                 self.error(pos, f"includes expand to more than {MAX_INCLUDES} files or {MAX_EXPANDED_BYTES} bytes "
-                                "in total (each inclusion of a fragment counts); include each fragment once")
+                                "in total (each inclusion of a fragment counts); include each fragment once", "DG304")
                 continue
             try:
                 doc = load(real, target_shown)
@@ -146,7 +146,7 @@ class _Builder:
                     continue
                 aid = a["id"]
                 if aid in seen:
-                    self.error(aid.pos, f"duplicate area id '{aid}' (first defined at {seen[aid]})")
+                    self.error(aid.pos, f"duplicate area id '{aid}' (first defined at {seen[aid]})", "DG305")
                     continue
                 seen[aid] = aid.pos
                 label = a.get("label")
@@ -169,14 +169,14 @@ class _Builder:
                     continue
                 cid = c["id"]
                 if cid in seen:
-                    self.error(cid.pos, f"duplicate component id '{cid}' (first defined at {seen[cid]})")
+                    self.error(cid.pos, f"duplicate component id '{cid}' (first defined at {seen[cid]})", "DG305")
                     continue
                 seen[cid] = cid.pos
                 kind_name = c.get("kind")
                 if kind_name is None or not is_valid(kind_name):  # None: never, the key is required
                     continue
                 if kind_name not in self.catalog:
-                    self.error(kind_name.pos, unknown_kind_message(str(kind_name), self.catalog))
+                    self.error(kind_name.pos, unknown_kind_message(str(kind_name), self.catalog), "DG307")
                     continue
                 kind = self.catalog[kind_name]
                 area = c.get("area")
@@ -185,11 +185,11 @@ class _Builder:
                 if area is None:
                     if kind.area not in area_ids:
                         self.unknown(cid.pos, f"component '{cid}' is in no area: its kind's default area "
-                                            f"'{kind.area}' is not declared, so set 'area'")
+                                            f"'{kind.area}' is not declared, so set 'area'", "DG308")
                         continue
                     area = kind.area
                 elif area not in area_ids:
-                    self.unknown(area.pos, f"unknown area '{area}'{did_you_mean(area, area_ids)}")
+                    self.unknown(area.pos, f"unknown area '{area}'{did_you_mean(area, area_ids)}", "DG308")
                     continue
                 icon: Optional[str] = kind.icon
                 if isinstance(c.get("icon"), PStr):
@@ -217,7 +217,7 @@ class _Builder:
             return check_icon_file(str(value), os.path.dirname(declared_in), self.root_dir,
                                    "the architecture folder")
         except IconFileError as exc:
-            self.error(value.pos, str(exc))
+            self.error(value.pos, exc.message, exc.code)
             return None
 
     # --- dataflow ---------------------------------------------------------------
@@ -230,7 +230,7 @@ class _Builder:
                 continue
             sid = seq["id"]
             if sid in seen:
-                self.error(sid.pos, f"duplicate sequence id '{sid}' (first defined at {seen[sid]})")
+                self.error(sid.pos, f"duplicate sequence id '{sid}' (first defined at {seen[sid]})", "DG305")
                 continue
             seen[sid] = sid.pos
             out += self.sequence_steps(seq.get("dataflow"), str(sid), comp_ids, known_ids)
@@ -250,9 +250,9 @@ class _Builder:
                 where = Pos(where.path, where.line, where.col + len("step: "))
                 if sequence:
                     self.error(where, f"the steps of sequence '{sequence}' are lettered A, B, C ... in order: "
-                                      f"expected step {want}, got {number}")
+                                      f"expected step {want}, got {number}", "DG310")
                 else:
-                    self.error(where, f"steps must be numbered 1..N in order: expected step {want}, got {number}")
+                    self.error(where, f"steps must be numbered 1..N in order: expected step {want}, got {number}", "DG310")
                 number = INVALID
             flows: list = []
             for f in _list(s, "flows"):
@@ -266,9 +266,9 @@ class _Builder:
                         if ref in known_ids:
                             continue  # its own definition already has an error
                         self.unknown(ref.pos, f"unknown component '{ref}' in flow '{key}'"
-                                            f"{did_you_mean(ref, comp_ids)}")
+                                            f"{did_you_mean(ref, comp_ids)}", "DG309")
                 if ok and f["from"] == f["to"]:
-                    self.error(f.pos, f"flow from '{f['from']}' to itself: a flow joins two different components")
+                    self.error(f.pos, f"flow from '{f['from']}' to itself: a flow joins two different components", "DG311")
                     ok = False
                 if ok:
                     flows.append(Flow(str(f["from"]), str(f["to"]), bool(f.get("both", False)), f.pos,
@@ -276,7 +276,7 @@ class _Builder:
             subject = []
             for ref in _list(s, "subject"):
                 if ref not in comp_ids and ref not in known_ids:
-                    self.unknown(ref.pos, f"unknown component '{ref}' in subject{did_you_mean(ref, comp_ids)}")
+                    self.unknown(ref.pos, f"unknown component '{ref}' in subject{did_you_mean(ref, comp_ids)}", "DG309")
                 subject.append(str(ref))
             if is_valid(s) and number is not INVALID:
                 seen_flows: dict = {}
@@ -284,7 +284,7 @@ class _Builder:
                     k = (fl.src, fl.dst)
                     if k in seen_flows:
                         self.error(fl.pos, f"step {number} has the flow {fl.src} -> {fl.dst} twice "
-                                           f"(first at line {seen_flows[k].line})")
+                                           f"(first at line {seen_flows[k].line})", "DG312")
                     seen_flows[k] = fl.pos
                 out.append(Step(expected, str(s["text"]), tuple(flows), tuple(subject), s.pos,
                                 sequence, str(want) if sequence else ""))
@@ -301,9 +301,9 @@ class _Builder:
         for col in layout["columns"]:
             for aid in col:
                 if aid not in ids:
-                    self.unknown(aid.pos, f"unknown area '{aid}' in layout columns{did_you_mean(aid, ids)}")
+                    self.unknown(aid.pos, f"unknown area '{aid}' in layout columns{did_you_mean(aid, ids)}", "DG308")
                 elif aid in used:
-                    self.error(aid.pos, f"area '{aid}' appears twice in layout columns")
+                    self.error(aid.pos, f"area '{aid}' appears twice in layout columns", "DG313")
                 used.append(str(aid))
             cols.append(tuple(str(a) for a in col))
         self.unplaced = [(layout.at("columns"), a.id) for a in areas
@@ -331,21 +331,9 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
             return None, list(exc.diagnostics)
     catalog = catalog or settings.catalog
     shown = shown or os.fspath(path)
-    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-    if text is None and os.path.islink(path) and os.path.commonpath([os.path.realpath(path), folder]) != folder:
-        # not read at all: its content would be quoted in the errors
-        return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "is a symbolic link to a file outside its folder; "
-                                 "architecture files are not read through such links")]
-    try:
-        doc = load(path, shown) if text is None else parse(text, shown)
-    except LoadError as exc:
-        return None, [exc.diagnostic]
-    if isinstance(doc.root, MappingNode):
-        keys = {k.value for k, _ in doc.root.value if hasattr(k, "value")}
-        if keys and keys <= set(FRAGMENT.fields):
-            return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "this is a fragment (only include, areas and "
-                                     "components), not an architecture: check the architecture files that "
-                                     "include it")]
+    doc, diags = _read_architecture(path, shown, text)
+    if doc is None:
+        return None, diags
     rec, diags = check(doc.root, shown, ARCHITECTURE)
     if rec is INVALID:
         return None, diags
@@ -363,20 +351,53 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     steps = b.steps(rec, comp_ids, known)
     columns = b.columns(rec, areas)
     if not has_errors(b.diags):
-        used = {x for s in steps for f in s.flows for x in (f.src, f.dst)}
-        for c in comps:
-            if c.id not in used and not c.standalone:
-                b.warn(c.pos, f"component '{c.id}' is not used in any flow "
-                              "(set 'standalone: true' if that is intended)")
-        for pos, area_id in b.unplaced:
-            b.warn(pos, f"area '{area_id}' is not in layout columns; it is drawn after the last column")
+        _warn_unused(b, comps, steps)
     diags = sorted(set(b.diags), key=sort_key)
     if has_errors(diags):
         return None, diags
+    return _architecture(rec, b, shown, settings, (areas, comps, steps, columns)), diags
+
+
+def _read_architecture(path, shown: str, text: Optional[str]) -> tuple:
+    """(the parsed document, []) or (None, the diagnostics): the file is not read through
+    a link that leaves its folder, and a fragment is not taken for an architecture."""
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    if text is None and os.path.islink(path) and os.path.commonpath([os.path.realpath(path), folder]) != folder:
+        # not read at all: its content would be quoted in the errors
+        return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "is a symbolic link to a file outside its folder; "
+                                 "architecture files are not read through such links", "DG112")]
+    try:
+        doc = load(path, shown) if text is None else parse(text, shown)
+    except LoadError as exc:
+        return None, [exc.diagnostic]
+    if isinstance(doc.root, MappingNode):
+        keys = {k.value for k, _ in doc.root.value if hasattr(k, "value")}
+        if keys and keys <= set(FRAGMENT.fields):
+            return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "this is a fragment (only include, areas and "
+                                     "components), not an architecture: check the architecture files that "
+                                     "include it", "DG113")]
+    return doc, []
+
+
+def _warn_unused(b: _Builder, comps: list, steps: list) -> None:
+    """Warnings for components in no flow and areas in no layout column."""
+    used = {x for s in steps for f in s.flows for x in (f.src, f.dst)}
+    for c in comps:
+        if c.id not in used and not c.standalone:
+            b.warn(c.pos, f"component '{c.id}' is not used in any flow "
+                          "(set 'standalone: true' if that is intended)", "DG314")
+    for pos, area_id in b.unplaced:
+        b.warn(pos, f"area '{area_id}' is not in layout columns; it is drawn after the last column", "DG315")
+
+
+def _architecture(rec: Rec, b: _Builder, shown: str, settings, parts: tuple) -> Architecture:
+    """The model of a checked architecture (``parts``: its areas, components, steps and
+    layout columns)."""
+    areas, comps, steps, columns = parts
     legend = rec.get("legend") or {}
     assumptions = rec.get("assumptions") or {}
     foundation = assumptions.get("azure_foundation")
-    arch = Architecture(
+    return Architecture(
         id=str(rec["id"]), title=str(rec["title"]), scenario=str(rec["scenario"]),
         products=tuple(str(p) for p in rec["products"]),
         summary=tuple(str(s) for s in rec.get("summary", ())),
@@ -388,7 +409,6 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
         path=shown, sources=tuple(b.files), default_legend=settings.legend, dataflow_title=str(rec.get("dataflow_title", "")),
         extra_sequences=tuple((str(q["id"]), str(q["title"]), "letters") for q in _list(rec, "sequences")),
         docs_check=DocsCheck(**{k: str(v) for k, v in (rec.get("docs_check") or {}).items()}))
-    return arch, diags
 
 
 def architecture_files(paths: Iterable = (), default_dir: str = "architectures") -> list:
@@ -416,7 +436,7 @@ def check_unique_ids(models: list) -> list:
     for m in models:
         if m.id in seen:
             diags.append(Diagnostic(Pos(m.path, 1, 1), ERROR,
-                                    f"architecture id '{m.id}' is also used by {seen[m.id]}"))
+                                    f"architecture id '{m.id}' is also used by {seen[m.id]}", "DG306"))
         else:
             seen[m.id] = m.path
     return diags

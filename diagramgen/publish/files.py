@@ -13,17 +13,18 @@ import stat
 import tempfile
 from pathlib import Path
 
+from diagramgen.diagnostics import Failure
 from diagramgen.tempfiles import left_by_dead_writers
 
 TMP_SUFFIX = ".tmp"
 
 
-class WriteError(Exception):
+class WriteError(Failure):
     """An output file could not be written; no output file was changed."""
 
     def __init__(self, path, reason: str):
+        super().__init__(f"cannot write {path}: {reason}", Path(path))
         self.path, self.reason = Path(path), reason
-        super().__init__(f"cannot write {path}: {reason}")
 
 
 def output_path(out_dir, name) -> Path:

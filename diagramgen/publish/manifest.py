@@ -331,10 +331,10 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
             for o in missing + edited:
                 what = (f"missing, though {manifest_path} lists it" if o in missing else
                         f"changed since diagramgen wrote it (its SHA-256 is not the one {manifest_path} records)")
-                per_file.append(Diagnostic(Pos(os.path.join(base, o)), ERROR, f"{what}; {_RUN}"))
+                per_file.append(Diagnostic(Pos(os.path.join(base, o)), ERROR, f"{what}; {_RUN}", "DG604"))
         if problems:
             per_arch.append(Diagnostic(where, ERROR, f"{arch.id} is out of date ("
-                                       + "; ".join(problems) + f"); {_RUN}"))
+                                       + "; ".join(problems) + f"); {_RUN}", "DG603"))
         per_arch += sorted(per_file, key=lambda d: d.pos.path)  # each architecture's files by name
         per_file = []
     diags = []
@@ -347,16 +347,16 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
         if other_tools:
             this = describe_tool(current, olds[0], note)
             diags.append(Diagnostic(where, ERROR, f"outputs made by {' and '.join(describe_tool(t, current) for t in olds)}"
-                                    f", but this is {this}; {_RUN} to make them with this version"))
+                                    f", but this is {this}; {_RUN} to make them with this version", "DG602"))
         else:  # the same version numbers, other code: an edited checkout
             diags.append(Diagnostic(where, ERROR, f"outputs made by other code than this {describe_tool(current)}"
-                                    f" ({note}); {_RUN} to make them with this code"))
+                                    f" ({note}); {_RUN} to make them with this code", "DG602"))
     diags += per_arch
     if complete:
         known = {m.id for m in models}
         for gone in sorted(set(entries) - known):
             diags.append(Diagnostic(where, ERROR, f"{gone}: outputs of an architecture that no "
-                                    f"longer exists are still listed; {_RUN}"))
+                                    f"longer exists are still listed; {_RUN}", "DG605"))
     return diags
 
 

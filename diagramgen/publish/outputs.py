@@ -94,3 +94,190 @@ def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STE
         except WriteError as exc:
             run.not_removed.append((os.path.join(out_dir, name), exc.reason))
     return run
+
+
+@dataclass
+class DocsRun:
+    loaded: Loaded  # the architectures FILES name (every one when none is named)
+    error: str = ""  # why nothing was written, beyond the diagnostics of the files
+    written: list = field(default_factory=list)  # pages and assets written
+    manifest: Optional[str] = None  # the manifest written, if any
+    removed: list = field(default_factory=list)  # pages and assets no longer made, deleted
+    not_removed: list = field(default_factory=list)  # [(path, reason)]
+
+    @property
+    def ok(self) -> bool:
+        return self.loaded.ok and not self.error
+
+
+def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: Optional[str] = None,
+            on_validated: Optional[Callable[[list], None]] = None) -> DocsRun:
+    """Write the Markdown pages of ``files`` (default: every architecture), index.md and
+    the groups' overview pages into ``out_dir``, with the diagrams of ``image_dir``.
+
+    ``on_validated(diagnostics)`` is called once the architectures are loaded, with
+    their problems (before anything is written). When a file has an error, or one of the
+    architectures index.md lists does, nothing is written and the run is not ``ok``.
+    The manifest (``manifest_path``; by default ``image_dir``/manifest.json when the
+    pages go to ``image_dir``/docs) records the pages' inputs; pages it lists that are
+    no longer made are removed. Raises Failure (files.WriteError, site.PublishError,
+    render.RenderError, an invalid diagramgen.yaml) having written nothing, or no
+    partial file.
+    """
+    from diagramgen.docs import overview, pages as docgen
+    from diagramgen.ids import DOCS_FOLDER
+    from diagramgen.model.project import load_all
+    from diagramgen.model.settings import current
+    from diagramgen.publish import overviews, site as publish
+
+    loaded = load_all(files)
+    run = DocsRun(loaded)
+    everyone = load_all() if files else loaded  # the index lists every architecture
+    diagnostics = list(loaded.diagnostics)
+    if loaded.ok and not everyone.ok:
+        diagnostics += [d for d in everyone.diagnostics if d not in loaded.diagnostics]
+        run.error = "index.md lists every architecture, and one has errors; nothing written"
+    if on_validated:
+        on_validated(diagnostics)
+    if not run.ok:
+        return run
+    listed = {os.path.realpath(m.path): m for m in everyone.models + loaded.models}
+    settings = current()
+    groups = overview.resolve(settings, everyone.models)  # before anything is read or written
+
+    def drawn(m):  # the rendered diagram, for a description that follows the drawing
+        try:
+            with open(os.path.join(image_dir, f"{m.id}.svg"), "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
+    files_out: dict = {}
+    made: list = []
+    for m in loaded.models:
+        assets = publish.assets(m, image_dir, links)
+        name = docgen.page_name(m)
+        files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id), svg=drawn(m)).encode("utf-8")
+        files_out.update(assets)
+        made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
+    inside = os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, DOCS_FOLDER))
+    if manifest_path is None and inside:
+        manifest_path = os.path.join(image_dir, "manifest.json")
+    # migrations made before from the same inputs are taken as they are (overviews.reusable)
+    previous = (overviews.reusable(read(manifest_path), os.path.dirname(manifest_path),
+                                   os.path.relpath(out_dir, os.path.dirname(manifest_path)).replace(os.sep, "/"))
+                if manifest_path else None)
+    files_out.update(overview.pages(groups, settings,
+                                    lambda i: publish.formats_of(files_out, i) if f"{i}.md" in files_out
+                                    else DEFAULT_FORMATS, previous=previous))
+    compared = [(g.title, g.page) for g in groups]
+    files_out["index.md"] = docgen.index_page(list(listed.values()), compared=compared).encode("utf-8")
+    if inside:
+        # pages inside the output folder: written from there, so a docs/ that is a
+        # link to another folder is refused rather than followed
+        run.written = write_outputs(image_dir, {f"{DOCS_FOLDER}/{n}": b for n, b in files_out.items()})
+    else:
+        run.written = write_outputs(out_dir, files_out)
+    if not manifest_path:
+        return run
+    from diagramgen.publish.files import write_atomic
+    from diagramgen.publish.manifest import dumps
+
+    before = read(manifest_path)
+    gone = set() if files else set(before.get("architectures", {})) - {m.id for m in loaded.models}
+    update_file(manifest_path, "docs", made, None, gone)
+    base = os.path.dirname(manifest_path)
+    pages_dir = os.path.relpath(out_dir, base).replace(os.sep, "/")
+    by_group = {g.id: [f"{pages_dir}/{n}" for n in files_out
+                       if n == g.page or any(n.startswith(f"{overview.FOLDER}/{overview.migration_name(*p)}.")
+                                             for p in g.migrations)] for g in groups}
+    write_atomic(manifest_path, dumps(overviews.record(read(manifest_path), groups, by_group, base)).encode("utf-8"))
+    run.manifest = manifest_path
+    for name in leftovers(before, "docs", {}, base, gone) + overviews.leftovers(before, by_group):
+        try:
+            remove_output(base, name)
+            run.removed.append(os.path.join(base, name))
+        except WriteError as exc:
+            run.not_removed.append((exc.path, exc.reason))
+    return run
+
+
+def kinds_page_to(page_path: str, catalog) -> tuple:
+    """Write the Markdown page of the kinds of ``catalog`` and their icons (in kinds/
+    beside it), and remove the icons of kinds no longer there. Returns (the paths
+    written, the number of icons). Raises files.WriteError, having changed no file."""
+    from pathlib import Path
+
+    from diagramgen.docs import kinds as K
+
+    text, icons = K.page(catalog)
+    written = write_outputs(os.path.dirname(page_path) or ".", {Path(page_path).name: text.encode("utf-8"), **icons})
+    for old in K.leftover_icons(page_path, written):
+        remove_output(old.parent, old.name)
+    return written, len(icons)
+
+
+def check_outputs(manifest_path: str, files=()) -> tuple:
+    """Whether the outputs recorded in the manifest at ``manifest_path`` are those of
+    the current inputs: (the architectures loaded, one diagnostic per problem). When an
+    architecture file has an error only that is returned (``loaded.ok`` is False). The
+    groups' overview pages are checked too when no FILES are named."""
+    from diagramgen.diagnostics import ERROR, Diagnostic, Pos
+    from diagramgen.model.project import load_all
+    from diagramgen.publish.manifest import DEFAULT_RENDER_OPTIONS, REGENERATE, loads, stale
+
+    loaded = load_all(files)
+    if not loaded.ok:
+        return loaded, list(loaded.diagnostics)
+    try:
+        with open(manifest_path, encoding="utf-8") as fh:
+            manifest = loads(fh.read())
+    except (OSError, ValueError) as exc:
+        return loaded, [Diagnostic(Pos(manifest_path), ERROR, f"cannot read the manifest ({exc}); "
+                                   f'run "{REGENERATE}"', "DG601")]
+    diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
+                  complete=not files)
+    if not files:  # the groups' pages are made from every architecture
+        from diagramgen.docs.overview import resolve
+        from diagramgen.model.settings import current
+        from diagramgen.publish.overviews import stale as stale_groups
+
+        diags += stale_groups(manifest, resolve(current(), loaded.models), manifest_path)
+    return loaded, diags
+
+
+def schemas_to(folder: str, catalog) -> list:
+    """Write the JSON Schemas of architecture and fragment files (with the kinds of
+    ``catalog``) into ``folder``; return their paths. Raises files.WriteError."""
+    from pathlib import Path
+
+    from diagramgen.model.schema import json_schema_text
+    from diagramgen.publish.files import write_atomic
+
+    out = []
+    for name in ("architecture", "fragment"):
+        path = Path(folder) / f"{name}.schema.json"
+        write_atomic(path, json_schema_text(name, catalog).encode("utf-8"))
+        out.append(path)
+    return out
+
+
+def new_to(target, text: str, catalog) -> list:
+    """Write a new architecture file ``target`` (never over an existing file), after the
+    schemas its first line names when the repository has none yet; return the paths
+    written. Raises files.WriteError, or DiagramgenError when ``target`` exists."""
+    from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos
+    from diagramgen.model.scaffold import missing_schemas
+    from diagramgen.publish.files import create_new, write_atomic
+
+    written = []
+    for path, data in missing_schemas(catalog).items():
+        write_atomic(path, data)
+        written.append(path)
+    try:
+        create_new(target, text.encode("utf-8"))
+    except FileExistsError:
+        raise DiagramgenError([Diagnostic(Pos(str(target)), ERROR, "already exists; diagramgen new never "
+                                          "overwrites a file", "DG704")]) from None
+    written.append(target)
+    return written

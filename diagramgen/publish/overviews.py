@@ -144,7 +144,7 @@ def stale(manifest: dict, groups, manifest_path: str) -> list:
         rec = entries.get(g.id)
         if rec is None:
             diags.append(Diagnostic(Pos(manifest_path), ERROR, f"overview of group '{g.id}' was never "
-                                    f"generated; run \"{M.REGENERATE}\""))
+                                    f"generated; run \"{M.REGENERATE}\"", "DG603"))
             continue
         now, then = inputs(g), rec.get("inputs", {})
         changed = [k for k in now if then.get(k) != now[k]] + [k for k in then if k not in now]
@@ -155,8 +155,8 @@ def stale(manifest: dict, groups, manifest_path: str) -> list:
             [f"missing {', '.join(missing)}"] if missing else [])
         if problems:
             diags.append(Diagnostic(Pos(manifest_path), ERROR, f"overview of group '{g.id}' is out of date ("
-                                    + "; ".join(problems) + f"); run \"{M.REGENERATE}\""))
+                                    + "; ".join(problems) + f"); run \"{M.REGENERATE}\"", "DG603"))
     for gone in sorted(set(entries) - {g.id for g in groups}):
         diags.append(Diagnostic(Pos(manifest_path), ERROR, f"overview of group '{gone}': the settings no longer "
-                                "declare this group, but its pages are still listed; regenerate with make"))
+                                "declare this group, but its pages are still listed; regenerate with make", "DG605"))
     return diags

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 
+from diagramgen.diagnostics import Failure
 from diagramgen.docs.pages import ASSETS
 from diagramgen.ids import docs_link
 
@@ -27,7 +28,7 @@ LINK_STYLES = {
 DEFAULT_LINKS = "dir"
 
 
-class PublishError(Exception):
+class PublishError(Failure):
     pass
 
 
