@@ -158,7 +158,8 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
             click.echo(f"removed {term(path)}", err=True)
     for path, reason in run.not_removed:
         click.echo(f"warning: cannot remove {term(path)}: {term(reason)}", err=True)
-    if not quiet:
+    if not quiet:  # the drawing's warnings (draw/columns.py)
+        _print_diagnostics(run.diagnostics)
         click.echo(f"rendered {len(run.rendered)} architecture(s), {len(run.cached)} up to date, into {term(out_dir)}")
 
 

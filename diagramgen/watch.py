@@ -111,6 +111,7 @@ class Watcher:
                 out.append(Message(f"{m.path}: error: {exc}", True))
                 continue
             self.failed.discard(m.path)
+            out += [Message(str(d)) for d in result.diagnostics]
             written = [p for _, paths in result.rendered for p in paths]
             if result.cached:
                 out.append(Message(f"{m.path}: no change to its outputs"))

@@ -116,8 +116,8 @@ def test_description_describes_the_diagram():
     assert docs.description(model("enterprise.yaml")) == (
         "Architecture diagram: Contact center using Dynamics 365 Customer Service Enterprise. "
         "8 areas in 5 columns, from left to right (areas of one column from top to bottom): "
-        "Customers and channels; Telephony, Self service; Routing, Supervisors and managers; "
-        "Agent experience, Power Platform; Collaboration. 2 bands stacked along the bottom, from "
+        "Customers and channels; Telephony, Self service; Supervisors and managers, Routing; "
+        "Agent experience; Collaboration, Power Platform. 2 bands stacked along the bottom, from "
         "top to bottom: Microsoft Dataverse and Microsoft Azure. Key components: Unified routing, "
         "Customer Service workspace and Copilot. 7 numbered dataflow steps connect "
         "14 components with arrows, each arrow carrying its step number; 4 further components are "

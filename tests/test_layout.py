@@ -1,11 +1,14 @@
 """Layout: declared columns hold against the flows, the alt text follows the drawing, and
 the figures of diagramgen.draw.quality (edges through boxes, crossings, text size ...)."""
 import re
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from diagramgen.cli import main
 from diagramgen.docs import pages as docs
-from diagramgen.draw import quality, scene
+from diagramgen.draw import columns, quality, scene
 from diagramgen.draw.render import render_architecture
 from diagramgen.model.validate import load_architecture
 
@@ -80,6 +83,75 @@ def test_declared_columns_are_drawn_left_to_right_and_the_alt_text_says_so(again
         "A band along the bottom: Platform.")
     page = docs.page(against, svg=svg)
     assert_golden("docs/against.md", page)
+
+
+# Flows cross between the columns and run right to left: dot draws the second column
+# the other way up, which render reports at the entry of the area drawn out of place.
+CROSSED = Path(__file__).resolve().parent / "fixtures" / "columns" / "crossed.yaml"
+
+
+@pytest.fixture
+def crossed():
+    m, diags = load_architecture(CROSSED, shown="crossed.yaml")
+    assert m is not None and diags == []
+    return m
+
+
+def _drawn_report(arch, drawn) -> str:
+    """The columns and areas in the order drawn, the warnings and the description."""
+    cols = sorted((sorted(col, key=lambda a: drawn[a][1]) for col in columns.laid_out_columns(arch)),
+                  key=lambda col: min(drawn[a][0] for a in col))
+    return "\n".join(["columns drawn, left to right (areas top to bottom):",
+                      *("  " + ", ".join(col) for col in cols),
+                      "warnings:", *("  " + str(w) for w in columns.column_warnings(arch, drawn)),
+                      "description:", "  " + docs.description(arch, drawn), ""])
+
+
+@pytest.mark.dot
+def test_an_area_drawn_out_of_its_column_order_gets_a_warning_and_the_text_follows_the_drawing(crossed):
+    assert_golden("crossed.dot", portable(scene.build(crossed)))
+    svg = render_architecture(crossed, ("svg",))["crossed.svg"]
+    drawn = columns.drawn_areas(svg)
+    assert_golden("crossed-layout.txt", _drawn_report(crossed, drawn))
+    assert drawn["phone"][0] < drawn["desk"][0] and drawn["chat"][0] < drawn["bots"][0]
+    assert drawn["bots"][1] < drawn["desk"][1]  # drawn above the area declared before it
+    assert [str(d) for d in columns.column_warnings(crossed, drawn)] == [
+        "crossed.yaml:16:35: warning: area 'bots' (Bots) is drawn above 'desk' (Service desk), against the "
+        "order of its layout column: Graphviz orders the areas of a column to cross fewer flows; list 'bots' "
+        "before 'desk', or in a column of its own, to match the drawing [DG316]"]
+    assert "Phone, Chat; Bots, Service desk." in docs.page(crossed, svg=svg)
+
+
+@pytest.mark.dot
+def test_render_prints_the_column_warnings_every_time_and_succeeds(crossed, tmp_path):
+    out = tmp_path / "out"
+    for _ in range(2):  # the second run renders nothing: the warning comes from the SVG in out
+        result = CliRunner().invoke(main, ["render", str(CROSSED), "--out", str(out)])
+        assert result.exit_code == 0, result.stderr
+        lines = [x for x in result.stderr.splitlines() if ": warning: " in x]
+        assert lines == [f"{CROSSED}:16:35: warning: area 'bots' (Bots) is drawn above 'desk' (Service desk), "
+                         "against the order of its layout column: Graphviz orders the areas of a column to "
+                         "cross fewer flows; list 'bots' before 'desk', or in a column of its own, to match "
+                         "the drawing [DG316]"]
+    assert "1 up to date" in result.stdout
+
+
+def test_a_column_drawn_left_of_an_earlier_one_names_the_flows_that_run_right_to_left(against):
+    drawn = {"first": (500, 0), "second": (0, 0), "lower": (0, 100), "third": (900, 0)}
+    assert [d.message for d in columns.column_warnings(against, drawn)] == [
+        "the column of area 'second' (Second column) is drawn left of the column of 'first' (First column), "
+        "against the order of layout columns: flows from Azure Communication Services to Customers (step 1) "
+        "run right to left, and Graphviz put the column where they run left to right; reorder the columns "
+        "to match the drawing"]
+    assert [str(d.pos) for d in columns.column_warnings(against, drawn)] == ["against.yaml:13:23"]
+
+
+def test_areas_drawn_in_their_declared_order_give_no_warning(against):
+    drawn = {"first": (0, 0), "second": (200, 0), "lower": (210, 100), "third": (400, 50)}
+    assert columns.column_warnings(against, drawn) == []
+    upside_down = {**drawn, "lower": (210, -100)}
+    assert [d.message.split(",")[0] for d in columns.column_warnings(against, upside_down)] == [
+        "area 'lower' (Under the second) is drawn above 'second' (Second column)"]
 
 
 def test_alt_text_without_a_drawing_follows_the_declared_columns(against):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 
 from diagramgen import ids
+from diagramgen.draw.columns import drawn_areas, laid_out_columns
 from diagramgen.draw.render import DEFAULT_FORMATS
 from diagramgen.markdown import comment, md
 from diagramgen.model import Architecture, Component
@@ -37,25 +38,6 @@ def _join(parts) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def drawn_areas(svg) -> dict:
-    """``{area id: (left, top)}`` of each area as drawn in a rendered diagram (its SVG
-    text or bytes); a platform band drawn as a row under the diagram is left out."""
-    import xml.etree.ElementTree as ET
-
-    from diagramgen.draw.quality import SVG_NS, path_points
-
-    out = {}
-    for g in ET.fromstring(svg).iter(SVG_NS + "g"):
-        ident = g.get("id", "")
-        if "cluster" not in g.get("class", "").split() or not ident.startswith(ids.AREA_PREFIX):
-            continue
-        pts = [p for el in g if el.tag in (SVG_NS + "path", SVG_NS + "polygon")
-               for p in path_points(el.get("d") or "M" + el.get("points", ""))]
-        if pts:
-            out[ident[len(ids.AREA_PREFIX):]] = (min(x for x, _ in pts), min(y for _, y in pts))
-    return out
-
-
 def _layout(arch: Architecture, drawn: dict | None = None) -> tuple:
     """(columns left to right, each a list of Areas top to bottom; bands drawn as rows
     along the bottom).
@@ -68,19 +50,18 @@ def _layout(arch: Architecture, drawn: dict | None = None) -> tuple:
     from diagramgen.draw.scene import foundation_bands
 
     bottom = [arch.area(a) for a in foundation_bands(arch)]
-    cols = [[arch.area(aid) for aid in col if arch.area(aid) not in bottom and arch.area(aid).parent is None]
-            for col in arch.columns]
-    cols = [c for c in cols if c]
+    cols = [[arch.area(aid) for aid in col] for col in laid_out_columns(arch)]
     if drawn and all(a.id in drawn for col in cols for a in col):
         cols = [sorted(col, key=lambda a: drawn[a.id][1]) for col in cols]
         cols.sort(key=lambda col: min(drawn[a.id][0] for a in col))
     return cols, bottom
 
 
-def _area_order(arch: Architecture) -> list:
+def _area_order(arch: Architecture, drawn: dict | None = None) -> list:
     """Areas in the diagram's reading order: columns left to right (children after their
-    parent), then the bands along the bottom, then anything not placed."""
-    cols, bands = _layout(arch)
+    parent), then the bands along the bottom, then anything not placed; with ``drawn``,
+    in the order they were drawn (see _layout)."""
+    cols, bands = _layout(arch, drawn)
     order: list = []
 
     def add(area) -> None:
@@ -94,10 +75,10 @@ def _area_order(arch: Architecture) -> list:
     return order
 
 
-def _flowing(arch: Architecture) -> list:
+def _flowing(arch: Architecture, drawn: dict | None = None) -> list:
     """Components with at least one flow, in reading order."""
     used = {x for f in arch.flows for x in (f.src, f.dst)}
-    return [c for a in _area_order(arch) for c in arch.components_in(a.id) if c.id in used]
+    return [c for a in _area_order(arch, drawn) for c in arch.components_in(a.id) if c.id in used]
 
 
 def description(arch: Architecture, drawn: dict | None = None) -> str:
@@ -105,7 +86,7 @@ def description(arch: Architecture, drawn: dict | None = None) -> str:
     ``drawn`` (drawn_areas of the rendered diagram), from where its areas were drawn (shown
     on the page as the "Diagram description"; the image's alt text is :func:`alt_text`)."""
     cols, bands = _layout(arch, drawn)
-    flowing = _flowing(arch)
+    flowing = _flowing(arch, drawn)
     key = [c.label for c in flowing if c.provenance == "product" and c.area not in ("customers",)][:8]
     others = len(arch.components) - len(flowing)
     parts = [f"Architecture diagram: {arch.title}."]

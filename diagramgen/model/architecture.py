@@ -138,6 +138,7 @@ class Architecture:
     path: str
     sources: tuple = ()  # every file read (the architecture file and its fragments)
     default_legend: tuple = ()  # ((provenance, text), ...) of diagramgen.yaml, where `legend` says nothing
+    column_pos: tuple = field(default=(), compare=False)  # ((area id, Pos of its entry in `columns`), ...)
 
     def legend_text(self, provenance: str, neutral: dict) -> str:
         """The legend text of a provenance: the architecture's, diagramgen.yaml's, or ``neutral``'s."""

@@ -52,6 +52,7 @@ class _Builder:
         self.root_dir = os.path.dirname(real_path)
         self.sources: list = []
         self.files: list = [shown]
+        self.column_pos: tuple = ()  # ((area id, Pos), ...) of the entries of layout columns
         self.unplaced: list = []  # (position, area id): top-level areas missing from layout columns
         # when an include could not be read, references to what it declares are not
         # reported as unknown: the include's own error is the one problem to fix
@@ -298,6 +299,7 @@ class _Builder:
         ids = {a.id for a in areas}
         used: list = []
         cols = []
+        self.column_pos = tuple((str(aid), aid.pos) for col in layout["columns"] for aid in col)
         for col in layout["columns"]:
             for aid in col:
                 if aid not in ids:
@@ -406,7 +408,8 @@ def _architecture(rec: Rec, b: _Builder, shown: str, settings, parts: tuple) -> 
         legend=tuple((k, str(v)) for k, v in legend.items()),
         docs_page=str(rec.get("docs_page", "")),
         areas=tuple(areas), components=tuple(comps), steps=tuple(steps), columns=columns,
-        path=shown, sources=tuple(b.files), default_legend=settings.legend, dataflow_title=str(rec.get("dataflow_title", "")),
+        path=shown, sources=tuple(b.files), default_legend=settings.legend, column_pos=b.column_pos,
+        dataflow_title=str(rec.get("dataflow_title", "")),
         extra_sequences=tuple((str(q["id"]), str(q["title"]), "letters") for q in _list(rec, "sequences")),
         docs_check=DocsCheck(**{k: str(v) for k, v in (rec.get("docs_check") or {}).items()}))
 

@@ -26,6 +26,9 @@ class RenderRun:
     removed: list = field(default_factory=list)  # outputs no longer made, deleted
     not_removed: list = field(default_factory=list)  # [(path, reason)]
     manifest: Optional[str] = None  # the manifest written, if any
+    # warnings about the drawings (draw/columns.py: areas drawn out of their declared
+    # column order), of the rendered architectures and of the up-to-date ones alike
+    diagnostics: list = field(default_factory=list)
 
 
 def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STEP_FORMATS, force: bool = False, jobs: int = 0,
@@ -75,6 +78,7 @@ def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STE
         raise
     if not validated():
         return run
+    run.diagnostics = _layout_warnings(results, run.cached, out_dir)
     # one write for every architecture: a full disk part way changes no output at all
     written = write_outputs(out_dir, {name: data for _, files_out in results for name, data in files_out.items()})
     by_name = dict(zip([name for _, f in results for name in f], written))
@@ -94,6 +98,31 @@ def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STE
         except WriteError as exc:
             run.not_removed.append((os.path.join(out_dir, name), exc.reason))
     return run
+
+
+def _layout_warnings(results: list, cached: list, out_dir: str) -> list:
+    """The column warnings (draw/columns.py) of each architecture, read from the SVG just
+    rendered or, for an up-to-date one, from its SVG in ``out_dir``; none where there is
+    no SVG."""
+    import xml.etree.ElementTree as ET
+
+    from diagramgen.draw.columns import column_warnings, drawn_areas
+
+    svgs = [(m, files_out.get(f"{m.id}.svg")) for m, files_out in results]
+    for m in cached:
+        try:
+            with open(os.path.join(out_dir, f"{m.id}.svg"), "rb") as f:
+                svgs.append((m, f.read()))
+        except OSError:
+            pass
+    out = []
+    for m, svg in sorted(svgs, key=lambda x: x[0].path):
+        if svg:
+            try:
+                out += column_warnings(m, drawn_areas(svg))
+            except (ET.ParseError, ValueError):  # an unreadable SVG in out_dir: render --force rewrites it
+                continue
+    return out
 
 
 @dataclass

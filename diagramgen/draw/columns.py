@@ -1,0 +1,107 @@
+"""Where the areas were drawn, read back from a rendered diagram, against `layout.columns`.
+
+scene.py holds the columns left to right (every component of a column is kept left of
+every component of the next one). The order of the areas *within* a column is dot's
+choice: it orders them to cross fewer flows, and no constraint that dot 2.43 keeps on a
+graph of clusters can fix it. So after the layout the drawing is compared with the
+declared columns, and every area drawn out of its declared place gets a warning at its
+entry in the architecture file, saying where it was drawn and why, so that the author
+can reorder the file. A warning never stops a render.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from diagramgen import ids
+from diagramgen.diagnostics import WARNING, Diagnostic, Pos
+from diagramgen.draw.quality import SVG_NS, path_points
+from diagramgen.model import Architecture
+
+
+def drawn_areas(svg) -> dict:
+    """``{area id: (left, top)}`` of each area as drawn in a rendered diagram (its SVG
+    text or bytes), in SVG coordinates (y grows downwards)."""
+    out = {}
+    for g in ET.fromstring(svg).iter(SVG_NS + "g"):
+        ident = g.get("id", "")
+        if "cluster" not in g.get("class", "").split() or not ident.startswith(ids.AREA_PREFIX):
+            continue
+        pts = [p for el in g if el.tag in (SVG_NS + "path", SVG_NS + "polygon")
+               for p in path_points(el.get("d") or "M" + el.get("points", ""))]
+        if pts:
+            out[ident[len(ids.AREA_PREFIX):]] = (min(x for x, _ in pts), min(y for _, y in pts))
+    return out
+
+
+def laid_out_columns(arch: Architecture) -> list:
+    """The declared columns as dot lays them out: each a list of top-level area ids, the
+    foundation bands (drawn under the diagram, scene.foundation_bands) left out; empty
+    columns dropped."""
+    from diagramgen.draw.scene import foundation_bands
+
+    bands = set(foundation_bands(arch))
+    cols = [[a for a in col if a not in bands and arch.area(a).parent is None] for col in arch.columns]
+    return [c for c in cols if c]
+
+
+def _flows_between(arch: Architecture, later: list, earlier: list) -> list:
+    """``(from label, to label, step badge)`` of the flows from an area of ``later`` to one
+    of ``earlier`` (nested areas count as their top-level area), in step order."""
+    def top(area_id: str) -> str:
+        parent = arch.area(area_id).parent
+        while parent:
+            area_id, parent = parent, arch.area(parent).parent
+        return area_id
+
+    out = []
+    for s in arch.steps:
+        for f in s.flows:
+            a, b = top(arch.component(f.src).area), top(arch.component(f.dst).area)
+            if a in later and b in earlier or (f.both and b in later and a in earlier):
+                out.append((arch.component(f.src).label, arch.component(f.dst).label, s.badge))
+    return out
+
+
+def column_warnings(arch: Architecture, drawn: dict) -> list:
+    """Warnings for the areas drawn out of their declared place: a column drawn left of
+    one declared before it, an area drawn above one declared before it in its column.
+    ``drawn`` is drawn_areas of the rendered diagram; each warning sits at the entry of
+    the area in ``layout.columns``."""
+    where = dict(arch.column_pos)
+    label = {a.id: arch.area(a.id).label for a in arch.areas}
+    out = []
+
+    def warn(area_id: str, message: str) -> None:
+        out.append(Diagnostic(where.get(area_id, Pos(arch.path)), WARNING, message, "DG316"))
+
+    cols = [[a for a in col if a in drawn] for col in laid_out_columns(arch)]
+    cols = [c for c in cols if c]
+    lefts = [min(drawn[a][0] for a in col) for col in cols]
+    for j, col in enumerate(cols):
+        passed = [i for i in range(j) if lefts[i] > lefts[j]]
+        if passed:
+            i = passed[0]
+            against = _flows_between(arch, col, [a for k in passed for a in cols[k]])
+            why = (f"flows from {_names(against)} run right to left, and Graphviz put the column "
+                   "where they run left to right" if against else "Graphviz placed the column there")
+            warn(col[0], f"the column of area '{col[0]}' ({label[col[0]]}) is drawn left of the column of "
+                         f"'{cols[i][0]}' ({label[cols[i][0]]}), against the order of layout columns: {why}; "
+                         "reorder the columns to match the drawing")
+    for col in cols:
+        for j, b in enumerate(col):
+            above = [a for a in col[:j] if drawn[b][1] < drawn[a][1]]
+            if above:
+                fix = (f"list '{b}' first to draw it as a band under the whole diagram, or in a column of "
+                       "its own" if arch.area(b).band else
+                       f"list '{b}' before '{above[0]}', or in a column of its own, to match the drawing")
+                warn(b, f"area '{b}' ({label[b]}) is drawn above '{above[0]}' ({label[above[0]]}), against "
+                        "the order of its layout column: Graphviz orders the areas of a column to cross "
+                        f"fewer flows; {fix}")
+    return out
+
+
+def _names(flows: list) -> str:
+    """'A to B (step 3), C to D (step 4)': at most three, then how many more."""
+    shown = [f"{a} to {b} (step {s})" for a, b, s in flows[:3]]
+    more = len(flows) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
