@@ -17,13 +17,19 @@ Both passes are deterministic; positions are written with two decimals.
 """
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import re
+
+from diagramgen.draw import routes
+from diagramgen.draw.routes import FIRST_TARGET_COST, LANE, TARGET_COST
 
 GAP = 14.0  # points between the areas and the first band, and between bands
 PAD = 8.0  # points inside a band around its content
 CIRCLE_GAP = 44.0  # points above a band whose flows have circles: room for them
 CIRCLE_LIFT = 22.0  # points from a band's top to the centre of a circle above it
+MAX_PERMUTED = 4  # up to this many circles with routes: every order is tried, the cheapest kept
 
 _CLUSTER = re.compile(r"^\t*subgraph (cluster_\w+) \{")
 _STMT = re.compile(r"^(\t+)(\w+)(?: -> (\w+))? \[")
@@ -161,98 +167,232 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
     def bb(value: str) -> list:
         return [float(v) for v in value.split(",")]
 
-    # edges of the full source, in order, with their ends
+    # edges of the full source, in order, with their ends and how they are drawn
     ends: list = []
+    looks: list = []
     for line in lines:
         m = _STMT.match(line)
         if m and m.group(3):
             ends.append((m.group(2), m.group(3)))
+            looks.append(_arrows(line))
     # the circles' other ends (components placed by dot)
     partners: dict = {c: [] for c in circles}
     for a, b in ends:
         for circle, other in ((a, b), (b, a)):
-            if circle in circles and other in nodes:
-                partners[circle].append(float(nodes[other]["pos"].split(",")[0]))
-    # band by band, top to bottom
+            if circle in circles and other in nodes and other not in partners[circle]:
+                partners[circle].append(other)
+    node_of = {c: [b if a == c else a for a, b in ends if c in (a, b) and (a in band_nodes or b in band_nodes)]
+               for c in circles}
+    band_of = {n: name for name in blocks for n in members[name]}
+    routed = {name: sum(len(partners[c]) for c in circles if any(band_of.get(n) == name for n in node_of[c]))
+              for name in blocks}
+    order = list(blocks)
+    # band by band, top to bottom: the corridor above a band with circles holds them and a
+    # lane per route to it (the first corridor also the routes going on to lower bands)
     pos: dict = {}
     cluster_geo: dict = {}
+    rows: dict = {}  # band -> the y of its circles
+    corridors: list = []  # (bottom, top) of each corridor
     top = bottom
-    for name in blocks:
+    for k, name in enumerate(order):
         names = members[name]
-        top -= CIRCLE_GAP if any(c in circles for n in names for a, b in ends if n in (a, b)
-                                 for c in (a, b)) else GAP
+        has_circles = any(band_of.get(n) == name for c in circles for n in node_of[c])
+        lanes = sum(routed[b] for b in order[k:]) if k == 0 else routed[name]
+        gap = CIRCLE_GAP + LANE * lanes if has_circles else GAP
+        if k == 0 and not has_circles and lanes:
+            gap = CIRCLE_GAP + LANE * lanes
+        corridors.append((top - gap, top))
+        top -= gap
         size = sizes.get(name, {})
         lw, lh = size.get("label", (100.0, 16.0))
         heights = [size.get(n, (40.0, 40.0))[1] for n in names]
         height = max([lh] + heights) + 2 * PAD
         ytop, ybot = top, top - height
+        rows[name] = round(ytop + CIRCLE_LIFT, 2)
         cy = (ytop + ybot) / 2
         start = x0 + PAD + lw + 2 * PAD
-        # components with flows under the components they connect to; the others in a row
         wanted = []
         for n in names:
-            xs = [x for circle in circles for a, b in ends if {a, b} == {n, circle} for x in partners[circle]]
+            xs = [float(nodes[o]["pos"].split(",")[0]) for c in circles if n in node_of[c] for o in partners[c]]
             wanted.append((sum(xs) / len(xs) if xs else start, n))
-        wanted.sort()
-        x = start
-        for want, n in wanted:
-            w = size.get(n, (40.0, 40.0))[0]
-            cx = max(want, x + w / 2)
-            pos[n] = (cx, cy)
-            x = cx + w / 2 + 2 * PAD
-        over = x - 2 * PAD - (x1 - PAD)
-        if over > 0:  # pushed past the right edge: move the row back
-            for n in names:
-                pos[n] = (max(start, pos[n][0] - over), cy)
+        _row(wanted, size, start, x1, cy, pos)
         cluster_geo[name] = ((x0, ybot, x1, ytop), (x0 + PAD + lw / 2, cy))
         top = ybot
-    # circles just above their band, where the straight lines to the components they
-    # connect to cross the fewest boxes and areas (neato draws these edges straight)
-    band_top = {n: cluster_geo[name][0][3] for name in blocks for n in members[name]}
-    gvid = {o["name"]: o["_gvid"] for o in objects if "name" in o}
-    areas = [(bb(c["bb"]), set(c.get("nodes", []))) for c in clusters.values()]
+
+    # the router's view: components, circles and areas placed by dot, the bands, labels,
+    # the edges dot drew
+    gvid_name = {o["_gvid"]: o.get("name") for o in objects}
     node_boxes = {}
     for name, n in nodes.items():
         nx, ny = (float(v) for v in n["pos"].split(","))
         w, h = float(n["width"]) * 36, float(n["height"]) * 36
         node_boxes[name] = (nx - w, ny - h, nx + w, ny + h)
-    used: list = []
-    for circle in sorted(circles):
-        band_node = next(b if a == circle else a for a, b in ends
-                         if circle in (a, b) and (a in band_nodes or b in band_nodes))
-        others = [b if a == circle else a for a, b in ends if circle in (a, b)]
-        others = [o for o in others if o in nodes]
-        y = band_top[band_node] + CIRCLE_LIFT
-        xs = [float(nodes[o]["pos"].split(",")[0]) for o in others] or [pos[band_node][0]]
-        mean = sum(xs) / len(xs)
-        best = None
-        steps = int((x1 - x0) / 12)
-        for k in range(steps + 1):
-            cx = x0 + 20 + k * 12
-            if cx > x1 - 20 or any(abs(cx - ux) < 26 and abs(y - uy) < 26 for ux, uy in used):
-                continue
-            cost = 0.0
-            for o in others:
-                ox, oy = (float(v) for v in nodes[o]["pos"].split(","))
-                cost += sum(_crosses((cx, y), (ox, oy), box) for name, box in node_boxes.items() if name != o) * 10
-                cost += sum(_crosses((cx, y), (ox, oy), box) for box, inside in areas if gvid[o] not in inside) * 10
-                cost += abs(ox - cx) / 100
-            cost += abs(cx - mean) / 200
-            if best is None or cost < best[0]:
-                best = (cost, cx)
-        cx = best[1] if best else mean
-        used.append((cx, y))
-        pos[circle] = (cx, y)
-    # a band's component with flows sits under its circles
-    for name in blocks:
+    areas = {}
+    labels = []
+    for cname, c in clusters.items():
+        areas[cname] = (tuple(bb(c["bb"])), {gvid_name.get(k) for k in c.get("nodes", [])})
+        if "lp" in c:
+            lx, ly = bb(c["lp"])
+            w, h = float(c.get("lwidth", 0)) * 36, float(c.get("lheight", 0)) * 36
+            labels.append((lx - w, ly - h, lx + w, ly + h))
+    for name in order:
+        areas[name] = (cluster_geo[name][0], set())
+    lines_drawn = []
+    for e in g.get("edges", []):
+        if "pos" in e and e.get("style") != "invis":
+            lines_drawn.append((_polyline(e["pos"]), (gvid_name.get(e["tail"]), gvid_name.get(e["head"]))))
+    # a flow label that an edge, a box or an area's border runs through moves beside its edge
+    boxes = list(node_boxes.values()) + list(labels)
+    borders = [b for b, _inside in areas.values()]
+    for e in g.get("edges", []):
+        if "xlp" in e:
+            box = _xlabel_box(e)
+            if "pos" in e and _label_hit(box, [ln for ln, _ends in lines_drawn], boxes, borders):
+                box = _label_spot(box, _polyline(e["pos"]), [ln for ln, _ends in lines_drawn], boxes, borders)
+                e["xlp"] = _pt(*_centre(box))
+            labels.append(box)
+            boxes.append(box)
+    lower = sum(routed[b] for b in order[1:])
+    side = [x0 - LANE * (k + 1) for k in range(lower)] + [x1 + LANE * (k + 1) for k in range(lower)]
+    lane_ys = []
+    skip = []
+    for name, (_lo, hi) in zip(order, corridors):
+        row = rows[name]
+        band_top = cluster_geo[name][0][3]
+        lane_ys.append(row)
+        y = row + 18
+        while y < hi - 3:
+            lane_ys.append(y)
+            y += LANE
+        skip += [(band_top - 0.5, row - 0.5), (row + 0.5, row + 17)]
+    radius = {c: 10.0 for c in circles}
+    for line in lines:
+        m = _STMT.match(line)
+        if m and not m.group(3) and m.group(2) in circles:
+            found = re.search(r"\bwidth=([\d.]+)", line)
+            radius[m.group(2)] = float(found.group(1)) * 36 if found else 10.0
+    base = routes.Router(node_boxes, areas, labels, lines_drawn, xs=side, ys=lane_ys, skip_ys=skip)
+    routed_circles = sorted(c for c in circles if partners[c] and any(n in band_of for n in node_of[c]))
+
+    def attempt(circle_order) -> tuple:
+        """Route every component-to-circle edge, circle by circle in this order; the first
+        route to a circle places it on its band's row. Returns (cost, placed, paths)."""
+        router = base.copy()
+        placed: dict = {}  # circle -> (x, y)
+        paths: dict = {}  # (circle, component) -> points from the component to the circle
+        drawn: list = []  # the routes and the lines from circles down to their bands
+        total = 0.0
+        for circle in circle_order:
+            name = next(band_of[n] for n in node_of[circle] if n in band_of)
+            row = rows[name]
+            pref = sum(pos[n][0] for n in node_of[circle]) / len(node_of[circle])
+            # near the circles of the same band component placed already, or where it was
+            # wanted; the only circle of a band component is nearly free (the component
+            # moves under it)
+            siblings = [placed[c][0] for c in placed if set(node_of[c]) & set(node_of[circle])]
+            alone = not any(set(node_of[c]) & set(node_of[circle]) for c in routed_circles if c != circle)
+            pull = FIRST_TARGET_COST if alone else TARGET_COST
+            if siblings:
+                pref = sum(siblings) / len(siblings)
+            r = radius[circle]
+            for other in sorted(partners[circle], key=lambda o: (abs(_centre(node_boxes[o])[0] - pref), o)):
+                if circle in placed:
+                    targets = {placed[circle]: 0.0}
+                else:
+                    # the other components of this circle will have to come to it too
+                    rest = [_centre(node_boxes[o])[0] for o in partners[circle] if o != other]
+                    targets = {(x, row): pull * abs(x - pref) + sum(abs(x - q) for q in rest) for x in router.xs
+                               if x0 + 2 * r < x < x1 - 2 * r and _free_spot((x, row), r, placed, drawn)}
+                own = {a for a, (_b, inside) in areas.items() if other in inside}
+                path = router.route(other, targets, free={circle}, own=own, owner=circle)
+                if path is None:  # no way on the grid: a straight line
+                    path = [_centre(node_boxes[other]), placed.get(circle, (pref, row))]
+                    total += 1e6
+                else:
+                    total += router.last_cost
+                if circle not in placed:
+                    placed[circle] = path[-1]
+                    cx, cy = path[-1]
+                    router.add_node(circle, (cx - r, cy - r, cx + r, cy + r))
+                    drop = [(cx, cy - r), (cx, cluster_geo[name][0][3])]
+                    router.add_line(drop, owner=circle)
+                    drawn.append(drop)
+                router.add_line(path, owner=circle)
+                drawn.append(path)
+                paths[(circle, other)] = path
+        return total, placed, paths, drawn
+
+    if len(routed_circles) <= MAX_PERMUTED:
+        orders = [list(p) for p in itertools.permutations(routed_circles)]
+    else:
+        orders = [routed_circles, routed_circles[::-1]]
+    _cost, placed, paths, drawn = min((attempt(o) for o in orders), key=lambda t: t[0])
+    # a band's component with routed flows sits under their circles
+    for name in order:
+        size = sizes.get(name, {})
+        lw = size.get("label", (100.0, 16.0))[0]
+        wanted = []
         for n in members[name]:
-            xs = [pos[c][0] for c in circles if any({a, b} == {n, c} for a, b in ends)]
-            if xs:
-                pos[n] = (sum(xs) / len(xs), pos[n][1])
+            xs = [placed[c][0] for c in routed_circles if n in node_of[c]]
+            wanted.append((sum(xs) / len(xs) if xs else pos[n][0], n))
+        if any(n in node_of[c] for c in routed_circles for n in members[name]):
+            _row(wanted, size, x0 + PAD + lw + 2 * PAD, x1, pos[members[name][0]][1], pos)
+    # the lines from the circles down to their band components, as they will be drawn
+    drawn = [path for (c, _o), path in paths.items()]
+    for c in routed_circles:
+        for n in node_of[c]:
+            drawn.append([placed[c], pos[n]])
+    # a flow between two band components: its circle above them, clear of the others
+    for circle in sorted(circles):
+        if circle not in placed:
+            xs = [pos[n][0] for n in node_of[circle]] or [x0]
+            row = rows[band_of[node_of[circle][0]]]
+            r = radius[circle]
+            mean = sum(xs) / len(xs)
+            spots = sorted((abs(x - mean), x) for x in (mean + 2 * k for k in range(-int(x1 - x0) // 2, int(x1 - x0) // 2))
+                           if x0 + 2 * r < x < x1 - 2 * r)
+            x = next((x for _d, x in spots if _free_spot((x, row), r, placed, drawn)
+                      and all(_clear_line((x, row), pos[n], r, placed, drawn) for n in node_of[circle])), mean)
+            placed[circle] = (x, row)
+        pos[circle] = placed[circle]
+
+    # the edges that reach a band, as polylines from tail to head
+    band_pos: dict = {}  # (tail, head) -> pos values in order
+    extent_xs: list = []
+    for (a, b), arrows in zip(ends, looks):
+        if not ({a, b} & (band_nodes | circles)):
+            continue
+        if a in circles and b in circles:
+            continue
+        circle, other = (a, b) if a in circles else (b, a)
+        if circle not in circles or (other not in nodes and other not in band_nodes):
+            continue
+        r = radius[circle]
+        cbox = (placed[circle][0] - r, placed[circle][1] - r, placed[circle][0] + r, placed[circle][1] + r)
+        if other in band_nodes:
+            w, h = sizes.get(band_of[other], {}).get(other, (40.0, 40.0))
+            nx, ny = pos[other]
+            cx, cy = placed[circle]
+            if abs(cx - nx) < w / 2 - 4:
+                path = [(cx, cy - r), (cx, ny + h / 2)]
+            else:
+                path = routes.clip_start([(cx, cy), (nx, ny)], cbox, circle=True)
+                path = list(reversed(routes.clip_start(list(reversed(path)),
+                                                       (nx - w / 2, ny - h / 2, nx + w / 2, ny + h / 2))))
+        else:
+            raw = paths.get((circle, other))
+            if raw is None:
+                continue
+            path = routes.clip_start(raw, node_boxes[other])
+            path = list(reversed(routes.clip_start(list(reversed(path)), cbox, circle=True)))
+            path = list(reversed(path))  # from the circle
+        pts = path if a == circle else list(reversed(path))
+        extent_xs += [p[0] for p in pts]
+        band_pos.setdefault((a, b), []).append(routes.spline(pts, start_arrow=arrows[0], end_arrow=arrows[1]))
     lowest = top
     dy = -lowest  # everything moves up so that the lowest band ends at y = 0
     gb = bb_list = [float(v) for v in g["bb"].split(",")]
-    bb_list = [min(gb[0], x0), 0.0, max(gb[2], x1), gb[3] + dy]
+    bb_list = [min([gb[0], x0] + extent_xs), 0.0, max([gb[2], x1] + extent_xs), gb[3] + dy]
     out = []
     seen: dict = {}  # (tail, head) -> how many such edges were written
     cluster = None
@@ -289,8 +429,8 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
             a, b = m.group(2), m.group(3)
             cut = m.end() - 1
             if b:
-                routed = a not in band_nodes | circles and b not in band_nodes | circles
-                if routed:
+                by_dot = a not in band_nodes | circles and b not in band_nodes | circles
+                if by_dot:
                     k = seen[(a, b)] = seen.get((a, b), -1) + 1
                     same = edges.get((a, b), [])
                     e = same[k] if k < len(same) else {}
@@ -298,6 +438,8 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
                     if "xlp" in e:
                         extra += f'xlp="{_shift_points(e["xlp"], dy)}" '
                     line = line[:cut] + "[" + extra + line[cut + 1:]
+                elif band_pos.get((a, b)):
+                    line = line[:cut] + f'[pos="{_shift_points(band_pos[(a, b)].pop(0), dy)}" ' + line[cut + 1:]
             else:
                 if a in pos:
                     x, y = pos[a]
@@ -306,6 +448,133 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
                     line = line[:cut] + f'[pos="{_shift_points(nodes[a]["pos"], dy)}" ' + line[cut + 1:]
         out.append(line)
     return "\n".join(out)
+
+
+def _row(wanted: list, size: dict, start: float, x1: float, cy: float, pos: dict) -> None:
+    """Place a band's components in a row, each at its wanted x or right of the one before."""
+    x = start
+    placed = []
+    for want, n in sorted(wanted):
+        w = size.get(n, (40.0, 40.0))[0]
+        cx = max(want, x + w / 2)
+        pos[n] = (cx, cy)
+        placed.append(n)
+        x = cx + w / 2 + 2 * PAD
+    over = x - 2 * PAD - (x1 - PAD)
+    if over > 0:  # pushed past the right edge: move the row back
+        for n in placed:
+            pos[n] = (max(start, pos[n][0] - over), cy)
+
+
+def _arrows(line: str) -> tuple:
+    """(arrowhead at the tail, arrowhead at the head) of an edge statement."""
+    def attr(name: str, default: str) -> str:
+        m = re.search(rf"\b{name}=(\w+)", line)
+        return m.group(1) if m else default
+
+    direction = attr("dir", "forward")
+    return (direction in ("back", "both") and attr("arrowtail", "normal") != "none",
+            direction in ("forward", "both") and attr("arrowhead", "normal") != "none")
+
+
+def _polyline(value: str) -> list:
+    """A Graphviz edge ``pos`` as a polyline: its control points, arrow tips at the ends."""
+    start = end = None
+    points = []
+    for item in value.split():
+        parts = item.split(",")
+        if parts[0] in ("s", "e"):
+            p = (float(parts[1]), float(parts[2]))
+            start, end = (p, end) if parts[0] == "s" else (start, p)
+        else:
+            points.append((float(parts[0]), float(parts[1])))
+    return ([start] if start else []) + points + ([end] if end else [])
+
+
+def _xlabel_box(e: dict) -> tuple:
+    """The box of an edge's external label (its text's width, a line high, padded)."""
+    x, y = (float(v) for v in e["xlp"].split(","))
+    widths = [float(op.get("width", 0)) for op in e.get("_ldraw_", []) + e.get("_xldraw_", []) if op.get("op") == "T"]
+    w = (max(widths) if widths else 60.0) + 6
+    h = float(e.get("fontsize", 12)) + 8
+    return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+
+
+def _free_spot(p: tuple, r: float, placed: dict, drawn: list) -> bool:
+    """Whether a circle of radius r at p keeps clear of the circles placed and the lines
+    drawn."""
+    if any(abs(p[0] - q[0]) < 2 * r + 8 and abs(p[1] - q[1]) < 2 * r + 8 for q in placed.values()):
+        return False
+    return all(_seg_dist(p, a, b) > r + 4 for line in drawn for a, b in zip(line, line[1:]))
+
+
+def _clear_line(p: tuple, q: tuple, r: float, placed: dict, drawn: list) -> bool:
+    """Whether the straight line p-q passes clear of the circles placed (radius r) and
+    crosses none of the lines drawn."""
+    if any(_seg_dist(c, p, q) < r + 3 for c in placed.values()):
+        return False
+    return not any(_crossing(p, q, a, b) for line in drawn for a, b in zip(line, line[1:]))
+
+
+def _crossing(p, q, a, b) -> bool:
+    def side(u, v, w) -> float:
+        return (v[0] - u[0]) * (w[1] - u[1]) - (v[1] - u[1]) * (w[0] - u[0])
+    return side(p, q, a) * side(p, q, b) < 0 and side(a, b, p) * side(a, b, q) < 0
+
+
+def _seg_dist(p, a, b) -> float:
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    ll = dx * dx + dy * dy
+    t = 0.0 if ll == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / ll))
+    return ((p[0] - a[0] - t * dx) ** 2 + (p[1] - a[1] - t * dy) ** 2) ** 0.5
+
+
+def _label_hit(box: tuple, lines: list, boxes: list, borders: list) -> bool:
+    """Whether a label's box is crossed by a line, overlaps a box or straddles the border
+    of an area."""
+    x0, y0, x1, y1 = box
+    corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    sides = list(zip(corners, corners[1:] + corners[:1]))
+    for line in lines:
+        for a, b in zip(line, line[1:]):
+            if any(x0 < p[0] < x1 and y0 < p[1] < y1 for p in (a, b)):
+                return True
+            if any(_crossing(a, b, c, d) for c, d in sides):
+                return True
+    if any(b[0] < x1 and x0 < b[2] and b[1] < y1 and y0 < b[3] for b in boxes):
+        return True
+    for b in borders:  # partly inside an area
+        overlaps = b[0] < x1 and x0 < b[2] and b[1] < y1 and y0 < b[3]
+        inside = b[0] <= x0 and x1 <= b[2] and b[1] <= y0 and y1 <= b[3]
+        if overlaps and not inside:
+            return True
+    return False
+
+
+def _label_spot(box: tuple, edge: list, lines: list, boxes: list, borders: list) -> tuple:
+    """The box of a label moved beside its edge, above or below (left or right of) a
+    point of one of its segments, the nearest free one to where it was; or where it was."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    home = _centre(box)
+    spots = []
+    for a, b in zip(edge, edge[1:]):
+        if math.dist(a, b) < 1:
+            continue
+        for t in (0.5, 0.3, 0.7, 0.15, 0.85):
+            mx, my = a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
+            if abs(b[0] - a[0]) >= abs(b[1] - a[1]):
+                spots += [(mx, my + h / 2 + 3), (mx, my - h / 2 - 3)]
+            else:
+                spots += [(mx + w / 2 + 3, my), (mx - w / 2 - 3, my)]
+    for cx, cy in sorted(spots, key=lambda p: (math.dist(p, home), p)):
+        moved = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        if not _label_hit(moved, lines, boxes, borders):
+            return moved
+    return box
+
+
+def _centre(box: tuple) -> tuple:
+    return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
 
 
 def band_sizes(g: dict) -> dict:
@@ -323,25 +592,3 @@ def band_sizes(g: dict) -> dict:
                     entry[n["name"]] = (float(n["width"]) * 72, float(n["height"]) * 72)
             out[o["name"]] = entry
     return out
-
-
-def _crosses(p, q, box) -> bool:
-    """Whether the segment p-q runs through the box (x0, y0, x1, y1), shrunk by 2 points."""
-    x0, y0, x1, y1 = box[0] + 2, box[1] + 2, box[2] - 2, box[3] - 2
-    if x0 >= x1 or y0 >= y1:
-        return False
-    t0, t1 = 0.0, 1.0
-    dx, dy = q[0] - p[0], q[1] - p[1]
-    for d, lo, hi, start in ((dx, x0, x1, p[0]), (dy, y0, y1, p[1])):
-        if abs(d) < 1e-9:
-            if not lo < start < hi:
-                return False
-            continue
-        a, b = (lo - start) / d, (hi - start) / d
-        if a > b:
-            a, b = b, a
-        t0, t1 = max(t0, a), min(t1, b)
-        if t0 >= t1:
-            return False
-    # the part inside must not be only the end at the component itself
-    return t0 < 0.97

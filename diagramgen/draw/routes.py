@@ -1,0 +1,401 @@
+"""Orthogonal routes for the flows that reach a foundation band (see bands.py).
+
+dot lays out everything but the bands; the edges between a component it placed and a
+band's numbered circle are routed here, on a grid of horizontal and vertical lines that
+run just outside every box (and along lanes in the corridor above each band and beside
+the bands). A route is the cheapest path on that grid from the component's centre to
+its circle: its length, plus a cost for every turn, for every edge it crosses and for
+every point it runs inside an area that does not hold the component, on top of another
+edge or over a label. Boxes of other components and circles cannot be crossed. Routes
+are found one after the other; each becomes an edge the next ones avoid.
+
+Everything is in dot's coordinates (points, y upwards) and deterministic: ties between
+equal costs are broken by grid position.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left, bisect_right
+
+LANE = 8.0  # points between two lanes (parallel routes)
+CLEAR = 8.0  # grid lines run this far outside the boxes
+NODE_MARGIN = 5.0  # a route keeps this far from other components and circles
+AREA_COST = 40.0  # per point inside an area that holds neither end
+LABEL_COST = 20.0  # per point over a label
+OVERLAP_COST = 40.0  # per point on top of (or within 3 points of) another edge
+CROSS_COST = 500.0  # per edge crossed
+BEND_COST = 14.0  # per turn
+END_ZONE = 6.0  # crossing an edge of the box a route leaves, this close to it, costs nothing
+NEAR = 5.0  # lines closer than this run "on top of each other"
+TARGET_COST = 1.5  # per point between a circle and the others of its band component
+FIRST_TARGET_COST = 0.5  # the same for its first circle: per point from where it was wanted
+
+Box = tuple  # (x0, y0, x1, y1)
+
+
+def _merge(values, tolerance: float = 1.0) -> list:
+    out: list = []
+    for v in sorted(round(v, 2) for v in values):
+        if not out or v - out[-1] > tolerance:
+            out.append(v)
+    return out
+
+
+class Router:
+    """A grid over the drawing and what lies on it.
+
+    ``nodes``: {name: box} of components and circles (obstacles); ``areas``: {name:
+    (box, set of node names inside)}; ``labels``: boxes of texts to keep clear of;
+    ``lines``: polylines of the edges drawn already; ``xs`` and ``ys``: extra grid lines
+    (lanes, circle rows); ``skip_ys``: (low, high) ranges with no horizontal lines.
+
+    The grid point (i, j) is (xs[i], ys[j]), numbered p = j * nx + i. Unit segment p runs
+    from point p to its right neighbour, unit segment N + p (N = nx * ny) from point p to
+    the one above it."""
+
+    def __init__(self, nodes: dict, areas: dict, labels: list, lines: list, xs=(), ys=(), skip_ys=()):
+        self.nodes = dict(nodes)
+        self.areas = areas
+        gx = list(xs)
+        gy = list(ys)
+        for x0, y0, x1, y1 in nodes.values():
+            gx += [x0 - CLEAR, x1 + CLEAR, (x0 + x1) / 2]
+            gy += [y0 - CLEAR, y1 + CLEAR, (y0 + y1) / 2]
+        for (x0, y0, x1, y1), _inside in areas.values():
+            gx += [x0 - CLEAR, x1 + CLEAR]
+            gy += [y0 - CLEAR, y1 + CLEAR]
+        # narrow gaps between two boxes: a line down the middle
+        boxes = list(nodes.values()) + [b for b, _ in areas.values()]
+        for coords, lo, hi in ((gx, 0, 2), (gy, 1, 3)):
+            edges = sorted(set(round(v, 2) for b in boxes for v in (b[lo], b[hi])))
+            coords += [(a + b) / 2 for a, b in zip(edges, edges[1:]) if b - a < 2 * CLEAR + 2]
+        self.xs = _merge(gx)
+        self.ys = [y for y in _merge(gy) if not any(lo < y < hi for lo, hi in skip_ys)]
+        self.nx, self.ny = len(self.xs), len(self.ys)
+        self.n = self.nx * self.ny
+        self.block: dict = {}  # segment -> node names covering it
+        self.inside: dict = {}  # segment -> area names covering it
+        self.label: set = set()
+        self.cross: dict = {}  # segment -> the owners of the edges crossing it
+        self.overlap: dict = {}  # segment -> the owners of the edges along it
+        self.special: set = set()  # segments with any of the above
+        self.last_cost = 0.0
+        for name, box in nodes.items():
+            self._block(name, box)
+        for name, ((x0, y0, x1, y1), _inside) in areas.items():
+            for k in self._covered((x0 + 2, y0 + 2, x1 - 2, y1 - 2)):
+                self.inside.setdefault(k, []).append(name)
+                self.special.add(k)
+        for x0, y0, x1, y1 in labels:
+            for k in self._covered((x0 - 2, y0 - 2, x1 + 2, y1 + 2)):
+                self.label.add(k)
+                self.special.add(k)
+        for line in lines:  # a polyline, or (polyline, names of the boxes it joins)
+            points, ends = line if isinstance(line, tuple) else (line, ())
+            self.add_line(points, ends=ends)
+
+    def copy(self) -> Router:
+        """A router with the same grid, which later lines and nodes do not share."""
+        other = Router.__new__(Router)
+        other.__dict__.update(self.__dict__)
+        other.nodes = dict(self.nodes)
+        other.block = {k: list(v) for k, v in self.block.items()}
+        other.cross = {k: list(v) for k, v in self.cross.items()}
+        other.overlap = {k: set(v) for k, v in self.overlap.items()}
+        other.special = set(self.special)
+        return other
+
+    def _covered(self, box: Box, touching: bool = False):
+        """The unit segments whose middle lies inside ``box`` (``touching``: that run
+        inside it for any length)."""
+        x0, y0, x1, y1 = box
+        xs, ys, nx, n = self.xs, self.ys, self.nx, self.n
+        jlo, jhi = bisect_right(ys, y0), bisect_left(ys, y1)  # lines strictly inside
+        ilo, ihi = bisect_right(xs, x0), bisect_left(xs, x1)
+        for j in range(jlo, jhi):
+            for i in range(max(0, ilo - 1), min(nx - 1, ihi)):
+                if touching or x0 < (xs[i] + xs[i + 1]) / 2 < x1:
+                    yield j * nx + i
+        for i in range(ilo, ihi):
+            for j in range(max(0, jlo - 1), min(self.ny - 1, jhi)):
+                if touching or y0 < (ys[j] + ys[j + 1]) / 2 < y1:
+                    yield n + j * nx + i
+
+    def _block(self, name: str, box: Box, touching: bool = False) -> None:
+        m = NODE_MARGIN
+        for k in self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m), touching):
+            self.block.setdefault(k, []).append(name)
+            self.special.add(k)
+
+    def add_node(self, name: str, box: Box) -> None:
+        """A box later routes go round (a circle placed by a route)."""
+        self.nodes[name] = box
+        self._block(name, box, touching=True)  # no grid lines run along its sides
+
+    def add_line(self, points: list, owner=None, ends=()) -> None:
+        """An edge drawn: routes after this one pay to cross it and to run along it,
+        except the routes of the same ``owner`` (a circle: they fork from it)."""
+        xs, ys, nx, n = self.xs, self.ys, self.nx, self.n
+        for (ax, ay), (bx, by) in zip(points, points[1:]):
+            if abs(ax - bx) < 0.5 and abs(ay - by) < 0.5:
+                continue
+            found: list = []
+            along: list = []
+            # crossings with the grid lines it passes
+            if abs(ax - bx) >= 0.5:
+                lo, hi = min(ax, bx), max(ax, bx)
+                # [lo, hi): a line through a corner of the edge crosses it once
+                for i in range(bisect_left(xs, lo), bisect_left(xs, hi)):
+                    y = ay + (by - ay) * (xs[i] - ax) / (bx - ax)
+                    j = bisect_left(ys, y) - 1  # the vertical unit segment with ys[j] < y <= ys[j+1]
+                    if 0 <= j < self.ny - 1:
+                        found.append(n + j * nx + i)
+            if abs(ay - by) >= 0.5:
+                lo, hi = min(ay, by), max(ay, by)
+                for j in range(bisect_left(ys, lo), bisect_left(ys, hi)):
+                    x = ax + (bx - ax) * (ys[j] - ay) / (by - ay)
+                    i = bisect_left(xs, x) - 1
+                    if 0 <= i < nx - 1:
+                        found.append(j * nx + i)
+            # running along it (within NEAR points over a unit segment's whole length)
+            if min(abs(ax - bx), abs(ay - by)) > 0.2 * max(abs(ax - bx), abs(ay - by)):
+                bx0 = bx1 = by0 = by1 = 0.0  # steep: it only crosses lines
+            else:
+                bx0, bx1 = min(ax, bx) - NEAR, max(ax, bx) + NEAR
+                by0, by1 = min(ay, by) - NEAR, max(ay, by) + NEAR
+            flat = abs(ay - by) <= abs(ax - bx)
+            ilo, ihi = max(0, bisect_left(xs, bx0) - 1), min(nx, bisect_right(xs, bx1) + 1)
+            jlo, jhi = max(0, bisect_left(ys, by0) - 1), min(self.ny, bisect_right(ys, by1) + 1)
+            for j in range(jlo, jhi):
+                for i in range(ilo, ihi):
+                    p = (xs[i], ys[j])
+                    if flat and i + 1 < ihi and _near(p, (xs[i + 1], ys[j]), (ax, ay), (bx, by)):
+                        along.append(j * nx + i)
+                    if not flat and j + 1 < jhi and _near(p, (xs[i], ys[j + 1]), (ax, ay), (bx, by)):
+                        along.append(n + j * nx + i)
+            for k in found:
+                self.cross.setdefault(k, []).append((owner, frozenset(ends)))
+                self.special.add(k)
+            for k in along:
+                self.overlap.setdefault(k, set()).add(owner)
+                self.special.add(k)
+        # a route through a corner of the edge would seem to go on from it: as a crossing
+        corners = [p for k, p in enumerate(points) if k == 0 or math.dist(p, points[k - 1]) > 0.5]
+        for a, b, c in zip(corners, corners[1:], corners[2:]):
+            if min(math.dist(b, points[0]), math.dist(b, points[-1])) < END_ZONE + 4:
+                continue  # where it bends into its own box
+            u, v = (b[0] - a[0], b[1] - a[1]), (c[0] - b[0], c[1] - b[1])
+            lu, lv = math.hypot(*u), math.hypot(*v)
+            if lu < 0.5 or lv < 0.5 or (u[0] * v[0] + u[1] * v[1]) / (lu * lv) > 0.99:
+                continue
+            for k in self._covered((b[0] - NEAR, b[1] - NEAR, b[0] + NEAR, b[1] + NEAR), touching=True):
+                self.cross.setdefault(k, []).append((owner, frozenset(ends)))
+                self.special.add(k)
+
+    def _cost(self, k: int, length: float, free: set, own: set, owner, start_zone: set, start: str) -> float:
+        """The cost of unit segment k for a route, or -1 where it may not go."""
+        if k in self.block and any(b not in free for b in self.block[k]):
+            return -1.0
+        per = 1.0
+        if k in self.inside:
+            per += AREA_COST * sum(1 for a in self.inside[k] if a not in own)
+        if k in self.label:
+            per += LABEL_COST
+        if k in self.overlap and any(o is None or o != owner for o in self.overlap[k]):
+            per += OVERLAP_COST
+        crossed = sum(1 for o, ends in self.cross.get(k, ()) if (o is None or o != owner)
+                      and not (k in start_zone and start in ends))
+        return length * per + CROSS_COST * crossed
+
+    def route(self, source: str, targets: dict, free=(), own=(), owner=None, limit: float = math.inf):
+        """The cheapest path from the centre of node ``source`` to one of ``targets``
+        ({(x, y) grid point: extra cost of ending there}), as a list of points (its
+        corners), or None (also when it would cost more than ``limit``). ``free``: nodes
+        it may cross (its ends); ``own``: areas it may run inside; ``owner``: its circle
+        (the routes of one circle may share lines). Its cost is left in ``last_cost``."""
+        x0, y0, x1, y1 = self.nodes[source]
+        xs, ys, nx, ny, n = self.xs, self.ys, self.nx, self.ny, self.n
+        si = bisect_left(xs, round((x0 + x1) / 2, 2) - 1.0)
+        sj = bisect_left(ys, round((y0 + y1) / 2, 2) - 1.0)
+        goal: dict = {}
+        for (x, y), extra in targets.items():
+            i, j = bisect_left(xs, x - 1.0), bisect_left(ys, y - 1.0)
+            if i < nx and j < ny and abs(xs[i] - x) <= 1.0 and abs(ys[j] - y) <= 1.0:
+                p = j * nx + i
+                goal[p] = min(extra, goal.get(p, math.inf))
+        if not goal:
+            return None
+        # A*: the distance to the nearest goal (with its extra cost) never overestimates
+        gi = {p % nx for p in goal}
+        gj = sorted({p // nx for p in goal})
+        hx = [min(abs(xs[i] - xs[p % nx]) + e for p, e in goal.items()) for i in range(nx)] if len(gi) > 1 else \
+            [abs(xs[i] - xs[next(iter(gi))]) + min(goal.values()) for i in range(nx)]
+        hy = [min(abs(ys[j] - ys[g]) for g in gj) for j in range(ny)]
+        free = set(free) | {source}
+        own = set(own)
+        special = self.special
+        z = END_ZONE
+        start_zone = set(self._covered((x0 - z, y0 - z, x1 + z, y1 + z), touching=True))
+        start = sj * nx + si
+        best: dict = {(start, 4): 0.0}
+        back: dict = {}
+        heap: list = [(hx[si] + hy[sj], 0.0, start, 4)]
+        done = None
+        while heap:
+            _f, cost, p, d = heapq.heappop(heap)
+            if cost > limit:
+                break
+            if d == 5:  # the sink: reached a goal, its extra cost paid
+                done = p
+                break
+            if best.get((p, d), math.inf) < cost:
+                continue
+            i, j = p % nx, p // nx
+            if p in goal and d != 4:
+                total = cost + goal[p]
+                if total < best.get((p, 5), math.inf):
+                    best[(p, 5)] = total
+                    back[(p, 5)] = (p, d)
+                    heapq.heappush(heap, (total, total, p, 5))
+            for nd in range(4):
+                if d < 4 and nd == (d ^ 1):  # no turning back
+                    continue
+                if nd == 0:
+                    if i + 1 >= nx:
+                        continue
+                    q, k, length = p + 1, p, xs[i + 1] - xs[i]
+                elif nd == 1:
+                    if i == 0:
+                        continue
+                    q, k, length = p - 1, p - 1, xs[i] - xs[i - 1]
+                elif nd == 2:
+                    if j + 1 >= ny:
+                        continue
+                    q, k, length = p + nx, n + p, ys[j + 1] - ys[j]
+                else:
+                    if j == 0:
+                        continue
+                    q, k, length = p - nx, n + p - nx, ys[j] - ys[j - 1]
+                if k in special:
+                    c = self._cost(k, length, free, own, owner, start_zone, source)
+                    if c < 0:
+                        continue
+                else:
+                    c = length
+                c += cost + (BEND_COST if d < 4 and nd != d else 0.0)
+                if c < best.get((q, nd), math.inf):
+                    best[(q, nd)] = c
+                    back[(q, nd)] = (p, d)
+                    heapq.heappush(heap, (c + hx[q % nx] + hy[q // nx], c, q, nd))
+        if done is None:
+            return None
+        self.last_cost = best[(done, 5)]
+        state = back[(done, 5)]
+        cells = []
+        while True:
+            cells.append(state[0])
+            if state[1] == 4:
+                break
+            state = back[state]
+        cells.reverse()
+        return simplify([(xs[p % nx], ys[p // nx]) for p in cells])
+
+
+def _near(p, q, a, b) -> bool:
+    """Whether the segment p-q, parallel to a-b, runs within NEAR points of it for some
+    length (its middle, or an end, near it)."""
+    return sum(_seg_dist(m, a, b) <= NEAR for m in (p, q, ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2))) >= 1 and \
+        _overlap_length(p, q, a, b) > 0.5
+
+
+def _overlap_length(p, q, a, b) -> float:
+    """How far the segments p-q and a-b run side by side (their shadows on p-q)."""
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    ll = math.hypot(dx, dy)
+    if ll == 0:
+        return 0.0
+    ta = ((a[0] - p[0]) * dx + (a[1] - p[1]) * dy) / ll
+    tb = ((b[0] - p[0]) * dx + (b[1] - p[1]) * dy) / ll
+    return max(0.0, min(ll, max(ta, tb)) - max(0.0, min(ta, tb)))
+
+
+def _seg_dist(p, a, b) -> float:
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    ll = dx * dx + dy * dy
+    t = 0.0 if ll == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / ll))
+    return math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy)
+
+
+def simplify(points: list) -> list:
+    """The corners of a path along grid lines (points in a straight run left out)."""
+    out: list = []
+    for p in points:
+        if out and p == out[-1]:
+            continue
+        if len(out) >= 2:
+            a, b = out[-2], out[-1]
+            if (abs(a[0] - b[0]) < 1e-6 and abs(b[0] - p[0]) < 1e-6) or (
+                    abs(a[1] - b[1]) < 1e-6 and abs(b[1] - p[1]) < 1e-6):
+                out[-1] = p
+                continue
+        out.append(p)
+    return out
+
+
+def clip_start(points: list, box: Box, circle: bool = False) -> list:
+    """The path from where it leaves ``box`` (or the circle inscribed in it)."""
+    def inside(p) -> bool:
+        if circle:
+            cx, cy, r = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, (box[2] - box[0]) / 2
+            return (p[0] - cx) ** 2 + (p[1] - cy) ** 2 < r * r - 1e-6
+        return box[0] < p[0] < box[2] and box[1] < p[1] < box[3]
+
+    for k in range(len(points) - 1):
+        a, b = points[k], points[k + 1]
+        if inside(a) and not inside(b):
+            lo, hi = 0.0, 1.0
+            for _ in range(40):
+                mid = (lo + hi) / 2
+                p = (a[0] + (b[0] - a[0]) * mid, a[1] + (b[1] - a[1]) * mid)
+                lo, hi = (mid, hi) if inside(p) else (lo, mid)
+            p = (a[0] + (b[0] - a[0]) * hi, a[1] + (b[1] - a[1]) * hi)
+            return [p] + points[k + 1:]
+        if not inside(a):
+            return points[k:]
+    return points
+
+
+def cut(points: list, length: float) -> list:
+    """The path without its first ``length`` points of length (room for an arrowhead)."""
+    left = length
+    for k in range(len(points) - 1):
+        a, b = points[k], points[k + 1]
+        d = math.dist(a, b)
+        if d > left:
+            t = left / d
+            return [(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)] + points[k + 1:]
+        left -= d
+    return points[-2:]
+
+
+def spline(points: list, start_arrow: bool = False, end_arrow: bool = False, arrow: float = 7.0) -> str:
+    """A polyline as a Graphviz ``pos`` value: straight cubic pieces, with the arrowheads'
+    tips as ``s,x,y`` and ``e,x,y``."""
+    pts = list(points)
+    head = []
+    if start_arrow:
+        head.append("s," + _pt(pts[0]))
+        pts = cut(pts, arrow)
+    if end_arrow:
+        head.insert(0, "e," + _pt(pts[-1]))
+        pts = list(reversed(cut(list(reversed(pts)), arrow)))
+    control = [pts[0]]
+    for a, b in zip(pts, pts[1:]):
+        control += [a, b, b]
+    return " ".join(head + [_pt(p) for p in control])
+
+
+def _pt(p) -> str:
+    return f"{p[0]:.2f},{p[1]:.2f}"
+

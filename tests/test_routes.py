@@ -1,0 +1,145 @@
+"""Routes of the flows that reach a foundation band (diagramgen.draw.routes, used by
+draw/bands.py): orthogonal paths round boxes and areas, drawn as Graphviz splines."""
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from diagramgen.draw import quality, routes
+from diagramgen.draw.render import render_architecture
+from diagramgen.model.validate import load_architecture
+
+
+def _axis_aligned(points) -> bool:
+    return all(abs(a[0] - b[0]) < 0.01 or abs(a[1] - b[1]) < 0.01 for a, b in zip(points, points[1:]))
+
+
+def _inside(p, box) -> bool:
+    return box[0] < p[0] < box[2] and box[1] < p[1] < box[3]
+
+
+def _walk(points, step=1.0):
+    for a, b in zip(points, points[1:]):
+        n = max(1, int(max(abs(b[0] - a[0]), abs(b[1] - a[1])) / step))
+        for i in range(n + 1):
+            yield (a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n)
+
+
+def test_a_route_goes_round_a_box_in_its_way():
+    nodes = {"src": (0, 180, 40, 220), "wall": (-60, 100, 100, 140)}
+    router = routes.Router(nodes, {}, [], [], ys=[0.0], xs=[20.0])
+    path = router.route("src", {(20.0, 0.0): 0.0})
+    assert path[0] == (20.0, 200.0) and path[-1] == (20.0, 0.0)
+    assert _axis_aligned(path)
+    wall = (-60 - routes.NODE_MARGIN, 100 - routes.NODE_MARGIN, 100 + routes.NODE_MARGIN, 140 + routes.NODE_MARGIN)
+    assert not any(_inside(p, wall) for p in _walk(path))
+
+
+def test_a_route_goes_round_an_area_that_is_not_its_own_but_runs_inside_its_own():
+    nodes = {"src": (0, 180, 40, 220)}
+    areas = {"own": ((-10, 170, 50, 230), {"src"}), "other": ((-200, 100, 240, 140), set())}
+    router = routes.Router(nodes, areas, [], [], ys=[0.0], xs=[20.0])
+    path = router.route("src", {(20.0, 0.0): 0.0}, own={"own"})
+    assert not any(_inside(p, (-198, 102, 238, 138)) for p in _walk(path))
+    # through the area when the way round costs more than running inside it
+    narrow = routes.Router(nodes, {"other": ((-2000, 100, 2000, 104), set())}, [], [], ys=[0.0], xs=[20.0])
+    assert narrow.route("src", {(20.0, 0.0): 0.0}) == [(20.0, 200.0), (20.0, 0.0)]
+
+
+def test_a_route_avoids_crossing_an_edge_when_it_can_and_its_own_circle_s_lines_are_free():
+    nodes = {"src": (0, 180, 40, 220), "far": (300, 180, 340, 220)}
+    fence = [(-100, 120), (40, 120)]
+    router = routes.Router(nodes, {}, [], [fence], ys=[0.0], xs=[20.0])
+    path = router.route("src", {(20.0, 0.0): 0.0})
+    assert path[0] == (20.0, 200.0) and path[-1] == (20.0, 0.0)
+    assert not any(min(p[0] for p in (a, b)) < 40 and max(p[1] for p in (a, b)) > 120 > min(p[1] for p in (a, b))
+                   for a, b in zip(path, path[1:]))  # it passes the fence's end, right of x = 40
+    # a line of the same circle costs nothing to cross or follow
+    again = routes.Router(nodes, {}, [], [], ys=[0.0], xs=[20.0])
+    again.add_line(fence, owner="circle")
+    assert again.route("src", {(20.0, 0.0): 0.0}, owner="circle") == [(20.0, 200.0), (20.0, 0.0)]
+    assert again.route("src", {(20.0, 0.0): 0.0}, owner="another") != [(20.0, 200.0), (20.0, 0.0)]
+
+
+def test_a_route_ends_at_the_cheapest_of_its_targets():
+    nodes = {"src": (0, 180, 40, 220)}
+    router = routes.Router(nodes, {}, [], [], ys=[0.0], xs=[20.0, 200.0])
+    assert router.route("src", {(20.0, 0.0): 500.0, (200.0, 0.0): 0.0})[-1] == (200.0, 0.0)
+    assert router.route("src", {(20.0, 0.0): 0.0, (200.0, 0.0): 0.0})[-1] == (20.0, 0.0)
+    assert router.route("src", {(555.0, 0.0): 0.0}) is None  # not a grid point
+
+
+def test_spline_writes_a_polyline_as_straight_cubic_pieces_with_arrow_tips():
+    assert routes.spline([(0, 0), (0, 20), (30, 20)]) == \
+        "0.00,0.00 0.00,0.00 0.00,20.00 0.00,20.00 0.00,20.00 30.00,20.00 30.00,20.00"
+    assert routes.spline([(0, 0), (0, 20), (30, 20)], end_arrow=True) == \
+        "e,30.00,20.00 0.00,0.00 0.00,0.00 0.00,20.00 0.00,20.00 0.00,20.00 23.00,20.00 23.00,20.00"
+    assert routes.spline([(0, 0), (0, 20)], start_arrow=True, end_arrow=True, arrow=5) == \
+        "e,0.00,20.00 s,0.00,0.00 0.00,5.00 0.00,5.00 0.00,15.00 0.00,15.00"
+
+
+def test_clip_start_cuts_a_path_where_it_leaves_a_box_or_circle():
+    p = routes.clip_start([(0, 0), (0, 100)], (-10, -10, 10, 10))
+    assert p[0] == pytest.approx((0, 10)) and p[1] == (0, 100)
+    p = routes.clip_start([(0, 0), (0, -100)], (-5, -5, 5, 5), circle=True)
+    assert p[0] == pytest.approx((0, -5)) and p[1] == (0, -100)
+
+
+# two bands with flows: the lower one is reached round the side of the upper one
+TWO_BANDS = """\
+id: two_bands
+title: Two bands
+scenario: I want flows to reach a lower band without crossing the upper one.
+products: [Demo]
+assumptions: {azure_foundation: false}
+areas:
+  - {id: left, label: Left}
+  - {id: middle, label: Middle}
+  - {id: right, label: Right}
+  - {id: upper, label: Upper band, band: true}
+  - {id: lower, label: Lower band, band: true}
+layout:
+  columns: [[left], [middle], [right]]
+components:
+  - {id: customer, kind: customer, area: left}
+  - {id: acs, kind: communication_services, area: middle}
+  - {id: bot, kind: copilot_studio, area: middle}
+  - {id: workspace, kind: agent_workspace, area: right}
+  - {id: crm, kind: existing_crm, area: upper}
+  - {id: dataverse, kind: dataverse, area: lower}
+dataflow:
+  - step: 1
+    text: The customer calls.
+    flows:
+      - {from: customer, to: acs}
+      - {from: acs, to: workspace}
+  - step: 2
+    text: The bot and the desk read the records.
+    flows:
+      - {from: crm, to: bot}
+      - {from: crm, to: workspace}
+  - step: 3
+    text: The desk saves the call.
+    flows:
+      - {from: workspace, to: dataverse}
+"""
+
+
+@pytest.mark.dot
+def test_flows_to_bands_are_routed_round_areas_and_bands(write):
+    m, diags = load_architecture(write("two_bands.yaml", TWO_BANDS), shown="two_bands.yaml")
+    assert m is not None, diags
+    svg = render_architecture(m, ("svg",))["two_bands.svg"]
+    assert svg == render_architecture(m, ("svg",))["two_bands.svg"]  # deterministic
+    q = quality.measure(svg)
+    assert (q.node_overlaps, q.area_intrusions, q.edge_overlaps) == (0, 0, 0), q.problems
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    routed = 0
+    for g in root.iter(ns + "g"):
+        ident = g.get("id", "")
+        if "edge" in g.get("class", "").split() and re.fullmatch(r"step-[23]-\w+-(bot|workspace|_step3_\w+)", ident):
+            d = next(el.get("d") for el in g.iter(ns + "path"))
+            assert _axis_aligned(quality.path_points(d)), ident
+            routed += 1
+    assert routed == 3
