@@ -279,8 +279,9 @@ def check_outputs(files, manifest_path) -> None:
     """Check that the diagrams and pages were regenerated after their inputs changed.
 
     Compares content hashes of each architecture's inputs (its file and fragments,
-    diagramgen.yaml, the icons) and of every output file with those the manifest
-    recorded, and the diagramgen that made them (version and code hash) with this one.
+    diagramgen.yaml, the icons, the code files that shape each output) and of every
+    output file with those the manifest recorded, and the diagramgen that made them
+    (its version) with this one.
     Prints one line for outputs made by another diagramgen, one per stale architecture
     and one per missing or changed output file, each with the command to run; exit
     status 1 if anything is out of date.

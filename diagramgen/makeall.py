@@ -9,13 +9,34 @@ a later command does not run when an earlier one fails.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-import click
 
-from diagramgen.cli import main as cli
+def compile_package(folder=None) -> None:
+    """Write the bytecode of the package's modules where it is missing or older than the
+    source, as pip does when it installs a package. Under PYTHONDONTWRITEBYTECODE an
+    editable install (this repository's .venv) otherwise compiles every module it
+    imports from source at every start, about 0.1 s of CPU per `make`; checking costs a
+    stat and a read of each module's bytecode header. Without that setting Python writes
+    the bytecode itself, and nothing is done here. ``folder``: the package's by default."""
+    if not sys.dont_write_bytecode:
+        return
+    import compileall
+
+    compileall.compile_dir(folder or Path(__file__).resolve().parent, quiet=2)
 
 
 def run(render_args) -> int:
+    import click
+
+    from diagramgen.cli import main as cli
+    from diagramgen.model.project import reusing_models
+
+    with reusing_models():  # docs reuses the models render validated
+        return _run(cli, click, render_args)
+
+
+def _run(cli, click, render_args) -> int:
     for args in (["render", "--steps", *render_args], ["docs"],
                  ["kinds", "--page", "output/docs/kinds.md"]):
         try:
@@ -33,4 +54,5 @@ def run(render_args) -> int:
 
 
 if __name__ == "__main__":
+    compile_package()
     sys.exit(run(sys.argv[1:]))

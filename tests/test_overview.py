@@ -360,6 +360,47 @@ def test_docs_writes_the_pages_records_them_and_removes_dropped_ones(repo):
     assert "removed output/docs/overview/keep-to-move.svg" in out.splitlines()
 
 
+@pytest.mark.dot
+def test_docs_takes_a_migration_made_from_the_same_inputs_as_it_is(repo, monkeypatch):
+    """Each migration's files are recorded with their inputs: docs makes again only the
+    migrations whose architectures (or code) changed, or whose files are not as written."""
+    (repo / "architectures" / "also.yaml").write_text(MOVE.replace("id: move", "id: also").replace(
+        "title: Help desk moved to the suite", "title: Help desk moved elsewhere"), encoding="utf-8")
+    (repo / "diagramgen.yaml").write_text(SETTINGS.replace("      - move\n", "      - move\n      - also\n") +
+                                          "      - {from: keep, to: also}\n", encoding="utf-8")
+    made = []
+    real = O.overlay_svg
+    monkeypatch.setattr(O, "overlay_svg", lambda old, new, *a, **k: made.append(f"{old.id}-to-{new.id}") or
+                        real(old, new, *a, **k))
+
+    def docs():
+        made.clear()
+        code, _, err = run("docs")
+        assert code == 0, err
+        return sorted(made)
+
+    folder = repo / "output" / "docs" / "overview"
+    assert run("render")[0] == 0
+    assert docs() == ["keep-to-also", "keep-to-move"]
+    first = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert docs() == []
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == first
+    assert run("check-outputs")[0] == 0
+    arch = repo / "architectures" / "also.yaml"
+    arch.write_text(arch.read_text(encoding="utf-8").replace("Everything moves.", "All of it moves."),
+                    encoding="utf-8")
+    assert run("render")[0] == 0
+    assert docs() == ["keep-to-also"]
+    assert run("check-outputs")[0] == 0
+    # a file edited by hand, or with other line ends, is made again
+    (folder / "keep-to-move.svg").write_bytes(first["keep-to-move.svg"].replace(b"\n", b"\r\n"))
+    assert docs() == ["keep-to-move"]
+    assert (folder / "keep-to-move.svg").read_bytes() == first["keep-to-move.svg"]
+    (folder / "keep-to-move.md").unlink()
+    assert docs() == ["keep-to-move"]
+    assert (folder / "keep-to-move.md").read_bytes() == first["keep-to-move.md"]
+
+
 # --- this repository ---------------------------------------------------------------------
 
 def test_every_group_of_this_repository_resolves(monkeypatch):

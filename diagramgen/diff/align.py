@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 from dataclasses import replace
 
 from diagramgen.model import Architecture, Flow, Step
@@ -166,6 +167,24 @@ def sequence_pairs(old: Architecture, new: Architecture, ren: dict) -> list:
     (the main dataflow with the main dataflow, a sequence with the one of the same id)."""
     olds = {q.id: q.steps for q in old.sequences}
     news = {q.id: q.steps for q in new.sequences}
-    ids = list(olds) + [q for q in news if q not in olds]
-    return [(q, align_steps(olds.get(q, ()), news.get(q, ()), ren)) for q in ids]
+    return [(q, [(None if i is None else olds[q][i], None if j is None else news[q][j]) for i, j in pairs])
+            for q, pairs in _aligned(old, new, tuple(sorted(ren.items())))]
+
+
+@functools.lru_cache(maxsize=16)
+def _aligned(old: Architecture, new: Architecture, ren_items: tuple) -> tuple:
+    """The step alignment of sequence_pairs as indices into each sequence's steps,
+    computed once per process for two equal (frozen) models: a migration page, its
+    overlay and the diff of the same two models all need it, and the text similarities
+    behind it are the costly part."""
+    ren = dict(ren_items)
+    olds = {q.id: q.steps for q in old.sequences}
+    news = {q.id: q.steps for q in new.sequences}
+    out = []
+    for q in list(olds) + [q for q in news if q not in olds]:
+        o_at = {id(s): i for i, s in enumerate(olds.get(q, ()))}
+        n_at = {id(s): j for j, s in enumerate(news.get(q, ()))}
+        out.append((q, tuple((None if o is None else o_at[id(o)], None if w is None else n_at[id(w)])
+                             for o, w in align_steps(olds.get(q, ()), news.get(q, ()), ren))))
+    return tuple(out)
 

@@ -507,15 +507,24 @@ def overlay_svg(old, new, caption: str, docs_href: str) -> bytes:
     return overlay_image(old, new, caption, "svg", docs_href=docs_href)
 
 
-def pages(groups, settings, formats_of=None, overlays: bool = True) -> dict:
+def pages(groups, settings, formats_of=None, overlays: bool = True, previous=None) -> dict:
     """``{path relative to the docs folder: bytes}``: every group's overview page, and
-    each migration's page and overlay SVG (``overlays=False``: pages only, no dot)."""
+    each migration's page and overlay SVG (``overlays=False``: pages only, no dot).
+
+    ``previous(names, old, new)`` (publish/overviews.reusable): the files of a
+    migration as made before from the same inputs, which are taken as they are instead
+    of being made again (a diff and a dot layout each), or None."""
     out: dict = {}
     for g in groups:
         out[g.page] = overview_page(g, settings, formats_of).encode("utf-8")
         for old, new in g.migrations:
             name = migration_name(old, new)
             image = f"{name}.svg" if overlays else ""
+            names = [f"{FOLDER}/{name}.md"] + ([f"{FOLDER}/{image}"] if image else [])
+            kept = previous(names, old, new) if previous else None
+            if kept is not None:
+                out.update(kept)
+                continue
             out[f"{FOLDER}/{name}.md"] = migration_page(g, old, new, settings, image).encode("utf-8")
             if overlays:
                 caption = f"From {g.name(old)} to {g.name(new)}"

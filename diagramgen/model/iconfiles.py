@@ -78,10 +78,34 @@ def check_icon_file(name: str, base_dir: str, allowed_dir: str, where: str) -> s
     if len(data) > MAX_ICON_BYTES:
         size = os.path.getsize(real)
         raise IconFileError(f"icon '{name}' is {size} bytes, over the limit of {MAX_ICON_BYTES} bytes", "DG506")
-    problem = check_png(data) if real.lower().endswith(".png") else check_svg(data)
+    problem = _checked_png(data) if real.lower().endswith(".png") else check_svg(data)
     if problem:
         raise IconFileError(f"icon '{name}' {problem}", "DG506")
     return real
+
+
+def _checked_png(data: bytes) -> Optional[str]:
+    """check_png, remembered for the PNGs that passed it: a file of that content (and
+    the same limits and Pillow version) in the disk cache of encoded icons (cache.cache_dir)
+    marks it sound. The check decodes the image with Pillow, and importing Pillow's
+    image module and decoding cost about 30 ms of CPU in every command that reads a
+    repository icon; a problem is never remembered, so it is reported every time."""
+    import PIL
+
+    where = cache_dir()
+    key = hashlib.sha256(b"\0".join([data, f"{MAX_ICON_BYTES} {MAX_ICON_SIDE} {MAX_INFLATED_TEXT}".encode(),
+                                     PIL.__version__.encode()])).hexdigest()
+    marker = where / "checked-png" / key if where else None
+    if marker is not None and marker.is_file():
+        return None
+    problem = check_png(data)
+    if problem is None and marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # no cache: checked again next time
+    return problem
 
 
 def check_png(data: bytes) -> Optional[str]:

@@ -318,14 +318,17 @@ def _bad_char(value: str):
     """Why a scalar's text cannot be used, or None: lone surrogates (from escapes such as
     ``"\\ud83d"``, which cannot be written as UTF-8) and the noncharacters U+FFFE and
     U+FFFF, which no output file may hold."""
-    for c in value:
-        o = ord(c)
-        if 0xD800 <= o <= 0xDFFF:
-            return (f"the escape for U+{o:04X} is half of a surrogate pair, not a character: "
-                    "write the character itself (or its 8-digit \\U escape)")
-        if o in (0xFFFE, 0xFFFF):
-            return f"the character U+{o:04X} is not allowed (a Unicode noncharacter)"
-    return None
+    m = _BAD_CHAR.search(value)
+    if m is None:
+        return None
+    o = ord(m.group())
+    if 0xD800 <= o <= 0xDFFF:
+        return (f"the escape for U+{o:04X} is half of a surrogate pair, not a character: "
+                "write the character itself (or its 8-digit \\U escape)")
+    return f"the character U+{o:04X} is not allowed (a Unicode noncharacter)"
+
+
+_BAD_CHAR = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
 def _check_plain(root: Node, path: str) -> None:

@@ -1,6 +1,8 @@
 """Working on a set of architecture files: load them all, collect every diagnostic."""
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
 
@@ -44,10 +46,50 @@ def load_each(into: Loaded, paths: Iterable = (), catalog: Optional[Catalog] = N
         into.diagnostics.append(Diagnostic(Pos(default_dir), ERROR, "no architecture files (*.yaml) found here; "
                                            "run diagramgen in the project folder or name the files", "DG114"))
     for path in files:
-        model, diags = load_architecture(path, catalog)
+        model, diags = _load(path, catalog)
         into.diagnostics += diags
         if model is not None:
             into.models.append(model)
             yield model
     into.diagnostics += check_unique_ids(into.models)
     into.diagnostics.sort(key=sort_key)
+
+
+_reuse: Optional[dict] = None  # while reusing_models(): {real path: (settings, model, diags, {source: text})}
+
+
+@contextlib.contextmanager
+def reusing_models():
+    """While inside, a file loaded again gives the model (and diagnostics) of its first
+    load, as long as its text and its fragments' texts and the settings are the same:
+    `make` runs render and then docs in one process, which both load every file."""
+    global _reuse
+    previous, _reuse = _reuse, {}
+    try:
+        yield
+    finally:
+        _reuse = previous
+
+
+def _load(path, catalog):
+    if _reuse is None or catalog is not None:
+        return load_architecture(path, catalog)
+    from diagramgen.model.loader import LoadError, read_text
+    from diagramgen.model.settings import current
+
+    settings = current()
+    key = os.path.realpath(path)
+    hit = _reuse.get(key)
+    if hit is not None and hit[0] is settings:
+        try:
+            if all(read_text(src) == text for src, text in hit[3].items()):
+                return hit[1], hit[2]
+        except LoadError:
+            pass
+    model, diags = load_architecture(path, catalog)
+    if model is not None:
+        try:
+            _reuse[key] = (settings, model, diags, {src: read_text(src) for src in model.sources})
+        except LoadError:
+            pass
+    return model, diags

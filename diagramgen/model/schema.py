@@ -25,6 +25,11 @@ TEXT_PATTERN = r"^(?!\s*$)[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E
 LINE_PATTERN = r"^(?!\s*$)[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
 # They can make a label display differently from what it says (e.g. U+202E reverses it).
 BIDI_CONTROLS = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+# the first character a text may not hold: a control character other than line feed and
+# tab (C0, DEL, C1), and the bidirectional controls (one regular expression each: a
+# search in C, not a loop over the characters)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 PROVENANCES = ("product", "existing", "platform")
 INVALID = object()
 
@@ -116,13 +121,13 @@ class Str(Type):
         if self.one_line and any(c in value for c in "\n\r\t"):
             ctx.error(where, f"{what} must be one line of text, without line breaks or tabs", "DG204")
             return INVALID
-        bad = next((c for c in value if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0), None)
+        bad = _CONTROL.search(value)
         if bad is not None:
-            ctx.error(where, f"{what} contains the control character U+{ord(bad):04X}", "DG205")
+            ctx.error(where, f"{what} contains the control character U+{ord(bad.group()):04X}", "DG205")
             return INVALID
-        bidi = next((c for c in value if ord(c) in BIDI_CONTROLS), None)
+        bidi = _BIDI.search(value)
         if bidi is not None:
-            ctx.error(where, f"{what} contains the bidirectional control character U+{ord(bidi):04X}, "
+            ctx.error(where, f"{what} contains the bidirectional control character U+{ord(bidi.group()):04X}, "
                              "which can make text display differently from what it says", "DG206")
             return INVALID
         if self.enum and value not in self.enum:

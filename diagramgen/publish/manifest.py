@@ -2,9 +2,10 @@
 
 ``output/manifest.json`` records, per architecture and per product (``render``: the
 diagrams, ``docs``: the generated page), the SHA-256 of every input (the architecture
-file and its fragments, the catalog, the icons drawn, the tool's own generating code),
-the tool that made them (``tool``: its version and the hash of its own files, see
-``code_digest``), and the output files with the SHA-256 each had when written.
+file and its fragments, the catalog, the icons drawn, and those of the tool's own files
+that shape that product, see ``code_files``), the tool that made them (``tool``: the
+versions of diagramgen and of the diagrams library), and the output files with the
+SHA-256 each had when written.
 ``stale()`` recomputes the hashes and names what changed, so "outputs are up to date"
 is checked without comparing PNG bytes, which differ between Graphviz builds, while an
 output edited by hand, or left behind when only the manifest was committed, is caught.
@@ -43,30 +44,49 @@ _RUN = f'run "{REGENERATE}"'
 _TOOL_INPUT = re.compile(r"diagramgen/(?:[^/]+|(?:model|draw|docs|diff|publish|vendor|icons)/[^/]+)\Z|diagrams/resources/")
 
 
-def code_files() -> list:
-    """The tool's own code and vendored files: a change to any of them may change any
-    output, so each is an input of every output (names relative to the package)."""
-    files = sorted(p.relative_to(PACKAGE_DIR).as_posix() for p in PACKAGE_DIR.glob("**/*.py"))
-    files += sorted(f"vendor/{p.name}" for p in (PACKAGE_DIR / "vendor").glob("*") if p.is_file())
-    return files
+# Which of the package's own files shape which product (its code inputs), by folder, so a
+# new module is covered by where it is put: the diagrams are made by the model/ and
+# draw/ stages with vendor/ and icons/, and by every top-level module but the front ends
+# (shared bottom modules such as diagnostics.py); the docs pages by all of that, docs/ and
+# publish/site.py (the diagrams and viewers copied beside the pages); the overview pages
+# of groups by the docs' files and diff/ (their migration pages). The front ends, diff/
+# and the rest of publish/ only parse, call, compare, record and write: editing them
+# makes no output stale. What a front end passes on (formats, step views) is recorded
+# as the render's options.
+FRONT_ENDS = frozenset({"__main__.py", "cli.py", "clidoc.py", "makeall.py", "watch.py"})
+_PRODUCT_PARTS = {
+    "render": ("model/", "draw/", "vendor/", "icons/"),
+    "docs": ("model/", "draw/", "vendor/", "icons/", "docs/", "publish/site.py"),
+    "overview": ("model/", "draw/", "vendor/", "icons/", "docs/", "publish/site.py", "diff/"),
+}
+PRODUCTS = tuple(_PRODUCT_PARTS)
 
 
-def package_files() -> list:
-    """Every file of the installed package that can shape an output: its code and
-    vendored files, the catalog and the icons (names relative to the package). A wheel
-    and a source checkout of the same commit hold the same files."""
-    return sorted(code_files() + ["model/catalog.yaml"]
-                  + [f"icons/{p.name}" for p in (PACKAGE_DIR / "icons").glob("*.png")])
+def code_files(product: str) -> list:
+    """The package's own code and vendored files that shape ``product`` (``render``,
+    ``docs`` or ``overview``), names relative to the package, sorted: each is an input
+    of every output of that product. The catalog and the icons drawn are inputs too,
+    named by ``inputs``."""
+    return list(_code_names(product, PACKAGE_DIR))
 
 
-@functools.lru_cache(maxsize=1)
-def code_digest() -> str:
-    """The SHA-256 of the package's own files (``package_files``, names and contents):
-    with the version number, what identifies the tool in the manifest. An editable
-    install that changes a file is a different tool, so is a release with the same
-    version number but other code; a wheel built from the checkout is the same one."""
-    listing = "".join(f"{name}\0{sha256_file(PACKAGE_DIR / name)}\n" for name in package_files())
-    return hashlib.sha256(listing.encode("utf-8")).hexdigest()
+@functools.cache
+def _code_names(product: str, package_dir: Path) -> tuple:
+    parts = _PRODUCT_PARTS[product]
+
+    def shapes(name: str) -> bool:
+        if "/" not in name:
+            return name not in FRONT_ENDS
+        return any(name == part or (part.endswith("/") and name.startswith(part)) for part in parts)
+
+    files = [p.relative_to(package_dir).as_posix() for p in package_dir.glob("**/*.py")]
+    files += [f"vendor/{p.name}" for p in (package_dir / "vendor").glob("*") if p.is_file()]
+    return tuple(sorted(name for name in files if shapes(name)))
+
+
+def code_inputs(product: str) -> dict:
+    """``{"diagramgen/NAME": sha256}`` of ``code_files(product)``."""
+    return {f"diagramgen/{name}": sha256_file(PACKAGE_DIR / name) for name in _code_names(product, PACKAGE_DIR)}
 
 
 def sha256_file(path) -> str:
@@ -116,8 +136,7 @@ def inputs(arch, product: str, settings=None) -> dict:
     if settings.path:
         name = _rel(settings.real)
         out[name] = settings.digest if product != "render" else settings.render_digest(arch)
-    for name in code_files():
-        out[f"diagramgen/{name}"] = sha256_file(PACKAGE_DIR / name)
+    out.update(code_inputs(product))
     if product == "render":
         from diagramgen.model.iconfiles import icon_source, library_root
 
@@ -136,19 +155,22 @@ def inputs(arch, product: str, settings=None) -> dict:
 
 @functools.lru_cache(maxsize=1)
 def _tool() -> str:
-    return json.dumps({**_tool_info(), "code": code_digest()}, sort_keys=True)
+    return json.dumps(_tool_info(), sort_keys=True)
 
 
 def tool() -> dict:
     """The versions that shape the outputs (a fresh dict each call): diagramgen's version
-    number and ``code`` (the hash of its files, see ``code_digest``), and the diagrams
-    library's version."""
+    number and the diagrams library's. The tool's own files are inputs (``code_files``),
+    each product's own, so an edited checkout with the same version number is caught
+    file by file. (Manifests of earlier versions also recorded ``code``, a hash of every
+    file of the package: such a record differs from this tool and is made again.)"""
     return json.loads(_tool())
 
 
 def describe_tool(info: dict, other: dict | None = None, note: str = "") -> str:
-    """``info`` (a manifest's ``tool``) for a message: ``diagramgen 0.1.0 (code 1a2b3c4d)``,
-    with the diagrams library's version when it differs from ``other``'s."""
+    """``info`` (a manifest's ``tool``) for a message: ``diagramgen 0.1.0``, with the
+    diagrams library's version when it differs from ``other``'s, and ``(code 1a2b3c4d)``
+    for the record of an earlier version that kept a hash of all its files."""
     text = f"diagramgen {info.get('diagramgen', '(unknown version)')}"
     notes = [f"code {info['code'][:8]}"] if isinstance(info.get("code"), str) else []
     if notes or note:
@@ -173,7 +195,12 @@ def record(manifest: dict, arch, product: str, outputs, options=None, base=None)
     ``options`` (a JSON-able value, e.g. the formats asked for) is part of the cache key.
     With ``base`` (the manifest's folder), each output's SHA-256 is recorded too
     (``output_hashes``), read from the file just written."""
-    new = json.loads(json.dumps(manifest)) if manifest else {}
+    return _record_into(json.loads(json.dumps(manifest)) if manifest else {}, arch, product, outputs, options, base)
+
+
+def _record_into(new: dict, arch, product: str, outputs, options=None, base=None) -> dict:
+    """record, changing ``new`` itself (update_file records many architectures into one
+    copy instead of copying the whole manifest for each)."""
     new["format"] = FORMAT
     entry = new.setdefault("architectures", {}).setdefault(arch.id, {})
     entry["file"] = _rel(arch.path)
@@ -261,8 +288,8 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
     """What is out of date, as diagnostics, each naming what to run:
 
     - one line for the whole manifest when outputs were made by another tool (another
-      version number, other code, another diagrams version), instead of the changed
-      tool files once per architecture;
+      version number, another diagrams version) or from other code (the tool's files
+      that shape them differ), instead of the changed tool files once per architecture;
     - one line per architecture whose own inputs (its file and fragments,
       diagramgen.yaml, the repository's icons) or options changed, or that was never
       generated;
@@ -317,9 +344,13 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
         if tool_files:  # which of the tool's files differ, where few do (an edited checkout)
             names = sorted(tool_files)
             note = f"changed: {', '.join(names)}" if len(names) <= 3 else f"{len(names)} files changed"
-        this = describe_tool(current, olds[0], note)
-        diags.append(Diagnostic(where, ERROR, f"outputs made by {' and '.join(describe_tool(t, current) for t in olds)}"
-                                f", but this is {this}; {_RUN} to make them with this version", "DG602"))
+        if other_tools:
+            this = describe_tool(current, olds[0], note)
+            diags.append(Diagnostic(where, ERROR, f"outputs made by {' and '.join(describe_tool(t, current) for t in olds)}"
+                                    f", but this is {this}; {_RUN} to make them with this version", "DG602"))
+        else:  # the same version numbers, other code: an edited checkout
+            diags.append(Diagnostic(where, ERROR, f"outputs made by other code than this {describe_tool(current)}"
+                                    f" ({note}); {_RUN} to make them with this code", "DG602"))
     diags += per_arch
     if complete:
         known = {m.id for m in models}
@@ -390,9 +421,9 @@ def update_file(path: str, product: str, written, options=None, drop_ids=()) -> 
         if gone in entries and not set(entries[gone]) - {"file"}:
             del entries[gone]
     base = os.path.dirname(path)
-    for model, files_out in written:
-        manifest = record(manifest, model, product,
-                          [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options, base)
+    for model, files_out in written:  # ``manifest`` is this function's own, just read
+        _record_into(manifest, model, product,
+                     [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options, base)
     try:
         write_atomic(path, dumps(manifest).encode("utf-8"))
     except OSError as exc:

@@ -189,20 +189,24 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
         files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id), svg=drawn(m)).encode("utf-8")
         files_out.update(assets)
         made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
+    inside = os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, DOCS_FOLDER))
+    if manifest_path is None and inside:
+        manifest_path = os.path.join(image_dir, "manifest.json")
+    # migrations made before from the same inputs are taken as they are (overviews.reusable)
+    previous = (overviews.reusable(read(manifest_path), os.path.dirname(manifest_path),
+                                   os.path.relpath(out_dir, os.path.dirname(manifest_path)).replace(os.sep, "/"))
+                if manifest_path else None)
     files_out.update(overview.pages(groups, settings,
                                     lambda i: publish.formats_of(files_out, i) if f"{i}.md" in files_out
-                                    else DEFAULT_FORMATS))
+                                    else DEFAULT_FORMATS, previous=previous))
     compared = [(g.title, g.page) for g in groups]
     files_out["index.md"] = docgen.index_page(list(listed.values()), compared=compared).encode("utf-8")
-    inside = os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, DOCS_FOLDER))
     if inside:
         # pages inside the output folder: written from there, so a docs/ that is a
         # link to another folder is refused rather than followed
         run.written = write_outputs(image_dir, {f"{DOCS_FOLDER}/{n}": b for n, b in files_out.items()})
     else:
         run.written = write_outputs(out_dir, files_out)
-    if manifest_path is None and inside:
-        manifest_path = os.path.join(image_dir, "manifest.json")
     if not manifest_path:
         return run
     from diagramgen.publish.files import write_atomic
@@ -216,7 +220,7 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
     by_group = {g.id: [f"{pages_dir}/{n}" for n in files_out
                        if n == g.page or any(n.startswith(f"{overview.FOLDER}/{overview.migration_name(*p)}.")
                                              for p in g.migrations)] for g in groups}
-    write_atomic(manifest_path, dumps(overviews.record(read(manifest_path), groups, by_group)).encode("utf-8"))
+    write_atomic(manifest_path, dumps(overviews.record(read(manifest_path), groups, by_group, base)).encode("utf-8"))
     run.manifest = manifest_path
     for name in leftovers(before, "docs", {}, base, gone) + overviews.leftovers(before, by_group):
         try:

@@ -6,12 +6,14 @@ which groups are out of date, as ``manifest.py`` does for the architectures' out
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+from typing import Optional
 
 from diagramgen.diagnostics import ERROR, Diagnostic, Pos
-from diagramgen.docs.overview import FOLDER, Resolved
+from diagramgen.docs.overview import FOLDER, Resolved, migration_name
 from diagramgen.publish import manifest as M
 
 # --- manifest ------------------------------------------------------------------------
@@ -20,24 +22,92 @@ OUTPUT_NAME = re.compile(rf"docs/{FOLDER}/[a-z][a-z0-9_]*(?:-to-[a-z][a-z0-9_]*)
 
 
 def inputs(group: Resolved) -> dict:
-    """Every input of a group's pages: its architectures' docs inputs, and the render
-    inputs (icons) of the two ends of each migration."""
+    """Every input of a group's pages: its architectures' docs inputs, the render
+    inputs (icons) of the two ends of each migration, and the code of the overview
+    pages (the docs' code and diff/, see manifest.code_files)."""
     out: dict = {}
     for a, _ in group.members:
         out.update(M.inputs(a, "docs"))
     for pair in group.migrations:
         for a in pair:
             out.update(M.inputs(a, "render"))
+    out.update(M.code_inputs("overview"))
     return dict(sorted(out.items()))
 
 
-def record(manifest: dict, groups, written: dict) -> dict:
+def migration_key(old, new) -> str:
+    """One hash of everything a migration's page and overlay are made from: the render
+    and docs inputs of both architectures (their files, the icons, diagramgen.yaml,
+    which names the group and its members) and the overview pages' code."""
+    out: dict = {}
+    for a in (old, new):
+        out.update(M.inputs(a, "render"))
+        out.update(M.inputs(a, "docs"))
+    out.update(M.code_inputs("overview"))
+    return hashlib.sha256(json.dumps(sorted(out.items())).encode("utf-8")).hexdigest()
+
+
+def record(manifest: dict, groups, written: dict, base: Optional[str] = None) -> dict:
     """A copy of ``manifest`` whose ``overview`` entry lists each group's inputs and its
-    outputs (``written``: ``{group id: [names relative to the manifest's folder]}``)."""
+    outputs (``written``: ``{group id: [names relative to the manifest's folder]}``).
+
+    With ``base`` (the manifest's folder, where the outputs were just written), each
+    migration's files are recorded too, with their inputs (``migration_key``) and their
+    SHA-256, so that the next run can take them as they are (``reusable``)."""
     new = json.loads(json.dumps(manifest)) if manifest else {"format": M.FORMAT, "architectures": {}}
-    new["overview"] = {g.id: {"inputs": inputs(g), "tool": M.tool(), "outputs": sorted(written.get(g.id, []))}
-                       for g in groups}
+    records: dict = {}
+    for g in groups:
+        rec: dict = {"inputs": inputs(g), "tool": M.tool(), "outputs": sorted(written.get(g.id, []))}
+        if base is not None:
+            migrations = {}
+            for old, new_arch in g.migrations:
+                name = migration_name(old, new_arch)
+                files = [o for o in rec["outputs"] if o.rsplit("/", 2)[-2:-1] == [FOLDER]
+                         and o.rsplit("/", 1)[-1] in (f"{name}.md", f"{name}.svg")]
+                if files:
+                    migrations[name] = {"inputs": migration_key(old, new_arch),
+                                        "output_hashes": {o: M.sha256_file(os.path.join(base, o)) for o in files}}
+            rec["migrations"] = migrations
+        records[g.id] = rec
+    new["overview"] = records
     return new
+
+
+def reusable(manifest: dict, base: str, pages_dir: str):
+    """``previous(names, old, new)`` for docs/overview.pages: the files ``names``
+    (relative to the pages folder ``pages_dir``, itself relative to the manifest's folder
+    ``base``) as bytes, when the manifest recorded them for the migration from ``old`` to
+    ``new`` made from the inputs it has now (``migration_key``) and each still has
+    exactly the content recorded; else None."""
+    made: dict = {}  # output name: (inputs key, sha256)
+    for rec in _entries(manifest).values():
+        migrations = rec.get("migrations")
+        for m in (migrations.values() if isinstance(migrations, dict) else ()):
+            if isinstance(m, dict) and isinstance(m.get("inputs"), str) and isinstance(m.get("output_hashes"), dict):
+                for o, digest in m["output_hashes"].items():
+                    if isinstance(o, str) and isinstance(digest, str):
+                        made[o] = (m["inputs"], digest)
+
+    def previous(names, old, new):
+        if not all(f"{pages_dir}/{n}" in made for n in names):
+            return None
+        key = migration_key(old, new)
+        out = {}
+        for n in names:
+            rel = f"{pages_dir}/{n}"  # as the docs command records them
+            if made[rel][0] != key:
+                return None
+            try:
+                with open(os.path.join(base, rel), "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                return None
+            if hashlib.sha256(data).hexdigest() != made[rel][1]:
+                return None
+            out[n] = data
+        return out
+
+    return previous
 
 
 def _entries(manifest: dict) -> dict:

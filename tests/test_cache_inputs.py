@@ -1,0 +1,239 @@
+"""Which of the tool's own files are inputs of which outputs: editing code that draws
+nothing re-renders no diagram, editing the docs code remakes only the docs pages, and a
+module added to a stage's folder is covered without being listed anywhere."""
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from diagramgen import __version__
+from diagramgen.cli import main
+from diagramgen.model.catalog import PACKAGE_DIR
+from diagramgen.publish import manifest as M
+
+RUN = 'run "diagramgen render && diagramgen docs"'
+
+
+@pytest.fixture
+def package(tmp_path, monkeypatch):
+    """A copy of the package's files that the manifest hashes instead of the real ones
+    (the code that runs stays the installed one)."""
+    copy = tmp_path / "pkg"
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(M, "PACKAGE_DIR", copy)
+    return copy
+
+
+def edit(package, name, text="\n# edited\n"):
+    path = package / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def code(product):
+    return M.code_inputs(product)
+
+
+def changed(before, after):
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+@pytest.mark.parametrize("name", ["cli.py", "makeall.py", "watch.py", "clidoc.py", "__main__.py",
+                                  "publish/manifest.py", "publish/outputs.py", "publish/files.py"])
+def test_front_ends_and_the_recording_code_are_no_input(package, name):
+    before = {p: code(p) for p in M.PRODUCTS}
+    edit(package, name)
+    assert {p: code(p) for p in M.PRODUCTS} == before
+
+
+def test_diff_code_is_an_input_of_the_overview_pages_only(package):
+    before = {p: code(p) for p in M.PRODUCTS}
+    edit(package, "diff/compare.py")
+    after = {p: code(p) for p in M.PRODUCTS}
+    assert (after["render"], after["docs"]) == (before["render"], before["docs"])
+    assert changed(before["overview"], after["overview"]) == ["diagramgen/diff/compare.py"]
+
+
+@pytest.mark.parametrize("name", ["docs/checkdocs.py", "docs/pages.py", "publish/site.py"])
+def test_docs_code_is_an_input_of_the_pages_not_of_the_diagrams(package, name):
+    before = {p: code(p) for p in M.PRODUCTS}
+    edit(package, name)
+    after = {p: code(p) for p in M.PRODUCTS}
+    assert after["render"] == before["render"]
+    assert changed(before["docs"], after["docs"]) == changed(before["overview"], after["overview"]) == [
+        f"diagramgen/{name}"]
+
+
+@pytest.mark.parametrize("name", ["draw/svg.py", "model/validate.py", "diagnostics.py", "__init__.py",
+                                  "vendor/svg-pan-zoom.min.js"])
+def test_drawing_code_is_an_input_of_everything(package, name):
+    before = {p: code(p) for p in M.PRODUCTS}
+    edit(package, name)
+    after = {p: code(p) for p in M.PRODUCTS}
+    for product in M.PRODUCTS:
+        assert changed(before[product], after[product]) == [f"diagramgen/{name}"]
+
+
+def test_a_new_module_is_covered_by_the_folder_it_is_put_in(package):
+    before = {p: code(p) for p in M.PRODUCTS}
+    for name in ("ids.py", "draw/theme.py", "model/extra.py", "docs/extra.py", "diff/extra.py", "publish/extra.py"):
+        edit(package, name, "X = 1\n")
+    M._code_names.cache_clear()  # the listing is read once per process: a new process sees them
+    after = {p: code(p) for p in M.PRODUCTS}
+    new = {p: changed(before[p], after[p]) for p in M.PRODUCTS}
+    shared = ["diagramgen/draw/theme.py", "diagramgen/ids.py", "diagramgen/model/extra.py"]
+    assert new == {"render": shared,
+                   "docs": sorted(shared + ["diagramgen/docs/extra.py"]),
+                   "overview": sorted(shared + ["diagramgen/diff/extra.py", "diagramgen/docs/extra.py"])}
+
+
+def _imports(path):
+    """The package's modules ``path`` imports (at any level of the file), as names
+    relative to the package."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        mods = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "diagramgen":
+            mods = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            mods = [a.name for a in node.names if a.name.split(".")[0] == "diagramgen"]
+        for mod in mods:
+            parts = mod.split(".")[1:]
+            for candidate in ("/".join(parts) + ".py", "/".join(parts + ["__init__.py"])):
+                if (PACKAGE_DIR / candidate).is_file():
+                    out.add(candidate)
+    return out
+
+
+@pytest.mark.parametrize("product, allowed", [
+    ("render", ("publish/",)),
+    ("docs", ("publish/", "diff/")),
+    ("overview", ("publish/",)),
+])
+def test_the_code_of_a_product_uses_only_its_own_files(product, allowed):
+    """What a product's modules import is among its inputs, but for publish/ (which only
+    writes and records) and, from the docs' overview module, diff/ (an input of the
+    overview pages, the only docs pages it shapes)."""
+    mine = set(M.code_files(product))
+    outside = {(name, used) for name in mine if name.endswith(".py")
+               for used in _imports(PACKAGE_DIR / name) - mine if not used.startswith(allowed)}
+    assert outside == set()
+    if product == "docs":
+        assert {name for name in mine if name.endswith(".py")
+                and any(u.startswith("diff/") for u in _imports(PACKAGE_DIR / name))} == {
+            "docs/overview.py"}
+
+
+def invoke(*args):
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.dot
+def test_make_after_editing_code_re_renders_only_what_it_shapes(package, tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    monkeypatch.chdir(repo)
+    assert invoke("new", "alpha", "--title", "Alpha")[0] == 0
+    assert invoke("render")[0] == 0 and invoke("docs")[0] == 0
+    assert invoke("check-outputs")[0] == 0
+
+    edit(package, "cli.py")
+    assert invoke("check-outputs") == (0, "ok: outputs of 1 architecture(s) are up to date\n", "")
+    assert invoke("render")[1] == "rendered 0 architecture(s), 1 up to date, into output\n"
+
+    edit(package, "docs/checkdocs.py")
+    assert invoke("check-outputs")[2].splitlines() == [
+        f"output/manifest.json: error: outputs made by other code than this diagramgen {__version__} "
+        f"(changed: diagramgen/docs/checkdocs.py); {RUN} to make them with this code [DG602]"]
+    assert invoke("render")[1] == "rendered 0 architecture(s), 1 up to date, into output\n"
+    assert invoke("docs")[0] == 0
+    assert invoke("check-outputs")[0] == 0
+
+    edit(package, "draw/scene.py")
+    assert invoke("render")[1] == "rendered 1 architecture(s), 0 up to date, into output\n"
+    assert invoke("check-outputs")[2].splitlines() == [
+        f"output/manifest.json: error: outputs made by other code than this diagramgen {__version__} "
+        f"(changed: diagramgen/draw/scene.py); {RUN} to make them with this code [DG602]"]
+    assert invoke("docs")[0] == 0
+    assert invoke("check-outputs")[0] == 0
+
+
+@pytest.mark.parametrize("dont_write", [True, False])
+def test_make_writes_the_bytecode_python_would_not(tmp_path, monkeypatch, dont_write):
+    """Under PYTHONDONTWRITEBYTECODE, make's process compiles the package's modules once
+    instead of every start compiling them; otherwise Python writes them on import."""
+    import importlib.util
+    import sys
+
+    from diagramgen import makeall
+
+    (tmp_path / "sub").mkdir()
+    for name in ("a.py", "sub/b.py"):
+        (tmp_path / name).write_text("X = 1\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "dont_write_bytecode", dont_write)
+    makeall.compile_package(tmp_path)
+    cached = [Path(importlib.util.cache_from_source(str(tmp_path / n))) for n in ("a.py", "sub/b.py")]
+    assert [p.is_file() for p in cached] == [dont_write, dont_write]
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_a_png_that_passed_its_check_is_not_decoded_again(tmp_path, monkeypatch, cache):
+    from diagramgen.model import iconfiles
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache") if cache else "")
+    checked = []
+    real = iconfiles.check_png
+    monkeypatch.setattr(iconfiles, "check_png", lambda data: checked.append(len(data)) or real(data))
+    good = next((PACKAGE_DIR / "icons").glob("*.png")).read_bytes()
+    broken = good[:-20]
+    for data in (good, broken):
+        for _ in range(2):
+            (tmp_path / "icon.png").write_bytes(data)
+            try:
+                iconfiles.check_icon_file("icon.png", str(tmp_path), str(tmp_path.resolve()), "the test folder")
+                problem = None
+            except iconfiles.IconFileError as exc:
+                problem = str(exc)
+            assert problem == (None if data is good else "icon 'icon.png' is a truncated PNG image (the IDAT chunk is cut off)")
+    # the sound icon is checked once when the verdict can be kept; a broken one every time
+    assert checked == ([len(good)] if cache else [len(good)] * 2) + [len(broken)] * 2
+
+
+def test_an_output_that_already_holds_the_bytes_is_not_written_again(tmp_path):
+    from diagramgen.publish.files import write_outputs
+
+    out = tmp_path / "out"
+    first = write_outputs(out, {"a.md": b"one\n", "sub/b.svg": b"<svg/>"})
+    assert first == [out / "a.md", out / "sub" / "b.svg"]
+    inode = {p.name: p.stat().st_ino for p in first}
+    (out / "sub" / "b.svg").chmod(0o600)
+    again = write_outputs(out, {"a.md": b"one\n", "sub/b.svg": b"<svg/>", "c.md": b"new\n"})
+    assert again == [out / "a.md", out / "sub" / "b.svg", out / "c.md"]  # every path, in order
+    assert (out / "a.md").stat().st_ino == inode["a.md"]  # the same file: not replaced
+    assert (out / "sub" / "b.svg").stat().st_ino != inode["b.svg"]  # another mode: written again
+    assert oct((out / "sub" / "b.svg").stat().st_mode & 0o777) == "0o644"
+    write_outputs(out, {"a.md": b"two\n"})
+    assert (out / "a.md").read_bytes() == b"two\n"
+
+
+def test_make_validates_each_file_once_while_it_is_unchanged(tmp_path, monkeypatch):
+    from diagramgen.model.project import load_all, reusing_models
+
+    monkeypatch.chdir(tmp_path)
+    for arch_id in ("alpha", "beta"):
+        assert invoke("new", arch_id, "--title", arch_id.title())[0] == 0
+    outside = [load_all().models, load_all().models]
+    assert outside[0] == outside[1] and not any(a is b for a, b in zip(*outside))
+    with reusing_models():
+        first = load_all().models
+        assert all(a is b for a, b in zip(first, load_all().models))
+        arch = tmp_path / "architectures" / "beta.yaml"
+        arch.write_text(arch.read_text(encoding="utf-8").replace("title: Beta", "title: Beta two"), encoding="utf-8")
+        alpha, beta = load_all().models
+        assert alpha is first[0] and beta is not first[1] and beta.title == "Beta two"
+        (tmp_path / "diagramgen.yaml").write_text("docs:\n  index_title: Other\n", encoding="utf-8")
+        assert not any(a is b for a, b in zip(load_all().models, [alpha, beta]))  # other settings
