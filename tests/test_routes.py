@@ -143,3 +143,25 @@ def test_flows_to_bands_are_routed_round_areas_and_bands(write):
             assert _axis_aligned(quality.path_points(d)), ident
             routed += 1
     assert routed == 3
+
+
+def test_grid_lines_closer_than_thin_merge_and_keep_their_clearance_outside_the_boxes():
+    # two boxes whose left sides are 2 points apart, right sides 3 points apart
+    nodes = {"a": (0, 0, 40, 40), "b": (2, 100, 43, 140)}
+    router = routes.Router(nodes, {}, [], [])
+    assert -routes.CLEAR in router.xs and 2 - routes.CLEAR not in router.xs  # the lower of the two left lines
+    assert 43 + routes.CLEAR in router.xs and 40 + routes.CLEAR not in router.xs  # the higher of the right ones
+    assert all(b - a > 1.0 for a, b in zip(router.xs, router.xs[1:]))
+    # lanes and rows passed in are kept even when close to another line
+    lanes = routes.Router(nodes, {}, [], [], xs=[-routes.CLEAR + 2])
+    assert -routes.CLEAR + 2 in lanes.xs
+
+
+def test_a_route_over_its_limit_is_not_searched_to_the_end_and_says_so():
+    nodes = {"src": (0, 180, 40, 220)}
+    router = routes.Router(nodes, {}, [], [], ys=[0.0], xs=[20.0])
+    path = router.route("src", {(20.0, 0.0): 0.0})
+    cost = router.last_cost
+    assert cost == pytest.approx(200.0) and not router.over_limit
+    assert router.route("src", {(20.0, 0.0): 0.0}, limit=cost) == path and not router.over_limit
+    assert router.route("src", {(20.0, 0.0): 0.0}, limit=cost - 1) is None and router.over_limit

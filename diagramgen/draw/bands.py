@@ -17,7 +17,7 @@ Both passes are deterministic; positions are written with two decimals.
 """
 from __future__ import annotations
 
-import itertools
+import heapq
 import json
 import math
 import re
@@ -271,62 +271,99 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
         if m and not m.group(3) and m.group(2) in circles:
             found = re.search(r"\bwidth=([\d.]+)", line)
             radius[m.group(2)] = float(found.group(1)) * 36 if found else 10.0
-    base = routes.Router(node_boxes, areas, labels, lines_drawn, xs=side, ys=lane_ys, skip_ys=skip)
     routed_circles = sorted(c for c in circles if partners[c] and any(n in band_of for n in node_of[c]))
+    base = routes.Router(node_boxes, areas, labels, lines_drawn, xs=side, ys=lane_ys, skip_ys=skip) \
+        if routed_circles else None
 
-    def attempt(circle_order) -> tuple:
-        """Route every component-to-circle edge, circle by circle in this order; the first
-        route to a circle places it on its band's row. Returns (cost, placed, paths)."""
-        router = base.copy()
-        placed: dict = {}  # circle -> (x, y)
-        paths: dict = {}  # (circle, component) -> points from the component to the circle
-        drawn: list = []  # the routes and the lines from circles down to their bands
-        total = 0.0
-        for circle in circle_order:
-            name = next(band_of[n] for n in node_of[circle] if n in band_of)
-            row = rows[name]
-            pref = sum(pos[n][0] for n in node_of[circle]) / len(node_of[circle])
-            # near the circles of the same band component placed already, or where it was
-            # wanted; the only circle of a band component is nearly free (the component
-            # moves under it)
-            siblings = [placed[c][0] for c in placed if set(node_of[c]) & set(node_of[circle])]
-            alone = not any(set(node_of[c]) & set(node_of[circle]) for c in routed_circles if c != circle)
-            pull = FIRST_TARGET_COST if alone else TARGET_COST
-            if siblings:
-                pref = sum(siblings) / len(siblings)
-            r = radius[circle]
-            for other in sorted(partners[circle], key=lambda o: (abs(_centre(node_boxes[o])[0] - pref), o)):
-                if circle in placed:
-                    targets = {placed[circle]: 0.0}
-                else:
-                    # the other components of this circle will have to come to it too
-                    rest = [_centre(node_boxes[o])[0] for o in partners[circle] if o != other]
-                    targets = {(x, row): pull * abs(x - pref) + sum(abs(x - q) for q in rest) for x in router.xs
-                               if x0 + 2 * r < x < x1 - 2 * r and _free_spot((x, row), r, placed, drawn)}
-                own = {a for a, (_b, inside) in areas.items() if other in inside}
-                path = router.route(other, targets, free={circle}, own=own, owner=circle)
-                if path is None:  # no way on the grid: a straight line
-                    path = [_centre(node_boxes[other]), placed.get(circle, (pref, row))]
-                    total += 1e6
-                else:
-                    total += router.last_cost
-                if circle not in placed:
-                    placed[circle] = path[-1]
-                    cx, cy = path[-1]
-                    router.add_node(circle, (cx - r, cy - r, cx + r, cy + r))
-                    drop = [(cx, cy - r), (cx, cluster_geo[name][0][3])]
-                    router.add_line(drop, owner=circle)
-                    drawn.append(drop)
-                router.add_line(path, owner=circle)
-                drawn.append(path)
-                paths[(circle, other)] = path
-        return total, placed, paths, drawn
+    def advance(state: tuple, circle: str, bound: float):
+        """Route the component-to-circle edges of one more circle; the first route to a
+        circle places it on its band's row. ``state``: (cost, placed, paths, drawn,
+        router) after the circles before it, which it leaves unchanged. Returns the state
+        after it, or None as soon as its cost reaches ``bound``."""
+        total, placed, paths, drawn, router = state
+        router = router.copy()
+        placed = dict(placed)  # circle -> (x, y)
+        paths = dict(paths)  # (circle, component) -> points from the component to the circle
+        drawn = list(drawn)  # the routes and the lines from circles down to their bands
+        name = next(band_of[n] for n in node_of[circle] if n in band_of)
+        row = rows[name]
+        pref = sum(pos[n][0] for n in node_of[circle]) / len(node_of[circle])
+        # near the circles of the same band component placed already, or where it was
+        # wanted; the only circle of a band component is nearly free (the component
+        # moves under it)
+        siblings = [placed[c][0] for c in placed if set(node_of[c]) & set(node_of[circle])]
+        alone = not any(set(node_of[c]) & set(node_of[circle]) for c in routed_circles if c != circle)
+        pull = FIRST_TARGET_COST if alone else TARGET_COST
+        if siblings:
+            pref = sum(siblings) / len(siblings)
+        r = radius[circle]
+        for other in sorted(partners[circle], key=lambda o: (abs(_centre(node_boxes[o])[0] - pref), o)):
+            if circle in placed:
+                targets = {placed[circle]: 0.0}
+            else:
+                # the other components of this circle will have to come to it too
+                rest = [_centre(node_boxes[o])[0] for o in partners[circle] if o != other]
+                targets = {(x, row): pull * abs(x - pref) + sum(abs(x - q) for q in rest) for x in router.xs
+                           if x0 + 2 * r < x < x1 - 2 * r and _free_spot((x, row), r, placed, drawn)}
+            own = {a for a, (_b, inside) in areas.items() if other in inside}
+            path = router.route(other, targets, free={circle}, own=own, owner=circle, limit=bound - total)
+            if router.over_limit:
+                return None
+            if path is None:  # no way on the grid: a straight line
+                path = [_centre(node_boxes[other]), placed.get(circle, (pref, row))]
+                total += 1e6
+            else:
+                total += router.last_cost
+            if total > bound:
+                return None
+            if circle not in placed:
+                placed[circle] = path[-1]
+                cx, cy = path[-1]
+                router.add_node(circle, (cx - r, cy - r, cx + r, cy + r))
+                drop = [(cx, cy - r), (cx, cluster_geo[name][0][3])]
+                router.add_line(drop, owner=circle)
+                drawn.append(drop)
+            router.add_line(path, owner=circle)
+            drawn.append(path)
+            paths[(circle, other)] = path
+        return total, placed, paths, drawn, router
+
+    # every order of the circles (up to MAX_PERMUTED of them; else the sorted order and its
+    # reverse) is tried, the cheapest kept, the first of equal ones. Orders that begin
+    # alike share their routes; the cheapest next circle is tried first, and as costs
+    # only grow when routes are added, an order stops as soon as it costs more than the
+    # best one found.
+    found: list = [None]  # (cost, order as positions in routed_circles, final state)
+    start_state = (0.0, {}, {}, [], base)
+
+    def search(state: tuple, prefix: tuple) -> None:
+        if len(prefix) == len(routed_circles):
+            if found[0] is None or (state[0], prefix) < found[0][:2]:
+                found[0] = (state[0], prefix, state)
+            return
+        children = []
+        for k, circle in enumerate(routed_circles):
+            if k not in prefix:
+                after = advance(state, circle, math.inf if found[0] is None else found[0][0])
+                if after is not None:
+                    children.append((after[0], prefix + (k,), after))
+        for cost, order, after in sorted(children, key=lambda c: c[:2]):
+            if found[0] is None or cost <= found[0][0]:
+                search(after, order)
 
     if len(routed_circles) <= MAX_PERMUTED:
-        orders = [list(p) for p in itertools.permutations(routed_circles)]
+        search(start_state, ())
+        found[0] = found[0][2]
     else:
-        orders = [routed_circles, routed_circles[::-1]]
-    _cost, placed, paths, drawn = min((attempt(o) for o in orders), key=lambda t: t[0])
+        for circle_order in (routed_circles, routed_circles[::-1]):
+            state = start_state
+            for circle in circle_order:
+                state = advance(state, circle, math.inf if found[0] is None else found[0][0])
+                if state is None:
+                    break
+            if state is not None and (found[0] is None or state[0] < found[0][0]):
+                found[0] = state
+    _cost, placed, paths, drawn, _router = found[0]
     # a band's component with routed flows sits under their circles
     for name in order:
         size = sizes.get(name, {})

@@ -27,6 +27,7 @@ OVERLAP_COST = 40.0  # per point on top of (or within 3 points of) another edge
 CROSS_COST = 500.0  # per edge crossed
 BEND_COST = 14.0  # per turn
 END_ZONE = 6.0  # crossing an edge of the box a route leaves, this close to it, costs nothing
+THIN = 4.0  # grid lines closer than this are thinned out (see _thin)
 NEAR = 5.0  # lines closer than this run "on top of each other"
 TARGET_COST = 1.5  # per point between a circle and the others of its band component
 FIRST_TARGET_COST = 0.5  # the same for its first circle: per point from where it was wanted
@@ -39,6 +40,27 @@ def _merge(values, tolerance: float = 1.0) -> list:
     for v in sorted(round(v, 2) for v in values):
         if not out or v - out[-1] > tolerance:
             out.append(v)
+    return out
+
+
+def _thin(lines: list) -> list:
+    """The grid lines (value, kind) without those within THIN points of one kept: of
+    such a group, the lines of kind "keep", else the lowest "lo" line and the highest "hi"
+    line (both still CLEAR or more outside their boxes), else its first line."""
+    if THIN <= 0:
+        return [v for v, _kind in lines]
+    out: list = []
+    group: list = []
+    for v, kind in sorted((round(v, 2), kind) for v, kind in lines) + [(math.inf, "")]:
+        if group and v - group[0][0] > THIN:
+            keep = [g for g, k in group if k == "keep"]
+            if not keep:
+                los = [g for g, k in group if k == "lo"]
+                his = [g for g, k in group if k == "hi"]
+                keep = ([min(los)] if los else []) + ([max(his)] if his else []) or [group[0][0]]
+            out += keep
+            group = []
+        group.append((v, kind))
     return out
 
 
@@ -57,21 +79,23 @@ class Router:
     def __init__(self, nodes: dict, areas: dict, labels: list, lines: list, xs=(), ys=(), skip_ys=()):
         self.nodes = dict(nodes)
         self.areas = areas
-        gx = list(xs)
-        gy = list(ys)
+        # grid lines: (value, kind); "lo" and "hi" run CLEAR outside a box's low and high
+        # sides, "mid" through a node's middle, "keep" are lanes, rows and narrow gaps
+        gx = [(v, "keep") for v in xs]
+        gy = [(v, "keep") for v in ys]
         for x0, y0, x1, y1 in nodes.values():
-            gx += [x0 - CLEAR, x1 + CLEAR, (x0 + x1) / 2]
-            gy += [y0 - CLEAR, y1 + CLEAR, (y0 + y1) / 2]
+            gx += [(x0 - CLEAR, "lo"), (x1 + CLEAR, "hi"), ((x0 + x1) / 2, "mid")]
+            gy += [(y0 - CLEAR, "lo"), (y1 + CLEAR, "hi"), ((y0 + y1) / 2, "mid")]
         for (x0, y0, x1, y1), _inside in areas.values():
-            gx += [x0 - CLEAR, x1 + CLEAR]
-            gy += [y0 - CLEAR, y1 + CLEAR]
+            gx += [(x0 - CLEAR, "lo"), (x1 + CLEAR, "hi")]
+            gy += [(y0 - CLEAR, "lo"), (y1 + CLEAR, "hi")]
         # narrow gaps between two boxes: a line down the middle
         boxes = list(nodes.values()) + [b for b, _ in areas.values()]
         for coords, lo, hi in ((gx, 0, 2), (gy, 1, 3)):
             edges = sorted(set(round(v, 2) for b in boxes for v in (b[lo], b[hi])))
-            coords += [(a + b) / 2 for a, b in zip(edges, edges[1:]) if b - a < 2 * CLEAR + 2]
-        self.xs = _merge(gx)
-        self.ys = [y for y in _merge(gy) if not any(lo < y < hi for lo, hi in skip_ys)]
+            coords += [((a + b) / 2, "keep") for a, b in zip(edges, edges[1:]) if b - a < 2 * CLEAR + 2]
+        self.xs = _merge(_thin(gx))
+        self.ys = [y for y in _merge(_thin(gy)) if not any(lo < y < hi for lo, hi in skip_ys)]
         self.nx, self.ny = len(self.xs), len(self.ys)
         self.n = self.nx * self.ny
         self.block: dict = {}  # segment -> node names covering it
@@ -81,6 +105,8 @@ class Router:
         self.overlap: dict = {}  # segment -> the owners of the edges along it
         self.special: set = set()  # segments with any of the above
         self.last_cost = 0.0
+        self.over_limit = False
+        self._line_cells: dict = {}  # line -> its unit segments (add_line), shared by copies
         for name, box in nodes.items():
             self._block(name, box)
         for name, ((x0, y0, x1, y1), _inside) in areas.items():
@@ -136,12 +162,28 @@ class Router:
     def add_line(self, points: list, owner=None, ends=()) -> None:
         """An edge drawn: routes after this one pay to cross it and to run along it,
         except the routes of the same ``owner`` (a circle: they fork from it)."""
+        key = tuple(points)
+        cells = self._line_cells.get(key)
+        if cells is None:
+            cells = self._line_cells[key] = self._cells_of(points)
+        crossed, along = cells
+        entry = (owner, frozenset(ends))
+        for k in crossed:
+            self.cross.setdefault(k, []).append(entry)
+        for k in along:
+            self.overlap.setdefault(k, set()).add(owner)
+        self.special.update(crossed)
+        self.special.update(along)
+
+    def _cells_of(self, points: list) -> tuple:
+        """(the unit segments a line crosses, those it runs along), as add_line counts
+        them; the same for every router with this grid."""
         xs, ys, nx, n = self.xs, self.ys, self.nx, self.n
+        crossed: list = []
+        along: list = []
         for (ax, ay), (bx, by) in zip(points, points[1:]):
             if abs(ax - bx) < 0.5 and abs(ay - by) < 0.5:
                 continue
-            found: list = []
-            along: list = []
             # crossings with the grid lines it passes
             if abs(ax - bx) >= 0.5:
                 lo, hi = min(ax, bx), max(ax, bx)
@@ -150,14 +192,14 @@ class Router:
                     y = ay + (by - ay) * (xs[i] - ax) / (bx - ax)
                     j = bisect_left(ys, y) - 1  # the vertical unit segment with ys[j] < y <= ys[j+1]
                     if 0 <= j < self.ny - 1:
-                        found.append(n + j * nx + i)
+                        crossed.append(n + j * nx + i)
             if abs(ay - by) >= 0.5:
                 lo, hi = min(ay, by), max(ay, by)
                 for j in range(bisect_left(ys, lo), bisect_left(ys, hi)):
                     x = ax + (bx - ax) * (ys[j] - ay) / (by - ay)
                     i = bisect_left(xs, x) - 1
                     if 0 <= i < nx - 1:
-                        found.append(j * nx + i)
+                        crossed.append(j * nx + i)
             # running along it (within NEAR points over a unit segment's whole length)
             if min(abs(ax - bx), abs(ay - by)) > 0.2 * max(abs(ax - bx), abs(ay - by)):
                 bx0 = bx1 = by0 = by1 = 0.0  # steep: it only crosses lines
@@ -174,12 +216,6 @@ class Router:
                         along.append(j * nx + i)
                     if not flat and j + 1 < jhi and _near(p, (xs[i], ys[j + 1]), (ax, ay), (bx, by)):
                         along.append(n + j * nx + i)
-            for k in found:
-                self.cross.setdefault(k, []).append((owner, frozenset(ends)))
-                self.special.add(k)
-            for k in along:
-                self.overlap.setdefault(k, set()).add(owner)
-                self.special.add(k)
         # a route through a corner of the edge would seem to go on from it: as a crossing
         corners = [p for k, p in enumerate(points) if k == 0 or math.dist(p, points[k - 1]) > 0.5]
         for a, b, c in zip(corners, corners[1:], corners[2:]):
@@ -189,9 +225,8 @@ class Router:
             lu, lv = math.hypot(*u), math.hypot(*v)
             if lu < 0.5 or lv < 0.5 or (u[0] * v[0] + u[1] * v[1]) / (lu * lv) > 0.99:
                 continue
-            for k in self._covered((b[0] - NEAR, b[1] - NEAR, b[0] + NEAR, b[1] + NEAR), touching=True):
-                self.cross.setdefault(k, []).append((owner, frozenset(ends)))
-                self.special.add(k)
+            crossed += self._covered((b[0] - NEAR, b[1] - NEAR, b[0] + NEAR, b[1] + NEAR), touching=True)
+        return tuple(crossed), tuple(along)
 
     def _cost(self, k: int, length: float, free: set, own: set, owner, start_zone: set, start: str) -> float:
         """The cost of unit segment k for a route, or -1 where it may not go."""
@@ -211,9 +246,12 @@ class Router:
     def route(self, source: str, targets: dict, free=(), own=(), owner=None, limit: float = math.inf):
         """The cheapest path from the centre of node ``source`` to one of ``targets``
         ({(x, y) grid point: extra cost of ending there}), as a list of points (its
-        corners), or None (also when it would cost more than ``limit``). ``free``: nodes
-        it may cross (its ends); ``own``: areas it may run inside; ``owner``: its circle
-        (the routes of one circle may share lines). Its cost is left in ``last_cost``."""
+        corners), or None. ``free``: nodes it may cross (its ends); ``own``: areas it may
+        run inside; ``owner``: its circle (the routes of one circle may share lines).
+        Its cost is left in ``last_cost``. With ``limit``, the search stops as soon as
+        every path left would cost more: then it returns None and ``over_limit`` is set
+        (a path that costs at most ``limit`` is found as without it)."""
+        self.over_limit = False
         x0, y0, x1, y1 = self.nodes[source]
         xs, ys, nx, ny, n = self.xs, self.ys, self.nx, self.ny, self.n
         si = bisect_left(xs, round((x0 + x1) / 2, 2) - 1.0)
@@ -232,72 +270,94 @@ class Router:
         hx = [min(abs(xs[i] - xs[p % nx]) + e for p, e in goal.items()) for i in range(nx)] if len(gi) > 1 else \
             [abs(xs[i] - xs[next(iter(gi))]) + min(goal.values()) for i in range(nx)]
         hy = [min(abs(ys[j] - ys[g]) for g in gj) for j in range(ny)]
+        # the two parts of the heuristic at every point, and the lengths of the unit segments
+        hxp = hx * ny
+        hyp = [v for v in hy for _i in range(nx)]
+        dxs = [xs[i + 1] - xs[i] for i in range(nx - 1)]
+        dys = [ys[j + 1] - ys[j] for j in range(ny - 1)]
         free = set(free) | {source}
         own = set(own)
         special = self.special
         z = END_ZONE
         start_zone = set(self._covered((x0 - z, y0 - z, x1 + z, y1 + z), touching=True))
+        seg: dict = {}  # unit segment -> its cost for this route (-1: closed), as met
+        cost_of = self._cost
+        inf = math.inf
+        stop = limit + 1e-6 * max(1.0, abs(limit)) if limit != inf else inf
         start = sj * nx + si
-        best: dict = {(start, 4): 0.0}
+        # the state (point p, reached along a horizontal (d = 0) or vertical (1) line; 4: the
+        # start) is s = 2 * p + d. A path never goes back along its last line: that would cost more
+        best = [inf] * (2 * n)
         back: dict = {}
-        heap: list = [(hx[si] + hy[sj], 0.0, start, 4)]
+        sink_best: dict = {}
+        sink_back: dict = {}
+        heap: list = [(hxp[start] + hyp[start], 0.0, start, 4)]
+        push, pop = heapq.heappush, heapq.heappop
         done = None
+        start_cost = 0.0
         while heap:
-            _f, cost, p, d = heapq.heappop(heap)
-            if cost > limit:
+            f, cost, p, d = pop(heap)
+            if f > stop:
+                self.over_limit = True
                 break
             if d == 5:  # the sink: reached a goal, its extra cost paid
                 done = p
                 break
-            if best.get((p, d), math.inf) < cost:
-                continue
-            i, j = p % nx, p // nx
-            if p in goal and d != 4:
-                total = cost + goal[p]
-                if total < best.get((p, 5), math.inf):
-                    best[(p, 5)] = total
-                    back[(p, 5)] = (p, d)
-                    heapq.heappush(heap, (total, total, p, 5))
-            for nd in range(4):
-                if d < 4 and nd == (d ^ 1):  # no turning back
+            if d == 4:
+                if start_cost < cost:
                     continue
-                if nd == 0:
+            elif best[2 * p + d] < cost:
+                continue
+            i = p % nx
+            j = p // nx
+            if d != 4 and p in goal:
+                total = cost + goal[p]
+                if total < sink_best.get(p, inf):
+                    sink_best[p] = total
+                    sink_back[p] = d
+                    push(heap, (total, total, p, 5))
+            # right, left, up, down
+            for way in (0, 1, 2, 3):
+                if way == 0:
                     if i + 1 >= nx:
                         continue
-                    q, k, length = p + 1, p, xs[i + 1] - xs[i]
-                elif nd == 1:
+                    q, k, length, nd = p + 1, p, dxs[i], 0
+                elif way == 1:
                     if i == 0:
                         continue
-                    q, k, length = p - 1, p - 1, xs[i] - xs[i - 1]
-                elif nd == 2:
+                    q, k, length, nd = p - 1, p - 1, dxs[i - 1], 0
+                elif way == 2:
                     if j + 1 >= ny:
                         continue
-                    q, k, length = p + nx, n + p, ys[j + 1] - ys[j]
+                    q, k, length, nd = p + nx, n + p, dys[j], 1
                 else:
                     if j == 0:
                         continue
-                    q, k, length = p - nx, n + p - nx, ys[j] - ys[j - 1]
+                    q, k, length, nd = p - nx, n + p - nx, dys[j - 1], 1
                 if k in special:
-                    c = self._cost(k, length, free, own, owner, start_zone, source)
+                    c = seg.get(k)
+                    if c is None:
+                        c = seg[k] = cost_of(k, length, free, own, owner, start_zone, source)
                     if c < 0:
                         continue
                 else:
                     c = length
                 c += cost + (BEND_COST if d < 4 and nd != d else 0.0)
-                if c < best.get((q, nd), math.inf):
-                    best[(q, nd)] = c
-                    back[(q, nd)] = (p, d)
-                    heapq.heappush(heap, (c + hx[q % nx] + hy[q // nx], c, q, nd))
+                s = 2 * q + nd
+                if c < best[s]:
+                    best[s] = c
+                    back[s] = (p, d)
+                    push(heap, (c + hxp[q] + hyp[q], c, q, nd))
         if done is None:
             return None
-        self.last_cost = best[(done, 5)]
-        state = back[(done, 5)]
+        self.last_cost = sink_best[done]
+        state = (done, sink_back[done])
         cells = []
         while True:
             cells.append(state[0])
             if state[1] == 4:
                 break
-            state = back[state]
+            state = back[2 * state[0] + state[1]]
         cells.reverse()
         return simplify([(xs[p % nx], ys[p // nx]) for p in cells])
 
