@@ -17,7 +17,6 @@ Both passes are deterministic; positions are written with two decimals.
 """
 from __future__ import annotations
 
-import heapq
 import json
 import math
 import re
