@@ -332,37 +332,37 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
     # alike share their routes; the cheapest next circle is tried first, and as costs
     # only grow when routes are added, an order stops as soon as it costs more than the
     # best one found.
-    found: list = [None]  # (cost, order as positions in routed_circles, final state)
-    start_state = (0.0, {}, {}, [], base)
+    best: list = [None]  # (cost, order as positions in routed_circles, final state)
+    start_state: tuple = (0.0, {}, {}, [], base)
 
     def search(state: tuple, prefix: tuple) -> None:
         if len(prefix) == len(routed_circles):
-            if found[0] is None or (state[0], prefix) < found[0][:2]:
-                found[0] = (state[0], prefix, state)
+            if best[0] is None or (state[0], prefix) < best[0][:2]:
+                best[0] = (state[0], prefix, state)
             return
         children = []
         for k, circle in enumerate(routed_circles):
             if k not in prefix:
-                after = advance(state, circle, math.inf if found[0] is None else found[0][0])
+                after = advance(state, circle, math.inf if best[0] is None else best[0][0])
                 if after is not None:
                     children.append((after[0], prefix + (k,), after))
         for cost, order, after in sorted(children, key=lambda c: c[:2]):
-            if found[0] is None or cost <= found[0][0]:
+            if best[0] is None or cost <= best[0][0]:
                 search(after, order)
 
     if len(routed_circles) <= MAX_PERMUTED:
         search(start_state, ())
-        found[0] = found[0][2]
+        best[0] = best[0][2]
     else:
         for circle_order in (routed_circles, routed_circles[::-1]):
             state = start_state
             for circle in circle_order:
-                state = advance(state, circle, math.inf if found[0] is None else found[0][0])
+                state = advance(state, circle, math.inf if best[0] is None else best[0][0])
                 if state is None:
                     break
-            if state is not None and (found[0] is None or state[0] < found[0][0]):
-                found[0] = state
-    _cost, placed, paths, drawn, _router = found[0]
+            if state is not None and (best[0] is None or state[0] < best[0][0]):
+                best[0] = state
+    _cost, placed, paths, drawn, _router = best[0]
     # a band's component with routed flows sits under their circles
     for name in order:
         size = sizes.get(name, {})
