@@ -156,36 +156,49 @@ def neato_binary(dot: str) -> str:
     return exe
 
 
+def graphviz_runs(source: str, formats, folder: str, dpi: int = 96, timeout: float = 300) -> tuple:
+    """The Graphviz runs that draw ``source``, in ``folder``: ``([(arguments, stdin)],
+    {short icon name: the name as the source had it})``. Each run has ``folder`` as its
+    current folder, where the icons are linked under short names (_short_image_names);
+    the last run writes ``out.<format>`` there for each of ``formats``, and is left to
+    the caller (run_dot; the benchmark runs the same). A diagram with foundation bands
+    takes two runs: ``dot -Tjson`` lays it out without them, and ``neato -n2`` draws the
+    whole with the positions written into its source (draw/bands.py); the first is run
+    here, as the input of the second is made from its output."""
+    from diagramgen.draw import bands
+
+    exe = dot_binary()
+    source, images = _short_image_names(source, folder)
+    args = [exe, f"-Gdpi={dpi}"] if "png" in formats else [exe]
+    for fmt in formats:
+        args += [f"-T{fmt}", "-o", f"out.{fmt}"]
+    runs = []
+    if bands.has_bands(source):
+        first_args = [exe, "-Tjson"]
+        first_input = bands.first_pass(source).encode("utf-8")
+        first: list = []
+        _check(*_run_child(first_args, first_input, timeout, cwd=folder, stdout=first))
+        runs.append((first_args, first_input))
+        try:
+            source = bands.placed_source(source, b"".join(first))
+        except (ValueError, KeyError, IndexError, StopIteration, TypeError):
+            raise RenderError("Graphviz dot wrote no usable layout (JSON); nothing was written") from None
+        args = [neato_binary(exe), "-n2"] + args[1:]
+    runs.append((args, source.encode("utf-8")))
+    return runs, images
+
+
 def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
     """Lay out once and return ``{format: bytes}`` for each format."""
-    exe = dot_binary()
     _clean_stale_dot_folders()
     with tempfile.TemporaryDirectory(prefix=f"{_DOT_TMP}{os.getpid()}-") as tmp:
-        source, images = _short_image_names(source, tmp)
-        args = [exe, f"-Gdpi={dpi}"] if "png" in formats else [exe]
-        outs = {}
-        for fmt in formats:
-            out = os.path.join(tmp, f"out.{fmt}")
-            args += [f"-T{fmt}", "-o", out]
-            outs[fmt] = out
-        from diagramgen.draw import bands
-
-        if bands.has_bands(source):
-            # two passes: dot lays out all but the foundation bands, neato draws the whole
-            # with the bands placed under it (draw/bands.py)
-            first: list = []
-            _check(*_run_child([exe, "-Tjson"], bands.first_pass(source).encode("utf-8"), timeout,
-                               cwd=tmp, stdout=first))
-            try:
-                source = bands.placed_source(source, b"".join(first))
-            except (ValueError, KeyError, IndexError, StopIteration, TypeError):
-                raise RenderError("Graphviz dot wrote no usable layout (JSON); nothing was written") from None
-            args = [neato_binary(exe), "-n2"] + args[1:]
-        _check(*_run_child(args, source.encode("utf-8"), timeout, cwd=tmp))
+        runs, images = graphviz_runs(source, formats, tmp, dpi=dpi, timeout=timeout)
+        args, data = runs[-1]
+        _check(*_run_child(args, data, timeout, cwd=tmp))
         result = {}
-        for fmt, out in outs.items():
+        for fmt in formats:
             try:
-                result[fmt] = Path(out).read_bytes()
+                result[fmt] = Path(tmp, f"out.{fmt}").read_bytes()
             except OSError:
                 raise RenderError(f"Graphviz dot wrote no {fmt} output") from None
             if not _looks_like(fmt, result[fmt]):
