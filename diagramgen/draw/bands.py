@@ -541,7 +541,10 @@ def _free_spot(p: tuple, r: float, placed: dict, drawn: list) -> bool:
     drawn."""
     if any(abs(p[0] - q[0]) < 2 * r + 8 and abs(p[1] - q[1]) < 2 * r + 8 for q in placed.values()):
         return False
-    return all(_seg_dist(p, a, b) > r + 4 for line in drawn for a, b in zip(line, line[1:]))
+    far = r + 4 + 1e-6  # a segment whose box is farther than this in x or y is clear
+    return all(_seg_dist(p, a, b) > r + 4 for line in drawn for a, b in zip(line, line[1:])
+               if not (p[0] - far > max(a[0], b[0]) or p[0] + far < min(a[0], b[0])
+                       or p[1] - far > max(a[1], b[1]) or p[1] + far < min(a[1], b[1])))
 
 
 def _clear_line(p: tuple, q: tuple, r: float, placed: dict, drawn: list) -> bool:
@@ -571,8 +574,12 @@ def _label_hit(box: tuple, lines: list, boxes: list, borders: list) -> bool:
     x0, y0, x1, y1 = box
     corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
     sides = list(zip(corners, corners[1:] + corners[:1]))
+    e = 1e-6
     for line in lines:
         for a, b in zip(line, line[1:]):
+            if (max(a[0], b[0]) < x0 - e or min(a[0], b[0]) > x1 + e or max(a[1], b[1]) < y0 - e
+                    or min(a[1], b[1]) > y1 + e):
+                continue  # it keeps away from the box
             if any(x0 < p[0] < x1 and y0 < p[1] < y1 for p in (a, b)):
                 return True
             if any(_crossing(a, b, c, d) for c, d in sides):

@@ -126,9 +126,9 @@ class Router:
         other = Router.__new__(Router)
         other.__dict__.update(self.__dict__)
         other.nodes = dict(self.nodes)
-        other.block = {k: list(v) for k, v in self.block.items()}
-        other.cross = {k: list(v) for k, v in self.cross.items()}
-        other.overlap = {k: set(v) for k, v in self.overlap.items()}
+        other.block = dict(self.block)  # their values are tuples and frozensets: replaced, never changed
+        other.cross = dict(self.cross)
+        other.overlap = dict(self.overlap)
         other.special = set(self.special)
         return other
 
@@ -151,7 +151,7 @@ class Router:
     def _block(self, name: str, box: Box, touching: bool = False) -> None:
         m = NODE_MARGIN
         for k in self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m), touching):
-            self.block.setdefault(k, []).append(name)
+            self.block[k] = self.block.get(k, ()) + (name,)
             self.special.add(k)
 
     def add_node(self, name: str, box: Box) -> None:
@@ -168,10 +168,11 @@ class Router:
             cells = self._line_cells[key] = self._cells_of(points)
         crossed, along = cells
         entry = (owner, frozenset(ends))
+        cross, overlap = self.cross, self.overlap
         for k in crossed:
-            self.cross.setdefault(k, []).append(entry)
+            cross[k] = cross.get(k, ()) + (entry,)
         for k in along:
-            self.overlap.setdefault(k, set()).add(owner)
+            overlap[k] = overlap.get(k, frozenset()) | {owner}
         self.special.update(crossed)
         self.special.update(along)
 
@@ -267,7 +268,7 @@ class Router:
         # A*: the distance to the nearest goal (with its extra cost) never overestimates
         gi = {p % nx for p in goal}
         gj = sorted({p // nx for p in goal})
-        hx = [min(abs(xs[i] - xs[p % nx]) + e for p, e in goal.items()) for i in range(nx)] if len(gi) > 1 else \
+        hx = _nearest(xs, goal, nx) if len(gi) > 1 else \
             [abs(xs[i] - xs[next(iter(gi))]) + min(goal.values()) for i in range(nx)]
         hy = [min(abs(ys[j] - ys[g]) for g in gj) for j in range(ny)]
         # the two parts of the heuristic at every point, and the lengths of the unit segments
@@ -360,6 +361,29 @@ class Router:
             state = back[2 * state[0] + state[1]]
         cells.reverse()
         return simplify([(xs[p % nx], ys[p // nx]) for p in cells])
+
+
+def _nearest(xs: list, goal: dict, nx: int) -> list:
+    """For every column i, the least of |xs[i] - x| + extra over the goals (x, extra): the
+    best goal on each side found in one sweep each way."""
+    inf = math.inf
+    extra = [inf] * nx
+    for p, e in goal.items():
+        if e < extra[p % nx]:
+            extra[p % nx] = e
+    left: list = [-1] * nx
+    right: list = [-1] * nx
+    best, key = -1, inf
+    for i in range(nx):
+        if extra[i] < inf and extra[i] - xs[i] <= key:
+            best, key = i, extra[i] - xs[i]
+        left[i] = best
+    best, key = -1, inf
+    for i in range(nx - 1, -1, -1):
+        if extra[i] < inf and extra[i] + xs[i] <= key:
+            best, key = i, extra[i] + xs[i]
+        right[i] = best
+    return [min(abs(xs[i] - xs[k]) + extra[k] for k in (left[i], right[i]) if k >= 0) for i in range(nx)]
 
 
 def _near(p, q, a, b) -> bool:
