@@ -165,3 +165,19 @@ def test_a_route_over_its_limit_is_not_searched_to_the_end_and_says_so():
     assert cost == pytest.approx(200.0) and not router.over_limit
     assert router.route("src", {(20.0, 0.0): 0.0}, limit=cost) == path and not router.over_limit
     assert router.route("src", {(20.0, 0.0): 0.0}, limit=cost - 1) is None and router.over_limit
+
+
+def test_a_route_asked_again_after_more_is_drawn_is_what_a_fresh_router_finds():
+    nodes = {"src": (0, 180, 40, 220), "far": (300, 180, 340, 220)}
+    targets = {(20.0, 0.0): 0.0}
+    router = routes.Router(nodes, {}, [], [], ys=[0.0], xs=[20.0])
+    first = router.route("src", targets)
+    for line in ([(500, 300), (600, 300)], [(-100, 120), (40, 120)]):  # far away, then across its way
+        router = router.copy()
+        router.add_line(line)
+        fresh = routes.Router(nodes, {}, [], [], ys=[0.0], xs=[20.0])
+        for drawn in router.added:
+            fresh.add_line(list(drawn[1]))
+        again = router.route("src", targets)
+        assert again == fresh.route("src", targets) and router.last_cost == fresh.last_cost
+    assert again != first

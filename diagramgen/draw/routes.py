@@ -107,6 +107,8 @@ class Router:
         self.last_cost = 0.0
         self.over_limit = False
         self._line_cells: dict = {}  # line -> its unit segments (add_line), shared by copies
+        self._routes: dict = {}  # a route's question -> [(added, path, cost)], shared by copies
+        self.added: frozenset = frozenset()  # the nodes and lines added after this grid was made
         for name, box in nodes.items():
             self._block(name, box)
         for name, ((x0, y0, x1, y1), _inside) in areas.items():
@@ -120,6 +122,7 @@ class Router:
         for line in lines:  # a polyline, or (polyline, names of the boxes it joins)
             points, ends = line if isinstance(line, tuple) else (line, ())
             self.add_line(points, ends=ends)
+        self.added = frozenset()  # the lines given are part of the grid's own picture
 
     def copy(self) -> Router:
         """A router with the same grid, which later lines and nodes do not share."""
@@ -156,6 +159,7 @@ class Router:
 
     def add_node(self, name: str, box: Box) -> None:
         """A box later routes go round (a circle placed by a route)."""
+        self.added = self.added | {("node", name, tuple(box))}
         self.nodes[name] = box
         self._block(name, box, touching=True)  # no grid lines run along its sides
 
@@ -163,6 +167,7 @@ class Router:
         """An edge drawn: routes after this one pay to cross it and to run along it,
         except the routes of the same ``owner`` (a circle: they fork from it)."""
         key = tuple(points)
+        self.added = self.added | {("line", key, owner, frozenset(ends))}
         cells = self._line_cells.get(key)
         if cells is None:
             cells = self._line_cells[key] = self._cells_of(points)
@@ -276,6 +281,16 @@ class Router:
         hyp = [v for v in hy for _i in range(nx)]
         dxs = [xs[i + 1] - xs[i] for i in range(nx - 1)]
         dys = [ys[j + 1] - ys[j] for j in range(ny - 1)]
+        question = (source, frozenset(targets.items()), frozenset(free), frozenset(own), owner)
+        # a route found before, with fewer nodes and lines added, that costs what it cost then
+        # is still the cheapest (costs only grow as nodes and lines are added)
+        for added, path, cost in self._routes.get(question, ()):
+            if added <= self.added and self.path_cost(source, path, goal, free, own, owner) == cost:
+                self.last_cost = cost
+                if cost > limit + 1e-6 * max(1.0, abs(limit)):
+                    self.over_limit = True
+                    return None
+                return list(path)
         free = set(free) | {source}
         own = set(own)
         special = self.special
@@ -360,7 +375,47 @@ class Router:
                 break
             state = back[2 * state[0] + state[1]]
         cells.reverse()
-        return simplify([(xs[p % nx], ys[p // nx]) for p in cells])
+        found = simplify([(xs[p % nx], ys[p // nx]) for p in cells])
+        self._routes.setdefault(question, []).append((self.added, tuple(found), self.last_cost))
+        return found
+
+    def path_cost(self, source: str, path, goal: dict, free=(), own=(), owner=None):
+        """What route would pay for ``path`` (its corners on the grid, from the start in
+        ``source``) ending at a point of ``goal`` ({grid point number: extra}): the same
+        sums in the same order. None where it may not go."""
+        xs, ys, nx, n = self.xs, self.ys, self.nx, self.n
+        x0, y0, x1, y1 = self.nodes[source]
+        z = END_ZONE
+        start_zone = set(self._covered((x0 - z, y0 - z, x1 + z, y1 + z), touching=True))
+        free = set(free) | {source}
+        own = set(own)
+        col = {x: i for i, x in enumerate(xs)}
+        row = {y: j for j, y in enumerate(ys)}
+        cost, d = 0.0, 4
+        i, j = col.get(path[0][0]), row.get(path[0][1])
+        if i is None or j is None:
+            return None
+        for bx, by in path[1:]:
+            bi, bj = col.get(bx), row.get(by)
+            if bi is None or bj is None or (bi != i and bj != j):
+                return None
+            while (i, j) != (bi, bj):
+                p = j * nx + i
+                if bi > i:
+                    k, length, nd, i = p, xs[i + 1] - xs[i], 0, i + 1
+                elif bi < i:
+                    k, length, nd, i = p - 1, xs[i] - xs[i - 1], 0, i - 1
+                elif bj > j:
+                    k, length, nd, j = n + p, ys[j + 1] - ys[j], 1, j + 1
+                else:
+                    k, length, nd, j = n + p - nx, ys[j] - ys[j - 1], 1, j - 1
+                c = self._cost(k, length, free, own, owner, start_zone, source) if k in self.special else length
+                if c < 0:
+                    return None
+                cost = c + (cost + (BEND_COST if d < 4 and nd != d else 0.0))
+                d = nd
+        end = j * nx + i
+        return cost + goal[end] if end in goal and d != 4 else None
 
 
 def _nearest(xs: list, goal: dict, nx: int) -> list:
