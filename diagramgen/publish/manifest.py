@@ -54,6 +54,8 @@ _TOOL_INPUT = re.compile(r"diagramgen/(?:[^/]+|(?:model|draw|docs|diff|publish|v
 # makes no output stale. What a front end passes on (formats, step views) is recorded
 # as the render's options.
 FRONT_ENDS = frozenset({"__main__.py", "cli.py", "clidoc.py", "makeall.py", "watch.py"})
+# top-level modules that write what others made and shape no output
+WRITERS = frozenset({"files.py"})
 _PRODUCT_PARTS = {
     "render": ("model/", "draw/", "vendor/", "icons/"),
     "docs": ("model/", "draw/", "vendor/", "icons/", "docs/", "publish/site.py"),
@@ -76,7 +78,7 @@ def _code_names(product: str, package_dir: Path) -> tuple:
 
     def shapes(name: str) -> bool:
         if "/" not in name:
-            return name not in FRONT_ENDS
+            return name not in FRONT_ENDS | WRITERS
         return any(name == part or (part.endswith("/") and name.startswith(part)) for part in parts)
 
     files = [p.relative_to(package_dir).as_posix() for p in package_dir.glob("**/*.py")]
@@ -412,7 +414,7 @@ def update_file(path: str, product: str, written, options=None, drop_ids=()) -> 
     paths])]``) were made for ``product``; other entries are kept, but those of
     ``drop_ids`` (architectures that are gone) lose their ``product`` record. Raises files.WriteError
     when the file cannot be written."""
-    from diagramgen.publish.files import WriteError, write_atomic
+    from diagramgen.files import WriteError, write_atomic
 
     manifest = read(path)
     entries = manifest.get("architectures", {})

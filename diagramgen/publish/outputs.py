@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from diagramgen.draw.render import DEFAULT_FORMATS, DEFAULT_STEP_FORMATS, FORMATS, render_many
+from diagramgen.files import WriteError, remove_output, write_outputs
 from diagramgen.model.project import Loaded, load_each
-from diagramgen.publish.files import WriteError, remove_output, write_outputs
 from diagramgen.publish.manifest import leftovers, read, up_to_date, update_file
 
 
@@ -209,7 +209,7 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
         run.written = write_outputs(out_dir, files_out)
     if not manifest_path:
         return run
-    from diagramgen.publish.files import write_atomic
+    from diagramgen.files import write_atomic
     from diagramgen.publish.manifest import dumps
 
     before = read(manifest_path)
@@ -280,8 +280,8 @@ def schemas_to(folder: str, catalog) -> list:
     ``catalog``) into ``folder``; return their paths. Raises files.WriteError."""
     from pathlib import Path
 
+    from diagramgen.files import write_atomic
     from diagramgen.model.schema import json_schema_text
-    from diagramgen.publish.files import write_atomic
 
     out = []
     for name in ("architecture", "fragment"):
@@ -296,8 +296,8 @@ def new_to(target, text: str, catalog) -> list:
     schemas its first line names when the repository has none yet; return the paths
     written. Raises files.WriteError, or DiagramgenError when ``target`` exists."""
     from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos
+    from diagramgen.files import create_new, write_atomic
     from diagramgen.model.scaffold import missing_schemas
-    from diagramgen.publish.files import create_new, write_atomic
 
     written = []
     for path, data in missing_schemas(catalog).items():
