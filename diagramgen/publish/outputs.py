@@ -155,40 +155,17 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
     """
     from diagramgen.docs import overview, pages as docgen
     from diagramgen.ids import DOCS_FOLDER
-    from diagramgen.model.project import load_all
     from diagramgen.model.settings import current
     from diagramgen.publish import overviews, site as publish
 
-    loaded = load_all(files)
-    run = DocsRun(loaded)
-    everyone = load_all() if files else loaded  # the index lists every architecture
-    diagnostics = list(loaded.diagnostics)
-    if loaded.ok and not everyone.ok:
-        diagnostics += [d for d in everyone.diagnostics if d not in loaded.diagnostics]
-        run.error = "index.md lists every architecture, and one has errors; nothing written"
-    if on_validated:
-        on_validated(diagnostics)
+    run, everyone = _load_for_docs(files, on_validated)
     if not run.ok:
         return run
+    loaded = run.loaded
     listed = {os.path.realpath(m.path): m for m in everyone.models + loaded.models}
     settings = current()
     groups = overview.resolve(settings, everyone.models)  # before anything is read or written
-
-    def drawn(m):  # the rendered diagram, for a description that follows the drawing
-        try:
-            with open(os.path.join(image_dir, f"{m.id}.svg"), "rb") as fh:
-                return fh.read()
-        except OSError:
-            return None
-
-    files_out: dict = {}
-    made: list = []
-    for m in loaded.models:
-        assets = publish.assets(m, image_dir, links)
-        name = docgen.page_name(m)
-        files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id), svg=drawn(m)).encode("utf-8")
-        files_out.update(assets)
-        made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
+    files_out, made = _architecture_pages(loaded.models, out_dir, image_dir, links)
     inside = os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, DOCS_FOLDER))
     if manifest_path is None and inside:
         manifest_path = os.path.join(image_dir, "manifest.json")
@@ -207,13 +184,64 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
         run.written = write_outputs(image_dir, {f"{DOCS_FOLDER}/{n}": b for n, b in files_out.items()})
     else:
         run.written = write_outputs(out_dir, files_out)
-    if not manifest_path:
-        return run
+    if manifest_path:
+        _record_docs(run, manifest_path, out_dir, made, groups, files_out, everything=not files)
+    return run
+
+
+def _load_for_docs(files, on_validated) -> tuple:
+    """(the run, every architecture): the run is not ``ok`` when ``files`` or any
+    architecture the index lists has an error."""
+    from diagramgen.model.project import load_all
+
+    loaded = load_all(files)
+    run = DocsRun(loaded)
+    everyone = load_all() if files else loaded  # the index lists every architecture
+    diagnostics = list(loaded.diagnostics)
+    if loaded.ok and not everyone.ok:
+        diagnostics += [d for d in everyone.diagnostics if d not in loaded.diagnostics]
+        run.error = "index.md lists every architecture, and one has errors; nothing written"
+    if on_validated:
+        on_validated(diagnostics)
+    return run, everyone
+
+
+def _architecture_pages(models, out_dir: str, image_dir: str, links: str) -> tuple:
+    """({name: bytes} of each architecture's page and the diagrams copied beside it,
+    [(model, the paths written for it)])."""
+    from diagramgen.docs import pages as docgen
+    from diagramgen.publish import site as publish
+
+    def drawn(m):  # the rendered diagram, for a description that follows the drawing
+        try:
+            with open(os.path.join(image_dir, f"{m.id}.svg"), "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
+    files_out: dict = {}
+    made: list = []
+    for m in models:
+        assets = publish.assets(m, image_dir, links)
+        name = docgen.page_name(m)
+        files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id), svg=drawn(m)).encode("utf-8")
+        files_out.update(assets)
+        made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
+    return files_out, made
+
+
+def _record_docs(run: DocsRun, manifest_path: str, out_dir: str, made: list, groups, files_out: dict,
+                 everything: bool) -> None:
+    """Record the pages in the manifest and remove the pages it listed that are no longer
+    made (``everything``: the run made every architecture's page, so a recorded one that
+    is gone was removed)."""
+    from diagramgen.docs import overview
     from diagramgen.files import write_atomic
+    from diagramgen.publish import overviews
     from diagramgen.publish.manifest import dumps
 
     before = read(manifest_path)
-    gone = set() if files else set(before.get("architectures", {})) - {m.id for m in loaded.models}
+    gone = set(before.get("architectures", {})) - {m.id for m, _ in made} if everything else set()
     update_file(manifest_path, "docs", made, None, gone)
     base = os.path.dirname(manifest_path)
     pages_dir = os.path.relpath(out_dir, base).replace(os.sep, "/")
@@ -228,7 +256,6 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
             run.removed.append(os.path.join(base, name))
         except WriteError as exc:
             run.not_removed.append((exc.path, exc.reason))
-    return run
 
 
 def kinds_page_to(page_path: str, catalog) -> tuple:
