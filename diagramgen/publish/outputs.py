@@ -79,16 +79,24 @@ def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STE
     if not validated():
         return run
     run.diagnostics = _layout_warnings(results, run.cached, out_dir)
-    # one write for every architecture: a full disk part way changes no output at all
+    _write_rendered(run, results, out_dir, manifest, options, everything=not files)
+    return run
+
+
+def _write_rendered(run: RenderRun, results: list, out_dir: str, manifest: dict, options: dict,
+                    everything: bool) -> None:
+    """Write every architecture's files at once (a full disk part way changes no output
+    at all), record them in the manifest and remove the outputs no longer made: views of
+    deleted steps and, when ``everything`` was loaded, the files of architectures that
+    are gone."""
     written = write_outputs(out_dir, {name: data for _, files_out in results for name, data in files_out.items()})
     by_name = dict(zip([name for _, f in results for name in f], written))
     for model, files_out in results:
         run.rendered.append((model, [by_name[name] for name in files_out]))
-    # outputs no longer made: views of deleted steps, and the files of architectures
-    # that are gone (known only when every architecture was loaded: no FILES given)
-    gone = set() if files else set(manifest.get("architectures", {})) - {m.id for m in run.loaded.models}
+    gone = set(manifest.get("architectures", {})) - {m.id for m in run.loaded.models} if everything else set()
     stale = leftovers(manifest, "render", {m.id: list(f) for m, f in results}, out_dir, gone)
     if run.rendered or gone:
+        manifest_path = os.path.join(out_dir, "manifest.json")
         update_file(manifest_path, "render", run.rendered, options, gone)
         run.manifest = manifest_path
     for name in stale:
@@ -97,7 +105,6 @@ def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STE
             run.removed.append(os.path.join(out_dir, name))
         except WriteError as exc:
             run.not_removed.append((os.path.join(out_dir, name), exc.reason))
-    return run
 
 
 def _layout_warnings(results: list, cached: list, out_dir: str) -> list:
