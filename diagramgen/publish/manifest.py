@@ -339,20 +339,7 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
                                        + "; ".join(problems) + f"); {_RUN}", "DG603"))
         per_arch += sorted(per_file, key=lambda d: d.pos.path)  # each architecture's files by name
         per_file = []
-    diags = []
-    if other_tools or tool_files:
-        olds = [t for _, t in sorted(other_tools.items())] or [current]
-        note = ""
-        if tool_files:  # which of the tool's files differ, where few do (an edited checkout)
-            names = sorted(tool_files)
-            note = f"changed: {', '.join(names)}" if len(names) <= 3 else f"{len(names)} files changed"
-        if other_tools:
-            this = describe_tool(current, olds[0], note)
-            diags.append(Diagnostic(where, ERROR, f"outputs made by {' and '.join(describe_tool(t, current) for t in olds)}"
-                                    f", but this is {this}; {_RUN} to make them with this version", "DG602"))
-        else:  # the same version numbers, other code: an edited checkout
-            diags.append(Diagnostic(where, ERROR, f"outputs made by other code than this {describe_tool(current)}"
-                                    f" ({note}); {_RUN} to make them with this code", "DG602"))
+    diags = _tool_diagnostics(where, current, other_tools, tool_files)
     diags += per_arch
     if complete:
         known = {m.id for m in models}
@@ -360,6 +347,26 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
             diags.append(Diagnostic(where, ERROR, f"{gone}: outputs of an architecture that no "
                                     f"longer exists are still listed; {_RUN}", "DG605"))
     return diags
+
+
+def _tool_diagnostics(where: Pos, current: dict, other_tools: dict, tool_files: set) -> list:
+    """One line when outputs were made by another tool (``other_tools``: the recorded
+    ones that differ) or from other code of this one (``tool_files``: its files whose
+    hashes differ), instead of one per architecture."""
+    if not (other_tools or tool_files):
+        return []
+    olds = [t for _, t in sorted(other_tools.items())] or [current]
+    note = ""
+    if tool_files:  # which of the tool's files differ, where few do (an edited checkout)
+        names = sorted(tool_files)
+        note = f"changed: {', '.join(names)}" if len(names) <= 3 else f"{len(names)} files changed"
+    if other_tools:
+        this = describe_tool(current, olds[0], note)
+        return [Diagnostic(where, ERROR, f"outputs made by {' and '.join(describe_tool(t, current) for t in olds)}"
+                           f", but this is {this}; {_RUN} to make them with this version", "DG602")]
+    # the same version numbers, other code: an edited checkout
+    return [Diagnostic(where, ERROR, f"outputs made by other code than this {describe_tool(current)}"
+                       f" ({note}); {_RUN} to make them with this code", "DG602")]
 
 
 def _canonical(options):
