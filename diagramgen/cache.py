@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Optional
 
+from diagramgen.files import store
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -37,13 +39,7 @@ def cached_png(cached: Optional[Path], make) -> bytes:
             pass
     png = make()
     if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_name(f".{cached.stem}.{os.getpid()}.tmp")
-            tmp.write_bytes(png)
-            os.replace(tmp, cached)
-        except OSError:
-            pass  # no cache, same result
+        store(cached, png)  # no cache, same result
     return png
 
 

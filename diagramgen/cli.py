@@ -334,7 +334,7 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
     from pathlib import Path
 
     from diagramgen.diff.run import IMAGE_FORMATS, run
-    from diagramgen.publish.files import write_atomic
+    from diagramgen.files import write_atomic
 
     if image and Path(image).suffix.lower() not in IMAGE_FORMATS:
         raise click.UsageError(f"--image must end in .svg or .png, got '{image}'")

@@ -34,7 +34,7 @@ def with_reference(readme: str, reference: str) -> str:
 
 def main(argv=None) -> int:
     from diagramgen.cli import main as cli
-    from diagramgen.publish.files import write_atomic
+    from diagramgen.files import write_atomic
 
     path = Path((argv or sys.argv[1:] or ["README.md"])[0])
     text = path.read_text(encoding="utf-8")

@@ -4,7 +4,7 @@
 read, which ones failed last time) and :meth:`Watcher.handle` processes one batch: it
 is the whole loop body, testable without watching real files. :func:`run` feeds it the
 batches that ``watchfiles`` reports. Like the ``render`` command, it writes the outputs
-through :func:`diagramgen.publish.files.write_outputs`.
+through :func:`diagramgen.files.write_outputs`.
 """
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from diagramgen.draw.render import render_architecture
+from diagramgen.files import write_outputs
 from diagramgen.model.validate import load_architecture
-from diagramgen.publish.files import write_outputs
 
 from conftest import ARCH_DIR
 

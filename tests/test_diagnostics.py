@@ -122,8 +122,8 @@ def test_every_operational_error_class_is_a_failure():
     from diagramgen.draw.render import RenderError
     from diagramgen.draw.scene import IconError
     from diagramgen.draw.svg import SvgError
+    from diagramgen.files import WriteError
     from diagramgen.model.iconfiles import IconFileError
-    from diagramgen.publish.files import WriteError
     from diagramgen.publish.site import PublishError
 
     for cls in (GitError, PageError, OverviewError, RenderError, IconError, SvgError, IconFileError, WriteError,

@@ -235,7 +235,7 @@ def test_temporary_files_of_a_killed_render_are_removed_by_the_next(tmp_path, mo
     left.write_bytes(b"<svg>half")
     live = out / f".premium.png.{os.getppid()}.def456.tmp"  # the test runner's parent is alive
     live.write_bytes(b"in progress")
-    from diagramgen.publish.files import write_outputs
+    from diagramgen.files import write_outputs
 
     write_outputs(out, {"note.txt": b"x"})
     assert not left.exists() and live.exists()

@@ -27,7 +27,7 @@ RESTRICTED = {"diagrams": "draw"}
 @dataclass(frozen=True)
 class Import:
     importer: str  # the importing module, e.g. "diagramgen.draw.render"
-    target: str  # the imported module, e.g. "diagramgen.publish.files" or "diagrams"
+    target: str  # the imported module, e.g. "diagramgen.files" or "diagrams"
     line: int
     text: str  # the import statement as written
     lazy: bool  # inside a function, so run only when that function is

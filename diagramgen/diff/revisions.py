@@ -8,18 +8,16 @@ name the revision: ``main:architectures/premium.yaml:12:5: error: ...``.
 """
 from __future__ import annotations
 
-import atexit
 import io
 import os
-import shutil
 import subprocess
 import tarfile
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
 from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Failure, Pos, has_errors
+from diagramgen.files import scratch_folder
 from diagramgen.model.catalog import Catalog, default_catalog, load_catalog
 from diagramgen.model.validate import load_architecture
 
@@ -150,10 +148,9 @@ def load_side(root: Path, rev: Optional[str], wanted: Optional[list] = None) -> 
         raise GitError(f"unknown revision '{rev}'")
     # kept until the process ends: the models' custom icons are files in it, drawn later
     # by the diff's overlay
-    tmp = tempfile.mkdtemp(prefix="diagramgen-rev-")
-    atexit.register(shutil.rmtree, tmp, True)
-    links = _export(Path(root), rev, Path(tmp))
-    side = _load_dir(Path(tmp), f"{rev}:", rev, wanted)
+    tmp = scratch_folder("diagramgen-rev-")
+    links = _export(Path(root), rev, tmp)
+    side = _load_dir(tmp, f"{rev}:", rev, wanted)
     side.diagnostics += [Diagnostic(Pos(f"{rev}:{name}", 1, 1), ERROR, "is a symbolic link in this revision; "
                                     "links are not followed, commit the file itself", "DG112")
                          for name in links]

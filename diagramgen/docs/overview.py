@@ -429,6 +429,17 @@ def migration_page(group: Resolved, old, new, settings, image: str = "") -> str:
                 "Green: added; red and dashed: removed; orange: changed (a new provider, kind, label or "
                 "capabilities); muted: the same in both. Step circles carry the new number, and the old one "
                 "where it changed.", ""]
+    out += _change_tables(by, src, dst)
+    out += _dataflow_changes(old, new, src, dst)
+    out += ["## Related", "", f"- [{md(group.title)}]({group.id}.md)",
+            f"- [{md(settings.related_link)}](../index.md)", ""]
+    return "\n".join(out)
+
+
+def _change_tables(by: dict, src: str, dst: str) -> list:
+    """A section per kind of change (replaced, added, no longer needed, stays), each a
+    table of the matched components by area."""
+    out: list = []
     sections = (
         (REPLACED, "What is replaced", "Before", "After"),
         (ADDED, "What is added", None, "Component"),
@@ -454,11 +465,16 @@ def migration_page(group: Resolved, old, new, settings, image: str = "") -> str:
             cells.append(notes)
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
+    return out
+
+
+def _dataflow_changes(old, new, src: str, dst: str) -> list:
+    """The section that says which steps carry on, which are new and which are gone."""
     carried, inserted, removed = step_changes(old, new)
-    out += ["## How the dataflow changes", "",
-            f"Steps are matched by their flows and text. {len(carried)} of the {len(new.steps)} steps of "
-            f"{md(dst)} continue a step of {md(src)}; {len(inserted)} are new; {len(removed)} of "
-            f"{md(src)}'s steps have no counterpart.", ""]
+    out = ["## How the dataflow changes", "",
+           f"Steps are matched by their flows and text. {len(carried)} of the {len(new.steps)} steps of "
+           f"{md(dst)} continue a step of {md(src)}; {len(inserted)} are new; {len(removed)} of "
+           f"{md(src)}'s steps have no counterpart.", ""]
     if carried:
         out += ["| Step after | Step before | Same text and flows |", "|---|---|---|"]
         for o, w in carried:
@@ -475,9 +491,7 @@ def migration_page(group: Resolved, old, new, settings, image: str = "") -> str:
         out += [f"Steps of {md(src)} without a counterpart:", ""]
         out += [f"- [Step {o.badge}](../{page_name(old)}#{o.anchor}): {md(o.text)}" for o in removed]
         out.append("")
-    out += ["## Related", "", f"- [{md(group.title)}]({group.id}.md)",
-            f"- [{md(settings.related_link)}](../index.md)", ""]
-    return "\n".join(out)
+    return out
 
 
 def _verb(n: int, one: str, many: str) -> str:

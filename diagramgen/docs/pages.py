@@ -209,6 +209,17 @@ def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
                if viewer else "Download ")
             + f"the diagram as {_join(downloads).replace(' and ', ' or ')}.", "",
             "## Dataflow", ""]
+    out += _dataflow_section(arch, img, viewer)
+    out += _components_section(arch)
+    out += _assumptions_section(arch, settings)
+    out += ["## Related", "", f"- [{md(settings.related_link)}]({index})", ""]
+    return "\n".join(out)
+
+
+def _dataflow_section(arch: Architecture, img: str, viewer: bool) -> list:
+    """The lines of the Dataflow list: one item per step, with its anchor, flows, other
+    components and (with the viewer) a link that highlights the step."""
+    out: list = []
     several = len(arch.sequences) > 1
     for q in arch.sequences:
         if several:
@@ -227,7 +238,12 @@ def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
             if viewer:
                 line += f"<br>\n{pad}[Show step {s.badge} in the diagram]({img}.html#{s.anchor})"
             out += [line, ""]
-    out += ["## Components", ""]
+    return out
+
+
+def _components_section(arch: Architecture) -> list:
+    """The lines of the Components section: a table per area, in the order drawn."""
+    out = ["## Components", ""]
     for area in _area_order(arch):
         comps = arch.components_in(area.id)
         if not comps:
@@ -242,8 +258,14 @@ def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
             prov = md(arch.legend_text(c.provenance, NEUTRAL_LEGEND))
             out.append(f"| {md(c.label)} | {prov} | {what} | {steps} |")
         out.append("")
+    return out
+
+
+def _assumptions_section(arch: Architecture, settings: Settings) -> list:
+    """The Assumptions section (the foundation paragraph and the notes), if any."""
     foundation = {True: settings.foundation_assumed, False: settings.foundation_not_assumed,
                   None: ""}[arch.azure_foundation]
+    out: list = []
     if foundation or arch.assumption_notes:
         out += ["## Assumptions", ""]
     if foundation:
@@ -251,8 +273,7 @@ def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
     out += [f"- {md(n)}" for n in arch.assumption_notes]
     if arch.assumption_notes:
         out.append("")
-    out += ["## Related", "", f"- [{md(settings.related_link)}]({index})", ""]
-    return "\n".join(out)
+    return out
 
 
 def index_page(archs, settings: Settings | None = None, compared=()) -> str:

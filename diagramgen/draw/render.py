@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from diagramgen.diagnostics import Failure
+from diagramgen.files import link_or_copy, remove_dead_writers_folders, temporary_folder
 from diagramgen.ids import docs_link
-from diagramgen.tempfiles import left_by_dead_writers
 
 FORMATS = ("svg", "png", "html", "pdf")  # html: the offline viewer (needs the SVG)
 # What `diagramgen render` and `make` write when not told: the diagram, its PNG and its
@@ -129,8 +129,7 @@ def _clean_stale_dot_folders() -> None:
         return
     _cleaned_dot_folders.set()
     pattern = re.compile(rf"^{re.escape(_DOT_TMP)}(\d+)-[A-Za-z0-9_]+$")
-    for e in left_by_dead_writers(tempfile.gettempdir(), pattern, folders=True):
-        shutil.rmtree(e.path, ignore_errors=True)
+    remove_dead_writers_folders(tempfile.gettempdir(), pattern)
 
 
 def _check(status: int, stderr: bytes) -> None:
@@ -191,7 +190,7 @@ def graphviz_runs(source: str, formats, folder: str, dpi: int = 96, timeout: flo
 def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
     """Lay out once and return ``{format: bytes}`` for each format."""
     _clean_stale_dot_folders()
-    with tempfile.TemporaryDirectory(prefix=f"{_DOT_TMP}{os.getpid()}-") as tmp:
+    with temporary_folder(f"{_DOT_TMP}{os.getpid()}-") as tmp:
         runs, images = graphviz_runs(source, formats, tmp, dpi=dpi, timeout=timeout)
         args, data = runs[-1]
         _check(*_run_child(args, data, timeout, cwd=tmp))
@@ -229,13 +228,8 @@ def _short_image_names(source: str, folder: str) -> tuple:
             real = html.unescape(name)
             short_name = f"_icon_{len(shorts)}{os.path.splitext(real)[1].lower()}"
             target = os.path.join(folder, short_name)
-            try:
-                os.symlink(os.path.abspath(real), target)
-            except OSError:
-                try:
-                    shutil.copyfile(real, target)
-                except OSError:
-                    return m.group(0)  # dot reports the missing file as before
+            if not link_or_copy(real, target):
+                return m.group(0)  # dot reports the missing file as before
             shorts[name] = short_name
             images[short_name] = name
         return m.group(1) + shorts[name] + m.group(3)

@@ -26,13 +26,13 @@ import hashlib
 import os
 import re
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Optional
 
 from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png, installed_version
 from diagramgen.diagnostics import Failure
+from diagramgen.files import scratch_folder, store
 from diagramgen.model.catalog import ICON_DIR
 
 MAX_ICON_BYTES = 256_000
@@ -100,11 +100,7 @@ def _checked_png(data: bytes) -> Optional[str]:
         return None
     problem = check_png(data)
     if problem is None and marker is not None:
-        try:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-        except OSError:
-            pass  # no cache: checked again next time
+        store(marker, b"")  # no cache: checked again next time
     return problem
 
 
@@ -287,14 +283,10 @@ def raster(path) -> Path:
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()[:12]
     if not _RASTER_DIR:
-        import atexit
-        import shutil
-
-        _RASTER_DIR.append(tempfile.mkdtemp(prefix="diagramgen-icons-"))
-        atexit.register(shutil.rmtree, _RASTER_DIR[0], True)
+        _RASTER_DIR.append(scratch_folder("diagramgen-icons-"))
     out = Path(_RASTER_DIR[0]) / f"{path.stem}-{digest}.png"
     if not out.exists():
-        out.write_bytes(_rasterise(data))
+        store(out, _rasterise(data))
     return out
 
 

@@ -45,21 +45,14 @@ class _Source:
     real: str = ""  # the file's real path (custom icons are relative to it)
 
 
-class _Builder:
-    def __init__(self, real_path: str, shown: str, catalog: Catalog):
-        self.catalog = catalog
+class _Report:
+    """The diagnostics of one architecture as they are found."""
+
+    def __init__(self) -> None:
         self.diags: list = []
-        self.root_dir = os.path.dirname(real_path)
-        self.sources: list = []
-        self.files: list = [shown]
-        self.column_pos: tuple = ()  # ((area id, Pos), ...) of the entries of layout columns
-        self.unplaced: list = []  # (position, area id): top-level areas missing from layout columns
         # when an include could not be read, references to what it declares are not
         # reported as unknown: the include's own error is the one problem to fix
         self.include_failed = False
-        self.n_includes = 0
-        self.expanded = os.path.getsize(real_path) if os.path.isfile(real_path) else 0
-        self.too_big = False  # the expansion limit was hit (reported once)
 
     def error(self, pos: Pos, message: str, code: str) -> None:
         self.diags.append(Diagnostic(pos, ERROR, message, code))
@@ -71,6 +64,21 @@ class _Builder:
 
     def warn(self, pos: Pos, message: str, code: str) -> None:
         self.diags.append(Diagnostic(pos, WARNING, message, code))
+
+
+class _Includes(_Report):
+    """The fragments an architecture includes, read and checked: ``sources`` (each
+    fragment's checked record, with the provenance its include gives) and ``files``
+    (every file read, for the render cache)."""
+
+    def __init__(self, real_path: str, shown: str):
+        super().__init__()
+        self.root_dir = os.path.dirname(real_path)
+        self.sources: list = []
+        self.files: list = [shown]
+        self.n_includes = 0
+        self.expanded = os.path.getsize(real_path) if os.path.isfile(real_path) else 0
+        self.too_big = False  # the expansion limit was hit (reported once)
 
     # --- includes ---------------------------------------------------------------
     def include(self, rec: Rec, shown: str, real_file: str, chain: tuple, inherited: Optional[str],
@@ -86,41 +94,10 @@ class _Builder:
                 continue
             prov = prov or inherited
             alone = alone or inherited_standalone
-            if os.path.isabs(file):
-                self.include_failed = True
-                self.error(pos, f"include path '{file}' must be relative to the including file", "DG301")
+            found = self._target(file, pos, shown, real_file, chain)
+            if found is None:
                 continue
-            target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), file))
-            real = os.path.realpath(os.path.join(os.path.dirname(real_file), file))
-            if os.path.commonpath([real, self.root_dir]) != self.root_dir:
-                self.include_failed = True
-                self.error(pos, f"include '{file}' is outside the architecture folder", "DG301")
-                continue
-            if real in chain:
-                self.include_failed = True
-                self.error(pos, f"include cycle: '{file}' is already being included", "DG303")
-                continue
-            if len(chain) > MAX_INCLUDE_DEPTH:
-                self.include_failed = True
-                self.error(pos, f"includes are nested more than {MAX_INCLUDE_DEPTH} deep", "DG304")
-                continue
-            if not os.path.exists(real):
-                self.include_failed = True
-                self.error(pos, f"included file '{file}' does not exist", "DG302")
-                continue
-            if os.path.isdir(real):
-                self.include_failed = True
-                self.error(pos, f"include '{file}' is a directory, expected a YAML file", "DG302")
-                continue
-            if self.too_big:
-                continue
-            self.n_includes += 1
-            self.expanded += os.path.getsize(real)
-            if self.n_includes > MAX_INCLUDES or self.expanded > MAX_EXPANDED_BYTES:
-                self.include_failed = self.too_big = True
-                self.error(pos, f"includes expand to more than {MAX_INCLUDES} files or {MAX_EXPANDED_BYTES} bytes "
-                                "in total (each inclusion of a fragment counts); include each fragment once", "DG304")
-                continue
+            target_shown, real = found
             try:
                 doc = load(real, target_shown)
             except LoadError as exc:
@@ -135,6 +112,52 @@ class _Builder:
             self.files.append(target_shown)
             self.include(frag, target_shown, real, chain + (real,), prov, alone)
             self.sources.append(_Source(target_shown, frag, prov, alone, real))
+
+    def _target(self, file: str, pos: Pos, shown: str, real_file: str, chain: tuple) -> Optional[tuple]:
+        """(the name shown, the real path) of an included file, or None having reported
+        why it is not read: outside the folder, a cycle, too deep, missing, a folder, or
+        past the limits on the expansion."""
+        if os.path.isabs(file):
+            return self._failed(pos, f"include path '{file}' must be relative to the including file", "DG301")
+        target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), file))
+        real = os.path.realpath(os.path.join(os.path.dirname(real_file), file))
+        if os.path.commonpath([real, self.root_dir]) != self.root_dir:
+            return self._failed(pos, f"include '{file}' is outside the architecture folder", "DG301")
+        if real in chain:
+            return self._failed(pos, f"include cycle: '{file}' is already being included", "DG303")
+        if len(chain) > MAX_INCLUDE_DEPTH:
+            return self._failed(pos, f"includes are nested more than {MAX_INCLUDE_DEPTH} deep", "DG304")
+        if not os.path.exists(real):
+            return self._failed(pos, f"included file '{file}' does not exist", "DG302")
+        if os.path.isdir(real):
+            return self._failed(pos, f"include '{file}' is a directory, expected a YAML file", "DG302")
+        if self.too_big:
+            return None
+        self.n_includes += 1
+        self.expanded += os.path.getsize(real)
+        if self.n_includes > MAX_INCLUDES or self.expanded > MAX_EXPANDED_BYTES:
+            self.too_big = True
+            return self._failed(pos, f"includes expand to more than {MAX_INCLUDES} files or {MAX_EXPANDED_BYTES} "
+                                     "bytes in total (each inclusion of a fragment counts); include each fragment "
+                                     "once", "DG304")
+        return target_shown, real
+
+    def _failed(self, pos: Pos, message: str, code: str) -> Optional[tuple]:
+        """Report why an include is not read; None, for _target to return."""
+        self.include_failed = True
+        self.error(pos, message, code)
+        return None
+
+
+class _Builder(_Includes):
+    """The parts of the model (areas, components, steps, layout columns) built from the
+    architecture and its fragments, each problem reported with its position."""
+
+    def __init__(self, real_path: str, shown: str, catalog: Catalog):
+        super().__init__(real_path, shown)
+        self.catalog = catalog
+        self.column_pos: tuple = ()  # ((area id, Pos), ...) of the entries of layout columns
+        self.unplaced: list = []  # (position, area id): top-level areas missing from layout columns
 
     # --- areas and components ---------------------------------------------------
     def areas(self) -> list:

@@ -54,6 +54,8 @@ _TOOL_INPUT = re.compile(r"diagramgen/(?:[^/]+|(?:model|draw|docs|diff|publish|v
 # makes no output stale. What a front end passes on (formats, step views) is recorded
 # as the render's options.
 FRONT_ENDS = frozenset({"__main__.py", "cli.py", "clidoc.py", "makeall.py", "watch.py"})
+# top-level modules that write what others made and shape no output
+WRITERS = frozenset({"files.py"})
 _PRODUCT_PARTS = {
     "render": ("model/", "draw/", "vendor/", "icons/"),
     "docs": ("model/", "draw/", "vendor/", "icons/", "docs/", "publish/site.py"),
@@ -76,7 +78,7 @@ def _code_names(product: str, package_dir: Path) -> tuple:
 
     def shapes(name: str) -> bool:
         if "/" not in name:
-            return name not in FRONT_ENDS
+            return name not in FRONT_ENDS | WRITERS
         return any(name == part or (part.endswith("/") and name.startswith(part)) for part in parts)
 
     files = [p.relative_to(package_dir).as_posix() for p in package_dir.glob("**/*.py")]
@@ -337,20 +339,7 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
                                        + "; ".join(problems) + f"); {_RUN}", "DG603"))
         per_arch += sorted(per_file, key=lambda d: d.pos.path)  # each architecture's files by name
         per_file = []
-    diags = []
-    if other_tools or tool_files:
-        olds = [t for _, t in sorted(other_tools.items())] or [current]
-        note = ""
-        if tool_files:  # which of the tool's files differ, where few do (an edited checkout)
-            names = sorted(tool_files)
-            note = f"changed: {', '.join(names)}" if len(names) <= 3 else f"{len(names)} files changed"
-        if other_tools:
-            this = describe_tool(current, olds[0], note)
-            diags.append(Diagnostic(where, ERROR, f"outputs made by {' and '.join(describe_tool(t, current) for t in olds)}"
-                                    f", but this is {this}; {_RUN} to make them with this version", "DG602"))
-        else:  # the same version numbers, other code: an edited checkout
-            diags.append(Diagnostic(where, ERROR, f"outputs made by other code than this {describe_tool(current)}"
-                                    f" ({note}); {_RUN} to make them with this code", "DG602"))
+    diags = _tool_diagnostics(where, current, other_tools, tool_files)
     diags += per_arch
     if complete:
         known = {m.id for m in models}
@@ -358,6 +347,26 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
             diags.append(Diagnostic(where, ERROR, f"{gone}: outputs of an architecture that no "
                                     f"longer exists are still listed; {_RUN}", "DG605"))
     return diags
+
+
+def _tool_diagnostics(where: Pos, current: dict, other_tools: dict, tool_files: set) -> list:
+    """One line when outputs were made by another tool (``other_tools``: the recorded
+    ones that differ) or from other code of this one (``tool_files``: its files whose
+    hashes differ), instead of one per architecture."""
+    if not (other_tools or tool_files):
+        return []
+    olds = [t for _, t in sorted(other_tools.items())] or [current]
+    note = ""
+    if tool_files:  # which of the tool's files differ, where few do (an edited checkout)
+        names = sorted(tool_files)
+        note = f"changed: {', '.join(names)}" if len(names) <= 3 else f"{len(names)} files changed"
+    if other_tools:
+        this = describe_tool(current, olds[0], note)
+        return [Diagnostic(where, ERROR, f"outputs made by {' and '.join(describe_tool(t, current) for t in olds)}"
+                           f", but this is {this}; {_RUN} to make them with this version", "DG602")]
+    # the same version numbers, other code: an edited checkout
+    return [Diagnostic(where, ERROR, f"outputs made by other code than this {describe_tool(current)}"
+                       f" ({note}); {_RUN} to make them with this code", "DG602")]
 
 
 def _canonical(options):
@@ -412,7 +421,7 @@ def update_file(path: str, product: str, written, options=None, drop_ids=()) -> 
     paths])]``) were made for ``product``; other entries are kept, but those of
     ``drop_ids`` (architectures that are gone) lose their ``product`` record. Raises files.WriteError
     when the file cannot be written."""
-    from diagramgen.publish.files import WriteError, write_atomic
+    from diagramgen.files import WriteError, write_atomic
 
     manifest = read(path)
     entries = manifest.get("architectures", {})

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from diagramgen.draw.render import DEFAULT_FORMATS, DEFAULT_STEP_FORMATS, FORMATS, render_many
+from diagramgen.files import WriteError, remove_output, write_outputs
 from diagramgen.model.project import Loaded, load_each
-from diagramgen.publish.files import WriteError, remove_output, write_outputs
 from diagramgen.publish.manifest import leftovers, read, up_to_date, update_file
 
 
@@ -79,16 +79,24 @@ def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STE
     if not validated():
         return run
     run.diagnostics = _layout_warnings(results, run.cached, out_dir)
-    # one write for every architecture: a full disk part way changes no output at all
+    _write_rendered(run, results, out_dir, manifest, options, everything=not files)
+    return run
+
+
+def _write_rendered(run: RenderRun, results: list, out_dir: str, manifest: dict, options: dict,
+                    everything: bool) -> None:
+    """Write every architecture's files at once (a full disk part way changes no output
+    at all), record them in the manifest and remove the outputs no longer made: views of
+    deleted steps and, when ``everything`` was loaded, the files of architectures that
+    are gone."""
     written = write_outputs(out_dir, {name: data for _, files_out in results for name, data in files_out.items()})
     by_name = dict(zip([name for _, f in results for name in f], written))
     for model, files_out in results:
         run.rendered.append((model, [by_name[name] for name in files_out]))
-    # outputs no longer made: views of deleted steps, and the files of architectures
-    # that are gone (known only when every architecture was loaded: no FILES given)
-    gone = set() if files else set(manifest.get("architectures", {})) - {m.id for m in run.loaded.models}
+    gone = set(manifest.get("architectures", {})) - {m.id for m in run.loaded.models} if everything else set()
     stale = leftovers(manifest, "render", {m.id: list(f) for m, f in results}, out_dir, gone)
     if run.rendered or gone:
+        manifest_path = os.path.join(out_dir, "manifest.json")
         update_file(manifest_path, "render", run.rendered, options, gone)
         run.manifest = manifest_path
     for name in stale:
@@ -97,7 +105,6 @@ def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STE
             run.removed.append(os.path.join(out_dir, name))
         except WriteError as exc:
             run.not_removed.append((os.path.join(out_dir, name), exc.reason))
-    return run
 
 
 def _layout_warnings(results: list, cached: list, out_dir: str) -> list:
@@ -155,40 +162,17 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
     """
     from diagramgen.docs import overview, pages as docgen
     from diagramgen.ids import DOCS_FOLDER
-    from diagramgen.model.project import load_all
     from diagramgen.model.settings import current
     from diagramgen.publish import overviews, site as publish
 
-    loaded = load_all(files)
-    run = DocsRun(loaded)
-    everyone = load_all() if files else loaded  # the index lists every architecture
-    diagnostics = list(loaded.diagnostics)
-    if loaded.ok and not everyone.ok:
-        diagnostics += [d for d in everyone.diagnostics if d not in loaded.diagnostics]
-        run.error = "index.md lists every architecture, and one has errors; nothing written"
-    if on_validated:
-        on_validated(diagnostics)
+    run, everyone = _load_for_docs(files, on_validated)
     if not run.ok:
         return run
+    loaded = run.loaded
     listed = {os.path.realpath(m.path): m for m in everyone.models + loaded.models}
     settings = current()
     groups = overview.resolve(settings, everyone.models)  # before anything is read or written
-
-    def drawn(m):  # the rendered diagram, for a description that follows the drawing
-        try:
-            with open(os.path.join(image_dir, f"{m.id}.svg"), "rb") as fh:
-                return fh.read()
-        except OSError:
-            return None
-
-    files_out: dict = {}
-    made: list = []
-    for m in loaded.models:
-        assets = publish.assets(m, image_dir, links)
-        name = docgen.page_name(m)
-        files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id), svg=drawn(m)).encode("utf-8")
-        files_out.update(assets)
-        made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
+    files_out, made = _architecture_pages(loaded.models, out_dir, image_dir, links)
     inside = os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, DOCS_FOLDER))
     if manifest_path is None and inside:
         manifest_path = os.path.join(image_dir, "manifest.json")
@@ -207,13 +191,64 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
         run.written = write_outputs(image_dir, {f"{DOCS_FOLDER}/{n}": b for n, b in files_out.items()})
     else:
         run.written = write_outputs(out_dir, files_out)
-    if not manifest_path:
-        return run
-    from diagramgen.publish.files import write_atomic
+    if manifest_path:
+        _record_docs(run, manifest_path, out_dir, made, groups, files_out, everything=not files)
+    return run
+
+
+def _load_for_docs(files, on_validated) -> tuple:
+    """(the run, every architecture): the run is not ``ok`` when ``files`` or any
+    architecture the index lists has an error."""
+    from diagramgen.model.project import load_all
+
+    loaded = load_all(files)
+    run = DocsRun(loaded)
+    everyone = load_all() if files else loaded  # the index lists every architecture
+    diagnostics = list(loaded.diagnostics)
+    if loaded.ok and not everyone.ok:
+        diagnostics += [d for d in everyone.diagnostics if d not in loaded.diagnostics]
+        run.error = "index.md lists every architecture, and one has errors; nothing written"
+    if on_validated:
+        on_validated(diagnostics)
+    return run, everyone
+
+
+def _architecture_pages(models, out_dir: str, image_dir: str, links: str) -> tuple:
+    """({name: bytes} of each architecture's page and the diagrams copied beside it,
+    [(model, the paths written for it)])."""
+    from diagramgen.docs import pages as docgen
+    from diagramgen.publish import site as publish
+
+    def drawn(m):  # the rendered diagram, for a description that follows the drawing
+        try:
+            with open(os.path.join(image_dir, f"{m.id}.svg"), "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
+    files_out: dict = {}
+    made: list = []
+    for m in models:
+        assets = publish.assets(m, image_dir, links)
+        name = docgen.page_name(m)
+        files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id), svg=drawn(m)).encode("utf-8")
+        files_out.update(assets)
+        made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
+    return files_out, made
+
+
+def _record_docs(run: DocsRun, manifest_path: str, out_dir: str, made: list, groups, files_out: dict,
+                 everything: bool) -> None:
+    """Record the pages in the manifest and remove the pages it listed that are no longer
+    made (``everything``: the run made every architecture's page, so a recorded one that
+    is gone was removed)."""
+    from diagramgen.docs import overview
+    from diagramgen.files import write_atomic
+    from diagramgen.publish import overviews
     from diagramgen.publish.manifest import dumps
 
     before = read(manifest_path)
-    gone = set() if files else set(before.get("architectures", {})) - {m.id for m in loaded.models}
+    gone = set(before.get("architectures", {})) - {m.id for m, _ in made} if everything else set()
     update_file(manifest_path, "docs", made, None, gone)
     base = os.path.dirname(manifest_path)
     pages_dir = os.path.relpath(out_dir, base).replace(os.sep, "/")
@@ -228,7 +263,6 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
             run.removed.append(os.path.join(base, name))
         except WriteError as exc:
             run.not_removed.append((exc.path, exc.reason))
-    return run
 
 
 def kinds_page_to(page_path: str, catalog) -> tuple:
@@ -280,8 +314,8 @@ def schemas_to(folder: str, catalog) -> list:
     ``catalog``) into ``folder``; return their paths. Raises files.WriteError."""
     from pathlib import Path
 
+    from diagramgen.files import write_atomic
     from diagramgen.model.schema import json_schema_text
-    from diagramgen.publish.files import write_atomic
 
     out = []
     for name in ("architecture", "fragment"):
@@ -296,8 +330,8 @@ def new_to(target, text: str, catalog) -> list:
     schemas its first line names when the repository has none yet; return the paths
     written. Raises files.WriteError, or DiagramgenError when ``target`` exists."""
     from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos
+    from diagramgen.files import create_new, write_atomic
     from diagramgen.model.scaffold import missing_schemas
-    from diagramgen.publish.files import create_new, write_atomic
 
     written = []
     for path, data in missing_schemas(catalog).items():

@@ -1,20 +1,29 @@
-"""Writing and deleting files: the one place that does.
+"""Writing and deleting files: the one module of the package that does.
 
-Every output is written through a temporary file beside its target and renamed into
-place, so a reader never sees a half-written file and a failed run leaves the previous
-outputs untouched; every removal checks it removes a regular file inside the output
-folder. Temporary files left by a killed writer are cleaned up by the next run.
+Outputs: every output is written through a temporary file beside its target and renamed
+into place, so a reader never sees a half-written file and a failed run leaves the
+previous outputs untouched; every removal checks it removes a regular file inside the
+output folder. Temporary files left by a killed writer are cleaned up by the next run.
+
+Scratch: the icon disk cache (``store``), the temporary folders Graphviz and git exports
+work in (``temporary_folder``, ``scratch_folder``) and what a killed process left of them
+(``left_by_dead_writers``, ``remove_dead_writers_folders``).
+
+The stages decide what to write (``publish/`` for outputs); they write through here.
+Imports nothing of the package but ``diagnostics``.
 """
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import re
+import shutil
 import stat
 import tempfile
 from pathlib import Path
 
 from diagramgen.diagnostics import Failure
-from diagramgen.tempfiles import left_by_dead_writers
 
 TMP_SUFFIX = ".tmp"
 
@@ -223,3 +232,75 @@ def create_new(path: str | os.PathLike[str], data: bytes) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def left_by_dead_writers(folder, pattern, folders: bool) -> list:
+    """Entries of ``folder`` (folders, or else regular files, never links) whose names
+    ``pattern`` matches with a process id as its first group, where that process is not
+    this one and no longer runs. A process of another user, or a number that is no
+    process id, keeps its entries."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    out = []
+    for e in entries:
+        m = pattern.match(e.name)
+        kind_ok = e.is_dir(follow_symlinks=False) if folders else e.is_file(follow_symlinks=False)
+        if not m or not kind_ok or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+        except ProcessLookupError:
+            out.append(e)
+        except (PermissionError, OverflowError, ValueError):
+            pass
+    return out
+
+
+def remove_dead_writers_folders(folder, pattern) -> None:
+    """Remove the folders in ``folder`` that ``left_by_dead_writers`` names (never
+    through a link)."""
+    for e in left_by_dead_writers(folder, pattern, folders=True):
+        shutil.rmtree(e.path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def temporary_folder(prefix: str):
+    """A new temporary folder (its path as text), removed with everything in it on exit."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        yield tmp
+
+
+def scratch_folder(prefix: str) -> Path:
+    """A new temporary folder kept until the process ends, then removed."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, True)
+    return Path(path)
+
+
+def link_or_copy(source, target) -> bool:
+    """Make ``target`` a symbolic link to ``source`` or, where links cannot be made, a
+    copy of it; False when neither can be made."""
+    try:
+        os.symlink(os.path.abspath(source), target)
+        return True
+    except OSError:
+        try:
+            shutil.copyfile(source, target)
+            return True
+        except OSError:
+            return False
+
+
+def store(path: Path, data: bytes) -> bool:
+    """Write a cache entry: under a temporary name, then renamed, so a reader never sees
+    half of it. A cache is optional: False (and nothing raised) when it cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        return False
