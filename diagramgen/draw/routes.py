@@ -215,8 +215,14 @@ class Router:
             flat = abs(ay - by) <= abs(ax - bx)
             ilo, ihi = max(0, bisect_left(xs, bx0) - 1), min(nx, bisect_right(xs, bx1) + 1)
             jlo, jhi = max(0, bisect_left(ys, by0) - 1), min(self.ny, bisect_right(ys, by1) + 1)
+            ly0, ly1 = min(ay, by) - NEAR - 1e-6, max(ay, by) + NEAR + 1e-6
+            lx0, lx1 = min(ax, bx) - NEAR - 1e-6, max(ax, bx) + NEAR + 1e-6
             for j in range(jlo, jhi):
+                if flat and not ly0 <= ys[j] <= ly1:
+                    continue  # a horizontal unit segment this far from its box runs along nothing
                 for i in range(ilo, ihi):
+                    if not flat and not lx0 <= xs[i] <= lx1:
+                        continue
                     p = (xs[i], ys[j])
                     if flat and i + 1 < ihi and _near(p, (xs[i + 1], ys[j]), (ax, ay), (bx, by)):
                         along.append(j * nx + i)
