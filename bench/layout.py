@@ -57,7 +57,7 @@ def report(rows: list) -> str:
     head = "| architecture | " + " | ".join(h for _, h, _ in COLUMNS) + " |"
     lines = ["# Layout figures", "",
              "Written by `bench/layout.py` (`make bench`): every architecture rendered with the current",
-             "code and measured by `diagramgen/quality.py`. A figure in **bold** misses its target.", "",
+             "code and measured by `diagramgen/draw/quality.py`. A figure in **bold** misses its target.", "",
              head, "|" + "---|" * (len(COLUMNS) + 1),
              "| *target* | " + " | ".join(target_text(n) for n, _, _ in COLUMNS) + " |"]
     misses = []
