@@ -407,7 +407,7 @@ class _Assembly:
     def write_dot(self, edges, pos, cluster_geo, band_pos, extent_xs, lowest) -> str:
         """The full source with every position written in, everything moved up so that the
         lowest band ends at y = 0."""
-        g, x0, x1, nodes, clusters = self.g, self.x0, self.x1, self.nodes, self.clusters
+        g, x0, x1, nodes = self.g, self.x0, self.x1, self.nodes
         placed_by_us = self.band_nodes | self.circles
         dy = -lowest  # everything moves up so that the lowest band ends at y = 0
         gb = [float(v) for v in g["bb"].split(",")]
@@ -429,16 +429,8 @@ class _Assembly:
                     if "lp" in g:
                         extra += f' lp="{_shift_points(g["lp"], dy)}"'
                     line = line.replace("graph [", "graph [" + extra + " ", 1)
-                elif cluster in cluster_geo:
-                    (a, b, c, d), (lx, ly) = cluster_geo[cluster]
-                    line = line.replace("graph [", f'graph [bb="{_pt(a, b + dy)},{_pt(c, d + dy)}" '
-                                        f'lp="{_pt(lx, ly + dy)}" ', 1)
-                elif cluster in clusters:
-                    o = clusters[cluster]
-                    extra = f'bb="{_shift_points(o["bb"], dy)}"'
-                    if "lp" in o:
-                        extra += f' lp="{_shift_points(o["lp"], dy)}"'
-                    line = line.replace("graph [", "graph [" + extra + " ", 1)
+                elif cluster is not None:
+                    line = self._cluster_graph_line(line, cluster, cluster_geo, dy)
                 cluster = None
                 out.append(line)
                 continue
@@ -467,6 +459,21 @@ class _Assembly:
                         line = line[:cut] + f'[pos="{_shift_points(nodes[a]["pos"], dy)}" ' + line[cut + 1:]
             out.append(line)
         return "\n".join(out)
+
+    def _cluster_graph_line(self, line: str, cluster: str, cluster_geo: dict, dy: float) -> str:
+        """The ``graph [`` line of area or band ``cluster`` with its box and title's
+        position written in, moved up by ``dy``."""
+        if cluster in cluster_geo:
+            (a, b, c, d), (lx, ly) = cluster_geo[cluster]
+            return line.replace("graph [", f'graph [bb="{_pt(a, b + dy)},{_pt(c, d + dy)}" '
+                                f'lp="{_pt(lx, ly + dy)}" ', 1)
+        if cluster in self.clusters:
+            o = self.clusters[cluster]
+            extra = f'bb="{_shift_points(o["bb"], dy)}"'
+            if "lp" in o:
+                extra += f' lp="{_shift_points(o["lp"], dy)}"'
+            return line.replace("graph [", "graph [" + extra + " ", 1)
+        return line
 
 
 class _CirclePlacing:
