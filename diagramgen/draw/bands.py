@@ -159,152 +159,365 @@ def band_sizes_source(source: str) -> str:
 
 
 def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edges, g, extent) -> str:
+    """The full source with every position: what dot placed, the bands stacked under it
+    with their components and circles, and the routes of the edges that reach a band."""
     x0, x1, bottom = extent
-    sizes = g.get("_band_sizes", {})
-    objects = g.get("objects", [])
+    layout = _Assembly(lines, blocks, members, band_nodes, circles, nodes, clusters, g, x0, x1)
+    pos, cluster_geo, rows, corridors, lowest = layout.stack_bands(bottom)
+    node_boxes, areas, labels, lines_drawn = layout.router_view(cluster_geo)
+    layout.move_labels(lines_drawn, node_boxes, areas, labels)
+    radius = _radii(lines, circles)
+    routed_circles = sorted(c for c in circles if layout.partners[c] and any(n in layout.band_of for n in layout.node_of[c]))
+    base = layout.router(rows, cluster_geo, corridors, node_boxes, areas, labels, lines_drawn) \
+        if routed_circles else None
+    placing = _CirclePlacing(layout, routed_circles, radius, pos, rows, cluster_geo, node_boxes, areas)
+    _cost, placed, paths, _drawn, _router = placing.cheapest(base)
+    layout.place_under_circles(routed_circles, placed, pos)
+    layout.place_band_circles(routed_circles, radius, rows, placed, paths, pos)
+    band_pos, extent_xs = layout.band_splines(radius, placed, paths, pos, node_boxes)
+    return layout.write_dot(edges, pos, cluster_geo, band_pos, extent_xs, lowest)
 
-    def bb(value: str) -> list:
-        return [float(v) for v in value.split(",")]
 
-    # edges of the full source, in order, with their ends and how they are drawn
-    ends: list = []
-    looks: list = []
-    for line in lines:
-        m = _STMT.match(line)
-        if m and m.group(3):
-            ends.append((m.group(2), m.group(3)))
-            looks.append(_arrows(line))
-    # the circles' other ends (components placed by dot)
-    partners: dict = {c: [] for c in circles}
-    for a, b in ends:
-        for circle, other in ((a, b), (b, a)):
-            if circle in circles and other in nodes and other not in partners[circle]:
-                partners[circle].append(other)
-    node_of = {c: [b if a == c else a for a, b in ends if c in (a, b) and (a in band_nodes or b in band_nodes)]
-               for c in circles}
-    band_of = {n: name for name in blocks for n in members[name]}
-    routed = {name: sum(len(partners[c]) for c in circles if any(band_of.get(n) == name for n in node_of[c]))
-              for name in blocks}
-    order = list(blocks)
-    # band by band, top to bottom: the corridor above a band with circles holds them and a
-    # lane per route to it (the first corridor also the routes going on to lower bands)
-    pos: dict = {}
-    cluster_geo: dict = {}
-    rows: dict = {}  # band -> the y of its circles
-    corridors: list = []  # (bottom, top) of each corridor
-    top = bottom
-    for k, name in enumerate(order):
-        names = members[name]
-        has_circles = any(band_of.get(n) == name for c in circles for n in node_of[c])
-        lanes = sum(routed[b] for b in order[k:]) if k == 0 else routed[name]
-        gap = CIRCLE_GAP + LANE * lanes if has_circles else GAP
-        if k == 0 and not has_circles and lanes:
-            gap = CIRCLE_GAP + LANE * lanes
-        corridors.append((top - gap, top))
-        top -= gap
-        size = sizes.get(name, {})
-        lw, lh = size.get("label", (100.0, 16.0))
-        heights = [size.get(n, (40.0, 40.0))[1] for n in names]
-        height = max([lh] + heights) + 2 * PAD
-        ytop, ybot = top, top - height
-        rows[name] = round(ytop + CIRCLE_LIFT, 2)
-        cy = (ytop + ybot) / 2
-        start = x0 + PAD + lw + 2 * PAD
-        wanted = []
-        for n in names:
-            xs = [float(nodes[o]["pos"].split(",")[0]) for c in circles if n in node_of[c] for o in partners[c]]
-            wanted.append((sum(xs) / len(xs) if xs else start, n))
-        _row(wanted, size, start, x1, cy, pos)
-        cluster_geo[name] = ((x0, ybot, x1, ytop), (x0 + PAD + lw / 2, cy))
-        top = ybot
+def _bb(value: str) -> list:
+    return [float(v) for v in value.split(",")]
 
-    # the router's view: components, circles and areas placed by dot, the bands, labels,
-    # the edges dot drew
-    gvid_name = {o["_gvid"]: o.get("name") for o in objects}
-    node_boxes = {}
-    for name, n in nodes.items():
-        nx, ny = (float(v) for v in n["pos"].split(","))
-        w, h = float(n["width"]) * 36, float(n["height"]) * 36
-        node_boxes[name] = (nx - w, ny - h, nx + w, ny + h)
-    areas = {}
-    labels = []
-    for cname, c in clusters.items():
-        areas[cname] = (tuple(bb(c["bb"])), {gvid_name.get(k) for k in c.get("nodes", [])})
-        if "lp" in c:
-            lx, ly = bb(c["lp"])
-            w, h = float(c.get("lwidth", 0)) * 36, float(c.get("lheight", 0)) * 36
-            labels.append((lx - w, ly - h, lx + w, ly + h))
-    for name in order:
-        areas[name] = (cluster_geo[name][0], set())
-    lines_drawn = []
-    for e in g.get("edges", []):
-        if "pos" in e and e.get("style") != "invis":
-            lines_drawn.append((_polyline(e["pos"]), (gvid_name.get(e["tail"]), gvid_name.get(e["head"]))))
-    # a flow label that an edge, a box or an area's border runs through moves beside its edge
-    boxes = list(node_boxes.values()) + list(labels)
-    borders = [b for b, _inside in areas.values()]
-    for e in g.get("edges", []):
-        if "xlp" in e:
-            box = _xlabel_box(e)
-            if "pos" in e and _label_hit(box, [ln for ln, _ends in lines_drawn], boxes, borders):
-                box = _label_spot(box, _polyline(e["pos"]), [ln for ln, _ends in lines_drawn], boxes, borders)
-                e["xlp"] = _pt(*_centre(box))
-            labels.append(box)
-            boxes.append(box)
-    lower = sum(routed[b] for b in order[1:])
-    side = [x0 - LANE * (k + 1) for k in range(lower)] + [x1 + LANE * (k + 1) for k in range(lower)]
-    lane_ys = []
-    skip = []
-    for name, (_lo, hi) in zip(order, corridors):
-        row = rows[name]
-        band_top = cluster_geo[name][0][3]
-        lane_ys.append(row)
-        y = row + 18
-        while y < hi - 3:
-            lane_ys.append(y)
-            y += LANE
-        skip += [(band_top - 0.5, row - 0.5), (row + 0.5, row + 17)]
+
+def _radii(lines: list, circles: set) -> dict:
+    """The radius of each circle (points), from its width in the source (10 if none)."""
     radius = {c: 10.0 for c in circles}
     for line in lines:
         m = _STMT.match(line)
         if m and not m.group(3) and m.group(2) in circles:
             found = re.search(r"\bwidth=([\d.]+)", line)
             radius[m.group(2)] = float(found.group(1)) * 36 if found else 10.0
-    routed_circles = sorted(c for c in circles if partners[c] and any(n in band_of for n in node_of[c]))
-    base = routes.Router(node_boxes, areas, labels, lines_drawn, xs=side, ys=lane_ys, skip_ys=skip) \
-        if routed_circles else None
+    return radius
 
-    def advance(state: tuple, circle: str, bound: float):
+
+class _Assembly:
+    """The source and dot's first layout of a diagram with bands, with what the steps of
+    ``_assemble`` need to know about its edges: ``ends`` and ``looks`` (the edges of the
+    full source, in order, with their ends and arrows), ``partners`` (circle -> its
+    components placed by dot), ``node_of`` (circle -> its band components), ``band_of``
+    (band component -> its band), ``routed`` (band -> how many routes reach it) and
+    ``order`` (the bands, top to bottom)."""
+
+    def __init__(self, lines, blocks, members, band_nodes, circles, nodes, clusters, g, x0, x1):
+        self.lines, self.members, self.band_nodes, self.circles = lines, members, band_nodes, circles
+        self.nodes, self.clusters, self.g, self.x0, self.x1 = nodes, clusters, g, x0, x1
+        self.sizes = g.get("_band_sizes", {})
+        # edges of the full source, in order, with their ends and how they are drawn
+        ends: list = []
+        looks: list = []
+        for line in lines:
+            m = _STMT.match(line)
+            if m and m.group(3):
+                ends.append((m.group(2), m.group(3)))
+                looks.append(_arrows(line))
+        # the circles' other ends (components placed by dot)
+        partners: dict = {c: [] for c in circles}
+        for a, b in ends:
+            for circle, other in ((a, b), (b, a)):
+                if circle in circles and other in nodes and other not in partners[circle]:
+                    partners[circle].append(other)
+        node_of = {c: [b if a == c else a for a, b in ends if c in (a, b) and (a in band_nodes or b in band_nodes)]
+                   for c in circles}
+        band_of = {n: name for name in blocks for n in members[name]}
+        self.ends, self.looks, self.partners, self.node_of, self.band_of = ends, looks, partners, node_of, band_of
+        self.routed = {name: sum(len(partners[c]) for c in circles
+                                 if any(band_of.get(n) == name for n in node_of[c]))
+                       for name in blocks}
+        self.order = list(blocks)
+
+    def stack_bands(self, bottom: float) -> tuple:
+        """Stack the bands under ``bottom``, each under its corridor, and place their
+        components in rows where their flows' components above want them. Returns
+        (pos: component -> (x, y), cluster_geo: band -> (its box, its title's centre),
+        rows: band -> the y of its circles, corridors: (bottom, top) of each corridor,
+        the y of the lowest band's bottom)."""
+        x0, x1, order, circles, node_of = self.x0, self.x1, self.order, self.circles, self.node_of
+        # band by band, top to bottom: the corridor above a band with circles holds them and a
+        # lane per route to it (the first corridor also the routes going on to lower bands)
+        pos: dict = {}
+        cluster_geo: dict = {}
+        rows: dict = {}  # band -> the y of its circles
+        corridors: list = []  # (bottom, top) of each corridor
+        top = bottom
+        for k, name in enumerate(order):
+            names = self.members[name]
+            has_circles = any(self.band_of.get(n) == name for c in circles for n in node_of[c])
+            lanes = sum(self.routed[b] for b in order[k:]) if k == 0 else self.routed[name]
+            gap = CIRCLE_GAP + LANE * lanes if has_circles else GAP
+            if k == 0 and not has_circles and lanes:
+                gap = CIRCLE_GAP + LANE * lanes
+            corridors.append((top - gap, top))
+            top -= gap
+            size = self.sizes.get(name, {})
+            lw, lh = size.get("label", (100.0, 16.0))
+            heights = [size.get(n, (40.0, 40.0))[1] for n in names]
+            height = max([lh] + heights) + 2 * PAD
+            ytop, ybot = top, top - height
+            rows[name] = round(ytop + CIRCLE_LIFT, 2)
+            cy = (ytop + ybot) / 2
+            start = x0 + PAD + lw + 2 * PAD
+            wanted = []
+            for n in names:
+                xs = [float(self.nodes[o]["pos"].split(",")[0]) for c in circles if n in node_of[c]
+                      for o in self.partners[c]]
+                wanted.append((sum(xs) / len(xs) if xs else start, n))
+            _row(wanted, size, start, x1, cy, pos)
+            cluster_geo[name] = ((x0, ybot, x1, ytop), (x0 + PAD + lw / 2, cy))
+            top = ybot
+        return pos, cluster_geo, rows, corridors, top
+
+    def router_view(self, cluster_geo: dict) -> tuple:
+        """What the router sees: (node_boxes: component or circle placed by dot -> its box,
+        areas: area or band -> (its box, the nodes inside it), labels: the boxes of the
+        areas' titles, lines_drawn: [(polyline, (tail, head))] of the edges dot drew)."""
+        gvid_name = {o["_gvid"]: o.get("name") for o in self.g.get("objects", [])}
+        node_boxes = {}
+        for name, n in self.nodes.items():
+            nx, ny = (float(v) for v in n["pos"].split(","))
+            w, h = float(n["width"]) * 36, float(n["height"]) * 36
+            node_boxes[name] = (nx - w, ny - h, nx + w, ny + h)
+        areas = {}
+        labels = []
+        for cname, c in self.clusters.items():
+            areas[cname] = (tuple(_bb(c["bb"])), {gvid_name.get(k) for k in c.get("nodes", [])})
+            if "lp" in c:
+                lx, ly = _bb(c["lp"])
+                w, h = float(c.get("lwidth", 0)) * 36, float(c.get("lheight", 0)) * 36
+                labels.append((lx - w, ly - h, lx + w, ly + h))
+        for name in self.order:
+            areas[name] = (cluster_geo[name][0], set())
+        lines_drawn = []
+        for e in self.g.get("edges", []):
+            if "pos" in e and e.get("style") != "invis":
+                lines_drawn.append((_polyline(e["pos"]), (gvid_name.get(e["tail"]), gvid_name.get(e["head"]))))
+        return node_boxes, areas, labels, lines_drawn
+
+    def move_labels(self, lines_drawn: list, node_boxes: dict, areas: dict, labels: list) -> None:
+        """Move a flow label that an edge, a box or an area's border runs through beside its
+        edge (its ``xlp`` in the layout changes), and add every flow label's box to
+        ``labels``."""
+        boxes = list(node_boxes.values()) + list(labels)
+        borders = [b for b, _inside in areas.values()]
+        for e in self.g.get("edges", []):
+            if "xlp" in e:
+                box = _xlabel_box(e)
+                if "pos" in e and _label_hit(box, [ln for ln, _ends in lines_drawn], boxes, borders):
+                    box = _label_spot(box, _polyline(e["pos"]), [ln for ln, _ends in lines_drawn], boxes, borders)
+                    e["xlp"] = _pt(*_centre(box))
+                labels.append(box)
+                boxes.append(box)
+
+    def router(self, rows, cluster_geo, corridors, node_boxes, areas, labels, lines_drawn) -> routes.Router:
+        """A router over the layout, with lanes beside the diagram for the routes to the
+        lower bands and lanes through each corridor, clear of its circles' row."""
+        x0, x1, order = self.x0, self.x1, self.order
+        lower = sum(self.routed[b] for b in order[1:])
+        side = [x0 - LANE * (k + 1) for k in range(lower)] + [x1 + LANE * (k + 1) for k in range(lower)]
+        lane_ys = []
+        skip = []
+        for name, (_lo, hi) in zip(order, corridors):
+            row = rows[name]
+            band_top = cluster_geo[name][0][3]
+            lane_ys.append(row)
+            y = row + 18
+            while y < hi - 3:
+                lane_ys.append(y)
+                y += LANE
+            skip += [(band_top - 0.5, row - 0.5), (row + 0.5, row + 17)]
+        return routes.Router(node_boxes, areas, labels, lines_drawn, xs=side, ys=lane_ys, skip_ys=skip)
+
+    def place_under_circles(self, routed_circles: list, placed: dict, pos: dict) -> None:
+        """Move a band's components with routed flows under their circles (in ``pos``)."""
+        members, node_of = self.members, self.node_of
+        for name in self.order:
+            size = self.sizes.get(name, {})
+            lw = size.get("label", (100.0, 16.0))[0]
+            wanted = []
+            for n in members[name]:
+                xs = [placed[c][0] for c in routed_circles if n in node_of[c]]
+                wanted.append((sum(xs) / len(xs) if xs else pos[n][0], n))
+            if any(n in node_of[c] for c in routed_circles for n in members[name]):
+                _row(wanted, size, self.x0 + PAD + lw + 2 * PAD, self.x1, pos[members[name][0]][1], pos)
+
+    def place_band_circles(self, routed_circles, radius, rows, placed, paths, pos) -> None:
+        """Place the circles of the flows between two band components above them, clear of
+        the other circles and lines (in ``placed``), and every circle in ``pos``."""
+        x0, x1, node_of = self.x0, self.x1, self.node_of
+        # the lines from the circles down to their band components, as they will be drawn
+        drawn = [path for (c, _o), path in paths.items()]
+        for c in routed_circles:
+            for n in node_of[c]:
+                drawn.append([placed[c], pos[n]])
+        # a flow between two band components: its circle above them, clear of the others
+        for circle in sorted(self.circles):
+            if circle not in placed:
+                xs = [pos[n][0] for n in node_of[circle]] or [x0]
+                row = rows[self.band_of[node_of[circle][0]]]
+                r = radius[circle]
+                mean = sum(xs) / len(xs)
+                spots = sorted((abs(x - mean), x) for x in (mean + 2 * k for k in range(-int(x1 - x0) // 2,
+                                                                                         int(x1 - x0) // 2))
+                               if x0 + 2 * r < x < x1 - 2 * r)
+                x = next((x for _d, x in spots if _free_spot((x, row), r, placed, drawn)
+                          and all(_clear_line((x, row), pos[n], r, placed, drawn) for n in node_of[circle])), mean)
+                placed[circle] = (x, row)
+            pos[circle] = placed[circle]
+
+    def band_splines(self, radius, placed, paths, pos, node_boxes) -> tuple:
+        """The ``pos`` splines of the edges that reach a band, as (band_pos: (tail, head) ->
+        their splines in order, extent_xs: the x of every point they pass)."""
+        circles, band_nodes, sizes = self.circles, self.band_nodes, self.sizes
+        band_pos: dict = {}  # (tail, head) -> pos values in order
+        extent_xs: list = []
+        for (a, b), arrows in zip(self.ends, self.looks):
+            if not ({a, b} & (band_nodes | circles)):
+                continue
+            if a in circles and b in circles:
+                continue
+            circle, other = (a, b) if a in circles else (b, a)
+            if circle not in circles or (other not in self.nodes and other not in band_nodes):
+                continue
+            r = radius[circle]
+            cbox = (placed[circle][0] - r, placed[circle][1] - r, placed[circle][0] + r, placed[circle][1] + r)
+            if other in band_nodes:
+                w, h = sizes.get(self.band_of[other], {}).get(other, (40.0, 40.0))
+                nx, ny = pos[other]
+                cx, cy = placed[circle]
+                if abs(cx - nx) < w / 2 - 4:
+                    path = [(cx, cy - r), (cx, ny + h / 2)]
+                else:
+                    path = routes.clip_start([(cx, cy), (nx, ny)], cbox, circle=True)
+                    path = list(reversed(routes.clip_start(list(reversed(path)),
+                                                           (nx - w / 2, ny - h / 2, nx + w / 2, ny + h / 2))))
+            else:
+                raw = paths.get((circle, other))
+                if raw is None:
+                    continue
+                path = routes.clip_start(raw, node_boxes[other])
+                path = list(reversed(routes.clip_start(list(reversed(path)), cbox, circle=True)))
+                path = list(reversed(path))  # from the circle
+            pts = path if a == circle else list(reversed(path))
+            extent_xs += [p[0] for p in pts]
+            band_pos.setdefault((a, b), []).append(routes.spline(pts, start_arrow=arrows[0], end_arrow=arrows[1]))
+        return band_pos, extent_xs
+
+    def write_dot(self, edges, pos, cluster_geo, band_pos, extent_xs, lowest) -> str:
+        """The full source with every position written in, everything moved up so that the
+        lowest band ends at y = 0."""
+        g, x0, x1, nodes = self.g, self.x0, self.x1, self.nodes
+        placed_by_us = self.band_nodes | self.circles
+        dy = -lowest  # everything moves up so that the lowest band ends at y = 0
+        gb = [float(v) for v in g["bb"].split(",")]
+        bb_list = [min([gb[0], x0] + extent_xs), 0.0, max([gb[2], x1] + extent_xs), gb[3] + dy]
+        out = []
+        seen: dict = {}  # (tail, head) -> how many such edges were written
+        cluster = None
+        first_graph = True
+        for line in self.lines:
+            opened = _CLUSTER.match(line)
+            if opened:
+                cluster = opened.group(1)
+                out.append(line)
+                continue
+            if re.match(r"^\t*graph \[", line):
+                if cluster is None and first_graph:
+                    first_graph = False
+                    extra = f'bb="{_pt(bb_list[0], bb_list[1])},{_pt(bb_list[2], bb_list[3])}"'
+                    if "lp" in g:
+                        extra += f' lp="{_shift_points(g["lp"], dy)}"'
+                    line = line.replace("graph [", "graph [" + extra + " ", 1)
+                elif cluster is not None:
+                    line = self._cluster_graph_line(line, cluster, cluster_geo, dy)
+                cluster = None
+                out.append(line)
+                continue
+            cluster = None
+            m = _STMT.match(line)
+            if m and m.group(2) not in ("graph", "node", "edge"):
+                a, b = m.group(2), m.group(3)
+                cut = m.end() - 1
+                if b:
+                    by_dot = a not in placed_by_us and b not in placed_by_us
+                    if by_dot:
+                        k = seen[(a, b)] = seen.get((a, b), -1) + 1
+                        same = edges.get((a, b), [])
+                        e = same[k] if k < len(same) else {}
+                        extra = f'pos="{_shift_points(e["pos"], dy)}" ' if "pos" in e else ""
+                        if "xlp" in e:
+                            extra += f'xlp="{_shift_points(e["xlp"], dy)}" '
+                        line = line[:cut] + "[" + extra + line[cut + 1:]
+                    elif band_pos.get((a, b)):
+                        line = line[:cut] + f'[pos="{_shift_points(band_pos[(a, b)].pop(0), dy)}" ' + line[cut + 1:]
+                else:
+                    if a in pos:
+                        x, y = pos[a]
+                        line = line[:cut] + f'[pos="{_pt(x, y + dy)}" ' + line[cut + 1:]
+                    elif a in nodes:
+                        line = line[:cut] + f'[pos="{_shift_points(nodes[a]["pos"], dy)}" ' + line[cut + 1:]
+            out.append(line)
+        return "\n".join(out)
+
+    def _cluster_graph_line(self, line: str, cluster: str, cluster_geo: dict, dy: float) -> str:
+        """The ``graph [`` line of area or band ``cluster`` with its box and title's
+        position written in, moved up by ``dy``."""
+        if cluster in cluster_geo:
+            (a, b, c, d), (lx, ly) = cluster_geo[cluster]
+            return line.replace("graph [", f'graph [bb="{_pt(a, b + dy)},{_pt(c, d + dy)}" '
+                                f'lp="{_pt(lx, ly + dy)}" ', 1)
+        if cluster in self.clusters:
+            o = self.clusters[cluster]
+            extra = f'bb="{_shift_points(o["bb"], dy)}"'
+            if "lp" in o:
+                extra += f' lp="{_shift_points(o["lp"], dy)}"'
+            return line.replace("graph [", "graph [" + extra + " ", 1)
+        return line
+
+
+class _CirclePlacing:
+    """Routes the component-to-circle edges circle by circle, trying orders of the
+    circles, and keeps the cheapest."""
+
+    def __init__(self, a: _Assembly, routed_circles, radius, pos, rows, cluster_geo, node_boxes, areas):
+        self.a, self.routed_circles, self.radius, self.pos, self.rows = a, routed_circles, radius, pos, rows
+        self.cluster_geo, self.node_boxes, self.areas = cluster_geo, node_boxes, areas
+
+    def advance(self, state: tuple, circle: str, bound: float):
         """Route the component-to-circle edges of one more circle; the first route to a
         circle places it on its band's row. ``state``: (cost, placed, paths, drawn,
         router) after the circles before it, which it leaves unchanged. Returns the state
         after it, or None as soon as its cost reaches ``bound``."""
+        a, node_boxes, areas = self.a, self.node_boxes, self.areas
+        node_of, x0, x1 = a.node_of, a.x0, a.x1
         total, placed, paths, drawn, router = state
         router = router.copy()
         placed = dict(placed)  # circle -> (x, y)
         paths = dict(paths)  # (circle, component) -> points from the component to the circle
         drawn = list(drawn)  # the routes and the lines from circles down to their bands
-        name = next(band_of[n] for n in node_of[circle] if n in band_of)
-        row = rows[name]
-        pref = sum(pos[n][0] for n in node_of[circle]) / len(node_of[circle])
+        name = next(a.band_of[n] for n in node_of[circle] if n in a.band_of)
+        row = self.rows[name]
+        pref = sum(self.pos[n][0] for n in node_of[circle]) / len(node_of[circle])
         # near the circles of the same band component placed already, or where it was
         # wanted; the only circle of a band component is nearly free (the component
         # moves under it)
         siblings = [placed[c][0] for c in placed if set(node_of[c]) & set(node_of[circle])]
-        alone = not any(set(node_of[c]) & set(node_of[circle]) for c in routed_circles if c != circle)
+        alone = not any(set(node_of[c]) & set(node_of[circle]) for c in self.routed_circles if c != circle)
         pull = FIRST_TARGET_COST if alone else TARGET_COST
         if siblings:
             pref = sum(siblings) / len(siblings)
-        r = radius[circle]
-        for other in sorted(partners[circle], key=lambda o: (abs(_centre(node_boxes[o])[0] - pref), o)):
+        r = self.radius[circle]
+        partners = a.partners[circle]
+        for other in sorted(partners, key=lambda o: (abs(_centre(node_boxes[o])[0] - pref), o)):
             if circle in placed:
                 targets = {placed[circle]: 0.0}
             else:
                 # the other components of this circle will have to come to it too
-                rest = [_centre(node_boxes[o])[0] for o in partners[circle] if o != other]
+                rest = [_centre(node_boxes[o])[0] for o in partners if o != other]
                 targets = {(x, row): pull * abs(x - pref) + sum(abs(x - q) for q in rest) for x in router.xs
                            if x0 + 2 * r < x < x1 - 2 * r and _free_spot((x, row), r, placed, drawn)}
-            own = {a for a, (_b, inside) in areas.items() if other in inside}
+            own = {area for area, (_b, inside) in areas.items() if other in inside}
             path = router.route(other, targets, free={circle}, own=own, owner=circle, limit=bound - total)
             if router.over_limit:
                 return None
@@ -319,7 +532,7 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
                 placed[circle] = path[-1]
                 cx, cy = path[-1]
                 router.add_node(circle, (cx - r, cy - r, cx + r, cy + r))
-                drop = [(cx, cy - r), (cx, cluster_geo[name][0][3])]
+                drop = [(cx, cy - r), (cx, self.cluster_geo[name][0][3])]
                 router.add_line(drop, owner=circle)
                 drawn.append(drop)
             router.add_line(path, owner=circle)
@@ -327,33 +540,37 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
             paths[(circle, other)] = path
         return total, placed, paths, drawn, router
 
-    # every order of the circles (up to MAX_PERMUTED of them; else the sorted order and its
-    # reverse) is tried, the cheapest kept, the first of equal ones. Orders that begin
-    # alike share their routes; the cheapest next circle is tried first, and as costs
-    # only grow when routes are added, an order stops as soon as it costs more than the
-    # best one found.
-    best: list = [None]  # (cost, order as positions in routed_circles, final state)
-    start_state: tuple = (0.0, {}, {}, [], base)
+    def cheapest(self, base) -> tuple:
+        """The final state (cost, placed: circle -> (x, y), paths: (circle, component) ->
+        points, drawn, router) of the cheapest order of the circles, starting from router
+        ``base``."""
+        # every order of the circles (up to MAX_PERMUTED of them; else the sorted order and its
+        # reverse) is tried, the cheapest kept, the first of equal ones. Orders that begin
+        # alike share their routes; the cheapest next circle is tried first, and as costs
+        # only grow when routes are added, an order stops as soon as it costs more than the
+        # best one found.
+        routed_circles, advance = self.routed_circles, self.advance
+        best: list = [None]  # (cost, order as positions in routed_circles, final state)
+        start_state: tuple = (0.0, {}, {}, [], base)
 
-    def search(state: tuple, prefix: tuple) -> None:
-        if len(prefix) == len(routed_circles):
-            if best[0] is None or (state[0], prefix) < best[0][:2]:
-                best[0] = (state[0], prefix, state)
-            return
-        children = []
-        for k, circle in enumerate(routed_circles):
-            if k not in prefix:
-                after = advance(state, circle, math.inf if best[0] is None else best[0][0])
-                if after is not None:
-                    children.append((after[0], prefix + (k,), after))
-        for cost, order, after in sorted(children, key=lambda c: c[:2]):
-            if best[0] is None or cost <= best[0][0]:
-                search(after, order)
+        def search(state: tuple, prefix: tuple) -> None:
+            if len(prefix) == len(routed_circles):
+                if best[0] is None or (state[0], prefix) < best[0][:2]:
+                    best[0] = (state[0], prefix, state)
+                return
+            children = []
+            for k, circle in enumerate(routed_circles):
+                if k not in prefix:
+                    after = advance(state, circle, math.inf if best[0] is None else best[0][0])
+                    if after is not None:
+                        children.append((after[0], prefix + (k,), after))
+            for cost, order, after in sorted(children, key=lambda c: c[:2]):
+                if best[0] is None or cost <= best[0][0]:
+                    search(after, order)
 
-    if len(routed_circles) <= MAX_PERMUTED:
-        search(start_state, ())
-        best[0] = best[0][2]
-    else:
+        if len(routed_circles) <= MAX_PERMUTED:
+            search(start_state, ())
+            return best[0][2]
         for circle_order in (routed_circles, routed_circles[::-1]):
             state = start_state
             for circle in circle_order:
@@ -362,128 +579,7 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
                     break
             if state is not None and (best[0] is None or state[0] < best[0][0]):
                 best[0] = state
-    _cost, placed, paths, drawn, _router = best[0]
-    # a band's component with routed flows sits under their circles
-    for name in order:
-        size = sizes.get(name, {})
-        lw = size.get("label", (100.0, 16.0))[0]
-        wanted = []
-        for n in members[name]:
-            xs = [placed[c][0] for c in routed_circles if n in node_of[c]]
-            wanted.append((sum(xs) / len(xs) if xs else pos[n][0], n))
-        if any(n in node_of[c] for c in routed_circles for n in members[name]):
-            _row(wanted, size, x0 + PAD + lw + 2 * PAD, x1, pos[members[name][0]][1], pos)
-    # the lines from the circles down to their band components, as they will be drawn
-    drawn = [path for (c, _o), path in paths.items()]
-    for c in routed_circles:
-        for n in node_of[c]:
-            drawn.append([placed[c], pos[n]])
-    # a flow between two band components: its circle above them, clear of the others
-    for circle in sorted(circles):
-        if circle not in placed:
-            xs = [pos[n][0] for n in node_of[circle]] or [x0]
-            row = rows[band_of[node_of[circle][0]]]
-            r = radius[circle]
-            mean = sum(xs) / len(xs)
-            spots = sorted((abs(x - mean), x) for x in (mean + 2 * k for k in range(-int(x1 - x0) // 2, int(x1 - x0) // 2))
-                           if x0 + 2 * r < x < x1 - 2 * r)
-            x = next((x for _d, x in spots if _free_spot((x, row), r, placed, drawn)
-                      and all(_clear_line((x, row), pos[n], r, placed, drawn) for n in node_of[circle])), mean)
-            placed[circle] = (x, row)
-        pos[circle] = placed[circle]
-
-    # the edges that reach a band, as polylines from tail to head
-    band_pos: dict = {}  # (tail, head) -> pos values in order
-    extent_xs: list = []
-    for (a, b), arrows in zip(ends, looks):
-        if not ({a, b} & (band_nodes | circles)):
-            continue
-        if a in circles and b in circles:
-            continue
-        circle, other = (a, b) if a in circles else (b, a)
-        if circle not in circles or (other not in nodes and other not in band_nodes):
-            continue
-        r = radius[circle]
-        cbox = (placed[circle][0] - r, placed[circle][1] - r, placed[circle][0] + r, placed[circle][1] + r)
-        if other in band_nodes:
-            w, h = sizes.get(band_of[other], {}).get(other, (40.0, 40.0))
-            nx, ny = pos[other]
-            cx, cy = placed[circle]
-            if abs(cx - nx) < w / 2 - 4:
-                path = [(cx, cy - r), (cx, ny + h / 2)]
-            else:
-                path = routes.clip_start([(cx, cy), (nx, ny)], cbox, circle=True)
-                path = list(reversed(routes.clip_start(list(reversed(path)),
-                                                       (nx - w / 2, ny - h / 2, nx + w / 2, ny + h / 2))))
-        else:
-            raw = paths.get((circle, other))
-            if raw is None:
-                continue
-            path = routes.clip_start(raw, node_boxes[other])
-            path = list(reversed(routes.clip_start(list(reversed(path)), cbox, circle=True)))
-            path = list(reversed(path))  # from the circle
-        pts = path if a == circle else list(reversed(path))
-        extent_xs += [p[0] for p in pts]
-        band_pos.setdefault((a, b), []).append(routes.spline(pts, start_arrow=arrows[0], end_arrow=arrows[1]))
-    lowest = top
-    dy = -lowest  # everything moves up so that the lowest band ends at y = 0
-    gb = bb_list = [float(v) for v in g["bb"].split(",")]
-    bb_list = [min([gb[0], x0] + extent_xs), 0.0, max([gb[2], x1] + extent_xs), gb[3] + dy]
-    out = []
-    seen: dict = {}  # (tail, head) -> how many such edges were written
-    cluster = None
-    first_graph = True
-    for line in lines:
-        opened = _CLUSTER.match(line)
-        if opened:
-            cluster = opened.group(1)
-            out.append(line)
-            continue
-        if re.match(r"^\t*graph \[", line):
-            if cluster is None and first_graph:
-                first_graph = False
-                extra = f'bb="{_pt(bb_list[0], bb_list[1])},{_pt(bb_list[2], bb_list[3])}"'
-                if "lp" in g:
-                    extra += f' lp="{_shift_points(g["lp"], dy)}"'
-                line = line.replace("graph [", "graph [" + extra + " ", 1)
-            elif cluster in cluster_geo:
-                (a, b, c, d), (lx, ly) = cluster_geo[cluster]
-                line = line.replace("graph [", f'graph [bb="{_pt(a, b + dy)},{_pt(c, d + dy)}" '
-                                    f'lp="{_pt(lx, ly + dy)}" ', 1)
-            elif cluster in clusters:
-                o = clusters[cluster]
-                extra = f'bb="{_shift_points(o["bb"], dy)}"'
-                if "lp" in o:
-                    extra += f' lp="{_shift_points(o["lp"], dy)}"'
-                line = line.replace("graph [", "graph [" + extra + " ", 1)
-            cluster = None
-            out.append(line)
-            continue
-        cluster = None
-        m = _STMT.match(line)
-        if m and m.group(2) not in ("graph", "node", "edge"):
-            a, b = m.group(2), m.group(3)
-            cut = m.end() - 1
-            if b:
-                by_dot = a not in band_nodes | circles and b not in band_nodes | circles
-                if by_dot:
-                    k = seen[(a, b)] = seen.get((a, b), -1) + 1
-                    same = edges.get((a, b), [])
-                    e = same[k] if k < len(same) else {}
-                    extra = f'pos="{_shift_points(e["pos"], dy)}" ' if "pos" in e else ""
-                    if "xlp" in e:
-                        extra += f'xlp="{_shift_points(e["xlp"], dy)}" '
-                    line = line[:cut] + "[" + extra + line[cut + 1:]
-                elif band_pos.get((a, b)):
-                    line = line[:cut] + f'[pos="{_shift_points(band_pos[(a, b)].pop(0), dy)}" ' + line[cut + 1:]
-            else:
-                if a in pos:
-                    x, y = pos[a]
-                    line = line[:cut] + f'[pos="{_pt(x, y + dy)}" ' + line[cut + 1:]
-                elif a in nodes:
-                    line = line[:cut] + f'[pos="{_shift_points(nodes[a]["pos"], dy)}" ' + line[cut + 1:]
-        out.append(line)
-    return "\n".join(out)
+        return best[0]
 
 
 def _row(wanted: list, size: dict, start: float, x1: float, cy: float, pos: dict) -> None:

@@ -264,41 +264,71 @@ class Router:
         every path left would cost more: then it returns None and ``over_limit`` is set
         (a path that costs at most ``limit`` is found as without it)."""
         self.over_limit = False
-        x0, y0, x1, y1 = self.nodes[source]
-        xs, ys, nx, ny, n = self.xs, self.ys, self.nx, self.ny, self.n
-        si = bisect_left(xs, round((x0 + x1) / 2, 2) - 1.0)
-        sj = bisect_left(ys, round((y0 + y1) / 2, 2) - 1.0)
+        goal = self._goal_cells(targets)
+        if not goal:
+            return None
+        heuristic = self._heuristic(goal)
+        question = (source, frozenset(targets.items()), frozenset(free), frozenset(own), owner)
+        remembered = self._remembered(question, source, goal, free, own, owner)
+        if remembered is not None:
+            path, cost = remembered
+            self.last_cost = cost
+            if cost > limit + 1e-6 * max(1.0, abs(limit)):
+                self.over_limit = True
+                return None
+            return list(path)
+        found = self._search(source, goal, heuristic, set(free) | {source}, set(own), owner, limit)
+        if found is None:
+            return None
+        end, d, back = found
+        path = self._path_back(end, d, back)
+        self._routes.setdefault(question, []).append((self.added, tuple(path), self.last_cost))
+        return path
+
+    def _goal_cells(self, targets: dict) -> dict:
+        """``targets`` ({(x, y): extra cost}) as {grid point number: extra cost}, leaving
+        out the points that are not on the grid."""
+        xs, ys, nx, ny = self.xs, self.ys, self.nx, self.ny
         goal: dict = {}
         for (x, y), extra in targets.items():
             i, j = bisect_left(xs, x - 1.0), bisect_left(ys, y - 1.0)
             if i < nx and j < ny and abs(xs[i] - x) <= 1.0 and abs(ys[j] - y) <= 1.0:
                 p = j * nx + i
                 goal[p] = min(extra, goal.get(p, math.inf))
-        if not goal:
-            return None
-        # A*: the distance to the nearest goal (with its extra cost) never overestimates
+        return goal
+
+    def _heuristic(self, goal: dict) -> tuple:
+        """The A* heuristic towards ``goal`` ({grid point number: extra cost}) as (hxp, hyp):
+        its horizontal and vertical parts at every grid point. Their sum, the distance to
+        the nearest goal with its extra cost, never overestimates."""
+        xs, ys, nx, ny = self.xs, self.ys, self.nx, self.ny
         gi = {p % nx for p in goal}
         gj = sorted({p // nx for p in goal})
         hx = _nearest(xs, goal, nx) if len(gi) > 1 else \
             [abs(xs[i] - xs[next(iter(gi))]) + min(goal.values()) for i in range(nx)]
         hy = [min(abs(ys[j] - ys[g]) for g in gj) for j in range(ny)]
-        # the two parts of the heuristic at every point, and the lengths of the unit segments
-        hxp = hx * ny
-        hyp = [v for v in hy for _i in range(nx)]
-        dxs = [xs[i + 1] - xs[i] for i in range(nx - 1)]
-        dys = [ys[j + 1] - ys[j] for j in range(ny - 1)]
-        question = (source, frozenset(targets.items()), frozenset(free), frozenset(own), owner)
-        # a route found before, with fewer nodes and lines added, that costs what it cost then
-        # is still the cheapest (costs only grow as nodes and lines are added)
+        return hx * ny, [v for v in hy for _i in range(nx)]
+
+    def _remembered(self, question: tuple, source: str, goal: dict, free, own, owner):
+        """A route found before for ``question``, with fewer nodes and lines added, that
+        costs what it cost then: it is still the cheapest (costs only grow as nodes and
+        lines are added). Returns (its points, its cost), or None."""
         for added, path, cost in self._routes.get(question, ()):
             if added <= self.added and self.path_cost(source, path, goal, free, own, owner) == cost:
-                self.last_cost = cost
-                if cost > limit + 1e-6 * max(1.0, abs(limit)):
-                    self.over_limit = True
-                    return None
-                return list(path)
-        free = set(free) | {source}
-        own = set(own)
+                return path, cost
+        return None
+
+    def _search(self, source: str, goal: dict, heuristic: tuple, free: set, own: set, owner, limit: float):
+        """A* over the grid from the centre of ``source`` to ``goal``. Returns (the goal
+        point reached, the direction it was reached in, the back links), with its cost in
+        ``last_cost``; or None if there is no way, or (``over_limit`` set) every way costs
+        more than ``limit``."""
+        x0, y0, x1, y1 = self.nodes[source]
+        xs, ys, nx, ny, n = self.xs, self.ys, self.nx, self.ny, self.n
+        hxp, hyp = heuristic
+        # the lengths of the unit segments
+        dxs = [xs[i + 1] - xs[i] for i in range(nx - 1)]
+        dys = [ys[j + 1] - ys[j] for j in range(ny - 1)]
         special = self.special
         z = END_ZONE
         start_zone = set(self._covered((x0 - z, y0 - z, x1 + z, y1 + z), touching=True))
@@ -306,7 +336,7 @@ class Router:
         cost_of = self._cost
         inf = math.inf
         stop = limit + 1e-6 * max(1.0, abs(limit)) if limit != inf else inf
-        start = sj * nx + si
+        start = bisect_left(ys, round((y0 + y1) / 2, 2) - 1.0) * nx + bisect_left(xs, round((x0 + x1) / 2, 2) - 1.0)
         # the state (point p, reached along a horizontal (d = 0) or vertical (1) line; 4: the
         # start) is s = 2 * p + d. A path never goes back along its last line: that would cost more
         best = [inf] * (2 * n)
@@ -315,16 +345,15 @@ class Router:
         sink_back: dict = {}
         heap: list = [(hxp[start] + hyp[start], 0.0, start, 4)]
         push, pop = heapq.heappush, heapq.heappop
-        done = None
         start_cost = 0.0
         while heap:
             f, cost, p, d = pop(heap)
             if f > stop:
                 self.over_limit = True
-                break
+                return None
             if d == 5:  # the sink: reached a goal, its extra cost paid
-                done = p
-                break
+                self.last_cost = sink_best[p]
+                return p, sink_back[p], back
             if d == 4:
                 if start_cost < cost:
                     continue
@@ -370,10 +399,13 @@ class Router:
                     best[s] = c
                     back[s] = (p, d)
                     push(heap, (c + hxp[q] + hyp[q], c, q, nd))
-        if done is None:
-            return None
-        self.last_cost = sink_best[done]
-        state = (done, sink_back[done])
+        return None
+
+    def _path_back(self, end: int, d: int, back: dict) -> list:
+        """The corners of the path that reached grid point ``end`` in direction ``d``,
+        from its start, following the back links of the search."""
+        nx, xs, ys = self.nx, self.xs, self.ys
+        state = (end, d)
         cells = []
         while True:
             cells.append(state[0])
@@ -381,9 +413,7 @@ class Router:
                 break
             state = back[2 * state[0] + state[1]]
         cells.reverse()
-        found = simplify([(xs[p % nx], ys[p // nx]) for p in cells])
-        self._routes.setdefault(question, []).append((self.added, tuple(found), self.last_cost))
-        return found
+        return simplify([(xs[p % nx], ys[p // nx]) for p in cells])
 
     def path_cost(self, source: str, path, goal: dict, free=(), own=(), owner=None):
         """What route would pay for ``path`` (its corners on the grid, from the start in
