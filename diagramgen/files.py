@@ -101,24 +101,38 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     other non-regular file, or cannot be written; nothing is changed then."""
     path = Path(path)
     _safe_target(path)
-    tmp = None
+    staged: list = []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
+        tmp = _stage(path, data, staged)
         _safe_target(path)
         os.replace(tmp, path)
-        tmp = None
+        staged.clear()
     except OSError as exc:
         raise WriteError(path, exc.strerror or str(exc)) from None
     finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        _discard(staged)
+
+
+def _stage(path: Path, data: bytes, staged: list) -> str:
+    """Write ``data`` to a new temporary file beside ``path`` (making its folders) and
+    return its name; the name is added to ``staged`` as soon as the file exists, so the
+    caller's clean-up (``_discard``) removes it whatever fails after."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
+    staged.append(tmp)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(tmp, 0o644)
+    return tmp
+
+
+def _discard(staged: list) -> None:
+    """Remove the temporary files still named in ``staged`` (those renamed are gone)."""
+    for tmp in staged:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def remove_output(out_dir, name) -> None:
@@ -163,7 +177,8 @@ def write_outputs(out_dir, files: dict) -> list:
     is: `make` writes every docs page and the kinds page with its icons again, most of
     them unchanged, and comparing costs a twentieth of writing.
     """
-    staged: list = []
+    staged: list = []  # temporary files made
+    moves: list = []  # (temporary file, target, name)
     paths: list = []
     try:
         cleaned: set = set()
@@ -177,15 +192,10 @@ def write_outputs(out_dir, files: dict) -> list:
                 cleaned.add(path.parent)
                 clean_stale_temporaries(path.parent)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
-                staged.append((tmp, path, name))
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.chmod(tmp, 0o644)
+                moves.append((_stage(path, data, staged), path, name))
             except OSError as exc:
                 raise WriteError(path, exc.strerror or str(exc)) from None
-        for tmp, path, name in staged:
+        for tmp, path, name in moves:
             output_path(out_dir, name)  # no folder on the way became a link meanwhile
             _safe_target(path)
             try:
@@ -194,11 +204,7 @@ def write_outputs(out_dir, files: dict) -> list:
                 raise WriteError(path, exc.strerror or str(exc)) from None
         return paths
     finally:
-        for tmp, _, _ in staged:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        _discard(staged)
 
 
 def create_new(path: str | os.PathLike[str], data: bytes) -> None:
@@ -208,13 +214,9 @@ def create_new(path: str | os.PathLike[str], data: bytes) -> None:
     to its name, so the file appears complete or not at all. Raises FileExistsError when
     ``path`` exists (even if it appeared meanwhile) and WriteError for any other failure."""
     path = Path(path)
-    tmp = None
+    staged: list = []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
+        tmp = _stage(path, data, staged)
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -227,11 +229,7 @@ def create_new(path: str | os.PathLike[str], data: bytes) -> None:
     except OSError as exc:
         raise WriteError(path, exc.strerror or str(exc)) from None
     finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        _discard(staged)
 
 
 def left_by_dead_writers(folder, pattern, folders: bool) -> list:
