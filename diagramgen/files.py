@@ -57,14 +57,22 @@ def output_path(out_dir, name) -> Path:
     return path
 
 
-def _safe_target(path: Path) -> None:
-    """Refuse to replace what is not a regular file: a link, a device, a folder ..."""
+def _lstat(path: Path):
+    """``os.lstat(path)`` (links not followed), None when nothing is there; any other
+    failure is a WriteError."""
     try:
-        st = os.lstat(path)
+        return os.lstat(path)
     except FileNotFoundError:
-        return
+        return None
     except OSError as exc:
         raise WriteError(path, exc.strerror or str(exc)) from None
+
+
+def _safe_target(path: Path) -> None:
+    """Refuse to replace what is not a regular file: a link, a device, a folder ..."""
+    st = _lstat(path)
+    if st is None:
+        return
     if stat.S_ISLNK(st.st_mode):
         raise WriteError(path, "is a symbolic link; remove it first, diagramgen only replaces regular files")
     if not stat.S_ISREG(st.st_mode):
@@ -139,12 +147,9 @@ def remove_output(out_dir, name) -> None:
     """Remove the output ``name`` under ``out_dir`` (see output_path); a missing file is
     no error. Raises WriteError for anything but a regular file reached without links."""
     path = output_path(out_dir, name)
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
+    st = _lstat(path)
+    if st is None:
         return
-    except OSError as exc:
-        raise WriteError(path, exc.strerror or str(exc)) from None
     if not stat.S_ISREG(st.st_mode):
         raise WriteError(path, "is not a regular file; only files diagramgen wrote are removed")
     try:
