@@ -249,6 +249,28 @@ def test_dot_escapes_text_for_its_context(tmp_path):
     assert "C1 &lt;script&gt;&quot;]; a -&gt; b [label=&quot;\\\\N" in dot.replace("<BR/>", " ")
 
 
+@pytest.mark.parametrize("s", HOSTILE + ["", "node", "Strict", "-4.2", ".42", "4.", "a:b", "a b:c d:ne", "<<B>x</B>>",
+                               '\\"', '\\\\"', "x\\"], ids=lambda s: repr(s)[:20])
+def test_dot_quoting_writes_what_the_graphviz_library_writes(s):
+    """build() quotes names and attributes with its own copy of the library's quoting (each
+    string's quoted form is remembered); the DOT text must be the library's, also for a
+    nohtml() string after the equal plain one was quoted."""
+    import warnings
+
+    from graphviz import nohtml, quoting
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the library warns of a final odd backslash
+        for value in (s, s, nohtml(s), nohtml(s)):
+            assert scene._quote(value) == quoting.quote(value)
+        assert scene._quote_edge(s) == quoting.quote_edge(s)
+        attrs = {"z": s, "label": nohtml(s), "a": None, s or "e": "x"}
+        for label in (None, s, nohtml(s)):
+            assert (scene._attr_list(label, kwargs=attrs, attributes=[("k", s), ("n", None)])
+                    == quoting.attr_list(label, kwargs=attrs, attributes=[("k", s), ("n", None)]))
+        assert scene._attr_list(None, kwargs={}) == quoting.attr_list(None, kwargs={}) == ""
+
+
 def test_links_with_active_schemes_are_rejected(write):
     p = write("a.yaml", architecture_yaml("x").replace("id: demo\n", "id: demo\ndocs_page: ' JavaScript:alert(1)'\n"))
     model, diags = load_architecture(p, shown="a.yaml")
