@@ -126,7 +126,7 @@ def test_readme_lists_every_built_in_kind():
     assert [k for k in sorted(default_catalog().kinds) if f"`{k}`" not in readme] == []
 
 
-def test_library_icons_are_read_from_the_library_source_as_the_library_resolves_them():
+def test_library_icons_are_read_from_the_library_source_as_the_library_resolves_them(monkeypatch):
     """iconfiles resolves "diagrams:mod.Class" without importing the library (only the
     draw stage imports it): for every icon class of every module of the library, the
     file is the one the imported class names; an unknown name is an error."""
@@ -137,6 +137,8 @@ def test_library_icons_are_read_from_the_library_source_as_the_library_resolves_
 
     from diagramgen.model import iconfiles
 
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")  # from the source, not from what the disk cache remembers
+    iconfiles._library_icon.cache_clear()
     checked = 0
     for info in pkgutil.walk_packages(diagrams.__path__, "diagrams."):
         try:
@@ -156,3 +158,28 @@ def test_library_icons_are_read_from_the_library_source_as_the_library_resolves_
                 "../azure.compute.VM", "azure.compute.os"):
         with pytest.raises(iconfiles.IconError, match="the diagrams library has no icon class"):
             iconfiles._library_icon(bad)
+
+
+def test_library_icon_files_are_remembered_in_the_disk_cache(tmp_path, monkeypatch):
+    """A library icon class resolved once is read back from the disk cache, without
+    reading the library's source again; an entry naming a file outside the library's
+    folder is not used."""
+    from diagramgen.model import iconfiles
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path))
+    iconfiles._library_icon.cache_clear()
+    name = "azure.compute.FunctionApps"
+    want = iconfiles._library_icon(name)
+    assert want.is_file()
+    entry = iconfiles._library_icon_entry(name)
+    assert entry.parent == tmp_path / "library-icons"
+    assert entry.read_bytes() == b"resources/azure/compute\0" + want.name.encode()
+    iconfiles._library_icon.cache_clear()
+    monkeypatch.setattr(iconfiles, "_library_module", lambda module: None)  # the source cannot be read
+    assert iconfiles._library_icon(name) == want
+    for bad in (b"../../..\0etc/passwd", b"/etc\0passwd", b"resources/azure/compute", b""):
+        entry.write_bytes(bad)
+        iconfiles._library_icon.cache_clear()
+        with pytest.raises(iconfiles.IconError, match="the diagrams library has no icon class"):
+            iconfiles._library_icon(name)
+    iconfiles._library_icon.cache_clear()
