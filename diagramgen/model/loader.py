@@ -329,6 +329,7 @@ def _bad_char(value: str):
 
 
 _BAD_CHAR = re.compile("[\ud800-\udfff\ufffe\uffff]")
+_KEY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters
 
 
 def _check_plain(root: Node, path: str) -> None:
@@ -354,10 +355,10 @@ def _check_plain(root: Node, path: str) -> None:
                 if not isinstance(k, ScalarNode):
                     raise _fail_at(path, k,
                                 "a key must be a plain name, not a list or mapping ('? [a, b]' or '? {a: b}')", "DG110")
-                key_bad = next((c for c in k.value if ord(c) < 32 or 0x7F <= ord(c) < 0xA0), None)
+                key_bad = _KEY_CONTROL.search(k.value)
                 if key_bad is not None:
                     raise _fail_at(path, k,
-                                f"key contains the control character U+{ord(key_bad):04X}", "DG109")
+                                f"key contains the control character U+{ord(key_bad.group()):04X}", "DG109")
                 if isinstance(k, ScalarNode):
                     if k.value in keys and k.tag == keys[k.value].tag:
                         first = keys[k.value].start_mark.line + 1
