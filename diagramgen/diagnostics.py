@@ -11,7 +11,6 @@ git errors ...) are raised as :class:`Failure`, which the command line prints as
 """
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -166,6 +165,8 @@ def has_errors(diags: Iterable[Diagnostic]) -> bool:
 
 def closest(word: str, choices: Iterable[str]):
     """The choice closest to ``word``, or None when none is close."""
+    import difflib  # only a misspelt name needs it: not imported by every command
+
     match = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
     return match[0] if match else None
 
