@@ -183,3 +183,36 @@ def test_library_icon_files_are_remembered_in_the_disk_cache(tmp_path, monkeypat
         with pytest.raises(iconfiles.IconError, match="the diagrams library has no icon class"):
             iconfiles._library_icon(name)
     iconfiles._library_icon.cache_clear()
+
+
+def test_the_checked_built_in_catalog_is_kept_in_the_disk_cache(tmp_path, monkeypatch):
+    """default_catalog() reads catalog.yaml once: later runs take the checked kinds, in
+    their order, from the disk cache; an entry that is not a catalog is not used, and a
+    catalog.yaml with other bytes is read again."""
+    from diagramgen.model import catalog as C
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path))
+    reads = []
+    real_load = C.load_catalog
+    monkeypatch.setattr(C, "load_catalog", lambda *a: reads.append(1) or real_load(*(a or (C.CATALOG_PATH,))))
+    try:
+        C.default_catalog.cache_clear()
+        first = C.default_catalog()
+        assert first == real_load() and reads == [1]
+        [entry] = (tmp_path / "catalog").iterdir()
+        C.default_catalog.cache_clear()
+        again = C.default_catalog()
+        assert again == first and list(again.kinds) == list(first.kinds) and reads == [1]
+        for bad in (b"[]", b'{"x": [1, 2, 3, 4, []]}', b'{"x": ["a", "b", "c", "d", "e"]}', b"{", b""):
+            entry.write_bytes(bad)
+            C.default_catalog.cache_clear()
+            assert C.default_catalog() == first
+        assert len(reads) == 6
+        other = tmp_path / "catalog.yaml"
+        other.write_text(C.CATALOG_PATH.read_text(encoding="utf-8")
+                         + "  extra_kind: {label: Extra, icon: icons/sap.png, area: x}\n", encoding="utf-8")
+        monkeypatch.setattr(C, "CATALOG_PATH", other)
+        C.default_catalog.cache_clear()
+        assert "extra_kind" in C.default_catalog().kinds and len(reads) == 7
+    finally:
+        C.default_catalog.cache_clear()

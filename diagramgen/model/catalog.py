@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from diagramgen.cache import cache_dir
 from diagramgen.diagnostics import DiagramgenError
+from diagramgen.files import store
 from diagramgen.model.loader import LoadError, load
 from diagramgen.model.schema import ID, PROVENANCE, TEXT, F, Obj, Seq, Str, check, is_valid
 
@@ -76,4 +80,42 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
 
 @functools.cache
 def default_catalog() -> Catalog:
-    return load_catalog()
+    """The built-in catalog. Reading and checking catalog.yaml takes about 5 ms of CPU in
+    every command, so the checked catalog is kept in the disk cache (cache.cache_dir), as
+    JSON keyed by the bytes of catalog.yaml, of the modules that read and check it and
+    PyYAML's version: an entry is only ever used for the same file read by the same code.
+    A catalog with a problem is never stored; its diagnostics come every time."""
+    import yaml
+
+    where = cache_dir()
+    try:
+        h = hashlib.sha256(yaml.__version__.encode() + b"\0" + CATALOG_PATH.read_bytes())
+        for module in _CHECKED_BY:
+            h.update(b"\0" + module.read_bytes())
+    except OSError:
+        where = None  # load_catalog says what is wrong with the file
+    entry = where / "catalog" / f"{h.hexdigest()}.json" if where is not None else None
+    if entry is not None:
+        try:
+            return _from_json(json.loads(entry.read_bytes()))
+        except (OSError, ValueError, TypeError, AttributeError):
+            pass  # none yet, or not one this code wrote: read the file
+    catalog = load_catalog()
+    if entry is not None:
+        store(entry, json.dumps({name: [k.label, k.icon, k.area, k.provenance, list(k.aliases)]
+                                 for name, k in catalog.kinds.items()}).encode())  # no cache: read again next time
+    return catalog
+
+
+# the modules whose code decides what load_catalog makes of catalog.yaml
+_CHECKED_BY = tuple(Path(__file__).resolve().parent / f for f in ("catalog.py", "schema.py", "loader.py"))
+
+
+def _from_json(data) -> Catalog:
+    kinds = {}
+    for name, (label, icon, area, provenance, aliases) in data.items():
+        if not isinstance(aliases, list) or not all(isinstance(v, str) for v in (name, label, icon, area, provenance,
+                                                                                 *aliases)):
+            raise TypeError("not a cached catalog")
+        kinds[name] = Kind(name, label, icon, area, provenance, tuple(aliases))
+    return Catalog(kinds, str(CATALOG_PATH))
