@@ -87,8 +87,19 @@ def _code_names(product: str, package_dir: Path) -> tuple:
 
 
 def code_inputs(product: str) -> dict:
-    """``{"diagramgen/NAME": sha256}`` of ``code_files(product)``."""
-    return {f"diagramgen/{name}": sha256_file(PACKAGE_DIR / name) for name in _code_names(product, PACKAGE_DIR)}
+    """``{"diagramgen/NAME": sha256}`` of ``code_files(product)``, as they were when
+    first asked for in this process (a fresh dict each call). The code that runs is the
+    code this process imported: a file edited while it runs (``watch``) is not the code
+    that makes its outputs, and a new process hashes it again."""
+    return dict(_code_hashes(product, PACKAGE_DIR))
+
+
+@functools.cache
+def _code_hashes(product: str, package_dir: Path) -> tuple:
+    """``code_inputs``, computed once per process: every output of every architecture
+    records them, and stating and looking up each file again for each was most of the
+    manifest's work on a `make` after one edit."""
+    return tuple((f"diagramgen/{name}", sha256_file(package_dir / name)) for name in _code_names(product, package_dir))
 
 
 def sha256_file(path) -> str:
