@@ -32,6 +32,8 @@ from diagramgen.draw.render import DEFAULT_FORMATS, DEFAULT_STEP_FORMATS
 from diagramgen.model.catalog import CATALOG_PATH, PACKAGE_DIR
 
 FORMAT = 1
+# the key of a render record holding where the areas were drawn (recorded_drawn)
+DRAWN = "drawn_areas"
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")  # architecture ids, as the schema allows
 # The options `make` renders with: what check-outputs expects output/ to have been made with.
 DEFAULT_RENDER_OPTIONS = {"formats": list(DEFAULT_FORMATS), "steps": list(DEFAULT_STEP_FORMATS)}
@@ -211,9 +213,10 @@ def record(manifest: dict, arch, product: str, outputs, options=None, base=None)
     return _record_into(json.loads(json.dumps(manifest)) if manifest else {}, arch, product, outputs, options, base)
 
 
-def _record_into(new: dict, arch, product: str, outputs, options=None, base=None) -> dict:
+def _record_into(new: dict, arch, product: str, outputs, options=None, base=None, drawn=None) -> dict:
     """record, changing ``new`` itself (update_file records many architectures into one
-    copy instead of copying the whole manifest for each)."""
+    copy instead of copying the whole manifest for each). ``drawn``: where the areas
+    were drawn (see update_file)."""
     new["format"] = FORMAT
     entry = new.setdefault("architectures", {}).setdefault(arch.id, {})
     entry["file"] = _rel(arch.path)
@@ -222,7 +225,35 @@ def _record_into(new: dict, arch, product: str, outputs, options=None, base=None
         entry[product]["output_hashes"] = {o: output_sha256(os.path.join(base, o)) for o in sorted(outputs)}
     if options is not None:
         entry[product]["options"] = options
+    if drawn is not None:
+        entry[product][DRAWN] = {area: [x, y] for area, (x, y) in sorted(drawn.items())}
     return new
+
+
+def _drawn_ok(value) -> bool:
+    """Whether ``value`` has the shape of a recorded ``drawn_areas``."""
+    def number(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, list) and len(v) == 2 and all(number(x) for x in v)
+        for k, v in value.items())
+
+
+def recorded_drawn(manifest: dict, arch_id: str, svg: bytes | None = None) -> dict | None:
+    """Where the areas of ``arch_id`` were drawn, as its render record holds it
+    (draw/columns.drawn_areas of the SVG written then: ``{area id: (left, top)}``), or
+    None when it holds none. With ``svg`` (the SVG's bytes as read now), only when that
+    SVG is the one recorded (its SHA-256): the drawing need not be read again."""
+    rec = manifest.get("architectures", {}).get(arch_id, {}).get("render") or {}
+    drawn = rec.get(DRAWN)
+    if not _drawn_ok(drawn):
+        return None
+    if svg is not None:
+        recorded = rec.get("output_hashes", {}).get(f"{arch_id}.svg")
+        if recorded is None or hashlib.sha256(svg.replace(b"\r\n", b"\n")).hexdigest() != recorded:
+            return None
+    return {area: (x, y) for area, (x, y) in drawn.items()}
 
 
 def _changed_outputs(rec: dict, base: str) -> tuple:
@@ -290,6 +321,8 @@ def loads(text: str) -> dict:
                 if hashes is not None and not (isinstance(hashes, dict) and all(
                         isinstance(k, str) and isinstance(v, str) for k, v in hashes.items())):
                     rec = {k: v for k, v in rec.items() if k != "output_hashes"}
+                if DRAWN in rec and not _drawn_ok(rec[DRAWN]):
+                    rec = {k: v for k, v in rec.items() if k != DRAWN}
                 kept[product] = rec
         clean[arch_id] = kept
     data["architectures"] = clean
@@ -427,11 +460,14 @@ def leftovers(manifest: dict, product: str, written: dict, base: str, drop_ids=(
     return sorted(out)
 
 
-def update_file(path: str, product: str, written, options=None, drop_ids=()) -> None:
+def update_file(path: str, product: str, written, options=None, drop_ids=(), drawn=None) -> None:
     """Record in the manifest file at ``path`` that ``written`` (``[(model, [output
     paths])]``) were made for ``product``; other entries are kept, but those of
-    ``drop_ids`` (architectures that are gone) lose their ``product`` record. Raises files.WriteError
-    when the file cannot be written."""
+    ``drop_ids`` (architectures that are gone) lose their ``product`` record.
+    ``drawn``: ``{architecture id: where its areas were drawn}`` (draw/columns.drawn_areas
+    of the SVG written), kept so that an up-to-date render and the docs pages need not
+    read the SVG again (recorded_drawn). Raises files.WriteError when the file cannot be
+    written."""
     from diagramgen.files import WriteError, write_atomic
 
     manifest = read(path)
@@ -443,7 +479,8 @@ def update_file(path: str, product: str, written, options=None, drop_ids=()) -> 
     base = os.path.dirname(path)
     for model, files_out in written:  # ``manifest`` is this function's own, just read
         _record_into(manifest, model, product,
-                     [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options, base)
+                     [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options, base,
+                     (drawn or {}).get(model.id))
     try:
         write_atomic(path, dumps(manifest).encode("utf-8"))
     except OSError as exc:
