@@ -247,7 +247,7 @@ def recorded_drawn(manifest: dict, arch_id: str, svg: bytes | None = None) -> di
     SVG is the one recorded (its SHA-256): the drawing need not be read again."""
     rec = manifest.get("architectures", {}).get(arch_id, {}).get("render") or {}
     drawn = rec.get(DRAWN)
-    if not _drawn_ok(drawn):
+    if not isinstance(drawn, dict) or not _drawn_ok(drawn):
         return None
     if svg is not None:
         recorded = rec.get("output_hashes", {}).get(f"{arch_id}.svg")
