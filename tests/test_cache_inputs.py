@@ -226,16 +226,43 @@ def test_an_output_that_already_holds_the_bytes_is_not_written_again(tmp_path):
 
     out = tmp_path / "out"
     first = write_outputs(out, {"a.md": b"one\n", "sub/b.svg": b"<svg/>"})
-    assert first == [out / "a.md", out / "sub" / "b.svg"]
-    inode = {p.name: p.stat().st_ino for p in first}
+    assert first.paths == first.changed == [out / "a.md", out / "sub" / "b.svg"]
+    inode = {p.name: p.stat().st_ino for p in first.paths}
     (out / "sub" / "b.svg").chmod(0o600)
     again = write_outputs(out, {"a.md": b"one\n", "sub/b.svg": b"<svg/>", "c.md": b"new\n"})
-    assert again == [out / "a.md", out / "sub" / "b.svg", out / "c.md"]  # every path, in order
+    assert again.paths == [out / "a.md", out / "sub" / "b.svg", out / "c.md"]  # every path, in order
+    assert again.changed == [out / "sub" / "b.svg", out / "c.md"]  # those written
     assert (out / "a.md").stat().st_ino == inode["a.md"]  # the same file: not replaced
     assert (out / "sub" / "b.svg").stat().st_ino != inode["b.svg"]  # another mode: written again
     assert oct((out / "sub" / "b.svg").stat().st_mode & 0o777) == "0o644"
-    write_outputs(out, {"a.md": b"two\n"})
+    assert write_outputs(out, {"a.md": b"two\n"}).changed == [out / "a.md"]
     assert (out / "a.md").read_bytes() == b"two\n"
+
+
+def test_write_atomic_tells_whether_it_wrote(tmp_path):
+    from diagramgen.files import write_atomic
+
+    path = tmp_path / "schema.json"
+    assert write_atomic(path, b"{}\n") is True  # new
+    inode = path.stat().st_ino
+    assert write_atomic(path, b"{}\n") is False and path.stat().st_ino == inode  # left as it was
+    assert write_atomic(path, b"[]\n") is True and path.read_bytes() == b"[]\n"  # changed
+
+
+def test_commands_list_only_the_files_they_wrote(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert invoke("schema", "--write")[1].splitlines() == [
+        "wrote schema/architecture.schema.json", "wrote schema/fragment.schema.json"]
+    assert invoke("schema", "--write") == (0, "", "")  # both as they were: nothing written
+    page = tmp_path / "site" / "kinds.md"
+    code, out, _ = invoke("kinds", "--page", str(page))
+    n_icons = len(list((page.parent / "kinds").glob("*.png")))
+    assert (code, out) == (0, f"wrote {page} and {n_icons} icons in {page.parent / 'kinds'}\n")
+    assert invoke("kinds", "--page", str(page))[1] == f"{page} and {n_icons} icons in {page.parent / 'kinds'}: unchanged\n"
+    icon = next((page.parent / "kinds").glob("*.png"))
+    icon.write_bytes(b"not the icon")
+    assert invoke("kinds", "--page", str(page))[1] == (
+        f"wrote 1 icon in {page.parent / 'kinds'} ({n_icons} unchanged)\n")
 
 
 def test_make_validates_each_file_once_while_it_is_unchanged(tmp_path, monkeypatch):

@@ -460,14 +460,16 @@ def leftovers(manifest: dict, product: str, written: dict, base: str, drop_ids=(
     return sorted(out)
 
 
-def update_file(path: str, product: str, written, options=None, drop_ids=(), drawn=None) -> None:
+def update_file(path: str, product: str, written, options=None, drop_ids=(), drawn=None, then=None) -> bool:
     """Record in the manifest file at ``path`` that ``written`` (``[(model, [output
     paths])]``) were made for ``product``; other entries are kept, but those of
     ``drop_ids`` (architectures that are gone) lose their ``product`` record.
     ``drawn``: ``{architecture id: where its areas were drawn}`` (draw/columns.drawn_areas
     of the SVG written), kept so that an up-to-date render and the docs pages need not
-    read the SVG again (recorded_drawn). Raises files.WriteError when the file cannot be
-    written."""
+    read the SVG again (recorded_drawn). ``then``: a function of the manifest so recorded
+    returning the one to write (the group pages' entry added, publish/overviews.record),
+    so the file is written once. True when the file was written, False when it held
+    exactly that already. Raises files.WriteError when the file cannot be written."""
     from diagramgen.files import WriteError, write_atomic
 
     manifest = read(path)
@@ -481,7 +483,9 @@ def update_file(path: str, product: str, written, options=None, drop_ids=(), dra
         _record_into(manifest, model, product,
                      [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options, base,
                      (drawn or {}).get(model.id))
+    if then is not None:
+        manifest = then(manifest)
     try:
-        write_atomic(path, dumps(manifest).encode("utf-8"))
+        return write_atomic(path, dumps(manifest).encode("utf-8"))
     except OSError as exc:
         raise WriteError(path, exc.strerror or str(exc)) from None

@@ -21,11 +21,12 @@ from diagramgen.publish.manifest import leftovers, read, up_to_date, update_file
 @dataclass
 class RenderRun:
     loaded: Loaded
-    rendered: list = field(default_factory=list)  # [(model, [paths written])]
+    rendered: list = field(default_factory=list)  # [(model, [paths of its outputs])]
+    written: list = field(default_factory=list)  # the outputs written (new or changed); the others were kept
     cached: list = field(default_factory=list)  # models whose outputs were up to date
     removed: list = field(default_factory=list)  # outputs no longer made, deleted
     not_removed: list = field(default_factory=list)  # [(path, reason)]
-    manifest: Optional[str] = None  # the manifest written, if any
+    manifest: Optional[str] = None  # the manifest, if it was written (changed)
     # warnings about the drawings (draw/columns.py: areas drawn out of their declared
     # column order), of the rendered architectures and of the up-to-date ones alike
     diagnostics: list = field(default_factory=list)
@@ -92,15 +93,16 @@ def _write_rendered(run: RenderRun, results: list, out_dir: str, manifest: dict,
     deleted steps and, when ``everything`` was loaded, the files of architectures that
     are gone."""
     written = write_outputs(out_dir, {name: data for _, files_out in results for name, data in files_out.items()})
-    by_name = dict(zip([name for _, f in results for name in f], written))
+    run.written = written.changed
+    by_name = dict(zip([name for _, f in results for name in f], written.paths))
     for model, files_out in results:
         run.rendered.append((model, [by_name[name] for name in files_out]))
     gone = set(manifest.get("architectures", {})) - {m.id for m in run.loaded.models} if everything else set()
     stale = leftovers(manifest, "render", {m.id: list(f) for m, f in results}, out_dir, gone)
     if run.rendered or gone:
         manifest_path = os.path.join(out_dir, "manifest.json")
-        update_file(manifest_path, "render", run.rendered, options, gone, drawn)
-        run.manifest = manifest_path
+        if update_file(manifest_path, "render", run.rendered, options, gone, drawn):
+            run.manifest = manifest_path
     for name in stale:
         try:
             remove_output(out_dir, name)
@@ -155,8 +157,8 @@ def _layout_warnings(drawn: list) -> list:
 class DocsRun:
     loaded: Loaded  # the architectures FILES name (every one when none is named)
     error: str = ""  # why nothing was written, beyond the diagnostics of the files
-    written: list = field(default_factory=list)  # pages and assets written
-    manifest: Optional[str] = None  # the manifest written, if any
+    written: list = field(default_factory=list)  # pages and assets written (new or changed)
+    manifest: Optional[str] = None  # the manifest, if it was written (changed)
     removed: list = field(default_factory=list)  # pages and assets no longer made, deleted
     not_removed: list = field(default_factory=list)  # [(path, reason)]
 
@@ -212,9 +214,10 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
     if inside:
         # pages inside the output folder: written from there, so a docs/ that is a
         # link to another folder is refused rather than followed
-        run.written = write_outputs(image_dir, {f"{DOCS_FOLDER}/{n}": b for n, b in files_out.items()})
+        written = write_outputs(image_dir, {f"{DOCS_FOLDER}/{n}": b for n, b in files_out.items()})
     else:
-        run.written = write_outputs(out_dir, files_out)
+        written = write_outputs(out_dir, files_out)
+    run.written = written.changed
     if manifest_path:
         _record_docs(run, manifest_path, before, out_dir, made, groups, files_out, everything=not files)
     return run
@@ -274,19 +277,18 @@ def _record_docs(run: DocsRun, manifest_path: str, before: dict, out_dir: str, m
     remove the pages it listed that are no longer made (``everything``: the run made
     every architecture's page, so a recorded one that is gone was removed)."""
     from diagramgen.docs import overview
-    from diagramgen.files import write_atomic
     from diagramgen.publish import overviews
-    from diagramgen.publish.manifest import dumps
 
     gone = set(before.get("architectures", {})) - {m.id for m, _ in made} if everything else set()
-    update_file(manifest_path, "docs", made, None, gone)
     base = os.path.dirname(manifest_path)
     pages_dir = os.path.relpath(out_dir, base).replace(os.sep, "/")
     by_group = {g.id: [f"{pages_dir}/{n}" for n in files_out
                        if n == g.page or any(n.startswith(f"{overview.FOLDER}/{overview.migration_name(*p)}.")
                                              for p in g.migrations)] for g in groups}
-    write_atomic(manifest_path, dumps(overviews.record(read(manifest_path), groups, by_group, base)).encode("utf-8"))
-    run.manifest = manifest_path
+    # the architectures' pages and the groups' pages recorded, and the file written once
+    if update_file(manifest_path, "docs", made, None, gone,
+                   then=lambda manifest: overviews.record(manifest, groups, by_group, base)):
+        run.manifest = manifest_path
     for name in leftovers(before, "docs", {}, base, gone) + overviews.leftovers(before, by_group):
         try:
             remove_output(base, name)
@@ -297,15 +299,16 @@ def _record_docs(run: DocsRun, manifest_path: str, before: dict, out_dir: str, m
 
 def kinds_page_to(page_path: str, catalog) -> tuple:
     """Write the Markdown page of the kinds of ``catalog`` and their icons (in kinds/
-    beside it), and remove the icons of kinds no longer there. Returns (the paths
-    written, the number of icons). Raises files.WriteError, having changed no file."""
+    beside it), and remove the icons of kinds no longer there. Returns (files.Written:
+    every path and those written, the number of icons). Raises files.WriteError, having
+    changed no file."""
     from pathlib import Path
 
     from diagramgen.docs import kinds as K
 
     text, icons = K.page(catalog)
     written = write_outputs(os.path.dirname(page_path) or ".", {Path(page_path).name: text.encode("utf-8"), **icons})
-    for old in K.leftover_icons(page_path, written):
+    for old in K.leftover_icons(page_path, written.paths):
         remove_output(old.parent, old.name)
     return written, len(icons)
 
@@ -341,7 +344,8 @@ def check_outputs(manifest_path: str, files=()) -> tuple:
 
 def schemas_to(folder: str, catalog) -> list:
     """Write the JSON Schemas of architecture and fragment files (with the kinds of
-    ``catalog``) into ``folder``; return their paths. Raises files.WriteError."""
+    ``catalog``) into ``folder``; return the paths of those written (a schema that is
+    already there as it would be written is left as it is). Raises files.WriteError."""
     from pathlib import Path
 
     from diagramgen.files import write_atomic
@@ -350,8 +354,8 @@ def schemas_to(folder: str, catalog) -> list:
     out = []
     for name in ("architecture", "fragment"):
         path = Path(folder) / f"{name}.schema.json"
-        write_atomic(path, json_schema_text(name, catalog).encode("utf-8"))
-        out.append(path)
+        if write_atomic(path, json_schema_text(name, catalog).encode("utf-8")):
+            out.append(path)
     return out
 
 
