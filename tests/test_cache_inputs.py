@@ -282,3 +282,27 @@ def test_make_validates_each_file_once_while_it_is_unchanged(tmp_path, monkeypat
         assert alpha is first[0] and beta is not first[1] and beta.title == "Beta two"
         (tmp_path / "diagramgen.yaml").write_text("docs:\n  index_title: Other\n", encoding="utf-8")
         assert not any(a is b for a, b in zip(load_all().models, [alpha, beta]))  # other settings
+
+
+def test_inputs_of_one_model_are_computed_once_while_remembered(tmp_path, monkeypatch):
+    from diagramgen.model.project import load_all
+
+    monkeypatch.chdir(tmp_path)
+    assert invoke("new", "alpha", "--title", "Alpha")[0] == 0
+    (model,) = load_all().models
+    computed = []
+    real = M._inputs
+    monkeypatch.setattr(M, "_inputs", lambda arch, product, settings: computed.append(product)
+                        or real(arch, product, settings))
+    with M.remembering_inputs():
+        first = M.inputs(model, "render")
+        with open(model.path, "a", encoding="utf-8") as fh:
+            fh.write("# saved while a render runs\n")
+        with M.remembering_inputs():  # nested: the same memory
+            assert M.inputs(model, "render") == first  # the file as the model was loaded from it
+        M.inputs(model, "docs")
+        M.inputs(model, "docs")
+    assert computed == ["render", "docs"]
+    changed = M.inputs(model, "render")  # outside: computed again, from the file as it is now
+    assert computed == ["render", "docs", "render"]
+    assert [k for k in first if first[k] != changed[k]] == ["architectures/alpha.yaml"]

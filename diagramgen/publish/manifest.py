@@ -18,6 +18,7 @@ through ``files.py``.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -135,8 +136,30 @@ def _rel(path) -> str:
     return Path(os.path.abspath(path) if rel.startswith("..") else rel).as_posix()
 
 
+_remembered: dict | None = None  # inside remembering_inputs(): (id(arch), product, id(settings)) -> result
+
+
+@contextlib.contextmanager
+def remembering_inputs():
+    """While inside, ``inputs`` of one model (the same object), product and settings is
+    computed once: a render records what its cache test computed, and `docs` records the
+    pages and the group pages of each architecture, whose inputs overlap. The hashes are
+    those of the files when first asked for, as the model was loaded before that: a file
+    saved meanwhile is seen as changed by the next run."""
+    global _remembered
+    outer = _remembered
+    if outer is None:
+        _remembered = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _remembered = None
+
+
 def inputs(arch, product: str, settings=None) -> dict:
-    """``{input name: sha256}`` for one architecture's render or docs outputs.
+    """``{input name: sha256}`` for one architecture's render or docs outputs (a fresh
+    dict each call).
 
     With a diagramgen.yaml (``settings``, default: settings.current()), it is an input
     too: of the docs, the whole file; of the diagrams, the part that shapes them (the
@@ -146,6 +169,17 @@ def inputs(arch, product: str, settings=None) -> dict:
         from diagramgen.model.settings import current
 
         settings = current()
+    memo = _remembered
+    if memo is None:
+        return _inputs(arch, product, settings)
+    key = (id(arch), product, id(settings))
+    hit = memo.get(key)
+    if hit is None or hit[0] is not arch or hit[1] is not settings:
+        hit = memo[key] = (arch, settings, _inputs(arch, product, settings))  # the objects keep their ids
+    return dict(hit[2])
+
+
+def _inputs(arch, product: str, settings) -> dict:
     out = {_rel(src): sha256_file(src) for src in arch.sources}
     out["diagramgen/model/catalog.yaml"] = sha256_file(CATALOG_PATH)
     if settings.path:

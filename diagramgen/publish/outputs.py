@@ -15,7 +15,7 @@ from typing import Callable, Optional
 from diagramgen.draw.render import DEFAULT_FORMATS, DEFAULT_STEP_FORMATS, FORMATS, render_many
 from diagramgen.files import WriteError, remove_output, write_outputs
 from diagramgen.model.project import Loaded, load_each
-from diagramgen.publish.manifest import leftovers, read, up_to_date, update_file
+from diagramgen.publish.manifest import leftovers, read, remembering_inputs, up_to_date, update_file
 
 
 @dataclass
@@ -43,6 +43,11 @@ def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STE
     ``loaded.ok`` is False. Raises render.RenderError or files.WriteError, having
     written nothing in the first case and no partial file in the second.
     """
+    with remembering_inputs():  # the cache test's hashes are the ones recorded
+        return _render_to(out_dir, files, formats, steps, force, jobs, on_validated, on_rendered)
+
+
+def _render_to(out_dir: str, files, formats, steps, force: bool, jobs: int, on_validated, on_rendered) -> RenderRun:
     manifest_path = os.path.join(out_dir, "manifest.json")
     options = {"formats": [f for f in FORMATS if f in formats], "steps": list(steps)}
     manifest = read(manifest_path)
@@ -181,6 +186,11 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
     render.RenderError, an invalid diagramgen.yaml) having written nothing, or no
     partial file.
     """
+    with remembering_inputs():  # the pages' and the group pages' records share inputs
+        return _docs_to(out_dir, image_dir, links, files, manifest_path, on_validated)
+
+
+def _docs_to(out_dir: str, image_dir: str, links: str, files, manifest_path: Optional[str], on_validated) -> DocsRun:
     from diagramgen.docs import overview, pages as docgen
     from diagramgen.ids import DOCS_FOLDER
     from diagramgen.model.settings import current
