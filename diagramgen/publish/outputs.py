@@ -379,8 +379,8 @@ def new_to(target, text: str, catalog) -> list:
 
     written = []
     for path, data in missing_schemas(catalog).items():
-        write_atomic(path, data)
-        written.append(path)
+        if write_atomic(path, data):
+            written.append(path)
     try:
         create_new(target, text.encode("utf-8"))
     except FileExistsError:
