@@ -108,6 +108,7 @@ class Router:
         self.over_limit = False
         self._line_cells: dict = {}  # line -> its unit segments (add_line), shared by copies
         self._routes: dict = {}  # a route's question -> [(added, path, cost)], shared by copies
+        self._over: dict = {}  # a route's question -> [(added, a limit every way costs more than)], shared
         self.added: frozenset = frozenset()  # the nodes and lines added after this grid was made
         for name, box in nodes.items():
             self._block(name, box)
@@ -267,7 +268,6 @@ class Router:
         goal = self._goal_cells(targets)
         if not goal:
             return None
-        heuristic = self._heuristic(goal)
         question = (source, frozenset(targets.items()), frozenset(free), frozenset(own), owner)
         remembered = self._remembered(question, source, goal, free, own, owner)
         if remembered is not None:
@@ -277,8 +277,15 @@ class Router:
                 self.over_limit = True
                 return None
             return list(path)
-        found = self._search(source, goal, heuristic, set(free) | {source}, set(own), owner, limit)
+        # a search that found every way dearer than a limit, with fewer nodes and lines
+        # added: with more added, every way costs as much or more, so it would again
+        if any(added <= self.added and limit <= over for added, over in self._over.get(question, ())):
+            self.over_limit = True
+            return None
+        found = self._search(source, goal, self._heuristic(goal), set(free) | {source}, set(own), owner, limit)
         if found is None:
+            if self.over_limit:
+                self._over.setdefault(question, []).append((self.added, limit))
             return None
         end, d, back = found
         path = self._path_back(end, d, back)
@@ -298,16 +305,24 @@ class Router:
         return goal
 
     def _heuristic(self, goal: dict) -> tuple:
-        """The A* heuristic towards ``goal`` ({grid point number: extra cost}) as (hxp, hyp):
-        its horizontal and vertical parts at every grid point. Their sum, the distance to
-        the nearest goal with its extra cost, never overestimates."""
+        """The A* heuristic towards ``goal`` ({grid point number: extra cost}) as (along,
+        across): at every grid point, for a path that reached it along a horizontal line
+        and for one that reached it along a vertical line. Each is the distance to the
+        nearest goal with its extra cost, plus a turn where one is needed: a path that
+        arrived horizontally on a row without goals must still turn to go up or down, one
+        that arrived vertically on a column without goals must still turn sideways. It
+        never overestimates, and never drops by more than a step costs (consistent)."""
         xs, ys, nx, ny = self.xs, self.ys, self.nx, self.ny
         gi = {p % nx for p in goal}
-        gj = sorted({p // nx for p in goal})
+        gj = {p // nx for p in goal}
         hx = _nearest(xs, goal, nx) if len(gi) > 1 else \
             [abs(xs[i] - xs[next(iter(gi))]) + min(goal.values()) for i in range(nx)]
-        hy = [min(abs(ys[j] - ys[g]) for g in gj) for j in range(ny)]
-        return hx * ny, [v for v in hy for _i in range(nx)]
+        rows = sorted(gj)
+        hy = [min(abs(ys[j] - ys[g]) for g in rows) for j in range(ny)]
+        turn_x = [0.0 if i in gi else BEND_COST for i in range(nx)]
+        along = [hx[i] + hy[j] + (0.0 if j in gj else BEND_COST) for j in range(ny) for i in range(nx)]
+        across = [hx[i] + hy[j] + turn_x[i] for j in range(ny) for i in range(nx)]
+        return along, across
 
     def _remembered(self, question: tuple, source: str, goal: dict, free, own, owner):
         """A route found before for ``question``, with fewer nodes and lines added, that
@@ -322,10 +337,13 @@ class Router:
         """A* over the grid from the centre of ``source`` to ``goal``. Returns (the goal
         point reached, the direction it was reached in, the back links), with its cost in
         ``last_cost``; or None if there is no way, or (``over_limit`` set) every way costs
-        more than ``limit``."""
+        more than ``limit``.
+
+        The hottest loop of the package: the four moves are written out one by one and
+        everything it reads is a local name (a call or a loop per grid point costs)."""
         x0, y0, x1, y1 = self.nodes[source]
         xs, ys, nx, ny, n = self.xs, self.ys, self.nx, self.ny, self.n
-        hxp, hyp = heuristic
+        h_along, h_across = heuristic
         # the lengths of the unit segments
         dxs = [xs[i + 1] - xs[i] for i in range(nx - 1)]
         dys = [ys[j + 1] - ys[j] for j in range(ny - 1)]
@@ -333,8 +351,10 @@ class Router:
         z = END_ZONE
         start_zone = set(self._covered((x0 - z, y0 - z, x1 + z, y1 + z), touching=True))
         seg: dict = {}  # unit segment -> its cost for this route (-1: closed), as met
+        seg_get = seg.get
         cost_of = self._cost
         inf = math.inf
+        bend = BEND_COST
         stop = limit + 1e-6 * max(1.0, abs(limit)) if limit != inf else inf
         start = bisect_left(ys, round((y0 + y1) / 2, 2) - 1.0) * nx + bisect_left(xs, round((x0 + x1) / 2, 2) - 1.0)
         # the state (point p, reached along a horizontal (d = 0) or vertical (1) line; 4: the
@@ -343,9 +363,9 @@ class Router:
         back: dict = {}
         sink_best: dict = {}
         sink_back: dict = {}
-        heap: list = [(hxp[start] + hyp[start], 0.0, start, 4)]
+        heap: list = [(min(h_along[start], h_across[start]), 0.0, start, 4)]
         push, pop = heapq.heappush, heapq.heappop
-        start_cost = 0.0
+        last_i, last_j = nx - 1, ny - 1
         while heap:
             f, cost, p, d = pop(heap)
             if f > stop:
@@ -355,50 +375,85 @@ class Router:
                 self.last_cost = sink_best[p]
                 return p, sink_back[p], back
             if d == 4:
-                if start_cost < cost:
+                if cost > 0.0:
                     continue
-            elif best[2 * p + d] < cost:
-                continue
-            i = p % nx
-            j = p // nx
-            if d != 4 and p in goal:
-                total = cost + goal[p]
-                if total < sink_best.get(p, inf):
-                    sink_best[p] = total
-                    sink_back[p] = d
-                    push(heap, (total, total, p, 5))
-            # right, left, up, down
-            for way in (0, 1, 2, 3):
-                if way == 0:
-                    if i + 1 >= nx:
-                        continue
-                    q, k, length, nd = p + 1, p, dxs[i], 0
-                elif way == 1:
-                    if i == 0:
-                        continue
-                    q, k, length, nd = p - 1, p - 1, dxs[i - 1], 0
-                elif way == 2:
-                    if j + 1 >= ny:
-                        continue
-                    q, k, length, nd = p + nx, n + p, dys[j], 1
-                else:
-                    if j == 0:
-                        continue
-                    q, k, length, nd = p - nx, n + p - nx, dys[j - 1], 1
-                if k in special:
-                    c = seg.get(k)
+                h_turn = v_turn = 0.0
+            else:
+                if best[2 * p + d] < cost:
+                    continue
+                if p in goal:
+                    total = cost + goal[p]
+                    if total < sink_best.get(p, inf):
+                        sink_best[p] = total
+                        sink_back[p] = d
+                        push(heap, (total, total, p, 5))
+                h_turn, v_turn = (bend, 0.0) if d else (0.0, bend)
+            j, i = divmod(p, nx)
+            # right
+            if i < last_i:
+                if p in special:
+                    c = seg_get(p)
                     if c is None:
-                        c = seg[k] = cost_of(k, length, free, own, owner, start_zone, source)
-                    if c < 0:
-                        continue
+                        c = seg[p] = cost_of(p, dxs[i], free, own, owner, start_zone, source)
                 else:
-                    c = length
-                c += cost + (BEND_COST if d < 4 and nd != d else 0.0)
-                s = 2 * q + nd
-                if c < best[s]:
-                    best[s] = c
-                    back[s] = (p, d)
-                    push(heap, (c + hxp[q] + hyp[q], c, q, nd))
+                    c = dxs[i]
+                if c >= 0:
+                    c += cost + h_turn
+                    s = 2 * p + 2
+                    if c < best[s]:
+                        best[s] = c
+                        back[s] = (p, d)
+                        push(heap, (c + h_along[p + 1], c, p + 1, 0))
+            # left
+            if i:
+                k = p - 1
+                if k in special:
+                    c = seg_get(k)
+                    if c is None:
+                        c = seg[k] = cost_of(k, dxs[i - 1], free, own, owner, start_zone, source)
+                else:
+                    c = dxs[i - 1]
+                if c >= 0:
+                    c += cost + h_turn
+                    s = 2 * k
+                    if c < best[s]:
+                        best[s] = c
+                        back[s] = (p, d)
+                        push(heap, (c + h_along[k], c, k, 0))
+            # up
+            if j < last_j:
+                k = n + p
+                if k in special:
+                    c = seg_get(k)
+                    if c is None:
+                        c = seg[k] = cost_of(k, dys[j], free, own, owner, start_zone, source)
+                else:
+                    c = dys[j]
+                if c >= 0:
+                    c += cost + v_turn
+                    q = p + nx
+                    s = 2 * q + 1
+                    if c < best[s]:
+                        best[s] = c
+                        back[s] = (p, d)
+                        push(heap, (c + h_across[q], c, q, 1))
+            # down
+            if j:
+                q = p - nx
+                k = n + q
+                if k in special:
+                    c = seg_get(k)
+                    if c is None:
+                        c = seg[k] = cost_of(k, dys[j - 1], free, own, owner, start_zone, source)
+                else:
+                    c = dys[j - 1]
+                if c >= 0:
+                    c += cost + v_turn
+                    s = 2 * q + 1
+                    if c < best[s]:
+                        best[s] = c
+                        back[s] = (p, d)
+                        push(heap, (c + h_across[q], c, q, 1))
         return None
 
     def _path_back(self, end: int, d: int, back: dict) -> list:
