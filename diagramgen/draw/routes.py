@@ -305,13 +305,14 @@ class Router:
         return goal
 
     def _heuristic(self, goal: dict) -> tuple:
-        """The A* heuristic towards ``goal`` ({grid point number: extra cost}) as (along,
-        across): at every grid point, for a path that reached it along a horizontal line
-        and for one that reached it along a vertical line. Each is the distance to the
-        nearest goal with its extra cost, plus a turn where one is needed: a path that
-        arrived horizontally on a row without goals must still turn to go up or down, one
-        that arrived vertically on a column without goals must still turn sideways. It
-        never overestimates, and never drops by more than a step costs (consistent)."""
+        """The A* heuristic towards ``goal`` ({grid point number: extra cost}), for a path
+        that reached grid point (i, j) along a horizontal line: hx[i] + hy_turn[j], and
+        along a vertical one: hx_turn[i] + hy[j]; returned as (hx, hy_turn, hx_turn, hy).
+        Each sum is the distance to the nearest goal with its extra cost, plus a turn where
+        one is needed: a path that arrived horizontally on a row without goals must still
+        turn to go up or down, one that arrived vertically on a column without goals must
+        still turn sideways. It never overestimates, and never drops by more than a step
+        costs (consistent). Only the rows and columns are computed, not every point."""
         xs, ys, nx, ny = self.xs, self.ys, self.nx, self.ny
         gi = {p % nx for p in goal}
         gj = {p // nx for p in goal}
@@ -319,10 +320,9 @@ class Router:
             [abs(xs[i] - xs[next(iter(gi))]) + min(goal.values()) for i in range(nx)]
         rows = sorted(gj)
         hy = [min(abs(ys[j] - ys[g]) for g in rows) for j in range(ny)]
-        turn_x = [0.0 if i in gi else BEND_COST for i in range(nx)]
-        along = [hx[i] + hy[j] + (0.0 if j in gj else BEND_COST) for j in range(ny) for i in range(nx)]
-        across = [hx[i] + hy[j] + turn_x[i] for j in range(ny) for i in range(nx)]
-        return along, across
+        hy_turn = [v if j in gj else v + BEND_COST for j, v in enumerate(hy)]
+        hx_turn = [v if i in gi else v + BEND_COST for i, v in enumerate(hx)]
+        return hx, hy_turn, hx_turn, hy
 
     def _remembered(self, question: tuple, source: str, goal: dict, free, own, owner):
         """A route found before for ``question``, with fewer nodes and lines added, that
@@ -343,7 +343,7 @@ class Router:
         everything it reads is a local name (a call or a loop per grid point costs)."""
         x0, y0, x1, y1 = self.nodes[source]
         xs, ys, nx, ny, n = self.xs, self.ys, self.nx, self.ny, self.n
-        h_along, h_across = heuristic
+        hx, hy_turn, hx_turn, hy = heuristic
         # the lengths of the unit segments
         dxs = [xs[i + 1] - xs[i] for i in range(nx - 1)]
         dys = [ys[j + 1] - ys[j] for j in range(ny - 1)]
@@ -363,7 +363,8 @@ class Router:
         back: dict = {}
         sink_best: dict = {}
         sink_back: dict = {}
-        heap: list = [(min(h_along[start], h_across[start]), 0.0, start, 4)]
+        j, i = divmod(start, nx)
+        heap: list = [(min(hx[i] + hy_turn[j], hx_turn[i] + hy[j]), 0.0, start, 4)]
         push, pop = heapq.heappush, heapq.heappop
         last_i, last_j = nx - 1, ny - 1
         while heap:
@@ -403,7 +404,7 @@ class Router:
                     if c < best[s]:
                         best[s] = c
                         back[s] = (p, d)
-                        push(heap, (c + h_along[p + 1], c, p + 1, 0))
+                        push(heap, (c + hx[i + 1] + hy_turn[j], c, p + 1, 0))
             # left
             if i:
                 k = p - 1
@@ -419,7 +420,7 @@ class Router:
                     if c < best[s]:
                         best[s] = c
                         back[s] = (p, d)
-                        push(heap, (c + h_along[k], c, k, 0))
+                        push(heap, (c + hx[i - 1] + hy_turn[j], c, k, 0))
             # up
             if j < last_j:
                 k = n + p
@@ -436,7 +437,7 @@ class Router:
                     if c < best[s]:
                         best[s] = c
                         back[s] = (p, d)
-                        push(heap, (c + h_across[q], c, q, 1))
+                        push(heap, (c + hx_turn[i] + hy[j + 1], c, q, 1))
             # down
             if j:
                 q = p - nx
@@ -453,7 +454,7 @@ class Router:
                     if c < best[s]:
                         best[s] = c
                         back[s] = (p, d)
-                        push(heap, (c + h_across[q], c, q, 1))
+                        push(heap, (c + hx_turn[i] + hy[j - 1], c, q, 1))
         return None
 
     def _path_back(self, end: int, d: int, back: dict) -> list:
