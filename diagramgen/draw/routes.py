@@ -536,8 +536,9 @@ def _nearest(xs: list, goal: dict, nx: int) -> list:
 def _near(p, q, a, b) -> bool:
     """Whether the segment p-q, parallel to a-b, runs within NEAR points of it for some
     length (its middle, or an end, near it)."""
-    return sum(_seg_dist(m, a, b) <= NEAR for m in (p, q, ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2))) >= 1 and \
-        _overlap_length(p, q, a, b) > 0.5
+    return _overlap_length(p, q, a, b) > 0.5 and (
+        _seg_dist(p, a, b) <= NEAR or _seg_dist(q, a, b) <= NEAR
+        or _seg_dist(((p[0] + q[0]) / 2, (p[1] + q[1]) / 2), a, b) <= NEAR)
 
 
 def _overlap_length(p, q, a, b) -> float:
