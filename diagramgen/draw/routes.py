@@ -31,6 +31,8 @@ THIN = 4.0  # grid lines closer than this are thinned out (see _thin)
 NEAR = 5.0  # lines closer than this run "on top of each other"
 TARGET_COST = 1.5  # per point between a circle and the others of its band component
 FIRST_TARGET_COST = 0.5  # the same for its first circle: per point from where it was wanted
+WINDOW_AT = 20000  # grids of more points than this are searched in a window first (see _window)
+WINDOW_MARGIN = 300.0  # points around the start and the wanted end that the window holds
 
 Box = tuple  # (x0, y0, x1, y1)
 
@@ -282,7 +284,11 @@ class Router:
         if any(added <= self.added and limit <= over for added, over in self._over.get(question, ())):
             self.over_limit = True
             return None
-        found = self._search(source, goal, self._heuristic(goal), set(free) | {source}, set(own), owner, limit)
+        heuristic = self._heuristic(goal)
+        window = self._window(source, goal) if self.n > WINDOW_AT else None
+        found = self._search(source, goal, heuristic, set(free) | {source}, set(own), owner, limit, window)
+        if found is None and window is not None and not self.over_limit:  # no way inside it: everywhere
+            found = self._search(source, goal, heuristic, set(free) | {source}, set(own), owner, limit)
         if found is None:
             if self.over_limit:
                 self._over.setdefault(question, []).append((self.added, limit))
@@ -324,6 +330,23 @@ class Router:
         hx_turn = [v if i in gi else v + BEND_COST for i, v in enumerate(hx)]
         return hx, hy_turn, hx_turn, hy
 
+    def _window(self, source: str, goal: dict) -> tuple:
+        """The grid indices (i_lo, i_hi, j_lo, j_hi) of a box round the centre of
+        ``source`` and the goal point that costs least to end at, WINDOW_MARGIN points
+        wider on every side. On a large grid a route is first searched inside it: an
+        A* search whose way must cross many edges otherwise explores nearly the whole
+        grid, which at a few hundred components takes seconds per route. The route found
+        is the cheapest inside the window, not always the cheapest of all."""
+        xs, ys, nx = self.xs, self.ys, self.nx
+        x0, y0, x1, y1 = self.nodes[source]
+        end = min(goal, key=lambda p: (goal[p], p))
+        gx, gy = xs[end % nx], ys[end // nx]
+        m = WINDOW_MARGIN
+        lo_x, hi_x = min((x0 + x1) / 2, gx) - m, max((x0 + x1) / 2, gx) + m
+        lo_y, hi_y = min((y0 + y1) / 2, gy) - m, max((y0 + y1) / 2, gy) + m
+        return (max(0, bisect_left(xs, lo_x)), min(nx, bisect_right(xs, hi_x)) - 1,
+                max(0, bisect_left(ys, lo_y)), min(self.ny, bisect_right(ys, hi_y)) - 1)
+
     def _remembered(self, question: tuple, source: str, goal: dict, free, own, owner):
         """A route found before for ``question``, with fewer nodes and lines added, that
         costs what it cost then: it is still the cheapest (costs only grow as nodes and
@@ -333,11 +356,12 @@ class Router:
                 return path, cost
         return None
 
-    def _search(self, source: str, goal: dict, heuristic: tuple, free: set, own: set, owner, limit: float):
+    def _search(self, source: str, goal: dict, heuristic: tuple, free: set, own: set, owner, limit: float,
+                window=None):
         """A* over the grid from the centre of ``source`` to ``goal``. Returns (the goal
         point reached, the direction it was reached in, the back links), with its cost in
         ``last_cost``; or None if there is no way, or (``over_limit`` set) every way costs
-        more than ``limit``.
+        more than ``limit``. With ``window`` (i_lo, i_hi, j_lo, j_hi), only inside it.
 
         The hottest loop of the package: the four moves are written out one by one and
         everything it reads is a local name (a call or a loop per grid point costs)."""
@@ -366,7 +390,7 @@ class Router:
         j, i = divmod(start, nx)
         heap: list = [(min(hx[i] + hy_turn[j], hx_turn[i] + hy[j]), 0.0, start, 4)]
         push, pop = heapq.heappush, heapq.heappop
-        last_i, last_j = nx - 1, ny - 1
+        i_lo, i_hi, j_lo, j_hi = window or (0, nx - 1, 0, ny - 1)
         while heap:
             f, cost, p, d = pop(heap)
             if f > stop:
@@ -391,7 +415,7 @@ class Router:
                 h_turn, v_turn = (bend, 0.0) if d else (0.0, bend)
             j, i = divmod(p, nx)
             # right
-            if i < last_i:
+            if i < i_hi:
                 if p in special:
                     c = seg_get(p)
                     if c is None:
@@ -406,7 +430,7 @@ class Router:
                         back[s] = (p, d)
                         push(heap, (c + hx[i + 1] + hy_turn[j], c, p + 1, 0))
             # left
-            if i:
+            if i > i_lo:
                 k = p - 1
                 if k in special:
                     c = seg_get(k)
@@ -422,7 +446,7 @@ class Router:
                         back[s] = (p, d)
                         push(heap, (c + hx[i - 1] + hy_turn[j], c, k, 0))
             # up
-            if j < last_j:
+            if j < j_hi:
                 k = n + p
                 if k in special:
                     c = seg_get(k)
@@ -439,7 +463,7 @@ class Router:
                         back[s] = (p, d)
                         push(heap, (c + hx_turn[i] + hy[j + 1], c, q, 1))
             # down
-            if j:
+            if j > j_lo:
                 q = p - nx
                 k = n + q
                 if k in special:
