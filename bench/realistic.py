@@ -6,6 +6,11 @@ before), top-level areas in about sqrt(1.2 x areas) layout columns with several 
 stacked in each column, about 1.5 flows per component in numbered steps of 1-3 flows
 (55 % of flows stay inside their area, 35 % go to a neighbouring area, 10 % anywhere;
 10 % are two-way), and a third of the components with 1-3 capabilities.
+
+``bands=True`` adds what most real files have under everything: a Microsoft Dataverse
+foundation band with three components that about one component in ten sends data to
+(one step each, after the others), and an Azure foundation band whose two components
+have no flows.
 """
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ WORDS = ["routing", "intake", "queue", "summary", "search", "case", "voice", "ch
          "record", "alert", "transcript", "identity", "report", "policy", "forecast"]
 
 
-def realistic(n: int, seed: int = 1, flows_per_component: float = 1.5, max_steps: int = 0) -> str:
+def realistic(n: int, seed: int = 1, flows_per_component: float = 1.5, max_steps: int = 0,
+              bands: bool = False) -> str:
     rnd = random.Random(seed * 7919 + n)
     sizes = []
     left = n
@@ -50,6 +56,9 @@ def realistic(n: int, seed: int = 1, flows_per_component: float = 1.5, max_steps
 
     for a in top:
         lines += area_block(a, 2)
+    if bands:
+        lines += ["  - {id: dataverse_band, label: Microsoft Dataverse, band: true}",
+                  "  - {id: azure_band, label: Azure foundation, band: true}"]
     lines.append("layout:\n  columns:")
     for col in columns:
         lines.append(f"    - [{', '.join(col)}]")
@@ -97,6 +106,17 @@ def realistic(n: int, seed: int = 1, flows_per_component: float = 1.5, max_steps
         if flows:
             steps.append(flows)
             made += len(flows)
+    if bands:
+        lines += [f"  - {{id: {c}, kind: {kind}, label: {label}, area: {area}{extra}}}" for c, kind, label, area, extra in (
+            ("dv_tables", "dataverse", "Dataverse tables", "dataverse_band", ""),
+            ("dv_search", "dataverse", "Dataverse search", "dataverse_band", ""),
+            ("dv_files", "storage", "Dataverse files", "dataverse_band", ""),
+            ("az_monitor", "monitor", "Azure Monitor", "azure_band", ", standalone: true"),
+            ("az_identity", "entra_id", "Microsoft Entra ID", "azure_band", ", standalone: true"))]
+        for k, c in enumerate(rnd.sample(comps, max(3, n // 10))):
+            target = ("dv_tables", "dv_search", "dv_files")[k % 3]
+            pairs.add((c, target))
+            steps.append([f"      - {{from: {c}, to: {target}}}"])
     lines.append("dataflow:")
     for k, flows in enumerate(steps, start=1):
         lines += [f"  - step: {k}", f"    text: Step {k} moves {rnd.choice(WORDS)} data along.", "    flows:"] + flows

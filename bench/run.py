@@ -131,12 +131,23 @@ def graphviz_floor(model, folder: Path) -> Path:
     return script
 
 
-def bench_equal(rounds: int) -> list:
+# The targets of the speed comparison are set on the four contact-center reference
+# architectures; every shipped architecture is measured as well, in a part of its own.
+FOUR = ("premium", "enterprise", "contact_center", "copilot_service")
+
+
+def bench_equal(rounds: int, only=None, tag: str = "(a)") -> list:
+    """Part (a) on the shipped architectures whose ids are in ``only`` (all when None);
+    its rows start with ``tag``."""
     from diagramgen.draw import scene
     from diagramgen.model.project import load_all
 
     before = load_avg()
-    models = load_all([], default_dir=str(ROOT / "architectures")).models
+    models = [m for m in load_all([], default_dir=str(ROOT / "architectures")).models
+              if only is None or m.id in only]
+    if not models:
+        return []
+    files = [str(m.path) for m in models]
     work = Path(tempfile.mkdtemp(prefix="bench-a-"))
     names = []
     banded = []
@@ -148,6 +159,10 @@ def bench_equal(rounds: int) -> list:
         (work / m.id / "plain.py").write_text(
             script_for(str(work / m.id / "final.dot"), f"plain_{m.id}", engine=(work / m.id / "engine").read_text()),
             encoding="utf-8")
+        # for reference: the same graph as a plain diagrams script can draw it, every area
+        # (foundation bands too) an ordinary cluster that dot lays out, once per format
+        (work / m.id / "plain_dot.py").write_text(
+            script_for(str(work / f"{m.id}.dot"), f"plain_dot_{m.id}", engine="dot"), encoding="utf-8")
         names.append(m.id)
     listing = "".join(f"{n}\n" for n in names).encode()
     # diagramgen's Graphviz runs per architecture (render.graphviz_runs), JOBS architectures at once
@@ -156,10 +171,11 @@ def bench_equal(rounds: int) -> list:
     old_floor_cmd = ["xargs", "-P", str(JOBS), "-I{}", "dot", "-Gdpi=96", "-Tsvg", "-o", "{}.svg",
                      "-Tpng", "-o", "{}.png", "{}.dot"]
     plain_cmd = ["xargs", "-P", str(JOBS), "-I{}", PY, "{}/plain.py"]
+    plain_dot_cmd = ["xargs", "-P", str(JOBS), "-I{}", PY, "{}/plain_dot.py"]
     out = work / "out"
-    two = CLI + ["render", "--force", "--quiet", "--format", "png,svg", "--no-steps", "--out", str(out)]
-    full_render = CLI + ["render", "--force", "--quiet", "--steps", "--out", str(out)]
-    full_docs = CLI + ["docs", "--out", str(out / "docs"), "--images", str(out)]
+    two = CLI + ["render", "--force", "--quiet", "--format", "png,svg", "--no-steps", "--out", str(out)] + files
+    full_render = CLI + ["render", "--force", "--quiet", "--steps", "--out", str(out)] + files
+    full_docs = CLI + ["docs", "--out", str(out / "docs"), "--images", str(out)] + files
 
     def both(*cmds):
         rs = [measure(c, cwd=ROOT) for c in cmds]
@@ -170,6 +186,7 @@ def bench_equal(rounds: int) -> list:
         "two": lambda: measure(two, cwd=ROOT),
         "full": lambda: both(full_render, full_docs),
         "plain": lambda: measure(plain_cmd, cwd=work, stdin=listing),
+        "plain_dot": lambda: measure(plain_dot_cmd, cwd=work, stdin=listing),
         "old_floor": lambda: measure(old_floor_cmd, cwd=work, stdin=listing),
     }
     if PIN:
@@ -177,9 +194,10 @@ def bench_equal(rounds: int) -> list:
         contenders["two_pinned"] = lambda: measure(PIN + two, cwd=ROOT)
     r = interleaved(contenders, rounds)
     shutil.rmtree(work, ignore_errors=True)
-    LOADS.append(("(a) the shipped architectures", before, load_avg()))
-    fl, tw, fu, pl, of = r["floor"], r["two"], r["full"], r["plain"], r["old_floor"]
+    LOADS.append((f"{tag} {', '.join(names)}", before, load_avg()))
+    fl, tw, fu, pl, of, pd = r["floor"], r["two"], r["full"], r["plain"], r["old_floor"], r["plain_dot"]
     rows = [
+        (f"{tag} architectures: {', '.join(names)}", "", "", ""),
         (f"(a) floor: diagramgen's Graphviz runs per architecture (dot -Tsvg -Tpng; with bands dot -Tjson, "
          f"then neato -n2 -Tsvg -Tpng), {JOBS} architectures at once; banded: {', '.join(banded) or 'none'}",
          secs(fl), "", ""),
@@ -193,6 +211,11 @@ def bench_equal(rounds: int) -> list:
         ("(a) png + svg render / plain diagrams, same graph, CPU", f"{tw[1] / pl[1]:.2f}x (wall {tw[0] / pl[0]:.2f}x)",
          "<= 0.85x", ok(tw[1] / pl[1] <= 0.85)),
         ("(a) full render / plain diagrams, same graph, CPU", f"{fu[1] / pl[1]:.2f}x (wall {fu[0] / pl[0]:.2f}x)", "", ""),
+        ("(a) for reference: plain diagrams on the same graph as dot lays it out (every area, bands too, an "
+         "ordinary cluster; a layout per format, as the library does): what a diagrams script can draw",
+         secs(pd), "", ""),
+        ("(a) for reference: png + svg render / that plain diagrams, CPU", f"{tw[1] / pd[1]:.2f}x (wall {tw[0] / pd[0]:.2f}x)",
+         "", ""),
         ("(a) for reference, the old floor: one dot -Tsvg -Tpng of the first DOT per architecture "
          "(for banded architectures not the picture drawn)", secs(of), "", ""),
         ("(a) for reference: png + svg render / old floor, CPU", f"{tw[1] / of[1]:.2f}x (wall {tw[0] / of[0]:.2f}x)",
@@ -206,10 +229,20 @@ def bench_equal(rounds: int) -> list:
             ("(a) pinned to one core: png + svg render / floor", f"{tp[0] / fp[0]:.2f}x wall, {tp[1] / fp[1]:.2f}x CPU",
              "<= 1.3x", ok(tp[1] / fp[1] <= 1.3)),
         ]
-    return rows
+    return [(a.replace("(a)", tag, 1), b, c, d) for a, b, c, d in rows]
 
 
 # --- (b) make: nothing changed, one architecture edited, code edited ----------------------
+def _edited(original: bytes, k: int) -> bytes:
+    """An architecture file with the text of its first dataflow step changed: a real edit
+    (the model, its DOT, its page and the migration pages made from it change), not a
+    comment that leaves the model as it was."""
+    text = original.decode("utf-8")
+    start = text.index("\n    text: ", text.index("\ndataflow:"))
+    end = text.index("\n", start + 1)
+    return (text[:end] + f" Edited for the benchmark, round {k}." + text[end:]).encode("utf-8")
+
+
 def bench_make(rounds: int) -> list:
     before = load_avg()
     make = ["make", "--no-print-directory"]
@@ -225,7 +258,7 @@ def bench_make(rounds: int) -> list:
     edits, floors, rendered = [], [], set()
     try:
         for k in range(rounds):
-            target.write_bytes(original + f"# benchmark edit {k}\n".encode())
+            target.write_bytes(_edited(original, k))
             r = measure(make + ["RENDER_FLAGS=--progress"], cwd=ROOT)
             edits.append(r)
             rendered.add(tuple(sorted(ln.split(":")[0] for ln in r["err"].decode().splitlines() if ": rendered " in ln)))
@@ -255,7 +288,7 @@ def bench_make(rounds: int) -> list:
     which = ", ".join(sorted({x for t in rendered for x in t}))
     return [
         ("(b) make, nothing changed", f"{noop:.3f} s wall", "< 0.2 s", ok(noop < 0.2)),
-        ("(b) make after editing premium.yaml", f"{e_wall:.2f} s wall, {e_cpu:.2f} s CPU; re-rendered: {which}",
+        ("(b) make after editing premium.yaml (the text of its first step)", f"{e_wall:.2f} s wall, {e_cpu:.2f} s CPU; re-rendered: {which}",
          "only premium", ok(rendered == {("premium",)})),
         ("(b) premium's floor (its Graphviz runs, as in (a))", f"{f_wall:.2f} s wall, {f_cpu:.2f} s CPU", "", ""),
         ("(b) that edit: make minus premium's floor", f"{e_wall - f_wall:.2f} s wall, {e_cpu - f_cpu:.2f} s CPU",
@@ -300,15 +333,18 @@ print(json.dumps({"code": code, "validate": validate_cpu, "wall": wall, "cpu": c
 """
 
 
-def bench_scale(sizes, seeds: int) -> tuple:
+def bench_scale(sizes, seeds: int, bands: bool = False) -> tuple:
+    """Render ``seeds`` realistic architectures of each size (with foundation bands when
+    ``bands``); rows for the targets, the growth table's lines, the failures."""
     before = load_avg()
     work = Path(tempfile.mkdtemp(prefix="bench-c-"))
     rows, growth, failures = [], [], []
+    tag = "(c) with foundation bands:" if bands else "(c)"
     for n in sizes:
         res = []
         for seed in range(1, seeds + 1):
             path = work / f"realistic_{n}_{seed}.yaml"
-            path.write_text(realistic(n, seed), encoding="utf-8")
+            path.write_text(realistic(n, seed, bands=bands), encoding="utf-8")
             out = work / f"out_{n}_{seed}"
             r = measure([PY, "-c", SCALE_CHILD, str(path), str(out), str(ROOT)], check=False)
             data = json.loads(r["out"].decode() or "{}") if r["rc"] == 0 else {}
@@ -319,12 +355,12 @@ def bench_scale(sizes, seeds: int) -> tuple:
             shutil.rmtree(out, ignore_errors=True)
         good = [d for d in res if not d["code"]]
         med = {k: statistics.median(d[k] for d in good) for k in good[0]} if good else {}
-        growth.append((n, len(good), seeds, med))
-        rows.append((f"(c) {n} components, {seeds} seeds: rendered with exit 0", f"{len(good)} of {seeds}",
-                     f"{seeds} of {seeds}", ok(len(good) == seeds)))
+        growth.append((n, len(good), seeds, med, bands))
+        rows.append((f"{tag} {n} components, {seeds} seeds: rendered with exit 0", f"{len(good)} of {seeds}",
+                     f"{seeds} of {seeds}" if not bands else "", ok(len(good) == seeds) if not bands else ""))
     shutil.rmtree(work, ignore_errors=True)
-    LOADS.append(("(c) scale", before, load_avg()))
-    if 400 in sizes:
+    LOADS.append((f"{tag} scale", before, load_avg()))
+    if 400 in sizes and not bands:
         med = next(g[3] for g in growth if g[0] == 400)
         if med:
             rows.append(("(c) 400 components: bytes a default render writes", f"{med['bytes'] / 1e6:.1f} MB",
@@ -399,21 +435,31 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds per comparison (median)")
     ap.add_argument("--sizes", default="50,100,200,400")
     ap.add_argument("--seeds", type=int, default=8, help="realistic architectures per size")
+    ap.add_argument("--band-sizes", default="50,100,200",
+                    help="sizes of the realistic architectures with foundation bands ('' for none)")
+    ap.add_argument("--band-seeds", type=int, default=2, help="realistic architectures with bands per size")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     start = load_avg()
     t0 = time.perf_counter()
-    rows = bench_equal(args.rounds)
+    rows = bench_equal(args.rounds, FOUR, "(a)")
+    rows += bench_equal(args.rounds, None, "(a7)")
     rows += bench_make(max(3, args.rounds // 2))
     scale_rows, growth, failures = bench_scale(sizes, args.seeds)
     rows += scale_rows
+    band_sizes = [int(s) for s in args.band_sizes.split(",") if s]
+    if band_sizes:
+        band_rows, band_growth, band_failures = bench_scale(band_sizes, args.band_seeds, bands=True)
+        rows += band_rows
+        growth += band_growth
+        failures += band_failures
     rows += bench_quadratic()
     took = time.perf_counter() - t0
     grow = "\n".join(
-        f"| {n} | {m['steps']:.0f} | {ok_n} of {of} | {m['validate'] * 1000:.0f} | {m['wall']:.2f} / {m['cpu']:.2f} | "
+        f"| {n}{' with bands' if banded else ''} | {m['steps']:.0f} | {ok_n} of {of} | {m['validate'] * 1000:.0f} | {m['wall']:.2f} / {m['cpu']:.2f} | "
         f"{m['py_mb']:.0f} | {m['dot_mb']:.0f} | {m['bytes'] / 1e6:.1f} |"
-        for n, ok_n, of, m in growth if m)
+        for n, ok_n, of, m, banded in growth if m)
     loads = "\n".join(f"- {part}: {a} before, {b} after" for part, a, b in LOADS)
     text = (
         "# Benchmark results\n\n"
@@ -422,7 +468,8 @@ def main() -> None:
         f"Medians of {args.rounds} interleaved rounds (make: {max(3, args.rounds // 2)}); whole processes; "
         "CPU is user + system time of every process of the command. The whole run took "
         f"{took:.0f} s.\n\n{table(rows)}\n"
-        f"## Growth (bench/realistic.py, medians of {args.seeds} seeds per size; default render as make)\n\n"
+        f"## Growth (bench/realistic.py, medians of {args.seeds} seeds per size, {args.band_seeds} with foundation "
+        "bands; default render as make)\n\n"
         "| components | steps | exit 0 | validate ms CPU | render s wall / CPU | python MB | dot MB | MB written |\n"
         f"|---|---|---|---|---|---|---|---|\n{grow}\n"
         + (f"\nFailures: {'; '.join(failures)}\n" if failures else "")

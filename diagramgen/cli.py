@@ -343,11 +343,11 @@ def diff_(files, base, head, fmt, output, image, image_link, exit_code) -> None:
     done = run(files, base, head, fmt, image=image, image_link=image_link, output=output,
                paint=None if output else _diff_style)
     for path, data in done.images:
-        write_atomic(Path(path), data)
-        click.echo(f"wrote {term(path)}", err=True)
+        if write_atomic(Path(path), data):  # an image already there as it is: not written, not listed
+            click.echo(f"wrote {term(path)}", err=True)
     if output:
-        write_atomic(Path(output), done.report.encode("utf-8"))
-        click.echo(f"wrote {term(output)}", err=True)
+        if write_atomic(Path(output), done.report.encode("utf-8")):
+            click.echo(f"wrote {term(output)}", err=True)
     if not output:
         click.echo(done.report, nl=False)
     sys.exit(EXIT_ERROR if exit_code and done.result.changed else EXIT_OK)
@@ -393,7 +393,6 @@ def kinds(as_json, page_path) -> None:
 
     Example: diagramgen kinds --page output/docs/kinds.md
     """
-    from pathlib import Path
 
     from diagramgen.docs import kinds as K
     from diagramgen.model.settings import current
@@ -401,14 +400,29 @@ def kinds(as_json, page_path) -> None:
 
     catalog = current().catalog
     if page_path:
-        _, n_icons = kinds_page_to(page_path, catalog)
-        click.echo(f"wrote {term(page_path)} and {n_icons} icons in {term(Path(page_path).parent / 'kinds')}")
+        written, n_icons = kinds_page_to(page_path, catalog)
+        click.echo(_kinds_summary(page_path, written, n_icons))
         return
     if as_json:
         for row in K.rows(catalog):
             click.echo(json.dumps(row, ensure_ascii=False))
     else:
         click.echo(K.text_table(catalog), nl=False)
+
+
+def _kinds_summary(page_path, written, n_icons: int) -> str:
+    """One line for kinds --page: what was written (the page, how many icons) and how
+    many of the files were left as they were."""
+    from pathlib import Path
+
+    folder = Path(page_path).parent / "kinds"
+    page_written = written.paths[0] in written.changed  # the page comes first, then its icons
+    icons = len(written.changed) - page_written
+    unchanged = len(written.paths) - len(written.changed)
+    if not written.changed:
+        return f"{term(page_path)} and {n_icons} icons in {term(folder)}: unchanged"
+    parts = ([term(page_path)] if page_written else []) + ([f"{icons} icon{'s' if icons != 1 else ''} in {term(folder)}"] if icons else [])
+    return f"wrote {' and '.join(parts)}" + (f" ({unchanged} unchanged)" if unchanged else "")
 
 
 @main.command()

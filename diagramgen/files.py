@@ -22,6 +22,7 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from diagramgen.diagnostics import Failure
 
@@ -102,13 +103,17 @@ def clean_stale_temporaries(folder) -> list:
     return removed
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory.
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> bool:
+    """Write ``data`` to ``path`` through a temporary file in the same directory; True
+    when it was written, False when ``path`` already held exactly ``data`` (a regular
+    file, mode 644) and was left as it is.
 
     Raises WriteError (never a bare OSError) when ``path`` is a link, a device or any
     other non-regular file, or cannot be written; nothing is changed then."""
     path = Path(path)
     _safe_target(path)
+    if _holds(path, data):
+        return False
     staged: list = []
     try:
         tmp = _stage(path, data, staged)
@@ -119,6 +124,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         raise WriteError(path, exc.strerror or str(exc)) from None
     finally:
         _discard(staged)
+    return True
 
 
 def _stage(path: Path, data: bytes, staged: list) -> str:
@@ -172,8 +178,17 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
-def write_outputs(out_dir, files: dict) -> list:
-    """Write ``{name: bytes}`` under ``out_dir``; return the paths of all of them, in order.
+class Written(NamedTuple):
+    """What write_outputs did: ``paths``, every file it was given, in order (each holds
+    its bytes now), and ``changed``, those of them it wrote (new, or with other content
+    or mode before), in order; the others were left as they were."""
+    paths: list
+    changed: list
+
+
+def write_outputs(out_dir, files: dict) -> Written:
+    """Write ``{name: bytes}`` under ``out_dir``; return the paths of all of them and of
+    those written (Written), in order.
 
     Every file is first written in full to a temporary name beside its target; only when
     all of them are written are they renamed into place. A write error (disk full,
@@ -207,7 +222,7 @@ def write_outputs(out_dir, files: dict) -> list:
                 os.replace(tmp, path)
             except OSError as exc:
                 raise WriteError(path, exc.strerror or str(exc)) from None
-        return paths
+        return Written(paths, [path for _, path, _ in moves])
     finally:
         _discard(staged)
 

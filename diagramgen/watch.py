@@ -112,8 +112,8 @@ class Watcher:
                 continue
             self.failed.discard(m.path)
             out += [Message(str(d)) for d in result.diagnostics]
-            written = [p for _, paths in result.rendered for p in paths]
-            if result.cached:
+            written = result.written  # new or changed: an output left as it was is not listed
+            if result.cached or not written:  # up to date, or drawn again as it was
                 out.append(Message(f"{m.path}: no change to its outputs"))
             out += [Message(f"wrote {p}") for p in written]
             if any(p.name == f"{m.id}.html" for p in written):

@@ -144,6 +144,22 @@ def test_makeall_renders_then_writes_the_docs_in_one_process(archs, tmp_path, mo
     assert out[-1].startswith("wrote output/docs/kinds.md and ")
     assert (tmp_path / "output" / "docs" / "kinds.md").is_file()
     assert sorted(p.name for p in (tmp_path / "output" / "steps").iterdir()) == ["enterprise.svg", "premium.svg"]
+    n_icons = int(out[-1].split(" and ")[1].split()[0])
+    # after an edit only the files written (new or changed) are listed, not those left as they were
+    text = (archs / "premium.yaml").read_text(encoding="utf-8")
+    (archs / "premium.yaml").write_text(text + "# a comment changes no output\n", encoding="utf-8")
+    assert makeall.run(["--format", "svg", "-j", "1"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "rendered 1 architecture(s), 1 up to date, into output", "wrote output/manifest.json",
+        f"output/docs/kinds.md and {n_icons} icons in output/docs/kinds: unchanged"]
+    title = next(line for line in text.splitlines() if line.startswith("title: "))
+    (archs / "premium.yaml").write_text(text.replace(title, title + " (edited)"), encoding="utf-8")
+    assert makeall.run(["--format", "svg", "-j", "1"]) == 0
+    assert capsys.readouterr().out.splitlines() == [  # not enterprise's page and diagrams
+        "rendered 1 architecture(s), 1 up to date, into output", "wrote output/docs/premium.md",
+        "wrote output/docs/diagrams/premium.svg", "wrote output/docs/diagrams/premium.html",
+        "wrote output/docs/index.md", "wrote output/manifest.json",
+        f"output/docs/kinds.md and {n_icons} icons in output/docs/kinds: unchanged"]
     (archs / "premium.yaml").write_text("id: [\n", encoding="utf-8")
     assert makeall.run(["--format", "svg"]) == 1  # render fails: docs does not run
     assert "wrote" not in capsys.readouterr().out

@@ -31,6 +31,24 @@ def edit(package, name, text="\n# edited\n"):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(text)
+    M._code_hashes.cache_clear()  # the code is hashed once per process: a new process sees the edit
+
+
+def test_each_code_file_is_hashed_once_per_process_and_recorded_as_it_was_then(package, monkeypatch):
+    hashed = []
+    real = M.sha256_file
+    monkeypatch.setattr(M, "sha256_file", lambda path: hashed.append(path) or real(path))
+    first = {p: code(p) for p in M.PRODUCTS}
+    for _ in range(3):
+        assert {p: code(p) for p in M.PRODUCTS} == first
+    assert len(hashed) == sum(len(M.code_files(p)) for p in M.PRODUCTS)
+    assert first["render"]["diagramgen/draw/scene.py"] == real(package / "draw" / "scene.py")
+    with open(package / "draw" / "scene.py", "a", encoding="utf-8") as fh:
+        fh.write("\n# edited while this process runs the code it imported\n")
+    assert {p: code(p) for p in M.PRODUCTS} == first
+    M._code_hashes.cache_clear()  # as a new process
+    assert code("render")["diagramgen/draw/scene.py"] == real(package / "draw" / "scene.py") != \
+        first["render"]["diagramgen/draw/scene.py"]
 
 
 def code(product):
@@ -208,16 +226,43 @@ def test_an_output_that_already_holds_the_bytes_is_not_written_again(tmp_path):
 
     out = tmp_path / "out"
     first = write_outputs(out, {"a.md": b"one\n", "sub/b.svg": b"<svg/>"})
-    assert first == [out / "a.md", out / "sub" / "b.svg"]
-    inode = {p.name: p.stat().st_ino for p in first}
+    assert first.paths == first.changed == [out / "a.md", out / "sub" / "b.svg"]
+    inode = {p.name: p.stat().st_ino for p in first.paths}
     (out / "sub" / "b.svg").chmod(0o600)
     again = write_outputs(out, {"a.md": b"one\n", "sub/b.svg": b"<svg/>", "c.md": b"new\n"})
-    assert again == [out / "a.md", out / "sub" / "b.svg", out / "c.md"]  # every path, in order
+    assert again.paths == [out / "a.md", out / "sub" / "b.svg", out / "c.md"]  # every path, in order
+    assert again.changed == [out / "sub" / "b.svg", out / "c.md"]  # those written
     assert (out / "a.md").stat().st_ino == inode["a.md"]  # the same file: not replaced
     assert (out / "sub" / "b.svg").stat().st_ino != inode["b.svg"]  # another mode: written again
     assert oct((out / "sub" / "b.svg").stat().st_mode & 0o777) == "0o644"
-    write_outputs(out, {"a.md": b"two\n"})
+    assert write_outputs(out, {"a.md": b"two\n"}).changed == [out / "a.md"]
     assert (out / "a.md").read_bytes() == b"two\n"
+
+
+def test_write_atomic_tells_whether_it_wrote(tmp_path):
+    from diagramgen.files import write_atomic
+
+    path = tmp_path / "schema.json"
+    assert write_atomic(path, b"{}\n") is True  # new
+    inode = path.stat().st_ino
+    assert write_atomic(path, b"{}\n") is False and path.stat().st_ino == inode  # left as it was
+    assert write_atomic(path, b"[]\n") is True and path.read_bytes() == b"[]\n"  # changed
+
+
+def test_commands_list_only_the_files_they_wrote(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert invoke("schema", "--write")[1].splitlines() == [
+        "wrote schema/architecture.schema.json", "wrote schema/fragment.schema.json"]
+    assert invoke("schema", "--write") == (0, "", "")  # both as they were: nothing written
+    page = tmp_path / "site" / "kinds.md"
+    code, out, _ = invoke("kinds", "--page", str(page))
+    n_icons = len(list((page.parent / "kinds").glob("*.png")))
+    assert (code, out) == (0, f"wrote {page} and {n_icons} icons in {page.parent / 'kinds'}\n")
+    assert invoke("kinds", "--page", str(page))[1] == f"{page} and {n_icons} icons in {page.parent / 'kinds'}: unchanged\n"
+    icon = next((page.parent / "kinds").glob("*.png"))
+    icon.write_bytes(b"not the icon")
+    assert invoke("kinds", "--page", str(page))[1] == (
+        f"wrote 1 icon in {page.parent / 'kinds'} ({n_icons} unchanged)\n")
 
 
 def test_make_validates_each_file_once_while_it_is_unchanged(tmp_path, monkeypatch):
@@ -237,3 +282,27 @@ def test_make_validates_each_file_once_while_it_is_unchanged(tmp_path, monkeypat
         assert alpha is first[0] and beta is not first[1] and beta.title == "Beta two"
         (tmp_path / "diagramgen.yaml").write_text("docs:\n  index_title: Other\n", encoding="utf-8")
         assert not any(a is b for a, b in zip(load_all().models, [alpha, beta]))  # other settings
+
+
+def test_inputs_of_one_model_are_computed_once_while_remembered(tmp_path, monkeypatch):
+    from diagramgen.model.project import load_all
+
+    monkeypatch.chdir(tmp_path)
+    assert invoke("new", "alpha", "--title", "Alpha")[0] == 0
+    (model,) = load_all().models
+    computed = []
+    real = M._inputs
+    monkeypatch.setattr(M, "_inputs", lambda arch, product, settings: computed.append(product)
+                        or real(arch, product, settings))
+    with M.remembering_inputs():
+        first = M.inputs(model, "render")
+        with open(model.path, "a", encoding="utf-8") as fh:
+            fh.write("# saved while a render runs\n")
+        with M.remembering_inputs():  # nested: the same memory
+            assert M.inputs(model, "render") == first  # the file as the model was loaded from it
+        M.inputs(model, "docs")
+        M.inputs(model, "docs")
+    assert computed == ["render", "docs"]
+    changed = M.inputs(model, "render")  # outside: computed again, from the file as it is now
+    assert computed == ["render", "docs", "render"]
+    assert [k for k in first if first[k] != changed[k]] == ["architectures/alpha.yaml"]

@@ -91,6 +91,40 @@ def test_dot_writes_no_layout_for_the_bands(tmp_path, monkeypatch, out):
                           "error: Graphviz dot wrote no usable layout (JSON); nothing was written")
 
 
+# dot's JSON for the bands' first pass: not JSON; one object where two are written; two
+# lists; the real layout with every position made unreadable (a key there, ill-formed)
+_MANGLE = r's/"pos": "[^"]*"/"pos": "nowhere"/g'
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("json_out", ['printf \'{"objects": [\'', "printf '{}'", "printf '[] []'", "mangled"])
+def test_dot_writes_an_unusable_layout_for_the_bands(tmp_path, monkeypatch, out, json_out):
+    import shutil
+
+    real, sed = shutil.which("dot"), shutil.which("sed")
+    if json_out == "mangled":
+        json_out = f'"{real}" "$@" | "{sed}" \'{_MANGLE}\''
+    fake_dot(tmp_path, monkeypatch, f'if [ "$1" = -Tjson ]; then {json_out}; exit 0; fi\nexec "{real}" "$@"\n')
+    before = snapshot(out)
+    assert_failed_cleanly(run_render(out, "--format", "svg"), out, before,
+                          "error: Graphviz dot wrote no usable layout (JSON); nothing was written")
+
+
+@pytest.mark.dot
+def test_a_fault_in_placing_the_bands_is_not_reported_as_graphvizs(monkeypatch, out):
+    from diagramgen.draw import bands
+
+    def placing_fault(source, layout):
+        assert isinstance(layout, tuple) and "objects" in layout[0]  # dot's layout was read
+        return {}["a fault of the placing"]
+
+    monkeypatch.setattr(bands, "placed_source", placing_fault)
+    before = snapshot(out)
+    result = run_render(out, "--format", "svg")
+    assert isinstance(result.exception, KeyError) and result.exception.args == ("a fault of the placing",)
+    assert snapshot(out) == before
+
+
 @pytest.mark.dot
 def test_disk_full_while_writing(monkeypatch, out):
     real_fdopen = os.fdopen

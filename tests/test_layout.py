@@ -1,5 +1,7 @@
 """Layout: declared columns hold against the flows, the alt text follows the drawing, and
 the figures of diagramgen.draw.quality (edges through boxes, crossings, text size ...)."""
+import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -125,7 +127,7 @@ def test_an_area_drawn_out_of_its_column_order_gets_a_warning_and_the_text_follo
 @pytest.mark.dot
 def test_render_prints_the_column_warnings_every_time_and_succeeds(crossed, tmp_path):
     out = tmp_path / "out"
-    for _ in range(2):  # the second run renders nothing: the warning comes from the SVG in out
+    for _ in range(2):  # the second run renders nothing: the warning comes from the manifest's record
         result = CliRunner().invoke(main, ["render", str(CROSSED), "--out", str(out)])
         assert result.exit_code == 0, result.stderr
         lines = [x for x in result.stderr.splitlines() if ": warning: " in x]
@@ -134,6 +136,62 @@ def test_render_prints_the_column_warnings_every_time_and_succeeds(crossed, tmp_
                          "cross fewer flows; list 'bots' before 'desk', or in a column of its own, to match "
                          "the drawing [DG316]"]
     assert "1 up to date" in result.stdout
+
+
+def _warnings(result) -> list:
+    return [x for x in result.stderr.splitlines() if ": warning: " in x]
+
+
+@pytest.mark.dot
+def test_an_up_to_date_render_and_the_docs_take_the_drawing_from_the_manifest(crossed, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "architectures").mkdir()
+    (tmp_path / "architectures" / "crossed.yaml").write_bytes(CROSSED.read_bytes())
+    out = tmp_path / "output"
+    render, docs_cmd = ["render"], ["docs"]
+    assert CliRunner().invoke(main, render).exit_code == 0
+    manifest_path = out / "manifest.json"
+    data = json.loads(manifest_path.read_text(encoding="utf-8"))
+    record = data["architectures"]["crossed"]["render"]
+    svg = (out / "crossed.svg").read_bytes()
+    assert record["drawn_areas"] == {a: list(xy) for a, xy in columns.drawn_areas(svg).items()}
+    # the record says the second column was drawn left of the first, which the SVG does not:
+    # what is printed and described now comes from the record, so the SVG was not read
+    record["drawn_areas"] = {"phone": [500.0, 0.0], "chat": [500.0, 100.0], "desk": [0.0, 0.0], "bots": [0.0, 90.0]}
+    manifest_path.write_text(json.dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(main, render)
+    assert result.exit_code == 0 and "1 up to date" in result.stdout
+    assert _warnings(result) == [
+        "architectures/crossed.yaml:16:29: warning: the column of area 'desk' (Service desk) is drawn left of the column of "
+        "'phone' (Phone), against the order of layout columns: flows from Copilot Studio to Voice (step 1), "
+        "Agent workspace to Web chat (step 2) run right to left, and Graphviz put the column where they run left to "
+        "right; reorder the columns to match the drawing [DG316]"]
+    page = out / "docs" / "crossed.md"
+    assert CliRunner().invoke(main, docs_cmd).exit_code == 0
+    assert "Service desk, Bots; Phone, Chat." in page.read_text(encoding="utf-8")
+    # an SVG that is not the one recorded is read again: the page follows the drawing
+    (out / "crossed.svg").write_bytes(svg + b"<!-- not the SVG render wrote -->\n")
+    assert CliRunner().invoke(main, docs_cmd).exit_code == 0
+    assert "Phone, Chat; Bots, Service desk." in page.read_text(encoding="utf-8")
+
+
+def test_a_manifest_record_of_the_drawing_of_the_wrong_shape_is_dropped():
+    from diagramgen.publish import manifest as M
+
+    def record(drawn):
+        return {"format": M.FORMAT, "architectures": {"a": {"render": {"outputs": [], "drawn_areas": drawn}}}}
+
+    good = {"x": [1.5, 2], "y": [0, -3.25]}
+    assert M.recorded_drawn(M.loads(json.dumps(record(good))), "a") == {"x": (1.5, 2), "y": (0, -3.25)}
+    for bad in ([1, 2], {"x": [1]}, {"x": ["1", 2]}, {"x": [True, 2]}, {"x": {"left": 1}}, "x"):
+        loaded = M.loads(json.dumps(record(bad)))
+        assert "drawn_areas" not in loaded["architectures"]["a"]["render"]
+        assert M.recorded_drawn(loaded, "a") is None
+    # the SVG named must be the one recorded
+    rec = record(good)
+    rec["architectures"]["a"]["render"]["output_hashes"] = {"a.svg": hashlib.sha256(b"<svg/>\n").hexdigest()}
+    assert M.recorded_drawn(rec, "a", b"<svg/>\r\n") == {"x": (1.5, 2), "y": (0, -3.25)}
+    assert M.recorded_drawn(rec, "a", b"<svg />\n") is None
 
 
 def test_a_column_drawn_left_of_an_earlier_one_names_the_flows_that_run_right_to_left(against):

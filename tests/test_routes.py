@@ -181,3 +181,55 @@ def test_a_route_asked_again_after_more_is_drawn_is_what_a_fresh_router_finds():
         again = router.route("src", targets)
         assert again == fresh.route("src", targets) and router.last_cost == fresh.last_cost
     assert again != first
+
+
+def test_a_route_known_to_be_over_its_limit_stays_so_after_more_is_drawn_and_not_below_it():
+    nodes = {"src": (0, 180, 40, 220)}
+    targets = {(20.0, 0.0): 0.0}
+    router = routes.Router(nodes, {}, [], [], ys=[0.0], xs=[20.0])
+    assert router.route("src", targets, limit=150.0) is None and router.over_limit
+    more = router.copy()
+    more.add_line([(500, 300), (600, 300)])
+    assert more.route("src", targets, limit=120.0) is None and more.over_limit
+    # a higher limit is searched again and finds the way
+    assert more.route("src", targets, limit=250.0) == [(20.0, 200.0), (20.0, 0.0)] and not more.over_limit
+
+
+def test_the_heuristic_never_overestimates_what_a_route_costs_from_a_point():
+    # every grid point's cheapest cost to the goal (both ways of arriving) is at least the
+    # heuristic there, on a grid with boxes, an area and a line in the way
+    nodes = {"a": (0, 180, 40, 220), "b": (120, 60, 200, 100), "c": (-80, 40, -40, 80)}
+    areas = {"other": ((100, 40, 220, 120), {"b"})}
+    router = routes.Router(nodes, areas, [], [[(-100, 140), (260, 140)]], ys=[0.0], xs=[20.0, 150.0])
+    goal = router._goal_cells({(20.0, 0.0): 5.0, (150.0, 0.0): 0.0})
+    hx, hy_turn, hx_turn, hy = router._heuristic(goal)
+    checked = 0
+    for name in nodes:
+        path = router.route(name, {(20.0, 0.0): 5.0, (150.0, 0.0): 0.0})
+        if path is None:
+            continue
+        i, j = router.xs.index(path[0][0]), router.ys.index(path[0][1])
+        assert min(hx[i] + hy_turn[j], hx_turn[i] + hy[j]) <= router.last_cost + 1e-9
+        checked += 1
+    assert checked == 3
+
+
+def test_on_a_large_grid_a_route_is_searched_near_its_ends_first_and_everywhere_when_that_fails(monkeypatch):
+    monkeypatch.setattr(routes, "WINDOW_AT", 0)  # every grid counts as large
+    monkeypatch.setattr(routes, "WINDOW_MARGIN", 20.0)
+    nodes = {"src": (0, 180, 40, 220)}
+    # a wide wall under the source: the way round it leaves the window, so the window finds
+    # nothing and the whole grid is searched
+    wall = {"wall": (-300, 100, 340, 140)}
+    router = routes.Router({**nodes, **wall}, {}, [], [], ys=[0.0], xs=[20.0])
+    path = router.route("src", {(20.0, 0.0): 0.0})
+    assert path is not None and (min(x for x, _ in path) < -300 or max(x for x, _ in path) > 340)
+    # an edge under the source: crossing it inside the window is found, though the way
+    # round it outside the window would cost less
+    fence = [(-100, 120), (40, 120)]  # the way round runs at x = 48, outside the window
+    crossing = routes.Router(nodes, {}, [], [fence], ys=[0.0], xs=[20.0])
+    assert crossing.route("src", {(20.0, 0.0): 0.0}) == [(20.0, 200.0), (20.0, 0.0)]
+    monkeypatch.setattr(routes, "WINDOW_AT", 10 ** 9)
+    whole = routes.Router(nodes, {}, [], [fence], ys=[0.0], xs=[20.0])
+    assert whole.route("src", {(20.0, 0.0): 0.0}) != [(20.0, 200.0), (20.0, 0.0)]
+    assert whole.last_cost < crossing.last_cost

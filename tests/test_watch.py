@@ -71,6 +71,10 @@ def test_renders_then_keeps_going_after_an_invalid_save(project):
     assert texts(w.handle([str(arch)])) == [(False, f"wrote {svg}")]
     assert b"Customers call in." in svg.read_bytes()
 
+    # drawn again as it was (a comment added): nothing written, and it says so
+    arch.write_text(ARCH.replace("Customers call.", "Customers call in.") + "# a note\n", encoding="utf-8")
+    assert texts(w.handle([str(arch)])) == [(False, f"{arch}: no change to its outputs")]
+
 
 @pytest.mark.dot
 def test_only_architectures_that_read_a_changed_file_are_redone(project):

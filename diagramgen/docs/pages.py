@@ -179,14 +179,15 @@ def _settings(settings):
 
 def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
          formats=DEFAULT_FORMATS, settings: Settings | None = None,
-         svg: bytes | None = None) -> str:
+         svg: bytes | None = None, drawn: dict | None = None) -> str:
     """The Markdown page of one architecture.
 
     ``image_base`` is the directory of the diagrams relative to the page (by default the
     ``diagrams/`` folder that ``docs`` fills beside the pages); ``formats`` are the ones
     there besides the SVG: ``png`` and ``pdf`` are offered as downloads, ``html`` (the
     viewer) is linked from the page and from each Dataflow item (``<id>.html#step-N``);
-    ``svg``, the rendered diagram, lets the description follow where areas were drawn;
+    ``svg``, the rendered diagram, lets the description follow where areas were drawn
+    (or ``drawn``, drawn_areas of it, when that is known already);
     ``settings`` (default: settings.current()) give the wording of the foundation
     paragraph and of the link to the index.
     """
@@ -202,7 +203,7 @@ def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
     out += ["", "## Architecture", "",
             f"![{md(alt_text(arch))}]({img}.svg)", "",
             "<details><summary>Diagram description</summary>",
-            f"<p>{html.escape(description(arch, drawn_areas(svg) if svg else None), quote=False)}</p>",
+            f"<p>{html.escape(description(arch, drawn if drawn is not None else drawn_areas(svg) if svg else None), quote=False)}</p>",
             "</details>", "",
             _circles_sentence(arch) + " "
             + (f"Open the [interactive diagram]({img}.html) to zoom and highlight a step, or download "

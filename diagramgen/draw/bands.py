@@ -17,7 +17,6 @@ Both passes are deterministic; positions are written with two decimals.
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 
@@ -109,14 +108,12 @@ def first_pass(source: str) -> str:
     return layout_source(source) + "\n" + band_sizes_source(source) + "\n"
 
 
-def placed_source(source: str, first_json: bytes) -> str:
+def placed_source(source: str, first_layout: tuple) -> str:
     """The full source with every position (see the module's description), for neato -n2;
-    ``first_json`` is dot's JSON output of first_pass(source)."""
+    ``first_layout`` is dot's JSON output of first_pass(source), as
+    dotjson.first_pass_layout read and checked it."""
     lines, blocks, members, band_nodes, circles = _analyse(source)
-    text = first_json.decode("utf-8")
-    decoder = json.JSONDecoder()
-    g, end = decoder.raw_decode(text)
-    sizes_doc, _ = decoder.raw_decode(text[end:].lstrip())
+    g, sizes_doc = first_layout
     g["_band_sizes"] = band_sizes(sizes_doc)
     objects = g.get("objects", [])
     nodes = {o["name"]: o for o in objects if "pos" in o}

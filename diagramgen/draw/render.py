@@ -164,7 +164,7 @@ def graphviz_runs(source: str, formats, folder: str, dpi: int = 96, timeout: flo
     takes two runs: ``dot -Tjson`` lays it out without them, and ``neato -n2`` draws the
     whole with the positions written into its source (draw/bands.py); the first is run
     here, as the input of the second is made from its output."""
-    from diagramgen.draw import bands
+    from diagramgen.draw import bands, dotjson
 
     exe = dot_binary()
     source, images = _short_image_names(source, folder)
@@ -179,9 +179,10 @@ def graphviz_runs(source: str, formats, folder: str, dpi: int = 96, timeout: flo
         _check(*_run_child(first_args, first_input, timeout, cwd=folder, stdout=first))
         runs.append((first_args, first_input))
         try:
-            source = bands.placed_source(source, b"".join(first))
-        except (ValueError, KeyError, IndexError, StopIteration, TypeError):
+            layout = dotjson.first_pass_layout(b"".join(first))
+        except ValueError:  # only what dot wrote: a fault of the placing is no fault of dot's
             raise RenderError("Graphviz dot wrote no usable layout (JSON); nothing was written") from None
+        source = bands.placed_source(source, layout)
         args = [neato_binary(exe), "-n2"] + args[1:]
     runs.append((args, source.encode("utf-8")))
     return runs, images

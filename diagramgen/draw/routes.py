@@ -31,6 +31,8 @@ THIN = 4.0  # grid lines closer than this are thinned out (see _thin)
 NEAR = 5.0  # lines closer than this run "on top of each other"
 TARGET_COST = 1.5  # per point between a circle and the others of its band component
 FIRST_TARGET_COST = 0.5  # the same for its first circle: per point from where it was wanted
+WINDOW_AT = 20000  # grids of more points than this are searched in a window first (see _window)
+WINDOW_MARGIN = 300.0  # points around the start and the wanted end that the window holds
 
 Box = tuple  # (x0, y0, x1, y1)
 
@@ -108,6 +110,7 @@ class Router:
         self.over_limit = False
         self._line_cells: dict = {}  # line -> its unit segments (add_line), shared by copies
         self._routes: dict = {}  # a route's question -> [(added, path, cost)], shared by copies
+        self._over: dict = {}  # a route's question -> [(added, a limit every way costs more than)], shared
         self.added: frozenset = frozenset()  # the nodes and lines added after this grid was made
         for name, box in nodes.items():
             self._block(name, box)
@@ -267,7 +270,6 @@ class Router:
         goal = self._goal_cells(targets)
         if not goal:
             return None
-        heuristic = self._heuristic(goal)
         question = (source, frozenset(targets.items()), frozenset(free), frozenset(own), owner)
         remembered = self._remembered(question, source, goal, free, own, owner)
         if remembered is not None:
@@ -277,8 +279,19 @@ class Router:
                 self.over_limit = True
                 return None
             return list(path)
-        found = self._search(source, goal, heuristic, set(free) | {source}, set(own), owner, limit)
+        # a search that found every way dearer than a limit, with fewer nodes and lines
+        # added: with more added, every way costs as much or more, so it would again
+        if any(added <= self.added and limit <= over for added, over in self._over.get(question, ())):
+            self.over_limit = True
+            return None
+        heuristic = self._heuristic(goal)
+        window = self._window(source, goal) if self.n > WINDOW_AT else None
+        found = self._search(source, goal, heuristic, set(free) | {source}, set(own), owner, limit, window)
+        if found is None and window is not None and not self.over_limit:  # no way inside it: everywhere
+            found = self._search(source, goal, heuristic, set(free) | {source}, set(own), owner, limit)
         if found is None:
+            if self.over_limit:
+                self._over.setdefault(question, []).append((self.added, limit))
             return None
         end, d, back = found
         path = self._path_back(end, d, back)
@@ -298,16 +311,41 @@ class Router:
         return goal
 
     def _heuristic(self, goal: dict) -> tuple:
-        """The A* heuristic towards ``goal`` ({grid point number: extra cost}) as (hxp, hyp):
-        its horizontal and vertical parts at every grid point. Their sum, the distance to
-        the nearest goal with its extra cost, never overestimates."""
+        """The A* heuristic towards ``goal`` ({grid point number: extra cost}), for a path
+        that reached grid point (i, j) along a horizontal line: hx[i] + hy_turn[j], and
+        along a vertical one: hx_turn[i] + hy[j]; returned as (hx, hy_turn, hx_turn, hy).
+        Each sum is the distance to the nearest goal with its extra cost, plus a turn where
+        one is needed: a path that arrived horizontally on a row without goals must still
+        turn to go up or down, one that arrived vertically on a column without goals must
+        still turn sideways. It never overestimates, and never drops by more than a step
+        costs (consistent). Only the rows and columns are computed, not every point."""
         xs, ys, nx, ny = self.xs, self.ys, self.nx, self.ny
         gi = {p % nx for p in goal}
-        gj = sorted({p // nx for p in goal})
+        gj = {p // nx for p in goal}
         hx = _nearest(xs, goal, nx) if len(gi) > 1 else \
             [abs(xs[i] - xs[next(iter(gi))]) + min(goal.values()) for i in range(nx)]
-        hy = [min(abs(ys[j] - ys[g]) for g in gj) for j in range(ny)]
-        return hx * ny, [v for v in hy for _i in range(nx)]
+        rows = sorted(gj)
+        hy = [min(abs(ys[j] - ys[g]) for g in rows) for j in range(ny)]
+        hy_turn = [v if j in gj else v + BEND_COST for j, v in enumerate(hy)]
+        hx_turn = [v if i in gi else v + BEND_COST for i, v in enumerate(hx)]
+        return hx, hy_turn, hx_turn, hy
+
+    def _window(self, source: str, goal: dict) -> tuple:
+        """The grid indices (i_lo, i_hi, j_lo, j_hi) of a box round the centre of
+        ``source`` and the goal point that costs least to end at, WINDOW_MARGIN points
+        wider on every side. On a large grid a route is first searched inside it: an
+        A* search whose way must cross many edges otherwise explores nearly the whole
+        grid, which at a few hundred components takes seconds per route. The route found
+        is the cheapest inside the window, not always the cheapest of all."""
+        xs, ys, nx = self.xs, self.ys, self.nx
+        x0, y0, x1, y1 = self.nodes[source]
+        end = min(goal, key=lambda p: (goal[p], p))
+        gx, gy = xs[end % nx], ys[end // nx]
+        m = WINDOW_MARGIN
+        lo_x, hi_x = min((x0 + x1) / 2, gx) - m, max((x0 + x1) / 2, gx) + m
+        lo_y, hi_y = min((y0 + y1) / 2, gy) - m, max((y0 + y1) / 2, gy) + m
+        return (max(0, bisect_left(xs, lo_x)), min(nx, bisect_right(xs, hi_x)) - 1,
+                max(0, bisect_left(ys, lo_y)), min(self.ny, bisect_right(ys, hi_y)) - 1)
 
     def _remembered(self, question: tuple, source: str, goal: dict, free, own, owner):
         """A route found before for ``question``, with fewer nodes and lines added, that
@@ -318,14 +356,18 @@ class Router:
                 return path, cost
         return None
 
-    def _search(self, source: str, goal: dict, heuristic: tuple, free: set, own: set, owner, limit: float):
+    def _search(self, source: str, goal: dict, heuristic: tuple, free: set, own: set, owner, limit: float,
+                window=None):
         """A* over the grid from the centre of ``source`` to ``goal``. Returns (the goal
         point reached, the direction it was reached in, the back links), with its cost in
         ``last_cost``; or None if there is no way, or (``over_limit`` set) every way costs
-        more than ``limit``."""
+        more than ``limit``. With ``window`` (i_lo, i_hi, j_lo, j_hi), only inside it.
+
+        The hottest loop of the package: the four moves are written out one by one and
+        everything it reads is a local name (a call or a loop per grid point costs)."""
         x0, y0, x1, y1 = self.nodes[source]
         xs, ys, nx, ny, n = self.xs, self.ys, self.nx, self.ny, self.n
-        hxp, hyp = heuristic
+        hx, hy_turn, hx_turn, hy = heuristic
         # the lengths of the unit segments
         dxs = [xs[i + 1] - xs[i] for i in range(nx - 1)]
         dys = [ys[j + 1] - ys[j] for j in range(ny - 1)]
@@ -333,8 +375,10 @@ class Router:
         z = END_ZONE
         start_zone = set(self._covered((x0 - z, y0 - z, x1 + z, y1 + z), touching=True))
         seg: dict = {}  # unit segment -> its cost for this route (-1: closed), as met
+        seg_get = seg.get
         cost_of = self._cost
         inf = math.inf
+        bend = BEND_COST
         stop = limit + 1e-6 * max(1.0, abs(limit)) if limit != inf else inf
         start = bisect_left(ys, round((y0 + y1) / 2, 2) - 1.0) * nx + bisect_left(xs, round((x0 + x1) / 2, 2) - 1.0)
         # the state (point p, reached along a horizontal (d = 0) or vertical (1) line; 4: the
@@ -343,9 +387,10 @@ class Router:
         back: dict = {}
         sink_best: dict = {}
         sink_back: dict = {}
-        heap: list = [(hxp[start] + hyp[start], 0.0, start, 4)]
+        j, i = divmod(start, nx)
+        heap: list = [(min(hx[i] + hy_turn[j], hx_turn[i] + hy[j]), 0.0, start, 4)]
         push, pop = heapq.heappush, heapq.heappop
-        start_cost = 0.0
+        i_lo, i_hi, j_lo, j_hi = window or (0, nx - 1, 0, ny - 1)
         while heap:
             f, cost, p, d = pop(heap)
             if f > stop:
@@ -355,50 +400,85 @@ class Router:
                 self.last_cost = sink_best[p]
                 return p, sink_back[p], back
             if d == 4:
-                if start_cost < cost:
+                if cost > 0.0:
                     continue
-            elif best[2 * p + d] < cost:
-                continue
-            i = p % nx
-            j = p // nx
-            if d != 4 and p in goal:
-                total = cost + goal[p]
-                if total < sink_best.get(p, inf):
-                    sink_best[p] = total
-                    sink_back[p] = d
-                    push(heap, (total, total, p, 5))
-            # right, left, up, down
-            for way in (0, 1, 2, 3):
-                if way == 0:
-                    if i + 1 >= nx:
-                        continue
-                    q, k, length, nd = p + 1, p, dxs[i], 0
-                elif way == 1:
-                    if i == 0:
-                        continue
-                    q, k, length, nd = p - 1, p - 1, dxs[i - 1], 0
-                elif way == 2:
-                    if j + 1 >= ny:
-                        continue
-                    q, k, length, nd = p + nx, n + p, dys[j], 1
-                else:
-                    if j == 0:
-                        continue
-                    q, k, length, nd = p - nx, n + p - nx, dys[j - 1], 1
-                if k in special:
-                    c = seg.get(k)
+                h_turn = v_turn = 0.0
+            else:
+                if best[2 * p + d] < cost:
+                    continue
+                if p in goal:
+                    total = cost + goal[p]
+                    if total < sink_best.get(p, inf):
+                        sink_best[p] = total
+                        sink_back[p] = d
+                        push(heap, (total, total, p, 5))
+                h_turn, v_turn = (bend, 0.0) if d else (0.0, bend)
+            j, i = divmod(p, nx)
+            # right
+            if i < i_hi:
+                if p in special:
+                    c = seg_get(p)
                     if c is None:
-                        c = seg[k] = cost_of(k, length, free, own, owner, start_zone, source)
-                    if c < 0:
-                        continue
+                        c = seg[p] = cost_of(p, dxs[i], free, own, owner, start_zone, source)
                 else:
-                    c = length
-                c += cost + (BEND_COST if d < 4 and nd != d else 0.0)
-                s = 2 * q + nd
-                if c < best[s]:
-                    best[s] = c
-                    back[s] = (p, d)
-                    push(heap, (c + hxp[q] + hyp[q], c, q, nd))
+                    c = dxs[i]
+                if c >= 0:
+                    c += cost + h_turn
+                    s = 2 * p + 2
+                    if c < best[s]:
+                        best[s] = c
+                        back[s] = (p, d)
+                        push(heap, (c + hx[i + 1] + hy_turn[j], c, p + 1, 0))
+            # left
+            if i > i_lo:
+                k = p - 1
+                if k in special:
+                    c = seg_get(k)
+                    if c is None:
+                        c = seg[k] = cost_of(k, dxs[i - 1], free, own, owner, start_zone, source)
+                else:
+                    c = dxs[i - 1]
+                if c >= 0:
+                    c += cost + h_turn
+                    s = 2 * k
+                    if c < best[s]:
+                        best[s] = c
+                        back[s] = (p, d)
+                        push(heap, (c + hx[i - 1] + hy_turn[j], c, k, 0))
+            # up
+            if j < j_hi:
+                k = n + p
+                if k in special:
+                    c = seg_get(k)
+                    if c is None:
+                        c = seg[k] = cost_of(k, dys[j], free, own, owner, start_zone, source)
+                else:
+                    c = dys[j]
+                if c >= 0:
+                    c += cost + v_turn
+                    q = p + nx
+                    s = 2 * q + 1
+                    if c < best[s]:
+                        best[s] = c
+                        back[s] = (p, d)
+                        push(heap, (c + hx_turn[i] + hy[j + 1], c, q, 1))
+            # down
+            if j > j_lo:
+                q = p - nx
+                k = n + q
+                if k in special:
+                    c = seg_get(k)
+                    if c is None:
+                        c = seg[k] = cost_of(k, dys[j - 1], free, own, owner, start_zone, source)
+                else:
+                    c = dys[j - 1]
+                if c >= 0:
+                    c += cost + v_turn
+                    s = 2 * q + 1
+                    if c < best[s]:
+                        best[s] = c
+                        back[s] = (p, d)
+                        push(heap, (c + hx_turn[i] + hy[j - 1], c, q, 1))
         return None
 
     def _path_back(self, end: int, d: int, back: dict) -> list:
@@ -480,8 +560,9 @@ def _nearest(xs: list, goal: dict, nx: int) -> list:
 def _near(p, q, a, b) -> bool:
     """Whether the segment p-q, parallel to a-b, runs within NEAR points of it for some
     length (its middle, or an end, near it)."""
-    return sum(_seg_dist(m, a, b) <= NEAR for m in (p, q, ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2))) >= 1 and \
-        _overlap_length(p, q, a, b) > 0.5
+    return _overlap_length(p, q, a, b) > 0.5 and (
+        _seg_dist(p, a, b) <= NEAR or _seg_dist(q, a, b) <= NEAR
+        or _seg_dist(((p[0] + q[0]) / 2, (p[1] + q[1]) / 2), a, b) <= NEAR)
 
 
 def _overlap_length(p, q, a, b) -> float:

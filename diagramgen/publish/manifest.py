@@ -18,6 +18,7 @@ through ``files.py``.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -32,6 +33,8 @@ from diagramgen.draw.render import DEFAULT_FORMATS, DEFAULT_STEP_FORMATS
 from diagramgen.model.catalog import CATALOG_PATH, PACKAGE_DIR
 
 FORMAT = 1
+# the key of a render record holding where the areas were drawn (recorded_drawn)
+DRAWN = "drawn_areas"
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")  # architecture ids, as the schema allows
 # The options `make` renders with: what check-outputs expects output/ to have been made with.
 DEFAULT_RENDER_OPTIONS = {"formats": list(DEFAULT_FORMATS), "steps": list(DEFAULT_STEP_FORMATS)}
@@ -87,8 +90,19 @@ def _code_names(product: str, package_dir: Path) -> tuple:
 
 
 def code_inputs(product: str) -> dict:
-    """``{"diagramgen/NAME": sha256}`` of ``code_files(product)``."""
-    return {f"diagramgen/{name}": sha256_file(PACKAGE_DIR / name) for name in _code_names(product, PACKAGE_DIR)}
+    """``{"diagramgen/NAME": sha256}`` of ``code_files(product)``, as they were when
+    first asked for in this process (a fresh dict each call). The code that runs is the
+    code this process imported: a file edited while it runs (``watch``) is not the code
+    that makes its outputs, and a new process hashes it again."""
+    return dict(_code_hashes(product, PACKAGE_DIR))
+
+
+@functools.cache
+def _code_hashes(product: str, package_dir: Path) -> tuple:
+    """``code_inputs``, computed once per process: every output of every architecture
+    records them, and stating and looking up each file again for each was most of the
+    manifest's work on a `make` after one edit."""
+    return tuple((f"diagramgen/{name}", sha256_file(package_dir / name)) for name in _code_names(product, package_dir))
 
 
 def sha256_file(path) -> str:
@@ -122,8 +136,30 @@ def _rel(path) -> str:
     return Path(os.path.abspath(path) if rel.startswith("..") else rel).as_posix()
 
 
+_remembered: dict | None = None  # inside remembering_inputs(): (id(arch), product, id(settings)) -> result
+
+
+@contextlib.contextmanager
+def remembering_inputs():
+    """While inside, ``inputs`` of one model (the same object), product and settings is
+    computed once: a render records what its cache test computed, and `docs` records the
+    pages and the group pages of each architecture, whose inputs overlap. The hashes are
+    those of the files when first asked for, as the model was loaded before that: a file
+    saved meanwhile is seen as changed by the next run."""
+    global _remembered
+    outer = _remembered
+    if outer is None:
+        _remembered = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _remembered = None
+
+
 def inputs(arch, product: str, settings=None) -> dict:
-    """``{input name: sha256}`` for one architecture's render or docs outputs.
+    """``{input name: sha256}`` for one architecture's render or docs outputs (a fresh
+    dict each call).
 
     With a diagramgen.yaml (``settings``, default: settings.current()), it is an input
     too: of the docs, the whole file; of the diagrams, the part that shapes them (the
@@ -133,6 +169,17 @@ def inputs(arch, product: str, settings=None) -> dict:
         from diagramgen.model.settings import current
 
         settings = current()
+    memo = _remembered
+    if memo is None:
+        return _inputs(arch, product, settings)
+    key = (id(arch), product, id(settings))
+    hit = memo.get(key)
+    if hit is None or hit[0] is not arch or hit[1] is not settings:
+        hit = memo[key] = (arch, settings, _inputs(arch, product, settings))  # the objects keep their ids
+    return dict(hit[2])
+
+
+def _inputs(arch, product: str, settings) -> dict:
     out = {_rel(src): sha256_file(src) for src in arch.sources}
     out["diagramgen/model/catalog.yaml"] = sha256_file(CATALOG_PATH)
     if settings.path:
@@ -200,9 +247,10 @@ def record(manifest: dict, arch, product: str, outputs, options=None, base=None)
     return _record_into(json.loads(json.dumps(manifest)) if manifest else {}, arch, product, outputs, options, base)
 
 
-def _record_into(new: dict, arch, product: str, outputs, options=None, base=None) -> dict:
+def _record_into(new: dict, arch, product: str, outputs, options=None, base=None, drawn=None) -> dict:
     """record, changing ``new`` itself (update_file records many architectures into one
-    copy instead of copying the whole manifest for each)."""
+    copy instead of copying the whole manifest for each). ``drawn``: where the areas
+    were drawn (see update_file)."""
     new["format"] = FORMAT
     entry = new.setdefault("architectures", {}).setdefault(arch.id, {})
     entry["file"] = _rel(arch.path)
@@ -211,7 +259,35 @@ def _record_into(new: dict, arch, product: str, outputs, options=None, base=None
         entry[product]["output_hashes"] = {o: output_sha256(os.path.join(base, o)) for o in sorted(outputs)}
     if options is not None:
         entry[product]["options"] = options
+    if drawn is not None:
+        entry[product][DRAWN] = {area: [x, y] for area, (x, y) in sorted(drawn.items())}
     return new
+
+
+def _drawn_ok(value) -> bool:
+    """Whether ``value`` has the shape of a recorded ``drawn_areas``."""
+    def number(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, list) and len(v) == 2 and all(number(x) for x in v)
+        for k, v in value.items())
+
+
+def recorded_drawn(manifest: dict, arch_id: str, svg: bytes | None = None) -> dict | None:
+    """Where the areas of ``arch_id`` were drawn, as its render record holds it
+    (draw/columns.drawn_areas of the SVG written then: ``{area id: (left, top)}``), or
+    None when it holds none. With ``svg`` (the SVG's bytes as read now), only when that
+    SVG is the one recorded (its SHA-256): the drawing need not be read again."""
+    rec = manifest.get("architectures", {}).get(arch_id, {}).get("render") or {}
+    drawn = rec.get(DRAWN)
+    if not isinstance(drawn, dict) or not _drawn_ok(drawn):
+        return None
+    if svg is not None:
+        recorded = rec.get("output_hashes", {}).get(f"{arch_id}.svg")
+        if recorded is None or hashlib.sha256(svg.replace(b"\r\n", b"\n")).hexdigest() != recorded:
+            return None
+    return {area: (x, y) for area, (x, y) in drawn.items()}
 
 
 def _changed_outputs(rec: dict, base: str) -> tuple:
@@ -279,6 +355,8 @@ def loads(text: str) -> dict:
                 if hashes is not None and not (isinstance(hashes, dict) and all(
                         isinstance(k, str) and isinstance(v, str) for k, v in hashes.items())):
                     rec = {k: v for k, v in rec.items() if k != "output_hashes"}
+                if DRAWN in rec and not _drawn_ok(rec[DRAWN]):
+                    rec = {k: v for k, v in rec.items() if k != DRAWN}
                 kept[product] = rec
         clean[arch_id] = kept
     data["architectures"] = clean
@@ -416,11 +494,16 @@ def leftovers(manifest: dict, product: str, written: dict, base: str, drop_ids=(
     return sorted(out)
 
 
-def update_file(path: str, product: str, written, options=None, drop_ids=()) -> None:
+def update_file(path: str, product: str, written, options=None, drop_ids=(), drawn=None, then=None) -> bool:
     """Record in the manifest file at ``path`` that ``written`` (``[(model, [output
     paths])]``) were made for ``product``; other entries are kept, but those of
-    ``drop_ids`` (architectures that are gone) lose their ``product`` record. Raises files.WriteError
-    when the file cannot be written."""
+    ``drop_ids`` (architectures that are gone) lose their ``product`` record.
+    ``drawn``: ``{architecture id: where its areas were drawn}`` (draw/columns.drawn_areas
+    of the SVG written), kept so that an up-to-date render and the docs pages need not
+    read the SVG again (recorded_drawn). ``then``: a function of the manifest so recorded
+    returning the one to write (the group pages' entry added, publish/overviews.record),
+    so the file is written once. True when the file was written, False when it held
+    exactly that already. Raises files.WriteError when the file cannot be written."""
     from diagramgen.files import WriteError, write_atomic
 
     manifest = read(path)
@@ -432,8 +515,11 @@ def update_file(path: str, product: str, written, options=None, drop_ids=()) -> 
     base = os.path.dirname(path)
     for model, files_out in written:  # ``manifest`` is this function's own, just read
         _record_into(manifest, model, product,
-                     [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options, base)
+                     [os.path.relpath(f, base).replace(os.sep, "/") for f in files_out], options, base,
+                     (drawn or {}).get(model.id))
+    if then is not None:
+        manifest = then(manifest)
     try:
-        write_atomic(path, dumps(manifest).encode("utf-8"))
+        return write_atomic(path, dumps(manifest).encode("utf-8"))
     except OSError as exc:
         raise WriteError(path, exc.strerror or str(exc)) from None

@@ -15,17 +15,18 @@ from typing import Callable, Optional
 from diagramgen.draw.render import DEFAULT_FORMATS, DEFAULT_STEP_FORMATS, FORMATS, render_many
 from diagramgen.files import WriteError, remove_output, write_outputs
 from diagramgen.model.project import Loaded, load_each
-from diagramgen.publish.manifest import leftovers, read, up_to_date, update_file
+from diagramgen.publish.manifest import leftovers, read, remembering_inputs, up_to_date, update_file
 
 
 @dataclass
 class RenderRun:
     loaded: Loaded
-    rendered: list = field(default_factory=list)  # [(model, [paths written])]
+    rendered: list = field(default_factory=list)  # [(model, [paths of its outputs])]
+    written: list = field(default_factory=list)  # the outputs written (new or changed); the others were kept
     cached: list = field(default_factory=list)  # models whose outputs were up to date
     removed: list = field(default_factory=list)  # outputs no longer made, deleted
     not_removed: list = field(default_factory=list)  # [(path, reason)]
-    manifest: Optional[str] = None  # the manifest written, if any
+    manifest: Optional[str] = None  # the manifest, if it was written (changed)
     # warnings about the drawings (draw/columns.py: areas drawn out of their declared
     # column order), of the rendered architectures and of the up-to-date ones alike
     diagnostics: list = field(default_factory=list)
@@ -42,6 +43,11 @@ def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STE
     ``loaded.ok`` is False. Raises render.RenderError or files.WriteError, having
     written nothing in the first case and no partial file in the second.
     """
+    with remembering_inputs():  # the cache test's hashes are the ones recorded
+        return _render_to(out_dir, files, formats, steps, force, jobs, on_validated, on_rendered)
+
+
+def _render_to(out_dir: str, files, formats, steps, force: bool, jobs: int, on_validated, on_rendered) -> RenderRun:
     manifest_path = os.path.join(out_dir, "manifest.json")
     options = {"formats": [f for f in FORMATS if f in formats], "steps": list(steps)}
     manifest = read(manifest_path)
@@ -78,27 +84,30 @@ def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STE
         raise
     if not validated():
         return run
-    run.diagnostics = _layout_warnings(results, run.cached, out_dir)
-    _write_rendered(run, results, out_dir, manifest, options, everything=not files)
+    drawn = _drawn(results, run.cached, out_dir, manifest)
+    run.diagnostics = _layout_warnings(drawn)
+    _write_rendered(run, results, out_dir, manifest, options, everything=not files,
+                    drawn={m.id: d for m, d in drawn[:len(results)] if d is not None})
     return run
 
 
 def _write_rendered(run: RenderRun, results: list, out_dir: str, manifest: dict, options: dict,
-                    everything: bool) -> None:
+                    everything: bool, drawn: Optional[dict] = None) -> None:
     """Write every architecture's files at once (a full disk part way changes no output
     at all), record them in the manifest and remove the outputs no longer made: views of
     deleted steps and, when ``everything`` was loaded, the files of architectures that
     are gone."""
     written = write_outputs(out_dir, {name: data for _, files_out in results for name, data in files_out.items()})
-    by_name = dict(zip([name for _, f in results for name in f], written))
+    run.written = written.changed
+    by_name = dict(zip([name for _, f in results for name in f], written.paths))
     for model, files_out in results:
         run.rendered.append((model, [by_name[name] for name in files_out]))
     gone = set(manifest.get("architectures", {})) - {m.id for m in run.loaded.models} if everything else set()
     stale = leftovers(manifest, "render", {m.id: list(f) for m, f in results}, out_dir, gone)
     if run.rendered or gone:
         manifest_path = os.path.join(out_dir, "manifest.json")
-        update_file(manifest_path, "render", run.rendered, options, gone)
-        run.manifest = manifest_path
+        if update_file(manifest_path, "render", run.rendered, options, gone, drawn):
+            run.manifest = manifest_path
     for name in stale:
         try:
             remove_output(out_dir, name)
@@ -107,28 +116,45 @@ def _write_rendered(run: RenderRun, results: list, out_dir: str, manifest: dict,
             run.not_removed.append((os.path.join(out_dir, name), exc.reason))
 
 
-def _layout_warnings(results: list, cached: list, out_dir: str) -> list:
-    """The column warnings (draw/columns.py) of each architecture, read from the SVG just
-    rendered or, for an up-to-date one, from its SVG in ``out_dir``; none where there is
-    no SVG."""
+def _drawn(results: list, cached: list, out_dir: str, manifest: dict) -> list:
+    """``[(model, where its areas were drawn or None)]`` (draw/columns.drawn_areas): of
+    each architecture rendered, read from the SVG just made; of an up-to-date one, as
+    its render record holds it (the SVG it names is unchanged: up_to_date checked its
+    hash) or, for a record that holds none, read from its SVG in ``out_dir``. None where
+    there is no SVG, or an unreadable one (render --force rewrites it)."""
     import xml.etree.ElementTree as ET
 
-    from diagramgen.draw.columns import column_warnings, drawn_areas
+    from diagramgen.draw.columns import drawn_areas
+    from diagramgen.publish.manifest import recorded_drawn
 
-    svgs = [(m, files_out.get(f"{m.id}.svg")) for m, files_out in results]
-    for m in cached:
+    def read(svg):
         try:
-            with open(os.path.join(out_dir, f"{m.id}.svg"), "rb") as f:
-                svgs.append((m, f.read()))
-        except OSError:
-            pass
-    out = []
-    for m, svg in sorted(svgs, key=lambda x: x[0].path):
-        if svg:
+            return drawn_areas(svg) if svg else None
+        except (ET.ParseError, ValueError):
+            return None
+
+    out = [(m, read(files_out.get(f"{m.id}.svg"))) for m, files_out in results]
+    for m in cached:
+        drawn = recorded_drawn(manifest, m.id)
+        if drawn is None:
             try:
-                out += column_warnings(m, drawn_areas(svg))
-            except (ET.ParseError, ValueError):  # an unreadable SVG in out_dir: render --force rewrites it
-                continue
+                with open(os.path.join(out_dir, f"{m.id}.svg"), "rb") as f:
+                    drawn = read(f.read())
+            except OSError:
+                pass
+        out.append((m, drawn))
+    return out
+
+
+def _layout_warnings(drawn: list) -> list:
+    """The column warnings (draw/columns.py) of each architecture of ``drawn`` (see
+    _drawn), in the order of their files; none where it was not drawn."""
+    from diagramgen.draw.columns import column_warnings
+
+    out = []
+    for m, where in sorted(drawn, key=lambda x: x[0].path):
+        if where is not None:
+            out += column_warnings(m, where)
     return out
 
 
@@ -136,8 +162,8 @@ def _layout_warnings(results: list, cached: list, out_dir: str) -> list:
 class DocsRun:
     loaded: Loaded  # the architectures FILES name (every one when none is named)
     error: str = ""  # why nothing was written, beyond the diagnostics of the files
-    written: list = field(default_factory=list)  # pages and assets written
-    manifest: Optional[str] = None  # the manifest written, if any
+    written: list = field(default_factory=list)  # pages and assets written (new or changed)
+    manifest: Optional[str] = None  # the manifest, if it was written (changed)
     removed: list = field(default_factory=list)  # pages and assets no longer made, deleted
     not_removed: list = field(default_factory=list)  # [(path, reason)]
 
@@ -160,6 +186,11 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
     render.RenderError, an invalid diagramgen.yaml) having written nothing, or no
     partial file.
     """
+    with remembering_inputs():  # the pages' and the group pages' records share inputs
+        return _docs_to(out_dir, image_dir, links, files, manifest_path, on_validated)
+
+
+def _docs_to(out_dir: str, image_dir: str, links: str, files, manifest_path: Optional[str], on_validated) -> DocsRun:
     from diagramgen.docs import overview, pages as docgen
     from diagramgen.ids import DOCS_FOLDER
     from diagramgen.model.settings import current
@@ -172,12 +203,17 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
     listed = {os.path.realpath(m.path): m for m in everyone.models + loaded.models}
     settings = current()
     groups = overview.resolve(settings, everyone.models)  # before anything is read or written
-    files_out, made = _architecture_pages(loaded.models, out_dir, image_dir, links)
     inside = os.path.normpath(out_dir) == os.path.normpath(os.path.join(image_dir, DOCS_FOLDER))
     if manifest_path is None and inside:
         manifest_path = os.path.join(image_dir, "manifest.json")
+    before = read(manifest_path) if manifest_path else {}
+    # render's manifest: where it drew the areas of each SVG (manifest.recorded_drawn)
+    rendered = os.path.join(image_dir, "manifest.json")
+    drawings = before if manifest_path and os.path.normpath(manifest_path) == os.path.normpath(rendered) \
+        else read(rendered)
+    files_out, made = _architecture_pages(loaded.models, out_dir, image_dir, links, drawings)
     # migrations made before from the same inputs are taken as they are (overviews.reusable)
-    previous = (overviews.reusable(read(manifest_path), os.path.dirname(manifest_path),
+    previous = (overviews.reusable(before, os.path.dirname(manifest_path),
                                    os.path.relpath(out_dir, os.path.dirname(manifest_path)).replace(os.sep, "/"))
                 if manifest_path else None)
     files_out.update(overview.pages(groups, settings,
@@ -188,11 +224,12 @@ def docs_to(out_dir: str, image_dir: str, links: str, files=(), manifest_path: O
     if inside:
         # pages inside the output folder: written from there, so a docs/ that is a
         # link to another folder is refused rather than followed
-        run.written = write_outputs(image_dir, {f"{DOCS_FOLDER}/{n}": b for n, b in files_out.items()})
+        written = write_outputs(image_dir, {f"{DOCS_FOLDER}/{n}": b for n, b in files_out.items()})
     else:
-        run.written = write_outputs(out_dir, files_out)
+        written = write_outputs(out_dir, files_out)
+    run.written = written.changed
     if manifest_path:
-        _record_docs(run, manifest_path, out_dir, made, groups, files_out, everything=not files)
+        _record_docs(run, manifest_path, before, out_dir, made, groups, files_out, everything=not files)
     return run
 
 
@@ -213,50 +250,55 @@ def _load_for_docs(files, on_validated) -> tuple:
     return run, everyone
 
 
-def _architecture_pages(models, out_dir: str, image_dir: str, links: str) -> tuple:
+def _architecture_pages(models, out_dir: str, image_dir: str, links: str, drawings: dict) -> tuple:
     """({name: bytes} of each architecture's page and the diagrams copied beside it,
-    [(model, the paths written for it)])."""
+    [(model, the paths written for it)]). ``drawings``: render's manifest, which holds
+    where the areas of each SVG it wrote were drawn."""
     from diagramgen.docs import pages as docgen
+    from diagramgen.draw.columns import drawn_areas
     from diagramgen.publish import site as publish
+    from diagramgen.publish.manifest import recorded_drawn
 
-    def drawn(m):  # the rendered diagram, for a description that follows the drawing
+    def drawn(m):  # where the rendered diagram has its areas, for a description that follows it
         try:
             with open(os.path.join(image_dir, f"{m.id}.svg"), "rb") as fh:
-                return fh.read()
+                svg = fh.read()
         except OSError:
             return None
+        if not svg:
+            return None
+        where = recorded_drawn(drawings, m.id, svg)  # the SVG render recorded: not read again
+        return drawn_areas(svg) if where is None else where
 
     files_out: dict = {}
     made: list = []
     for m in models:
         assets = publish.assets(m, image_dir, links)
         name = docgen.page_name(m)
-        files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id), svg=drawn(m)).encode("utf-8")
+        files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id), drawn=drawn(m)).encode("utf-8")
         files_out.update(assets)
         made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
     return files_out, made
 
 
-def _record_docs(run: DocsRun, manifest_path: str, out_dir: str, made: list, groups, files_out: dict,
-                 everything: bool) -> None:
-    """Record the pages in the manifest and remove the pages it listed that are no longer
-    made (``everything``: the run made every architecture's page, so a recorded one that
-    is gone was removed)."""
+def _record_docs(run: DocsRun, manifest_path: str, before: dict, out_dir: str, made: list, groups,
+                 files_out: dict, everything: bool) -> None:
+    """Record the pages in the manifest (``before``: its content when the run began) and
+    remove the pages it listed that are no longer made (``everything``: the run made
+    every architecture's page, so a recorded one that is gone was removed)."""
     from diagramgen.docs import overview
-    from diagramgen.files import write_atomic
     from diagramgen.publish import overviews
-    from diagramgen.publish.manifest import dumps
 
-    before = read(manifest_path)
     gone = set(before.get("architectures", {})) - {m.id for m, _ in made} if everything else set()
-    update_file(manifest_path, "docs", made, None, gone)
     base = os.path.dirname(manifest_path)
     pages_dir = os.path.relpath(out_dir, base).replace(os.sep, "/")
     by_group = {g.id: [f"{pages_dir}/{n}" for n in files_out
                        if n == g.page or any(n.startswith(f"{overview.FOLDER}/{overview.migration_name(*p)}.")
                                              for p in g.migrations)] for g in groups}
-    write_atomic(manifest_path, dumps(overviews.record(read(manifest_path), groups, by_group, base)).encode("utf-8"))
-    run.manifest = manifest_path
+    # the architectures' pages and the groups' pages recorded, and the file written once
+    if update_file(manifest_path, "docs", made, None, gone,
+                   then=lambda manifest: overviews.record(manifest, groups, by_group, base)):
+        run.manifest = manifest_path
     for name in leftovers(before, "docs", {}, base, gone) + overviews.leftovers(before, by_group):
         try:
             remove_output(base, name)
@@ -267,15 +309,16 @@ def _record_docs(run: DocsRun, manifest_path: str, out_dir: str, made: list, gro
 
 def kinds_page_to(page_path: str, catalog) -> tuple:
     """Write the Markdown page of the kinds of ``catalog`` and their icons (in kinds/
-    beside it), and remove the icons of kinds no longer there. Returns (the paths
-    written, the number of icons). Raises files.WriteError, having changed no file."""
+    beside it), and remove the icons of kinds no longer there. Returns (files.Written:
+    every path and those written, the number of icons). Raises files.WriteError, having
+    changed no file."""
     from pathlib import Path
 
     from diagramgen.docs import kinds as K
 
     text, icons = K.page(catalog)
     written = write_outputs(os.path.dirname(page_path) or ".", {Path(page_path).name: text.encode("utf-8"), **icons})
-    for old in K.leftover_icons(page_path, written):
+    for old in K.leftover_icons(page_path, written.paths):
         remove_output(old.parent, old.name)
     return written, len(icons)
 
@@ -311,7 +354,8 @@ def check_outputs(manifest_path: str, files=()) -> tuple:
 
 def schemas_to(folder: str, catalog) -> list:
     """Write the JSON Schemas of architecture and fragment files (with the kinds of
-    ``catalog``) into ``folder``; return their paths. Raises files.WriteError."""
+    ``catalog``) into ``folder``; return the paths of those written (a schema that is
+    already there as it would be written is left as it is). Raises files.WriteError."""
     from pathlib import Path
 
     from diagramgen.files import write_atomic
@@ -320,8 +364,8 @@ def schemas_to(folder: str, catalog) -> list:
     out = []
     for name in ("architecture", "fragment"):
         path = Path(folder) / f"{name}.schema.json"
-        write_atomic(path, json_schema_text(name, catalog).encode("utf-8"))
-        out.append(path)
+        if write_atomic(path, json_schema_text(name, catalog).encode("utf-8")):
+            out.append(path)
     return out
 
 
@@ -335,8 +379,8 @@ def new_to(target, text: str, catalog) -> list:
 
     written = []
     for path, data in missing_schemas(catalog).items():
-        write_atomic(path, data)
-        written.append(path)
+        if write_atomic(path, data):
+            written.append(path)
     try:
         create_new(target, text.encode("utf-8"))
     except FileExistsError:
