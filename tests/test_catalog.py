@@ -177,7 +177,8 @@ def test_library_icon_files_are_remembered_in_the_disk_cache(tmp_path, monkeypat
     iconfiles._library_icon.cache_clear()
     monkeypatch.setattr(iconfiles, "_library_module", lambda module: None)  # the source cannot be read
     assert iconfiles._library_icon(name) == want
-    for bad in (b"../../..\0etc/passwd", b"/etc\0passwd", b"resources/azure/compute", b""):
+    for bad in (b"../../..\0etc/passwd", b"/etc\0passwd", b"resources/azure/compute", b"",
+                b"resources/azure/compute\0no-such-icon.png"):
         entry.write_bytes(bad)
         iconfiles._library_icon.cache_clear()
         with pytest.raises(iconfiles.IconError, match="the diagrams library has no icon class"):

@@ -348,9 +348,12 @@ def _library_icon(name: str) -> Path:
             known = entry.read_bytes().decode("utf-8").split("\0")
         except (OSError, UnicodeDecodeError):
             known = []
-        # only a file under the library's folder, however the entry came to hold what it does
+        # only a file under the library's folder, however the entry came to hold what it does,
+        # and one that is there (else the source says where it went)
         if len(known) == 2 and all(known) and not any(Path(p).is_absolute() or ".." in Path(p).parts for p in known):
-            return library_root() / known[0] / known[1]
+            path = library_root() / known[0] / known[1]
+            if path.is_file():
+                return path
     modname, _, clsname = name.rpartition(".")
     found = None
     if modname and clsname.isidentifier() and all(p.isidentifier() for p in modname.split(".")):
