@@ -95,22 +95,6 @@ def test_corpus_is_large_enough():
     assert not missing or UPDATE_GOLDEN, f"cases without .expected: {missing}"
 
 
-def test_pyyaml_gets_a_quicker_test_for_characters_yaml_does_not_allow():
-    """diagramgen.model puts a quicker-to-compile form of PyYAML's test for the characters
-    YAML does not allow in re's cache before PyYAML is imported: over every code point it
-    finds exactly the characters PyYAML's pattern finds, and it is the one PyYAML uses."""
-    import diagramgen.model as M
-
-    every = "".join(map(chr, range(0x110000)))
-    pyyamls = re.compile(M._PYYAML_NON_PRINTABLE, re.UNICODE)  # another cache key: compiled as written
-    quicker = re.compile(M._NON_PRINTABLE_FOUND)
-    assert [m.start() for m in quicker.finditer(every)] == [m.start() for m in pyyamls.finditer(every)]
-    used = subprocess.run([sys.executable, "-c", "import diagramgen.model as M, yaml; "
-                           "print(yaml.reader.Reader.NON_PRINTABLE.pattern == M._NON_PRINTABLE_FOUND)"],
-                          capture_output=True, text=True, check=True)
-    assert used.stdout == "True\n"
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     """A copy of tests/bad/ with the generated cases added (as an architecture folder)."""
