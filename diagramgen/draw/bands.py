@@ -480,6 +480,7 @@ class _CirclePlacing:
     def __init__(self, a: _Assembly, routed_circles, radius, pos, rows, cluster_geo, node_boxes, areas):
         self.a, self.routed_circles, self.radius, self.pos, self.rows = a, routed_circles, radius, pos, rows
         self.cluster_geo, self.node_boxes, self.areas = cluster_geo, node_boxes, areas
+        self.first_cost: dict = {}  # circle -> the cost of its first route when routed before any other
 
     def advance(self, state: tuple, circle: str, bound: float):
         """Route the component-to-circle edges of one more circle; the first route to a
@@ -518,6 +519,8 @@ class _CirclePlacing:
             path = router.route(other, targets, free={circle}, own=own, owner=circle, limit=bound - total)
             if router.over_limit:
                 return None
+            if path is not None and alone and not placed and circle not in placed:
+                self.first_cost.setdefault(circle, router.last_cost)  # routed first of all
             if path is None:  # no way on the grid: a straight line
                 path = [_centre(node_boxes[other]), placed.get(circle, (pref, row))]
                 total += 1e6
@@ -546,23 +549,44 @@ class _CirclePlacing:
         # alike share their routes; the cheapest next circle is tried first, and as costs
         # only grow when routes are added, an order stops as soon as it costs more than the
         # best one found.
+        # An order is also left as soon as its cost plus what the circles still to come
+        # will cost at least exceeds the best: a circle that shares its band component
+        # with no other routed circle always goes to the same place and pays for its
+        # first route at least what it paid when routed first of all (more drawn, more to
+        # go round); for the others nothing is assumed.
         routed_circles, advance = self.routed_circles, self.advance
         best: list = [None]  # (cost, order as positions in routed_circles, final state)
         start_state: tuple = (0.0, {}, {}, [], base)
+        at_least = [0.0] * len(routed_circles)  # each circle's least cost, once routed first
+
+        seen: set = set()  # the states reached by two circles or more: (placed, paths)
 
         def search(state: tuple, prefix: tuple) -> None:
+            if len(prefix) >= 2:
+                # circles whose routes do not meet reach the same state in either order:
+                # what follows is the same, and was searched already
+                key = (frozenset(state[1].items()), frozenset((k, tuple(v)) for k, v in state[2].items()))
+                if key in seen:
+                    return
+                seen.add(key)
             if len(prefix) == len(routed_circles):
                 if best[0] is None or (state[0], prefix) < best[0][:2]:
                     best[0] = (state[0], prefix, state)
                 return
+            rest = sum(at_least[k] for k in range(len(routed_circles)) if k not in prefix)
             children = []
             for k, circle in enumerate(routed_circles):
                 if k not in prefix:
-                    after = advance(state, circle, math.inf if best[0] is None else best[0][0])
+                    after = advance(state, circle, math.inf if best[0] is None else
+                                    best[0][0] - (rest - at_least[k]))
                     if after is not None:
                         children.append((after[0], prefix + (k,), after))
+                    if not prefix and circle in self.first_cost:
+                        at_least[k] = self.first_cost[circle]
+            if not prefix:
+                rest = sum(at_least)
             for cost, order, after in sorted(children, key=lambda c: c[:2]):
-                if best[0] is None or cost <= best[0][0]:
+                if best[0] is None or cost + rest - at_least[order[-1]] <= best[0][0]:
                     search(after, order)
 
         if len(routed_circles) <= MAX_PERMUTED:
