@@ -233,3 +233,66 @@ def test_on_a_large_grid_a_route_is_searched_near_its_ends_first_and_everywhere_
     whole = routes.Router(nodes, {}, [], [fence], ys=[0.0], xs=[20.0])
     assert whole.route("src", {(20.0, 0.0): 0.0}) != [(20.0, 200.0), (20.0, 0.0)]
     assert whole.last_cost < crossing.last_cost
+
+
+FIVE_TO_A_BAND = """\
+id: five_to_a_band
+title: Five flows to a band
+scenario: Five components each send data to the band in a step of their own.
+products: [Test product]
+assumptions: {azure_foundation: false}
+areas:
+  - {id: left, label: Left}
+  - {id: right, label: Right}
+  - {id: lower, label: Lower band, band: true}
+layout:
+  columns: [[left], [right]]
+components:
+  - {id: customer, kind: customer, area: left}
+  - {id: acs, kind: communication_services, area: left}
+  - {id: bot, kind: copilot_studio, area: right}
+  - {id: workspace, kind: agent_workspace, area: right}
+  - {id: copilot, kind: copilot, area: right}
+  - {id: dataverse, kind: dataverse, area: lower}
+dataflow:
+"""
+SENDERS = ["customer", "acs", "bot", "workspace", "copilot"]
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("senders", [SENDERS, SENDERS[::-1]], ids=["sorted-order-fails", "sorted-order-routes"])
+def test_more_than_four_circles_try_two_orders_or_on_a_large_grid_the_second_only_when_needed(
+        write, monkeypatch, large, senders):
+    from diagramgen.draw import bands
+
+    text = FIVE_TO_A_BAND + "".join(f"  - step: {k}\n    text: Step {k} saves a record.\n    flows:\n"
+                                    f"      - {{from: {c}, to: dataverse}}\n" for k, c in enumerate(senders, start=1))
+    m, diags = load_architecture(write("five.yaml", text), shown="five.yaml")
+    assert m is not None, diags
+    if large:
+        monkeypatch.setattr(routes, "WINDOW_AT", 0)  # every grid counts as large
+    calls, costs = [], []
+    advance, cheapest = bands._CirclePlacing.advance, bands._CirclePlacing.cheapest
+
+    def counting(self, state, circle, bound):
+        calls.append(circle)
+        return advance(self, state, circle, bound)
+
+    def recording(self, base):
+        state = cheapest(self, base)
+        costs.append(state[0])
+        return state
+
+    monkeypatch.setattr(bands._CirclePlacing, "advance", counting)
+    monkeypatch.setattr(bands._CirclePlacing, "cheapest", recording)
+    svg = render_architecture(m, ("svg",))["five_to_a_band.svg"]
+    assert len(set(calls)) == 5 > bands.MAX_PERMUTED
+    if large and senders == SENDERS[::-1]:
+        assert len(calls) == 5  # the sorted order routed every flow: the reverse is not tried
+    else:
+        assert len(calls) > 5  # both orders (the second one stops once it costs more)
+    # every flow has its route round the components
+    assert costs == [costs[0]] and costs[0] < bands.NO_ROUTE_COST
+    q = quality.measure(svg)
+    assert (q.node_overlaps, q.area_intrusions) == (0, 0), q.problems

@@ -28,6 +28,7 @@ PAD = 8.0  # points inside a band around its content
 CIRCLE_GAP = 44.0  # points above a band whose flows have circles: room for them
 CIRCLE_LIFT = 22.0  # points from a band's top to the centre of a circle above it
 MAX_PERMUTED = 4  # up to this many circles with routes: every order is tried, the cheapest kept
+NO_ROUTE_COST = 1e6  # what a flow with no way on the grid (drawn as a straight line) costs an order
 
 _CLUSTER = re.compile(r"^\t*subgraph (cluster_\w+) \{")
 _STMT = re.compile(r"^(\t+)(\w+)(?: -> (\w+))? \[")
@@ -523,7 +524,7 @@ class _CirclePlacing:
                 self.first_cost.setdefault(circle, router.last_cost)  # routed first of all
             if path is None:  # no way on the grid: a straight line
                 path = [_centre(node_boxes[other]), placed.get(circle, (pref, row))]
-                total += 1e6
+                total += NO_ROUTE_COST
             else:
                 total += router.last_cost
             if total > bound:
@@ -545,7 +546,8 @@ class _CirclePlacing:
         points, drawn, router) of the cheapest order of the circles, starting from router
         ``base``."""
         # every order of the circles (up to MAX_PERMUTED of them; else the sorted order and its
-        # reverse) is tried, the cheapest kept, the first of equal ones. Orders that begin
+        # reverse, on a large grid the reverse only if needed) is tried, the cheapest kept, the
+        # first of equal ones. Orders that begin
         # alike share their routes; the cheapest next circle is tried first, and as costs
         # only grow when routes are added, an order stops as soon as it costs more than the
         # best one found.
@@ -592,7 +594,12 @@ class _CirclePlacing:
         if len(routed_circles) <= MAX_PERMUTED:
             search(start_state, ())
             return best[0][2]
+        # on a large grid (routes.WINDOW_AT) every route is dear: the reverse order is tried
+        # only when the sorted one left a flow without a route (a straight line)
+        large = base.n > routes.WINDOW_AT
         for circle_order in (routed_circles, routed_circles[::-1]):
+            if large and best[0] is not None and best[0][0] < NO_ROUTE_COST:
+                break
             state = start_state
             for circle in circle_order:
                 state = advance(state, circle, math.inf if best[0] is None else best[0][0])
