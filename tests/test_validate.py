@@ -279,3 +279,30 @@ def test_positions_after_a_unicode_line_separator_count_line_feeds_only():
     doc = loader.parse('title: "A\u2028B\x85C"\nnext: 1\n', "x.yaml")
     key = doc.root.value[1][0]
     assert (key.value, key.start_mark.line, key.start_mark.column) == ("next", 1, 0)
+
+
+def _band_architecture(n_components: int, flows_to_band: bool) -> str:
+    lines = ["id: big", "title: Big", "scenario: Many components and a platform band.", "products: [P]",
+             "assumptions: {azure_foundation: false}", "areas:", "  - {id: work, label: Work}",
+             "  - {id: platform, label: Platform, band: true}", "components:",
+             "  - {id: store, kind: dataverse, area: platform}"]
+    lines += [f"  - {{id: c{k}, kind: functions, area: work}}" for k in range(n_components - 1)]
+    lines += ["dataflow:", "  - step: 1", "    text: Each component calls the next.", "    flows:"]
+    lines += [f"      - {{from: c{k}, to: c{k + 1}}}" for k in range(n_components - 2)]
+    if flows_to_band:
+        lines += ["  - step: 2", "    text: The last one saves.", "    flows:",
+                  f"      - {{from: c{n_components - 2}, to: store}}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("n, flows_to_band, warned", [(101, True, True), (100, True, False), (101, False, False)])
+def test_a_band_that_flows_reach_in_a_large_architecture_is_a_warning(write, n, flows_to_band, warned):
+    model, ds = diags(write, _band_architecture(n, flows_to_band))
+    assert model is not None
+    band_warning = ("a.yaml:8:10: warning: area 'platform' is a foundation band that flows reach, in an architecture "
+                    f"of {n} components: routing those flows takes seconds each at this size (minutes in all past a "
+                    "few hundred components); draw it as an ordinary area (without 'band: true') or split the "
+                    "architecture into views [DG317]")
+    others = [d for d in ds if "[DG317]" not in d]
+    assert [d for d in ds if "[DG317]" in d] == ([band_warning] if warned else [])
+    assert all("[DG314]" in d for d in others)  # the unused band component when no flow reaches it

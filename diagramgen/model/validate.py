@@ -377,6 +377,7 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     columns = b.columns(rec, areas)
     if not has_errors(b.diags):
         _warn_unused(b, comps, steps)
+        _warn_band_size(b, areas, comps, steps)
     diags = sorted(set(b.diags), key=sort_key)
     if has_errors(diags):
         return None, diags
@@ -413,6 +414,33 @@ def _warn_unused(b: _Builder, comps: list, steps: list) -> None:
                           "(set 'standalone: true' if that is intended)", "DG314")
     for pos, area_id in b.unplaced:
         b.warn(pos, f"area '{area_id}' is not in layout columns; it is drawn after the last column", "DG315")
+
+
+# Past this many components, routing the flows that reach a foundation band takes
+# seconds per flow (draw/routes.py; README "Size"): validation says so.
+BAND_ROUTING_COMPONENTS = 100
+
+
+def _warn_band_size(b: _Builder, areas: list, comps: list, steps: list) -> None:
+    """A warning at the first foundation band that flows reach, in an architecture of
+    more than BAND_ROUTING_COMPONENTS components."""
+    if len(comps) <= BAND_ROUTING_COMPONENTS:
+        return
+    area_of = {c.id: c.area for c in comps}
+    parent = {a.id: a.parent for a in areas}
+
+    def top(area_id):
+        while parent.get(area_id):
+            area_id = parent[area_id]
+        return area_id
+
+    reached = {top(area_of[x]) for s in steps for f in s.flows for x in (f.src, f.dst) if x in area_of}
+    band = next((a for a in areas if a.band and a.parent is None and a.id in reached), None)
+    if band is not None:
+        b.warn(band.pos, f"area '{band.id}' is a foundation band that flows reach, in an architecture of "
+                         f"{len(comps)} components: routing those flows takes seconds each at this size "
+                         "(minutes in all past a few hundred components); draw it as an ordinary area "
+                         "(without 'band: true') or split the architecture into views", "DG317")
 
 
 def _architecture(rec: Rec, b: _Builder, shown: str, settings, parts: tuple) -> Architecture:
