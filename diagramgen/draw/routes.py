@@ -384,7 +384,7 @@ class Router:
         # the state (point p, reached along a horizontal (d = 0) or vertical (1) line; 4: the
         # start) is s = 2 * p + d. A path never goes back along its last line: that would cost more
         best = [inf] * (2 * n)
-        back: dict = {}
+        back = [0] * (2 * n)  # state -> 8 * the point it came from + its direction there
         sink_best: dict = {}
         sink_back: dict = {}
         j, i = divmod(start, nx)
@@ -427,7 +427,7 @@ class Router:
                     s = 2 * p + 2
                     if c < best[s]:
                         best[s] = c
-                        back[s] = (p, d)
+                        back[s] = 8 * p + d
                         push(heap, (c + hx[i + 1] + hy_turn[j], c, p + 1, 0))
             # left
             if i > i_lo:
@@ -443,7 +443,7 @@ class Router:
                     s = 2 * k
                     if c < best[s]:
                         best[s] = c
-                        back[s] = (p, d)
+                        back[s] = 8 * p + d
                         push(heap, (c + hx[i - 1] + hy_turn[j], c, k, 0))
             # up
             if j < j_hi:
@@ -460,7 +460,7 @@ class Router:
                     s = 2 * q + 1
                     if c < best[s]:
                         best[s] = c
-                        back[s] = (p, d)
+                        back[s] = 8 * p + d
                         push(heap, (c + hx_turn[i] + hy[j + 1], c, q, 1))
             # down
             if j > j_lo:
@@ -477,21 +477,22 @@ class Router:
                     s = 2 * q + 1
                     if c < best[s]:
                         best[s] = c
-                        back[s] = (p, d)
+                        back[s] = 8 * p + d
                         push(heap, (c + hx_turn[i] + hy[j - 1], c, q, 1))
         return None
 
-    def _path_back(self, end: int, d: int, back: dict) -> list:
+    def _path_back(self, end: int, d: int, back: list) -> list:
         """The corners of the path that reached grid point ``end`` in direction ``d``,
         from its start, following the back links of the search."""
         nx, xs, ys = self.nx, self.xs, self.ys
-        state = (end, d)
+        p = end
         cells = []
         while True:
-            cells.append(state[0])
-            if state[1] == 4:
+            cells.append(p)
+            if d == 4:
                 break
-            state = back[2 * state[0] + state[1]]
+            link = back[2 * p + d]
+            p, d = link >> 3, link & 7
         cells.reverse()
         return simplify([(xs[p % nx], ys[p // nx]) for p in cells])
 
