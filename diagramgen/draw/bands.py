@@ -595,14 +595,18 @@ class _CirclePlacing:
             search(start_state, ())
             return best[0][2]
         # on a large grid (routes.WINDOW_AT) every route is dear: the reverse order is tried
-        # only when the sorted one left a flow without a route (a straight line)
+        # only when the sorted one left a flow without a route (a straight line), and is given
+        # up as soon as it leaves one too
         large = base.n > routes.WINDOW_AT
         for circle_order in (routed_circles, routed_circles[::-1]):
-            if large and best[0] is not None and best[0][0] < NO_ROUTE_COST:
-                break
+            bound = math.inf if best[0] is None else best[0][0]
+            if large and best[0] is not None:
+                if bound < NO_ROUTE_COST:
+                    break
+                bound = NO_ROUTE_COST
             state = start_state
             for circle in circle_order:
-                state = advance(state, circle, math.inf if best[0] is None else best[0][0])
+                state = advance(state, circle, bound)
                 if state is None:
                     break
             if state is not None and (best[0] is None or state[0] < best[0][0]):
