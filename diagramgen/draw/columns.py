@@ -47,16 +47,10 @@ def laid_out_columns(arch: Architecture) -> list:
 def _flows_between(arch: Architecture, later: list, earlier: list) -> list:
     """``(from label, to label, step badge)`` of the flows from an area of ``later`` to one
     of ``earlier`` (nested areas count as their top-level area), in step order."""
-    def top(area_id: str) -> str:
-        parent = arch.area(area_id).parent
-        while parent:
-            area_id, parent = parent, arch.area(parent).parent
-        return area_id
-
     out = []
     for s in arch.steps:
         for f in s.flows:
-            a, b = top(arch.component(f.src).area), top(arch.component(f.dst).area)
+            a, b = arch.top_area(arch.component(f.src).area), arch.top_area(arch.component(f.dst).area)
             if a in later and b in earlier or (f.both and b in later and a in earlier):
                 out.append((arch.component(f.src).label, arch.component(f.dst).label, s.badge))
     return out

@@ -443,12 +443,7 @@ def flow_label(flow: Flow, shown: Optional[str] = None) -> dict:
 def column_index(arch: Architecture) -> dict:
     """``{component id: its layout column, 0 = leftmost}`` for components in a column
     (through their top-level area); areas left out of the columns come after the last."""
-    top = {}
-    for a in arch.areas:
-        root = a
-        while root.parent:
-            root = arch.area(root.parent)
-        top[a.id] = root.id
+    top = {a.id: arch.top_area(a.id) for a in arch.areas}
     col = {aid: i for i, column in enumerate(arch.columns) for aid in column}
     bands = foundation_bands(arch)
     out = {}

@@ -46,6 +46,15 @@ class Flow:
         return f"{self.src}-{self.dst}"
 
 
+def top_area(parent_of, area_id: str) -> str:
+    """The top-level area holding ``area_id`` (itself when it has no parent);
+    ``parent_of``: {area id: its parent's id or None}."""
+    parent = parent_of.get(area_id)
+    while parent:
+        area_id, parent = parent, parent_of.get(parent)
+    return area_id
+
+
 def letters(n: int) -> str:
     """The letter label of position ``n`` (1-based): A..Z, then AA, AB, ..."""
     out = ""
@@ -188,6 +197,14 @@ class Architecture:
 
     def component(self, comp_id: str) -> Component:
         return self._components_by_id[comp_id]
+
+    def top_area(self, area_id: str) -> str:
+        """The top-level area holding ``area_id`` (itself when it is one)."""
+        return top_area(self._parent_of, area_id)
+
+    @cached_property
+    def _parent_of(self) -> dict:
+        return {a.id: a.parent for a in self.areas}
 
     def children(self, area_id: Optional[str]) -> list:
         return list(self._children_of.get(area_id, ()))

@@ -14,6 +14,7 @@ from yaml.nodes import MappingNode
 
 from diagramgen.diagnostics import ERROR, WARNING, Diagnostic, DiagramgenError, Pos, did_you_mean, has_errors, sort_key
 from diagramgen.model import Architecture, Area, Component, DocsCheck, Flow, Step, letters
+from diagramgen.model.architecture import top_area
 from diagramgen.model.catalog import Catalog
 from diagramgen.model.iconfiles import MAX_ICON_BYTES, MAX_ICON_SIDE, PNG_SIGNATURE, IconFileError, check_icon_file  # noqa: F401
 from diagramgen.model.loader import LoadError, load, parse
@@ -427,14 +428,9 @@ def _warn_band_size(b: _Builder, areas: list, comps: list, steps: list) -> None:
     if len(comps) <= BAND_ROUTING_COMPONENTS:
         return
     area_of = {c.id: c.area for c in comps}
-    parent = {a.id: a.parent for a in areas}
-
-    def top(area_id):
-        while parent.get(area_id):
-            area_id = parent[area_id]
-        return area_id
-
-    reached = {top(area_of[x]) for s in steps for f in s.flows for x in (f.src, f.dst) if x in area_of}
+    parent_of = {a.id: a.parent for a in areas}
+    reached = {top_area(parent_of, area_of[x]) for s in steps for f in s.flows for x in (f.src, f.dst)
+               if x in area_of}
     band = next((a for a in areas if a.band and a.parent is None and a.id in reached), None)
     if band is not None:
         b.warn(band.pos, f"area '{band.id}' is a foundation band that flows reach, in an architecture of "
