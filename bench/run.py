@@ -234,12 +234,12 @@ def bench_equal(rounds: int, only=None, tag: str = "(a)") -> list:
 
 # --- (b) make: nothing changed, one architecture edited, code edited ----------------------
 def _migrations_of(arch_id: str) -> list:
-    """(from, to) of every migration of diagramgen.yaml's groups that involves ``arch_id``."""
-    import yaml
+    """(from, to) of every migration of the repository's groups (diagramgen.yaml, as the
+    package reads it) that involves ``arch_id``."""
+    from diagramgen.model.settings import current
 
-    settings = yaml.safe_load((ROOT / "diagramgen.yaml").read_text(encoding="utf-8")) or {}
-    return [(m["from"], m["to"]) for g in (settings.get("groups") or {}).values()
-            for m in g.get("migrations") or [] if arch_id in (m.get("from"), m.get("to"))]
+    return [(str(old), str(new)) for g in current().groups for old, new, _pos in g.migrations
+            if arch_id in (old, new)]
 
 
 def _edited(original: bytes, k: int) -> bytes:

@@ -547,15 +547,14 @@ class _CirclePlacing:
         ``base``."""
         # every order of the circles (up to MAX_PERMUTED of them; else the sorted order and its
         # reverse, on a large grid the reverse only if needed) is tried, the cheapest kept, the
-        # first of equal ones. Orders that begin
-        # alike share their routes; the cheapest next circle is tried first, and as costs
-        # only grow when routes are added, an order stops as soon as it costs more than the
-        # best one found.
-        # An order is also left as soon as its cost plus what the circles still to come
-        # will cost at least exceeds the best: a circle that shares its band component
-        # with no other routed circle always goes to the same place and pays for its
-        # first route at least what it paid when routed first of all (more drawn, more to
-        # go round); for the others nothing is assumed.
+        # first of equal ones. Orders that begin alike share their routes; the cheapest next
+        # circle is tried first, and as costs only grow when routes are added, an order stops
+        # as soon as it costs more than the best one found, or as soon as its cost plus what
+        # the circles still to come will cost at least exceeds it: a circle that shares its
+        # band component with no other routed circle always goes to the same place and pays
+        # for its first route at least what it paid when routed first of all (more drawn,
+        # more to go round; advance records it in first_cost); for the others nothing is
+        # assumed.
         routed_circles, advance = self.routed_circles, self.advance
         best: list = [None]  # (cost, order as positions in routed_circles, final state)
         start_state: tuple = (0.0, {}, {}, [], base)
@@ -585,8 +584,7 @@ class _CirclePlacing:
                         children.append((after[0], prefix + (k,), after))
                     if not prefix and circle in self.first_cost:
                         at_least[k] = self.first_cost[circle]
-            if not prefix:
-                rest = sum(at_least)
+            rest = sum(at_least[k] for k in range(len(routed_circles)) if k not in prefix)  # known now
             for cost, order, after in sorted(children, key=lambda c: c[:2]):
                 if best[0] is None or cost + rest - at_least[order[-1]] <= best[0][0]:
                     search(after, order)

@@ -284,11 +284,11 @@ class Router:
         if any(added <= self.added and limit <= over for added, over in self._over.get(question, ())):
             self.over_limit = True
             return None
-        heuristic = self._heuristic(goal)
+        heuristic, free_nodes, own_areas = self._heuristic(goal), set(free) | {source}, set(own)
         window = self._window(source, goal) if self.n > WINDOW_AT else None
-        found = self._search(source, goal, heuristic, set(free) | {source}, set(own), owner, limit, window)
+        found = self._search(source, goal, heuristic, free_nodes, own_areas, owner, limit, window)
         if found is None and window is not None and not self.over_limit:  # no way inside it: everywhere
-            found = self._search(source, goal, heuristic, set(free) | {source}, set(own), owner, limit)
+            found = self._search(source, goal, heuristic, free_nodes, own_areas, owner, limit)
         if found is None:
             if self.over_limit:
                 self._over.setdefault(question, []).append((self.added, limit))
