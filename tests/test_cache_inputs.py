@@ -85,7 +85,7 @@ def test_docs_code_is_an_input_of_the_pages_not_of_the_diagrams(package, name):
         f"diagramgen/{name}"]
 
 
-@pytest.mark.parametrize("name", ["draw/svg.py", "model/validate.py", "diagnostics.py", "__init__.py",
+@pytest.mark.parametrize("name", ["draw/svg.py", "draw/_routesearch.c", "model/validate.py", "diagnostics.py", "__init__.py",
                                   "vendor/svg-pan-zoom.min.js"])
 def test_drawing_code_is_an_input_of_everything(package, name):
     before = {p: code(p) for p in M.PRODUCTS}

@@ -9,6 +9,19 @@ from diagramgen.draw import quality, routes
 from diagramgen.draw.render import render_architecture
 from diagramgen.model.validate import load_architecture
 
+from conftest import ARCH_DIR
+
+# Every test here runs with the compiled search (draw/_routesearch.c) where it was built,
+# and with the search in Python: both must find the same routes.
+SEARCHES = ["python"] + (["compiled"] if routes._compiled is not None else [])
+
+
+@pytest.fixture(autouse=True, params=SEARCHES)
+def search(request, monkeypatch):
+    if request.param == "python":
+        monkeypatch.setattr(routes, "_compiled", None)
+    return request.param
+
 
 def _axis_aligned(points) -> bool:
     return all(abs(a[0] - b[0]) < 0.01 or abs(a[1] - b[1]) < 0.01 for a, b in zip(points, points[1:]))
@@ -296,3 +309,28 @@ def test_more_than_four_circles_try_two_orders_or_on_a_large_grid_the_second_onl
     assert costs == [costs[0]] and costs[0] < bands.NO_ROUTE_COST
     q = quality.measure(svg)
     assert (q.node_overlaps, q.area_intrusions) == (0, 0), q.problems
+
+
+@pytest.mark.dot
+@pytest.mark.parametrize("path", sorted(ARCH_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_compiled_search_places_the_bands_as_the_python_one_does(path, search, tmp_path):
+    """Each architecture of the repository with foundation bands: the source with the
+    bands placed (every route, circle and spline) is the same text with either search."""
+    if search != "compiled":
+        pytest.skip("the compiled search was not built here" if routes._compiled is None
+                    else "compared once, in the run with the compiled search")
+    from diagramgen.draw import bands, dotjson, render, scene
+
+    m, diags = load_architecture(str(path))
+    assert m is not None, diags
+    source, _images = render._short_image_names(scene.build(m), str(tmp_path))
+    if not bands.has_bands(source):
+        pytest.skip("no foundation bands")
+    out: list = []
+    render._check(*render._run_child(["dot", "-Tjson"], bands.first_pass(source).encode(), 300, cwd=str(tmp_path),
+                                     stdout=out))
+    layout = dotjson.first_pass_layout(b"".join(out))
+    compiled = bands.placed_source(source, layout)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(routes, "_compiled", None)
+        assert bands.placed_source(source, layout) == compiled

@@ -16,7 +16,19 @@ from __future__ import annotations
 
 import heapq
 import math
+import os
 from bisect import bisect_left, bisect_right
+from types import ModuleType
+
+_compiled: ModuleType | None
+try:  # the same search compiled (_routesearch.c), where it could be built
+    import diagramgen.draw._routesearch as _built
+
+    _compiled = _built
+except ImportError:  # pragma: no cover - depends on the build
+    _compiled = None
+if _compiled is not None and (getattr(_compiled, "VERSION", 0) != 2 or os.environ.get("DIAGRAMGEN_PURE_PYTHON")):
+    _compiled = None  # built from another version of the source, or turned off
 
 LANE = 8.0  # points between two lanes (parallel routes)
 CLEAR = 8.0  # grid lines run this far outside the boxes
@@ -293,8 +305,8 @@ class Router:
             if self.over_limit:
                 self._over.setdefault(question, []).append((self.added, limit))
             return None
-        end, d, back = found
-        path = self._path_back(end, d, back)
+        xs, ys, nx = self.xs, self.ys, self.nx
+        path = simplify([(xs[p % nx], ys[p // nx]) for p in found])
         self._routes.setdefault(question, []).append((self.added, tuple(path), self.last_cost))
         return path
 
@@ -358,29 +370,53 @@ class Router:
 
     def _search(self, source: str, goal: dict, heuristic: tuple, free: set, own: set, owner, limit: float,
                 window=None):
-        """A* over the grid from the centre of ``source`` to ``goal``. Returns (the goal
-        point reached, the direction it was reached in, the back links), with its cost in
-        ``last_cost``; or None if there is no way, or (``over_limit`` set) every way costs
-        more than ``limit``. With ``window`` (i_lo, i_hi, j_lo, j_hi), only inside it.
+        """A* over the grid from the centre of ``source`` to ``goal``. Returns the grid
+        points of the cheapest path from its start, with its cost in ``last_cost``; or None
+        if there is no way, or (``over_limit`` set) every way costs more than ``limit``.
+        With ``window`` (i_lo, i_hi, j_lo, j_hi), only inside it.
 
-        The hottest loop of the package: the four moves are written out one by one and
-        everything it reads is a local name (a call or a loop per grid point costs)."""
+        Where the compiled search (_routesearch.c) was built it runs the loop, else
+        _search_loop below: the same states in the same order, the same sums, the same
+        routes (tests/test_routes.py runs both)."""
         x0, y0, x1, y1 = self.nodes[source]
-        xs, ys, nx, ny, n = self.xs, self.ys, self.nx, self.ny, self.n
-        hx, hy_turn, hx_turn, hy = heuristic
+        xs, ys, nx, ny = self.xs, self.ys, self.nx, self.ny
         # the lengths of the unit segments
         dxs = [xs[i + 1] - xs[i] for i in range(nx - 1)]
         dys = [ys[j + 1] - ys[j] for j in range(ny - 1)]
-        special = self.special
         z = END_ZONE
         start_zone = set(self._covered((x0 - z, y0 - z, x1 + z, y1 + z), touching=True))
+        stop = limit + 1e-6 * max(1.0, abs(limit)) if limit != math.inf else math.inf
+        start = bisect_left(ys, round((y0 + y1) / 2, 2) - 1.0) * nx + bisect_left(xs, round((x0 + x1) / 2, 2) - 1.0)
+        window = window or (0, nx - 1, 0, ny - 1)
+        if _compiled is not None:
+            hx, hy_turn, hx_turn, hy = heuristic
+            found = _compiled.search(nx, ny, dxs, dys, hx, hy_turn, hx_turn, hy, self.special,
+                                     (self.block, self.inside, self.label, self.overlap, self.cross),
+                                     (free, own, owner, start_zone, source),
+                                     (AREA_COST, LABEL_COST, OVERLAP_COST, CROSS_COST), start, goal, stop, BEND_COST,
+                                     window)
+            if found[0] == 1:
+                self.over_limit = True
+            if found[0] != 2:
+                return None
+            self.last_cost = found[2]
+            return found[1]
+        return self._search_loop(source, goal, heuristic, free, own, owner, dxs, dys, start_zone, stop, start,
+                                 window)
+
+    def _search_loop(self, source: str, goal: dict, heuristic: tuple, free: set, own: set, owner, dxs: list,
+                     dys: list, start_zone: set, stop: float, start: int, window: tuple):
+        """_search's loop in Python. The hottest loop of the package where the compiled
+        one is missing: the four moves are written out one by one and everything it reads
+        is a local name (a call or a loop per grid point costs)."""
+        nx, n = self.nx, self.n
+        hx, hy_turn, hx_turn, hy = heuristic
+        special = self.special
         seg: dict = {}  # unit segment -> its cost for this route (-1: closed), as met
         seg_get = seg.get
         cost_of = self._cost
         inf = math.inf
         bend = BEND_COST
-        stop = limit + 1e-6 * max(1.0, abs(limit)) if limit != inf else inf
-        start = bisect_left(ys, round((y0 + y1) / 2, 2) - 1.0) * nx + bisect_left(xs, round((x0 + x1) / 2, 2) - 1.0)
         # the state (point p, reached along a horizontal (d = 0) or vertical (1) line; 4: the
         # start) is s = 2 * p + d. A path never goes back along its last line: that would cost more
         best = [inf] * (2 * n)
@@ -390,7 +426,7 @@ class Router:
         j, i = divmod(start, nx)
         heap: list = [(min(hx[i] + hy_turn[j], hx_turn[i] + hy[j]), 0.0, start, 4)]
         push, pop = heapq.heappush, heapq.heappop
-        i_lo, i_hi, j_lo, j_hi = window or (0, nx - 1, 0, ny - 1)
+        i_lo, i_hi, j_lo, j_hi = window
         while heap:
             f, cost, p, d = pop(heap)
             if f > stop:
@@ -398,7 +434,7 @@ class Router:
                 return None
             if d == 5:  # the sink: reached a goal, its extra cost paid
                 self.last_cost = sink_best[p]
-                return p, sink_back[p], back
+                return _cells_back(p, sink_back[p], back)
             if d == 4:
                 if cost > 0.0:
                     continue
@@ -481,21 +517,6 @@ class Router:
                         push(heap, (c + hx_turn[i] + hy[j - 1], c, q, 1))
         return None
 
-    def _path_back(self, end: int, d: int, back: list) -> list:
-        """The corners of the path that reached grid point ``end`` in direction ``d``,
-        from its start, following the back links of the search."""
-        nx, xs, ys = self.nx, self.xs, self.ys
-        p = end
-        cells = []
-        while True:
-            cells.append(p)
-            if d == 4:
-                break
-            link = back[2 * p + d]
-            p, d = link >> 3, link & 7
-        cells.reverse()
-        return simplify([(xs[p % nx], ys[p // nx]) for p in cells])
-
     def path_cost(self, source: str, path, goal: dict, free=(), own=(), owner=None):
         """What route would pay for ``path`` (its corners on the grid, from the start in
         ``source``) ending at a point of ``goal`` ({grid point number: extra}): the same
@@ -533,6 +554,21 @@ class Router:
                 d = nd
         end = j * nx + i
         return cost + goal[end] if end in goal and d != 4 else None
+
+
+def _cells_back(end: int, d: int, back: list) -> list:
+    """The grid points of the path that reached point ``end`` in direction ``d``, from
+    its start, following the back links of the search."""
+    p = end
+    cells = []
+    while True:
+        cells.append(p)
+        if d == 4:
+            break
+        link = back[2 * p + d]
+        p, d = link >> 3, link & 7
+    cells.reverse()
+    return cells
 
 
 def _nearest(xs: list, goal: dict, nx: int) -> list:

@@ -84,7 +84,7 @@ def _code_names(product: str, package_dir: Path) -> tuple:
             return name not in FRONT_ENDS | WRITERS
         return any(name == part or (part.endswith("/") and name.startswith(part)) for part in parts)
 
-    files = [p.relative_to(package_dir).as_posix() for p in package_dir.glob("**/*.py")]
+    files = [p.relative_to(package_dir).as_posix() for ext in ("py", "c") for p in package_dir.glob(f"**/*.{ext}")]
     files += [f"vendor/{p.name}" for p in (package_dir / "vendor").glob("*") if p.is_file()]
     return tuple(sorted(name for name in files if shapes(name)))
 

@@ -1,0 +1,455 @@
+/* The A* search of draw/routes.py (Router._search), compiled.
+ *
+ * Optional: when this module cannot be built or imported, routes.py runs the same search
+ * in Python. Both give the same routes, bit for bit: the same states in the same order
+ * (a min-heap on the tuple (f, cost, point, direction), as heapq orders them), the same
+ * sums of IEEE doubles in the same order (built with -ffp-contract=off: no fused
+ * multiply-add), and the costs of the special unit segments summed as Router._cost sums them. routes.py documents the search; the comments here only map it.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define VERSION 2
+
+typedef struct {
+    double f, cost;
+    int64_t p;
+    int d;
+} Entry;
+
+typedef struct {
+    Entry *a;
+    Py_ssize_t len, cap;
+} Heap;
+
+static int less(const Entry *x, const Entry *y) {
+    if (x->f != y->f) return x->f < y->f;
+    if (x->cost != y->cost) return x->cost < y->cost;
+    if (x->p != y->p) return x->p < y->p;
+    return x->d < y->d;
+}
+
+static int heap_push(Heap *h, double f, double cost, int64_t p, int d) {
+    if (h->len == h->cap) {
+        Py_ssize_t cap = h->cap ? 2 * h->cap : 1024;
+        Entry *a = realloc(h->a, (size_t)cap * sizeof(Entry));
+        if (!a) return -1;
+        h->a = a;
+        h->cap = cap;
+    }
+    Entry e = {f, cost, p, d};
+    Py_ssize_t k = h->len++;
+    while (k > 0) {
+        Py_ssize_t parent = (k - 1) / 2;
+        if (!less(&e, &h->a[parent])) break;
+        h->a[k] = h->a[parent];
+        k = parent;
+    }
+    h->a[k] = e;
+    return 0;
+}
+
+static Entry heap_pop(Heap *h) {
+    Entry top = h->a[0];
+    Entry last = h->a[--h->len];
+    Py_ssize_t k = 0, n = h->len;
+    for (;;) {
+        Py_ssize_t c = 2 * k + 1;
+        if (c >= n) break;
+        if (c + 1 < n && less(&h->a[c + 1], &h->a[c])) c++;
+        if (!less(&h->a[c], &last)) break;
+        h->a[k] = h->a[c];
+        k = c;
+    }
+    if (n > 0) h->a[k] = last;
+    return top;
+}
+
+/* A list of floats as a C array (NULL with an exception set on a wrong type). */
+static double *floats(PyObject *list, Py_ssize_t want) {
+    PyObject *seq = PySequence_Fast(list, "a list of numbers was expected");
+    if (!seq) return NULL;
+    if (PySequence_Fast_GET_SIZE(seq) != want) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "a list of numbers has the wrong length");
+        return NULL;
+    }
+    double *out = malloc((size_t)(want ? want : 1) * sizeof(double));
+    if (!out) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < want; k++) {
+        out[k] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(seq, k));
+        if (out[k] == -1.0 && PyErr_Occurred()) {
+            Py_DECREF(seq);
+            free(out);
+            return NULL;
+        }
+    }
+    Py_DECREF(seq);
+    return out;
+}
+
+/* What a route reads to cost a special unit segment (Router._cost). */
+typedef struct {
+    PyObject *block, *inside, *label, *overlap, *cross; /* the router's tables */
+    PyObject *free, *own, *owner, *start_zone, *start;  /* the route's */
+    double area_cost, label_cost, overlap_cost, cross_cost;
+} Costing;
+
+/* ``o is None or o != owner``: 1, 0, or -1 on an exception. */
+static int other_owner(PyObject *o, PyObject *owner) {
+    if (o == Py_None) return 1;
+    return PyObject_RichCompareBool(o, owner, Py_NE);
+}
+
+/* Router._cost(k, length, ...): the cost of unit segment k for the route, -1 where it may
+ * not go; -2 with an exception set. The same sums in the same order. */
+static double segment_cost(const Costing *t, int64_t k, double length) {
+    double result = -2.0, per = 1.0;
+    Py_ssize_t crossed = 0;
+    PyObject *key = PyLong_FromLongLong(k), *v;
+    if (!key) return -2.0;
+    v = PyDict_GetItemWithError(t->block, key);
+    if (v) {
+        PyObject *seq = PySequence_Fast(v, "block");
+        if (!seq) goto done;
+        for (Py_ssize_t m = 0; m < PySequence_Fast_GET_SIZE(seq); m++) {
+            int in = PySet_Contains(t->free, PySequence_Fast_GET_ITEM(seq, m));
+            if (in < 0) {
+                Py_DECREF(seq);
+                goto done;
+            }
+            if (!in) {
+                Py_DECREF(seq);
+                result = -1.0;
+                goto done;
+            }
+        }
+        Py_DECREF(seq);
+    } else if (PyErr_Occurred()) {
+        goto done;
+    }
+    v = PyDict_GetItemWithError(t->inside, key);
+    if (v) {
+        PyObject *seq = PySequence_Fast(v, "inside");
+        Py_ssize_t count = 0;
+        if (!seq) goto done;
+        for (Py_ssize_t m = 0; m < PySequence_Fast_GET_SIZE(seq); m++) {
+            int in = PySet_Contains(t->own, PySequence_Fast_GET_ITEM(seq, m));
+            if (in < 0) {
+                Py_DECREF(seq);
+                goto done;
+            }
+            count += !in;
+        }
+        Py_DECREF(seq);
+        per += t->area_cost * (double)count;
+    } else if (PyErr_Occurred()) {
+        goto done;
+    }
+    {
+        int in = PySet_Contains(t->label, key);
+        if (in < 0) goto done;
+        if (in) per += t->label_cost;
+    }
+    v = PyDict_GetItemWithError(t->overlap, key);
+    if (v) {
+        PyObject *it = PyObject_GetIter(v), *o;
+        int any = 0;
+        if (!it) goto done;
+        while (!any && (o = PyIter_Next(it))) {
+            any = other_owner(o, t->owner);
+            Py_DECREF(o);
+        }
+        Py_DECREF(it);
+        if (any < 0 || PyErr_Occurred()) goto done;
+        if (any) per += t->overlap_cost;
+    } else if (PyErr_Occurred()) {
+        goto done;
+    }
+    v = PyDict_GetItemWithError(t->cross, key);
+    if (v) {
+        PyObject *seq = PySequence_Fast(v, "cross");
+        int zone;
+        if (!seq) goto done;
+        zone = PySet_Contains(t->start_zone, key);
+        if (zone < 0) {
+            Py_DECREF(seq);
+            goto done;
+        }
+        for (Py_ssize_t m = 0; m < PySequence_Fast_GET_SIZE(seq); m++) {
+            PyObject *entry = PySequence_Fast_GET_ITEM(seq, m);
+            if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2) {
+                Py_DECREF(seq);
+                PyErr_SetString(PyExc_TypeError, "a crossing is (owner, ends)");
+                goto done;
+            }
+            int other = other_owner(PyTuple_GET_ITEM(entry, 0), t->owner);
+            if (other < 0) {
+                Py_DECREF(seq);
+                goto done;
+            }
+            if (!other) continue;
+            if (zone) {
+                int in = PySequence_Contains(PyTuple_GET_ITEM(entry, 1), t->start);
+                if (in < 0) {
+                    Py_DECREF(seq);
+                    goto done;
+                }
+                if (in) continue;
+            }
+            crossed++;
+        }
+        Py_DECREF(seq);
+    } else if (PyErr_Occurred()) {
+        goto done;
+    }
+    result = length * per + t->cross_cost * (double)crossed;
+done:
+    Py_DECREF(key);
+    return result;
+}
+
+/* search(nx, ny, dxs, dys, hx, hy_turn, hx_turn, hy, special, (block, inside, label,
+ *        overlap, cross), (free, own, owner, start_zone, start name), (area, label,
+ *        overlap, cross costs), start point, goal, stop, bend, window)
+ * -> (0,) no way; (1,) every way costs more than stop; (2, cells, cost): the grid
+ * points of the cheapest path from start, and its cost. */
+static PyObject *search(PyObject *self, PyObject *args) {
+    Py_ssize_t nx, ny;
+    long long start;
+    PyObject *o_dxs, *o_dys, *o_hx, *o_hyt, *o_hxt, *o_hy, *special, *goal;
+    Costing t;
+    double stop, bend;
+    Py_ssize_t i_lo, i_hi, j_lo, j_hi;
+    if (!PyArg_ParseTuple(args, "nnOOOOOOO(O!O!OO!O!)(OOOOO)(dddd)LO!dd(nnnn)", &nx, &ny, &o_dxs, &o_dys, &o_hx,
+                          &o_hyt, &o_hxt, &o_hy, &special, &PyDict_Type, &t.block, &PyDict_Type, &t.inside,
+                          &t.label, &PyDict_Type, &t.overlap, &PyDict_Type, &t.cross, &t.free, &t.own, &t.owner,
+                          &t.start_zone, &t.start, &t.area_cost, &t.label_cost, &t.overlap_cost, &t.cross_cost,
+                          &start, &PyDict_Type, &goal, &stop, &bend, &i_lo, &i_hi, &j_lo, &j_hi))
+        return NULL;
+    if (!PyAnySet_Check(t.label) || !PyAnySet_Check(t.free) || !PyAnySet_Check(t.own) ||
+        !PyAnySet_Check(t.start_zone)) {
+        PyErr_SetString(PyExc_TypeError, "label, free, own and start_zone must be sets");
+        return NULL;
+    }
+    if (nx < 1 || ny < 1 || nx > (1 << 28) / ny) {
+        PyErr_SetString(PyExc_ValueError, "grid too large");
+        return NULL;
+    }
+    int64_t n = (int64_t)nx * ny;
+    PyObject *result = NULL;
+    double *dxs = NULL, *dys = NULL, *hx = NULL, *hyt = NULL, *hxt = NULL, *hy = NULL;
+    double *best = NULL, *segc = NULL, *gextra = NULL, *sink_best = NULL;
+    int64_t *back = NULL;
+    unsigned char *mark = NULL, *sink_back = NULL;
+    Heap heap = {NULL, 0, 0};
+
+    if (!(dxs = floats(o_dxs, nx - 1)) || !(dys = floats(o_dys, ny - 1)) || !(hx = floats(o_hx, nx)) ||
+        !(hyt = floats(o_hyt, ny)) || !(hxt = floats(o_hxt, nx)) || !(hy = floats(o_hy, ny)))
+        goto done;
+    best = malloc((size_t)(2 * n) * sizeof(double));
+    back = malloc((size_t)(2 * n) * sizeof(int64_t));
+    segc = malloc((size_t)(2 * n) * sizeof(double));
+    mark = calloc((size_t)(2 * n), 1); /* 1: special, cost unknown; 2: special, in segc */
+    gextra = malloc((size_t)n * sizeof(double));
+    sink_best = malloc((size_t)n * sizeof(double));
+    sink_back = calloc((size_t)n, 1);
+    if (!best || !back || !segc || !mark || !gextra || !sink_best || !sink_back) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int64_t s = 0; s < 2 * n; s++) best[s] = INFINITY;
+    for (int64_t p = 0; p < n; p++) {
+        gextra[p] = NAN; /* not a goal */
+        sink_best[p] = INFINITY;
+    }
+    {
+        PyObject *it = PyObject_GetIter(special), *item;
+        if (!it) goto done;
+        while ((item = PyIter_Next(it))) {
+            long long k = PyLong_AsLongLong(item);
+            Py_DECREF(item);
+            if (k == -1 && PyErr_Occurred()) break;
+            if (k >= 0 && k < 2 * n) mark[k] = 1;
+        }
+        Py_DECREF(it);
+        if (PyErr_Occurred()) goto done;
+    }
+    {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(goal, &pos, &key, &value)) {
+            long long p = PyLong_AsLongLong(key);
+            double e = PyFloat_AsDouble(value);
+            if (PyErr_Occurred()) goto done;
+            if (p >= 0 && p < n) gextra[p] = e;
+        }
+    }
+    if (start < 0 || start >= n) {
+        PyErr_SetString(PyExc_ValueError, "start outside the grid");
+        goto done;
+    }
+    {
+        int64_t j0 = start / nx, i0 = start % nx;
+        double a = hx[i0] + hyt[j0], b = hxt[i0] + hy[j0];
+        if (heap_push(&heap, a < b ? a : b, 0.0, start, 4)) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    while (heap.len) {
+        Entry e = heap_pop(&heap);
+        double cost = e.cost, h_turn, v_turn;
+        int64_t p = e.p;
+        int d = e.d;
+        if (e.f > stop) {
+            result = Py_BuildValue("(i)", 1);
+            goto done;
+        }
+        if (d == 5) { /* the sink of goal point p: walk the back links to the start */
+            double total = sink_best[p];
+            int64_t count = 0, q = p;
+            int qd = sink_back[p];
+            for (;;) {
+                count++;
+                if (qd == 4) break;
+                int64_t link = back[2 * q + qd];
+                q = link >> 3;
+                qd = (int)(link & 7);
+            }
+            PyObject *cells = PyList_New((Py_ssize_t)count);
+            if (!cells) goto done;
+            q = p;
+            qd = sink_back[p];
+            for (int64_t k = count - 1; k >= 0; k--) {
+                PyObject *v = PyLong_FromLongLong(q);
+                if (!v) {
+                    Py_DECREF(cells);
+                    goto done;
+                }
+                PyList_SET_ITEM(cells, (Py_ssize_t)k, v);
+                if (qd == 4) break;
+                int64_t link = back[2 * q + qd];
+                q = link >> 3;
+                qd = (int)(link & 7);
+            }
+            result = Py_BuildValue("(iNd)", 2, cells, total);
+            goto done;
+        }
+        if (d == 4) {
+            if (cost > 0.0) continue;
+            h_turn = v_turn = 0.0;
+        } else {
+            if (best[2 * p + d] < cost) continue;
+            if (!isnan(gextra[p])) {
+                double total = cost + gextra[p];
+                if (total < sink_best[p]) {
+                    sink_best[p] = total;
+                    sink_back[p] = (unsigned char)d;
+                    if (heap_push(&heap, total, total, p, 5)) {
+                        PyErr_NoMemory();
+                        goto done;
+                    }
+                }
+            }
+            if (d) {
+                h_turn = bend;
+                v_turn = 0.0;
+            } else {
+                h_turn = 0.0;
+                v_turn = bend;
+            }
+        }
+        int64_t j = p / nx, i = p % nx;
+        /* the four moves: right, left, up, down (the order of routes.py) */
+        for (int move = 0; move < 4; move++) {
+            int64_t k, q;
+            double length, turn;
+            int nd;
+            if (move == 0) {
+                if (i >= i_hi) continue;
+                k = p, q = p + 1, length = dxs[i], turn = h_turn, nd = 0;
+            } else if (move == 1) {
+                if (i <= i_lo) continue;
+                k = p - 1, q = p - 1, length = dxs[i - 1], turn = h_turn, nd = 0;
+            } else if (move == 2) {
+                if (j >= j_hi) continue;
+                k = n + p, q = p + nx, length = dys[j], turn = v_turn, nd = 1;
+            } else {
+                if (j <= j_lo) continue;
+                q = p - nx, k = n + q, length = dys[j - 1], turn = v_turn, nd = 1;
+            }
+            double c;
+            if (mark[k] == 1) {
+                c = segment_cost(&t, k, length);
+                if (c == -2.0 && PyErr_Occurred()) goto done;
+                segc[k] = c;
+                mark[k] = 2;
+            } else if (mark[k] == 2) {
+                c = segc[k];
+            } else {
+                c = length;
+            }
+            if (c < 0) continue;
+            c += cost + turn;
+            int64_t s = 2 * q + nd;
+            if (c < best[s]) {
+                best[s] = c;
+                back[s] = 8 * p + d;
+                double f;
+                if (move == 0)
+                    f = c + hx[i + 1] + hyt[j];
+                else if (move == 1)
+                    f = c + hx[i - 1] + hyt[j];
+                else if (move == 2)
+                    f = c + hxt[i] + hy[j + 1];
+                else
+                    f = c + hxt[i] + hy[j - 1];
+                if (heap_push(&heap, f, c, q, nd)) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+            }
+        }
+    }
+    result = Py_BuildValue("(i)", 0);
+done:
+    free(dxs);
+    free(dys);
+    free(hx);
+    free(hyt);
+    free(hxt);
+    free(hy);
+    free(best);
+    free(back);
+    free(segc);
+    free(mark);
+    free(gextra);
+    free(sink_best);
+    free(sink_back);
+    free(heap.a);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"search", search, METH_VARARGS, "The A* search of routes.Router._search (see routes.py)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_routesearch", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__routesearch(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddIntConstant(m, "VERSION", VERSION) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
