@@ -322,3 +322,24 @@ def test_dot_folders_of_a_killed_render_are_removed(tmp_path, monkeypatch, out):
     with pytest.raises(r.RenderError):
         r.run_dot("digraph {}", ["svg"])
     assert sorted(p.name for p in tmp.iterdir()) == [f"diagramgen-dot-{os.getppid()}-live"]
+
+
+def test_icons_are_hard_linked_where_dot_runs_else_symlinked_else_copied(tmp_path, monkeypatch):
+    from diagramgen import files
+
+    icon = tmp_path / "icon.png"
+    icon.write_bytes(b"\x89PNG icon")
+    assert files.link_or_copy(icon, tmp_path / "hard.png")
+    assert (tmp_path / "hard.png").stat().st_ino == icon.stat().st_ino and not (tmp_path / "hard.png").is_symlink()
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EXDEV, "another file system")
+
+    monkeypatch.setattr(os, "link", refuse)
+    assert files.link_or_copy(icon, tmp_path / "soft.png")
+    assert os.readlink(tmp_path / "soft.png") == str(icon)
+    monkeypatch.setattr(os, "symlink", refuse)
+    assert files.link_or_copy(icon, tmp_path / "copy.png")
+    assert not (tmp_path / "copy.png").is_symlink() and (tmp_path / "copy.png").read_bytes() == icon.read_bytes()
+    assert (tmp_path / "copy.png").stat().st_ino != icon.stat().st_ino
+    assert not files.link_or_copy(tmp_path / "missing.png", tmp_path / "none.png")
