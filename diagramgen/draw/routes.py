@@ -112,6 +112,9 @@ class Router:
         self.ys = [y for y in _merge(_thin(gy)) if not any(lo < y < hi for lo, hi in skip_ys)]
         self.nx, self.ny = len(self.xs), len(self.ys)
         self.n = self.nx * self.ny
+        xs, ys = self.xs, self.ys  # the middles of the unit segments along each axis
+        self._mid = ([(xs[i] + xs[i + 1]) / 2 for i in range(self.nx - 1)],
+                     [(ys[j] + ys[j + 1]) / 2 for j in range(self.ny - 1)])
         self.block: dict = {}  # segment -> node names covering it
         self.inside: dict = {}  # segment -> area names covering it
         self.label: set = set()
@@ -150,21 +153,29 @@ class Router:
         other.special = set(self.special)
         return other
 
-    def _covered(self, box: Box, touching: bool = False):
+    def _covered(self, box: Box, touching: bool = False) -> list:
         """The unit segments whose middle lies inside ``box`` (``touching``: that run
-        inside it for any length)."""
+        inside it for any length), row by row. The middles grow along a line, so those
+        inside are a run of them: found by bisection, not by testing each."""
         x0, y0, x1, y1 = box
         xs, ys, nx, n = self.xs, self.ys, self.nx, self.n
         jlo, jhi = bisect_right(ys, y0), bisect_left(ys, y1)  # lines strictly inside
         ilo, ihi = bisect_right(xs, x0), bisect_left(xs, x1)
-        for j in range(jlo, jhi):
-            for i in range(max(0, ilo - 1), min(nx - 1, ihi)):
-                if touching or x0 < (xs[i] + xs[i + 1]) / 2 < x1:
-                    yield j * nx + i
-        for i in range(ilo, ihi):
-            for j in range(max(0, jlo - 1), min(self.ny - 1, jhi)):
-                if touching or y0 < (ys[j] + ys[j + 1]) / 2 < y1:
-                    yield n + j * nx + i
+        if touching:
+            ia, ib = max(0, ilo - 1), min(nx - 1, ihi)
+            ja, jb = max(0, jlo - 1), min(self.ny - 1, jhi)
+        else:  # no middle outside these runs lies inside the box: the runs need no clamp
+            mx, my = self._mid
+            ia, ib = bisect_right(mx, x0), bisect_left(mx, x1)
+            ja, jb = bisect_right(my, y0), bisect_left(my, y1)
+        out: list = []
+        if ia < ib:
+            for j in range(jlo, jhi):
+                out += range(j * nx + ia, j * nx + ib)
+        if ja < jb:
+            for i in range(ilo, ihi):
+                out += range(n + ja * nx + i, n + jb * nx + i, nx)
+        return out
 
     def _block(self, name: str, box: Box, touching: bool = False) -> None:
         m = NODE_MARGIN
@@ -188,11 +199,17 @@ class Router:
             cells = self._line_cells[key] = self._cells_of(points)
         crossed, along = cells
         entry = (owner, frozenset(ends))
+        mine = frozenset((owner,))
         cross, overlap = self.cross, self.overlap
+        cross_get, overlap_get = cross.get, overlap.get
         for k in crossed:
-            cross[k] = cross.get(k, ()) + (entry,)
+            cross[k] = cross_get(k, ()) + (entry,)
         for k in along:
-            overlap[k] = overlap.get(k, frozenset()) | {owner}
+            was = overlap_get(k)
+            if was is None:
+                overlap[k] = mine
+            elif owner not in was:
+                overlap[k] = was | mine
         self.special.update(crossed)
         self.special.update(along)
 
