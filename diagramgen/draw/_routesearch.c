@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define VERSION 2
+#define VERSION 3
 
 typedef struct {
     double f, cost;
@@ -218,9 +218,15 @@ done:
 
 /* search(nx, ny, dxs, dys, hx, hy_turn, hx_turn, hy, special, (block, inside, label,
  *        overlap, cross), (free, own, owner, start_zone, start name), (area, label,
- *        overlap, cross costs), start point, goal, stop, bend, window)
+ *        overlap, cross costs), start point, goal, stop, bend, (i_lo, i_hi, j_lo, j_hi))
  * -> (0,) no way; (1,) every way costs more than stop; (2, cells, cost): the grid
- * points of the cheapest path from start, and its cost. */
+ * points of the cheapest path from start, and its cost.
+ *
+ * ``special``: a bytes-like mask of the 2 * nx * ny unit segments (non-zero: costed by
+ * Router._cost). The search never leaves the window (the whole grid when there is none),
+ * so its tables cover the window only: on a large grid a windowed search costs what the
+ * window holds, not what the grid does. Points keep their grid numbers in the heap, so
+ * ties are broken as in Python. */
 static PyObject *search(PyObject *self, PyObject *args) {
     Py_ssize_t nx, ny;
     long long start;
@@ -228,6 +234,7 @@ static PyObject *search(PyObject *self, PyObject *args) {
     Costing t;
     double stop, bend;
     Py_ssize_t i_lo, i_hi, j_lo, j_hi;
+    (void)self;
     if (!PyArg_ParseTuple(args, "nnOOOOOOO(O!O!OO!O!)(OOOOO)(dddd)LO!dd(nnnn)", &nx, &ny, &o_dxs, &o_dys, &o_hx,
                           &o_hyt, &o_hxt, &o_hy, &special, &PyDict_Type, &t.block, &PyDict_Type, &t.inside,
                           &t.label, &PyDict_Type, &t.overlap, &PyDict_Type, &t.cross, &t.free, &t.own, &t.owner,
@@ -243,44 +250,52 @@ static PyObject *search(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "grid too large");
         return NULL;
     }
+    if (i_lo < 0 || i_hi >= nx || i_lo > i_hi || j_lo < 0 || j_hi >= ny || j_lo > j_hi) {
+        PyErr_SetString(PyExc_ValueError, "window outside the grid");
+        return NULL;
+    }
     int64_t n = (int64_t)nx * ny;
+    if (start < 0 || start >= n || start % nx < i_lo || start % nx > i_hi || start / nx < j_lo ||
+        start / nx > j_hi) {
+        PyErr_SetString(PyExc_ValueError, "start outside the window");
+        return NULL;
+    }
+    Py_buffer mask;
+    if (PyObject_GetBuffer(special, &mask, PyBUF_SIMPLE) < 0) return NULL;
+    if (mask.len != 2 * n) {
+        PyBuffer_Release(&mask);
+        PyErr_SetString(PyExc_ValueError, "the mask of special segments has the wrong length");
+        return NULL;
+    }
+    const unsigned char *spec = mask.buf;
+    int64_t wnx = i_hi - i_lo + 1, wny = j_hi - j_lo + 1, wn = wnx * wny;
     PyObject *result = NULL;
     double *dxs = NULL, *dys = NULL, *hx = NULL, *hyt = NULL, *hxt = NULL, *hy = NULL;
     double *best = NULL, *segc = NULL, *gextra = NULL, *sink_best = NULL;
     int64_t *back = NULL;
-    unsigned char *mark = NULL, *sink_back = NULL;
+    unsigned char *known = NULL, *sink_back = NULL;
     Heap heap = {NULL, 0, 0};
 
     if (!(dxs = floats(o_dxs, nx - 1)) || !(dys = floats(o_dys, ny - 1)) || !(hx = floats(o_hx, nx)) ||
         !(hyt = floats(o_hyt, ny)) || !(hxt = floats(o_hxt, nx)) || !(hy = floats(o_hy, ny)))
         goto done;
-    best = malloc((size_t)(2 * n) * sizeof(double));
-    back = malloc((size_t)(2 * n) * sizeof(int64_t));
-    segc = malloc((size_t)(2 * n) * sizeof(double));
-    mark = calloc((size_t)(2 * n), 1); /* 1: special, cost unknown; 2: special, in segc */
-    gextra = malloc((size_t)n * sizeof(double));
-    sink_best = malloc((size_t)n * sizeof(double));
-    sink_back = calloc((size_t)n, 1);
-    if (!best || !back || !segc || !mark || !gextra || !sink_best || !sink_back) {
+    /* per point or state of the window: l = (j - j_lo) * wnx + (i - i_lo), state 2 * l + d;
+     * per unit segment from point l: right l, up wn + l */
+    best = malloc((size_t)(2 * wn) * sizeof(double));
+    back = malloc((size_t)(2 * wn) * sizeof(int64_t));
+    segc = malloc((size_t)(2 * wn) * sizeof(double));
+    known = calloc((size_t)(2 * wn), 1);
+    gextra = malloc((size_t)wn * sizeof(double));
+    sink_best = malloc((size_t)wn * sizeof(double));
+    sink_back = calloc((size_t)wn, 1);
+    if (!best || !back || !segc || !known || !gextra || !sink_best || !sink_back) {
         PyErr_NoMemory();
         goto done;
     }
-    for (int64_t s = 0; s < 2 * n; s++) best[s] = INFINITY;
-    for (int64_t p = 0; p < n; p++) {
-        gextra[p] = NAN; /* not a goal */
-        sink_best[p] = INFINITY;
-    }
-    {
-        PyObject *it = PyObject_GetIter(special), *item;
-        if (!it) goto done;
-        while ((item = PyIter_Next(it))) {
-            long long k = PyLong_AsLongLong(item);
-            Py_DECREF(item);
-            if (k == -1 && PyErr_Occurred()) break;
-            if (k >= 0 && k < 2 * n) mark[k] = 1;
-        }
-        Py_DECREF(it);
-        if (PyErr_Occurred()) goto done;
+    for (int64_t s = 0; s < 2 * wn; s++) best[s] = INFINITY;
+    for (int64_t l = 0; l < wn; l++) {
+        gextra[l] = NAN; /* not a goal */
+        sink_best[l] = INFINITY;
     }
     {
         Py_ssize_t pos = 0;
@@ -289,12 +304,9 @@ static PyObject *search(PyObject *self, PyObject *args) {
             long long p = PyLong_AsLongLong(key);
             double e = PyFloat_AsDouble(value);
             if (PyErr_Occurred()) goto done;
-            if (p >= 0 && p < n) gextra[p] = e;
+            if (p >= 0 && p < n && p % nx >= i_lo && p % nx <= i_hi && p / nx >= j_lo && p / nx <= j_hi)
+                gextra[(p / nx - j_lo) * wnx + (p % nx - i_lo)] = e;
         }
-    }
-    if (start < 0 || start >= n) {
-        PyErr_SetString(PyExc_ValueError, "start outside the grid");
-        goto done;
     }
     {
         int64_t j0 = start / nx, i0 = start % nx;
@@ -304,30 +316,31 @@ static PyObject *search(PyObject *self, PyObject *args) {
             goto done;
         }
     }
+#define LOCAL(p) (((p) / nx - j_lo) * wnx + ((p) % nx - i_lo))
     while (heap.len) {
         Entry e = heap_pop(&heap);
         double cost = e.cost, h_turn, v_turn;
-        int64_t p = e.p;
+        int64_t p = e.p, l = LOCAL(p);
         int d = e.d;
         if (e.f > stop) {
             result = Py_BuildValue("(i)", 1);
             goto done;
         }
         if (d == 5) { /* the sink of goal point p: walk the back links to the start */
-            double total = sink_best[p];
+            double total = sink_best[l];
             int64_t count = 0, q = p;
-            int qd = sink_back[p];
+            int qd = sink_back[l];
             for (;;) {
                 count++;
                 if (qd == 4) break;
-                int64_t link = back[2 * q + qd];
+                int64_t link = back[2 * LOCAL(q) + qd];
                 q = link >> 3;
                 qd = (int)(link & 7);
             }
             PyObject *cells = PyList_New((Py_ssize_t)count);
             if (!cells) goto done;
             q = p;
-            qd = sink_back[p];
+            qd = sink_back[l];
             for (int64_t k = count - 1; k >= 0; k--) {
                 PyObject *v = PyLong_FromLongLong(q);
                 if (!v) {
@@ -336,7 +349,7 @@ static PyObject *search(PyObject *self, PyObject *args) {
                 }
                 PyList_SET_ITEM(cells, (Py_ssize_t)k, v);
                 if (qd == 4) break;
-                int64_t link = back[2 * q + qd];
+                int64_t link = back[2 * LOCAL(q) + qd];
                 q = link >> 3;
                 qd = (int)(link & 7);
             }
@@ -347,12 +360,12 @@ static PyObject *search(PyObject *self, PyObject *args) {
             if (cost > 0.0) continue;
             h_turn = v_turn = 0.0;
         } else {
-            if (best[2 * p + d] < cost) continue;
-            if (!isnan(gextra[p])) {
-                double total = cost + gextra[p];
-                if (total < sink_best[p]) {
-                    sink_best[p] = total;
-                    sink_back[p] = (unsigned char)d;
+            if (best[2 * l + d] < cost) continue;
+            if (!isnan(gextra[l])) {
+                double total = cost + gextra[l];
+                if (total < sink_best[l]) {
+                    sink_best[l] = total;
+                    sink_back[l] = (unsigned char)d;
                     if (heap_push(&heap, total, total, p, 5)) {
                         PyErr_NoMemory();
                         goto done;
@@ -370,40 +383,38 @@ static PyObject *search(PyObject *self, PyObject *args) {
         int64_t j = p / nx, i = p % nx;
         /* the four moves: right, left, up, down (the order of routes.py) */
         for (int move = 0; move < 4; move++) {
-            int64_t k, q;
-            double length, turn;
+            int64_t k, kl, q, ql;
+            double length, turn, c, f;
             int nd;
             if (move == 0) {
                 if (i >= i_hi) continue;
-                k = p, q = p + 1, length = dxs[i], turn = h_turn, nd = 0;
+                k = p, kl = l, q = p + 1, ql = l + 1, length = dxs[i], turn = h_turn, nd = 0;
             } else if (move == 1) {
                 if (i <= i_lo) continue;
-                k = p - 1, q = p - 1, length = dxs[i - 1], turn = h_turn, nd = 0;
+                k = p - 1, kl = l - 1, q = p - 1, ql = l - 1, length = dxs[i - 1], turn = h_turn, nd = 0;
             } else if (move == 2) {
                 if (j >= j_hi) continue;
-                k = n + p, q = p + nx, length = dys[j], turn = v_turn, nd = 1;
+                k = n + p, kl = wn + l, q = p + nx, ql = l + wnx, length = dys[j], turn = v_turn, nd = 1;
             } else {
                 if (j <= j_lo) continue;
-                q = p - nx, k = n + q, length = dys[j - 1], turn = v_turn, nd = 1;
+                q = p - nx, ql = l - wnx, k = n + q, kl = wn + ql, length = dys[j - 1], turn = v_turn, nd = 1;
             }
-            double c;
-            if (mark[k] == 1) {
+            if (!spec[k]) {
+                c = length;
+            } else if (known[kl]) {
+                c = segc[kl];
+            } else {
                 c = segment_cost(&t, k, length);
                 if (c == -2.0 && PyErr_Occurred()) goto done;
-                segc[k] = c;
-                mark[k] = 2;
-            } else if (mark[k] == 2) {
-                c = segc[k];
-            } else {
-                c = length;
+                segc[kl] = c;
+                known[kl] = 1;
             }
             if (c < 0) continue;
             c += cost + turn;
-            int64_t s = 2 * q + nd;
+            int64_t s = 2 * ql + nd;
             if (c < best[s]) {
                 best[s] = c;
                 back[s] = 8 * p + d;
-                double f;
                 if (move == 0)
                     f = c + hx[i + 1] + hyt[j];
                 else if (move == 1)
@@ -419,8 +430,10 @@ static PyObject *search(PyObject *self, PyObject *args) {
             }
         }
     }
+#undef LOCAL
     result = Py_BuildValue("(i)", 0);
 done:
+    PyBuffer_Release(&mask);
     free(dxs);
     free(dys);
     free(hx);
@@ -430,7 +443,7 @@ done:
     free(best);
     free(back);
     free(segc);
-    free(mark);
+    free(known);
     free(gextra);
     free(sink_best);
     free(sink_back);

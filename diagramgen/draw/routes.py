@@ -27,7 +27,7 @@ try:  # the same search compiled (_routesearch.c), where it could be built
     _compiled = _built
 except ImportError:  # pragma: no cover - depends on the build
     _compiled = None
-if _compiled is not None and (getattr(_compiled, "VERSION", 0) != 2 or os.environ.get("DIAGRAMGEN_PURE_PYTHON")):
+if _compiled is not None and (getattr(_compiled, "VERSION", 0) != 3 or os.environ.get("DIAGRAMGEN_PURE_PYTHON")):
     _compiled = None  # built from another version of the source, or turned off
 
 LANE = 8.0  # points between two lanes (parallel routes)
@@ -120,7 +120,7 @@ class Router:
         self.label: set = set()
         self.cross: dict = {}  # segment -> the owners of the edges crossing it
         self.overlap: dict = {}  # segment -> the owners of the edges along it
-        self.special: set = set()  # segments with any of the above
+        self.special = bytearray(2 * self.n)  # per unit segment: 1 where any of the above lies on it
         self.last_cost = 0.0
         self.over_limit = False
         self._line_cells: dict = {}  # line -> its unit segments (add_line), shared by copies
@@ -132,11 +132,11 @@ class Router:
         for name, ((x0, y0, x1, y1), _inside) in areas.items():
             for k in self._covered((x0 + 2, y0 + 2, x1 - 2, y1 - 2)):
                 self.inside.setdefault(k, []).append(name)
-                self.special.add(k)
+                self.special[k] = 1
         for x0, y0, x1, y1 in labels:
             for k in self._covered((x0 - 2, y0 - 2, x1 + 2, y1 + 2)):
                 self.label.add(k)
-                self.special.add(k)
+                self.special[k] = 1
         for line in lines:  # a polyline, or (polyline, names of the boxes it joins)
             points, ends = line if isinstance(line, tuple) else (line, ())
             self.add_line(points, ends=ends)
@@ -150,7 +150,7 @@ class Router:
         other.block = dict(self.block)  # their values are tuples and frozensets: replaced, never changed
         other.cross = dict(self.cross)
         other.overlap = dict(self.overlap)
-        other.special = set(self.special)
+        other.special = bytearray(self.special)
         return other
 
     def _covered(self, box: Box, touching: bool = False) -> list:
@@ -181,7 +181,7 @@ class Router:
         m = NODE_MARGIN
         for k in self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m), touching):
             self.block[k] = self.block.get(k, ()) + (name,)
-            self.special.add(k)
+            self.special[k] = 1
 
     def add_node(self, name: str, box: Box) -> None:
         """A box later routes go round (a circle placed by a route)."""
@@ -210,8 +210,11 @@ class Router:
                 overlap[k] = mine
             elif owner not in was:
                 overlap[k] = was | mine
-        self.special.update(crossed)
-        self.special.update(along)
+        special = self.special
+        for k in crossed:
+            special[k] = 1
+        for k in along:
+            special[k] = 1
 
     def _cells_of(self, points: list) -> tuple:
         """(the unit segments a line crosses, those it runs along), as add_line counts
@@ -249,10 +252,24 @@ class Router:
             jlo, jhi = max(0, bisect_left(ys, by0) - 1), min(self.ny, bisect_right(ys, by1) + 1)
             ly0, ly1 = min(ay, by) - NEAR - 1e-6, max(ay, by) + NEAR + 1e-6
             lx0, lx1 = min(ax, bx) - NEAR - 1e-6, max(ax, bx) + NEAR + 1e-6
+            # a unit segment runs along the edge only if a point of it lies within NEAR of
+            # the edge's line: per row, the columns that can hold one (a bound with a
+            # point to spare; _near decides), so a long slanted edge tests a strip, not
+            # its whole bounding box
+            ddx, ddy = bx - ax, by - ay
+            reach = (NEAR + 1.0) * math.hypot(ddx, ddy)
             for j in range(jlo, jhi):
                 if flat and not ly0 <= ys[j] <= ly1:
                     continue  # a horizontal unit segment this far from its box runs along nothing
-                for i in range(ilo, ihi):
+                i0, i1 = ilo, ihi
+                if ddy != 0.0 and (flat or j + 1 < jhi):
+                    t0 = (ys[j] - ay) * ddx
+                    t1 = t0 if flat else (ys[j + 1] - ay) * ddx
+                    u0, u1 = (min(t0, t1) - reach) / ddy, (max(t0, t1) + reach) / ddy
+                    u0, u1 = ax + min(u0, u1) - 1.0, ax + max(u0, u1) + 1.0
+                    i0 = max(ilo, bisect_left(xs, u0) - 1)
+                    i1 = min(ihi, bisect_right(xs, u1))
+                for i in range(i0, i1):
                     if not flat and not lx0 <= xs[i] <= lx1:
                         continue
                     p = (xs[i], ys[j])
@@ -469,7 +486,7 @@ class Router:
             j, i = divmod(p, nx)
             # right
             if i < i_hi:
-                if p in special:
+                if special[p]:
                     c = seg_get(p)
                     if c is None:
                         c = seg[p] = cost_of(p, dxs[i], free, own, owner, start_zone, source)
@@ -485,7 +502,7 @@ class Router:
             # left
             if i > i_lo:
                 k = p - 1
-                if k in special:
+                if special[k]:
                     c = seg_get(k)
                     if c is None:
                         c = seg[k] = cost_of(k, dxs[i - 1], free, own, owner, start_zone, source)
@@ -501,7 +518,7 @@ class Router:
             # up
             if j < j_hi:
                 k = n + p
-                if k in special:
+                if special[k]:
                     c = seg_get(k)
                     if c is None:
                         c = seg[k] = cost_of(k, dys[j], free, own, owner, start_zone, source)
@@ -519,7 +536,7 @@ class Router:
             if j > j_lo:
                 q = p - nx
                 k = n + q
-                if k in special:
+                if special[k]:
                     c = seg_get(k)
                     if c is None:
                         c = seg[k] = cost_of(k, dys[j - 1], free, own, owner, start_zone, source)
@@ -564,7 +581,7 @@ class Router:
                     k, length, nd, j = n + p, ys[j + 1] - ys[j], 1, j + 1
                 else:
                     k, length, nd, j = n + p - nx, ys[j] - ys[j - 1], 1, j - 1
-                c = self._cost(k, length, free, own, owner, start_zone, source) if k in self.special else length
+                c = self._cost(k, length, free, own, owner, start_zone, source) if self.special[k] else length
                 if c < 0:
                     return None
                 cost = c + (cost + (BEND_COST if d < 4 and nd != d else 0.0))
