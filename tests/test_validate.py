@@ -300,8 +300,8 @@ def test_a_band_that_flows_reach_in_a_large_architecture_is_a_warning(write, n, 
     model, ds = diags(write, _band_architecture(n, flows_to_band))
     assert model is not None
     band_warning = ("a.yaml:8:10: warning: area 'platform' is a foundation band that flows reach, in an architecture "
-                    f"of {n} components: routing those flows takes seconds each at this size (minutes in all past a "
-                    "few hundred components); draw it as an ordinary area (without 'band: true') or split the "
+                    f"of {n} components: routing those flows takes seconds at this size, tens of seconds past a few "
+                    "hundred components; draw it as an ordinary area (without 'band: true') or split the "
                     "architecture into views [DG317]")
     others = [d for d in ds if "[DG317]" not in d]
     assert [d for d in ds if "[DG317]" in d] == ([band_warning] if warned else [])

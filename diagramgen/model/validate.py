@@ -434,8 +434,8 @@ def _warn_band_size(b: _Builder, areas: list, comps: list, steps: list) -> None:
     band = next((a for a in areas if a.band and a.parent is None and a.id in reached), None)
     if band is not None:
         b.warn(band.pos, f"area '{band.id}' is a foundation band that flows reach, in an architecture of "
-                         f"{len(comps)} components: routing those flows takes seconds each at this size "
-                         "(minutes in all past a few hundred components); draw it as an ordinary area "
+                         f"{len(comps)} components: routing those flows takes seconds at this size, tens of "
+                         "seconds past a few hundred components; draw it as an ordinary area "
                          "(without 'band: true') or split the architecture into views", "DG317")
 
 
