@@ -463,7 +463,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds per comparison (median)")
     ap.add_argument("--sizes", default="50,100,200,400")
     ap.add_argument("--seeds", type=int, default=8, help="realistic architectures per size")
-    ap.add_argument("--band-sizes", default="50,100,200",
+    ap.add_argument("--band-sizes", default="50,100,200,400",
                     help="sizes of the realistic architectures with foundation bands ('' for none)")
     ap.add_argument("--band-seeds", type=int, default=2, help="realistic architectures with bands per size")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
