@@ -334,3 +334,27 @@ def test_the_compiled_search_places_the_bands_as_the_python_one_does(path, searc
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(routes, "_compiled", None)
         assert bands.placed_source(source, layout) == compiled
+
+
+def test_the_compiled_search_can_be_turned_off(search):
+    """DIAGRAMGEN_PURE_PYTHON=1 runs the search in Python even where it was compiled."""
+    import os
+    import subprocess
+    import sys
+
+    if search != "python":
+        pytest.skip("checked once")
+    code = "from diagramgen.draw import routes; print(routes._compiled is None)"
+    env = {k: v for k, v in os.environ.items() if k != "DIAGRAMGEN_PURE_PYTHON"}
+    off = subprocess.run([sys.executable, "-c", code], env={**env, "DIAGRAMGEN_PURE_PYTHON": "1"},
+                         capture_output=True, text=True, check=True)
+    assert off.stdout.strip() == "True"
+    on = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert on.stdout.strip() == str(not _was_built())  # a build of another version would also be left off
+
+
+def _was_built() -> bool:
+    """Whether the compiled search is there to import (built by setup.py)."""
+    import importlib.util
+
+    return importlib.util.find_spec("diagramgen.draw._routesearch") is not None
