@@ -14,6 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from diagramgen.diagnostics import Diagnostic
+from diagramgen.draw import routes
 from diagramgen.model.loader import LoadError, parse
 from diagramgen.model.schema import ARCHITECTURE, AREA, COMPONENT, FLOW, STEP
 from diagramgen.model.validate import load_architecture
@@ -164,3 +165,63 @@ def test_edited_real_architecture_text_fails_with_positions(arch_copy, name, dat
         else:
             text = text[:at] + text[at + data.draw(st.integers(1, 40)):]
     check_file(arch_copy, text)
+
+
+# --- the band router: the compiled search finds what the Python search finds ----------
+_COORD = st.integers(min_value=0, max_value=40).map(lambda v: v * 10.0)
+
+
+@st.composite
+def _router_scene(draw):
+    """Boxes (one the route's source), areas holding some of them, labels, edges drawn
+    already (some owned by circles), targets with extra costs, and a limit."""
+    boxes = {}
+    for k in range(draw(st.integers(min_value=1, max_value=6))):
+        x, y = draw(_COORD), draw(_COORD)
+        boxes[f"n{k}"] = (x, y, x + draw(st.integers(min_value=2, max_value=8)) * 5.0,
+                          y + draw(st.integers(min_value=2, max_value=8)) * 5.0)
+    names = sorted(boxes)
+    areas = {}
+    for k in range(draw(st.integers(min_value=0, max_value=3))):
+        x, y = draw(_COORD), draw(_COORD)
+        inside = set(draw(st.lists(st.sampled_from(names), max_size=3)))
+        areas[f"a{k}"] = ((x - 30, y - 30, x + 60, y + 60), inside)
+    labels = [(x, y, x + 20, y + 8) for x, y in draw(st.lists(st.tuples(_COORD, _COORD), max_size=3))]
+    lines = []
+    for _ in range(draw(st.integers(min_value=0, max_value=4))):
+        points = draw(st.lists(st.tuples(_COORD, _COORD), min_size=2, max_size=4))
+        ends = tuple(draw(st.lists(st.sampled_from(names), max_size=2)))
+        lines.append((points, ends))
+    targets = {pt: float(draw(st.integers(min_value=0, max_value=30)))
+               for pt in draw(st.lists(st.tuples(_COORD, _COORD), min_size=1, max_size=3))}
+    owner = draw(st.sampled_from([None, "c1", "c2"]))
+    owned = [(points, draw(st.sampled_from([None, "c1", "c2"]))) for points, _ in lines[:2]]
+    limit = draw(st.sampled_from([float("inf"), 200.0, 600.0, 2000.0]))
+    window = draw(st.booleans())
+    return boxes, areas, labels, lines, targets, owner, owned, limit, window
+
+
+@pytest.mark.skipif(routes._compiled is None, reason="the compiled search was not built here")
+@examples(150)
+@given(_router_scene())
+def test_the_compiled_search_routes_as_the_python_search(scene_):
+    boxes, areas, labels, lines, targets, owner, owned, limit, window = scene_
+    xs = sorted({x for x, _ in targets})
+    ys = sorted({y for _, y in targets})
+
+    def run(compiled):
+        saved = (routes._compiled, routes.WINDOW_AT, routes.WINDOW_MARGIN)
+        routes._compiled = compiled
+        if window:  # every grid counts as large: searched in a window first
+            routes.WINDOW_AT, routes.WINDOW_MARGIN = 0, 40.0
+        try:
+            router = routes.Router(boxes, areas, labels, lines, xs=xs, ys=ys)
+            for points, circle in owned:
+                router.add_line(points, owner=circle)
+            own = {a for a, (_, inside) in areas.items() if "n0" in inside}
+            path = router.route("n0", targets, free=(), own=own, owner=owner, limit=limit)
+            return path, router.last_cost if path is not None else None, router.over_limit
+        finally:
+            routes._compiled, routes.WINDOW_AT, routes.WINDOW_MARGIN = saved
+
+    assert run(routes._compiled) == run(None)
