@@ -112,7 +112,8 @@ class Router:
         self.ys = [y for y in _merge(_thin(gy)) if not any(lo < y < hi for lo, hi in skip_ys)]
         self.nx, self.ny = len(self.xs), len(self.ys)
         self.n = self.nx * self.ny
-        xs, ys = self.xs, self.ys  # the middles of the unit segments along each axis
+        xs, ys = self.xs, self.ys  # the lengths and middles of the unit segments along each axis
+        self._lengths = ([xs[i + 1] - xs[i] for i in range(self.nx - 1)], [ys[j + 1] - ys[j] for j in range(self.ny - 1)])
         self._mid = ([(xs[i] + xs[i + 1]) / 2 for i in range(self.nx - 1)],
                      [(ys[j] + ys[j + 1]) / 2 for j in range(self.ny - 1)])
         self.block: dict = {}  # segment -> node names covering it
@@ -201,19 +202,16 @@ class Router:
         entry = (owner, frozenset(ends))
         mine = frozenset((owner,))
         cross, overlap = self.cross, self.overlap
-        cross_get, overlap_get = cross.get, overlap.get
+        cross_get, overlap_get, special = cross.get, overlap.get, self.special
         for k in crossed:
             cross[k] = cross_get(k, ()) + (entry,)
+            special[k] = 1
         for k in along:
             was = overlap_get(k)
             if was is None:
                 overlap[k] = mine
             elif owner not in was:
                 overlap[k] = was | mine
-        special = self.special
-        for k in crossed:
-            special[k] = 1
-        for k in along:
             special[k] = 1
 
     def _cells_of(self, points: list) -> tuple:
@@ -414,9 +412,7 @@ class Router:
         routes (tests/test_routes.py runs both)."""
         x0, y0, x1, y1 = self.nodes[source]
         xs, ys, nx, ny = self.xs, self.ys, self.nx, self.ny
-        # the lengths of the unit segments
-        dxs = [xs[i + 1] - xs[i] for i in range(nx - 1)]
-        dys = [ys[j + 1] - ys[j] for j in range(ny - 1)]
+        dxs, dys = self._lengths
         z = END_ZONE
         start_zone = set(self._covered((x0 - z, y0 - z, x1 + z, y1 + z), touching=True))
         stop = limit + 1e-6 * max(1.0, abs(limit)) if limit != math.inf else math.inf
