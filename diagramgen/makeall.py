@@ -31,8 +31,12 @@ def run(render_args) -> int:
 
     from diagramgen.cli import main as cli
     from diagramgen.model.project import reusing_models
+    from diagramgen.publish.manifest import remembering_inputs
 
-    with reusing_models():  # docs reuses the models render validated
+    # docs reuses the models render validated, and the inputs hashed for them: the
+    # render cache's test, the render records, the docs records and the migrations'
+    # keys all hash the same files of the same models
+    with reusing_models(), remembering_inputs():
         return _run(cli, click, render_args)
 
 

@@ -96,5 +96,11 @@ def page(catalog: Catalog, icon_dir: str = "kinds") -> tuple:
 def leftover_icons(page_path, written) -> list:
     """Icons in the page's kinds/ folder that the page no longer shows (kinds removed)."""
     folder = Path(page_path).parent / "kinds"
+    # an icon at the very path written is kept without resolving (most of them, each
+    # time); any other is compared by where it leads, with every written path resolved
+    named = {os.path.abspath(p) for p in written}
+    rest = [p for p in folder.glob("*.png") if os.path.abspath(p) not in named]
+    if not rest:
+        return []
     keep = {Path(p).resolve() for p in written}
-    return sorted(p for p in folder.glob("*.png") if p.resolve() not in keep)
+    return sorted(p for p in rest if p.resolve() not in keep)

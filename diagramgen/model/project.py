@@ -72,8 +72,10 @@ def reusing_models():
 
 
 def _load(path, catalog):
-    if _reuse is None or catalog is not None:
+    if catalog is not None:
         return load_architecture(path, catalog)
+    if _reuse is None:
+        return _load_kept(path)
     from diagramgen.model.loader import LoadError, read_text
     from diagramgen.model.settings import current
 
@@ -86,10 +88,30 @@ def _load(path, catalog):
                 return hit[1], hit[2]
         except LoadError:
             pass
-    model, diags = load_architecture(path, catalog)
+    model, diags = _load_kept(path)
     if model is not None:
         try:
             _reuse[key] = (settings, model, diags, {src: read_text(src) for src in model.sources})
         except LoadError:
             pass
+    return model, diags
+
+
+def _load_kept(path):
+    """load_architecture, or the model kept in the disk cache when it was made from the
+    same files by the same code (model/stored.py)."""
+    from diagramgen.diagnostics import DiagramgenError
+    from diagramgen.model import stored
+    from diagramgen.model.settings import current
+
+    try:
+        settings = current()
+    except DiagramgenError:
+        return load_architecture(path)  # which reports the settings' problems
+    key = stored.entry_key(path, settings)
+    model = stored.stored(key, settings)
+    if model is not None:
+        return model, []
+    model, diags = load_architecture(path, settings=settings)
+    stored.keep(key, model, diags, settings)
     return model, diags

@@ -124,10 +124,46 @@ def output_sha256(path) -> str:
     """An output file's hash as the manifest records it: the SHA-256 of its bytes, with
     the line ends of a text output (SVG, HTML, Markdown) read as LF, so that a checkout
     that turns them into CRLF (git's core.autocrlf on Windows) still matches."""
-    if os.path.splitext(os.fspath(path))[1].lower() not in (".svg", ".html", ".md"):
+    st = os.stat(path)
+    hit = _output_hashes.get(_stat_key(os.path.abspath(path), st))
+    if hit is not None:
+        return hit
+    if not text_output(path):
         return sha256_file(path)
+    return read_output(path)[1]
+
+
+def read_output(path) -> tuple:
+    """``(bytes, output_sha256)`` of an output file, read once. The hash is kept for this
+    process with the file's size, times and inode, so that the render cache's test, the
+    docs pages' reuse (publish/reuse.py) and the records, which all hash the same
+    outputs, read and hash each once."""
     with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read().replace(b"\r\n", b"\n")).hexdigest()
+        data = fh.read()
+        st = os.fstat(fh.fileno())
+    digest = output_digest(path, data)
+    if len(_output_hashes) >= 4096:
+        _output_hashes.clear()
+    _output_hashes[_stat_key(os.path.abspath(path), st)] = digest
+    return data, digest
+
+
+def output_digest(name, data: bytes) -> str:
+    """output_sha256 of ``data`` as the content of an output named ``name``."""
+    return hashlib.sha256(data.replace(b"\r\n", b"\n") if text_output(name) else data).hexdigest()
+
+
+_output_hashes: dict = {}  # (path, size, mtime, ctime, inode): output_sha256 (read_output)
+
+
+def text_output(path) -> bool:
+    """Whether ``path`` names a text output (SVG, HTML, Markdown), whose line ends
+    output_sha256 reads as LF."""
+    return os.path.splitext(os.fspath(path))[1].lower() in (".svg", ".html", ".md")
+
+
+def _stat_key(path: str, st) -> tuple:
+    return path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
 def _rel(path) -> str:

@@ -256,7 +256,7 @@ def _architecture_pages(models, out_dir: str, image_dir: str, links: str, drawin
     where the areas of each SVG it wrote were drawn."""
     from diagramgen.docs import pages as docgen
     from diagramgen.draw.columns import drawn_areas
-    from diagramgen.publish import site as publish
+    from diagramgen.publish import reuse, site as publish
     from diagramgen.publish.manifest import recorded_drawn
 
     def drawn(m):  # where the rendered diagram has its areas, for a description that follows it
@@ -273,11 +273,17 @@ def _architecture_pages(models, out_dir: str, image_dir: str, links: str, drawin
     files_out: dict = {}
     made: list = []
     for m in models:
-        assets = publish.assets(m, image_dir, links)
         name = docgen.page_name(m)
-        files_out[name] = docgen.page(m, formats=publish.formats_of(assets, m.id), drawn=drawn(m)).encode("utf-8")
-        files_out.update(assets)
-        made.append((m, [os.path.join(out_dir, n) for n in [name, *assets]]))
+        # made before from the same inputs (publish/reuse.py): taken as it is
+        key = reuse.page_key(m, image_dir, out_dir, links)
+        mine = reuse.made_before(key, out_dir)
+        if mine is None or next(iter(mine)) != name:
+            assets = publish.assets(m, image_dir, links)
+            page = docgen.page(m, formats=publish.formats_of(assets, m.id), drawn=drawn(m)).encode("utf-8")
+            mine = {name: page, **assets}
+            reuse.remember(key, mine)
+        files_out.update(mine)
+        made.append((m, [os.path.join(out_dir, n) for n in mine]))
     return files_out, made
 
 

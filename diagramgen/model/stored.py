@@ -1,0 +1,162 @@
+"""Checked models kept in the disk cache, so that the files that did not change are not
+parsed and checked again in every command.
+
+`make` after an edit of one architecture loads every architecture (the render cache's
+test, the index page, the group pages), and reading and checking each takes a few
+milliseconds of CPU. A model that loaded without any diagnostic is kept as JSON in the
+icon disk cache (cache.cache_dir, ``models/``), one entry per file: under a hash of
+where it is (as given, its real path and the working folder), diagramgen.yaml,
+the package's code that reads and checks architectures (model/ with catalog.yaml, and
+the shared modules) and the versions of PyYAML and the diagrams library; the entry holds
+the model of the file as it was last loaded, with a hash of its bytes and of those of
+every fragment it includes. It is used only when they all still hold those bytes (the
+file did not change since), when no link is on the
+way to any of them (a link could lead an include elsewhere with the same text), and
+when every component's icon is still its kind's in the catalog (a component with an
+icon of its own is never kept). Anything else, and any file with a warning or an error,
+is read and checked as without the cache, which gives the same model.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+from diagramgen.cache import cache_dir, installed_version
+from diagramgen.diagnostics import Pos
+from diagramgen.files import store
+from diagramgen.model.architecture import Architecture, Area, Component, DocsCheck, Flow, Step
+
+FOLDER = "models"  # in the cache folder
+VERSION = 1  # of the key and the entries
+_TYPES = {cls.__name__: cls for cls in (Architecture, Area, Component, DocsCheck, Flow, Step, Pos)}
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def entry_key(path, settings) -> Optional[tuple]:
+    """(the name an architecture file's entry is kept under, the hash of the file's
+    bytes), or None when there is no cache or the file cannot be read (it is then loaded,
+    and its problem reported, as ever). One entry per file (where it is, the settings
+    and the code): it holds the model of the file as it was last loaded."""
+    if cache_dir() is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    name = hashlib.sha256(json.dumps([VERSION, os.fspath(path), os.path.realpath(path), os.getcwd(), settings.root,
+                                      settings.path, settings.real, settings.digest, _code()]).encode("utf-8"))
+    return name.hexdigest(), hashlib.sha256(data).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _code() -> str:
+    """One hash of the code that reads and checks architectures and of the libraries'
+    versions: the package's model/ modules, catalog.yaml and its top-level modules."""
+    import yaml
+
+    h = hashlib.sha256(f"{sys.version}\0{yaml.__version__}\0{_version('diagrams')}".encode("utf-8"))
+    files = sorted([*_PACKAGE.glob("*.py"), *(_PACKAGE / "model").glob("*.py"), _PACKAGE / "model" / "catalog.yaml"])
+    for f in files:
+        h.update(b"\0" + f.relative_to(_PACKAGE).as_posix().encode("utf-8") + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def _version(package: str) -> str:
+    try:
+        return installed_version(package)
+    except Exception:  # pragma: no cover - a dependency
+        return ""
+
+
+def stored(key: Optional[tuple], settings) -> Optional[Architecture]:
+    """The model kept under ``key`` (entry_key), if it was made from the file as it is
+    now, and its fragments, their paths and the catalog's icons are still those it was
+    made from; else None."""
+    where = cache_dir()
+    if key is None or where is None:
+        return None
+    try:
+        with open(where / FOLDER / f"{key[0]}.json", "rb") as fh:
+            entry = json.loads(fh.read())
+        if entry["file"] != key[1]:
+            return None
+        sources = entry["sources"]
+        model = _decode(entry["model"])
+        if not isinstance(model, Architecture) or not isinstance(sources, list):
+            return None
+        if [s[0] for s in sources] != list(model.sources):
+            return None
+        for shown, digest in sources:
+            if not (isinstance(shown, str) and isinstance(digest, str)) or not _unlinked(shown):
+                return None
+            with open(shown, "rb") as fh:
+                if hashlib.sha256(fh.read()).hexdigest() != digest:
+                    return None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None  # none yet, one this code did not write, or a file that changed
+    return model if _icons_of_kinds(model, settings) else None
+
+
+def keep(key: Optional[tuple], model, diagnostics: list, settings) -> None:
+    """Keep ``model`` under ``key`` when it loaded without diagnostics, no link is on the
+    way to its files and its components have their kinds' icons. A cache that cannot be
+    written is no error."""
+    where = cache_dir()
+    if key is None or where is None or model is None or diagnostics:
+        return
+    if not _icons_of_kinds(model, settings) or not all(_unlinked(s) for s in model.sources):
+        return
+    try:
+        sources = []
+        for shown in model.sources:
+            with open(shown, "rb") as fh:
+                sources.append([shown, hashlib.sha256(fh.read()).hexdigest()])
+        text = json.dumps({"file": key[1], "sources": sources, "model": _encode(model)})
+    except (OSError, TypeError):
+        return
+    store(where / FOLDER / f"{key[0]}.json", text.encode("utf-8"))
+
+
+def _unlinked(path: str) -> bool:
+    """No symbolic link on the way to ``path``: the file an include names is the one read."""
+    full = os.path.abspath(path)
+    return os.path.realpath(full) == full
+
+
+def _icons_of_kinds(model, settings) -> bool:
+    try:
+        return all(c.icon == settings.catalog[c.kind].icon for c in model.components)
+    except (KeyError, AttributeError):
+        return False
+
+
+def _encode(value):
+    """The model as JSON data: each dataclass as ``{"@": its name, field: value, ...}``,
+    tuples as arrays; TypeError for anything else (such a model is not kept)."""
+    if type(value) in (str, int, bool, float) or value is None:
+        return value
+    if type(value) is tuple:
+        return [_encode(v) for v in value]
+    name = type(value).__name__
+    if _TYPES.get(name) is type(value):
+        out = {"@": name}
+        for f in dataclasses.fields(value):
+            out[f.name] = _encode(getattr(value, f.name))
+        return out
+    raise TypeError(f"cannot keep a {name}")
+
+
+def _decode(value):
+    if isinstance(value, list):
+        return tuple(_decode(v) for v in value)
+    if isinstance(value, dict):
+        cls = _TYPES[value.pop("@")]
+        return cls(**{k: _decode(v) for k, v in value.items()})
+    return value

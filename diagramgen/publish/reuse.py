@@ -1,0 +1,110 @@
+"""An architecture's docs page and the diagrams beside it, taken as they are when they
+were made before from the same inputs.
+
+`docs` makes every architecture's page and its diagrams (publish/site.assets: the SVG
+relinked, the viewer built again) at each run, though after an edit of one architecture
+the others come out as they were. What they are made from is known and small: the
+architecture's docs inputs (its files, diagramgen.yaml, the catalog and the code that
+makes pages, manifest.inputs), the tool, the link style and the diagrams render wrote
+(their hashes). ``page_key`` hashes all of that; the icon disk cache (cache.cache_dir)
+keeps one entry per page and docs folder: that hash when the page was last made, and
+the names and hashes of the files made (``remember``). ``made_before`` gives those files
+back, read from the docs folder, when the page's inputs are still the same and each
+file still holds exactly what was made. Nothing else is kept: an entry is a short list
+of hashes, and without the cache (``DIAGRAMGEN_CACHE_DIR=``) every page is made again,
+with the same bytes.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from typing import Optional
+
+from diagramgen.cache import cache_dir, installed_version
+from diagramgen.files import store
+from diagramgen.publish import manifest as M
+
+FOLDER = "docs-pages"  # in the cache folder
+VERSION = 1  # of the key and the entries
+
+
+def page_key(arch, image_dir: str, out_dir: str, links: str) -> Optional[tuple]:
+    """(the name of the entry of ``arch``'s page in ``out_dir``, the hash of everything
+    the page and its diagrams are made from), or None when there is no cache or
+    render's SVG is missing (the page is made, and the missing diagram reported, as
+    without a cache). One entry per page and folder: the page as it was last made."""
+    if cache_dir() is None:
+        return None
+    diagrams = {}
+    for ext in ("svg", "png", "pdf"):
+        path = os.path.join(image_dir, f"{arch.id}.{ext}")
+        try:
+            diagrams[ext] = M.output_sha256(path)
+        except OSError:
+            if ext == "svg":
+                return None
+            diagrams[ext] = None
+    parts = {"version": VERSION, "id": arch.id, "inputs": M.inputs(arch, "docs"), "tool": M.tool(),
+             "links": links, "diagrams": diagrams, "libraries": _libraries()}
+    name = json.dumps([VERSION, arch.id, os.path.realpath(out_dir), os.getcwd()])
+    return (hashlib.sha256(name.encode("utf-8")).hexdigest(),
+            hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest())
+
+
+@functools.lru_cache(maxsize=1)
+def _libraries() -> dict:
+    """The versions of the libraries that serialise the copied SVG and the viewer."""
+    out = {}
+    for name in ("lxml",):
+        try:
+            out[name] = installed_version(name)
+        except Exception:  # pragma: no cover - a dependency
+            out[name] = None
+    return out
+
+
+def made_before(key: Optional[tuple], out_dir: str) -> Optional[dict]:
+    """``{name relative to the docs folder: bytes}`` of the files made last from the
+    inputs ``key`` (page_key) names, in the order they were made, read from ``out_dir``;
+    None when the page was last made from other inputs, or never, or a file is missing
+    or holds anything else than what was made."""
+    if key is None:
+        return None
+    where = cache_dir()
+    try:
+        with open(where / FOLDER / f"{key[0]}.json", "rb") as fh:  # type: ignore[operator]
+            made = json.loads(fh.read())
+        if made["inputs"] != key[1]:
+            return None
+        entry = made["files"]
+    except (OSError, TypeError, ValueError, KeyError):
+        return None
+    if not (isinstance(entry, list) and entry and all(
+            isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e) for e in entry)):
+        return None
+    out = {}
+    for name, digest in entry:
+        path = os.path.join(out_dir, name)
+        try:
+            data, now = M.read_output(path)
+        except OSError:
+            return None
+        # the bytes as they were made: a text output whose line ends a checkout turned
+        # into CRLF hashes the same (output_sha256) but is made again
+        if now != digest or (M.text_output(name) and b"\r\n" in data):
+            return None
+        out[name] = data
+    return out
+
+
+def remember(key: Optional[tuple], files: dict) -> None:
+    """Keep, for the page ``key`` (page_key) names, the names and hashes of ``files``
+    (``{name: bytes}``, as made from its inputs). A cache that cannot be written is no
+    error."""
+    where = cache_dir()
+    if key is None or where is None:
+        return
+    entry = {"inputs": key[1], "files": [[name, M.output_digest(name, data)] for name, data in files.items()]}
+    store(where / FOLDER / f"{key[0]}.json", json.dumps(entry).encode("utf-8"))
