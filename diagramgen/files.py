@@ -37,16 +37,19 @@ class WriteError(Failure):
         self.path, self.reason = Path(path), reason
 
 
-def output_path(out_dir, name) -> Path:
+def output_path(out_dir, name, checked: set | None = None) -> Path:
     """Where output ``name`` (a relative name such as ``steps/a-step-1.svg``) goes under
     ``out_dir``, or WriteError when it would leave ``out_dir``: an absolute name, a ``..``
     part, or a folder on the way that is a symbolic link (or not a folder). ``out_dir``
     itself may be a link; nothing below it is followed. Every write and every removal of
-    an output goes through here."""
+    an output goes through here. ``checked``: the folders (under this ``out_dir``) found
+    fine by earlier calls of one pass over many outputs, not looked at again."""
     parts = Path(name).parts
     path = Path(out_dir) / name
     if not parts or Path(name).is_absolute() or any(p in ("..", ".") for p in parts):
         raise WriteError(path, "not a name inside the output folder")
+    if checked is not None and parts[:-1] in checked:
+        return path
     here = Path(out_dir)
     for part in parts[:-1]:
         here = here / part
@@ -55,6 +58,8 @@ def output_path(out_dir, name) -> Path:
                                    "through links inside the output folder")
         if os.path.lexists(here) and not os.path.isdir(here):
             raise WriteError(path, f"{here} is not a folder")
+    if checked is not None:
+        checked.add(parts[:-1])
     return path
 
 
@@ -202,8 +207,9 @@ def write_outputs(out_dir, files: dict) -> Written:
     paths: list = []
     try:
         cleaned: set = set()
+        folders: set = set()  # checked in this pass; each is checked again before a rename into it
         for name, data in files.items():
-            path = output_path(out_dir, name)
+            path = output_path(out_dir, name, folders)
             _safe_target(path)
             paths.append(path)
             if _holds(path, data):

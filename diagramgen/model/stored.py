@@ -61,7 +61,7 @@ def _code() -> str:
     versions: the package's model/ modules, catalog.yaml and its top-level modules."""
     import yaml
 
-    h = hashlib.sha256(f"{sys.version}\0{yaml.__version__}\0{_version('diagrams')}".encode("utf-8"))
+    h = hashlib.sha256(f"{sys.version}\0{yaml.__version__}\0{_version('diagrams')}".encode())
     files = sorted([*_PACKAGE.glob("*.py"), *(_PACKAGE / "model").glob("*.py"), _PACKAGE / "model" / "catalog.yaml"])
     for f in files:
         h.update(b"\0" + f.relative_to(_PACKAGE).as_posix().encode("utf-8") + b"\0" + f.read_bytes())

@@ -37,7 +37,7 @@ def page_key(arch, image_dir: str, out_dir: str, links: str) -> Optional[tuple]:
     without a cache). One entry per page and folder: the page as it was last made."""
     if cache_dir() is None:
         return None
-    diagrams = {}
+    diagrams: dict = {}
     for ext in ("svg", "png", "pdf"):
         path = os.path.join(image_dir, f"{arch.id}.{ext}")
         try:
@@ -56,7 +56,7 @@ def page_key(arch, image_dir: str, out_dir: str, links: str) -> Optional[tuple]:
 @functools.lru_cache(maxsize=1)
 def _libraries() -> dict:
     """The versions of the libraries that serialise the copied SVG and the viewer."""
-    out = {}
+    out: dict = {}
     for name in ("lxml",):
         try:
             out[name] = installed_version(name)
@@ -84,7 +84,7 @@ def made_before(key: Optional[tuple], out_dir: str) -> Optional[dict]:
     if not (isinstance(entry, list) and entry and all(
             isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e) for e in entry)):
         return None
-    out = {}
+    out: dict = {}
     for name, digest in entry:
         path = os.path.join(out_dir, name)
         try:
