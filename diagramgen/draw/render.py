@@ -3,7 +3,9 @@
 One ``dot`` process lays the graph out once and emits all formats (``-Tsvg -o a.svg
 -Tpng -o a.png -Tpdf -o a.pdf``). Files are written to temporary names in the output directory and
 renamed into place, so a reader never sees a half-written file and a failed render
-leaves the previous outputs untouched.
+leaves the previous outputs untouched. A run that writes PNG has the library built
+from _pngrows.c preloaded where there is one (png_environment): libpng then writes
+unfiltered rows, the same pixels in fewer bytes and less time.
 """
 from __future__ import annotations
 
