@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import math
 import os
+from array import array
 from bisect import bisect_left, bisect_right
 from types import ModuleType
 
@@ -27,7 +28,7 @@ try:  # the same search compiled (_routesearch.c), where it could be built
     _compiled = _built
 except ImportError:  # pragma: no cover - depends on the build
     _compiled = None
-if _compiled is not None and (getattr(_compiled, "VERSION", 0) != 3 or os.environ.get("DIAGRAMGEN_PURE_PYTHON")):
+if _compiled is not None and (getattr(_compiled, "VERSION", 0) != 4 or os.environ.get("DIAGRAMGEN_PURE_PYTHON")):
     _compiled = None  # built from another version of the source, or turned off
 
 LANE = 8.0  # points between two lanes (parallel routes)
@@ -125,6 +126,7 @@ class Router:
         self.last_cost = 0.0
         self.over_limit = False
         self._line_cells: dict = {}  # line -> its unit segments (add_line), shared by copies
+        self._grid_arrays: tuple | None = None  # (xs, ys) as arrays of doubles, for the compiled _cells_of
         self._routes: dict = {}  # a route's question -> [(added, path, cost)], shared by copies
         self._over: dict = {}  # a route's question -> [(added, a limit every way costs more than)], shared
         self.added: frozenset = frozenset()  # the nodes and lines added after this grid was made
@@ -216,7 +218,21 @@ class Router:
 
     def _cells_of(self, points: list) -> tuple:
         """(the unit segments a line crosses, those it runs along), as add_line counts
-        them; the same for every router with this grid."""
+        them; the same for every router with this grid. Where the compiled search was
+        built, the loop over the line's pieces is compiled (_routesearch.c's cells): the
+        same segments in the same order."""
+        if _compiled is not None:
+            if self._grid_arrays is None:
+                self._grid_arrays = (array("d", self.xs), array("d", self.ys))
+            xs, ys = self._grid_arrays
+            crossed, along = _compiled.cells(xs, ys, points, NEAR)
+        else:
+            crossed, along = self._pieces_cells(points)
+        return tuple(crossed + self._corner_cells(points)), tuple(along)
+
+    def _pieces_cells(self, points: list) -> tuple:
+        """_cells_of's loop over the pieces of a line, in Python: ([the unit segments they
+        cross], [those they run along])."""
         xs, ys, nx, n = self.xs, self.ys, self.nx, self.n
         crossed: list = []
         along: list = []
@@ -275,7 +291,12 @@ class Router:
                         along.append(j * nx + i)
                     if not flat and j + 1 < jhi and _near(p, (xs[i], ys[j + 1]), (ax, ay), (bx, by)):
                         along.append(n + j * nx + i)
-        # a route through a corner of the edge would seem to go on from it: as a crossing
+        return crossed, along
+
+    def _corner_cells(self, points: list) -> list:
+        """The unit segments round a line's corners: a route through a corner of the edge
+        would seem to go on from it, so they count as crossings."""
+        crossed: list = []
         corners = [p for k, p in enumerate(points) if k == 0 or math.dist(p, points[k - 1]) > 0.5]
         for a, b, c in zip(corners, corners[1:], corners[2:]):
             if min(math.dist(b, points[0]), math.dist(b, points[-1])) < END_ZONE + 4:
@@ -285,7 +306,7 @@ class Router:
             if lu < 0.5 or lv < 0.5 or (u[0] * v[0] + u[1] * v[1]) / (lu * lv) > 0.99:
                 continue
             crossed += self._covered((b[0] - NEAR, b[1] - NEAR, b[0] + NEAR, b[1] + NEAR), touching=True)
-        return tuple(crossed), tuple(along)
+        return crossed
 
     def _cost(self, k: int, length: float, free: set, own: set, owner, start_zone: set, start: str) -> float:
         """The cost of unit segment k for a route, or -1 where it may not go."""
