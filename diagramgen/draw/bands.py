@@ -514,8 +514,8 @@ class _CirclePlacing:
             else:
                 # the other components of this circle will have to come to it too
                 rest = [_centre(node_boxes[o])[0] for o in partners if o != other]
-                targets = {(x, row): pull * abs(x - pref) + sum(abs(x - q) for q in rest) for x in router.xs
-                           if x0 + 2 * r < x < x1 - 2 * r and _free_spot((x, row), r, placed, drawn)}
+                free = _free_spots([x for x in router.xs if x0 + 2 * r < x < x1 - 2 * r], row, r, placed, drawn)
+                targets = {(x, row): pull * abs(x - pref) + sum(abs(x - q) for q in rest) for x in free}
             own = {area for area, (_b, inside) in areas.items() if other in inside}
             path = router.route(other, targets, free={circle}, own=own, owner=circle, limit=bound - total)
             if router.over_limit:
@@ -660,6 +660,24 @@ def _xlabel_box(e: dict) -> tuple:
     w = (max(widths) if widths else 60.0) + 6
     h = float(e.get("fontsize", 12)) + 8
     return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+
+
+def _free_spots(xs: list, y: float, r: float, placed: dict, drawn: list) -> list:
+    """The x of ``xs`` where a circle of radius r at (x, y) keeps clear of the circles
+    placed and the lines drawn: _free_spot for each, the segments too far above or below
+    the row set aside once, not per spot."""
+    far = r + 4 + 1e-6
+    near_row = [(a, b) for line in drawn for a, b in zip(line, line[1:])
+                if not (y - far > max(a[1], b[1]) or y + far < min(a[1], b[1]))]
+    out = []
+    for x in xs:
+        if any(abs(x - q[0]) < 2 * r + 8 and abs(y - q[1]) < 2 * r + 8 for q in placed.values()):
+            continue
+        p = (x, y)
+        if all(_seg_dist(p, a, b) > r + 4 for a, b in near_row
+               if not (x - far > max(a[0], b[0]) or x + far < min(a[0], b[0]))):
+            out.append(x)
+    return out
 
 
 def _free_spot(p: tuple, r: float, placed: dict, drawn: list) -> bool:
