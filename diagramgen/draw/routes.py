@@ -387,10 +387,17 @@ class Router:
         xs, ys, nx, ny = self.xs, self.ys, self.nx, self.ny
         gi = {p % nx for p in goal}
         gj = {p // nx for p in goal}
-        hx = _nearest(xs, goal, nx) if len(gi) > 1 else \
-            [abs(xs[i] - xs[next(iter(gi))]) + min(goal.values()) for i in range(nx)]
+        if len(gi) > 1:
+            hx = _nearest(xs, goal, nx)
+        else:  # one column
+            x, extra = xs[next(iter(gi))], min(goal.values())
+            hx = [abs(v - x) + extra for v in xs]
         rows = sorted(gj)
-        hy = [min(abs(ys[j] - ys[g]) for g in rows) for j in range(ny)]
+        if len(rows) == 1:  # the usual case: every goal on one row
+            y = ys[rows[0]]
+            hy = [abs(v - y) for v in ys]
+        else:
+            hy = [min(abs(ys[j] - ys[g]) for g in rows) for j in range(ny)]
         hy_turn = [v if j in gj else v + BEND_COST for j, v in enumerate(hy)]
         hx_turn = [v if i in gi else v + BEND_COST for i, v in enumerate(hx)]
         return hx, hy_turn, hx_turn, hy
@@ -642,7 +649,18 @@ def _nearest(xs: list, goal: dict, nx: int) -> list:
         if extra[i] < inf and extra[i] + xs[i] <= key:
             best, key = i, extra[i] + xs[i]
         right[i] = best
-    return [min(abs(xs[i] - xs[k]) + extra[k] for k in (left[i], right[i]) if k >= 0) for i in range(nx)]
+    out = []
+    for x, lo, hi in zip(xs, left, right):  # min(from the left one, from the right one)
+        if lo < 0:
+            out.append(abs(x - xs[hi]) + extra[hi])
+            continue
+        v = abs(x - xs[lo]) + extra[lo]
+        if hi >= 0:
+            w = abs(x - xs[hi]) + extra[hi]
+            if w < v:
+                v = w
+        out.append(v)
+    return out
 
 
 def _near(p, q, a, b) -> bool:
