@@ -110,18 +110,14 @@ static int other_owner(PyObject *o, PyObject *owner) {
     return PyObject_RichCompareBool(o, owner, Py_NE);
 }
 
-/* The bits of Router.special: which tables hold a unit segment (routes.py BLOCK ... CROSS). */
-enum { BLOCK = 1, INSIDE = 2, LABEL = 4, OVERLAP = 8, CROSS = 16 };
-
 /* Router._cost(k, length, ...): the cost of unit segment k for the route, -1 where it may
- * not go; -2 with an exception set. The same sums in the same order; ``flags`` (its
- * byte of Router.special) tells which tables hold it, the others are not looked in. */
-static double segment_cost(const Costing *t, int64_t k, double length, unsigned char flags) {
+ * not go; -2 with an exception set. The same sums in the same order. */
+static double segment_cost(const Costing *t, int64_t k, double length) {
     double result = -2.0, per = 1.0;
     Py_ssize_t crossed = 0;
     PyObject *key = PyLong_FromLongLong(k), *v;
     if (!key) return -2.0;
-    v = flags & BLOCK ? PyDict_GetItemWithError(t->block, key) : NULL;
+    v = PyDict_GetItemWithError(t->block, key);
     if (v) {
         PyObject *seq = PySequence_Fast(v, "block");
         if (!seq) goto done;
@@ -141,7 +137,7 @@ static double segment_cost(const Costing *t, int64_t k, double length, unsigned 
     } else if (PyErr_Occurred()) {
         goto done;
     }
-    v = flags & INSIDE ? PyDict_GetItemWithError(t->inside, key) : NULL;
+    v = PyDict_GetItemWithError(t->inside, key);
     if (v) {
         PyObject *seq = PySequence_Fast(v, "inside");
         Py_ssize_t count = 0;
@@ -159,12 +155,12 @@ static double segment_cost(const Costing *t, int64_t k, double length, unsigned 
     } else if (PyErr_Occurred()) {
         goto done;
     }
-    if (flags & LABEL) {
+    {
         int in = PySet_Contains(t->label, key);
         if (in < 0) goto done;
         if (in) per += t->label_cost;
     }
-    v = flags & OVERLAP ? PyDict_GetItemWithError(t->overlap, key) : NULL;
+    v = PyDict_GetItemWithError(t->overlap, key);
     if (v) {
         PyObject *it = PyObject_GetIter(v), *o;
         int any = 0;
@@ -179,7 +175,7 @@ static double segment_cost(const Costing *t, int64_t k, double length, unsigned 
     } else if (PyErr_Occurred()) {
         goto done;
     }
-    v = flags & CROSS ? PyDict_GetItemWithError(t->cross, key) : NULL;
+    v = PyDict_GetItemWithError(t->cross, key);
     if (v) {
         PyObject *seq = PySequence_Fast(v, "cross");
         int zone;
@@ -229,7 +225,7 @@ done:
  * points of the cheapest path from start, and its cost.
  *
  * ``special``: a bytes-like mask of the 2 * nx * ny unit segments (non-zero: costed by
- * Router._cost; its bits say which of the tables hold the segment). The search never leaves the window (the whole grid when there is none),
+ * Router._cost). The search never leaves the window (the whole grid when there is none),
  * so its tables cover the window only: on a large grid a windowed search costs what the
  * window holds, not what the grid does. Points keep their grid numbers in the heap, so
  * ties are broken as in Python. */
@@ -410,7 +406,7 @@ static PyObject *search(PyObject *self, PyObject *args) {
             } else if (known[kl]) {
                 c = segc[kl];
             } else {
-                c = segment_cost(&t, k, length, spec[k]);
+                c = segment_cost(&t, k, length);
                 if (c == -2.0 && PyErr_Occurred()) goto done;
                 segc[kl] = c;
                 known[kl] = 1;

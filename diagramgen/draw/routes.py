@@ -49,10 +49,6 @@ WINDOW_MARGIN = 300.0  # points around the start and the wanted end that the win
 
 Box = tuple  # (x0, y0, x1, y1)
 
-# what lies on a unit segment, as bits of Router.special (the compiled search looks in the
-# tables of those set only)
-BLOCK, INSIDE, LABEL, OVERLAP, CROSS = 1, 2, 4, 8, 16
-
 
 def _merge(values, tolerance: float = 1.0) -> list:
     out: list = []
@@ -126,7 +122,7 @@ class Router:
         self.label: set = set()
         self.cross: dict = {}  # segment -> the owners of the edges crossing it
         self.overlap: dict = {}  # segment -> the owners of the edges along it
-        self.special = bytearray(2 * self.n)  # per unit segment: the bits of the tables above holding it
+        self.special = bytearray(2 * self.n)  # per unit segment: 1 where any of the above lies on it
         self.last_cost = 0.0
         self.over_limit = False
         self._line_cells: dict = {}  # line -> its unit segments (add_line), shared by copies
@@ -139,11 +135,11 @@ class Router:
         for name, ((x0, y0, x1, y1), _inside) in areas.items():
             for k in self._covered((x0 + 2, y0 + 2, x1 - 2, y1 - 2)):
                 self.inside.setdefault(k, []).append(name)
-                self.special[k] |= INSIDE
+                self.special[k] = 1
         for x0, y0, x1, y1 in labels:
             for k in self._covered((x0 - 2, y0 - 2, x1 + 2, y1 + 2)):
                 self.label.add(k)
-                self.special[k] |= LABEL
+                self.special[k] = 1
         for line in lines:  # a polyline, or (polyline, names of the boxes it joins)
             points, ends = line if isinstance(line, tuple) else (line, ())
             self.add_line(points, ends=ends)
@@ -188,7 +184,7 @@ class Router:
         m = NODE_MARGIN
         for k in self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m), touching):
             self.block[k] = self.block.get(k, ()) + (name,)
-            self.special[k] |= BLOCK
+            self.special[k] = 1
 
     def add_node(self, name: str, box: Box) -> None:
         """A box later routes go round (a circle placed by a route)."""
@@ -211,14 +207,14 @@ class Router:
         cross_get, overlap_get, special = cross.get, overlap.get, self.special
         for k in crossed:
             cross[k] = cross_get(k, ()) + (entry,)
-            special[k] |= CROSS
+            special[k] = 1
         for k in along:
             was = overlap_get(k)
             if was is None:
                 overlap[k] = mine
             elif owner not in was:
                 overlap[k] = was | mine
-            special[k] |= OVERLAP
+            special[k] = 1
 
     def _cells_of(self, points: list) -> tuple:
         """(the unit segments a line crosses, those it runs along), as add_line counts
@@ -314,18 +310,17 @@ class Router:
 
     def _cost(self, k: int, length: float, free: set, own: set, owner, start_zone: set, start: str) -> float:
         """The cost of unit segment k for a route, or -1 where it may not go."""
-        flags = self.special[k]  # the tables that hold it
-        if flags & BLOCK and any(b not in free for b in self.block[k]):
+        if k in self.block and any(b not in free for b in self.block[k]):
             return -1.0
         per = 1.0
-        if flags & INSIDE:
+        if k in self.inside:
             per += AREA_COST * sum(1 for a in self.inside[k] if a not in own)
-        if flags & LABEL:
+        if k in self.label:
             per += LABEL_COST
-        if flags & OVERLAP and any(o is None or o != owner for o in self.overlap[k]):
+        if k in self.overlap and any(o is None or o != owner for o in self.overlap[k]):
             per += OVERLAP_COST
-        crossed = sum(1 for o, ends in self.cross[k] if (o is None or o != owner)
-                      and not (k in start_zone and start in ends)) if flags & CROSS else 0
+        crossed = sum(1 for o, ends in self.cross.get(k, ()) if (o is None or o != owner)
+                      and not (k in start_zone and start in ends))
         return length * per + CROSS_COST * crossed
 
     def route(self, source: str, targets: dict, free=(), own=(), owner=None, limit: float = math.inf):
