@@ -310,17 +310,27 @@ class Router:
 
     def _cost(self, k: int, length: float, free: set, own: set, owner, start_zone: set, start: str) -> float:
         """The cost of unit segment k for a route, or -1 where it may not go."""
-        if k in self.block and any(b not in free for b in self.block[k]):
-            return -1.0
+        names = self.block.get(k)
+        if names is not None:
+            for b in names:
+                if b not in free:
+                    return -1.0
         per = 1.0
-        if k in self.inside:
-            per += AREA_COST * sum(1 for a in self.inside[k] if a not in own)
+        names = self.inside.get(k)
+        if names is not None:
+            per += AREA_COST * len([a for a in names if a not in own])
         if k in self.label:
             per += LABEL_COST
-        if k in self.overlap and any(o is None or o != owner for o in self.overlap[k]):
+        owners = self.overlap.get(k)
+        if owners is not None and any(o is None or o != owner for o in owners):
             per += OVERLAP_COST
-        crossed = sum(1 for o, ends in self.cross.get(k, ()) if (o is None or o != owner)
-                      and not (k in start_zone and start in ends))
+        crossed = 0
+        edges = self.cross.get(k)
+        if edges is not None:
+            zone = k in start_zone
+            for o, ends in edges:
+                if (o is None or o != owner) and not (zone and start in ends):
+                    crossed += 1
         return length * per + CROSS_COST * crossed
 
     def route(self, source: str, targets: dict, free=(), own=(), owner=None, limit: float = math.inf):
