@@ -10,6 +10,7 @@ can reorder the file. A warning never stops a render.
 """
 from __future__ import annotations
 
+import threading
 import xml.etree.ElementTree as ET
 
 from diagramgen import ids
@@ -17,12 +18,28 @@ from diagramgen.diagnostics import WARNING, Diagnostic, Pos
 from diagramgen.draw.quality import SVG_NS, path_points
 from diagramgen.model import Architecture
 
+_MADE: dict = {}  # {SVG bytes made in this process: its drawn_areas}, the newest few
+_MADE_KEPT = 16
+_made_lock = threading.Lock()
+
 
 def drawn_areas(svg) -> dict:
     """``{area id: (left, top)}`` of each area as drawn in a rendered diagram (its SVG
-    text or bytes), in SVG coordinates (y grows downwards)."""
+    text or bytes), in SVG coordinates (y grows downwards). Of an SVG this process has
+    just made (svg.self_contained, through remember_areas), from when it was made;
+    else read from the SVG."""
+    if isinstance(svg, bytes):
+        with _made_lock:
+            made = _MADE.get(svg)
+        if made is not None:
+            return dict(made)
+    return areas_in(ET.fromstring(svg))
+
+
+def areas_in(root) -> dict:
+    """drawn_areas of an SVG document already parsed (ElementTree or lxml)."""
     out = {}
-    for g in ET.fromstring(svg).iter(SVG_NS + "g"):
+    for g in root.iter(SVG_NS + "g"):
         ident = g.get("id", "")
         if "cluster" not in g.get("class", "").split() or not ident.startswith(ids.AREA_PREFIX):
             continue
@@ -31,6 +48,16 @@ def drawn_areas(svg) -> dict:
         if pts:
             out[ident[len(ids.AREA_PREFIX):]] = (min(x for x, _ in pts), min(y for _, y in pts))
     return out
+
+
+def remember_areas(svg: bytes, root) -> None:
+    """Keep the drawn_areas of ``svg``, just serialised from ``root``, for drawn_areas:
+    what a render reads back from the diagrams it made is then not parsed again."""
+    areas = areas_in(root)
+    with _made_lock:
+        _MADE[svg] = areas
+        while len(_MADE) > _MADE_KEPT:
+            del _MADE[next(iter(_MADE))]
 
 
 def laid_out_columns(arch: Architecture) -> list:
