@@ -225,3 +225,49 @@ def test_the_compiled_search_routes_as_the_python_search(scene_):
             routes._compiled, routes.WINDOW_AT, routes.WINDOW_MARGIN = saved
 
     assert run(routes._compiled) == run(None)
+
+
+_FREE = st.floats(min_value=-50.0, max_value=450.0, allow_nan=False)
+
+
+@st.composite
+def _line_on_grid(draw):
+    """Boxes (the grid), and a polyline whose points lie anywhere, on a grid line, or a
+    few points off one (as dot's splines and the routes drawn before do)."""
+    boxes = {}
+    for k in range(draw(st.integers(min_value=1, max_value=8))):
+        x, y = draw(_FREE), draw(_FREE)
+        boxes[f"n{k}"] = (x, y, x + draw(st.floats(min_value=4.0, max_value=80.0)),
+                          y + draw(st.floats(min_value=4.0, max_value=80.0)))
+    router = routes.Router(boxes, {}, [], [])
+    off = st.sampled_from([0.0, 0.0, 5.0, -5.0, 0.3]) | st.floats(min_value=-7.0, max_value=7.0)
+    points = []
+    for _ in range(draw(st.integers(min_value=2, max_value=6))):
+        kind = draw(st.sampled_from(["free", "x", "y", "same x", "same y"]))
+        x, y = draw(_FREE), draw(_FREE)
+        if kind == "x":
+            x = draw(st.sampled_from(router.xs)) + draw(off)
+        elif kind == "y":
+            y = draw(st.sampled_from(router.ys)) + draw(off)
+        elif points and kind == "same x":
+            x = points[-1][0] + draw(off)
+        elif points and kind == "same y":
+            y = points[-1][1] + draw(off)
+        points.append((x, y))
+    return router, points
+
+
+@pytest.mark.skipif(routes._compiled is None, reason="the compiled search was not built here")
+@examples(300)
+@given(_line_on_grid())
+def test_the_compiled_cells_of_a_line_are_the_python_ones(scene_):
+    """The unit segments a line crosses and runs along (what later routes pay for), in
+    their order: the same with the compiled loop as with the Python one."""
+    router, points = scene_
+    compiled = routes._compiled
+    try:
+        routes._compiled = None
+        python = router._cells_of(points)
+    finally:
+        routes._compiled = compiled
+    assert router._cells_of(points) == python

@@ -1,4 +1,5 @@
-/* The A* search of draw/routes.py (Router._search), compiled.
+/* The A* search of draw/routes.py (Router._search), and the unit segments an edge crosses
+ * or runs along (Router._cells_of, but for its corners), compiled.
  *
  * Optional: when this module cannot be built or imported, routes.py runs the same search
  * in Python. Both give the same routes, bit for bit: the same states in the same order
@@ -11,8 +12,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
-#define VERSION 3
+#define VERSION 4
 
 typedef struct {
     double f, cost;
@@ -451,14 +453,246 @@ done:
     return result;
 }
 
+
+/* ---- Router._cells_of: the unit segments a line's pieces cross and run along ---- */
+
+static PyObject *math_hypot; /* math.hypot: where a distance must be Python's to the last bit */
+
+/* Python's min(a, b) and max(a, b) of two floats: the first of equal ones. */
+static double pmin(double a, double b) { return b < a ? b : a; }
+static double pmax(double a, double b) { return b > a ? b : a; }
+
+/* bisect.bisect_left and bisect_right over a sorted array. */
+static Py_ssize_t bisect_l(const double *a, Py_ssize_t n, double x) {
+    Py_ssize_t lo = 0, hi = n;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (a[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static Py_ssize_t bisect_r(const double *a, Py_ssize_t n, double x) {
+    Py_ssize_t lo = 0, hi = n;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (x < a[mid]) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
+/* math.hypot(u, v), by Python (-1 with an exception set). */
+static double py_hypot(double u, double v) {
+    PyObject *r = PyObject_CallFunction(math_hypot, "dd", u, v);
+    if (!r) return -1.0;
+    double h = PyFloat_AsDouble(r);
+    Py_DECREF(r);
+    return h;
+}
+
+/* math.hypot(u, v) <= limit, as Python decides it: 1, 0, or -1 with an exception set.
+ * Python is asked only when the sum of squares is within a billionth of the limit's square
+ * (their rounding errors are some 1e-16). */
+static int within(double u, double v, double limit) {
+    double s = u * u + v * v, l2 = limit * limit;
+    if (s <= l2 * (1.0 - 1e-9)) return 1;
+    if (s >= l2 * (1.0 + 1e-9)) return 0;
+    double h = py_hypot(u, v);
+    if (h == -1.0 && PyErr_Occurred()) return -1;
+    return h <= limit;
+}
+
+/* routes._seg_dist(p, a, b) <= limit: 1, 0, or -1 with an exception set. */
+static int seg_within(double px, double py, double ax, double ay, double bx, double by, double limit) {
+    double dx = bx - ax, dy = by - ay;
+    double ll = dx * dx + dy * dy;
+    double t = ll == 0 ? 0.0 : pmax(0.0, pmin(1.0, ((px - ax) * dx + (py - ay) * dy) / ll));
+    return within(px - ax - t * dx, py - ay - t * dy, limit);
+}
+
+/* routes._near(p, q, a, b) for a unit segment p-q (horizontal or vertical): 1, 0, or -1
+ * with an exception set. */
+static int near_(double px, double py, double qx, double qy, double ax, double ay, double bx, double by,
+                 double limit) {
+    /* _overlap_length: math.hypot of a horizontal or vertical step is its length */
+    double dx = qx - px, dy = qy - py, ll;
+    if (dy == 0.0)
+        ll = fabs(dx);
+    else if (dx == 0.0)
+        ll = fabs(dy);
+    else if ((ll = py_hypot(dx, dy)) == -1.0 && PyErr_Occurred())
+        return -1;
+    double overlap;
+    if (ll == 0) {
+        overlap = 0.0;
+    } else {
+        double ta = ((ax - px) * dx + (ay - py) * dy) / ll;
+        double tb = ((bx - px) * dx + (by - py) * dy) / ll;
+        overlap = pmax(0.0, pmin(ll, pmax(ta, tb)) - pmax(0.0, pmin(ta, tb)));
+    }
+    if (!(overlap > 0.5)) return 0;
+    int r = seg_within(px, py, ax, ay, bx, by, limit);
+    if (r) return r;
+    if ((r = seg_within(qx, qy, ax, ay, bx, by, limit))) return r;
+    return seg_within((px + qx) / 2, (py + qy) / 2, ax, ay, bx, by, limit);
+}
+
+/* Append the number v to list out: 0, or -1 with an exception set. */
+static int append_long(PyObject *out, int64_t v) {
+    PyObject *o = PyLong_FromLongLong(v);
+    if (!o) return -1;
+    int r = PyList_Append(out, o);
+    Py_DECREF(o);
+    return r;
+}
+
+/* cells(xs, ys, points, near) -> (crossed, along): Router._cells_of's loop over the pieces
+ * of a line (its corners are left to routes.py), the same unit segments in the same order.
+ * xs and ys: the grid lines, as buffers of doubles (array("d")). */
+static PyObject *cells(PyObject *self, PyObject *args) {
+    PyObject *o_xs, *o_ys, *o_points, *result = NULL, *crossed = NULL, *along = NULL;
+    double near;
+    Py_buffer bx_, by_;
+    double *pts = NULL;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOd", &o_xs, &o_ys, &o_points, &near)) return NULL;
+    if (PyObject_GetBuffer(o_xs, &bx_, PyBUF_FORMAT) < 0) return NULL;
+    if (PyObject_GetBuffer(o_ys, &by_, PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&bx_);
+        return NULL;
+    }
+    if (!bx_.format || strcmp(bx_.format, "d") || !by_.format || strcmp(by_.format, "d")) {
+        PyErr_SetString(PyExc_TypeError, "the grid lines must be buffers of doubles");
+        goto done;
+    }
+    const double *xs = bx_.buf, *ys = by_.buf;
+    Py_ssize_t nx = bx_.len / (Py_ssize_t)sizeof(double), ny = by_.len / (Py_ssize_t)sizeof(double);
+    int64_t n = (int64_t)nx * ny;
+    PyObject *seq = PySequence_Fast(o_points, "a list of points was expected");
+    if (!seq) goto done;
+    Py_ssize_t np = PySequence_Fast_GET_SIZE(seq);
+    pts = malloc((size_t)(np ? 2 * np : 1) * sizeof(double));
+    if (!pts) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < np; k++) {
+        PyObject *pt = PySequence_Fast(PySequence_Fast_GET_ITEM(seq, k), "a point is (x, y)");
+        if (!pt) {
+            Py_DECREF(seq);
+            goto done;
+        }
+        if (PySequence_Fast_GET_SIZE(pt) != 2) {
+            Py_DECREF(pt);
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_ValueError, "a point is (x, y)");
+            goto done;
+        }
+        pts[2 * k] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(pt, 0));
+        pts[2 * k + 1] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(pt, 1));
+        Py_DECREF(pt);
+        if (PyErr_Occurred()) {
+            Py_DECREF(seq);
+            goto done;
+        }
+    }
+    Py_DECREF(seq);
+    if (!(crossed = PyList_New(0)) || !(along = PyList_New(0))) goto done;
+    for (Py_ssize_t k = 0; k + 1 < np; k++) {
+        double ax = pts[2 * k], ay = pts[2 * k + 1], bx = pts[2 * k + 2], by = pts[2 * k + 3];
+        double adx = fabs(ax - bx), ady = fabs(ay - by);
+        if (adx < 0.5 && ady < 0.5) continue;
+        /* crossings with the grid lines it passes */
+        if (adx >= 0.5) {
+            double lo = pmin(ax, bx), hi = pmax(ax, bx);
+            for (Py_ssize_t i = bisect_l(xs, nx, lo), e = bisect_l(xs, nx, hi); i < e; i++) {
+                double y = ay + (by - ay) * (xs[i] - ax) / (bx - ax);
+                Py_ssize_t j = bisect_l(ys, ny, y) - 1;
+                if (0 <= j && j < ny - 1 && append_long(crossed, n + j * nx + i)) goto done;
+            }
+        }
+        if (ady >= 0.5) {
+            double lo = pmin(ay, by), hi = pmax(ay, by);
+            for (Py_ssize_t j = bisect_l(ys, ny, lo), e = bisect_l(ys, ny, hi); j < e; j++) {
+                double x = ax + (bx - ax) * (ys[j] - ay) / (by - ay);
+                Py_ssize_t i = bisect_l(xs, nx, x) - 1;
+                if (0 <= i && i < nx - 1 && append_long(crossed, j * nx + i)) goto done;
+            }
+        }
+        /* running along it */
+        double bx0, bx1, by0, by1;
+        if (pmin(adx, ady) > 0.2 * pmax(adx, ady)) {
+            bx0 = bx1 = by0 = by1 = 0.0;
+        } else {
+            bx0 = pmin(ax, bx) - near, bx1 = pmax(ax, bx) + near;
+            by0 = pmin(ay, by) - near, by1 = pmax(ay, by) + near;
+        }
+        int flat = ady <= adx;
+        Py_ssize_t ilo = bisect_l(xs, nx, bx0) - 1, ihi = bisect_r(xs, nx, bx1) + 1;
+        Py_ssize_t jlo = bisect_l(ys, ny, by0) - 1, jhi = bisect_r(ys, ny, by1) + 1;
+        ilo = ilo > 0 ? ilo : 0, ihi = ihi < nx ? ihi : nx;
+        jlo = jlo > 0 ? jlo : 0, jhi = jhi < ny ? jhi : ny;
+        double ly0 = pmin(ay, by) - near - 1e-6, ly1 = pmax(ay, by) + near + 1e-6;
+        double lx0 = pmin(ax, bx) - near - 1e-6, lx1 = pmax(ax, bx) + near + 1e-6;
+        double ddx = bx - ax, ddy = by - ay;
+        double h = py_hypot(ddx, ddy);
+        if (h == -1.0 && PyErr_Occurred()) goto done;
+        double reach = (near + 1.0) * h;
+        for (Py_ssize_t j = jlo; j < jhi; j++) {
+            if (flat && !(ly0 <= ys[j] && ys[j] <= ly1)) continue;
+            Py_ssize_t i0 = ilo, i1 = ihi;
+            if (ddy != 0.0 && (flat || j + 1 < jhi)) {
+                double t0 = (ys[j] - ay) * ddx;
+                double t1 = flat ? t0 : (ys[j + 1] - ay) * ddx;
+                double u0 = (pmin(t0, t1) - reach) / ddy, u1 = (pmax(t0, t1) + reach) / ddy;
+                double w0 = ax + pmin(u0, u1) - 1.0, w1 = ax + pmax(u0, u1) + 1.0;
+                Py_ssize_t a0 = bisect_l(xs, nx, w0) - 1, a1 = bisect_r(xs, nx, w1);
+                i0 = a0 > ilo ? a0 : ilo;
+                i1 = a1 < ihi ? a1 : ihi;
+            }
+            for (Py_ssize_t i = i0; i < i1; i++) {
+                if (!flat && !(lx0 <= xs[i] && xs[i] <= lx1)) continue;
+                int r;
+                if (flat && i + 1 < ihi) {
+                    if ((r = near_(xs[i], ys[j], xs[i + 1], ys[j], ax, ay, bx, by, near)) < 0) goto done;
+                    if (r && append_long(along, j * nx + i)) goto done;
+                }
+                if (!flat && j + 1 < jhi) {
+                    if ((r = near_(xs[i], ys[j], xs[i], ys[j + 1], ax, ay, bx, by, near)) < 0) goto done;
+                    if (r && append_long(along, n + j * nx + i)) goto done;
+                }
+            }
+        }
+    }
+    result = PyTuple_Pack(2, crossed, along);
+done:
+    Py_XDECREF(crossed);
+    Py_XDECREF(along);
+    free(pts);
+    PyBuffer_Release(&bx_);
+    PyBuffer_Release(&by_);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"search", search, METH_VARARGS, "The A* search of routes.Router._search (see routes.py)."},
+    {"cells", cells, METH_VARARGS, "Router._cells_of's loop over a line's pieces (see routes.py)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_routesearch", NULL, -1, methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__routesearch(void) {
+    if (!math_hypot) {
+        PyObject *math = PyImport_ImportModule("math");
+        if (!math) return NULL;
+        math_hypot = PyObject_GetAttrString(math, "hypot");
+        Py_DECREF(math);
+        if (!math_hypot) return NULL;
+    }
     PyObject *m = PyModule_Create(&module);
     if (m && PyModule_AddIntConstant(m, "VERSION", VERSION) < 0) {
         Py_DECREF(m);

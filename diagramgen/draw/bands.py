@@ -32,6 +32,8 @@ NO_ROUTE_COST = 1e6  # what a flow with no way on the grid (drawn as a straight 
 
 _CLUSTER = re.compile(r"^\t*subgraph (cluster_\w+) \{")
 _STMT = re.compile(r"^(\t+)(\w+)(?: -> (\w+))? \[")
+_GRAPH = re.compile(r"^\t*graph \[")
+_POINT = re.compile(r"(-?[\d.]+),(-?[\d.]+)")
 
 
 def has_bands(source: str) -> bool:
@@ -98,8 +100,9 @@ def _pt(x: float, y: float) -> str:
 def _shift_points(value: str, dy: float) -> str:
     """A Graphviz point list ("e,x,y x,y ...") moved up by dy."""
     def one(m):
-        return _pt(float(m.group(1)), float(m.group(2)) + dy)
-    return re.sub(r"(-?[\d.]+),(-?[\d.]+)", one, value)
+        x, y = m.groups()
+        return f"{float(x):.2f},{float(y) + dy:.2f}"  # _pt
+    return _POINT.sub(one, value)
 
 
 def first_pass(source: str) -> str:
@@ -299,11 +302,12 @@ class _Assembly:
         ``labels``."""
         boxes = list(node_boxes.values()) + list(labels)
         borders = [b for b, _inside in areas.values()]
+        lines = _segments([ln for ln, _ends in lines_drawn])
         for e in self.g.get("edges", []):
             if "xlp" in e:
                 box = _xlabel_box(e)
-                if "pos" in e and _label_hit(box, [ln for ln, _ends in lines_drawn], boxes, borders):
-                    box = _label_spot(box, _polyline(e["pos"]), [ln for ln, _ends in lines_drawn], boxes, borders)
+                if "pos" in e and _label_hit(box, lines, boxes, borders):
+                    box = _label_spot(box, _polyline(e["pos"]), lines, boxes, borders)
                     e["xlp"] = _pt(*_centre(box))
                 labels.append(box)
                 boxes.append(box)
@@ -420,7 +424,7 @@ class _Assembly:
                 cluster = opened.group(1)
                 out.append(line)
                 continue
-            if re.match(r"^\t*graph \[", line):
+            if _GRAPH.match(line):
                 if cluster is None and first_graph:
                     first_graph = False
                     extra = f'bb="{_pt(bb_list[0], bb_list[1])},{_pt(bb_list[2], bb_list[3])}"'
@@ -514,8 +518,8 @@ class _CirclePlacing:
             else:
                 # the other components of this circle will have to come to it too
                 rest = [_centre(node_boxes[o])[0] for o in partners if o != other]
-                targets = {(x, row): pull * abs(x - pref) + sum(abs(x - q) for q in rest) for x in router.xs
-                           if x0 + 2 * r < x < x1 - 2 * r and _free_spot((x, row), r, placed, drawn)}
+                free = _free_spots([x for x in router.xs if x0 + 2 * r < x < x1 - 2 * r], row, r, placed, drawn)
+                targets = {(x, row): pull * abs(x - pref) + sum(abs(x - q) for q in rest) for x in free}
             own = {area for area, (_b, inside) in areas.items() if other in inside}
             path = router.route(other, targets, free={circle}, own=own, owner=circle, limit=bound - total)
             if router.over_limit:
@@ -662,6 +666,24 @@ def _xlabel_box(e: dict) -> tuple:
     return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
 
 
+def _free_spots(xs: list, y: float, r: float, placed: dict, drawn: list) -> list:
+    """The x of ``xs`` where a circle of radius r at (x, y) keeps clear of the circles
+    placed and the lines drawn: _free_spot for each, the segments too far above or below
+    the row set aside once, not per spot."""
+    far = r + 4 + 1e-6
+    near_row = [(a, b) for line in drawn for a, b in zip(line, line[1:])
+                if not (y - far > max(a[1], b[1]) or y + far < min(a[1], b[1]))]
+    out = []
+    for x in xs:
+        if any(abs(x - q[0]) < 2 * r + 8 and abs(y - q[1]) < 2 * r + 8 for q in placed.values()):
+            continue
+        p = (x, y)
+        if all(_seg_dist(p, a, b) > r + 4 for a, b in near_row
+               if not (x - far > max(a[0], b[0]) or x + far < min(a[0], b[0]))):
+            out.append(x)
+    return out
+
+
 def _free_spot(p: tuple, r: float, placed: dict, drawn: list) -> bool:
     """Whether a circle of radius r at p keeps clear of the circles placed and the lines
     drawn."""
@@ -694,22 +716,27 @@ def _seg_dist(p, a, b) -> float:
     return ((p[0] - a[0] - t * dx) ** 2 + (p[1] - a[1] - t * dy) ** 2) ** 0.5
 
 
-def _label_hit(box: tuple, lines: list, boxes: list, borders: list) -> bool:
-    """Whether a label's box is crossed by a line, overlaps a box or straddles the border
-    of an area."""
+def _segments(lines: list) -> list:
+    """The segments of polylines, each as (its least x, greatest x, least y, greatest y,
+    one end, the other), for _label_hit."""
+    return [(min(a[0], b[0]), max(a[0], b[0]), min(a[1], b[1]), max(a[1], b[1]), a, b)
+            for line in lines for a, b in zip(line, line[1:])]
+
+
+def _label_hit(box: tuple, segments: list, boxes: list, borders: list) -> bool:
+    """Whether a label's box is crossed by a line (``segments`` as _segments gives
+    them), overlaps a box or straddles the border of an area."""
     x0, y0, x1, y1 = box
     corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
     sides = list(zip(corners, corners[1:] + corners[:1]))
     e = 1e-6
-    for line in lines:
-        for a, b in zip(line, line[1:]):
-            if (max(a[0], b[0]) < x0 - e or min(a[0], b[0]) > x1 + e or max(a[1], b[1]) < y0 - e
-                    or min(a[1], b[1]) > y1 + e):
-                continue  # it keeps away from the box
-            if any(x0 < p[0] < x1 and y0 < p[1] < y1 for p in (a, b)):
-                return True
-            if any(_crossing(a, b, c, d) for c, d in sides):
-                return True
+    for lx, hx, ly, hy, a, b in segments:
+        if hx < x0 - e or lx > x1 + e or hy < y0 - e or ly > y1 + e:
+            continue  # it keeps away from the box
+        if any(x0 < p[0] < x1 and y0 < p[1] < y1 for p in (a, b)):
+            return True
+        if any(_crossing(a, b, c, d) for c, d in sides):
+            return True
     if any(b[0] < x1 and x0 < b[2] and b[1] < y1 and y0 < b[3] for b in boxes):
         return True
     for b in borders:  # partly inside an area
@@ -720,7 +747,7 @@ def _label_hit(box: tuple, lines: list, boxes: list, borders: list) -> bool:
     return False
 
 
-def _label_spot(box: tuple, edge: list, lines: list, boxes: list, borders: list) -> tuple:
+def _label_spot(box: tuple, edge: list, segments: list, boxes: list, borders: list) -> tuple:
     """The box of a label moved beside its edge, above or below (left or right of) a
     point of one of its segments, the nearest free one to where it was; or where it was."""
     w, h = box[2] - box[0], box[3] - box[1]
@@ -737,7 +764,7 @@ def _label_spot(box: tuple, edge: list, lines: list, boxes: list, borders: list)
                 spots += [(mx + w / 2 + 3, my), (mx - w / 2 - 3, my)]
     for cx, cy in sorted(spots, key=lambda p: (math.dist(p, home), p)):
         moved = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
-        if not _label_hit(moved, lines, boxes, borders):
+        if not _label_hit(moved, segments, boxes, borders):
             return moved
     return box
 

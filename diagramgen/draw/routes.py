@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import math
 import os
+from array import array
 from bisect import bisect_left, bisect_right
 from types import ModuleType
 
@@ -27,7 +28,7 @@ try:  # the same search compiled (_routesearch.c), where it could be built
     _compiled = _built
 except ImportError:  # pragma: no cover - depends on the build
     _compiled = None
-if _compiled is not None and (getattr(_compiled, "VERSION", 0) != 3 or os.environ.get("DIAGRAMGEN_PURE_PYTHON")):
+if _compiled is not None and (getattr(_compiled, "VERSION", 0) != 4 or os.environ.get("DIAGRAMGEN_PURE_PYTHON")):
     _compiled = None  # built from another version of the source, or turned off
 
 LANE = 8.0  # points between two lanes (parallel routes)
@@ -125,6 +126,7 @@ class Router:
         self.last_cost = 0.0
         self.over_limit = False
         self._line_cells: dict = {}  # line -> its unit segments (add_line), shared by copies
+        self._grid_arrays: tuple | None = None  # (xs, ys) as arrays of doubles, for the compiled _cells_of
         self._routes: dict = {}  # a route's question -> [(added, path, cost)], shared by copies
         self._over: dict = {}  # a route's question -> [(added, a limit every way costs more than)], shared
         self.added: frozenset = frozenset()  # the nodes and lines added after this grid was made
@@ -216,7 +218,21 @@ class Router:
 
     def _cells_of(self, points: list) -> tuple:
         """(the unit segments a line crosses, those it runs along), as add_line counts
-        them; the same for every router with this grid."""
+        them; the same for every router with this grid. Where the compiled search was
+        built, the loop over the line's pieces is compiled (_routesearch.c's cells): the
+        same segments in the same order."""
+        if _compiled is not None:
+            if self._grid_arrays is None:
+                self._grid_arrays = (array("d", self.xs), array("d", self.ys))
+            xs, ys = self._grid_arrays
+            crossed, along = _compiled.cells(xs, ys, points, NEAR)
+        else:
+            crossed, along = self._pieces_cells(points)
+        return tuple(crossed + self._corner_cells(points)), tuple(along)
+
+    def _pieces_cells(self, points: list) -> tuple:
+        """_cells_of's loop over the pieces of a line, in Python: ([the unit segments they
+        cross], [those they run along])."""
         xs, ys, nx, n = self.xs, self.ys, self.nx, self.n
         crossed: list = []
         along: list = []
@@ -275,7 +291,12 @@ class Router:
                         along.append(j * nx + i)
                     if not flat and j + 1 < jhi and _near(p, (xs[i], ys[j + 1]), (ax, ay), (bx, by)):
                         along.append(n + j * nx + i)
-        # a route through a corner of the edge would seem to go on from it: as a crossing
+        return crossed, along
+
+    def _corner_cells(self, points: list) -> list:
+        """The unit segments round a line's corners: a route through a corner of the edge
+        would seem to go on from it, so they count as crossings."""
+        crossed: list = []
         corners = [p for k, p in enumerate(points) if k == 0 or math.dist(p, points[k - 1]) > 0.5]
         for a, b, c in zip(corners, corners[1:], corners[2:]):
             if min(math.dist(b, points[0]), math.dist(b, points[-1])) < END_ZONE + 4:
@@ -285,21 +306,31 @@ class Router:
             if lu < 0.5 or lv < 0.5 or (u[0] * v[0] + u[1] * v[1]) / (lu * lv) > 0.99:
                 continue
             crossed += self._covered((b[0] - NEAR, b[1] - NEAR, b[0] + NEAR, b[1] + NEAR), touching=True)
-        return tuple(crossed), tuple(along)
+        return crossed
 
     def _cost(self, k: int, length: float, free: set, own: set, owner, start_zone: set, start: str) -> float:
         """The cost of unit segment k for a route, or -1 where it may not go."""
-        if k in self.block and any(b not in free for b in self.block[k]):
-            return -1.0
+        names = self.block.get(k)
+        if names is not None:
+            for b in names:
+                if b not in free:
+                    return -1.0
         per = 1.0
-        if k in self.inside:
-            per += AREA_COST * sum(1 for a in self.inside[k] if a not in own)
+        names = self.inside.get(k)
+        if names is not None:
+            per += AREA_COST * len([a for a in names if a not in own])
         if k in self.label:
             per += LABEL_COST
-        if k in self.overlap and any(o is None or o != owner for o in self.overlap[k]):
+        owners = self.overlap.get(k)
+        if owners is not None and any(o is None or o != owner for o in owners):
             per += OVERLAP_COST
-        crossed = sum(1 for o, ends in self.cross.get(k, ()) if (o is None or o != owner)
-                      and not (k in start_zone and start in ends))
+        crossed = 0
+        edges = self.cross.get(k)
+        if edges is not None:
+            zone = k in start_zone
+            for o, ends in edges:
+                if (o is None or o != owner) and not (zone and start in ends):
+                    crossed += 1
         return length * per + CROSS_COST * crossed
 
     def route(self, source: str, targets: dict, free=(), own=(), owner=None, limit: float = math.inf):
@@ -366,10 +397,17 @@ class Router:
         xs, ys, nx, ny = self.xs, self.ys, self.nx, self.ny
         gi = {p % nx for p in goal}
         gj = {p // nx for p in goal}
-        hx = _nearest(xs, goal, nx) if len(gi) > 1 else \
-            [abs(xs[i] - xs[next(iter(gi))]) + min(goal.values()) for i in range(nx)]
+        if len(gi) > 1:
+            hx = _nearest(xs, goal, nx)
+        else:  # one column
+            x, extra = xs[next(iter(gi))], min(goal.values())
+            hx = [abs(v - x) + extra for v in xs]
         rows = sorted(gj)
-        hy = [min(abs(ys[j] - ys[g]) for g in rows) for j in range(ny)]
+        if len(rows) == 1:  # the usual case: every goal on one row
+            y = ys[rows[0]]
+            hy = [abs(v - y) for v in ys]
+        else:
+            hy = [min(abs(ys[j] - ys[g]) for g in rows) for j in range(ny)]
         hy_turn = [v if j in gj else v + BEND_COST for j, v in enumerate(hy)]
         hx_turn = [v if i in gi else v + BEND_COST for i, v in enumerate(hx)]
         return hx, hy_turn, hx_turn, hy
@@ -621,7 +659,18 @@ def _nearest(xs: list, goal: dict, nx: int) -> list:
         if extra[i] < inf and extra[i] + xs[i] <= key:
             best, key = i, extra[i] + xs[i]
         right[i] = best
-    return [min(abs(xs[i] - xs[k]) + extra[k] for k in (left[i], right[i]) if k >= 0) for i in range(nx)]
+    out = []
+    for x, lo, hi in zip(xs, left, right):  # min(from the left one, from the right one)
+        if lo < 0:
+            out.append(abs(x - xs[hi]) + extra[hi])
+            continue
+        v = abs(x - xs[lo]) + extra[lo]
+        if hi >= 0:
+            w = abs(x - xs[hi]) + extra[hi]
+            if w < v:
+                v = w
+        out.append(v)
+    return out
 
 
 def _near(p, q, a, b) -> bool:
