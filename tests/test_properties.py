@@ -271,3 +271,51 @@ def test_the_compiled_cells_of_a_line_are_the_python_ones(scene_):
     finally:
         routes._compiled = compiled
     assert router._cells_of(points) == python
+
+
+def _tables(router) -> tuple:
+    """Everything a router's grid holds, with the order of each table's entries."""
+    return (router.xs, router.ys, list(router.block.items()), list(router.inside.items()), sorted(router.label),
+            list(router.cross.items()), list(router.overlap.items()), bytes(router.special))
+
+
+@pytest.mark.skipif(routes._compiled is None, reason="the compiled search was not built here")
+@examples(150)
+@given(_router_scene(), st.lists(st.tuples(_COORD, _COORD), max_size=3))
+def test_the_compiled_grid_tables_are_the_python_ones(scene_, circles):
+    """A grid's tables (what blocks, lies inside, labels, crosses and runs along each unit
+    segment), made with the compiled loops and with the Python ones: the same entries in
+    the same order, also after circles and owned lines are added."""
+    boxes, areas, labels, lines, _targets, _owner, owned, _limit, _window = scene_
+
+    def build(compiled):
+        saved = routes._compiled
+        routes._compiled = compiled
+        try:
+            router = routes.Router(boxes, areas, labels, lines, xs=[5.0, 95.0], ys=[15.0])
+            grid = _tables(router)
+            for k, (x, y) in enumerate(circles):
+                router.add_node(f"c{k}", (x - 10, y - 10, x + 10, y + 10))
+            for points, circle in owned + owned:  # twice: the same owner again adds nothing
+                router.add_line(points, owner=circle)
+            return grid, _tables(router)
+        finally:
+            routes._compiled = saved
+
+    assert build(routes._compiled) == build(None)
+
+
+@pytest.mark.skipif(routes._compiled is None, reason="the compiled search was not built here")
+@examples(300)
+@given(_line_on_grid(), st.tuples(_FREE, _FREE, _FREE, _FREE), st.booleans())
+def test_the_compiled_segments_inside_a_box_are_the_python_ones(scene_, box, touching):
+    """The unit segments inside any box (on the grid or not, even turned inside out), in
+    their order: the same compiled as in Python."""
+    router, _points = scene_
+    compiled = routes._compiled
+    try:
+        routes._compiled = None
+        python = router._covered(box, touching)
+    finally:
+        routes._compiled = compiled
+    assert router._covered(box, touching) == python

@@ -6,6 +6,10 @@
  * (a min-heap on the tuple (f, cost, point, direction), as heapq orders them), the same
  * sums of IEEE doubles in the same order (built with -ffp-contract=off: no fused
  * multiply-add), and the costs of the special unit segments summed as Router._cost sums them. routes.py documents the search; the comments here only map it.
+ *
+ * Also the unit segments inside a box (Router._covered), and the loop that writes what lies
+ * on a list of unit segments into one of the router's tables (Router._mark): the same
+ * segments and entries, made in the same order.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -14,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VERSION 4
+#define VERSION 5
 
 typedef struct {
     double f, cost;
@@ -677,9 +681,174 @@ done:
     return result;
 }
 
+/* ---- Router._mark: what lies on unit segments, written into one of the tables ---- */
+
+/* mark(table, kind, special, cells, value, owner) -> None: for each unit segment k of
+ * ``cells`` (a list or tuple of ints), in order, special[k] = 1 (a writable buffer of bytes)
+ * and, by ``kind``:
+ *   0: table[k] = table.get(k, ()) + (value,)    (block, cross: tuples)
+ *   1: table.setdefault(k, []).append(value)     (inside: lists)
+ *   2: table.add(k)                              (label: a set)
+ *   3: was = table.get(k); table[k] = value if was is None, else was | value if owner is
+ *      not in was                                 (overlap: frozensets; value = {owner})
+ * As Router._mark does in Python. */
+static PyObject *mark(PyObject *self, PyObject *args) {
+    PyObject *table, *o_special, *o_cells, *value, *owner, *seq = NULL, *result = NULL;
+    int kind;
+    Py_buffer sp;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OiOOOO", &table, &kind, &o_special, &o_cells, &value, &owner)) return NULL;
+    if (kind < 0 || kind > 3) {
+        PyErr_SetString(PyExc_ValueError, "kind is 0, 1, 2 or 3");
+        return NULL;
+    }
+    if (kind == 2 ? !PySet_Check(table) : !PyDict_Check(table)) {
+        PyErr_SetString(PyExc_TypeError, kind == 2 ? "the table must be a set" : "the table must be a dict");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(o_special, &sp, PyBUF_WRITABLE) < 0) return NULL;
+    unsigned char *special = sp.buf;
+    if (!(seq = PySequence_Fast(o_cells, "a list of unit segments was expected"))) goto done;
+    for (Py_ssize_t m = 0; m < PySequence_Fast_GET_SIZE(seq); m++) {
+        PyObject *key = PySequence_Fast_GET_ITEM(seq, m), *was, *now;
+        Py_ssize_t k = PyLong_AsSsize_t(key);
+        if (k == -1 && PyErr_Occurred()) goto done;
+        if (k < 0 || k >= sp.len) {
+            PyErr_SetString(PyExc_IndexError, "a unit segment off the grid");
+            goto done;
+        }
+        if (kind == 2) {
+            if (PySet_Add(table, key) < 0) goto done;
+        } else {
+            was = PyDict_GetItemWithError(table, key);
+            if (!was && PyErr_Occurred()) goto done;
+            if (kind == 0) {
+                Py_ssize_t size;
+                if (!was) {
+                    size = 0;
+                } else if (PyTuple_Check(was)) {
+                    size = PyTuple_GET_SIZE(was);
+                } else {
+                    PyErr_SetString(PyExc_TypeError, "the table's entries must be tuples");
+                    goto done;
+                }
+                if (!(now = PyTuple_New(size + 1))) goto done;
+                for (Py_ssize_t q = 0; q < size; q++) {
+                    PyObject *item = PyTuple_GET_ITEM(was, q);
+                    Py_INCREF(item);
+                    PyTuple_SET_ITEM(now, q, item);
+                }
+                Py_INCREF(value);
+                PyTuple_SET_ITEM(now, size, value);
+                int r = PyDict_SetItem(table, key, now);
+                Py_DECREF(now);
+                if (r < 0) goto done;
+            } else if (kind == 1) {
+                if (!was) {
+                    if (!(now = PyList_New(0))) goto done;
+                    int r = PyDict_SetItem(table, key, now);
+                    Py_DECREF(now);
+                    if (r < 0) goto done;
+                    was = now; /* the table holds it */
+                }
+                if (!PyList_Check(was)) {
+                    PyErr_SetString(PyExc_TypeError, "the table's entries must be lists");
+                    goto done;
+                }
+                if (PyList_Append(was, value) < 0) goto done;
+            } else if (!was) {
+                if (PyDict_SetItem(table, key, value) < 0) goto done;
+            } else {
+                int in = PySequence_Contains(was, owner);
+                if (in < 0) goto done;
+                if (!in) {
+                    if (!(now = PyNumber_Or(was, value))) goto done;
+                    int r = PyDict_SetItem(table, key, now);
+                    Py_DECREF(now);
+                    if (r < 0) goto done;
+                }
+            }
+        }
+        special[k] = 1;
+    }
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    Py_XDECREF(seq);
+    PyBuffer_Release(&sp);
+    return result;
+}
+
+/* ---- Router._covered: the unit segments inside a box ---- */
+
+/* A buffer of doubles (array("d")): 0, or -1 with an exception set. */
+static int doubles(PyObject *o, Py_buffer *b) {
+    if (PyObject_GetBuffer(o, b, PyBUF_FORMAT) < 0) return -1;
+    if (!b->format || strcmp(b->format, "d")) {
+        PyBuffer_Release(b);
+        PyErr_SetString(PyExc_TypeError, "the grid lines must be buffers of doubles");
+        return -1;
+    }
+    return 0;
+}
+
+/* covered(xs, ys, mx, my, x0, y0, x1, y1, touching) -> [unit segments]: Router._covered
+ * of the box (x0, y0, x1, y1); xs, ys: the grid lines, mx, my: the middles of the unit
+ * segments along each axis, as buffers of doubles. The same segments in the same order. */
+static PyObject *covered(PyObject *self, PyObject *args) {
+    PyObject *o[4], *out = NULL;
+    double x0, y0, x1, y1;
+    int touching, got = 0;
+    Py_buffer b[4];
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOOddddp", &o[0], &o[1], &o[2], &o[3], &x0, &y0, &x1, &y1, &touching))
+        return NULL;
+    for (; got < 4; got++)
+        if (doubles(o[got], &b[got]) < 0) goto done;
+    const double *xs = b[0].buf, *ys = b[1].buf, *mx = b[2].buf, *my = b[3].buf;
+    Py_ssize_t nx = b[0].len / (Py_ssize_t)sizeof(double), ny = b[1].len / (Py_ssize_t)sizeof(double);
+    Py_ssize_t nmx = b[2].len / (Py_ssize_t)sizeof(double), nmy = b[3].len / (Py_ssize_t)sizeof(double);
+    int64_t n = (int64_t)nx * ny;
+    Py_ssize_t jlo = bisect_r(ys, ny, y0), jhi = bisect_l(ys, ny, y1);
+    Py_ssize_t ilo = bisect_r(xs, nx, x0), ihi = bisect_l(xs, nx, x1);
+    Py_ssize_t ia, ib, ja, jb;
+    if (touching) {
+        ia = ilo - 1 > 0 ? ilo - 1 : 0, ib = ihi < nx - 1 ? ihi : nx - 1;
+        ja = jlo - 1 > 0 ? jlo - 1 : 0, jb = jhi < ny - 1 ? jhi : ny - 1;
+    } else {
+        ia = bisect_r(mx, nmx, x0), ib = bisect_l(mx, nmx, x1);
+        ja = bisect_r(my, nmy, y0), jb = bisect_l(my, nmy, y1);
+    }
+    Py_ssize_t size = (ia < ib && jlo < jhi ? (jhi - jlo) * (ib - ia) : 0)
+                    + (ja < jb && ilo < ihi ? (ihi - ilo) * (jb - ja) : 0), m = 0;
+    if (!(out = PyList_New(size))) goto done;
+    if (ia < ib)
+        for (Py_ssize_t j = jlo; j < jhi; j++)
+            for (Py_ssize_t i = ia; i < ib; i++) {
+                PyObject *k = PyLong_FromLongLong((int64_t)j * nx + i);
+                if (!k) goto fail;
+                PyList_SET_ITEM(out, m++, k);
+            }
+    if (ja < jb)
+        for (Py_ssize_t i = ilo; i < ihi; i++)
+            for (Py_ssize_t j = ja; j < jb; j++) {
+                PyObject *k = PyLong_FromLongLong(n + (int64_t)j * nx + i);
+                if (!k) goto fail;
+                PyList_SET_ITEM(out, m++, k);
+            }
+    goto done;
+fail:
+    Py_CLEAR(out); /* the items not set yet are NULL: the list's dealloc skips them */
+done:
+    while (got > 0) PyBuffer_Release(&b[--got]);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"search", search, METH_VARARGS, "The A* search of routes.Router._search (see routes.py)."},
     {"cells", cells, METH_VARARGS, "Router._cells_of's loop over a line's pieces (see routes.py)."},
+    {"covered", covered, METH_VARARGS, "Router._covered: the unit segments inside a box (see routes.py)."},
+    {"mark", mark, METH_VARARGS, "Router._mark's loop: what lies on unit segments (see routes.py)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -28,7 +28,7 @@ try:  # the same search compiled (_routesearch.c), where it could be built
     _compiled = _built
 except ImportError:  # pragma: no cover - depends on the build
     _compiled = None
-if _compiled is not None and (getattr(_compiled, "VERSION", 0) != 4 or os.environ.get("DIAGRAMGEN_PURE_PYTHON")):
+if _compiled is not None and (getattr(_compiled, "VERSION", 0) != 5 or os.environ.get("DIAGRAMGEN_PURE_PYTHON")):
     _compiled = None  # built from another version of the source, or turned off
 
 LANE = 8.0  # points between two lanes (parallel routes)
@@ -48,6 +48,7 @@ WINDOW_AT = 20000  # grids of more points than this are searched in a window fir
 WINDOW_MARGIN = 300.0  # points around the start and the wanted end that the window holds
 
 Box = tuple  # (x0, y0, x1, y1)
+_TUPLES, _LISTS, _SET, _OWNERS = 0, 1, 2, 3  # how Router._mark writes into a table
 
 
 def _merge(values, tolerance: float = 1.0) -> list:
@@ -126,20 +127,16 @@ class Router:
         self.last_cost = 0.0
         self.over_limit = False
         self._line_cells: dict = {}  # line -> its unit segments (add_line), shared by copies
-        self._grid_arrays: tuple | None = None  # (xs, ys) as arrays of doubles, for the compiled _cells_of
+        self._grid_arrays: tuple | None = None  # see _arrays
         self._routes: dict = {}  # a route's question -> [(added, path, cost)], shared by copies
         self._over: dict = {}  # a route's question -> [(added, a limit every way costs more than)], shared
         self.added: frozenset = frozenset()  # the nodes and lines added after this grid was made
         for name, box in nodes.items():
             self._block(name, box)
         for name, ((x0, y0, x1, y1), _inside) in areas.items():
-            for k in self._covered((x0 + 2, y0 + 2, x1 - 2, y1 - 2)):
-                self.inside.setdefault(k, []).append(name)
-                self.special[k] = 1
+            self._mark(self.inside, _LISTS, self._covered((x0 + 2, y0 + 2, x1 - 2, y1 - 2)), name)
         for x0, y0, x1, y1 in labels:
-            for k in self._covered((x0 - 2, y0 - 2, x1 + 2, y1 + 2)):
-                self.label.add(k)
-                self.special[k] = 1
+            self._mark(self.label, _SET, self._covered((x0 - 2, y0 - 2, x1 + 2, y1 + 2)), None)
         for line in lines:  # a polyline, or (polyline, names of the boxes it joins)
             points, ends = line if isinstance(line, tuple) else (line, ())
             self.add_line(points, ends=ends)
@@ -161,6 +158,8 @@ class Router:
         inside it for any length), row by row. The middles grow along a line, so those
         inside are a run of them: found by bisection, not by testing each."""
         x0, y0, x1, y1 = box
+        if _compiled is not None:  # the same, compiled (_routesearch.c's covered)
+            return _compiled.covered(*(self._grid_arrays or self._arrays()), x0, y0, x1, y1, touching)
         xs, ys, nx, n = self.xs, self.ys, self.nx, self.n
         jlo, jhi = bisect_right(ys, y0), bisect_left(ys, y1)  # lines strictly inside
         ilo, ihi = bisect_right(xs, x0), bisect_left(xs, x1)
@@ -182,9 +181,41 @@ class Router:
 
     def _block(self, name: str, box: Box, touching: bool = False) -> None:
         m = NODE_MARGIN
-        for k in self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m), touching):
-            self.block[k] = self.block.get(k, ()) + (name,)
-            self.special[k] = 1
+        self._mark(self.block, _TUPLES, self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m), touching), name)
+
+    def _mark(self, table, kind: int, cells, value, owner=None) -> None:
+        """Write ``value`` into ``table`` for each unit segment of ``cells``, in order, and
+        mark each special. ``kind``: _TUPLES (block, cross: the tuple of entries grows by
+        ``value``), _LISTS (inside: the list does), _SET (label: the segment is added),
+        _OWNERS (overlap: the frozenset ``value`` = {``owner``} joins the owners there).
+        Where the compiled search was built this loop is compiled (_routesearch.c's mark):
+        the same tables, their entries made in the same order."""
+        if _compiled is not None:
+            _compiled.mark(table, kind, self.special, cells, value, owner)
+            return
+        special = self.special
+        if kind == _SET:
+            for k in cells:
+                table.add(k)
+                special[k] = 1
+            return
+        get = table.get
+        if kind == _TUPLES:
+            for k in cells:
+                table[k] = get(k, ()) + (value,)
+                special[k] = 1
+        elif kind == _LISTS:
+            for k in cells:
+                table.setdefault(k, []).append(value)
+                special[k] = 1
+        else:
+            for k in cells:
+                was = get(k)
+                if was is None:
+                    table[k] = value
+                elif owner not in was:
+                    table[k] = was | value
+                special[k] = 1
 
     def add_node(self, name: str, box: Box) -> None:
         """A box later routes go round (a circle placed by a route)."""
@@ -201,20 +232,8 @@ class Router:
         if cells is None:
             cells = self._line_cells[key] = self._cells_of(points)
         crossed, along = cells
-        entry = (owner, frozenset(ends))
-        mine = frozenset((owner,))
-        cross, overlap = self.cross, self.overlap
-        cross_get, overlap_get, special = cross.get, overlap.get, self.special
-        for k in crossed:
-            cross[k] = cross_get(k, ()) + (entry,)
-            special[k] = 1
-        for k in along:
-            was = overlap_get(k)
-            if was is None:
-                overlap[k] = mine
-            elif owner not in was:
-                overlap[k] = was | mine
-            special[k] = 1
+        self._mark(self.cross, _TUPLES, crossed, (owner, frozenset(ends)))
+        self._mark(self.overlap, _OWNERS, along, frozenset((owner,)), owner)
 
     def _cells_of(self, points: list) -> tuple:
         """(the unit segments a line crosses, those it runs along), as add_line counts
@@ -222,13 +241,18 @@ class Router:
         built, the loop over the line's pieces is compiled (_routesearch.c's cells): the
         same segments in the same order."""
         if _compiled is not None:
-            if self._grid_arrays is None:
-                self._grid_arrays = (array("d", self.xs), array("d", self.ys))
-            xs, ys = self._grid_arrays
+            xs, ys, _mx, _my = self._grid_arrays or self._arrays()
             crossed, along = _compiled.cells(xs, ys, points, NEAR)
         else:
             crossed, along = self._pieces_cells(points)
         return tuple(crossed + self._corner_cells(points)), tuple(along)
+
+    def _arrays(self) -> tuple:
+        """The grid lines and the middles of the unit segments (xs, ys, and _mid's two
+        lists) as arrays of doubles, for the compiled functions; made once per grid."""
+        mx, my = self._mid
+        self._grid_arrays = (array("d", self.xs), array("d", self.ys), array("d", mx), array("d", my))
+        return self._grid_arrays
 
     def _pieces_cells(self, points: list) -> tuple:
         """_cells_of's loop over the pieces of a line, in Python: ([the unit segments they
