@@ -9,6 +9,16 @@ first is a ValueError here, the second is not caught as one.
 from __future__ import annotations
 
 import json
+import re
+
+# The numbers dot writes (digits, a point, an exponent, a sign), and the lists of them the
+# checks below read, as one regular expression each: a text they match is one the checks
+# accept without looking at each number (float() reads every such number); the checks
+# still decide, one number at a time, on any other text.
+_NUM = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_PLAIN_NUMBER = re.compile(_NUM).fullmatch
+_PLAIN_LISTS = {2: re.compile(f"{_NUM},{_NUM}").fullmatch, 4: re.compile(f"{_NUM},{_NUM},{_NUM},{_NUM}").fullmatch}
+_PLAIN_SPLINE = re.compile(f"(?:[se],)?{_NUM},{_NUM}(?: (?:[se],)?{_NUM},{_NUM})*").fullmatch
 
 
 def first_pass_layout(data: bytes) -> tuple:
@@ -28,6 +38,8 @@ def first_pass_layout(data: bytes) -> tuple:
 
 
 def _number(value) -> bool:
+    if isinstance(value, str) and _PLAIN_NUMBER(value):
+        return True
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return False
     try:
@@ -41,6 +53,9 @@ def _numbers(value, count: int | None) -> bool:
     """A text of numbers separated by commas (``count`` of them, if given)."""
     if not isinstance(value, str):
         return False
+    plain = None if count is None else _PLAIN_LISTS.get(count)
+    if plain is not None and plain(value):
+        return True
     parts = value.split(",")
     return (count is None or len(parts) == count) and all(_number(p) for p in parts)
 
@@ -49,6 +64,8 @@ def _spline(value) -> bool:
     """An edge's ``pos``: points ``x,y``, the arrow tips ``s,x,y`` and ``e,x,y``."""
     if not isinstance(value, str):
         return False
+    if _PLAIN_SPLINE(value):
+        return True
     for item in value.split():
         parts = item.split(",")
         if parts[0] in ("s", "e"):
@@ -89,24 +106,25 @@ def _gvid(value) -> bool:
 
 
 def _object(o, where: str) -> None:
+    # the tests written out (no lambda, no call per key): the same ones, in the same order
     _check(isinstance(o, dict) and _gvid(o.get("_gvid")), where, "an object without its _gvid")
-    _check(_optional(o, "name", lambda v: isinstance(v, str)), where, "an object with an ill-formed name")
+    _check("name" not in o or isinstance(o["name"], str), where, "an object with an ill-formed name")
     if "pos" in o or "width" in o:  # a node: its centre and size
-        _check(isinstance(o.get("name"), str) and _optional(o, "pos", lambda v: _numbers(v, 2))
+        _check(isinstance(o.get("name"), str) and ("pos" not in o or _numbers(o["pos"], 2))
                and _number(o.get("width")) and _number(o.get("height")), where,
                f"node {o.get('name')!r} without a well-formed pos, width or height")
     if o.get("name", "").startswith("cluster_"):
-        _check(_optional(o, "bb", lambda v: _numbers(v, 4)) and _optional(o, "lp", lambda v: _numbers(v, 2))
-               and _optional(o, "lwidth", _number) and _optional(o, "lheight", _number)
-               and _optional(o, "nodes", _ids), where, f"cluster {o['name']!r} ill-formed")
+        _check(("bb" not in o or _numbers(o["bb"], 4)) and ("lp" not in o or _numbers(o["lp"], 2))
+               and ("lwidth" not in o or _number(o["lwidth"])) and ("lheight" not in o or _number(o["lheight"]))
+               and ("nodes" not in o or _ids(o["nodes"])), where, f"cluster {o['name']!r} ill-formed")
 
 
 def _edge(e, where: str) -> None:
-    _check(isinstance(e, dict) and all(_gvid(e.get(k)) for k in ("_gvid", "tail", "head")), where,
+    _check(isinstance(e, dict) and _gvid(e.get("_gvid")) and _gvid(e.get("tail")) and _gvid(e.get("head")), where,
            "an edge without its _gvid, tail or head")
-    texts = e.get("_ldraw_", []) + e.get("_xldraw_", []) \
-        if isinstance(e.get("_ldraw_", []), list) and isinstance(e.get("_xldraw_", []), list) else None
-    _check(_optional(e, "pos", _spline) and _optional(e, "xlp", lambda v: _numbers(v, 2))
-           and _optional(e, "fontsize", _number) and texts is not None
-           and all(isinstance(op, dict) and _optional(op, "width", _number) for op in texts),
+    ldraw, xldraw = e.get("_ldraw_", []), e.get("_xldraw_", [])
+    texts = ldraw + xldraw if isinstance(ldraw, list) and isinstance(xldraw, list) else None
+    _check(("pos" not in e or _spline(e["pos"])) and ("xlp" not in e or _numbers(e["xlp"], 2))
+           and ("fontsize" not in e or _number(e["fontsize"])) and texts is not None
+           and all(isinstance(op, dict) and ("width" not in op or _number(op["width"])) for op in texts),
            where, f"edge {e['_gvid']} ill-formed")
