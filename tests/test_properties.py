@@ -319,3 +319,27 @@ def test_the_compiled_segments_inside_a_box_are_the_python_ones(scene_, box, tou
     finally:
         routes._compiled = compiled
     assert router._covered(box, touching) == python
+
+
+# --- band placement: the free spots on a row are those _free_spot finds, one by one ---
+_ROW_X = st.integers(min_value=0, max_value=400).map(lambda v: v * 0.5)
+
+
+_ROW_XS = st.lists(_ROW_X, max_size=40, unique=True) | st.builds(
+    lambda start, step, count: [start + k * step for k in range(count)], _ROW_X, st.sampled_from([0.5, 1.0, 2.0]),
+    st.integers(min_value=0, max_value=150))
+
+
+@examples(300)
+@given(_ROW_XS, st.sampled_from([100.0, 103.5]),
+       st.sampled_from([6.0, 10.0, 12.5]),
+       st.lists(st.tuples(_ROW_X, st.integers(min_value=60, max_value=140).map(float)), max_size=4),
+       st.lists(st.lists(st.tuples(_ROW_X, st.sampled_from([100.0, 103.5, 90.0, 87.5])
+                                   | st.integers(min_value=40, max_value=160).map(float)),
+                         min_size=2, max_size=4), max_size=5))
+def test_the_free_spots_of_a_row_are_the_spots_free_one_by_one(xs, y, r, circles, drawn):
+    from diagramgen.draw import bands
+
+    xs = sorted(xs)
+    placed = {f"c{k}": q for k, q in enumerate(circles)}
+    assert bands._free_spots(xs, y, r, placed, drawn) == [x for x in xs if bands._free_spot((x, y), r, placed, drawn)]

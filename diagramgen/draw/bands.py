@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 
 from diagramgen.draw import routes
 from diagramgen.draw.routes import FIRST_TARGET_COST, LANE, TARGET_COST
@@ -667,21 +668,31 @@ def _xlabel_box(e: dict) -> tuple:
 
 
 def _free_spots(xs: list, y: float, r: float, placed: dict, drawn: list) -> list:
-    """The x of ``xs`` where a circle of radius r at (x, y) keeps clear of the circles
-    placed and the lines drawn: _free_spot for each, the segments too far above or below
-    the row set aside once, not per spot."""
+    """The x of ``xs`` (ascending) where a circle of radius r at (x, y) keeps clear of the
+    circles placed and the lines drawn: _free_spot for each. Each circle and each segment
+    near the row is tested only against the spots it can reach (found by bisection, with a
+    point to spare, then the same tests as _free_spot's), not every spot against all."""
     far = r + 4 + 1e-6
-    near_row = [(a, b) for line in drawn for a, b in zip(line, line[1:])
-                if not (y - far > max(a[1], b[1]) or y + far < min(a[1], b[1]))]
-    out = []
-    for x in xs:
-        if any(abs(x - q[0]) < 2 * r + 8 and abs(y - q[1]) < 2 * r + 8 for q in placed.values()):
-            continue
-        p = (x, y)
-        if all(_seg_dist(p, a, b) > r + 4 for a, b in near_row
-               if not (x - far > max(a[0], b[0]) or x + far < min(a[0], b[0]))):
-            out.append(x)
-    return out
+    gap = 2 * r + 8
+    n = len(xs)
+    taken = bytearray(n)
+    for q in placed.values():
+        if abs(y - q[1]) < gap:
+            for i in range(bisect_left(xs, q[0] - gap - 1), min(n, bisect_right(xs, q[0] + gap + 1))):
+                if abs(xs[i] - q[0]) < gap:
+                    taken[i] = 1
+    for line in drawn:
+        for a, b in zip(line, line[1:]):
+            if y - far > max(a[1], b[1]) or y + far < min(a[1], b[1]):
+                continue  # too far above or below the row
+            lo, hi = min(a[0], b[0]), max(a[0], b[0])
+            for i in range(bisect_left(xs, lo - far - 1), min(n, bisect_right(xs, hi + far + 1))):
+                x = xs[i]
+                if taken[i] or x - far > hi or x + far < lo:
+                    continue
+                if not _seg_dist((x, y), a, b) > r + 4:
+                    taken[i] = 1
+    return [x for x, t in zip(xs, taken) if not t]
 
 
 def _free_spot(p: tuple, r: float, placed: dict, drawn: list) -> bool:
