@@ -686,10 +686,9 @@ done:
 /* mark(table, kind, special, cells, value, owner) -> None: for each unit segment k of
  * ``cells`` (a list or tuple of ints), in order, special[k] = 1 (a writable buffer of bytes)
  * and, by ``kind``:
- *   0: table[k] = table.get(k, ()) + (value,)    (block, cross: tuples)
- *   1: table.setdefault(k, []).append(value)     (inside: lists)
- *   2: table.add(k)                              (label: a set)
- *   3: was = table.get(k); table[k] = value if was is None, else was | value if owner is
+ *   0: table[k] = table.get(k, ()) + (value,)    (block, inside, cross: tuples)
+ *   1: table.add(k)                              (label: a set)
+ *   2: was = table.get(k); table[k] = value if was is None, else was | value if owner is
  *      not in was                                 (overlap: frozensets; value = {owner})
  * As Router._mark does in Python. */
 static PyObject *mark(PyObject *self, PyObject *args) {
@@ -698,12 +697,12 @@ static PyObject *mark(PyObject *self, PyObject *args) {
     Py_buffer sp;
     (void)self;
     if (!PyArg_ParseTuple(args, "OiOOOO", &table, &kind, &o_special, &o_cells, &value, &owner)) return NULL;
-    if (kind < 0 || kind > 3) {
-        PyErr_SetString(PyExc_ValueError, "kind is 0, 1, 2 or 3");
+    if (kind < 0 || kind > 2) {
+        PyErr_SetString(PyExc_ValueError, "kind is 0, 1 or 2");
         return NULL;
     }
-    if (kind == 2 ? !PySet_Check(table) : !PyDict_Check(table)) {
-        PyErr_SetString(PyExc_TypeError, kind == 2 ? "the table must be a set" : "the table must be a dict");
+    if (kind == 1 ? !PySet_Check(table) : !PyDict_Check(table)) {
+        PyErr_SetString(PyExc_TypeError, kind == 1 ? "the table must be a set" : "the table must be a dict");
         return NULL;
     }
     if (PyObject_GetBuffer(o_special, &sp, PyBUF_WRITABLE) < 0) return NULL;
@@ -717,7 +716,7 @@ static PyObject *mark(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_IndexError, "a unit segment off the grid");
             goto done;
         }
-        if (kind == 2) {
+        if (kind == 1) {
             if (PySet_Add(table, key) < 0) goto done;
         } else {
             was = PyDict_GetItemWithError(table, key);
@@ -740,22 +739,12 @@ static PyObject *mark(PyObject *self, PyObject *args) {
                 }
                 Py_INCREF(value);
                 PyTuple_SET_ITEM(now, size, value);
+                /* a tuple of names holds no reference cycle: the collector need not visit
+                 * it (it would find so itself at its next pass) */
+                if (PyUnicode_CheckExact(value) && (!was || !PyObject_GC_IsTracked(was))) PyObject_GC_UnTrack(now);
                 int r = PyDict_SetItem(table, key, now);
                 Py_DECREF(now);
                 if (r < 0) goto done;
-            } else if (kind == 1) {
-                if (!was) {
-                    if (!(now = PyList_New(0))) goto done;
-                    int r = PyDict_SetItem(table, key, now);
-                    Py_DECREF(now);
-                    if (r < 0) goto done;
-                    was = now; /* the table holds it */
-                }
-                if (!PyList_Check(was)) {
-                    PyErr_SetString(PyExc_TypeError, "the table's entries must be lists");
-                    goto done;
-                }
-                if (PyList_Append(was, value) < 0) goto done;
             } else if (!was) {
                 if (PyDict_SetItem(table, key, value) < 0) goto done;
             } else {

@@ -48,7 +48,7 @@ WINDOW_AT = 20000  # grids of more points than this are searched in a window fir
 WINDOW_MARGIN = 300.0  # points around the start and the wanted end that the window holds
 
 Box = tuple  # (x0, y0, x1, y1)
-_TUPLES, _LISTS, _SET, _OWNERS = 0, 1, 2, 3  # how Router._mark writes into a table
+_TUPLES, _SET, _OWNERS = 0, 1, 2  # how Router._mark writes into a table
 
 
 def _merge(values, tolerance: float = 1.0) -> list:
@@ -119,7 +119,7 @@ class Router:
         self._mid = ([(xs[i] + xs[i + 1]) / 2 for i in range(self.nx - 1)],
                      [(ys[j] + ys[j + 1]) / 2 for j in range(self.ny - 1)])
         self.block: dict = {}  # segment -> node names covering it
-        self.inside: dict = {}  # segment -> area names covering it
+        self.inside: dict = {}  # segment -> the names of the areas covering it (a tuple)
         self.label: set = set()
         self.cross: dict = {}  # segment -> the owners of the edges crossing it
         self.overlap: dict = {}  # segment -> the owners of the edges along it
@@ -134,7 +134,7 @@ class Router:
         for name, box in nodes.items():
             self._block(name, box)
         for name, ((x0, y0, x1, y1), _inside) in areas.items():
-            self._mark(self.inside, _LISTS, self._covered((x0 + 2, y0 + 2, x1 - 2, y1 - 2)), name)
+            self._mark(self.inside, _TUPLES, self._covered((x0 + 2, y0 + 2, x1 - 2, y1 - 2)), name)
         for x0, y0, x1, y1 in labels:
             self._mark(self.label, _SET, self._covered((x0 - 2, y0 - 2, x1 + 2, y1 + 2)), None)
         for line in lines:  # a polyline, or (polyline, names of the boxes it joins)
@@ -185,9 +185,9 @@ class Router:
 
     def _mark(self, table, kind: int, cells, value, owner=None) -> None:
         """Write ``value`` into ``table`` for each unit segment of ``cells``, in order, and
-        mark each special. ``kind``: _TUPLES (block, cross: the tuple of entries grows by
-        ``value``), _LISTS (inside: the list does), _SET (label: the segment is added),
-        _OWNERS (overlap: the frozenset ``value`` = {``owner``} joins the owners there).
+        mark each special. ``kind``: _TUPLES (block, inside, cross: the tuple of entries
+        grows by ``value``), _SET (label: the segment is added), _OWNERS (overlap: the
+        frozenset ``value`` = {``owner``} joins the owners there).
         Where the compiled search was built this loop is compiled (_routesearch.c's mark):
         the same tables, their entries made in the same order."""
         if _compiled is not None:
@@ -203,10 +203,6 @@ class Router:
         if kind == _TUPLES:
             for k in cells:
                 table[k] = get(k, ()) + (value,)
-                special[k] = 1
-        elif kind == _LISTS:
-            for k in cells:
-                table.setdefault(k, []).append(value)
                 special[k] = 1
         else:
             for k in cells:
