@@ -343,3 +343,21 @@ def test_the_free_spots_of_a_row_are_the_spots_free_one_by_one(xs, y, r, circles
     xs = sorted(xs)
     placed = {f"c{k}": q for k, q in enumerate(circles)}
     assert bands._free_spots(xs, y, r, placed, drawn) == [x for x in xs if bands._free_spot((x, y), r, placed, drawn)]
+
+
+@examples(300)
+@given(_line_on_grid(), st.data())
+def test_the_corners_of_a_path_on_the_grid_are_those_simplify_keeps(scene_, data):
+    """A route's grid points, one unit step after another (turning, going straight on,
+    even back): the corners found from the steps are the points simplify keeps."""
+    router, _points = scene_
+    nx, ny = router.nx, router.ny
+    i, j = data.draw(st.integers(0, nx - 1)), data.draw(st.integers(0, ny - 1))
+    cells = [j * nx + i]
+    for move in data.draw(st.lists(st.sampled_from("rlud"), max_size=30)):
+        di, dj = {"r": (1, 0), "l": (-1, 0), "u": (0, 1), "d": (0, -1)}[move]
+        if 0 <= i + di < nx and 0 <= j + dj < ny:
+            i, j = i + di, j + dj
+            cells.append(j * nx + i)
+    points = [(router.xs[p % nx], router.ys[p // nx]) for p in cells]
+    assert [(router.xs[p % nx], router.ys[p // nx]) for p in routes._corners(cells, nx)] == routes.simplify(points)

@@ -520,7 +520,10 @@ class _CirclePlacing:
                 # the other components of this circle will have to come to it too
                 rest = [_centre(node_boxes[o])[0] for o in partners if o != other]
                 free = _free_spots([x for x in router.xs if x0 + 2 * r < x < x1 - 2 * r], row, r, placed, drawn)
-                targets = {(x, row): pull * abs(x - pref) + sum(abs(x - q) for q in rest) for x in free}
+                if rest:
+                    targets = {(x, row): pull * abs(x - pref) + sum([abs(x - q) for q in rest]) for x in free}
+                else:  # the sum of nothing is 0: adding it changes no cost
+                    targets = {(x, row): pull * abs(x - pref) for x in free}
             own = {area for area, (_b, inside) in areas.items() if other in inside}
             path = router.route(other, targets, free={circle}, own=own, owner=circle, limit=bound - total)
             if router.over_limit:

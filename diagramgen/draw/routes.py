@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import operator
 import os
 from array import array
 from bisect import bisect_left, bisect_right
@@ -389,7 +390,7 @@ class Router:
                 self._over.setdefault(question, []).append((self.added, limit))
             return None
         xs, ys, nx = self.xs, self.ys, self.nx
-        path = simplify([(xs[p % nx], ys[p // nx]) for p in found])
+        path = [(xs[p % nx], ys[p // nx]) for p in _corners(found, nx)]  # simplify(every point's)
         self._routes.setdefault(question, []).append((self.added, tuple(path), self.last_cost))
         return path
 
@@ -398,11 +399,20 @@ class Router:
         out the points that are not on the grid."""
         xs, ys, nx, ny = self.xs, self.ys, self.nx, self.ny
         goal: dict = {}
+        goal_get = goal.get
+        rows: dict = {}  # y -> its row, or -1 off the grid: the targets are mostly on one row
         for (x, y), extra in targets.items():
-            i, j = bisect_left(xs, x - 1.0), bisect_left(ys, y - 1.0)
-            if i < nx and j < ny and abs(xs[i] - x) <= 1.0 and abs(ys[j] - y) <= 1.0:
+            j = rows.get(y)
+            if j is None:
+                j = bisect_left(ys, y - 1.0)
+                j = rows[y] = j if j < ny and abs(ys[j] - y) <= 1.0 else -1
+            if j < 0:
+                continue
+            i = bisect_left(xs, x - 1.0)
+            if i < nx and abs(xs[i] - x) <= 1.0:
                 p = j * nx + i
-                goal[p] = min(extra, goal.get(p, math.inf))
+                was = goal_get(p)
+                goal[p] = extra if was is None else min(extra, was)
         return goal
 
     def _heuristic(self, goal: dict) -> tuple:
@@ -657,6 +667,32 @@ def _cells_back(end: int, d: int, back: list) -> list:
         p, d = link >> 3, link & 7
     cells.reverse()
     return cells
+
+
+def _corners(cells: list, nx: int) -> list:
+    """The grid points of a path of unit steps (``cells``: the numbers of the points it
+    passes, each a neighbour of the one before) that simplify keeps of their points: its
+    ends and where it turns. The grid lines are more than a point apart (_merge), so
+    points in line on the grid are in line by simplify's measure, and no others. A step to
+    the right or left changes the number by 1, one up or down by nx: the path turns where
+    the size of its step changes, unless it steps straight back somewhere (the search's
+    paths never do: it would cost more), when simplify's own walk is followed."""
+    if len(cells) < 3:
+        return list(cells)
+    if any(map(operator.eq, cells, cells[2:])):  # a step back
+        out: list = []
+        for p in cells:
+            if out and p == out[-1]:
+                continue
+            if len(out) >= 2:
+                a, b = out[-2], out[-1]
+                if a % nx == b % nx == p % nx or a // nx == b // nx == p // nx:
+                    out[-1] = p
+                    continue
+            out.append(p)
+        return out
+    steps = [abs(q - p) for p, q in zip(cells, cells[1:])]
+    return [cells[0]] + [p for p, a, b in zip(cells[1:], steps, steps[1:]) if a != b] + [cells[-1]]
 
 
 def _nearest(xs: list, goal: dict, nx: int) -> list:
