@@ -361,3 +361,29 @@ def test_the_corners_of_a_path_on_the_grid_are_those_simplify_keeps(scene_, data
             cells.append(j * nx + i)
     points = [(router.xs[p % nx], router.ys[p // nx]) for p in cells]
     assert [(router.xs[p % nx], router.ys[p // nx]) for p in routes._corners(cells, nx)] == routes.simplify(points)
+
+
+def _thin_one_by_one(lines: list) -> list:
+    """routes._thin as a walk over the sorted lines, one group at a time."""
+    out: list = []
+    group: list = []
+    for v, kind in sorted((round(v, 2), kind) for v, kind in lines) + [(float("inf"), "")]:
+        if group and v - group[0][0] > routes.THIN:
+            keep = [g for g, k in group if k == "keep"]
+            if not keep:
+                los = [g for g, k in group if k == "lo"]
+                his = [g for g, k in group if k == "hi"]
+                keep = ([min(los)] if los else []) + ([max(his)] if his else []) or [group[0][0]]
+            out += keep
+            group = []
+        group.append((v, kind))
+    return out
+
+
+@examples(400)
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=120).map(lambda v: v * 0.75)
+                          | st.floats(min_value=-50.0, max_value=50.0), st.sampled_from(["lo", "hi", "mid", "keep"])),
+                max_size=30))
+def test_the_grid_lines_thinned_are_those_of_a_walk_one_group_at_a_time(lines):
+    assert routes._thin(lines) == _thin_one_by_one(lines)
+    assert routes._merge(routes._thin(lines), rounded=True) == routes._merge(routes._thin(lines))

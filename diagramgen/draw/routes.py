@@ -52,32 +52,48 @@ Box = tuple  # (x0, y0, x1, y1)
 _TUPLES, _SET, _OWNERS = 0, 1, 2  # how Router._mark writes into a table
 
 
-def _merge(values, tolerance: float = 1.0) -> list:
+def _merge(values, tolerance: float = 1.0, rounded: bool = False) -> list:
+    """The values rounded to 2 decimals (``rounded``: they are already, and rounding
+    again would change none), sorted, without those within ``tolerance`` of the one kept
+    before."""
     out: list = []
-    for v in sorted(round(v, 2) for v in values):
+    for v in sorted(values if rounded else [round(v, 2) for v in values]):
         if not out or v - out[-1] > tolerance:
             out.append(v)
     return out
 
 
 def _thin(lines: list) -> list:
-    """The grid lines (value, kind) without those within THIN points of one kept: of
-    such a group, the lines of kind "keep", else the lowest "lo" line and the highest "hi"
-    line (both still CLEAR or more outside their boxes), else its first line."""
+    """The grid lines (value, kind), their values rounded to 2 decimals, without those
+    within THIN points of one kept: of such a group, the lines of kind "keep", else the
+    lowest "lo" line and the highest "hi" line (both still CLEAR or more outside their
+    boxes), else its first line. A group closes at the first line more than THIN above
+    its first (at the end, a line at infinity); a line alone is kept, whatever its kind."""
     if THIN <= 0:
         return [v for v, _kind in lines]
+    items = sorted([(round(v, 2), kind) for v, kind in lines])
+    end = len(items)
+    items.append((math.inf, ""))
     out: list = []
-    group: list = []
-    for v, kind in sorted((round(v, 2), kind) for v, kind in lines) + [(math.inf, "")]:
-        if group and v - group[0][0] > THIN:
+    a = 0
+    while a < end:
+        first = items[a][0]
+        b = a + 1
+        while not items[b][0] - first > THIN:
+            b += 1
+            if b > end:  # the line at infinity is in the group: it never closes
+                return out
+        if b == a + 1:
+            out.append(first)
+        else:
+            group = items[a:b]
             keep = [g for g, k in group if k == "keep"]
             if not keep:
                 los = [g for g, k in group if k == "lo"]
                 his = [g for g, k in group if k == "hi"]
-                keep = ([min(los)] if los else []) + ([max(his)] if his else []) or [group[0][0]]
+                keep = ([min(los)] if los else []) + ([max(his)] if his else []) or [first]
             out += keep
-            group = []
-        group.append((v, kind))
+        a = b
     return out
 
 
@@ -111,8 +127,10 @@ class Router:
         for coords, lo, hi in ((gx, 0, 2), (gy, 1, 3)):
             edges = sorted(set(round(v, 2) for b in boxes for v in (b[lo], b[hi])))
             coords += [((a + b) / 2, "keep") for a, b in zip(edges, edges[1:]) if b - a < 2 * CLEAR + 2]
-        self.xs = _merge(_thin(gx))
-        self.ys = [y for y in _merge(_thin(gy)) if not any(lo < y < hi for lo, hi in skip_ys)]
+        self.xs = _merge(_thin(gx), rounded=True)
+        self.ys = _merge(_thin(gy), rounded=True)
+        for lo, hi in skip_ys:
+            self.ys = [y for y in self.ys if not lo < y < hi]
         self.nx, self.ny = len(self.xs), len(self.ys)
         self.n = self.nx * self.ny
         xs, ys = self.xs, self.ys  # the lengths and middles of the unit segments along each axis
