@@ -27,9 +27,16 @@ GOOD = {
 }
 
 
-def test_a_well_formed_layout_is_read_as_it_is():
-    graph, bands = dotjson.first_pass_layout(_layout(GOOD))
-    assert graph == GOOD and bands == {"objects": []}
+def test_a_well_formed_layout_is_read_as_it_is_with_fractions_as_their_text():
+    """Numbers with a fraction or an exponent are kept as written (float() reads them as
+    the JSON decoder would); whole numbers are ints."""
+    data = _layout(GOOD).replace(b'"lwidth": 0.8', b'"lwidth": 8e-1')
+    graph, bands = dotjson.first_pass_layout(data)
+    cluster, node, _ = graph["objects"]
+    assert cluster["lwidth"] == "8e-1" and float(cluster["lwidth"]) == 0.8
+    assert node["height"] == "0.5" and graph["objects"][2]["width"] == 1
+    assert graph["edges"][0]["_ldraw_"] == [{"op": "T", "width": "40.5"}]
+    assert json.loads(data.split(b"\n")[0], parse_float=str) == graph and bands == {"objects": []}
 
 
 def _with(path: tuple, value) -> dict:
@@ -86,7 +93,7 @@ def test_numbers_as_python_reads_them_are_accepted_in_any_form():
         graph = _with(("objects", 2, "pos"), f"{text},{text}")
         graph["objects"][2]["width"] = text
         graph["edges"][0]["pos"] = f"s,{text.strip()},2 {text.strip()},0,ignored"
-        assert dotjson.first_pass_layout(_layout(graph))[0] == graph
+        assert dotjson.first_pass_layout(_layout(graph))[0] == json.loads(json.dumps(graph), parse_float=str)
 
 
 # --- the checks of texts of numbers decide as float() does, number by number ----------

@@ -5,6 +5,10 @@ diagram without its bands, then that of the bands alone. ``first_pass_layout`` p
 them and checks that every key bands.placed_source reads is there and well formed, so
 that output dot should not have written is told apart from a fault of the placing: the
 first is a ValueError here, the second is not caught as one.
+
+A number with a fraction or an exponent is kept as its text (the JSON decoder's
+parse_float): dot's output holds thousands of them in the drawing operations, of which
+the placing reads a few, each through float(), which reads the text as the decoder would.
 """
 from __future__ import annotations
 
@@ -18,18 +22,19 @@ import re
 _NUM = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _PLAIN_NUMBER = re.compile(_NUM).fullmatch
 _PLAIN_LISTS = {2: re.compile(f"{_NUM},{_NUM}").fullmatch, 4: re.compile(f"{_NUM},{_NUM},{_NUM},{_NUM}").fullmatch}
+_DECODER = json.JSONDecoder(parse_float=str)  # see the module's description
 _PLAIN_SPLINE = re.compile(f"(?:[se],)?{_NUM},{_NUM}(?: (?:[se],)?{_NUM},{_NUM})*").fullmatch
 
 
 def first_pass_layout(data: bytes) -> tuple:
     """(the diagram's layout, the bands' layout): the two JSON objects of ``data``, dot's
-    ``-Tjson`` output of bands.first_pass. Raises ValueError, naming what is wrong, when
+    ``-Tjson`` output of bands.first_pass, their numbers with a fraction or an exponent as
+    their text. Raises ValueError, naming what is wrong, when
     ``data`` is not two such objects holding what bands.placed_source reads."""
     try:
         text = data.decode("utf-8")
-        decoder = json.JSONDecoder()
-        graph, end = decoder.raw_decode(text)
-        bands, _ = decoder.raw_decode(text[end:].lstrip())
+        graph, end = _DECODER.raw_decode(text)
+        bands, _ = _DECODER.raw_decode(text[end:].lstrip())
     except RecursionError:
         raise ValueError("nested too deeply") from None
     _graph(graph, "the diagram's layout", bb=True)
