@@ -35,6 +35,7 @@ _CLUSTER = re.compile(r"^\t*subgraph (cluster_\w+) \{")
 _STMT = re.compile(r"^(\t+)(\w+)(?: -> (\w+))? \[")
 _GRAPH = re.compile(r"^\t*graph \[")
 _POINT = re.compile(r"(-?[\d.]+),(-?[\d.]+)")
+_EDGE_ATTR: dict = {}  # an attribute's name -> the search for its value (_arrows), compiled when first needed
 
 
 def has_bands(source: str) -> bool:
@@ -639,7 +640,10 @@ def _row(wanted: list, size: dict, start: float, x1: float, cy: float, pos: dict
 def _arrows(line: str) -> tuple:
     """(arrowhead at the tail, arrowhead at the head) of an edge statement."""
     def attr(name: str, default: str) -> str:
-        m = re.search(rf"\b{name}=(\w+)", line)
+        search = _EDGE_ATTR.get(name)
+        if search is None:
+            search = _EDGE_ATTR[name] = re.compile(rf"\b{name}=(\w+)").search
+        m = search(line)
         return m.group(1) if m else default
 
     direction = attr("dir", "forward")

@@ -15,15 +15,27 @@ from __future__ import annotations
 import json
 import re
 
+_DECODER = json.JSONDecoder(parse_float=str)  # see the module's description
+
+
+def _compiled_when_first_used(name: str, pattern: str):
+    """A stand-in for the module's ``name``: the fullmatch of ``pattern``, compiled (and put
+    in its place) at its first call, not when the module is imported."""
+    def first_call(text: str):
+        match = globals()[name] = re.compile(pattern).fullmatch
+        return match(text)
+    return first_call
+
+
 # The numbers dot writes (digits, a point, an exponent, a sign), and the lists of them the
 # checks below read, as one regular expression each: a text they match is one the checks
 # accept without looking at each number (float() reads every such number); the checks
 # still decide, one number at a time, on any other text.
 _NUM = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
-_PLAIN_NUMBER = re.compile(_NUM).fullmatch
-_PLAIN_LISTS = {2: re.compile(f"{_NUM},{_NUM}").fullmatch, 4: re.compile(f"{_NUM},{_NUM},{_NUM},{_NUM}").fullmatch}
-_DECODER = json.JSONDecoder(parse_float=str)  # see the module's description
-_PLAIN_SPLINE = re.compile(f"(?:[se],)?{_NUM},{_NUM}(?: (?:[se],)?{_NUM},{_NUM})*").fullmatch
+_PLAIN_NUMBER = _compiled_when_first_used("_PLAIN_NUMBER", _NUM)
+_PLAIN_NUMBERS = _compiled_when_first_used("_PLAIN_NUMBERS", f"{_NUM}(?:,{_NUM})*")  # separated by commas
+# points "x,y" or "s,x,y" or "e,x,y", each followed by one space or the end
+_PLAIN_SPLINE = _compiled_when_first_used("_PLAIN_SPLINE", f"(?:(?:[se],)?{_NUM},{_NUM}(?: |\\Z))+")
 
 
 def first_pass_layout(data: bytes) -> tuple:
@@ -58,8 +70,7 @@ def _numbers(value, count: int | None) -> bool:
     """A text of numbers separated by commas (``count`` of them, if given)."""
     if not isinstance(value, str):
         return False
-    plain = None if count is None else _PLAIN_LISTS.get(count)
-    if plain is not None and plain(value):
+    if (count is None or value.count(",") == count - 1) and _PLAIN_NUMBERS(value):
         return True
     parts = value.split(",")
     return (count is None or len(parts) == count) and all(_number(p) for p in parts)
