@@ -20,6 +20,9 @@
 
 #define VERSION 5
 
+/* the tables of a router, as bits of its mask of special unit segments (routes.py) */
+enum { BLOCK = 1, INSIDE = 2, LABEL = 4, OVERLAP = 8, CROSS = 16 };
+
 typedef struct {
     double f, cost;
     int64_t p;
@@ -126,13 +129,14 @@ static int other_owner(PyObject *o, PyObject *owner) {
 }
 
 /* Router._cost(k, length, ...): the cost of unit segment k for the route, -1 where it may
- * not go; -2 with an exception set. The same sums in the same order. */
-static double segment_cost(const Costing *t, int64_t k, double length) {
+ * not go; -2 with an exception set. The same sums in the same order. ``bits``: the
+ * segment's mask (which tables hold it): the others are not looked in. */
+static double segment_cost(const Costing *t, int64_t k, double length, unsigned bits) {
     double result = -2.0, per = 1.0;
     Py_ssize_t crossed = 0;
     PyObject *key = PyLong_FromLongLong(k), *v;
     if (!key) return -2.0;
-    v = PyDict_GetItemWithError(t->block, key);
+    v = bits & BLOCK ? PyDict_GetItemWithError(t->block, key) : NULL;
     if (v) {
         PyObject *seq = PySequence_Fast(v, "block");
         if (!seq) goto done;
@@ -152,7 +156,7 @@ static double segment_cost(const Costing *t, int64_t k, double length) {
     } else if (PyErr_Occurred()) {
         goto done;
     }
-    v = PyDict_GetItemWithError(t->inside, key);
+    v = bits & INSIDE ? PyDict_GetItemWithError(t->inside, key) : NULL;
     if (v) {
         PyObject *seq = PySequence_Fast(v, "inside");
         Py_ssize_t count = 0;
@@ -171,11 +175,11 @@ static double segment_cost(const Costing *t, int64_t k, double length) {
         goto done;
     }
     {
-        int in = PySet_Contains(t->label, key);
+        int in = bits & LABEL ? PySet_Contains(t->label, key) : 0;
         if (in < 0) goto done;
         if (in) per += t->label_cost;
     }
-    v = PyDict_GetItemWithError(t->overlap, key);
+    v = bits & OVERLAP ? PyDict_GetItemWithError(t->overlap, key) : NULL;
     if (v) {
         PyObject *it = PyObject_GetIter(v), *o;
         int any = 0;
@@ -190,7 +194,7 @@ static double segment_cost(const Costing *t, int64_t k, double length) {
     } else if (PyErr_Occurred()) {
         goto done;
     }
-    v = PyDict_GetItemWithError(t->cross, key);
+    v = bits & CROSS ? PyDict_GetItemWithError(t->cross, key) : NULL;
     if (v) {
         PyObject *seq = PySequence_Fast(v, "cross");
         int zone;
@@ -240,10 +244,10 @@ done:
  * points of the cheapest path from start, and its cost.
  *
  * ``special``: a bytes-like mask of the 2 * nx * ny unit segments (non-zero: costed by
- * Router._cost). The search never leaves the window (the whole grid when there is none),
- * so its tables cover the window only: on a large grid a windowed search costs what the
- * window holds, not what the grid does. Points keep their grid numbers in the heap, so
- * ties are broken as in Python. */
+ * Router._cost; its bits: the tables that hold it). The search never leaves the window
+ * (the whole grid when there is none), so its tables cover the window only: on a large
+ * grid a windowed search costs what the window holds, not what the grid does. Points keep
+ * their grid numbers in the heap, so ties are broken as in Python. */
 static PyObject *search(PyObject *self, PyObject *args) {
     Py_ssize_t nx, ny;
     long long start;
@@ -421,7 +425,7 @@ static PyObject *search(PyObject *self, PyObject *args) {
             } else if (known[kl]) {
                 c = segc[kl];
             } else {
-                c = segment_cost(&t, k, length);
+                c = segment_cost(&t, k, length, spec[k]);
                 if (c == -2.0 && PyErr_Occurred()) goto done;
                 segc[kl] = c;
                 known[kl] = 1;
@@ -694,26 +698,26 @@ done:
 
 /* ---- Router._mark: what lies on unit segments, written into one of the tables ---- */
 
-/* mark(table, kind, special, cells, value, owner) -> None: for each unit segment k of
- * ``cells`` (a list or tuple of ints), in order, special[k] = 1 (a writable buffer of bytes)
- * and, by ``kind``:
- *   0: table[k] = table.get(k, ()) + (value,)    (block, inside, cross: tuples)
- *   1: table.add(k)                              (label: a set)
- *   2: was = table.get(k); table[k] = value if was is None, else was | value if owner is
- *      not in was                                 (overlap: frozensets; value = {owner})
+/* mark(table, bit, special, cells, value, owner) -> None: for each unit segment k of
+ * ``cells`` (a list or tuple of ints), in order, special[k] |= bit (a writable buffer of
+ * bytes) and, by the table (its bit, as routes.py numbers them):
+ *   BLOCK 1, INSIDE 2, CROSS 16: table[k] = table.get(k, ()) + (value,)    (tuples)
+ *   LABEL 4: table.add(k)                                                  (a set)
+ *   OVERLAP 8: was = table.get(k); table[k] = value if was is None, else was | value if
+ *      owner is not in was                        (frozensets; value = {owner})
  * As Router._mark does in Python. */
 static PyObject *mark(PyObject *self, PyObject *args) {
     PyObject *table, *o_special, *o_cells, *value, *owner, *seq = NULL, *result = NULL;
-    int kind;
+    int bit;
     Py_buffer sp;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OiOOOO", &table, &kind, &o_special, &o_cells, &value, &owner)) return NULL;
-    if (kind < 0 || kind > 2) {
-        PyErr_SetString(PyExc_ValueError, "kind is 0, 1 or 2");
+    if (!PyArg_ParseTuple(args, "OiOOOO", &table, &bit, &o_special, &o_cells, &value, &owner)) return NULL;
+    if (bit != BLOCK && bit != INSIDE && bit != LABEL && bit != OVERLAP && bit != CROSS) {
+        PyErr_SetString(PyExc_ValueError, "not the bit of a table");
         return NULL;
     }
-    if (kind == 1 ? !PySet_Check(table) : !PyDict_Check(table)) {
-        PyErr_SetString(PyExc_TypeError, kind == 1 ? "the table must be a set" : "the table must be a dict");
+    if (bit == LABEL ? !PySet_Check(table) : !PyDict_Check(table)) {
+        PyErr_SetString(PyExc_TypeError, bit == LABEL ? "the table must be a set" : "the table must be a dict");
         return NULL;
     }
     if (PyObject_GetBuffer(o_special, &sp, PyBUF_WRITABLE) < 0) return NULL;
@@ -727,12 +731,12 @@ static PyObject *mark(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_IndexError, "a unit segment off the grid");
             goto done;
         }
-        if (kind == 1) {
+        if (bit == LABEL) {
             if (PySet_Add(table, key) < 0) goto done;
         } else {
             was = PyDict_GetItemWithError(table, key);
             if (!was && PyErr_Occurred()) goto done;
-            if (kind == 0) {
+            if (bit != OVERLAP) {
                 Py_ssize_t size;
                 if (!was) {
                     size = 0;
@@ -769,7 +773,7 @@ static PyObject *mark(PyObject *self, PyObject *args) {
                 }
             }
         }
-        special[k] = 1;
+        special[k] |= (unsigned char)bit;
     }
     Py_INCREF(Py_None);
     result = Py_None;

@@ -49,7 +49,8 @@ WINDOW_AT = 20000  # grids of more points than this are searched in a window fir
 WINDOW_MARGIN = 300.0  # points around the start and the wanted end that the window holds
 
 Box = tuple  # (x0, y0, x1, y1)
-_TUPLES, _SET, _OWNERS = 0, 1, 2  # how Router._mark writes into a table
+# the tables of a router, as bits of its mask of special unit segments (Router._mark)
+BLOCK, INSIDE, LABEL, OVERLAP, CROSS = 1, 2, 4, 8, 16
 
 
 def _merge(values, tolerance: float = 1.0, rounded: bool = False) -> list:
@@ -142,7 +143,7 @@ class Router:
         self.label: set = set()
         self.cross: dict = {}  # segment -> the owners of the edges crossing it
         self.overlap: dict = {}  # segment -> the owners of the edges along it
-        self.special = bytearray(2 * self.n)  # per unit segment: 1 where any of the above lies on it
+        self.special = bytearray(2 * self.n)  # per unit segment: the bits of the tables above that hold it
         self.last_cost = 0.0
         self.over_limit = False
         self._line_cells: dict = {}  # line -> its unit segments (add_line), shared by copies
@@ -153,9 +154,9 @@ class Router:
         for name, box in nodes.items():
             self._block(name, box)
         for name, ((x0, y0, x1, y1), _inside) in areas.items():
-            self._mark(self.inside, _TUPLES, self._covered((x0 + 2, y0 + 2, x1 - 2, y1 - 2)), name)
+            self._mark(self.inside, INSIDE, self._covered((x0 + 2, y0 + 2, x1 - 2, y1 - 2)), name)
         for x0, y0, x1, y1 in labels:
-            self._mark(self.label, _SET, self._covered((x0 - 2, y0 - 2, x1 + 2, y1 + 2)), None)
+            self._mark(self.label, LABEL, self._covered((x0 - 2, y0 - 2, x1 + 2, y1 + 2)), None)
         for line in lines:  # a polyline, or (polyline, names of the boxes it joins)
             points, ends = line if isinstance(line, tuple) else (line, ())
             self.add_line(points, ends=ends)
@@ -200,29 +201,29 @@ class Router:
 
     def _block(self, name: str, box: Box, touching: bool = False) -> None:
         m = NODE_MARGIN
-        self._mark(self.block, _TUPLES, self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m), touching), name)
+        self._mark(self.block, BLOCK, self._covered((box[0] - m, box[1] - m, box[2] + m, box[3] + m), touching), name)
 
-    def _mark(self, table, kind: int, cells, value, owner=None) -> None:
+    def _mark(self, table, bit: int, cells, value, owner=None) -> None:
         """Write ``value`` into ``table`` for each unit segment of ``cells``, in order, and
-        mark each special. ``kind``: _TUPLES (block, inside, cross: the tuple of entries
-        grows by ``value``), _SET (label: the segment is added), _OWNERS (overlap: the
-        frozenset ``value`` = {``owner``} joins the owners there).
+        set the table's ``bit`` in its mask of special segments. The table's entries:
+        BLOCK, INSIDE and CROSS, the tuple of entries grows by ``value``; LABEL, the segment
+        is added; OVERLAP, the frozenset ``value`` = {``owner``} joins the owners there.
         Where the compiled search was built this loop is compiled (_routesearch.c's mark):
         the same tables, their entries made in the same order."""
         if _compiled is not None:
-            _compiled.mark(table, kind, self.special, cells, value, owner)
+            _compiled.mark(table, bit, self.special, cells, value, owner)
             return
         special = self.special
-        if kind == _SET:
+        if bit == LABEL:
             for k in cells:
                 table.add(k)
-                special[k] = 1
+                special[k] |= bit
             return
         get = table.get
-        if kind == _TUPLES:
+        if bit != OVERLAP:
             for k in cells:
                 table[k] = get(k, ()) + (value,)
-                special[k] = 1
+                special[k] |= bit
         else:
             for k in cells:
                 was = get(k)
@@ -230,7 +231,7 @@ class Router:
                     table[k] = value
                 elif owner not in was:
                     table[k] = was | value
-                special[k] = 1
+                special[k] |= bit
 
     def add_node(self, name: str, box: Box) -> None:
         """A box later routes go round (a circle placed by a route)."""
@@ -247,8 +248,8 @@ class Router:
         if cells is None:
             cells = self._line_cells[key] = self._cells_of(points)
         crossed, along = cells
-        self._mark(self.cross, _TUPLES, crossed, (owner, frozenset(ends)))
-        self._mark(self.overlap, _OWNERS, along, frozenset((owner,)), owner)
+        self._mark(self.cross, CROSS, crossed, (owner, frozenset(ends)))
+        self._mark(self.overlap, OVERLAP, along, frozenset((owner,)), owner)
 
     def _cells_of(self, points: list) -> tuple:
         """(the unit segments a line crosses, those it runs along), as add_line counts
