@@ -387,3 +387,49 @@ def _thin_one_by_one(lines: list) -> list:
 def test_the_grid_lines_thinned_are_those_of_a_walk_one_group_at_a_time(lines):
     assert routes._thin(lines) == _thin_one_by_one(lines)
     assert routes._merge(routes._thin(lines), rounded=True) == routes._merge(routes._thin(lines))
+
+
+def _heuristic_with_abs(router, goal: dict) -> tuple:
+    """Router._heuristic with every distance taken as abs(a - b), every column's best
+    goal found by trying all of them in the sweeps' order."""
+    xs, ys, nx, ny = router.xs, router.ys, router.nx, router.ny
+    gi = {p % nx for p in goal}
+    gj = {p // nx for p in goal}
+    extra = [min([e for p, e in goal.items() if p % nx == i], default=float("inf")) for i in range(nx)]
+    cols = [i for i in range(nx) if extra[i] < float("inf")]
+    hx = []
+    for i, x in enumerate(xs):
+        lo = [g for g in cols if g <= i]
+        hi = [g for g in cols if g >= i]
+        # the sweeps keep, of equal keys, the last one met
+        lo_best = max(lo, key=lambda g: (-(extra[g] - xs[g]), g)) if lo else -1
+        hi_best = max(hi, key=lambda g: (-(extra[g] + xs[g]), -g)) if hi else -1
+        if lo_best < 0:
+            hx.append(abs(x - xs[hi_best]) + extra[hi_best])
+            continue
+        v = abs(x - xs[lo_best]) + extra[lo_best]
+        if hi_best >= 0:
+            w = abs(x - xs[hi_best]) + extra[hi_best]
+            if w < v:
+                v = w
+        hx.append(v)
+    if len(gi) == 1:
+        x, e = xs[next(iter(gi))], min(goal.values())
+        hx = [abs(v - x) + e for v in xs]
+    hy = [min(abs(ys[j] - ys[g]) for g in sorted(gj)) for j in range(ny)]
+    hy_turn = [v if j in gj else v + routes.BEND_COST for j, v in enumerate(hy)]
+    hx_turn = [v if i in gi else v + routes.BEND_COST for i, v in enumerate(hx)]
+    return hx, hy_turn, hx_turn, hy
+
+
+@examples(300)
+@given(_line_on_grid(), st.data())
+def test_the_heuristic_is_its_sums_of_absolute_distances(scene_, data):
+    router, _points = scene_
+    points = data.draw(st.lists(st.tuples(st.integers(0, router.nx - 1), st.integers(0, router.ny - 1)),
+                                min_size=1, max_size=8))
+    if data.draw(st.booleans()):  # all on one row, as the circles of a band
+        points = [(i, points[0][1]) for i, _ in points]
+    extras = st.sampled_from([0.0, 0.5, 3.0, 14.0]) | st.floats(min_value=0.0, max_value=400.0)
+    goal = {j * router.nx + i: data.draw(extras) for i, j in points}
+    assert router._heuristic(goal) == _heuristic_with_abs(router, goal)

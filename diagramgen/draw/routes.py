@@ -446,19 +446,26 @@ class Router:
         xs, ys, nx, ny = self.xs, self.ys, self.nx, self.ny
         gi = {p % nx for p in goal}
         gj = {p // nx for p in goal}
+        # (the lines grow along each axis: |v - x| is x - v before x's own line, v - x from it)
         if len(gi) > 1:
             hx = _nearest(xs, goal, nx)
         else:  # one column
-            x, extra = xs[next(iter(gi))], min(goal.values())
-            hx = [abs(v - x) + extra for v in xs]
+            g = next(iter(gi))
+            x, extra = xs[g], min(goal.values())
+            hx = [x - v + extra for v in xs[:g]] + [v - x + extra for v in xs[g:]]
         rows = sorted(gj)
         if len(rows) == 1:  # the usual case: every goal on one row
-            y = ys[rows[0]]
-            hy = [abs(v - y) for v in ys]
+            g = rows[0]
+            y = ys[g]
+            hy = [y - v for v in ys[:g]] + [v - y for v in ys[g:]]
         else:
             hy = [min(abs(ys[j] - ys[g]) for g in rows) for j in range(ny)]
-        hy_turn = [v if j in gj else v + BEND_COST for j, v in enumerate(hy)]
-        hx_turn = [v if i in gi else v + BEND_COST for i, v in enumerate(hx)]
+        hy_turn = [v + BEND_COST for v in hy]  # but on the rows and columns of goals
+        for j in gj:
+            hy_turn[j] = hy[j]
+        hx_turn = [v + BEND_COST for v in hx]
+        for i in gi:
+            hx_turn[i] = hx[i]
         return hx, hy_turn, hx_turn, hy
 
     def _window(self, source: str, goal: dict) -> tuple:
@@ -720,8 +727,9 @@ def _nearest(xs: list, goal: dict, nx: int) -> list:
     inf = math.inf
     extra = [inf] * nx
     for p, e in goal.items():
-        if e < extra[p % nx]:
-            extra[p % nx] = e
+        i = p % nx
+        if e < extra[i]:
+            extra[i] = e
     left: list = [-1] * nx
     right: list = [-1] * nx
     best, key = -1, inf
@@ -735,13 +743,15 @@ def _nearest(xs: list, goal: dict, nx: int) -> list:
             best, key = i, extra[i] + xs[i]
         right[i] = best
     out = []
-    for x, lo, hi in zip(xs, left, right):  # min(from the left one, from the right one)
+    # min(from the left one, from the right one); the left one's line is at or before x,
+    # the right one's at or after it: |x - xs[lo]| is x - xs[lo], |x - xs[hi]| is xs[hi] - x
+    for x, lo, hi in zip(xs, left, right):
         if lo < 0:
-            out.append(abs(x - xs[hi]) + extra[hi])
+            out.append(xs[hi] - x + extra[hi])
             continue
-        v = abs(x - xs[lo]) + extra[lo]
+        v = x - xs[lo] + extra[lo]
         if hi >= 0:
-            w = abs(x - xs[hi]) + extra[hi]
+            w = xs[hi] - x + extra[hi]
             if w < v:
                 v = w
         out.append(v)
