@@ -433,3 +433,28 @@ def test_the_heuristic_is_its_sums_of_absolute_distances(scene_, data):
     extras = st.sampled_from([0.0, 0.5, 3.0, 14.0]) | st.floats(min_value=0.0, max_value=400.0)
     goal = {j * router.nx + i: data.draw(extras) for i, j in points}
     assert router._heuristic(goal) == _heuristic_with_abs(router, goal)
+
+
+@pytest.mark.skipif(routes._compiled is None, reason="the compiled search was not built here")
+@examples(200)
+@given(st.lists(st.lists(st.integers(min_value=0, max_value=11), max_size=8), max_size=5),
+       st.sampled_from([routes.BLOCK, routes.INSIDE, routes.CROSS, routes.OVERLAP, routes.LABEL]))
+def test_the_compiled_marks_are_the_python_ones_whatever_the_segments(batches, bit):
+    """Unit segments written into a table in batches, some more than once in a batch or
+    in several: the same entries in the same order, compiled or in Python."""
+    def run(compiled):
+        saved = routes._compiled
+        routes._compiled = compiled
+        try:
+            router = routes.Router({"n": (0.0, 0.0, 20.0, 20.0)}, {}, [], [])  # a 3 x 3 grid: 18 segments
+            table = set() if bit == routes.LABEL else {}
+            for k, cells in enumerate(batches):
+                value = frozenset({f"o{k % 2}"}) if bit == routes.OVERLAP else (f"v{k % 3}", frozenset())
+                if bit in (routes.BLOCK, routes.INSIDE):
+                    value = f"v{k % 3}"
+                router._mark(table, bit, cells, value, f"o{k % 2}")
+            return sorted(table) if bit == routes.LABEL else list(table.items()), bytes(router.special)
+        finally:
+            routes._compiled = saved
+
+    assert run(routes._compiled) == run(None)

@@ -708,6 +708,7 @@ done:
  * As Router._mark does in Python. */
 static PyObject *mark(PyObject *self, PyObject *args) {
     PyObject *table, *o_special, *o_cells, *value, *owner, *seq = NULL, *result = NULL;
+    PyObject *single = NULL, *last_was = NULL, *last_now = NULL;
     int bit;
     Py_buffer sp;
     (void)self;
@@ -737,29 +738,40 @@ static PyObject *mark(PyObject *self, PyObject *args) {
             was = PyDict_GetItemWithError(table, key);
             if (!was && PyErr_Occurred()) goto done;
             if (bit != OVERLAP) {
-                Py_ssize_t size;
+                /* the new tuple: one (value,) for all the segments that held nothing, and
+                 * one was + (value,) for a run of segments that held the same tuple was
+                 * (most of a box's segments are alike): equal to the tuples Python makes
+                 * for each, without making them one by one */
                 if (!was) {
-                    size = 0;
-                } else if (PyTuple_Check(was)) {
-                    size = PyTuple_GET_SIZE(was);
+                    if (!single) {
+                        if (!(single = PyTuple_Pack(1, value))) goto done;
+                        if (PyUnicode_CheckExact(value)) PyObject_GC_UnTrack(single);
+                    }
+                    now = single;
+                } else if (was == last_was) {
+                    now = last_now;
                 } else {
-                    PyErr_SetString(PyExc_TypeError, "the table's entries must be tuples");
-                    goto done;
+                    if (!PyTuple_Check(was)) {
+                        PyErr_SetString(PyExc_TypeError, "the table's entries must be tuples");
+                        goto done;
+                    }
+                    Py_ssize_t size = PyTuple_GET_SIZE(was);
+                    if (!(now = PyTuple_New(size + 1))) goto done;
+                    for (Py_ssize_t q = 0; q < size; q++) {
+                        PyObject *item = PyTuple_GET_ITEM(was, q);
+                        Py_INCREF(item);
+                        PyTuple_SET_ITEM(now, q, item);
+                    }
+                    Py_INCREF(value);
+                    PyTuple_SET_ITEM(now, size, value);
+                    /* a tuple of names holds no reference cycle: the collector need not
+                     * visit it (it would find so itself at its next pass) */
+                    if (PyUnicode_CheckExact(value) && !PyObject_GC_IsTracked(was)) PyObject_GC_UnTrack(now);
+                    Py_INCREF(was); /* held while it is compared with: no other object takes its place */
+                    Py_XSETREF(last_was, was);
+                    Py_XSETREF(last_now, now);
                 }
-                if (!(now = PyTuple_New(size + 1))) goto done;
-                for (Py_ssize_t q = 0; q < size; q++) {
-                    PyObject *item = PyTuple_GET_ITEM(was, q);
-                    Py_INCREF(item);
-                    PyTuple_SET_ITEM(now, q, item);
-                }
-                Py_INCREF(value);
-                PyTuple_SET_ITEM(now, size, value);
-                /* a tuple of names holds no reference cycle: the collector need not visit
-                 * it (it would find so itself at its next pass) */
-                if (PyUnicode_CheckExact(value) && (!was || !PyObject_GC_IsTracked(was))) PyObject_GC_UnTrack(now);
-                int r = PyDict_SetItem(table, key, now);
-                Py_DECREF(now);
-                if (r < 0) goto done;
+                if (PyDict_SetItem(table, key, now) < 0) goto done;
             } else if (!was) {
                 if (PyDict_SetItem(table, key, value) < 0) goto done;
             } else {
@@ -778,6 +790,9 @@ static PyObject *mark(PyObject *self, PyObject *args) {
     Py_INCREF(Py_None);
     result = Py_None;
 done:
+    Py_XDECREF(single);
+    Py_XDECREF(last_was);
+    Py_XDECREF(last_now);
     Py_XDECREF(seq);
     PyBuffer_Release(&sp);
     return result;
