@@ -220,9 +220,17 @@ class Router:
                 special[k] |= bit
             return
         get = table.get
-        if bit != OVERLAP:
+        if bit != OVERLAP:  # tuples: one (value,) for the segments that held nothing, and one
+            one = (value,)  # was + (value,) for a run of segments that held the same was
+            last_was = last_now = None
             for k in cells:
-                table[k] = get(k, ()) + (value,)
+                was = get(k)
+                if was is None:
+                    table[k] = one
+                else:
+                    if was is not last_was:
+                        last_was, last_now = was, was + (value,)
+                    table[k] = last_now
                 special[k] |= bit
         else:
             for k in cells:
