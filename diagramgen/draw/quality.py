@@ -39,6 +39,8 @@ END_TOL = 8.0
 
 @dataclass
 class Box:
+    """The bounding box of a drawn shape (a circle when ``circle``)."""
+
     id: str
     x0: float
     y0: float
@@ -68,6 +70,9 @@ class Box:
 
 @dataclass
 class Edge:
+    """A drawn edge: its path as points, the ids of its ends, its length and the
+    points sampled along it."""
+
     id: str
     points: list
     ends: tuple = ()
@@ -77,6 +82,8 @@ class Edge:
 
 @dataclass(frozen=True)
 class Quality:
+    """The readability figures of one drawing (see the module's docstring)."""
+
     node_overlaps: int
     area_intrusions: int
     crossings: int

@@ -20,6 +20,8 @@ from diagramgen.publish.manifest import leftovers, read, remembering_inputs, up_
 
 @dataclass
 class RenderRun:
+    """What render_to did: what it loaded, rendered, wrote, kept and removed."""
+
     loaded: Loaded
     rendered: list = field(default_factory=list)  # [(model, [paths of its outputs])]
     written: list = field(default_factory=list)  # the outputs written (new or changed); the others were kept
@@ -160,6 +162,8 @@ def _layout_warnings(drawn: list) -> list:
 
 @dataclass
 class DocsRun:
+    """What docs_to did: what it loaded and wrote or removed, or why it wrote nothing."""
+
     loaded: Loaded  # the architectures FILES name (every one when none is named)
     error: str = ""  # why nothing was written, beyond the diagnostics of the files
     written: list = field(default_factory=list)  # pages and assets written (new or changed)
