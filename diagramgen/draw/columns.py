@@ -14,7 +14,8 @@ uses it; ``quality`` measures drawings with it too.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
+
+from lxml import etree
 
 from diagramgen import ids
 from diagramgen.diagnostics import WARNING, Diagnostic, Pos
@@ -65,9 +66,13 @@ def path_points(d: str) -> list:
 
 def drawn_areas(svg) -> dict:
     """``{area id: (left, top)}`` of each area as drawn in a rendered diagram (its SVG
-    text or bytes), in SVG coordinates (y grows downwards)."""
+    text or bytes), in SVG coordinates (y grows downwards). An SVG that does not parse
+    raises a SyntaxError (lxml's XMLSyntaxError); entities are not expanded, nothing is
+    fetched."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    root = etree.fromstring(svg.encode("utf-8") if isinstance(svg, str) else svg, parser)
     out = {}
-    for g in ET.fromstring(svg).iter(SVG_NS + "g"):
+    for g in root.iter(SVG_NS + "g"):
         ident = g.get("id", "")
         if "cluster" not in g.get("class", "").split() or not ident.startswith(ids.AREA_PREFIX):
             continue

@@ -124,15 +124,13 @@ def _drawn(results: list, cached: list, out_dir: str, manifest: dict) -> list:
     its render record holds it (the SVG it names is unchanged: up_to_date checked its
     hash) or, for a record that holds none, read from its SVG in ``out_dir``. None where
     there is no SVG, or an unreadable one (render --force rewrites it)."""
-    import xml.etree.ElementTree as ET
-
     from diagramgen.draw.columns import drawn_areas
     from diagramgen.publish.manifest import recorded_drawn
 
     def read(svg):
         try:
             return drawn_areas(svg) if svg else None
-        except (ET.ParseError, ValueError):
+        except (SyntaxError, ValueError):  # lxml's XMLSyntaxError is a SyntaxError
             return None
 
     out = [(m, read(files_out.get(f"{m.id}.svg"))) for m, files_out in results]
