@@ -44,7 +44,7 @@ $(MADE): $(SETUP) $(SOURCES)
 	$(MAKEALL)
 	@mv $@.started $@
 
-$(STAMP): pyproject.toml setup.py diagramgen/draw/_routesearch.c
+$(STAMP): pyproject.toml setup.py diagramgen/draw/_routesearch.c diagramgen/draw/_pngrows.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

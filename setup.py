@@ -1,7 +1,12 @@
-"""The one part of the build pyproject.toml does not declare: the band router's search
-compiled (diagramgen/draw/_routesearch.c). It is optional: where it cannot be built (no C
-compiler), the install goes on and diagramgen/draw/routes.py runs the same search in
-Python, with the same routes."""
+"""The one part of the build pyproject.toml does not declare: two optional compiled parts.
+Where they cannot be built (no C compiler), the install goes on without them and the
+output is the same picture:
+
+- diagramgen/draw/_routesearch.c: the band router's search compiled; without it
+  diagramgen/draw/routes.py runs the same search in Python, with the same routes.
+- diagramgen/draw/_pngrows.c (Linux only): preloaded into the Graphviz runs that write
+  PNG so that libpng writes unfiltered rows (render.py, png_environment); without it
+  Graphviz's PNG has the same pixels, in more bytes and more time."""
 import sys
 
 from setuptools import Extension, setup
@@ -9,5 +14,10 @@ from setuptools import Extension, setup
 # no fused multiply-add: the compiled search must sum exactly as Python does
 FLAGS = [] if sys.platform == "win32" else ["-ffp-contract=off"]
 
-setup(ext_modules=[Extension("diagramgen.draw._routesearch", ["diagramgen/draw/_routesearch.c"],
-                             extra_compile_args=FLAGS, optional=True)])
+EXTENSIONS = [Extension("diagramgen.draw._routesearch", ["diagramgen/draw/_routesearch.c"],
+                        extra_compile_args=FLAGS, optional=True)]
+if sys.platform.startswith("linux"):
+    EXTENSIONS.append(Extension("diagramgen.draw._pngrows", ["diagramgen/draw/_pngrows.c"],
+                                libraries=["dl"], optional=True))
+
+setup(ext_modules=EXTENSIONS)

@@ -9,7 +9,10 @@ target. How it compares:
   foundation bands its two runs, ``dot -Tjson`` (the layout without the bands) and
   ``neato -n2 -Tsvg -Tpng`` (the whole drawn with the positions set). The floor runs with
   the same parallelism as diagramgen (as many architectures at once as diagramgen runs
-  layouts), and once more with both sides pinned to one core (``taskset -c 0``). The
+  layouts), and once more with both sides pinned to one core (``taskset -c 0``). Where
+  the PNG row library is built (diagramgen/draw/_pngrows.c), the runs that write PNG
+  have it preloaded in the floor as in diagramgen; the same runs without it (Graphviz
+  writing its PNG as it does alone) are a reference row. The
   old floor, one ``dot -Tsvg -Tpng`` of diagramgen's first DOT per architecture, is kept
   as a separate row for reference: for banded architectures it is not the picture
   diagramgen draws. The plain-`diagrams` comparison renders, through the `diagrams`
@@ -45,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.plain_diagrams import script_for  # noqa: E402
 from bench.realistic import realistic  # noqa: E402
+from diagramgen.draw.render import png_rows_library  # noqa: E402
 
 PY = sys.executable
 CLI = [PY, "-m", "diagramgen"]
@@ -114,20 +118,26 @@ def graphviz_floor(model, folder: Path, source=None, formats=("svg", "png")) -> 
     import shlex
 
     from diagramgen.draw import scene
-    from diagramgen.draw.render import graphviz_runs
+    from diagramgen.draw.render import graphviz_runs, png_environment
 
     folder.mkdir(parents=True, exist_ok=True)
     runs, _images = graphviz_runs(source or scene.build(model), list(formats), str(folder), dpi=96)
     lines = [f"cd {shlex.quote(str(folder))}"]
+    env = png_environment() if "png" in formats else None
     for k, (args, data) in enumerate(runs):
         (folder / f"run{k}.dot").write_bytes(data)
         last = k == len(runs) - 1
+        if last and env is not None:  # as run_dot runs it: with the PNG row library preloaded
+            lines.append(f"export LD_PRELOAD={shlex.quote(env['LD_PRELOAD'])}")
         lines.append(("exec " if last else "") + " ".join(shlex.quote(a) for a in args)
                      + f" < run{k}.dot" + ("" if last else " > /dev/null"))
     (folder / "final.dot").write_bytes(runs[-1][1])
     (folder / "engine").write_text("neato" if len(runs) > 1 else "dot", encoding="utf-8")
     script = folder / "floor.sh"
     script.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # the same runs with Graphviz writing its PNG the way it does alone
+    (folder / "stock.sh").write_text("\n".join(x for x in lines if not x.startswith("export LD_PRELOAD="))
+                                     + "\n", encoding="utf-8")
     return script
 
 
@@ -167,6 +177,7 @@ def bench_equal(rounds: int, only=None, tag: str = "(a)") -> list:
     listing = "".join(f"{n}\n" for n in names).encode()
     # diagramgen's Graphviz runs per architecture (render.graphviz_runs), JOBS architectures at once
     floor_cmd = ["xargs", "-P", str(JOBS), "-I{}", "sh", "{}/floor.sh"]
+    stock_cmd = ["xargs", "-P", str(JOBS), "-I{}", "sh", "{}/stock.sh"]  # Graphviz's own PNG writing
     # the old floor: one dot -Tsvg -Tpng of the first DOT (for banded architectures not what is drawn)
     old_floor_cmd = ["xargs", "-P", str(JOBS), "-I{}", "dot", "-Gdpi=96", "-Tsvg", "-o", "{}.svg",
                      "-Tpng", "-o", "{}.png", "{}.dot"]
@@ -183,6 +194,7 @@ def bench_equal(rounds: int, only=None, tag: str = "(a)") -> list:
 
     contenders = {
         "floor": lambda: measure(floor_cmd, cwd=work, stdin=listing),
+        "stock": lambda: measure(stock_cmd, cwd=work, stdin=listing),
         "two": lambda: measure(two, cwd=ROOT),
         "full": lambda: both(full_render, full_docs),
         "plain": lambda: measure(plain_cmd, cwd=work, stdin=listing),
@@ -196,11 +208,15 @@ def bench_equal(rounds: int, only=None, tag: str = "(a)") -> list:
     shutil.rmtree(work, ignore_errors=True)
     LOADS.append((f"{tag} {', '.join(names)}", before, load_avg()))
     fl, tw, fu, pl, of, pd = r["floor"], r["two"], r["full"], r["plain"], r["old_floor"], r["plain_dot"]
+    st = r["stock"]
+    preload = "with" if png_rows_library() else "without (not built here)"
     rows = [
         (f"{tag} architectures: {', '.join(names)}", "", "", ""),
         (f"(a) floor: diagramgen's Graphviz runs per architecture (dot -Tsvg -Tpng; with bands dot -Tjson, "
-         f"then neato -n2 -Tsvg -Tpng), {JOBS} architectures at once; banded: {', '.join(banded) or 'none'}",
-         secs(fl), "", ""),
+         f"then neato -n2 -Tsvg -Tpng), {JOBS} architectures at once; banded: {', '.join(banded) or 'none'}; "
+         f"{preload} the PNG row library, as diagramgen runs them", secs(fl), "", ""),
+        ("(a) for reference: the same runs with Graphviz writing its PNG as it does alone (libpng's row "
+         "filters)", secs(st), "", ""),
         ("(a) render png + svg (no viewer, no step views)", secs(tw), "", ""),
         ("(a) full render as make does it (render with viewer and step views, then docs)", secs(fu), "", ""),
         (f"(a) plain diagrams on the DOT of diagramgen's last Graphviz run, one script per architecture, "
@@ -216,6 +232,8 @@ def bench_equal(rounds: int, only=None, tag: str = "(a)") -> list:
          secs(pd), "", ""),
         ("(a) for reference: png + svg render / that plain diagrams, CPU", f"{tw[1] / pd[1]:.2f}x (wall {tw[0] / pd[0]:.2f}x)",
          "", ""),
+        ("(a) for reference: png + svg render / the same runs with Graphviz's own PNG writing, CPU",
+         f"{tw[1] / st[1]:.2f}x (wall {tw[0] / st[0]:.2f}x)", "", ""),
         ("(a) for reference, the old floor: one dot -Tsvg -Tpng of the first DOT per architecture "
          "(for banded architectures not the picture drawn)", secs(of), "", ""),
         ("(a) for reference: png + svg render / old floor, CPU", f"{tw[1] / of[1]:.2f}x (wall {tw[0] / of[0]:.2f}x)",

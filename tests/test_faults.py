@@ -343,3 +343,27 @@ def test_icons_are_hard_linked_where_dot_runs_else_symlinked_else_copied(tmp_pat
     assert not (tmp_path / "copy.png").is_symlink() and (tmp_path / "copy.png").read_bytes() == icon.read_bytes()
     assert (tmp_path / "copy.png").stat().st_ino != icon.stat().st_ino
     assert not files.link_or_copy(tmp_path / "missing.png", tmp_path / "none.png")
+
+
+@pytest.mark.parametrize("way", ["hard", "soft", "copy"])
+def test_an_icon_link_that_exists_is_replaced_not_written_through(tmp_path, monkeypatch, way):
+    # A folder that already holds a link to another icon under the same short name (a
+    # folder used again, as the benchmark's is): the other icon must stay as it was.
+    from diagramgen import files
+
+    icon, other = tmp_path / "icon.png", tmp_path / "other.png"
+    icon.write_bytes(b"\x89PNG icon")
+    other.write_bytes(b"\x89PNG the other icon")
+    target = tmp_path / "_icon_0.png"
+    os.link(other, target)
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EXDEV, "another file system")
+
+    if way in ("soft", "copy"):
+        monkeypatch.setattr(os, "link", refuse)
+    if way == "copy":
+        monkeypatch.setattr(os, "symlink", refuse)
+    assert files.link_or_copy(icon, target)
+    assert target.read_bytes() == b"\x89PNG icon"
+    assert other.read_bytes() == b"\x89PNG the other icon"

@@ -3,6 +3,7 @@ the figures of diagramgen.draw.quality (edges through boxes, crossings, text siz
 import hashlib
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -297,3 +298,13 @@ def test_shipped_style_diagram_meets_the_text_target(against):
     q = quality.measure(svg)
     assert q.smallest_text_px >= 8.0
     assert (q.node_overlaps, q.area_intrusions, q.edge_overlaps) == (0, 0, 0)
+
+
+@pytest.mark.dot
+def test_where_areas_were_drawn_is_remembered_from_making_the_svg_as_reading_it_finds(against):
+    svg = render_architecture(against, ("svg",))["against.svg"]
+    remembered = columns.drawn_areas(svg)
+    assert svg in columns._MADE
+    read = columns.areas_in(ET.fromstring(svg))  # what reading the SVG finds
+    assert read == remembered and set(read) == {"first", "second", "lower", "third", "base"}
+    assert columns.drawn_areas(svg.decode("utf-8")) == remembered  # text is read, not looked up

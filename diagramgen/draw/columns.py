@@ -14,8 +14,7 @@ uses it; ``quality`` measures drawings with it too.
 from __future__ import annotations
 
 import re
-
-from lxml import etree
+import threading
 
 from diagramgen import ids
 from diagramgen.diagnostics import WARNING, Diagnostic, Pos
@@ -64,13 +63,28 @@ def path_points(d: str) -> list:
     return pts
 
 
+_MADE: dict = {}  # {SVG bytes made in this process: its drawn_areas}, the newest few
+_MADE_KEPT = 16
+_made_lock = threading.Lock()
+
+
 def drawn_areas(svg) -> dict:
     """``{area id: (left, top)}`` of each area as drawn in a rendered diagram (its SVG
-    text or bytes), in SVG coordinates (y grows downwards). An SVG that does not parse
-    raises a SyntaxError (lxml's XMLSyntaxError); entities are not expanded, nothing is
-    fetched."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
-    root = etree.fromstring(svg.encode("utf-8") if isinstance(svg, str) else svg, parser)
+    text or bytes), in SVG coordinates (y grows downwards). Of an SVG this process has
+    just made (svg.self_contained, through remember_areas), from when it was made;
+    else read from the SVG."""
+    if isinstance(svg, bytes):
+        with _made_lock:
+            made = _MADE.get(svg)
+        if made is not None:
+            return dict(made)
+    import xml.etree.ElementTree as ET  # here: a render reads back the SVGs it made, kept above
+
+    return areas_in(ET.fromstring(svg))
+
+
+def areas_in(root) -> dict:
+    """drawn_areas of an SVG document already parsed (ElementTree or lxml)."""
     out = {}
     for g in root.iter(SVG_NS + "g"):
         ident = g.get("id", "")
@@ -81,6 +95,16 @@ def drawn_areas(svg) -> dict:
         if pts:
             out[ident[len(ids.AREA_PREFIX):]] = (min(x for x, _ in pts), min(y for _, y in pts))
     return out
+
+
+def remember_areas(svg: bytes, root) -> None:
+    """Keep the drawn_areas of ``svg``, just serialised from ``root``, for drawn_areas:
+    what a render reads back from the diagrams it made is then not parsed again."""
+    areas = areas_in(root)
+    with _made_lock:
+        _MADE[svg] = areas
+        while len(_MADE) > _MADE_KEPT:
+            del _MADE[next(iter(_MADE))]
 
 
 def laid_out_columns(arch: Architecture) -> list:

@@ -3,16 +3,20 @@
 One ``dot`` process lays the graph out once and emits all formats (``-Tsvg -o a.svg
 -Tpng -o a.png -Tpdf -o a.pdf``). Files are written to temporary names in the output directory and
 renamed into place, so a reader never sees a half-written file and a failed render
-leaves the previous outputs untouched.
+leaves the previous outputs untouched. A run that writes PNG has the library built
+from _pngrows.c preloaded where there is one (png_environment): libpng then writes
+unfiltered rows, the same pixels in fewer bytes and less time.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -48,15 +52,18 @@ _children_lock = threading.Lock()
 _stopping = threading.Event()
 
 
-def _run_child(args: list, data: bytes, timeout: float, cwd=None, stdout: list | None = None) -> tuple:
-    """Run ``args`` with ``data`` on stdin; return (exit status, stderr), and append what it
+def _run_child(args: list, data: bytes, timeout: float, cwd=None, stdout: list | None = None,
+               env: dict | None = None) -> tuple:
+    """Run ``args`` with ``data`` on stdin (``env``: its environment, default this
+    process's); return (exit status, stderr), and append what it
     wrote to stdout to ``stdout`` if given. The process is
     killed (and waited for) whatever ends the wait: its time-out, an exception, or
     stop_children() when the command receives SIGTERM or SIGINT."""
     if _stopping.is_set():
         raise RenderError("stopped before Graphviz dot started; nothing was written")
     try:
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+                                env=env)
     except OSError as exc:
         raise RenderError(f"cannot run Graphviz dot: {exc}") from None
     with _children_lock:
@@ -82,6 +89,63 @@ def _run_child(args: list, data: bytes, timeout: float, cwd=None, stdout: list |
             pass
         with _children_lock:
             _children.discard(proc)
+
+
+_PNG_ROWS_MARK = b"diagramgen: libpng not found"  # what _pngrows.c says before it aborts
+_png_rows_broken = threading.Event()  # set once a run with the library failed where one without did not
+
+
+@functools.lru_cache(maxsize=1)
+def _png_rows_built():
+    """The path of the library built from _pngrows.c (setup.py; Linux only), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    here = Path(__file__).parent
+    for suffix in EXTENSION_SUFFIXES:
+        path = here / f"_pngrows{suffix}"
+        if path.is_file():
+            return str(path.resolve())
+    return None
+
+
+def png_rows_library():
+    """The library preloaded into the Graphviz runs that write PNG so that their rows are
+    written unfiltered (_pngrows.c: the same pixels in fewer bytes and less time), or None
+    where it was not built, is turned off (DIAGRAMGEN_PURE_PYTHON=1: no compiled part), or
+    cannot be named in LD_PRELOAD (a path with a space or a colon)."""
+    path = _png_rows_built()
+    if path is None or os.environ.get("DIAGRAMGEN_PURE_PYTHON") or _png_rows_broken.is_set():
+        return None
+    if " " in path or ":" in path:
+        return None
+    return path
+
+
+def png_environment():
+    """The environment of a Graphviz run that writes PNG: this process's, with
+    png_rows_library() preloaded; None (this process's as it is) without the library."""
+    lib = png_rows_library()
+    if lib is None:
+        return None
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = f"{lib} {env['LD_PRELOAD']}" if env.get("LD_PRELOAD") else lib
+    return env
+
+
+def _run_last(args: list, data: bytes, formats, timeout: float, cwd: str) -> tuple:
+    """The run that writes the files: with png_environment() when it writes PNG. Should
+    that run be killed by a signal, or the library not find libpng, it is run again
+    without the library, which is then left out for the rest of the process."""
+    env = png_environment() if "png" in formats else None
+    status, stderr = _run_child(args, data, timeout, cwd=cwd, env=env)
+    if env is not None and (status < 0 or _PNG_ROWS_MARK in stderr) and not _stopping.is_set():
+        retry = _run_child(args, data, timeout, cwd=cwd)
+        if retry[0] == 0:
+            _png_rows_broken.set()
+        return retry
+    return status, stderr
 
 
 def stop_children() -> None:
@@ -193,7 +257,7 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
     with temporary_folder(f"{_DOT_TMP}{os.getpid()}-") as tmp:
         runs, images = graphviz_runs(source, formats, tmp, dpi=dpi, timeout=timeout)
         args, data = runs[-1]
-        _check(*_run_child(args, data, timeout, cwd=tmp))
+        _check(*_run_last(args, data, formats, timeout, tmp))
         result = {}
         for fmt in formats:
             try:

@@ -39,6 +39,7 @@ from lxml import etree
 
 from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png
 from diagramgen.diagnostics import Failure
+from diagramgen.draw.columns import remember_areas
 from diagramgen.draw.theme import (
     DARK_FILLS,
     DARK_STROKES,
@@ -249,7 +250,9 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     style_el.text = stylesheet()
     root.insert(0, style_el)
     root.insert(1, defs)
-    return _finish(root, docs_href)
+    out = _finish(root, docs_href)
+    remember_areas(out, root)
+    return out
 
 
 def _parse(svg: bytes):

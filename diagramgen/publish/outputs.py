@@ -130,7 +130,7 @@ def _drawn(results: list, cached: list, out_dir: str, manifest: dict) -> list:
     def read(svg):
         try:
             return drawn_areas(svg) if svg else None
-        except (SyntaxError, ValueError):  # lxml's XMLSyntaxError is a SyntaxError
+        except (SyntaxError, ValueError):  # ElementTree's ParseError is a SyntaxError
             return None
 
     out = [(m, read(files_out.get(f"{m.id}.svg"))) for m, files_out in results]
