@@ -40,12 +40,15 @@ def _cubic(p0, p1, p2, p3, out: list, depth: int = 0) -> None:
     _cubic(mid, p123, p23, p3, out, depth + 1)
 
 
+_PATH_TOKEN = re.compile(r"[MCLZmclz]|" + NUMBER.pattern)
+
+
 def path_points(d: str) -> list:
     """A Graphviz path (M, C and L commands) as a list of points."""
     pts: list = []
     cmd = None
     nums: list = []
-    for tok in re.findall(r"[MCLZmclz]|" + NUMBER.pattern, d):
+    for tok in _PATH_TOKEN.findall(d):
         if tok.isalpha():
             cmd = tok.upper()
             continue
@@ -90,11 +93,47 @@ def areas_in(root) -> dict:
         ident = g.get("id", "")
         if "cluster" not in g.get("class", "").split() or not ident.startswith(ids.AREA_PREFIX):
             continue
-        pts = [p for el in g if el.tag in (SVG_NS + "path", SVG_NS + "polygon")
-               for p in path_points(el.get("d") or "M" + el.get("points", ""))]
-        if pts:
-            out[ident[len(ids.AREA_PREFIX):]] = (min(x for x, _ in pts), min(y for _, y in pts))
+        corners = [path_top_left(el.get("d") or "M" + el.get("points", ""))
+                   for el in g if el.tag in (SVG_NS + "path", SVG_NS + "polygon")]
+        corners = [c for c in corners if c is not None]
+        if corners:
+            out[ident[len(ids.AREA_PREFIX):]] = (min(x for x, _ in corners), min(y for _, y in corners))
     return out
+
+
+def path_top_left(d: str):
+    """``(least x, least y)`` of path_points(d), or None where it has no point, without
+    flattening the curves that cannot reach below what the others reach: every point
+    _cubic makes is a mean of two points no smaller than the least of the curve's four
+    control points (so no smaller, in floating point too), and the curve's end is one
+    of its points."""
+    pts: list = []
+    curves: list = []
+    cmd = None
+    nums: list = []
+    for tok in _PATH_TOKEN.findall(d):
+        if tok.isalpha():
+            cmd = tok.upper()
+            continue
+        nums.append(float(tok))
+        if cmd in ("M", "L") and len(nums) == 2:
+            pts.append(tuple(nums))
+            nums = []
+            cmd = "L"
+        elif cmd == "C" and len(nums) == 6:
+            end = (nums[4], nums[5])
+            curves.append((pts[-1], (nums[0], nums[1]), (nums[2], nums[3]), end))
+            pts.append(end)
+            nums = []
+    if not pts:
+        return None
+    left, top = min(x for x, _ in pts), min(y for _, y in pts)
+    for curve in curves:
+        if min(p[0] for p in curve) < left or min(p[1] for p in curve) < top:
+            flat: list = []
+            _cubic(*curve, flat)
+            left, top = min(left, *(x for x, _ in flat)), min(top, *(y for _, y in flat))
+    return left, top
 
 
 def remember_areas(svg: bytes, root) -> None:
