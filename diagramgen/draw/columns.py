@@ -131,7 +131,7 @@ def path_top_left(d: str):
     for curve in curves:
         if min(p[0] for p in curve) < left or min(p[1] for p in curve) < top:
             flat: list = []
-            _cubic(*curve, flat)
+            _cubic(curve[0], curve[1], curve[2], curve[3], flat)
             left, top = min(left, *(x for x, _ in flat)), min(top, *(y for _, y in flat))
     return left, top
 
