@@ -40,8 +40,10 @@ NOTE = Severity.NOTE
 # Characters that must not reach a terminal or a CI log as they are: C0 and C1 controls
 # (escape sequences can retitle a terminal or hide text), line and paragraph separators,
 # bidirectional controls, byte-order marks and lone surrogates (which cannot be encoded).
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069"
-                          "\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff]")
+# A pattern, not a compiled one: re compiles it on the first line printed (and keeps it),
+# not on every start of a command that prints nothing.
+_UNPRINTABLE = ("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069"
+                "\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -56,7 +58,7 @@ def term(text) -> str:
     (``\\n``, ``\\x1b``, ``\\u2028``). A line cannot start with ``::`` (a GitHub
     Actions workflow command) either: such text gets ``./`` in front. Every path or
     name the command line prints goes through here."""
-    out = _UNPRINTABLE.sub(_escape_char, str(text))
+    out = re.sub(_UNPRINTABLE, _escape_char, str(text))
     return "./" + out if out.startswith("::") else out
 
 

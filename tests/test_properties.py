@@ -458,3 +458,28 @@ def test_the_compiled_marks_are_the_python_ones_whatever_the_segments(batches, b
             routes._compiled = saved
 
     assert run(routes._compiled) == run(None)
+
+
+_coord = st.floats(min_value=-2000, max_value=2000, allow_nan=False).map(lambda v: round(v, 2))
+_point = st.tuples(_coord, _coord)
+
+
+@st.composite
+def _graphviz_paths(draw):
+    """A path as Graphviz writes an area's outline: M, then L and C pieces."""
+    parts = [f"M{draw(_point)[0]},{draw(_point)[1]}"]
+    for _ in range(draw(st.integers(1, 8))):
+        if draw(st.booleans()):
+            parts.append("C" + " ".join(f"{x},{y}" for x, y in draw(st.lists(_point, min_size=3, max_size=3))))
+        else:
+            parts.append(f"L{draw(_point)[0]},{draw(_point)[1]}")
+    return "".join(parts)
+
+
+@examples(300)
+@given(_graphviz_paths())
+def test_the_top_left_of_a_path_is_that_of_all_its_flattened_points(d):
+    from diagramgen.draw.columns import path_points, path_top_left
+
+    pts = path_points(d)
+    assert path_top_left(d) == (min(x for x, _ in pts), min(y for _, y in pts))

@@ -7,16 +7,64 @@ graph of clusters can fix it. So after the layout the drawing is compared with t
 declared columns, and every area drawn out of its declared place gets a warning at its
 entry in the architecture file, saying where it was drawn and why, so that the author
 can reorder the file. A warning never stops a render.
+
+The reading of Graphviz paths into points (``path_points``) is here, where every render
+uses it; ``quality`` measures drawings with it too.
 """
 from __future__ import annotations
 
+import re
 import threading
-import xml.etree.ElementTree as ET
 
 from diagramgen import ids
 from diagramgen.diagnostics import WARNING, Diagnostic, Pos
-from diagramgen.draw.quality import SVG_NS, path_points
 from diagramgen.model import Architecture
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")  # as Graphviz writes one in a path
+
+
+def _cubic(p0, p1, p2, p3, out: list, depth: int = 0) -> None:
+    # flat enough when the control points are close to the chord
+    dx, dy = p3[0] - p0[0], p3[1] - p0[1]
+    d1 = abs((p1[0] - p3[0]) * dy - (p1[1] - p3[1]) * dx)
+    d2 = abs((p2[0] - p3[0]) * dy - (p2[1] - p3[1]) * dx)
+    if depth > 12 or (d1 + d2) ** 2 <= 0.05 * 0.05 * 16 * (dx * dx + dy * dy) + 1e-9:
+        out.append(p3)
+        return
+    m = lambda a, b: ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)  # noqa: E731
+    p01, p12, p23 = m(p0, p1), m(p1, p2), m(p2, p3)
+    p012, p123 = m(p01, p12), m(p12, p23)
+    mid = m(p012, p123)
+    _cubic(p0, p01, p012, mid, out, depth + 1)
+    _cubic(mid, p123, p23, p3, out, depth + 1)
+
+
+_PATH_TOKEN = re.compile(r"[MCLZmclz]|" + NUMBER.pattern)
+
+
+def path_points(d: str) -> list:
+    """A Graphviz path (M, C and L commands) as a list of points."""
+    pts: list = []
+    cmd = None
+    nums: list = []
+    for tok in _PATH_TOKEN.findall(d):
+        if tok.isalpha():
+            cmd = tok.upper()
+            continue
+        nums.append(float(tok))
+        if cmd == "M" and len(nums) == 2:
+            pts.append(tuple(nums))
+            nums = []
+            cmd = "L"
+        elif cmd == "L" and len(nums) == 2:
+            pts.append(tuple(nums))
+            nums = []
+        elif cmd == "C" and len(nums) == 6:
+            _cubic(pts[-1], (nums[0], nums[1]), (nums[2], nums[3]), (nums[4], nums[5]), pts)
+            nums = []
+    return pts
+
 
 _MADE: dict = {}  # {SVG bytes made in this process: its drawn_areas}, the newest few
 _MADE_KEPT = 16
@@ -33,6 +81,8 @@ def drawn_areas(svg) -> dict:
             made = _MADE.get(svg)
         if made is not None:
             return dict(made)
+    import xml.etree.ElementTree as ET  # here: a render reads back the SVGs it made, kept above
+
     return areas_in(ET.fromstring(svg))
 
 
@@ -43,11 +93,47 @@ def areas_in(root) -> dict:
         ident = g.get("id", "")
         if "cluster" not in g.get("class", "").split() or not ident.startswith(ids.AREA_PREFIX):
             continue
-        pts = [p for el in g if el.tag in (SVG_NS + "path", SVG_NS + "polygon")
-               for p in path_points(el.get("d") or "M" + el.get("points", ""))]
-        if pts:
-            out[ident[len(ids.AREA_PREFIX):]] = (min(x for x, _ in pts), min(y for _, y in pts))
+        corners = [path_top_left(el.get("d") or "M" + el.get("points", ""))
+                   for el in g if el.tag in (SVG_NS + "path", SVG_NS + "polygon")]
+        corners = [c for c in corners if c is not None]
+        if corners:
+            out[ident[len(ids.AREA_PREFIX):]] = (min(x for x, _ in corners), min(y for _, y in corners))
     return out
+
+
+def path_top_left(d: str):
+    """``(least x, least y)`` of path_points(d), or None where it has no point, without
+    flattening the curves that cannot reach below what the others reach: every point
+    _cubic makes is a mean of two points no smaller than the least of the curve's four
+    control points (so no smaller, in floating point too), and the curve's end is one
+    of its points."""
+    pts: list = []
+    curves: list = []
+    cmd = None
+    nums: list = []
+    for tok in _PATH_TOKEN.findall(d):
+        if tok.isalpha():
+            cmd = tok.upper()
+            continue
+        nums.append(float(tok))
+        if cmd in ("M", "L") and len(nums) == 2:
+            pts.append(tuple(nums))
+            nums = []
+            cmd = "L"
+        elif cmd == "C" and len(nums) == 6:
+            end = (nums[4], nums[5])
+            curves.append((pts[-1], (nums[0], nums[1]), (nums[2], nums[3]), end))
+            pts.append(end)
+            nums = []
+    if not pts:
+        return None
+    left, top = min(x for x, _ in pts), min(y for _, y in pts)
+    for curve in curves:
+        if min(p[0] for p in curve) < left or min(p[1] for p in curve) < top:
+            flat: list = []
+            _cubic(curve[0], curve[1], curve[2], curve[3], flat)
+            left, top = min(left, *(x for x, _ in flat)), min(top, *(y for _, y in flat))
+    return left, top
 
 
 def remember_areas(svg: bytes, root) -> None:

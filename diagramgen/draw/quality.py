@@ -22,13 +22,12 @@ shapes Graphviz draws (rounded corners count as square).
 from __future__ import annotations
 
 import math
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+from diagramgen.draw.columns import NUMBER, SVG_NS, path_points
+
 DOCS_WIDTH = 1000  # pixels: the width of a typical docs column
-SVG_NS = "{http://www.w3.org/2000/svg}"
-_NUM = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 NODE_SHRINK, MIN_INSIDE = 2.0, 1.0
 AREA_SHRINK, MIN_INTRUSION = 2.0, 3.0
@@ -39,6 +38,8 @@ END_TOL = 8.0
 
 @dataclass
 class Box:
+    """The bounding box of a drawn shape (a circle when ``circle``)."""
+
     id: str
     x0: float
     y0: float
@@ -68,6 +69,9 @@ class Box:
 
 @dataclass
 class Edge:
+    """A drawn edge: its path as points, the ids of its ends, its length and the
+    points sampled along it."""
+
     id: str
     points: list
     ends: tuple = ()
@@ -77,6 +81,8 @@ class Edge:
 
 @dataclass(frozen=True)
 class Quality:
+    """The readability figures of one drawing (see the module's docstring)."""
+
     node_overlaps: int
     area_intrusions: int
     crossings: int
@@ -97,45 +103,6 @@ class Quality:
                 "width_pt": round(self.width_pt), "height_pt": round(self.height_pt)}
 
 
-def _cubic(p0, p1, p2, p3, out: list, depth: int = 0) -> None:
-    # flat enough when the control points are close to the chord
-    dx, dy = p3[0] - p0[0], p3[1] - p0[1]
-    d1 = abs((p1[0] - p3[0]) * dy - (p1[1] - p3[1]) * dx)
-    d2 = abs((p2[0] - p3[0]) * dy - (p2[1] - p3[1]) * dx)
-    if depth > 12 or (d1 + d2) ** 2 <= 0.05 * 0.05 * 16 * (dx * dx + dy * dy) + 1e-9:
-        out.append(p3)
-        return
-    m = lambda a, b: ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)  # noqa: E731
-    p01, p12, p23 = m(p0, p1), m(p1, p2), m(p2, p3)
-    p012, p123 = m(p01, p12), m(p12, p23)
-    mid = m(p012, p123)
-    _cubic(p0, p01, p012, mid, out, depth + 1)
-    _cubic(mid, p123, p23, p3, out, depth + 1)
-
-
-def path_points(d: str) -> list:
-    """A Graphviz path (M, C and L commands) as a list of points."""
-    pts: list = []
-    cmd = None
-    nums: list = []
-    for tok in re.findall(r"[MCLZmclz]|" + _NUM.pattern, d):
-        if tok.isalpha():
-            cmd = tok.upper()
-            continue
-        nums.append(float(tok))
-        if cmd == "M" and len(nums) == 2:
-            pts.append(tuple(nums))
-            nums = []
-            cmd = "L"
-        elif cmd == "L" and len(nums) == 2:
-            pts.append(tuple(nums))
-            nums = []
-        elif cmd == "C" and len(nums) == 6:
-            _cubic(pts[-1], (nums[0], nums[1]), (nums[2], nums[3]), (nums[4], nums[5]), pts)
-            nums = []
-    return pts
-
-
 def _shape_box(el, ident: str):
     tag = el.tag.replace(SVG_NS, "")
     if tag == "ellipse":
@@ -143,7 +110,7 @@ def _shape_box(el, ident: str):
         rx, ry = float(el.get("rx")), float(el.get("ry"))
         return Box(ident, cx - rx, cy - ry, cx + rx, cy + ry, circle=abs(rx - ry) < 0.01)
     if tag == "polygon":
-        pts = [float(v) for v in _NUM.findall(el.get("points", ""))]
+        pts = [float(v) for v in NUMBER.findall(el.get("points", ""))]
         xs, ys = pts[0::2], pts[1::2]
     elif tag == "path":
         p = path_points(el.get("d", ""))
@@ -227,7 +194,7 @@ def _edge(g, ident: str):
             pts += path_points(el.get("d", ""))
         elif tag == "polygon":
             heads.append([tuple(map(float, pair)) for pair in
-                          zip(*[iter(_NUM.findall(el.get("points", "")))] * 2)])
+                          zip(*[iter(NUMBER.findall(el.get("points", "")))] * 2)])
     if len(pts) < 2:
         return None
     for head in heads:  # an arrowhead's tip is the end it points at

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import html
 import os
 import re
 import shutil
@@ -290,7 +289,11 @@ def _short_image_names(source: str, folder: str) -> tuple:
     def short(m) -> str:
         name = m.group(2)
         if name not in shorts:
-            real = html.unescape(name)
+            real = name
+            if "&" in name:  # html.unescape returns text without "&" as it is
+                import html
+
+                real = html.unescape(name)
             short_name = f"_icon_{len(shorts)}{os.path.splitext(real)[1].lower()}"
             target = os.path.join(folder, short_name)
             if not link_or_copy(real, target):

@@ -12,7 +12,6 @@ only step numbers from ``data-step`` attributes, never user text.
 """
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Optional
 
@@ -198,6 +197,8 @@ def _inline_svg(svg: bytes) -> str:
 
 def build(arch: Architecture, svg: bytes, png_name: Optional[str], svg_name: Optional[str], docs_href: str) -> str:
     """Return the viewer page for ``arch`` (``svg`` is the docs-ready SVG)."""
+    import html  # here, not at the top: a render without the viewer has no use for it
+
     e = html.escape
     library = (VENDOR / "svg-pan-zoom.min.js").read_text(encoding="utf-8")
     if "</script" in library.lower():

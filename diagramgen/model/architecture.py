@@ -11,6 +11,9 @@ from diagramgen.ids import step_anchor
 
 @dataclass(frozen=True)
 class Area:
+    """An area of the diagram, the box its components are drawn in: inside ``parent``
+    (None at the top level), or a full-width platform band when ``band`` is true."""
+
     id: str
     label: str
     parent: Optional[str]
@@ -20,6 +23,9 @@ class Area:
 
 @dataclass(frozen=True)
 class Component:
+    """One component: its kind, label, area, provenance and icon file, and what the
+    docs show of it; ``standalone`` means drawn without flows on purpose."""
+
     id: str
     kind: str
     label: str
@@ -35,6 +41,8 @@ class Component:
 
 @dataclass(frozen=True)
 class Flow:
+    """One arrow of a step, from ``src`` to ``dst`` (both ways when ``both``)."""
+
     src: str
     dst: str
     both: bool = False
@@ -131,6 +139,9 @@ class DocsCheck:
 
 @dataclass(frozen=True)
 class Architecture:
+    """A validated architecture file (with the fragments it includes): everything the
+    later stages read."""
+
     id: str
     title: str
     scenario: str

@@ -28,6 +28,8 @@ KIND = Obj("kind", {
 
 @dataclass(frozen=True)
 class Kind:
+    """A component kind: its label, icon, default area, provenance and other names."""
+
     name: str
     label: str
     icon: str
@@ -39,6 +41,8 @@ class Kind:
 
 @dataclass(frozen=True)
 class Catalog:
+    """The component kinds by name, and the file they were read from."""
+
     kinds: dict
     path: str
 

@@ -48,6 +48,8 @@ def pos_of(path: str, node: Node) -> Pos:
 
 @dataclass(frozen=True)
 class Document:
+    """A YAML file composed into nodes: the path it is shown by and its root node."""
+
     path: str  # as given / as shown in diagnostics
     root: Node
 

@@ -13,6 +13,8 @@ from diagramgen.model.validate import architecture_files, check_unique_ids, load
 
 @dataclass
 class Loaded:
+    """The models of the files that loaded, and the problems of every file."""
+
     models: list = field(default_factory=list)
     diagnostics: list = field(default_factory=list)
 

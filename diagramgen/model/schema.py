@@ -71,6 +71,9 @@ def _short(s: str, n: int = 30) -> str:
 
 @dataclass
 class Ctx:
+    """What a check needs besides the node: the file's path, for positions, and the
+    list the problems are added to."""
+
     path: str
     diags: list
 
@@ -95,6 +98,8 @@ class Type:
 
 @dataclass
 class Str(Type):
+    """A string: an optional pattern or list of allowed values, a maximum length."""
+
     pattern: str | None = None
     enum: tuple = ()
     max_len: int = 500
@@ -151,6 +156,8 @@ class Str(Type):
 
 @dataclass
 class Int(Type):
+    """A whole number from ``minimum`` to ``maximum``."""
+
     minimum: int = 1
     maximum: int = 999
     doc: str = ""
@@ -197,6 +204,8 @@ class Letter(Type):
 
 @dataclass
 class Bool(Type):
+    """true or false (and the other spellings YAML reads as a boolean)."""
+
     doc: str = ""
     expected = "true or false"
 
@@ -216,6 +225,8 @@ class Bool(Type):
 
 @dataclass
 class Seq(Type):
+    """A list of ``item`` values, with a minimum and maximum length."""
+
     item: Type
     min_items: int = 0
     max_items: int = 2000
@@ -255,6 +266,8 @@ class F:
 
 @dataclass
 class Obj(Type):
+    """A mapping with the keys ``fields`` names (no others)."""
+
     name: str
     fields: dict = field(default_factory=dict)
     doc: str = ""

@@ -20,6 +20,8 @@ from diagramgen.publish.manifest import leftovers, read, remembering_inputs, up_
 
 @dataclass
 class RenderRun:
+    """What render_to did: what it loaded, rendered, wrote, kept and removed."""
+
     loaded: Loaded
     rendered: list = field(default_factory=list)  # [(model, [paths of its outputs])]
     written: list = field(default_factory=list)  # the outputs written (new or changed); the others were kept
@@ -122,15 +124,13 @@ def _drawn(results: list, cached: list, out_dir: str, manifest: dict) -> list:
     its render record holds it (the SVG it names is unchanged: up_to_date checked its
     hash) or, for a record that holds none, read from its SVG in ``out_dir``. None where
     there is no SVG, or an unreadable one (render --force rewrites it)."""
-    import xml.etree.ElementTree as ET
-
     from diagramgen.draw.columns import drawn_areas
     from diagramgen.publish.manifest import recorded_drawn
 
     def read(svg):
         try:
             return drawn_areas(svg) if svg else None
-        except (ET.ParseError, ValueError):
+        except (SyntaxError, ValueError):  # ElementTree's ParseError is a SyntaxError
             return None
 
     out = [(m, read(files_out.get(f"{m.id}.svg"))) for m, files_out in results]
@@ -160,6 +160,8 @@ def _layout_warnings(drawn: list) -> list:
 
 @dataclass
 class DocsRun:
+    """What docs_to did: what it loaded and wrote or removed, or why it wrote nothing."""
+
     loaded: Loaded  # the architectures FILES name (every one when none is named)
     error: str = ""  # why nothing was written, beyond the diagnostics of the files
     written: list = field(default_factory=list)  # pages and assets written (new or changed)
