@@ -305,7 +305,7 @@ def _record_docs(run: DocsRun, manifest_path: str, before: dict, out_dir: str, m
                                              for p in g.migrations)] for g in groups}
     # the architectures' pages and the groups' pages recorded, and the file written once
     if update_file(manifest_path, "docs", made, None, gone,
-                   then=lambda manifest: overviews.record(manifest, groups, by_group, base)):
+                   then=lambda manifest: overviews.record(manifest, groups, by_group, base, copy=False)):
         run.manifest = manifest_path
     for name in leftovers(before, "docs", {}, base, gone) + overviews.leftovers(before, by_group):
         try:
