@@ -103,11 +103,10 @@ def reusable(manifest: dict, base: str, pages_dir: str):
             if made[rel][0] != key:
                 return None
             try:
-                with open(os.path.join(base, rel), "rb") as fh:
-                    data = fh.read()
+                data, digest = M.read_file(os.path.join(base, rel))
             except OSError:
                 return None
-            if hashlib.sha256(data).hexdigest() != made[rel][1]:
+            if digest != made[rel][1]:
                 return None
             out[n] = data
         return out
