@@ -231,6 +231,7 @@ def _rel(path) -> str:
 
 
 _remembered: dict | None = None  # inside remembering_inputs(): (id(arch), product, id(settings)) -> result
+_named: dict | None = None  # inside remembering_inputs(): a source or icon -> (its input name, sha256)
 
 
 @contextlib.contextmanager
@@ -239,17 +240,30 @@ def remembering_inputs():
     computed once: a render records what its cache test computed, and `docs` records the
     pages and the group pages of each architecture, whose inputs overlap. The hashes are
     those of the files when first asked for, as the model was loaded before that: a file
-    saved meanwhile is seen as changed by the next run."""
-    global _remembered
+    saved meanwhile is seen as changed by the next run. The same holds of each file:
+    the architectures share fragments and icons, and each one's render and docs inputs
+    its own file, which are named and hashed once."""
+    global _remembered, _named
     outer = _remembered
     if outer is None:
-        _remembered = {}
+        _remembered, _named = {}, {}
     try:
         with filehashes.keeping():  # the files' hashes kept for the next run, once at the end
             yield
     finally:
         if outer is None:
-            _remembered = None
+            _remembered = _named = None
+
+
+def _once(key, make) -> tuple:
+    """``make()`` (an input's (name, sha256)), once per ``key`` inside remembering_inputs."""
+    memo = _named
+    if memo is None:
+        return make()
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = make()
+    return hit
 
 
 def inputs(arch, product: str, settings=None) -> dict:
@@ -275,26 +289,30 @@ def inputs(arch, product: str, settings=None) -> dict:
 
 
 def _inputs(arch, product: str, settings) -> dict:
-    out = {_rel(src): sha256_file(src) for src in arch.sources}
-    out["diagramgen/model/catalog.yaml"] = sha256_file(CATALOG_PATH)
+    out = dict(_once(("file", src), lambda src=src: (_rel(src), sha256_file(src))) for src in arch.sources)
+    out["diagramgen/model/catalog.yaml"] = _once(("file", CATALOG_PATH), lambda: ("", sha256_file(CATALOG_PATH)))[1]
     if settings.path:
         name = _rel(settings.real)
         out[name] = settings.digest if product != "render" else settings.render_digest(arch)
     out.update(code_inputs(product))
     if product == "render":
-        from diagramgen.model.iconfiles import icon_source, library_root
-
-        root = library_root()
-        for spec in sorted({c.icon for c in arch.components}):
-            path = icon_source(spec)
-            if path.parent == PACKAGE_DIR / "icons":
-                name = f"diagramgen/icons/{path.name}"
-            elif spec.startswith("diagrams:"):
-                name = f"diagrams/{path.relative_to(root).as_posix()}"
-            else:  # the repository's own: a kind of diagramgen.yaml or a component's icon
-                name = _rel(path)
-            out[name] = sha256_file(path)
+        out.update(_once(("icon", spec), lambda spec=spec: _icon_input(spec))
+                   for spec in sorted({c.icon for c in arch.components}))
     return dict(sorted(out.items()))
+
+
+def _icon_input(spec: str) -> tuple:
+    """(input name, sha256) of the file the icon spec ``spec`` is drawn from."""
+    from diagramgen.model.iconfiles import icon_source, library_root
+
+    path = icon_source(spec)
+    if path.parent == PACKAGE_DIR / "icons":
+        name = f"diagramgen/icons/{path.name}"
+    elif spec.startswith("diagrams:"):
+        name = f"diagrams/{path.relative_to(library_root()).as_posix()}"
+    else:  # the repository's own: a kind of diagramgen.yaml or a component's icon
+        name = _rel(path)
+    return name, sha256_file(path)
 
 
 @functools.lru_cache(maxsize=1)
