@@ -122,7 +122,15 @@ def _code_hashes(product: str, package_dir: Path) -> tuple:
 
 def sha256_file(path) -> str:
     st = os.stat(path)
-    return _sha256(os.path.abspath(path), st.st_mtime_ns, st.st_size)
+    where = os.path.abspath(path)
+    known = filehashes.known(_RAW, where, st)  # an earlier run's, of the file as it is
+    return known if known is not None else _sha256(where, st.st_mtime_ns, st.st_size)
+
+
+def known_sha256(path, st) -> str | None:
+    """sha256_file of the file at ``path`` that stats as ``st``, when an earlier run
+    kept it (publish/filehashes.py); else None (nothing is read)."""
+    return filehashes.known(_RAW, os.path.abspath(path), st)
 
 
 @functools.lru_cache(maxsize=1024)
