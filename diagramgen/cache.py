@@ -43,18 +43,20 @@ def cached_png(cached: Optional[Path], make) -> bytes:
     return png
 
 
-def installed_version(package: str) -> str:
-    """The installed version of ``package``, from the name of its .dist-info folder beside
-    it (importing importlib.metadata costs more than a render's whole manifest), else
-    from importlib.metadata. The package itself is not imported."""
+def installed_version(package: str, dist: Optional[str] = None) -> str:
+    """The installed version of ``package`` (the distribution ``dist`` that provides it,
+    where its name is another: "PyYAML" for yaml), from the name of its .dist-info folder
+    beside it (importing importlib.metadata costs more than a render's whole manifest),
+    else from importlib.metadata. The package itself is not imported."""
     import importlib.util
 
     spec = importlib.util.find_spec(package)
     if spec is not None and spec.origin:
         site = Path(spec.origin).resolve().parent.parent
-        found = sorted(site.glob(f"{package}-*.dist-info"))
-        if len(found) == 1:
-            return found[0].name[len(package) + 1:-len(".dist-info")]
+        for name in dict.fromkeys((dist.lower().replace("-", "_"), dist) if dist else (package,)):
+            found = sorted(site.glob(f"{name}-*.dist-info"))
+            if len(found) == 1:
+                return found[0].name[len(name) + 1:-len(".dist-info")]
     from importlib.metadata import version
 
-    return version(package)
+    return version(dist or package)

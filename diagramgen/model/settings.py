@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos
-from diagramgen.model import loader
+from diagramgen.model import loader, stored
 from diagramgen.model.catalog import KIND, Catalog, Kind, default_catalog
 from diagramgen.model.loader import STR, LoadError, load, pos_of
 from diagramgen.model.schema import (
@@ -229,6 +229,10 @@ class Settings:
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+# the classes settings are made of, by name: what their entry in the disk cache may hold
+_KEPT = {cls.__name__: cls for cls in (Settings, Group, Catalog, Kind, Pos, PStr, dict)}
+
+
 def neutral(root: str = ".", builtin: Optional[Catalog] = None) -> Settings:
     """The settings of a repository without diagramgen.yaml."""
     return Settings(root=os.path.realpath(root), catalog=builtin or default_catalog())
@@ -245,15 +249,13 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
     With the built-in catalog (``builtin`` None), settings that loaded without any
     diagnostic are kept in the disk cache and taken from there while the file and the
     icon files of its kinds do not change (model/stored.py): no YAML is parsed then."""
-    from diagramgen.model import stored
-
     path = settings_path(root)
     if not os.path.lexists(path):
         return neutral(root, builtin)
     shown = shown or path
     key = stored.settings_key(root, path, shown) if builtin is None else None
-    kept = stored.stored_settings(key)
-    if kept is not None:
+    kept = stored.stored_settings(key, _KEPT)
+    if isinstance(kept, Settings):
         return kept
     try:
         doc = load(path, shown)
@@ -302,7 +304,7 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
         new_azure_foundation=bool(new["azure_foundation"]) if "azure_foundation" in new else None,
         groups=_groups(_rec(rec, "groups")),
     )
-    stored.keep_settings(key, settings, diags, icons)
+    stored.keep_settings(key, settings, diags, icons, _KEPT)
     return settings
 
 

@@ -68,43 +68,17 @@ def entry_key(path, settings) -> Optional[tuple]:
 def _code() -> str:
     """One hash of the code that reads and checks architectures and of the libraries'
     versions: the package's model/ modules, catalog.yaml and its top-level modules."""
-    h = hashlib.sha256(f"{sys.version}\0{library_version('yaml', 'PyYAML')}\0{_version('diagrams')}".encode())
+    h = hashlib.sha256(f"{sys.version}\0{_version('yaml', 'PyYAML')}\0{_version('diagrams')}".encode())
     files = sorted([*_PACKAGE.glob("*.py"), *(_PACKAGE / "model").glob("*.py"), _PACKAGE / "model" / "catalog.yaml"])
     for f in files:
         h.update(b"\0" + f.relative_to(_PACKAGE).as_posix().encode("utf-8") + b"\0" + f.read_bytes())
     return h.hexdigest()
 
 
-def _version(package: str) -> str:
+def _version(package: str, dist: Optional[str] = None) -> str:
     try:
-        return installed_version(package)
+        return installed_version(package, dist)
     except Exception:  # pragma: no cover - a dependency
-        return ""
-
-
-@functools.cache
-def library_version(module: str, dist: str) -> str:
-    """The installed version of the distribution ``dist`` that provides ``module``, from
-    the name of its .dist-info folder beside it, without importing the module (importing
-    PyYAML costs more than a warm command's settings); else from importlib.metadata;
-    "" when it is not installed."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):  # pragma: no cover - a broken installation
-        spec = None
-    if spec is not None and spec.origin:
-        site = Path(spec.origin).resolve().parent.parent
-        for name in dict.fromkeys((dist.lower().replace("-", "_"), dist)):
-            found = sorted(site.glob(f"{name}-*.dist-info"))
-            if len(found) == 1:
-                return found[0].name[len(name) + 1:-len(".dist-info")]
-    try:
-        from importlib.metadata import version
-
-        return version(dist)
-    except Exception:  # pragma: no cover - not installed
         return ""
 
 
@@ -184,17 +158,15 @@ def settings_key(root, path: str, shown: str) -> Optional[tuple]:
         return None
     name = hashlib.sha256(json.dumps([VERSION, "settings", os.fspath(root), os.fspath(path), shown,
                                       os.path.realpath(root), os.path.realpath(path), os.getcwd(), str(_PACKAGE),
-                                      _code(), library_version("PIL", "Pillow"),
-                                      library_version("lxml", "lxml")]).encode("utf-8"))
+                                      _code(), _version("PIL", "Pillow"), _version("lxml")]).encode("utf-8"))
     return name.hexdigest(), hashlib.sha256(data).hexdigest()
 
 
-def stored_settings(key: Optional[tuple]):
+def stored_settings(key: Optional[tuple], types: dict):
     """The settings kept under ``key`` (settings_key), if they were made from the file as
     it is now and every icon file of its repository kinds is still the file, with the
-    bytes, it was checked as; else None."""
-    from diagramgen.model.settings import Settings
-
+    bytes, it was checked as; else None. ``types``: the classes the entry may hold, by
+    name (settings.Settings and those of its fields)."""
     where = cache_dir()
     if key is None or where is None:
         return None
@@ -203,8 +175,8 @@ def stored_settings(key: Optional[tuple]):
             entry = json.loads(fh.read())
         if entry["file"] != key[1]:
             return None
-        settings = _decode(entry["settings"], _settings_types())
-        if not isinstance(settings, Settings) or settings.digest != key[1] or not isinstance(settings.real, str):
+        settings = _decode(entry["settings"], types)
+        if type(settings) is not types["Settings"] or settings.digest != key[1] or not isinstance(settings.real, str):
             return None
         base = os.path.dirname(settings.real)
         for name, real, digest in entry["icons"]:
@@ -218,7 +190,7 @@ def stored_settings(key: Optional[tuple]):
     return settings
 
 
-def keep_settings(key: Optional[tuple], settings, diagnostics: list, icons: list) -> None:
+def keep_settings(key: Optional[tuple], settings, diagnostics: list, icons: list, types: dict) -> None:
     """Keep ``settings`` under ``key`` when they loaded without diagnostics and no link is
     on the way to ``icons``, the (icon as written, real path) of each repository kind
     whose icon is a file. Settings with a value that cannot be written as JSON are not
@@ -234,7 +206,7 @@ def keep_settings(key: Optional[tuple], settings, diagnostics: list, icons: list
                 return
             with open(real, "rb") as fh:
                 kept.append([name, real, hashlib.sha256(fh.read()).hexdigest()])
-        text = json.dumps({"file": key[1], "icons": kept, "settings": _encode(settings, _settings_types())})
+        text = json.dumps({"file": key[1], "icons": kept, "settings": _encode(settings, types)})
     except (OSError, TypeError):
         return
     store(where / SETTINGS_FOLDER / f"{key[0]}.json", text.encode("utf-8"))
@@ -244,15 +216,6 @@ def _icon_file(base: str, name: str) -> str:
     """The file an icon written as ``name`` in a settings file in the folder ``base`` is
     (iconfiles.check_icon_file resolves it so)."""
     return os.path.realpath(os.path.join(base, name))
-
-
-@functools.lru_cache(maxsize=1)
-def _settings_types() -> dict:
-    from diagramgen.model.catalog import Catalog, Kind
-    from diagramgen.model.schema import PStr
-    from diagramgen.model.settings import Group, Settings
-
-    return {cls.__name__: cls for cls in (Settings, Group, Catalog, Kind, Pos, PStr, dict)}
 
 
 def _encode(value, types: dict):
