@@ -6,6 +6,7 @@ the tools that shaped the outputs. Imports nothing of the package.
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Optional
@@ -52,11 +53,20 @@ def installed_version(package: str, dist: Optional[str] = None) -> str:
 
     spec = importlib.util.find_spec(package)
     if spec is not None and spec.origin:
-        site = Path(spec.origin).resolve().parent.parent
+        infos = _dist_infos(str(Path(spec.origin).resolve().parent.parent))
         for name in dict.fromkeys((dist.lower().replace("-", "_"), dist) if dist else (package,)):
-            found = sorted(site.glob(f"{name}-*.dist-info"))
+            found = [n for n in infos if n.startswith(name + "-")]
             if len(found) == 1:
-                return found[0].name[len(name) + 1:-len(".dist-info")]
+                return found[0][len(name) + 1:-len(".dist-info")]
     from importlib.metadata import version
 
     return version(dist or package)
+
+
+@functools.cache
+def _dist_infos(site: str) -> tuple:
+    """The names of the .dist-info folders in ``site``, listed once per process."""
+    try:
+        return tuple(sorted(n for n in os.listdir(site) if n.endswith(".dist-info")))
+    except OSError:
+        return ()
