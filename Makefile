@@ -17,10 +17,12 @@ SETUP := $(STAMP)
 LINT  := lint
 endif
 
+# (the stamp handling of the $(MADE) rule below is makeall's --stamp, or touch and mv)
 ifdef DIAGRAMGEN
-MAKEALL = $(DG) render --steps $(RENDER_FLAGS) && $(DG) docs && $(DG) kinds --page output/docs/kinds.md
+MAKEALL = mkdir -p $(@D) && touch $@.started && $(DG) render --steps $(RENDER_FLAGS) && $(DG) docs \
+	&& $(DG) kinds --page output/docs/kinds.md && mv $@.started $@
 else
-MAKEALL = $(BIN)/python -m diagramgen.makeall $(RENDER_FLAGS)
+MAKEALL = $(BIN)/python -m diagramgen.makeall --stamp $@ $(RENDER_FLAGS)
 endif
 
 .PHONY: all render validate test lint fuzz list clean docs check diff bench schema readme-cli
@@ -38,11 +40,11 @@ all: $(MADE)
 # The stamp gets the time the render *started*: a file saved while it runs is newer than
 # the stamp, so the next make renders again instead of saying "Nothing to be done".
 # render --steps, docs and kinds --page run in one process (one start-up and one parse of
-# the files; see diagramgen/makeall.py), or as three commands with DIAGRAMGEN=PATH.
+# the files; see diagramgen/makeall.py), which also makes the stamp ($@.started before it
+# reads anything, renamed to $@ when all went well: a failed run leaves no new stamp), so
+# make starts one process; with DIAGRAMGEN=PATH, three commands between touch and mv.
 $(MADE): $(SETUP) $(SOURCES)
-	@mkdir -p $(@D) && touch $@.started
 	$(MAKEALL)
-	@mv $@.started $@
 
 $(STAMP): pyproject.toml setup.py diagramgen/draw/_routesearch.c diagramgen/draw/_pngrows.c
 	$(PYTHON) -m venv $(VENV)

@@ -342,3 +342,35 @@ def store(path: Path, data: bytes) -> bool:
         return True
     except OSError:
         return False
+
+
+def start_stamp(path) -> Path:
+    """Make ``PATH.started``, an empty file whose time is now (making its folders,
+    replacing one left by a failed run), and return its name: ``finish_stamp`` turns it
+    into ``path``, which so keeps the time the work began (`make`'s stamp, output/.made:
+    a source saved while the work runs is newer than it). Raises WriteError."""
+    started = Path(f"{os.fspath(path)}.started")
+    try:
+        started.parent.mkdir(parents=True, exist_ok=True)
+        with open(started, "wb"):
+            pass
+        os.utime(started)  # an empty file left by a failed run is truncated without a new time on some systems
+    except OSError as exc:
+        raise WriteError(started, exc.strerror or str(exc)) from None
+    return started
+
+
+def finish_stamp(started: Path, path, ok: bool) -> None:
+    """After the work ``start_stamp`` began: when ``ok``, ``started`` becomes ``path``
+    (with its time); else it is removed and ``path`` left as it was, so a failed run
+    leaves no new stamp. Raises WriteError when the stamp cannot be put in place."""
+    try:
+        if ok:
+            os.replace(started, path)
+        else:
+            os.unlink(started)
+    except FileNotFoundError:
+        if ok:
+            raise WriteError(Path(path), f"{started} is gone; the stamp was not made") from None
+    except OSError as exc:
+        raise WriteError(Path(path), exc.strerror or str(exc)) from None

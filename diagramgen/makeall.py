@@ -2,9 +2,13 @@
 `diagramgen kinds --page output/docs/kinds.md`, in one process, so they share one
 start-up, one set of imports and the parsed files.
 
-Usage: python -m diagramgen.makeall [render options]
-The output and exit status are those of the two commands run one after the other;
-a later command does not run when an earlier one fails.
+Usage: python -m diagramgen.makeall [--stamp PATH] [render options]
+The output and exit status are those of the commands run one after the other; a later
+command does not run when an earlier one fails. ``--stamp PATH`` (`make` passes its
+target, output/.made): ``PATH.started`` is made before anything is read and becomes
+``PATH`` when every command succeeded, so the stamp has the time the run began (a file
+saved meanwhile is newer, and the next `make` runs again); a failed run leaves no new
+stamp. That is what the recipe did with `touch` and `mv`, without their two processes.
 """
 from __future__ import annotations
 
@@ -57,6 +61,42 @@ def _run(cli, click, render_args) -> int:
     return 0
 
 
+def stamp_option(argv) -> tuple:
+    """(the stamp's path or None, the other arguments) of ``--stamp PATH`` or
+    ``--stamp=PATH`` given first."""
+    if argv[:1] == ["--stamp"] and len(argv) > 1:
+        return argv[1], argv[2:]
+    if argv and argv[0].startswith("--stamp="):
+        return argv[0][len("--stamp="):], argv[1:]
+    return None, list(argv)
+
+
+def main(argv) -> int:
+    stamp, args = stamp_option(argv)
+    if stamp is None:
+        compile_package()
+        return run(args)
+    from diagramgen.diagnostics import Failure
+    from diagramgen.files import finish_stamp, start_stamp
+
+    ok = False
+    try:
+        started = start_stamp(stamp)  # before any architecture or code is read
+    except Failure as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        compile_package()
+        status = run(args)
+        ok = status == 0
+    finally:
+        try:
+            finish_stamp(started, stamp, ok)
+        except Failure as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+    return status
+
+
 if __name__ == "__main__":
-    compile_package()
-    sys.exit(run(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:]))

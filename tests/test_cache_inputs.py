@@ -100,6 +100,7 @@ def test_a_new_module_is_covered_by_the_folder_it_is_put_in(package):
     for name in ("ids.py", "draw/theme.py", "model/extra.py", "docs/extra.py", "diff/extra.py", "publish/extra.py"):
         edit(package, name, "X = 1\n")
     M._code_names.cache_clear()  # the listing is read once per process: a new process sees them
+    M._package_files.cache_clear()
     after = {p: code(p) for p in M.PRODUCTS}
     new = {p: changed(before[p], after[p]) for p in M.PRODUCTS}
     shared = ["diagramgen/draw/theme.py", "diagramgen/ids.py", "diagramgen/model/extra.py"]

@@ -224,14 +224,47 @@ def test_make_stamps_the_time_the_render_started():
 
     from conftest import ROOT
 
-    # by default one process renders and writes the docs; with DIAGRAMGEN=PATH, commands
-    for extra, renders in (([], "-m diagramgen.makeall"), (["DIAGRAMGEN=/opt/dg"], "/opt/dg render --steps")):
+    # by default one process renders, writes the docs and makes the stamp (makeall --stamp,
+    # see test_makeall_stamp_*); with DIAGRAMGEN=PATH, commands between touch and mv
+    def recipe(*extra):
         proc = subprocess.run(["make", "-n", "-W", "architectures/premium.yaml", *extra, "output/.made"], cwd=ROOT,
                               capture_output=True, text=True, timeout=60)
-        lines = [line for line in proc.stdout.splitlines() if ".made" in line or renders in line]
-        assert lines[0] == "mkdir -p output && touch output/.made.started"
-        assert renders in lines[1]
-        assert lines[-1] == "mv output/.made.started output/.made"
+        return [line.strip() for line in proc.stdout.splitlines() if ".made" in line]
+
+    assert recipe() == [".venv/bin/python -m diagramgen.makeall --stamp output/.made"]
+    assert recipe("DIAGRAMGEN=/opt/dg") == [
+        "mkdir -p output && touch output/.made.started && /opt/dg render --steps  && /opt/dg docs && "
+        "/opt/dg kinds --page output/docs/kinds.md && mv output/.made.started output/.made"]
+
+
+def test_makeall_stamp_is_the_file_made_before_the_run_and_only_a_good_run_leaves_one(tmp_path, monkeypatch):
+    from diagramgen import makeall
+
+    stamp = tmp_path / "out" / ".made"
+    seen = []
+
+    def run(args, status):
+        started = tmp_path / "out" / ".made.started"
+        seen.append((args, started.stat().st_ino, stamp.exists()))  # made before the commands run
+        return status
+
+    monkeypatch.setattr(makeall, "compile_package", lambda: None)
+    monkeypatch.setattr(makeall, "run", lambda args: run(args, 0))
+    assert makeall.main(["--stamp", str(stamp), "--format", "svg"]) == 0
+    assert seen == [(["--format", "svg"], stamp.stat().st_ino, False)]  # the same file, renamed
+    assert sorted(p.name for p in stamp.parent.iterdir()) == [".made"]
+    # a failed run: the old stamp stays as it was and no .started is left behind
+    old = stamp.stat()
+    monkeypatch.setattr(makeall, "run", lambda args: run(args, 2))
+    assert makeall.main([f"--stamp={stamp}"]) == 2
+    assert seen[-1][0] == [] and seen[-1][2]
+    assert sorted(p.name for p in stamp.parent.iterdir()) == [".made"]
+    assert (stamp.stat().st_ino, stamp.stat().st_mtime_ns) == (old.st_ino, old.st_mtime_ns)
+    # without --stamp no stamp is made
+    monkeypatch.setattr(makeall, "run", lambda args: 0)
+    stamp.unlink()
+    assert makeall.main(["--format", "svg"]) == 0
+    assert list(stamp.parent.iterdir()) == []
 
 
 # --- the diff overlay and generated DOT ids ---------------------------------------------

@@ -7,6 +7,7 @@ import dataclasses
 import os
 import shutil
 import types
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -323,3 +324,95 @@ def test_importing_the_package_imports_no_pyyaml():
         "loader", "schema", "catalog", "settings", "validate", "project", "scaffold", "stored", "iconfiles")]
     probe = f"import sys, {', '.join(modules)}; print('yaml' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "False\n"
+# --- file hashes kept between runs (publish/filehashes.py) ---------------------------------
+@pytest.fixture
+def hashes(tmp_path, monkeypatch):
+    """The hash memory of a cache of its own, forgotten before and after."""
+    from diagramgen.publish import filehashes, manifest as M
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    filehashes.forget()
+    M._output_hashes.clear()
+    M._sha256.cache_clear()
+    yield filehashes
+    filehashes.forget()
+    M._output_hashes.clear()
+    M._sha256.cache_clear()
+
+
+def _next_run(filehashes):
+    """What a new process sees: the memory on disk, nothing of this one."""
+    from diagramgen.publish import manifest as M
+
+    filehashes.forget()
+    M._output_hashes.clear()
+    M._sha256.cache_clear()
+
+
+def _hash_kept(filehashes, kind, path):
+    import json
+
+    entries = json.loads((Path(os.environ["DIAGRAMGEN_CACHE_DIR"]) / filehashes.FILE).read_text())["files"]
+    return entries.get(f"{kind} {os.path.abspath(path)}", [None] * 6)[5]
+
+
+def test_a_file_hashed_long_after_its_last_change_is_taken_from_the_memory_next_time(hashes, tmp_path, monkeypatch):
+    from diagramgen.publish import manifest as M
+
+    page, png = tmp_path / "page.svg", tmp_path / "d.png"
+    page.write_bytes(b"<svg>\r\n</svg>\n")
+    png.write_bytes(b"\x89PNG pixels")
+    later = hashes._now() + 10 * hashes.GRANULARITY_NS  # as if hashed 20 s after the write
+    monkeypatch.setattr(hashes, "_now", lambda: later)
+    with hashes.keeping():
+        text_digest, raw_digest = M.output_sha256(page), M.sha256_file(png)
+        assert M.read_output(png) == (png.read_bytes(), raw_digest)
+    assert _hash_kept(hashes, "output", page) == text_digest == M.output_digest("page.svg", b"<svg>\n</svg>\n")
+    assert _hash_kept(hashes, "sha256", png) == raw_digest
+    # the next run takes them as kept while the files stat the same: shown by a kept hash
+    # that is not the file's (a hand-edited memory), which is given back as it is
+    _next_run(hashes)
+    st = page.stat()
+    hashes.remember("output", str(page), st, "0" * 64, later)
+    assert M.output_sha256(page) == "0" * 64 and M.read_output(page)[1] == "0" * 64
+
+
+def test_a_file_rewritten_with_the_same_size_and_modification_time_is_hashed_again(hashes, tmp_path, monkeypatch):
+    from diagramgen.publish import manifest as M
+
+    page = tmp_path / "page.md"
+    page.write_bytes(b"old text\n")
+    later = hashes._now() + 10 * hashes.GRANULARITY_NS
+    monkeypatch.setattr(hashes, "_now", lambda: later)
+    with hashes.keeping():
+        old = M.output_sha256(page)
+    before = page.stat()
+    page.write_bytes(b"new text\n")  # same size; its modification time set back
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    _next_run(hashes)
+    assert M.output_sha256(page) == M.output_digest("page.md", b"new text\n") != old
+    assert M.read_file(page) == (b"new text\n", M.sha256_file(page))
+
+
+def test_a_file_hashed_just_after_its_last_change_is_not_kept(hashes, tmp_path):
+    from diagramgen.publish import manifest as M
+
+    page = tmp_path / "page.html"
+    page.write_bytes(b"<html></html>\n")
+    with hashes.keeping():  # the real clock: the file changed less than GRANULARITY_NS ago
+        M.output_sha256(page)
+        M.sha256_file(page)
+    assert not (tmp_path / "cache" / hashes.FILE).exists()
+
+
+def test_no_hash_is_kept_without_a_cache(hashes, tmp_path, monkeypatch):
+    from diagramgen.publish import manifest as M
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
+    page = tmp_path / "page.svg"
+    page.write_bytes(b"<svg/>\n")
+    later = hashes._now() + 10 * hashes.GRANULARITY_NS
+    monkeypatch.setattr(hashes, "_now", lambda: later)
+    with hashes.keeping():
+        assert M.output_sha256(page) == M.output_digest("page.svg", b"<svg/>\n")
+    assert not hashes.save() and not (tmp_path / "cache").exists()

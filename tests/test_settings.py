@@ -408,3 +408,34 @@ def test_watch_redoes_what_a_settings_or_icon_change_affects(repo):
     assert w.affected([str(repo / "output" / "demo.svg")]) == []
     assert str((repo / "diagramgen.yaml").resolve()) in w.watch_paths()
     assert str((repo / "icons").resolve()) in w.watch_paths()
+
+
+def test_kinds_page_made_from_the_same_inputs_is_left_as_it_is_without_being_made(repo, tmp_path, monkeypatch):
+    from diagramgen.docs import kinds as K
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    assert run("kinds", "--page", "out/kinds.md").exit_code == 0
+    n = len(list((repo / "out" / "kinds").glob("*.png")))
+    made = []
+    real = K.page
+    monkeypatch.setattr(K, "page", lambda *a, **k: made.append(1) or real(*a, **k))
+    assert run("kinds", "--page", "out/kinds.md").stdout == f"out/kinds.md and {n} icons in out/kinds: unchanged\n"
+    assert made == []
+    # a repository kind's icon changed: made again, and only that icon written
+    (repo / "icons" / "workflow.png").write_bytes((ICON_DIR / "email.png").read_bytes())
+    assert run("kinds", "--page", "out/kinds.md").stdout == f"wrote 1 icon in out/kinds ({n} unchanged)\n"
+    assert made == [1]
+    # a kind's label changed: the page
+    set_settings(repo, SETTINGS.replace("label: Team queue", "label: Queue of the team"))
+    assert run("kinds", "--page", "out/kinds.md").stdout == f"wrote out/kinds.md ({n} unchanged)\n"
+    assert made == [1, 1]
+    # a file that is not what was made (another mode): made again and put right
+    (repo / "out" / "kinds" / "team_queue.png").chmod(0o600)
+    assert run("kinds", "--page", "out/kinds.md").stdout == f"wrote 1 icon in out/kinds ({n} unchanged)\n"
+    assert made == [1, 1, 1]
+    # the same bytes as without the cache
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
+    assert run("kinds", "--page", "plain/kinds.md").exit_code == 0
+    assert made == [1, 1, 1, 1]
+    assert {p.relative_to(repo / "out"): p.read_bytes() for p in (repo / "out").rglob("*.*")} == {
+        p.relative_to(repo / "plain"): p.read_bytes() for p in (repo / "plain").rglob("*.*")}

@@ -31,6 +31,7 @@ from diagramgen.cache import installed_version
 from diagramgen.diagnostics import ERROR, Diagnostic, Pos
 from diagramgen.draw.render import DEFAULT_FORMATS, DEFAULT_STEP_FORMATS
 from diagramgen.model.catalog import CATALOG_PATH, PACKAGE_DIR
+from diagramgen.publish import filehashes
 
 FORMAT = 1
 # the key of a render record holding where the areas were drawn (recorded_drawn)
@@ -84,9 +85,23 @@ def _code_names(product: str, package_dir: Path) -> tuple:
             return name not in FRONT_ENDS | WRITERS
         return any(name == part or (part.endswith("/") and name.startswith(part)) for part in parts)
 
-    files = [p.relative_to(package_dir).as_posix() for ext in ("py", "c") for p in package_dir.glob(f"**/*.{ext}")]
-    files += [f"vendor/{p.name}" for p in (package_dir / "vendor").glob("*") if p.is_file()]
-    return tuple(sorted(name for name in files if shapes(name)))
+    return tuple(sorted(name for name in _package_files(package_dir) if shapes(name)))
+
+
+@functools.cache
+def _package_files(package_dir: Path) -> tuple:
+    """The package's modules and C sources (any folder deep) and its vendored files,
+    relative to it with '/' (one walk of the folder for every product)."""
+    files = []
+    for folder, dirs, names in os.walk(package_dir):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        rel = os.path.relpath(folder, package_dir).replace(os.sep, "/")
+        prefix = "" if rel == "." else f"{rel}/"
+        files += [prefix + n for n in names if n.endswith((".py", ".c"))]
+        if rel == "vendor":
+            files += [prefix + n for n in names if not n.endswith((".py", ".c"))
+                      and os.path.isfile(os.path.join(folder, n))]
+    return tuple(files)
 
 
 def code_inputs(product: str) -> dict:
@@ -107,17 +122,37 @@ def _code_hashes(product: str, package_dir: Path) -> tuple:
 
 def sha256_file(path) -> str:
     st = os.stat(path)
-    return _sha256(os.path.abspath(path), st.st_mtime_ns, st.st_size)
+    where = os.path.abspath(path)
+    known = filehashes.known(_RAW, where, st)  # an earlier run's, of the file as it is
+    return known if known is not None else _sha256(where, st.st_mtime_ns, st.st_size)
+
+
+def known_sha256(path, st) -> str | None:
+    """sha256_file of the file at ``path`` that stats as ``st``, when an earlier run
+    kept it (publish/filehashes.py); else None (nothing is read)."""
+    return filehashes.known(_RAW, os.path.abspath(path), st)
 
 
 @functools.lru_cache(maxsize=1024)
 def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    """The file's hash, computed once per process for one (path, mtime, size)."""
-    h = hashlib.sha256()
+    """The file's hash, computed once per process for one (path, mtime, size), and
+    taken from the hashes of earlier runs (publish/filehashes.py) where the file still
+    has the size, times and inode it had then."""
+    when = filehashes.taken()
     with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        known = filehashes.known(_RAW, path, st)
+        if known is not None:
+            return known
+        h = hashlib.sha256()
         for block in iter(lambda: fh.read(1 << 16), b""):
             h.update(block)
-    return h.hexdigest()
+    digest = h.hexdigest()
+    filehashes.remember(_RAW, path, st, digest, when)
+    return digest
+
+
+_RAW, _OUTPUT = "sha256", "output"  # the kinds of hash of filehashes: of the bytes; output_sha256
 
 
 def output_sha256(path) -> str:
@@ -125,27 +160,58 @@ def output_sha256(path) -> str:
     the line ends of a text output (SVG, HTML, Markdown) read as LF, so that a checkout
     that turns them into CRLF (git's core.autocrlf on Windows) still matches."""
     st = os.stat(path)
-    hit = _output_hashes.get(_stat_key(os.path.abspath(path), st))
+    where = os.path.abspath(path)
+    hit = _output_hashes.get(_stat_key(where, st))
     if hit is not None:
         return hit
     if not text_output(path):
         return sha256_file(path)
+    hit = filehashes.known(_OUTPUT, where, st)  # an earlier run's, of the file as it is
+    if hit is not None:
+        _keep_output_hash(where, st, hit)
+        return hit
     return read_output(path)[1]
+
+
+def read_file(path) -> tuple:
+    """``(bytes, sha256_file)`` of a file, read once; the hash is an earlier run's where
+    the file still stats as it did then (publish/filehashes.py)."""
+    when = filehashes.taken()
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        data = fh.read()
+    where = os.path.abspath(path)
+    digest = filehashes.known(_RAW, where, st)
+    if digest is None:
+        digest = hashlib.sha256(data).hexdigest()
+        filehashes.remember(_RAW, where, st, digest, when)
+    return data, digest
 
 
 def read_output(path) -> tuple:
     """``(bytes, output_sha256)`` of an output file, read once. The hash is kept for this
     process with the file's size, times and inode, so that the render cache's test, the
     docs pages' reuse (publish/reuse.py) and the records, which all hash the same
-    outputs, read and hash each once."""
+    outputs, read and hash each once; and for the next runs (publish/filehashes.py),
+    which then only read the bytes of a file that stats as it did."""
+    when = filehashes.taken()
     with open(path, "rb") as fh:
-        data = fh.read()
         st = os.fstat(fh.fileno())
-    digest = output_digest(path, data)
+        data = fh.read()
+    where = os.path.abspath(path)
+    kind = _OUTPUT if text_output(path) else _RAW
+    digest = filehashes.known(kind, where, st)
+    if digest is None:
+        digest = output_digest(path, data)
+        filehashes.remember(kind, where, st, digest, when)
+    _keep_output_hash(where, st, digest)
+    return data, digest
+
+
+def _keep_output_hash(where: str, st, digest: str) -> None:
     if len(_output_hashes) >= 4096:
         _output_hashes.clear()
-    _output_hashes[_stat_key(os.path.abspath(path), st)] = digest
-    return data, digest
+    _output_hashes[_stat_key(where, st)] = digest
 
 
 def output_digest(name, data: bytes) -> str:
@@ -173,6 +239,7 @@ def _rel(path) -> str:
 
 
 _remembered: dict | None = None  # inside remembering_inputs(): (id(arch), product, id(settings)) -> result
+_named: dict | None = None  # inside remembering_inputs(): a source or icon -> (its input name, sha256)
 
 
 @contextlib.contextmanager
@@ -181,16 +248,30 @@ def remembering_inputs():
     computed once: a render records what its cache test computed, and `docs` records the
     pages and the group pages of each architecture, whose inputs overlap. The hashes are
     those of the files when first asked for, as the model was loaded before that: a file
-    saved meanwhile is seen as changed by the next run."""
-    global _remembered
+    saved meanwhile is seen as changed by the next run. The same holds of each file:
+    the architectures share fragments and icons, and each one's render and docs inputs
+    its own file, which are named and hashed once."""
+    global _remembered, _named
     outer = _remembered
     if outer is None:
-        _remembered = {}
+        _remembered, _named = {}, {}
     try:
-        yield
+        with filehashes.keeping():  # the files' hashes kept for the next run, once at the end
+            yield
     finally:
         if outer is None:
-            _remembered = None
+            _remembered = _named = None
+
+
+def _once(key, make) -> tuple:
+    """``make()`` (an input's (name, sha256)), once per ``key`` inside remembering_inputs."""
+    memo = _named
+    if memo is None:
+        return make()
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = make()
+    return hit
 
 
 def inputs(arch, product: str, settings=None) -> dict:
@@ -216,26 +297,30 @@ def inputs(arch, product: str, settings=None) -> dict:
 
 
 def _inputs(arch, product: str, settings) -> dict:
-    out = {_rel(src): sha256_file(src) for src in arch.sources}
-    out["diagramgen/model/catalog.yaml"] = sha256_file(CATALOG_PATH)
+    out = dict(_once(("file", src), lambda src=src: (_rel(src), sha256_file(src))) for src in arch.sources)
+    out["diagramgen/model/catalog.yaml"] = _once(("file", CATALOG_PATH), lambda: ("", sha256_file(CATALOG_PATH)))[1]
     if settings.path:
         name = _rel(settings.real)
         out[name] = settings.digest if product != "render" else settings.render_digest(arch)
     out.update(code_inputs(product))
     if product == "render":
-        from diagramgen.model.iconfiles import icon_source, library_root
-
-        root = library_root()
-        for spec in sorted({c.icon for c in arch.components}):
-            path = icon_source(spec)
-            if path.parent == PACKAGE_DIR / "icons":
-                name = f"diagramgen/icons/{path.name}"
-            elif spec.startswith("diagrams:"):
-                name = f"diagrams/{path.relative_to(root).as_posix()}"
-            else:  # the repository's own: a kind of diagramgen.yaml or a component's icon
-                name = _rel(path)
-            out[name] = sha256_file(path)
+        out.update(_once(("icon", spec), lambda spec=spec: _icon_input(spec))
+                   for spec in sorted({c.icon for c in arch.components}))
     return dict(sorted(out.items()))
+
+
+def _icon_input(spec: str) -> tuple:
+    """(input name, sha256) of the file the icon spec ``spec`` is drawn from."""
+    from diagramgen.model.iconfiles import icon_source, library_root
+
+    path = icon_source(spec)
+    if path.parent == PACKAGE_DIR / "icons":
+        name = f"diagramgen/icons/{path.name}"
+    elif spec.startswith("diagrams:"):
+        name = f"diagrams/{path.relative_to(library_root()).as_posix()}"
+    else:  # the repository's own: a kind of diagramgen.yaml or a component's icon
+        name = _rel(path)
+    return name, sha256_file(path)
 
 
 @functools.lru_cache(maxsize=1)

@@ -305,7 +305,7 @@ def _record_docs(run: DocsRun, manifest_path: str, before: dict, out_dir: str, m
                                              for p in g.migrations)] for g in groups}
     # the architectures' pages and the groups' pages recorded, and the file written once
     if update_file(manifest_path, "docs", made, None, gone,
-                   then=lambda manifest: overviews.record(manifest, groups, by_group, base)):
+                   then=lambda manifest: overviews.record(manifest, groups, by_group, base, copy=False)):
         run.manifest = manifest_path
     for name in leftovers(before, "docs", {}, base, gone) + overviews.leftovers(before, by_group):
         try:
@@ -323,12 +323,23 @@ def kinds_page_to(page_path: str, catalog) -> tuple:
     from pathlib import Path
 
     from diagramgen.docs import kinds as K
+    from diagramgen.files import Written, output_path
+    from diagramgen.publish import reuse
 
-    text, icons = K.page(catalog)
-    written = write_outputs(os.path.dirname(page_path) or ".", {Path(page_path).name: text.encode("utf-8"), **icons})
+    folder = os.path.dirname(page_path) or "."
+    # made before from the same inputs, and each file as it was made: left as it is
+    key = reuse.kinds_key(page_path, catalog)
+    kept = reuse.kinds_unchanged(key, folder)
+    if kept is not None and kept[0] == output_path(folder, Path(page_path).name):
+        written, n_icons = Written(kept, []), len(kept) - 1
+    else:
+        text, icons = K.page(catalog)
+        files = {Path(page_path).name: text.encode("utf-8"), **icons}
+        written, n_icons = write_outputs(folder, files), len(icons)
+        reuse.remember(key, files, reuse.KINDS_FOLDER)
     for old in K.leftover_icons(page_path, written.paths):
         remove_output(old.parent, old.name)
-    return written, len(icons)
+    return written, n_icons
 
 
 def check_outputs(manifest_path: str, files=()) -> tuple:

@@ -47,14 +47,19 @@ def migration_key(old, new) -> str:
     return hashlib.sha256(json.dumps(sorted(out.items())).encode("utf-8")).hexdigest()
 
 
-def record(manifest: dict, groups, written: dict, base: Optional[str] = None) -> dict:
+def record(manifest: dict, groups, written: dict, base: Optional[str] = None, copy: bool = True) -> dict:
     """A copy of ``manifest`` whose ``overview`` entry lists each group's inputs and its
     outputs (``written``: ``{group id: [names relative to the manifest's folder]}``).
 
     With ``base`` (the manifest's folder, where the outputs were just written), each
     migration's files are recorded too, with their inputs (``migration_key``) and their
-    SHA-256, so that the next run can take them as they are (``reusable``)."""
-    new = json.loads(json.dumps(manifest)) if manifest else {"format": M.FORMAT, "architectures": {}}
+    SHA-256, so that the next run can take them as they are (``reusable``).
+    ``copy=False``: ``manifest`` itself gets the entry and is returned (a manifest the
+    caller owns, such as the one manifest.update_file has just read, need not be copied)."""
+    if not manifest:
+        new: dict = {"format": M.FORMAT, "architectures": {}}
+    else:
+        new = json.loads(json.dumps(manifest)) if copy else manifest
     records: dict = {}
     for g in groups:
         rec: dict = {"inputs": inputs(g), "tool": M.tool(), "outputs": sorted(written.get(g.id, []))}
@@ -98,11 +103,10 @@ def reusable(manifest: dict, base: str, pages_dir: str):
             if made[rel][0] != key:
                 return None
             try:
-                with open(os.path.join(base, rel), "rb") as fh:
-                    data = fh.read()
+                data, digest = M.read_file(os.path.join(base, rel))
             except OSError:
                 return None
-            if hashlib.sha256(data).hexdigest() != made[rel][1]:
+            if digest != made[rel][1]:
                 return None
             out[n] = data
         return out

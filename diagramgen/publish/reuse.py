@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import os
+import stat
 from typing import Optional
 
 from diagramgen.cache import cache_dir, installed_version
@@ -99,12 +100,84 @@ def made_before(key: Optional[tuple], out_dir: str) -> Optional[dict]:
     return out
 
 
-def remember(key: Optional[tuple], files: dict) -> None:
+def remember(key: Optional[tuple], files: dict, folder: str = FOLDER) -> None:
     """Keep, for the page ``key`` (page_key) names, the names and hashes of ``files``
     (``{name: bytes}``, as made from its inputs). A cache that cannot be written is no
-    error."""
+    error. ``folder``: KINDS_FOLDER for the kinds page (kinds_key), whose files are
+    kept with the SHA-256 of their very bytes."""
     where = cache_dir()
     if key is None or where is None:
         return
-    entry = {"inputs": key[1], "files": [[name, M.output_digest(name, data)] for name, data in files.items()]}
-    store(where / FOLDER / f"{key[0]}.json", json.dumps(entry).encode("utf-8"))
+    digest = M.output_digest if folder == FOLDER else (lambda name, data: hashlib.sha256(data).hexdigest())
+    entry = {"inputs": key[1], "files": [[name, digest(name, data)] for name, data in files.items()]}
+    store(where / folder / f"{key[0]}.json", json.dumps(entry).encode("utf-8"))
+
+
+# --- the kinds page ---------------------------------------------------------------------
+KINDS_FOLDER = "kinds-page"  # in the cache folder
+
+
+def kinds_key(page_path, catalog) -> Optional[tuple]:
+    """(the name of the entry of the kinds page at ``page_path``, the hash of everything
+    it and its icons are made from: the kinds of ``catalog`` as listed, the hash of the
+    PNG each icon's thumbnail is made from, the thumbnails' size and Pillow's version, the
+    docs' code and the tool), or None without a cache or when an icon cannot be found
+    (the page is then made, and the problem reported, as without a cache)."""
+    if cache_dir() is None:
+        return None
+    try:
+        import PIL
+
+        from diagramgen.docs.kinds import THUMB_PX, rows
+        from diagramgen.model.iconfiles import icon_path
+
+        table = rows(catalog)
+        # the bytes of the PNG each thumbnail is made from (an SVG icon's is drawn into
+        # a temporary folder: by content, not by where it is)
+        icons = [M.sha256_file(icon_path(catalog[r["id"]].icon)) for r in table]
+        parts = {"version": VERSION, "rows": table, "icons": icons, "size": THUMB_PX, "pillow": PIL.__version__,
+                 "code": M.code_inputs("docs"), "tool": M.tool()}
+    except Exception:  # made without the cache, which reports it
+        return None
+    name = json.dumps([VERSION, "kinds", os.path.realpath(page_path), os.getcwd()])
+    return (hashlib.sha256(name.encode("utf-8")).hexdigest(),
+            hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest())
+
+
+def kinds_unchanged(key: Optional[tuple], out_dir: str) -> Optional[list]:
+    """The paths (files.output_path of ``out_dir`` and each name, in the order they were
+    made) of the kinds page and its icons as made last from the inputs ``key`` (kinds_key) names, when
+    each is still a regular file (mode 644, as files.write_outputs leaves it) with
+    exactly the bytes made, none reached through a link; else None. Nothing is read
+    but the files' hashes (publish/filehashes.py keeps them between runs)."""
+    from diagramgen.files import WriteError, output_path
+
+    if key is None:
+        return None
+    where = cache_dir()
+    try:
+        with open(where / KINDS_FOLDER / f"{key[0]}.json", "rb") as fh:  # type: ignore[operator]
+            made = json.loads(fh.read())
+        if made["inputs"] != key[1]:
+            return None
+        entry = made["files"]
+    except (OSError, TypeError, ValueError, KeyError):
+        return None
+    if not (isinstance(entry, list) and entry and all(
+            isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e) for e in entry)):
+        return None
+    folders: set = set()
+    paths = []
+    for name, digest in entry:
+        try:
+            path = output_path(out_dir, name, folders)
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode) or stat.S_IMODE(st.st_mode) != 0o644:
+                return None
+            known = M.known_sha256(path, st)  # a regular file: lstat is its stat
+            if (known if known is not None else M.sha256_file(path)) != digest:
+                return None
+        except (OSError, WriteError):
+            return None
+        paths.append(path)
+    return paths

@@ -1,0 +1,136 @@
+"""File hashes remembered between runs, each with the file's size, times and inode.
+
+The render cache's test, the docs pages' reuse (publish/reuse.py) and the manifest's
+records hash the same files at every run: after an edit of one architecture, the
+outputs of all the others (megabytes of SVG, PNG and viewers) and the package's code,
+though none of them changed. Here each hash is kept, in the disk cache
+(cache.cache_dir(), ``file-hashes.json``), with what ``os.stat`` said of the file when
+it was read: its size, modification and status-change times (ns), inode and device.
+A file that stats the same is taken to hold the same bytes, as git's index does.
+
+A file changed twice within one tick of the file system's clock can keep its size and
+times, so an entry is only kept when the file's last change (its modification and
+status-change times) was more than ``GRANULARITY_NS`` (2 s, the coarsest file times in
+use) older than the moment its hash was taken: a later write gets later times. A file
+hashed just after it was written is hashed again by the next run, and kept then.
+
+Nothing here is needed: without the disk cache (``DIAGRAMGEN_CACHE_DIR=``), or with an
+unreadable file of entries, every file is hashed, with the same hashes.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from typing import Optional
+
+FILE = "file-hashes.json"
+VERSION = 1
+GRANULARITY_NS = 2_000_000_000
+LIMIT = 20000  # entries; beyond that only those of this run are kept
+
+_now = time.time_ns  # the moment a hash is taken (tests move it)
+_lock = threading.Lock()
+_memory: Optional[dict] = None  # "kind path": [size, mtime_ns, ctime_ns, inode, device, digest]
+_memory_dir = None  # the cache folder _memory was read from
+_used: set = set()  # keys looked up or recorded by this process
+_dirty = False
+_depth = 0  # of keeping()
+
+
+def _stat_part(st) -> list:
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def _load() -> dict:
+    global _memory, _memory_dir, _dirty
+    from diagramgen.cache import cache_dir
+
+    where = cache_dir()
+    if _memory is None or where != _memory_dir:  # read once, again where the cache moved
+        memory: dict = {}
+        if where is not None:
+            try:
+                with open(where / FILE, "rb") as fh:
+                    data = json.loads(fh.read())
+                if isinstance(data, dict) and data.get("version") == VERSION and isinstance(data.get("files"), dict):
+                    memory = {k: v for k, v in data["files"].items()
+                              if isinstance(v, list) and len(v) == 6 and isinstance(v[5], str)}
+            except (OSError, ValueError):
+                pass
+        _memory, _memory_dir, _dirty = memory, where, False
+        _used.clear()
+    return _memory
+
+
+def known(kind: str, path: str, st) -> Optional[str]:
+    """The hash of ``kind`` remembered for the file at ``path`` (absolute) when it
+    statted as ``st`` (an os.stat_result); None when none is."""
+    key = f"{kind} {path}"
+    entry = _load().get(key)
+    if entry is None or entry[:5] != _stat_part(st):
+        return None
+    _used.add(key)
+    return entry[5]
+
+
+def taken() -> int:
+    """The moment, for ``remember``: read it before the file is opened."""
+    return _now()
+
+
+def remember(kind: str, path: str, st, digest: str, when: int) -> None:
+    """Keep ``digest``, the hash of ``kind`` of the file at ``path`` (absolute) read
+    after the moment ``when`` (``taken()``) from the file that statted as ``st`` (its
+    fstat once opened), unless the file changed too shortly before for its times to
+    tell a later change."""
+    global _dirty
+    if max(st.st_mtime_ns, st.st_ctime_ns) + GRANULARITY_NS >= when:
+        return
+    key = f"{kind} {path}"
+    entry = _stat_part(st) + [digest]
+    with _lock:
+        memory = _load()
+        _used.add(key)
+        if memory.get(key) != entry:
+            memory[key] = entry
+            _dirty = True
+
+
+@contextlib.contextmanager
+def keeping():
+    """While inside (the outermost one), hashes are remembered; on leaving, the new
+    ones are written to the disk cache (once for a whole `make`)."""
+    global _depth
+    _depth += 1
+    try:
+        yield
+    finally:
+        _depth -= 1
+        if _depth == 0:
+            save()
+
+
+def save() -> bool:
+    """Write the entries to the disk cache if any was added; True when written."""
+    global _dirty
+    from diagramgen.cache import cache_dir
+    from diagramgen.files import store
+
+    with _lock:
+        where = cache_dir()
+        if not _dirty or _memory is None or where is None or where != _memory_dir:
+            return False
+        files = _memory if len(_memory) <= LIMIT else {k: v for k, v in _memory.items() if k in _used}
+        _dirty = False
+        data = json.dumps({"version": VERSION, "files": files}, separators=(",", ":"), sort_keys=True)
+    return store(where / FILE, data.encode("utf-8"))
+
+
+def forget() -> None:
+    """Drop what this process read or added (the next look-up reads the disk cache)."""
+    global _memory, _dirty
+    with _lock:
+        _memory, _dirty = None, False
+        _used.clear()
