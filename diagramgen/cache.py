@@ -6,6 +6,7 @@ the tools that shaped the outputs. Imports nothing of the package.
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Optional
@@ -43,18 +44,29 @@ def cached_png(cached: Optional[Path], make) -> bytes:
     return png
 
 
-def installed_version(package: str) -> str:
-    """The installed version of ``package``, from the name of its .dist-info folder beside
-    it (importing importlib.metadata costs more than a render's whole manifest), else
-    from importlib.metadata. The package itself is not imported."""
+def installed_version(package: str, dist: Optional[str] = None) -> str:
+    """The installed version of ``package`` (the distribution ``dist`` that provides it,
+    where its name is another: "PyYAML" for yaml), from the name of its .dist-info folder
+    beside it (importing importlib.metadata costs more than a render's whole manifest),
+    else from importlib.metadata. The package itself is not imported."""
     import importlib.util
 
     spec = importlib.util.find_spec(package)
     if spec is not None and spec.origin:
-        site = Path(spec.origin).resolve().parent.parent
-        found = sorted(site.glob(f"{package}-*.dist-info"))
-        if len(found) == 1:
-            return found[0].name[len(package) + 1:-len(".dist-info")]
+        infos = _dist_infos(str(Path(spec.origin).resolve().parent.parent))
+        for name in dict.fromkeys((dist.lower().replace("-", "_"), dist) if dist else (package,)):
+            found = [n for n in infos if n.startswith(name + "-")]
+            if len(found) == 1:
+                return found[0][len(name) + 1:-len(".dist-info")]
     from importlib.metadata import version
 
-    return version(package)
+    return version(dist or package)
+
+
+@functools.cache
+def _dist_infos(site: str) -> tuple:
+    """The names of the .dist-info folders in ``site``, listed once per process."""
+    try:
+        return tuple(sorted(n for n in os.listdir(site) if n.endswith(".dist-info")))
+    except OSError:
+        return ()

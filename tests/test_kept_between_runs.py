@@ -1,9 +1,12 @@
 """What the disk cache keeps of the files that did not change since the last run: the
-checked model of each architecture file (model/stored.py) and what each docs page was
-made from (publish/reuse.py). Each is used only while everything it was made from is
-the same, and gives the bytes and models made without it."""
+checked model of each architecture file and the checked settings of diagramgen.yaml
+(model/stored.py), and what each docs page was made from (publish/reuse.py). Each is
+used only while everything it was made from is the same, and gives the bytes, models
+and settings made without it."""
+import dataclasses
 import os
 import shutil
+import types
 from pathlib import Path
 
 import pytest
@@ -147,6 +150,180 @@ def test_docs_takes_an_unchanged_page_as_it_is_and_makes_the_same_bytes(repo, mo
     assert {p.relative_to(docs): p.read_bytes() for p in docs.rglob("*") if p.is_file()} == before
 
 
+SETTINGS = """\
+legend:
+  product: Our product
+kinds:
+  robot: {label: Robot, icon: icons/robot.png, area: work, aliases: [bot]}
+  queue: {label: Team queue, icon: icons/queue.svg, area: integration, provenance: existing}
+  logic: {label: Flow engine, icon: "diagrams:azure.integration.LogicApps", area: work}
+docs:
+  index_title: Our architectures
+new:
+  products: [Thing]
+  include: [fragments/shared.yaml, {file: fragments/other.yaml, standalone: true}]
+  azure_foundation: false
+groups:
+  pair:
+    title: The pair
+    architectures: [alpha, {id: beta, name: B}]
+    overview_page: docs/overview.md
+    migrations:
+      - {from: alpha, to: beta}
+"""
+SVG_ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 10"><rect width="20" height="10"/></svg>\n'
+
+
+@pytest.fixture
+def settings_repo(tmp_path, monkeypatch):
+    """A folder with a diagramgen.yaml naming icon files and a cache of its own (``.root``),
+    and the files settings were read from, in order (``.loads``)."""
+    from diagramgen.model import settings
+    from diagramgen.model.catalog import ICON_DIR
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    (root / "icons").mkdir(parents=True)
+    monkeypatch.chdir(root)
+    (root / "icons" / "robot.png").write_bytes(next(ICON_DIR.glob("*.png")).read_bytes())
+    (root / "icons" / "queue.svg").write_text(SVG_ICON, encoding="utf-8")
+    (root / "diagramgen.yaml").write_text(SETTINGS, encoding="utf-8")
+    loads = []
+    real = settings.load
+    monkeypatch.setattr(settings, "load", lambda *a, **k: loads.append(a[0]) or real(*a, **k))
+    return types.SimpleNamespace(root=root, loads=loads)
+
+
+def _same(a, b, where="settings"):
+    """a == b, and of the same types all the way down, positions (ends too) included."""
+    from diagramgen.model.schema import PStr
+
+    assert type(a) is type(b), where
+    if isinstance(a, PStr):
+        assert (str(a), a.pos, a.pos.end_line, a.pos.end_col) == (str(b), b.pos, b.pos.end_line, b.pos.end_col), where
+    elif dataclasses.is_dataclass(a):
+        for f in dataclasses.fields(a):
+            _same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+    elif isinstance(a, (tuple, list)):
+        assert len(a) == len(b), where
+        for k, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{where}[{k}]")
+    elif isinstance(a, dict):
+        assert list(a) == list(b), where
+        for k in a:
+            _same(a[k], b[k], f"{where}[{k!r}]")
+    else:
+        assert a == b, where
+
+
+def test_unchanged_settings_are_not_read_again_and_are_those_reading_gives(settings_repo, monkeypatch):
+    from diagramgen.model.schema import PStr
+    from diagramgen.model.settings import load_settings
+
+    first = load_settings(".")
+    kept = load_settings(".")
+    assert settings_repo.loads == ["diagramgen.yaml"]  # the second came from the disk cache
+    _same(kept, first)
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
+    _same(kept, load_settings("."))
+    # what the comparison covers: positioned ids, kinds of both sources, include entries
+    member = kept.groups[0].members[1][0]
+    assert isinstance(member, PStr) and (member.pos.line, member.pos.col, member.pos.end_col) == (16, 33, 37)
+    assert kept.catalog["robot"].source == "repository" and kept.catalog["logic"].icon.startswith("diagrams:")
+    assert kept.new_include == ("fragments/shared.yaml", {"file": "fragments/other.yaml", "standalone": True})
+
+
+def test_kept_settings_are_read_without_pyyaml(settings_repo):
+    import subprocess
+    import sys
+
+    from diagramgen.model.settings import load_settings
+
+    probe = ("import sys; from diagramgen.model import settings; s = settings.current(); "
+             "print(s.repo_kinds, 'yaml' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == \
+        "('robot', 'queue', 'logic') True\n"  # nothing kept yet: parsed
+    load_settings(".")
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == \
+        "('robot', 'queue', 'logic') False\n"
+
+
+def test_edited_settings_or_kind_icon_are_read_and_checked_again(settings_repo):
+    from diagramgen.diagnostics import DiagramgenError
+    from diagramgen.model.settings import load_settings
+
+    load_settings(".")
+    path = settings_repo.root / "diagramgen.yaml"
+    path.write_text(SETTINGS.replace("Our architectures", "All of them"), encoding="utf-8")
+    assert load_settings(".").index_title == "All of them"
+    assert load_settings(".").index_title == "All of them"
+    assert len(settings_repo.loads) == 2
+    svg = settings_repo.root / "icons" / "queue.svg"
+    svg.write_text(SVG_ICON.replace('height="10"/>', 'height="10" fill="red"/>'), encoding="utf-8")
+    load_settings(".")
+    assert len(settings_repo.loads) == 3
+    svg.unlink()  # the same error as ever, every time
+    for _ in range(2):
+        with pytest.raises(DiagramgenError) as exc:
+            load_settings(".")
+        assert [str(d) for d in exc.value.diagnostics] == [
+            "diagramgen.yaml:5:36: error: icon file 'icons/queue.svg' does not exist [DG505]"]
+    assert len(settings_repo.loads) == 5
+
+
+def test_settings_with_a_diagnostic_a_link_or_no_cache_are_read_every_time(settings_repo, monkeypatch):
+    from diagramgen.diagnostics import WARNING, Diagnostic, Pos
+    from diagramgen.model import settings
+
+    real = settings.check
+
+    def warned(*args, **kwargs):  # no check of settings warns today: one that would
+        rec, diags = real(*args, **kwargs)
+        return rec, diags + [Diagnostic(Pos("diagramgen.yaml", 1, 1), WARNING, "a warning", "DG999")]
+
+    monkeypatch.setattr(settings, "check", warned)
+    assert settings.load_settings(".").index_title == "Our architectures"
+    settings.load_settings(".")
+    assert len(settings_repo.loads) == 2
+    monkeypatch.setattr(settings, "check", real)
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
+    settings.load_settings(".")
+    settings.load_settings(".")
+    assert len(settings_repo.loads) == 4
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(settings_repo.root.parent / "cache"))
+    icon = settings_repo.root / "icons" / "robot.png"
+    os.rename(icon, settings_repo.root / "robot.png")
+    os.symlink(settings_repo.root / "robot.png", icon)
+    assert settings.load_settings(".").catalog["robot"].icon == str((settings_repo.root / "robot.png").resolve())
+    settings.load_settings(".")
+    assert len(settings_repo.loads) == 6
+    assert not (settings_repo.root.parent / "cache" / stored.SETTINGS_FOLDER).exists()
+
+
+def test_settings_that_cannot_be_written_as_json_are_not_kept(settings_repo):
+    from diagramgen.model.settings import _KEPT, load_settings
+
+    key = stored.settings_key(".", "diagramgen.yaml", "diagramgen.yaml")
+    loaded = load_settings(".")
+    assert stored.stored_settings(key, _KEPT) is not None
+    odd = dataclasses.replace(loaded, new_products=["a list"])
+    stored.keep_settings(key, odd, [], [], _KEPT)
+    assert stored.stored_settings(key, _KEPT) == loaded  # the entry kept before stays
+    folder = settings_repo.root.parent / "cache" / stored.SETTINGS_FOLDER
+    for entry in folder.iterdir():
+        entry.unlink()
+    stored.keep_settings(key, odd, [], [], _KEPT)
+    assert list(folder.iterdir()) == []
+
+
+def test_importing_the_package_imports_no_pyyaml():
+    import subprocess
+    import sys
+
+    modules = ["diagramgen.cli"] + [f"diagramgen.model.{m}" for m in (
+        "loader", "schema", "catalog", "settings", "validate", "project", "scaffold", "stored", "iconfiles")]
+    probe = f"import sys, {', '.join(modules)}; print('yaml' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "False\n"
 # --- file hashes kept between runs (publish/filehashes.py) ---------------------------------
 @pytest.fixture
 def hashes(tmp_path, monkeypatch):

@@ -248,7 +248,7 @@ def test_libyaml_path_composes_the_same_nodes_as_the_careful_one():
 
     from diagramgen.model import loader
 
-    if loader._CParser is None:
+    if loader._pyyaml().fast is None:
         pytest.skip("PyYAML is built without libyaml")
     from conftest import ROOT
 
@@ -261,7 +261,7 @@ def test_libyaml_path_composes_the_same_nodes_as_the_careful_one():
         if fast is None:
             continue
         fast_count += 1
-        careful = loader._Loader(text)
+        careful = loader._pyyaml().careful(text)
         try:
             assert _shape(fast) == _shape(careful.get_single_node()), path
         finally:

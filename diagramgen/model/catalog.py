@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from diagramgen.cache import cache_dir
+from diagramgen.cache import cache_dir, installed_version
 from diagramgen.diagnostics import DiagramgenError
 from diagramgen.files import store
 from diagramgen.model.loader import LoadError, load
@@ -89,11 +89,9 @@ def default_catalog() -> Catalog:
     JSON keyed by the bytes of catalog.yaml, of the modules that read and check it and
     PyYAML's version: an entry is only ever used for the same file read by the same code.
     A catalog with a problem is never stored; its diagnostics come every time."""
-    import yaml
-
     where = cache_dir()
     try:
-        h = hashlib.sha256(yaml.__version__.encode() + b"\0" + CATALOG_PATH.read_bytes())
+        h = hashlib.sha256(installed_version("yaml", "PyYAML").encode() + b"\0" + CATALOG_PATH.read_bytes())
         for module in _CHECKED_BY:
             h.update(b"\0" + module.read_bytes())
     except OSError:

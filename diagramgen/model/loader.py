@@ -9,6 +9,13 @@ nesting deeper than ``MAX_DEPTH``, more than ``MAX_NODES`` values, files over ``
 Where PyYAML has libyaml, a well-formed file is parsed by libyaml (C) and composed by
 PyYAML's composer (_compose_fast); anything else takes the pure-Python path, which
 gives every diagnostic.
+
+PyYAML is imported when the first file is parsed (_pyyaml), not with this module:
+importing it costs about 12 ms of CPU, which a command whose inputs all come from the
+disk cache (model/stored.py) does not spend. Its node classes (``loader.MappingNode``,
+``ScalarNode``, ``SequenceNode``, ``Node``) are names of this module from then on, and
+asking for one earlier imports PyYAML: code that checks nodes has nodes, so PyYAML is
+imported already.
 """
 from __future__ import annotations
 
@@ -17,10 +24,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
-
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Union
 
 from diagramgen.diagnostics import ERROR, Diagnostic, Pos
 
@@ -36,6 +40,20 @@ NULL = "tag:yaml.org,2002:null"
 MAP = "tag:yaml.org,2002:map"
 SEQ = "tag:yaml.org,2002:seq"
 _PLAIN_TAGS = {STR, INT, FLOAT, BOOL, NULL, MAP, SEQ, "tag:yaml.org,2002:timestamp"}
+
+if TYPE_CHECKING:
+    import yaml
+    from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+_NODE_CLASSES = ("Node", "ScalarNode", "SequenceNode", "MappingNode")
+
+
+def __getattr__(name: str) -> Any:
+    """PyYAML's node classes, which this module defines when PyYAML is first imported."""
+    if name in _NODE_CLASSES:
+        _pyyaml()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def pos_of(path: str, node: Node) -> Pos:
@@ -119,39 +137,6 @@ class _Reject(Exception):
         self.mark, self.message, self.code = mark, message, code
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe composer that refuses anchors, aliases and deep nesting as it goes.
-
-    Checking while composing (instead of afterwards) keeps time and memory bounded: an
-    alias bomb stops at its first anchor, and a deeply nested document stops at level
-    MAX_DEPTH + 1 instead of running into Python's recursion limit.
-    """
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self._depth = 0
-        self._nodes = 0
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            raise _Reject(event.start_mark, f"alias '*{event.anchor}' is not supported: "
-                          "anchors and aliases are not allowed, use 'include' to share parts", "DG105")
-        if getattr(event, "anchor", None) is not None:
-            raise _Reject(event.start_mark, f"anchor '&{event.anchor}' is not supported: "
-                          "anchors and aliases are not allowed, use 'include' to share parts", "DG105")
-        self._depth += 1
-        self._nodes += 1
-        try:
-            if self._nodes > MAX_NODES:
-                raise _Reject(event.start_mark, f"too many YAML values in one file (limit {MAX_NODES})", "DG108")
-            if self._depth > MAX_DEPTH:
-                raise _Reject(event.start_mark, f"YAML nesting is too deep (limit {MAX_DEPTH} levels)", "DG108")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
 def _syntax_message(exc: yaml.MarkedYAMLError) -> tuple:
     """A clearer message and the best position for a PyYAML syntax error."""
     problem = (exc.problem or exc.context or "invalid YAML").strip()
@@ -194,27 +179,79 @@ def _tag(tag: str) -> str:
     return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
 
 
-try:  # libyaml's parser, when PyYAML was built with it
-    from yaml._yaml import CParser as _CParser
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    _CParser = None  # type: ignore[assignment,misc]  # tested below; the stubs assume libyaml
+class _PyYAML(NamedTuple):
+    yaml: Any            # the module
+    careful: Any         # _Loader: the pure-Python composer that gives every diagnostic
+    fast: Optional[Any]  # _FastLoader: libyaml's parser under PyYAML's composer; None without libyaml
 
-if _CParser is not None:
-    class _FastLoader(yaml.composer.Composer, _CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
-        """libyaml's parser (C) under PyYAML's composer: the same nodes, with the same
-        positions and tags, for about a tenth of the time of the pure-Python scanner."""
+
+@functools.cache
+def _pyyaml() -> _PyYAML:
+    """PyYAML and the loaders built on it, made when the first file is parsed; PyYAML's
+    node classes become names of this module (see the module's docstring)."""
+    import yaml
+    import yaml.nodes
+
+    globals().update({name: getattr(yaml.nodes, name) for name in _NODE_CLASSES})
+
+    class _Loader(yaml.SafeLoader):
+        """PyYAML's safe composer that refuses anchors, aliases and deep nesting as it goes.
+
+        Checking while composing (instead of afterwards) keeps time and memory bounded: an
+        alias bomb stops at its first anchor, and a deeply nested document stops at level
+        MAX_DEPTH + 1 instead of running into Python's recursion limit.
+        """
 
         def __init__(self, stream):
-            _CParser.__init__(self, stream)
-            yaml.composer.Composer.__init__(self)
-            yaml.constructor.SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
+            super().__init__(stream)
+            self._depth = 0
+            self._nodes = 0
 
         def compose_node(self, parent, index):
             event = self.peek_event()
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-                raise _Reject(event.start_mark, "anchor or alias", "DG105")  # _Loader says which
-            return super().compose_node(parent, index)
+            if isinstance(event, yaml.AliasEvent):
+                raise _Reject(event.start_mark, f"alias '*{event.anchor}' is not supported: "
+                              "anchors and aliases are not allowed, use 'include' to share parts", "DG105")
+            if getattr(event, "anchor", None) is not None:
+                raise _Reject(event.start_mark, f"anchor '&{event.anchor}' is not supported: "
+                              "anchors and aliases are not allowed, use 'include' to share parts", "DG105")
+            self._depth += 1
+            self._nodes += 1
+            try:
+                if self._nodes > MAX_NODES:
+                    raise _Reject(event.start_mark, f"too many YAML values in one file (limit {MAX_NODES})", "DG108")
+                if self._depth > MAX_DEPTH:
+                    raise _Reject(event.start_mark, f"YAML nesting is too deep (limit {MAX_DEPTH} levels)", "DG108")
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+    fast = None
+    try:  # libyaml's parser, when PyYAML was built with it
+        from yaml._yaml import CParser as _CParser
+    except ImportError:  # pragma: no cover - PyYAML without libyaml
+        _CParser = None  # type: ignore[assignment,misc]  # tested below; the stubs assume libyaml
+
+    if _CParser is not None:
+        class _FastLoader(yaml.composer.Composer, _CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+            """libyaml's parser (C) under PyYAML's composer: the same nodes, with the same
+            positions and tags, for about a tenth of the time of the pure-Python scanner."""
+
+            def __init__(self, stream):
+                _CParser.__init__(self, stream)
+                yaml.composer.Composer.__init__(self)
+                yaml.constructor.SafeConstructor.__init__(self)
+                yaml.resolver.Resolver.__init__(self)
+
+            def compose_node(self, parent, index):
+                event = self.peek_event()
+                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                    raise _Reject(event.start_mark, "anchor or alias", "DG105")  # _Loader says which
+                return super().compose_node(parent, index)
+
+        fast = _FastLoader
+
+    return _PyYAML(yaml, _Loader, fast)
 
 
 def _compose_fast(text: str) -> Node | None:
@@ -222,9 +259,10 @@ def _compose_fast(text: str) -> Node | None:
     the careful path (_Loader): a syntax error, an anchor or alias, more than MAX_NODES
     values or deeper than MAX_DEPTH. That path then gives the exact diagnostic, so every
     message and position is the same whichever path a file takes."""
-    if _CParser is None:
+    yaml, _, fast = _pyyaml()
+    if fast is None:
         return None
-    loader = _FastLoader(text)
+    loader = fast(text)
     try:
         root = loader.get_single_node()
     except (yaml.YAMLError, RecursionError, _Reject):
@@ -246,6 +284,7 @@ def _compose_fast(text: str) -> Node | None:
 
 def parse(text: str, path: str) -> Document:
     """Compose YAML text into a checked node tree, or raise LoadError."""
+    yaml, careful, _ = _pyyaml()
     # libyaml, like PyYAML, counts U+0085, U+2028 and U+2029 as line breaks: such a file
     # takes the careful path, which counts lines as editors do (_editor_positions)
     root = None if _YAML_ONLY_BREAKS.search(text) else _compose_fast(text)
@@ -254,7 +293,7 @@ def parse(text: str, path: str) -> Document:
         return Document(path, root)
     loader = None
     try:
-        loader = _Loader(text)
+        loader = careful(text)
         root = loader.get_single_node()
     except _Reject as exc:
         line, col = _position(text, exc.mark.index) if _YAML_ONLY_BREAKS.search(text) else \
@@ -299,16 +338,17 @@ def _position(text: str, index: int) -> tuple:
 
 def _editor_positions(root: Node, text: str) -> None:
     """Give every node a start position counted the way editors count lines."""
+    yaml = _pyyaml().yaml
     stack = [root]
     while stack:
         node = stack.pop()
         m = node.start_mark
         line, col = _position(text, m.index)
-        node.start_mark = yaml.Mark(m.name, m.index, line, col, None, None)  # type: ignore[arg-type]  # no buffer: pointer unused
+        node.start_mark = yaml.Mark(m.name, m.index, line, col, None, None)  # no buffer: pointer unused
         e = node.end_mark
         if e is not None:
             line, col = _position(text, e.index)
-            node.end_mark = yaml.Mark(e.name, e.index, line, col, None, None)  # type: ignore[arg-type]
+            node.end_mark = yaml.Mark(e.name, e.index, line, col, None, None)
         if isinstance(node, MappingNode):
             for k, v in node.value:
                 stack += [k, v]

@@ -13,10 +13,8 @@ import re
 from pathlib import Path
 from typing import Optional
 
-import yaml
-from yaml.nodes import MappingNode
-
 from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos, has_errors
+from diagramgen.model import loader
 from diagramgen.model.loader import LoadError, load
 from diagramgen.model.project import load_all
 from diagramgen.model.schema import ID_PATTERN
@@ -90,6 +88,8 @@ dataflow:
 def _flow(value) -> str:
     if isinstance(value, str):
         return yaml_scalar(value)
+    import yaml
+
     return yaml.safe_dump(value, default_flow_style=True, width=1 << 20, allow_unicode=True,
                           sort_keys=False).strip()
 
@@ -126,6 +126,8 @@ def _fail(message: str, code: str, path: str = "") -> DiagramgenError:
 
 def yaml_scalar(value: str) -> str:
     """``value`` as a one-line YAML scalar, quoted only where YAML needs it."""
+    import yaml
+
     return yaml.safe_dump([value], default_flow_style=True, width=1 << 20, allow_unicode=True).strip()[1:-1]
 
 
@@ -171,7 +173,7 @@ def _copy(source, arch_id: str, title: str, directory) -> str:
     except LoadError as exc:
         raise DiagramgenError([exc.diagnostic]) from None
     text = Path(source).read_text(encoding="utf-8").lstrip("\ufeff")
-    if not isinstance(doc.root, MappingNode):
+    if not isinstance(doc.root, loader.MappingNode):
         raise _fail("expected a mapping (an architecture file)", "DG702", str(source))
     keys = {k.value: (k, v) for k, v in doc.root.value}
     if "id" not in keys or "title" not in keys:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
-
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from typing import TYPE_CHECKING, Any, Callable
 
 from diagramgen.diagnostics import ERROR, Diagnostic, Pos, closest, did_you_mean
+from diagramgen.model import loader
 from diagramgen.model.loader import BOOL, FLOAT, INT, NULL, STR, pos_of
+
+if TYPE_CHECKING:
+    from yaml.nodes import Node
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 # For the JSON Schema: not blank, no control characters except tab and newline, and no
@@ -56,9 +58,9 @@ class Rec(dict):
 
 
 def describe(node: Node) -> str:
-    if isinstance(node, MappingNode):
+    if isinstance(node, loader.MappingNode):
         return "a mapping"
-    if isinstance(node, SequenceNode):
+    if isinstance(node, loader.SequenceNode):
         return "a list"
     return {NULL: "nothing (null)", BOOL: f"true/false ({node.value})", INT: f"a number ({node.value})",
             FLOAT: f"a number ({node.value})"}.get(node.tag, f"a string ('{_short(node.value)}')")
@@ -112,7 +114,7 @@ class Str(Type):
         return "a string"
 
     def check(self, node, ctx, what):
-        if not isinstance(node, ScalarNode) or node.tag != STR:
+        if not isinstance(node, loader.ScalarNode) or node.tag != STR:
             return self.mismatch(node, ctx, what)
         value = node.value
         where = pos_of(ctx.path, node)
@@ -164,7 +166,7 @@ class Int(Type):
     expected = "a whole number"
 
     def check(self, node, ctx, what):
-        if not isinstance(node, ScalarNode) or node.tag != INT:
+        if not isinstance(node, loader.ScalarNode) or node.tag != INT:
             return self.mismatch(node, ctx, what)
         text = node.value.replace("_", "")
         try:
@@ -194,7 +196,7 @@ class Letter(Type):
     expected = "upper-case letters (A, B, C ...)"
 
     def check(self, node, ctx, what):
-        if isinstance(node, ScalarNode) and node.tag == STR and re.fullmatch(r"[A-Z]{1,3}", node.value):
+        if isinstance(node, loader.ScalarNode) and node.tag == STR and re.fullmatch(r"[A-Z]{1,3}", node.value):
             return PStr(node.value, pos_of(ctx.path, node))
         return self.mismatch(node, ctx, what)
 
@@ -211,7 +213,7 @@ class Bool(Type):
 
     def check(self, node, ctx, what):
         # an explicit tag (!!bool "maybe") can put any text under the bool tag
-        if not isinstance(node, ScalarNode) or node.tag != BOOL:
+        if not isinstance(node, loader.ScalarNode) or node.tag != BOOL:
             return self.mismatch(node, ctx, what)
         if node.value.lower() not in _TRUE + ("false", "no", "off", "n"):
             ctx.error(pos_of(ctx.path, node), f"{what} must be true or false, got '{_short(node.value)}' "
@@ -237,7 +239,7 @@ class Seq(Type):
         return "a list"
 
     def check(self, node, ctx, what):
-        if not isinstance(node, SequenceNode):
+        if not isinstance(node, loader.SequenceNode):
             return self.mismatch(node, ctx, what)
         if len(node.value) < self.min_items:
             ctx.error(pos_of(ctx.path, node), f"{what} needs at least {self.min_items} item(s)", "DG211")
@@ -277,7 +279,7 @@ class Obj(Type):
         return f"a mapping ({self.name})"
 
     def check(self, node, ctx, what):
-        if not isinstance(node, MappingNode):
+        if not isinstance(node, loader.MappingNode):
             return self.mismatch(node, ctx, what)
         rec = Rec()
         rec.pos = pos_of(ctx.path, node)
@@ -285,7 +287,7 @@ class Obj(Type):
         suggested: set = set()
         for knode, vnode in node.value:
             kpos = pos_of(ctx.path, knode)
-            if not isinstance(knode, ScalarNode) or knode.tag != STR:
+            if not isinstance(knode, loader.ScalarNode) or knode.tag != STR:
                 ctx.error(kpos, f"keys in {self.name} must be strings, got {describe(knode)}", "DG213")
                 continue
             key = knode.value
@@ -337,9 +339,9 @@ class Either(Type):
         return f"{self.scalar.expected} or {self.mapping.expected}"
 
     def check(self, node, ctx, what):
-        if isinstance(node, MappingNode):
+        if isinstance(node, loader.MappingNode):
             return self.mapping.check(node, ctx, what)
-        if isinstance(node, ScalarNode):
+        if isinstance(node, loader.ScalarNode):
             return self.scalar.check(node, ctx, what)
         return self.mismatch(node, ctx, what)
 

@@ -47,9 +47,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-from yaml.nodes import MappingNode, ScalarNode
-
 from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Pos
+from diagramgen.model import loader, stored
 from diagramgen.model.catalog import KIND, Catalog, Kind, default_catalog
 from diagramgen.model.loader import STR, LoadError, load, pos_of
 from diagramgen.model.schema import (
@@ -103,14 +102,14 @@ class IdMap(Type):
         return f"a mapping of {self.noun} ids to {self.noun}s"
 
     def check(self, node, ctx, what):
-        if not isinstance(node, MappingNode):
+        if not isinstance(node, loader.MappingNode):
             return self.mismatch(node, ctx, what)
         out = Rec()
         out.pos = pos_of(ctx.path, node)
         out.key_pos = {}
         for knode, vnode in node.value:
             kpos = pos_of(ctx.path, knode)
-            if not isinstance(knode, ScalarNode) or knode.tag != STR:
+            if not isinstance(knode, loader.ScalarNode) or knode.tag != STR:
                 ctx.error(kpos, f"{self.noun} ids must be strings, got {describe(knode)}", "DG213")
                 continue
             key = ID.check(knode, ctx, f"a {self.noun} id")
@@ -230,6 +229,10 @@ class Settings:
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+# the classes settings are made of, by name: what their entry in the disk cache may hold
+_KEPT = {cls.__name__: cls for cls in (Settings, Group, Catalog, Kind, Pos, PStr, dict)}
+
+
 def neutral(root: str = ".", builtin: Optional[Catalog] = None) -> Settings:
     """The settings of a repository without diagramgen.yaml."""
     return Settings(root=os.path.realpath(root), catalog=builtin or default_catalog())
@@ -241,11 +244,19 @@ def settings_path(root: str = ".") -> str:
 
 def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Optional[str] = None) -> Settings:
     """The settings of the repository at ``root``; raise DiagramgenError listing every
-    problem of its diagramgen.yaml (with positions)."""
+    problem of its diagramgen.yaml (with positions).
+
+    With the built-in catalog (``builtin`` None), settings that loaded without any
+    diagnostic are kept in the disk cache and taken from there while the file and the
+    icon files of its kinds do not change (model/stored.py): no YAML is parsed then."""
     path = settings_path(root)
     if not os.path.lexists(path):
         return neutral(root, builtin)
     shown = shown or path
+    key = stored.settings_key(root, path, shown) if builtin is None else None
+    kept = stored.stored_settings(key, _KEPT)
+    if isinstance(kept, Settings):
+        return kept
     try:
         doc = load(path, shown)
     except LoadError as exc:
@@ -256,7 +267,7 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
     real_root = os.path.realpath(root)
     real = os.path.realpath(path)
     builtin = builtin or default_catalog()
-    kinds, repo = dict(builtin.kinds), []
+    kinds, repo, icons = dict(builtin.kinds), [], []
     for name, entry in _rec(rec, "kinds").items():
         if not is_valid(entry):
             continue
@@ -264,6 +275,8 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
         if kind is not None:
             kinds[str(name)] = kind
             repo.append(str(name))
+            if not kind.icon.startswith("diagrams:"):
+                icons.append((str(entry["icon"]), kind.icon))
     for group in _rec(rec, "groups").values():
         if isinstance(group, dict):
             diags += check_link(group.get("overview_page"), "overview_page")
@@ -274,7 +287,7 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
     new = _rec(rec, "new")
     with open(path, "rb") as fh:
         digest = hashlib.sha256(fh.read()).hexdigest()
-    return Settings(
+    settings = Settings(
         root=real_root, path=shown, real=real, digest=digest,
         catalog=Catalog(kinds, builtin.path), repo_kinds=tuple(repo),
         legend=_legend(_rec(rec, "legend")),
@@ -291,6 +304,8 @@ def load_settings(root: str = ".", builtin: Optional[Catalog] = None, shown: Opt
         new_azure_foundation=bool(new["azure_foundation"]) if "azure_foundation" in new else None,
         groups=_groups(_rec(rec, "groups")),
     )
+    stored.keep_settings(key, settings, diags, icons, _KEPT)
+    return settings
 
 
 def _groups(rec: dict) -> tuple:

@@ -15,6 +15,14 @@ way to any of them (a link could lead an include elsewhere with the same text), 
 when every component's icon is still its kind's in the catalog (a component with an
 icon of its own is never kept). Anything else, and any file with a warning or an error,
 is read and checked as without the cache, which gives the same model.
+
+The checked settings of diagramgen.yaml (model/settings.py: its catalog of built-in and
+repository kinds, groups, wording) are kept the same way, in ``settings/``: one entry per
+place (the folder, the file as given and shown, their real paths, the working folder),
+code and versions of the libraries that check icons, used only while the file and every
+icon file its kinds name hold the bytes they held; settings with any diagnostic, or with a
+link on the way to the file or to an icon, are not kept. Positioned strings (PStr) keep
+their positions.
 """
 from __future__ import annotations
 
@@ -33,6 +41,7 @@ from diagramgen.files import store
 from diagramgen.model.architecture import Architecture, Area, Component, DocsCheck, Flow, Step
 
 FOLDER = "models"  # in the cache folder
+SETTINGS_FOLDER = "settings"
 VERSION = 1  # of the key and the entries
 _TYPES = {cls.__name__: cls for cls in (Architecture, Area, Component, DocsCheck, Flow, Step, Pos)}
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -59,18 +68,16 @@ def entry_key(path, settings) -> Optional[tuple]:
 def _code() -> str:
     """One hash of the code that reads and checks architectures and of the libraries'
     versions: the package's model/ modules, catalog.yaml and its top-level modules."""
-    import yaml
-
-    h = hashlib.sha256(f"{sys.version}\0{yaml.__version__}\0{_version('diagrams')}".encode())
+    h = hashlib.sha256(f"{sys.version}\0{_version('yaml', 'PyYAML')}\0{_version('diagrams')}".encode())
     files = sorted([*_PACKAGE.glob("*.py"), *(_PACKAGE / "model").glob("*.py"), _PACKAGE / "model" / "catalog.yaml"])
     for f in files:
         h.update(b"\0" + f.relative_to(_PACKAGE).as_posix().encode("utf-8") + b"\0" + f.read_bytes())
     return h.hexdigest()
 
 
-def _version(package: str) -> str:
+def _version(package: str, dist: Optional[str] = None) -> str:
     try:
-        return installed_version(package)
+        return installed_version(package, dist)
     except Exception:  # pragma: no cover - a dependency
         return ""
 
@@ -88,7 +95,7 @@ def stored(key: Optional[tuple], settings) -> Optional[Architecture]:
         if entry["file"] != key[1]:
             return None
         sources = entry["sources"]
-        model = _decode(entry["model"])
+        model = _decode(entry["model"], _TYPES)
         if not isinstance(model, Architecture) or not isinstance(sources, list):
             return None
         if [s[0] for s in sources] != list(model.sources):
@@ -118,7 +125,7 @@ def keep(key: Optional[tuple], model, diagnostics: list, settings) -> None:
         for shown in model.sources:
             with open(shown, "rb") as fh:
                 sources.append([shown, hashlib.sha256(fh.read()).hexdigest()])
-        text = json.dumps({"file": key[1], "sources": sources, "model": _encode(model)})
+        text = json.dumps({"file": key[1], "sources": sources, "model": _encode(model, _TYPES)})
     except (OSError, TypeError):
         return
     store(where / FOLDER / f"{key[0]}.json", text.encode("utf-8"))
@@ -137,26 +144,114 @@ def _icons_of_kinds(model, settings) -> bool:
         return False
 
 
-def _encode(value):
+def settings_key(root, path: str, shown: str) -> Optional[tuple]:
+    """(the name the settings of ``path`` (diagramgen.yaml of the folder ``root``, shown
+    as ``shown``) are kept under, the hash of its bytes), or None when there is no cache,
+    the file cannot be read or a link is on the way to it (it is then loaded, and its
+    problem reported, as ever)."""
+    if cache_dir() is None or not _unlinked(path):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    name = hashlib.sha256(json.dumps([VERSION, "settings", os.fspath(root), os.fspath(path), shown,
+                                      os.path.realpath(root), os.path.realpath(path), os.getcwd(), str(_PACKAGE),
+                                      _code(), _version("PIL", "Pillow"), _version("lxml")]).encode("utf-8"))
+    return name.hexdigest(), hashlib.sha256(data).hexdigest()
+
+
+def stored_settings(key: Optional[tuple], types: dict):
+    """The settings kept under ``key`` (settings_key), if they were made from the file as
+    it is now and every icon file of its repository kinds is still the file, with the
+    bytes, it was checked as; else None. ``types``: the classes the entry may hold, by
+    name (settings.Settings and those of its fields)."""
+    where = cache_dir()
+    if key is None or where is None:
+        return None
+    try:
+        with open(where / SETTINGS_FOLDER / f"{key[0]}.json", "rb") as fh:
+            entry = json.loads(fh.read())
+        if entry["file"] != key[1]:
+            return None
+        settings = _decode(entry["settings"], types)
+        if type(settings) is not types["Settings"] or settings.digest != key[1] or not isinstance(settings.real, str):
+            return None
+        base = os.path.dirname(settings.real)
+        for name, real, digest in entry["icons"]:
+            if not all(isinstance(v, str) for v in (name, real, digest)) or _icon_file(base, name) != real:
+                return None
+            with open(real, "rb") as fh:
+                if hashlib.sha256(fh.read()).hexdigest() != digest:
+                    return None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None  # none yet, one this code did not write, or a file that changed
+    return settings
+
+
+def keep_settings(key: Optional[tuple], settings, diagnostics: list, icons: list, types: dict) -> None:
+    """Keep ``settings`` under ``key`` when they loaded without diagnostics and no link is
+    on the way to ``icons``, the (icon as written, real path) of each repository kind
+    whose icon is a file. Settings with a value that cannot be written as JSON are not
+    kept; nor is a cache that cannot be written an error."""
+    where = cache_dir()
+    if key is None or where is None or diagnostics or settings.digest != key[1] or settings.real is None:
+        return
+    base = os.path.dirname(settings.real)
+    try:
+        kept = []
+        for name, real in icons:
+            if _icon_file(base, name) != real or os.path.abspath(os.path.join(base, name)) != real:
+                return
+            with open(real, "rb") as fh:
+                kept.append([name, real, hashlib.sha256(fh.read()).hexdigest()])
+        text = json.dumps({"file": key[1], "icons": kept, "settings": _encode(settings, types)})
+    except (OSError, TypeError):
+        return
+    store(where / SETTINGS_FOLDER / f"{key[0]}.json", text.encode("utf-8"))
+
+
+def _icon_file(base: str, name: str) -> str:
+    """The file an icon written as ``name`` in a settings file in the folder ``base`` is
+    (iconfiles.check_icon_file resolves it so)."""
+    return os.path.realpath(os.path.join(base, name))
+
+
+def _encode(value, types: dict):
     """The model as JSON data: each dataclass as ``{"@": its name, field: value, ...}``,
-    tuples as arrays; TypeError for anything else (such a model is not kept)."""
+    tuples as arrays, and where ``types`` has them, dicts as ``{"@": "dict", "items":
+    [[key, value], ...]}`` and positioned strings as ``{"@": "PStr", "text": ..., "pos":
+    ...}``; TypeError for anything else (such a model is not kept)."""
     if type(value) in (str, int, bool, float) or value is None:
         return value
     if type(value) is tuple:
-        return [_encode(v) for v in value]
+        return [_encode(v, types) for v in value]
     name = type(value).__name__
-    if _TYPES.get(name) is type(value):
-        out = {"@": name}
-        for f in dataclasses.fields(value):
-            out[f.name] = _encode(getattr(value, f.name))
-        return out
-    raise TypeError(f"cannot keep a {name}")
+    if types.get(name) is not type(value):
+        raise TypeError(f"cannot keep a {name}")
+    if name == "dict":
+        return {"@": name, "items": [[_encode(k, types), _encode(v, types)] for k, v in value.items()]}
+    if name == "PStr":
+        if set(vars(value)) != {"pos"}:
+            raise TypeError("cannot keep a PStr with more than its position")
+        return {"@": name, "text": str.__str__(value), "pos": _encode(value.pos, types)}
+    if not dataclasses.is_dataclass(value):
+        raise TypeError(f"cannot keep a {name}")
+    out = {"@": name}
+    for f in dataclasses.fields(value):
+        out[f.name] = _encode(getattr(value, f.name), types)
+    return out
 
 
-def _decode(value):
+def _decode(value, types: dict):
     if isinstance(value, list):
-        return tuple(_decode(v) for v in value)
+        return tuple(_decode(v, types) for v in value)
     if isinstance(value, dict):
-        cls = _TYPES[value.pop("@")]
-        return cls(**{k: _decode(v) for k, v in value.items()})
+        cls = types[value.pop("@")]
+        if cls is dict:
+            return {_decode(k, types): _decode(v, types) for k, v in value["items"]}
+        if cls.__name__ == "PStr":
+            return cls(value["text"], _decode(value["pos"], types))
+        return cls(**{k: _decode(v, types) for k, v in value.items()})
     return value

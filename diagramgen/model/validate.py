@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from yaml.nodes import MappingNode
-
 from diagramgen.diagnostics import ERROR, WARNING, Diagnostic, DiagramgenError, Pos, did_you_mean, has_errors, sort_key
-from diagramgen.model import Architecture, Area, Component, DocsCheck, Flow, Step, letters
+from diagramgen.model import Architecture, Area, Component, DocsCheck, Flow, Step, letters, loader
 from diagramgen.model.architecture import top_area
 from diagramgen.model.catalog import Catalog
 from diagramgen.model.iconfiles import MAX_ICON_BYTES, MAX_ICON_SIDE, PNG_SIGNATURE, IconFileError, check_icon_file  # noqa: F401
@@ -397,7 +395,7 @@ def _read_architecture(path, shown: str, text: Optional[str]) -> tuple:
         doc = load(path, shown) if text is None else parse(text, shown)
     except LoadError as exc:
         return None, [exc.diagnostic]
-    if isinstance(doc.root, MappingNode):
+    if isinstance(doc.root, loader.MappingNode):
         keys = {k.value for k, _ in doc.root.value if hasattr(k, "value")}
         if keys and keys <= set(FRAGMENT.fields):
             return None, [Diagnostic(Pos(shown, 1, 1), ERROR, "this is a fragment (only include, areas and "
