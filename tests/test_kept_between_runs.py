@@ -111,6 +111,54 @@ def test_a_link_on_the_way_to_a_fragment_keeps_the_model_out_of_the_cache(repo, 
     assert checked == ["alpha.yaml", "beta.yaml"] * 2
 
 
+def test_an_include_through_a_linked_folder_and_dotdot_keeps_the_model_out_of_the_cache(repo, checked):
+    # `link/../fragments/shared.yaml` reads deep/fragments/shared.yaml (the link is
+    # followed first) while its shown path names architectures/fragments/shared.yaml, a
+    # valid file of its own: the model must not be kept against the wrong file
+    arch_dir = repo / "architectures"
+    (arch_dir / "deep" / "inner").mkdir(parents=True)
+    (arch_dir / "deep" / "fragments").mkdir()
+    real = arch_dir / "deep" / "fragments" / "shared.yaml"
+    real.write_text((arch_dir / "fragments" / "shared.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    os.symlink(arch_dir / "deep" / "inner", arch_dir / "link")
+    alpha = arch_dir / "alpha.yaml"
+    alpha.write_text(alpha.read_text(encoding="utf-8").replace("[fragments/shared.yaml]",
+                                                               "[link/../fragments/shared.yaml]"), encoding="utf-8")
+    assert load_all([str(alpha)]).diagnostics == []
+    real.write_text(real.read_text(encoding="utf-8").replace("kind: dataverse", "kind: no_such_kind"),
+                    encoding="utf-8")
+    codes = [d.code for d in load_all([str(alpha)]).diagnostics]
+    assert checked == ["alpha.yaml", "alpha.yaml"] and "DG307" in codes
+
+
+def test_a_fragment_saved_while_its_architecture_loads_is_checked_again_next_time(repo, monkeypatch):
+    # the model kept is paired with the bytes the load parsed, not with the file as it
+    # is after the load (an editor saving during `make`)
+    import diagramgen.model.project as project
+
+    fragment = repo / "architectures" / "fragments" / "shared.yaml"
+    real = project.load_architecture
+
+    def saved_meanwhile(path, *args, **kwargs):
+        out = real(path, *args, **kwargs)
+        fragment.write_text(fragment.read_text(encoding="utf-8").replace("kind: dataverse", "kind: no_such_kind"),
+                            encoding="utf-8")
+        return out
+
+    monkeypatch.setattr(project, "load_architecture", saved_meanwhile)
+    assert load_all([str(repo / "architectures" / "alpha.yaml")]).diagnostics == []
+    monkeypatch.setattr(project, "load_architecture", real)
+    assert "DG307" in [d.code for d in load_all([str(repo / "architectures" / "alpha.yaml")]).diagnostics]
+
+
+def test_a_damaged_entry_is_read_as_none(repo, checked):
+    load_all()
+    for entry in (Path(os.environ["DIAGRAMGEN_CACHE_DIR"]) / stored.FOLDER).iterdir():
+        entry.write_text("[" * 200000, encoding="utf-8")  # nested past the parser's depth
+    assert load_all().diagnostics == []
+    assert checked == ["alpha.yaml", "beta.yaml"] * 2
+
+
 def test_a_kept_model_is_the_one_checking_gives(repo):
     from diagramgen.model.settings import current
 
@@ -148,6 +196,35 @@ def test_docs_takes_an_unchanged_page_as_it_is_and_makes_the_same_bytes(repo, mo
     monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
     assert invoke("docs")[0] == 0
     assert {p.relative_to(docs): p.read_bytes() for p in docs.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.dot
+def test_a_page_is_made_again_for_a_file_saved_after_its_model_was_loaded_and_names_the_file_as_given(
+        repo, monkeypatch):
+    from diagramgen.publish import reuse
+
+    assert invoke("render")[0] == 0 and invoke("docs")[0] == 0
+    page = repo / "output" / "docs" / "alpha.md"
+    arch = repo / "architectures" / "alpha.yaml"
+    real = reuse.page_key
+
+    def saved_meanwhile(m, *args, **kwargs):  # the file saved after the docs loaded it
+        if m.id == "alpha" and "Saved later" not in arch.read_text(encoding="utf-8"):
+            arch.write_text(arch.read_text(encoding="utf-8").replace("title: Alpha", "title: Saved later"),
+                            encoding="utf-8")
+        return real(m, *args, **kwargs)
+
+    monkeypatch.setattr(reuse, "page_key", saved_meanwhile)
+    assert invoke("docs")[0] == 0
+    assert "Saved later" not in page.read_text(encoding="utf-8")  # made from the model loaded first
+    monkeypatch.setattr(reuse, "page_key", real)
+    assert invoke("docs")[0] == 0
+    assert "Saved later" in page.read_text(encoding="utf-8")  # not taken as it was
+    assert invoke("docs", "./architectures/alpha.yaml")[0] == 0
+    assert "from ./architectures/alpha.yaml" in page.read_text(encoding="utf-8")
+    assert invoke("docs", "architectures/alpha.yaml")[0] == 0
+    assert "from ./architectures/alpha.yaml" not in page.read_text(encoding="utf-8")
+    assert "from architectures/alpha.yaml" in page.read_text(encoding="utf-8")
 
 
 SETTINGS = """\

@@ -20,6 +20,7 @@ imported already.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -129,7 +130,23 @@ def read_text(path: Union[str, Path], shown: str | None = None) -> str:
                                       "architecture files must be UTF-8 text", "DG103") from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    note_read(shown, os.path.realpath(p), hashlib.sha256(data).hexdigest())
     return text
+
+
+# {shown path: (real path, SHA-256 of the bytes)} of each source file as this process last
+# read it (read_text), or as a kept model was checked against it (model/stored.py): what
+# a model made from those files was made from, for caches keyed on it
+_READ: dict = {}
+
+
+def note_read(shown: str, real: str, digest: str) -> None:
+    _READ[shown] = (real, digest)
+
+
+def last_read(shown: str):
+    """(real path, SHA-256) of ``shown`` as last read, or None."""
+    return _READ.get(shown)
 
 
 class _Reject(Exception):

@@ -38,6 +38,7 @@ from typing import Optional
 from diagramgen.cache import cache_dir, installed_version
 from diagramgen.diagnostics import Pos
 from diagramgen.files import store
+from diagramgen.model import loader
 from diagramgen.model.architecture import Architecture, Area, Component, DocsCheck, Flow, Step
 
 FOLDER = "models"  # in the cache folder
@@ -106,9 +107,13 @@ def stored(key: Optional[tuple], settings) -> Optional[Architecture]:
             with open(shown, "rb") as fh:
                 if hashlib.sha256(fh.read()).hexdigest() != digest:
                     return None
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None  # none yet, one this code did not write, or a file that changed
-    return model if _icons_of_kinds(model, settings) else None
+    if not _icons_of_kinds(model, settings):
+        return None
+    for shown, digest in sources:  # what the model stands for, as a fresh load records it
+        loader.note_read(shown, os.path.realpath(shown), digest)
+    return model
 
 
 def keep(key: Optional[tuple], model, diagnostics: list, settings) -> None:
@@ -120,13 +125,18 @@ def keep(key: Optional[tuple], model, diagnostics: list, settings) -> None:
         return
     if not _icons_of_kinds(model, settings) or not all(_unlinked(s) for s in model.sources):
         return
+    sources = []
+    for shown in model.sources:
+        # the bytes the load parsed (not read again: a file saved since would be paired
+        # with a model made from its old bytes), of the file its shown path names (an
+        # include through a linked folder and '..' can read another)
+        read = loader.last_read(shown)
+        if read is None or read[0] != os.path.realpath(shown):
+            return
+        sources.append([shown, read[1]])
     try:
-        sources = []
-        for shown in model.sources:
-            with open(shown, "rb") as fh:
-                sources.append([shown, hashlib.sha256(fh.read()).hexdigest()])
         text = json.dumps({"file": key[1], "sources": sources, "model": _encode(model, _TYPES)})
-    except (OSError, TypeError):
+    except TypeError:
         return
     store(where / FOLDER / f"{key[0]}.json", text.encode("utf-8"))
 
@@ -185,7 +195,7 @@ def stored_settings(key: Optional[tuple], types: dict):
             with open(real, "rb") as fh:
                 if hashlib.sha256(fh.read()).hexdigest() != digest:
                     return None
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None  # none yet, one this code did not write, or a file that changed
     return settings
 
