@@ -25,10 +25,11 @@ from typing import Optional
 
 from diagramgen.cache import cache_dir, installed_version
 from diagramgen.files import store
+from diagramgen.model import loader
 from diagramgen.publish import manifest as M
 
 FOLDER = "docs-pages"  # in the cache folder
-VERSION = 1  # of the key and the entries
+VERSION = 2  # of the key and the entries
 
 
 def page_key(arch, image_dir: str, out_dir: str, links: str) -> Optional[tuple]:
@@ -47,8 +48,15 @@ def page_key(arch, image_dir: str, out_dir: str, links: str) -> Optional[tuple]:
             if ext == "svg":
                 return None
             diagrams[ext] = None
+    # what the model was made from, as its files were read (loader.last_read): a file
+    # saved after the load hashes differently in "inputs", so the page made from the old
+    # model is never taken for the new file; the page names the file as given ("path")
+    read = [loader.last_read(src) for src in arch.sources]
+    if any(r is None for r in read):
+        return None
     parts = {"version": VERSION, "id": arch.id, "inputs": M.inputs(arch, "docs"), "tool": M.tool(),
-             "links": links, "diagrams": diagrams, "libraries": _libraries()}
+             "links": links, "diagrams": diagrams, "libraries": _libraries(), "path": str(arch.path),
+             "read": [r[1] for r in read]}
     name = json.dumps([VERSION, arch.id, os.path.realpath(out_dir), os.getcwd()])
     return (hashlib.sha256(name.encode("utf-8")).hexdigest(),
             hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest())
