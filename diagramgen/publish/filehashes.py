@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import threading
 import time
 from typing import Optional
@@ -29,6 +30,10 @@ FILE = "file-hashes.json"
 VERSION = 1
 GRANULARITY_NS = 2_000_000_000
 LIMIT = 20000  # entries; beyond that only those of this run are kept
+# On Windows st_ctime is the creation time, not the time of the last change, so a file
+# rewritten with the same size and modification time would stat as before: nothing is
+# kept or used there.
+TRUSTED = sys.platform != "win32"
 
 _now = time.time_ns  # the moment a hash is taken (tests move it)
 _lock = threading.Lock()
@@ -67,6 +72,8 @@ def _load() -> dict:
 def known(kind: str, path: str, st) -> Optional[str]:
     """The hash of ``kind`` remembered for the file at ``path`` (absolute) when it
     statted as ``st`` (an os.stat_result); None when none is."""
+    if not TRUSTED:
+        return None
     key = f"{kind} {path}"
     entry = _load().get(key)
     if entry is None or entry[:5] != _stat_part(st):
@@ -86,7 +93,7 @@ def remember(kind: str, path: str, st, digest: str, when: int) -> None:
     fstat once opened), unless the file changed too shortly before for its times to
     tell a later change."""
     global _dirty
-    if max(st.st_mtime_ns, st.st_ctime_ns) + GRANULARITY_NS >= when:
+    if not TRUSTED or max(st.st_mtime_ns, st.st_ctime_ns) + GRANULARITY_NS >= when:
         return
     key = f"{kind} {path}"
     entry = _stat_part(st) + [digest]
