@@ -43,9 +43,11 @@ def _cubic(p0, p1, p2, p3, out: list, depth: int = 0) -> None:
 _PATH_TOKEN = re.compile(r"[MCLZmclz]|" + NUMBER.pattern)
 
 
-def path_points(d: str) -> list:
-    """A Graphviz path (M, C and L commands) as a list of points."""
-    pts: list = []
+def _path_pieces(d: str) -> list:
+    """A Graphviz path (M, C and L commands) as its pieces: ``("point", p)`` for the
+    points of M and L, ``("curve", (p0, p1, p2, p3))`` for each C."""
+    pieces: list = []
+    last = None
     cmd = None
     nums: list = []
     for tok in _PATH_TOKEN.findall(d):
@@ -53,16 +55,29 @@ def path_points(d: str) -> list:
             cmd = tok.upper()
             continue
         nums.append(float(tok))
-        if cmd == "M" and len(nums) == 2:
-            pts.append(tuple(nums))
+        if cmd in ("M", "L") and len(nums) == 2:
+            last = tuple(nums)
+            pieces.append(("point", last))
             nums = []
             cmd = "L"
-        elif cmd == "L" and len(nums) == 2:
-            pts.append(tuple(nums))
-            nums = []
         elif cmd == "C" and len(nums) == 6:
-            _cubic(pts[-1], (nums[0], nums[1]), (nums[2], nums[3]), (nums[4], nums[5]), pts)
+            if last is None:
+                raise IndexError("a curve with no point before it")
+            end = (nums[4], nums[5])
+            pieces.append(("curve", (last, (nums[0], nums[1]), (nums[2], nums[3]), end)))
+            last = end
             nums = []
+    return pieces
+
+
+def path_points(d: str) -> list:
+    """A Graphviz path (M, C and L commands) as a list of points."""
+    pts: list = []
+    for kind, piece in _path_pieces(d):
+        if kind == "point":
+            pts.append(piece)
+        else:
+            _cubic(piece[0], piece[1], piece[2], piece[3], pts)
     return pts
 
 
@@ -107,24 +122,9 @@ def path_top_left(d: str):
     _cubic makes is a mean of two points no smaller than the least of the curve's four
     control points (so no smaller, in floating point too), and the curve's end is one
     of its points."""
-    pts: list = []
-    curves: list = []
-    cmd = None
-    nums: list = []
-    for tok in _PATH_TOKEN.findall(d):
-        if tok.isalpha():
-            cmd = tok.upper()
-            continue
-        nums.append(float(tok))
-        if cmd in ("M", "L") and len(nums) == 2:
-            pts.append(tuple(nums))
-            nums = []
-            cmd = "L"
-        elif cmd == "C" and len(nums) == 6:
-            end = (nums[4], nums[5])
-            curves.append((pts[-1], (nums[0], nums[1]), (nums[2], nums[3]), end))
-            pts.append(end)
-            nums = []
+    pieces = _path_pieces(d)
+    pts = [p if kind == "point" else p[3] for kind, p in pieces]
+    curves = [p for kind, p in pieces if kind == "curve"]
     if not pts:
         return None
     left, top = min(x for x, _ in pts), min(y for _, y in pts)

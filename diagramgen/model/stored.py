@@ -83,18 +83,28 @@ def _version(package: str, dist: Optional[str] = None) -> str:
         return ""
 
 
-def stored(key: Optional[tuple], settings) -> Optional[Architecture]:
-    """The model kept under ``key`` (entry_key), if it was made from the file as it is
-    now, and its fragments, their paths and the catalog's icons are still those it was
-    made from; else None."""
+
+def _kept_entry(folder: str, key: Optional[tuple]) -> Optional[dict]:
+    """The entry ``key`` names in the cache's ``folder`` when it was made from the file's
+    bytes ``key`` holds; else None (no cache, none yet, or one this code did not write)."""
     where = cache_dir()
     if key is None or where is None:
         return None
     try:
-        with open(where / FOLDER / f"{key[0]}.json", "rb") as fh:
+        with open(where / folder / f"{key[0]}.json", "rb") as fh:
             entry = json.loads(fh.read())
-        if entry["file"] != key[1]:
-            return None
+        return entry if isinstance(entry, dict) and entry.get("file") == key[1] else None
+    except (OSError, ValueError, RecursionError):
+        return None
+
+def stored(key: Optional[tuple], settings) -> Optional[Architecture]:
+    """The model kept under ``key`` (entry_key), if it was made from the file as it is
+    now, and its fragments, their paths and the catalog's icons are still those it was
+    made from; else None."""
+    entry = _kept_entry(FOLDER, key)
+    if entry is None:
+        return None
+    try:
         sources = entry["sources"]
         model = _decode(entry["model"], _TYPES)
         if not isinstance(model, Architecture) or not isinstance(sources, list):
@@ -177,16 +187,12 @@ def stored_settings(key: Optional[tuple], types: dict):
     it is now and every icon file of its repository kinds is still the file, with the
     bytes, it was checked as; else None. ``types``: the classes the entry may hold, by
     name (settings.Settings and those of its fields)."""
-    where = cache_dir()
-    if key is None or where is None:
+    entry = _kept_entry(SETTINGS_FOLDER, key)
+    if entry is None:
         return None
     try:
-        with open(where / SETTINGS_FOLDER / f"{key[0]}.json", "rb") as fh:
-            entry = json.loads(fh.read())
-        if entry["file"] != key[1]:
-            return None
         settings = _decode(entry["settings"], types)
-        if type(settings) is not types["Settings"] or settings.digest != key[1] or not isinstance(settings.real, str):
+        if type(settings) is not types["Settings"] or settings.digest != entry["file"] or not isinstance(settings.real, str):
             return None
         base = os.path.dirname(settings.real)
         for name, real, digest in entry["icons"]:

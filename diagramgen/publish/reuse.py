@@ -74,16 +74,13 @@ def _libraries() -> dict:
     return out
 
 
-def made_before(key: Optional[tuple], out_dir: str) -> Optional[dict]:
-    """``{name relative to the docs folder: bytes}`` of the files made last from the
-    inputs ``key`` (page_key) names, in the order they were made, read from ``out_dir``;
-    None when the page was last made from other inputs, or never, or a file is missing
-    or holds anything else than what was made."""
-    if key is None:
-        return None
+
+def _files_made(folder: str, key: tuple) -> Optional[list]:
+    """The ``[[name, hash], ...]`` of the entry ``key`` names in the cache's ``folder``,
+    when it was made from the inputs ``key`` holds; else None."""
     where = cache_dir()
     try:
-        with open(where / FOLDER / f"{key[0]}.json", "rb") as fh:  # type: ignore[operator]
+        with open(where / folder / f"{key[0]}.json", "rb") as fh:  # type: ignore[operator]
             made = json.loads(fh.read())
         if made["inputs"] != key[1]:
             return None
@@ -92,6 +89,18 @@ def made_before(key: Optional[tuple], out_dir: str) -> Optional[dict]:
         return None
     if not (isinstance(entry, list) and entry and all(
             isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e) for e in entry)):
+        return None
+    return entry
+
+def made_before(key: Optional[tuple], out_dir: str) -> Optional[dict]:
+    """``{name relative to the docs folder: bytes}`` of the files made last from the
+    inputs ``key`` (page_key) names, in the order they were made, read from ``out_dir``;
+    None when the page was last made from other inputs, or never, or a file is missing
+    or holds anything else than what was made."""
+    if key is None:
+        return None
+    entry = _files_made(FOLDER, key)
+    if entry is None:
         return None
     out: dict = {}
     for name, digest in entry:
@@ -162,17 +171,8 @@ def kinds_unchanged(key: Optional[tuple], out_dir: str) -> Optional[list]:
 
     if key is None:
         return None
-    where = cache_dir()
-    try:
-        with open(where / KINDS_FOLDER / f"{key[0]}.json", "rb") as fh:  # type: ignore[operator]
-            made = json.loads(fh.read())
-        if made["inputs"] != key[1]:
-            return None
-        entry = made["files"]
-    except (OSError, TypeError, ValueError, KeyError):
-        return None
-    if not (isinstance(entry, list) and entry and all(
-            isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e) for e in entry)):
+    entry = _files_made(KINDS_FOLDER, key)
+    if entry is None:
         return None
     folders: set = set()
     paths = []
