@@ -1,3 +1,3 @@
-from diagramgen.cli import main
+from diagramgen.cli import entry
 
-main()
+entry()

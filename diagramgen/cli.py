@@ -491,3 +491,11 @@ def watch(files, out_dir, formats) -> None:
     except KeyboardInterrupt:
         pass
     click.echo("stopped")
+
+
+def entry() -> None:
+    """The console script and ``python -m diagramgen``: the command, then an exit that
+    skips the interpreter's teardown when nothing can be lost (quickexit.py)."""
+    from diagramgen.quickexit import run
+
+    run(main)

@@ -99,4 +99,6 @@ def main(argv) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from diagramgen.quickexit import run as run_and_end
+
+    run_and_end(lambda: main(sys.argv[1:]))

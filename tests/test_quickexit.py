@@ -1,0 +1,159 @@
+"""The exit that skips the interpreter's teardown (diagramgen/quickexit.py).
+
+Each case runs a small program in a fresh Python. Which way it ended shows in a global
+object's ``__del__``: the normal exit frees the object and prints ``freed``, the quick
+exit does not (with no other thread about, the normal exit frees it every time). Everything a command made visible (its output, atexit handlers, the exit
+status) must be the same either way.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from diagramgen.quickexit import status_of
+
+PRELUDE = textwrap.dedent("""\
+    import sys
+    from diagramgen.quickexit import run
+
+    class Witness:
+        def __del__(self):
+            sys.stderr.write("freed\\n")
+
+    witness = Witness()
+    """)
+
+
+def program(body: str, env_normal: bool = False, stdin=None, stdout=subprocess.PIPE):
+    env = dict(os.environ)
+    env.pop("DIAGRAMGEN_NORMAL_EXIT", None)
+    if env_normal:
+        env["DIAGRAMGEN_NORMAL_EXIT"] = "1"
+    return subprocess.Popen([sys.executable, "-c", PRELUDE + textwrap.dedent(body)], env=env,
+                            stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+
+
+def finish(proc, data: bytes = b""):
+    out, err = proc.communicate(data, timeout=120)
+    return proc.returncode, out, err.decode()
+
+
+@pytest.mark.parametrize("normal", [False, True])
+def test_status_output_and_atexit_handlers_are_kept(normal, tmp_path):
+    marker = tmp_path / "finalized"
+    body = f"""\
+        import atexit, tempfile, weakref
+        kept = tempfile.TemporaryDirectory()  # never cleaned up explicitly
+        open(kept.name + "/f", "w").close()
+        atexit.register(lambda: sys.stderr.write("atexit ran\\n"))
+        def main():
+            sys.stdout.write("x" * 200000)  # more than a pipe buffer, not flushed
+            open({str(marker)!r}, "w").write(kept.name)
+            return 3
+        run(main)
+        """
+    code, out, err = finish(program(body, env_normal=normal))
+    assert code == 3
+    assert out == b"x" * 200000
+    assert "atexit ran\n" in err
+    assert not os.path.exists(marker.read_text())  # the finalizer removed the folder
+    assert ("freed" in err) is normal  # the quick exit skipped the teardown
+
+
+@pytest.mark.parametrize("raised, status, message", [
+    ("SystemExit()", 0, ""),
+    ("SystemExit(0)", 0, ""),
+    ("SystemExit(1)", 1, ""),
+    ("SystemExit(258)", 2, ""),
+    ("SystemExit('error: stopped')", 1, "error: stopped\n"),
+])
+def test_system_exit_gives_the_status_python_gives(raised, status, message):
+    def outcome(normal):
+        code, _, err = finish(program(f"""\
+            def main():
+                raise {raised}
+            run(main)
+            """, env_normal=normal))
+        return code, err.replace("freed\n", "")
+
+    assert outcome(False) == outcome(True) == (status, message)
+
+
+def test_a_running_thread_makes_it_exit_the_normal_way():
+    proc = program("""\
+        import threading
+        def late():
+            sys.stdin.read()
+            print("late", flush=True)
+        threading.Thread(target=late).start()
+        counted = threading.active_count
+        def counting():  # says when the exit has looked at the threads
+            n = counted()
+            print(f"threads {n}", flush=True)
+            return n
+        threading.active_count = counting
+        run(lambda: 0)
+        """, stdin=subprocess.PIPE)
+    assert proc.stdout.readline() == b"threads 2\n"  # the other thread waits for stdin
+    code, out, _ = finish(proc, b"go")  # an exit at once would have ended before the thread read it
+    assert (code, out) == (0, b"late\n")
+
+
+def test_an_exception_propagates_and_python_exits_as_usual():
+    code, _, err = finish(program("""\
+        def main():
+            raise ValueError("boom")
+        run(main)
+        """))
+    assert code == 1
+    assert "ValueError: boom" in err and "freed" in err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a closed pipe as stdout")
+def test_a_closed_stdout_fails_as_with_the_normal_exit():
+    def outcome(normal):
+        r, w = os.pipe()
+        os.close(r)
+        try:
+            proc = program("""\
+                def main():
+                    sys.stdout.write("lost")
+                    return 0
+                run(main)
+                """, env_normal=normal, stdout=w)
+        finally:
+            os.close(w)
+        code, _, err = finish(proc)
+        return code, "BrokenPipeError" in err
+
+    quick, normal = outcome(False), outcome(True)
+    assert quick == normal
+    assert quick[0] != 0 and quick[1]
+
+
+def test_status_of_matches_the_operating_systems_truncation():
+    assert [status_of(c) for c in (None, 0, 1, 255, 256, 257, -1, True, "message")] == [0, 0, 1, 255, 0, 1, 255, 1, 1]
+
+
+def test_the_console_script_skips_the_teardown(tmp_path):
+    """``python -m diagramgen`` ends through quickexit: a command's output and status as
+    before (here a failed validate), and no teardown (an object's ``__del__`` installed
+    by a ``sitecustomize`` does not run)."""
+    (tmp_path / "sitecustomize.py").write_text(PRELUDE.replace("from diagramgen.quickexit import run\n", ""))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]))
+    env.pop("DIAGRAMGEN_NORMAL_EXIT", None)
+    quick = subprocess.run([sys.executable, "-m", "diagramgen", "validate", str(bad)], env=env,
+                           capture_output=True, text=True, timeout=120)
+    normal = subprocess.run([sys.executable, "-m", "diagramgen", "validate", str(bad)],
+                            env=dict(env, DIAGRAMGEN_NORMAL_EXIT="1"), capture_output=True, text=True, timeout=120)
+    assert quick.returncode == normal.returncode == 1
+    assert quick.stdout == normal.stdout
+    assert quick.stderr.startswith(f"{bad}:")
+    assert "freed" not in quick.stderr and normal.stderr.endswith("freed\n")
+    assert quick.stderr == normal.stderr.removesuffix("freed\n")
