@@ -23,6 +23,7 @@ import functools
 import hashlib
 import os
 import re
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Union
@@ -147,6 +148,34 @@ def note_read(shown: str, real: str, digest: str) -> None:
 def last_read(shown: str):
     """(real path, SHA-256) of ``shown`` as last read, or None."""
     return _READ.get(shown)
+
+
+# {id(model): (a weak reference to it, ((real path, SHA-256) of each of its sources))}:
+# the bytes each model was made from, taken when it was made. A file read again later
+# (another load, a check that it is unchanged) changes last_read, not what an earlier
+# model was made from; the caches keyed on a model's files (the render cache, the docs
+# pages, the kept models) record these.
+_MADE_FROM: dict = {}
+
+
+def note_model(model) -> None:
+    """Record that ``model`` was made from its sources as they were last read."""
+    read = tuple(_READ.get(s) for s in model.sources)
+    if any(r is None for r in read):
+        return
+    key = id(model)
+
+    def gone(_ref, key=key) -> None:
+        _MADE_FROM.pop(key, None)
+
+    _MADE_FROM[key] = (weakref.ref(model, gone), read)
+
+
+def made_from(model):
+    """((real path, SHA-256) of each of ``model``'s sources, in order) as they were
+    read to make it (note_model), or None when that is not known."""
+    hit = _MADE_FROM.get(id(model))
+    return hit[1] if hit is not None and hit[0]() is model else None
 
 
 class _Reject(Exception):

@@ -78,7 +78,8 @@ def _load(path, catalog):
         return load_architecture(path, catalog)
     if _reuse is None:
         return _load_kept(path)
-    from diagramgen.model.loader import LoadError, read_text
+    from diagramgen.model import loader
+    from diagramgen.model.loader import LoadError
     from diagramgen.model.settings import current
 
     settings = current()
@@ -86,17 +87,26 @@ def _load(path, catalog):
     hit = _reuse.get(key)
     if hit is not None and hit[0] is settings:
         try:
-            if all(read_text(src) == text for src, text in hit[3].items()):
+            # each source still holds the bytes the model was made from (not read again
+            # after the load: a file saved meanwhile would be paired with the old model)
+            if all(_read_digest(src) == read[1] for src, read in zip(hit[1].sources, hit[3])):
                 return hit[1], hit[2]
         except LoadError:
             pass
     model, diags = _load_kept(path)
-    if model is not None:
-        try:
-            _reuse[key] = (settings, model, diags, {src: read_text(src) for src in model.sources})
-        except LoadError:
-            pass
+    made_from = loader.made_from(model) if model is not None else None
+    if made_from is not None:
+        _reuse[key] = (settings, model, diags, made_from)
     return model, diags
+
+
+def _read_digest(src: str):
+    """The SHA-256 of ``src`` as read now (loader.read_text)."""
+    from diagramgen.model import loader
+
+    loader.read_text(src)
+    read = loader.last_read(src)
+    return read[1] if read is not None else None
 
 
 def _load_kept(path):

@@ -123,6 +123,7 @@ def stored(key: Optional[tuple], settings) -> Optional[Architecture]:
         return None
     for shown, digest in sources:  # what the model stands for, as a fresh load records it
         loader.note_read(shown, os.path.realpath(shown), digest)
+    loader.note_model(model)
     return model
 
 
@@ -136,12 +137,14 @@ def keep(key: Optional[tuple], model, diagnostics: list, settings) -> None:
     if not _icons_of_kinds(model, settings) or not all(_unlinked(s) for s in model.sources):
         return
     sources = []
-    for shown in model.sources:
+    made_from = loader.made_from(model)
+    if made_from is None:
+        return
+    for shown, read in zip(model.sources, made_from):
         # the bytes the load parsed (not read again: a file saved since would be paired
         # with a model made from its old bytes), of the file its shown path names (an
         # include through a linked folder and '..' can read another)
-        read = loader.last_read(shown)
-        if read is None or read[0] != os.path.realpath(shown):
+        if read[0] != os.path.realpath(shown):
             return
         sources.append([shown, read[1]])
     try:

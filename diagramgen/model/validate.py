@@ -380,7 +380,10 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     diags = sorted(set(b.diags), key=sort_key)
     if has_errors(diags):
         return None, diags
-    return _architecture(rec, b, shown, settings, (areas, comps, steps, columns)), diags
+    model = _architecture(rec, b, shown, settings, (areas, comps, steps, columns))
+    if text is None:  # made from the files as read (not from a text about to be written)
+        loader.note_model(model)
+    return model, diags
 
 
 def _read_architecture(path, shown: str, text: Optional[str]) -> tuple:

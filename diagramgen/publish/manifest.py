@@ -30,6 +30,7 @@ from diagramgen import __version__
 from diagramgen.cache import installed_version
 from diagramgen.diagnostics import ERROR, Diagnostic, Pos
 from diagramgen.draw.render import DEFAULT_FORMATS, DEFAULT_STEP_FORMATS
+from diagramgen.model import loader
 from diagramgen.model.catalog import CATALOG_PATH, PACKAGE_DIR
 from diagramgen.publish import filehashes
 
@@ -297,7 +298,11 @@ def inputs(arch, product: str, settings=None) -> dict:
 
 
 def _inputs(arch, product: str, settings) -> dict:
-    out = dict(_once(("file", src), lambda src=src: (_rel(src), sha256_file(src))) for src in arch.sources)
+    made_from = loader.made_from(arch)
+    if made_from is not None:  # the bytes the model was made from, not the files as they are now
+        out = {_rel(src): digest for src, (_, digest) in zip(arch.sources, made_from)}
+    else:
+        out = dict(_once(("file", src), lambda src=src: (_rel(src), sha256_file(src))) for src in arch.sources)
     out["diagramgen/model/catalog.yaml"] = _once(("file", CATALOG_PATH), lambda: ("", sha256_file(CATALOG_PATH)))[1]
     if settings.path:
         name = _rel(settings.real)

@@ -48,11 +48,11 @@ def page_key(arch, image_dir: str, out_dir: str, links: str) -> Optional[tuple]:
             if ext == "svg":
                 return None
             diagrams[ext] = None
-    # what the model was made from, as its files were read (loader.last_read): a file
-    # saved after the load hashes differently in "inputs", so the page made from the old
-    # model is never taken for the new file; the page names the file as given ("path")
-    read = [loader.last_read(src) for src in arch.sources]
-    if any(r is None for r in read):
+    # what the model was made from, as its files were read (loader.made_from; "inputs"
+    # records the same bytes): a file saved after the load is not what the page was made
+    # from, and the next run's key differs; the page names the file as given ("path")
+    read = loader.made_from(arch)
+    if read is None:
         return None
     parts = {"version": VERSION, "id": arch.id, "inputs": M.inputs(arch, "docs"), "tool": M.tool(),
              "links": links, "diagrams": diagrams, "libraries": _libraries(), "path": str(arch.path),
