@@ -222,21 +222,21 @@ def test_encoded_icons_come_from_the_disk_cache_with_the_same_bytes(tmp_path, mo
 
     icon = sorted(ICON_DIR.glob("*.png"))[0]
     monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
-    svgmod.icon_data_uri.cache_clear()
+    svgmod._data_uri.cache_clear()
     uncached = svgmod.icon_data_uri(icon, 77)
     monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path))
-    svgmod.icon_data_uri.cache_clear()
+    svgmod._data_uri.cache_clear()
     assert svgmod.icon_data_uri(icon, 77) == uncached  # encoded, then stored
     stored = list((tmp_path / "icons").iterdir())
     assert len(stored) == 1 and base64.b64encode(stored[0].read_bytes()).decode() == uncached.split(",", 1)[1]
     stored[0].write_bytes(svgmod.PNG_SIGNATURE + b"cached")  # what the cache holds is what is used
-    svgmod.icon_data_uri.cache_clear()
+    svgmod._data_uri.cache_clear()
     assert svgmod.icon_data_uri(icon, 77) == "data:image/png;base64," + base64.b64encode(
         svgmod.PNG_SIGNATURE + b"cached").decode()
     stored[0].write_bytes(b"<svg/>")  # anything but a PNG is ignored and encoded again
-    svgmod.icon_data_uri.cache_clear()
+    svgmod._data_uri.cache_clear()
     assert svgmod.icon_data_uri(icon, 77) == uncached
-    svgmod.icon_data_uri.cache_clear()
+    svgmod._data_uri.cache_clear()
 
 
 @pytest.mark.parametrize("name", ARCHS)
@@ -285,3 +285,18 @@ def test_rasterised_svg_icons_come_from_the_disk_cache_with_the_same_bytes(tmp_p
         == "cannot be drawn (drawn again)"
     assert len(list((tmp_path / "svg-icons").iterdir())) == 1
     iconfiles._rasterise.cache_clear()
+
+
+def test_an_icon_replaced_under_the_same_name_is_encoded_anew_in_the_same_process(tmp_path, monkeypatch):
+    # `watch` draws again in the process that drew the old icon
+    from PIL import Image
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
+    icon = tmp_path / "robot.png"
+    Image.new("RGB", (32, 32), "red").save(icon)
+    red = svgmod.icon_data_uri(icon, 77)
+    Image.new("RGB", (32, 32), "blue").save(icon)  # the same size of file, another picture
+    blue = svgmod.icon_data_uri(icon, 77)
+    assert blue != red
+    svgmod._data_uri.cache_clear()
+    assert svgmod.icon_data_uri(icon, 77) == blue

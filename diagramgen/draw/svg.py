@@ -126,15 +126,20 @@ def prepare_icons(sizes) -> None:
 
 ICON_ENCODING = "lanczos-fastoctree256-optimize-1"  # changes when the encoding below does
 
-@functools.lru_cache(maxsize=256)
 def icon_data_uri(path: Path, max_px: int) -> str:
     """The icon as an optimised PNG data URI, no larger than ``max_px`` on its long side.
 
     Encoded icons are kept in a content-addressed disk cache (cache_dir(); the key is the
     icon's bytes, ``max_px``, the encoding and Pillow's version), so a run that meets an
     icon encoded before reads the result instead of resizing and compressing again.
-    The bytes are the same either way."""
-    data = Path(path).read_bytes()
+    The bytes are the same either way. The file is read at every call: in one process
+    (`watch`, `make`'s) an icon replaced under the same name is encoded anew."""
+    return _data_uri(Path(path).read_bytes(), max_px)
+
+
+@functools.lru_cache(maxsize=256)
+def _data_uri(data: bytes, max_px: int) -> str:
+    """icon_data_uri of an icon file's bytes, once per process."""
     import PIL
 
     key = hashlib.sha256(b"\0".join([data, str(max_px).encode(), ICON_ENCODING.encode(),
