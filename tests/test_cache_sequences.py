@@ -92,3 +92,132 @@ def test_a_file_saved_between_its_load_and_the_render_cache_test_is_rendered_aga
     assert invoke(*RENDER)[0] == 0
     assert b"Saved later" in (repo / "output" / "alpha.svg").read_bytes()
     assert outputs(repo) == fresh(repo, [RENDER], monkeypatch)[0]
+
+
+# --- `make` after an edit gives what `make` with no cache gives ------------------------
+
+MAKE = ["--format", "svg", "-j", "1"]
+SETTINGS = """\
+legend:
+  product: Our product
+kinds:
+  robot: {label: Robot, icon: icons/robot.png, area: apps}
+docs:
+  index_title: Our architectures
+  related_link: Every architecture
+groups:
+  pair:
+    title: The pair
+    architectures: [alpha, beta]
+    migrations:
+      - {from: alpha, to: beta}
+"""
+
+
+def make(capsys) -> tuple:
+    from diagramgen import makeall
+
+    status = makeall.run(MAKE)
+    out = capsys.readouterr()
+    return status, out.err
+
+
+def png(path: Path, colour: str) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (32, 32), colour).save(path)
+
+
+@pytest.fixture
+def project(repo, monkeypatch):
+    """``repo`` with a diagramgen.yaml (a kind with an icon of the repository, a group,
+    docs wording), the kind used by alpha, and file hashes taken long after each file's
+    last change (kept for the next run, as they are when nobody is typing)."""
+    import time
+
+    from diagramgen.publish import filehashes
+
+    (repo / "icons").mkdir()
+    png(repo / "icons" / "robot.png", "red")
+    (repo / "diagramgen.yaml").write_text(SETTINGS, encoding="utf-8")
+    edit(repo / "architectures" / "alpha.yaml", "kind: power_apps", "kind: robot")
+    monkeypatch.setattr(filehashes, "_now", lambda: time.time_ns() + 10 * filehashes.GRANULARITY_NS)
+    filehashes.forget()
+    yield repo
+    filehashes.forget()
+
+
+def _fragment(root):
+    edit(root / "architectures" / "fragments" / "shared.yaml", "id: archive", "id: archive, label: Old records")
+
+
+def _settings_wording(root):
+    edit(root / "diagramgen.yaml", "Our product", "Their product")
+    edit(root / "diagramgen.yaml", "Every architecture", "All of them")
+
+
+def _kind_label(root):
+    edit(root / "diagramgen.yaml", "label: Robot", "label: Machine")
+
+
+def _kind_icon_same_size(root):
+    png(root / "icons" / "robot.png", "blue")  # another picture, the same size of file
+
+
+def _delete(root):
+    os.remove(root / "architectures" / "beta.yaml")
+    edit(root / "diagramgen.yaml", "architectures: [alpha, beta]", "architectures: [alpha]")
+    edit(root / "diagramgen.yaml", "    migrations:\n      - {from: alpha, to: beta}\n", "")
+
+
+def _rename(root):
+    os.rename(root / "architectures" / "beta.yaml", root / "architectures" / "gamma.yaml")
+
+
+def _new_id(root):
+    edit(root / "architectures" / "beta.yaml", "id: beta", "id: gamma")
+    edit(root / "diagramgen.yaml", "[alpha, beta]", "[alpha, gamma]")
+    edit(root / "diagramgen.yaml", "to: beta", "to: gamma")
+
+
+def _older_content_again(root):
+    # a branch switched back: the file holds what it held two edits ago, with new times
+    arch = root / "architectures" / "alpha.yaml"
+    old = arch.read_bytes()
+    edit(arch, "title: Alpha", "title: Other")
+    _make_quietly()
+    arch.write_bytes(old)
+
+
+def _make_quietly():
+    from diagramgen import makeall
+
+    assert makeall.run(MAKE) == 0
+
+
+@pytest.mark.parametrize("change", [_fragment, _settings_wording, _kind_label, _kind_icon_same_size, _delete,
+                                    _rename, _new_id, _older_content_again])
+def test_make_after_a_change_gives_what_make_without_a_cache_gives(project, monkeypatch, capsys, change):
+    assert make(capsys) == (0, "")
+    change(project)
+    status, err = make(capsys)
+    assert status == 0, err
+    made = outputs(project)
+    expected, runs = fresh(project, [["render", "--steps", *MAKE[:2]], ["docs"],
+                                     ["kinds", "--page", "output/docs/kinds.md"]], monkeypatch)
+    assert [r[0] for r in runs] == [0, 0, 0]
+    assert err == "".join(r[2] for r in runs)  # the same diagnostics
+    assert (sorted(set(made) - set(expected)), sorted(set(expected) - set(made))) == ([], [])
+    assert [name for name in made if made[name] != expected[name]] == []
+
+
+def test_a_diagram_format_no_longer_rendered_leaves_the_docs_folder_too(project, monkeypatch, capsys):
+    from diagramgen import makeall
+
+    assert makeall.run(["--format", "svg,png", "-j", "1"]) == 0
+    assert (project / "output" / "docs" / "diagrams" / "alpha.png").is_file()
+    assert makeall.run(MAKE) == 0
+    made = outputs(project)
+    expected, _ = fresh(project, [["render", "--steps", *MAKE[:2]], ["docs"]], monkeypatch)
+    assert not (project / "output" / "docs" / "diagrams" / "alpha.png").exists()
+    assert {k: v for k, v in made.items() if not k.startswith("docs/kinds")} == expected

@@ -584,8 +584,8 @@ def output_names(arch_id: str, product: str) -> re.Pattern:
     """The names ``product`` outputs of architecture ``arch_id`` can have (relative to the
     manifest's folder): only files that match are ever removed as left over."""
     i = re.escape(arch_id)
-    if product == "docs":
-        return re.compile(rf"docs/{i}\.md\Z")
+    if product == "docs":  # the page, and the diagrams and viewer copied beside it
+        return re.compile(rf"docs/(?:{i}\.md|diagrams/{i}\.(?:svg|png|pdf|html))\Z")
     # steps/ID.svg is the step view; steps/ID-step-N.png (or steps/ID-step-SEQ-A.png, a
     # lettered step) the step PNGs; earlier versions also wrote steps/ID-step-N.svg, one
     # view per step, which a render of today removes as left over

@@ -307,7 +307,10 @@ def _record_docs(run: DocsRun, manifest_path: str, before: dict, out_dir: str, m
     if update_file(manifest_path, "docs", made, None, gone,
                    then=lambda manifest: overviews.record(manifest, groups, by_group, base, copy=False)):
         run.manifest = manifest_path
-    for name in leftovers(before, "docs", {}, base, gone) + overviews.leftovers(before, by_group):
+    # the files of a page no longer made (a diagram's PNG that render no longer writes),
+    # and every file of the architectures that are gone
+    now = {m.id: [os.path.relpath(p, base).replace(os.sep, "/") for p in paths] for m, paths in made}
+    for name in leftovers(before, "docs", now, base, gone) + overviews.leftovers(before, by_group):
         try:
             remove_output(base, name)
             run.removed.append(os.path.join(base, name))
