@@ -125,7 +125,7 @@ def sha256_file(path) -> str:
     st = os.stat(path)
     where = os.path.abspath(path)
     known = filehashes.known(_RAW, where, st)  # an earlier run's, of the file as it is
-    return known if known is not None else _sha256(where, st.st_mtime_ns, st.st_size)
+    return known if known is not None else _sha256(where)
 
 
 def known_sha256(path, st) -> str | None:
@@ -134,11 +134,12 @@ def known_sha256(path, st) -> str | None:
     return filehashes.known(_RAW, os.path.abspath(path), st)
 
 
-@functools.lru_cache(maxsize=1024)
-def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    """The file's hash, computed once per process for one (path, mtime, size), and
-    taken from the hashes of earlier runs (publish/filehashes.py) where the file still
-    has the size, times and inode it had then."""
+def _sha256(path: str) -> str:
+    """The file's hash, taken from those of earlier runs and of this one
+    (publish/filehashes.py, which keeps it in memory too) where the file still has the
+    size, times and inode it had then and its last change was not too recent for its
+    times to tell a later one: a process that runs on (``watch``) hashes again an icon
+    rewritten in place within one tick of the file system's clock."""
     when = filehashes.taken()
     with open(path, "rb") as fh:
         st = os.fstat(fh.fileno())
