@@ -58,6 +58,22 @@ def cached_png(cached: Optional[Path], make) -> bytes:
     return png
 
 
+@functools.cache
+def source_digest(module_file: str) -> bytes:
+    """The SHA-256 of a module's source file (its ``__file__``), read once per process:
+    part of the key of what that module's code puts in the disk cache, so that an entry
+    made by other code (an edited checkout, a new version with the same version
+    number) is not taken for this code's. An unreadable file gives the empty string:
+    the key then names no code at all, and the entry is made again."""
+    import hashlib
+
+    try:
+        with open(module_file, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest().encode()
+    except OSError:
+        return b""
+
+
 def installed_version(package: str, dist: Optional[str] = None) -> str:
     """The installed version of ``package`` (the distribution ``dist`` that provides it,
     where its name is another: "PyYAML" for yaml), from the name of its .dist-info folder

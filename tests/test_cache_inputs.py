@@ -222,6 +222,48 @@ def test_a_png_that_passed_its_check_is_not_decoded_again(tmp_path, monkeypatch,
     assert checked == ([len(good)] if cache else [len(good)] * 2) + [len(broken)] * 2
 
 
+def _edited_copy(module, tmp_path) -> str:
+    """The path of a copy of ``module``'s source with one more line: the module as an
+    edited checkout has it."""
+    copy = tmp_path / f"edited-{Path(module.__file__).name}"
+    copy.write_bytes(Path(module.__file__).read_bytes() + b"# edited\n")
+    return str(copy)
+
+
+def test_icon_work_kept_by_other_code_is_done_again(tmp_path, monkeypatch):
+    # what the icon code keeps in the disk cache (a PNG's passed check, an SVG's raster,
+    # a thumbnail of the kinds page) is this code's: a check made stricter is applied to
+    # an icon that passed the old one, a drawing changed is drawn
+    from diagramgen.docs import kinds
+    from diagramgen.model import iconfiles
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    icon = next((PACKAGE_DIR / "icons").glob("*.png"))
+    made = []
+    for module, name in ((iconfiles, "check_png"), (iconfiles, "_draw"), (kinds, "_thumbnail")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda data, real=real, name=name: made.append(name) or real(data))
+
+    def work():
+        (tmp_path / "icon.png").write_bytes(icon.read_bytes())
+        iconfiles.check_icon_file("icon.png", str(tmp_path), str(tmp_path.resolve()), "the test folder")
+        iconfiles._rasterise.cache_clear()
+        iconfiles._rasterise(SVG_ICON)
+        kinds.thumbnail(icon)
+
+    work()
+    assert made == ["check_png", "_draw", "_thumbnail"]
+    work()
+    assert made[3:] == []  # kept
+    monkeypatch.setattr(iconfiles, "__file__", _edited_copy(iconfiles, tmp_path))
+    monkeypatch.setattr(kinds, "__file__", _edited_copy(kinds, tmp_path))
+    work()
+    assert made[3:] == ["check_png", "_draw", "_thumbnail"]
+
+
+SVG_ICON = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 10"><rect width="20" height="10"/></svg>\n'
+
+
 def test_an_output_that_already_holds_the_bytes_is_not_written_again(tmp_path):
     from diagramgen.files import write_outputs
 

@@ -42,17 +42,19 @@ THUMB_PX = 48
 def thumbnail(path) -> bytes:
     """The icon as a PNG at most THUMB_PX pixels a side (same bytes for the same file).
 
-    Kept in the icon cache (cache.cache_dir(), keyed by the icon's bytes, the size and
-    Pillow's version) like the icons embedded in diagrams: `make` writes the kinds page
-    every time, and making the thumbnails again cost about 0.1 s of CPU."""
+    Kept in the icon cache (cache.cache_dir(), keyed by the icon's bytes, the size,
+    Pillow's version and this module's source) like the icons embedded in diagrams:
+    `make` writes the kinds page every time, and making the thumbnails again cost about
+    0.1 s of CPU."""
     import hashlib
 
     import PIL
 
-    from diagramgen.cache import cache_dir, cached_png
+    from diagramgen.cache import cache_dir, cached_png, source_digest
 
     data = Path(path).read_bytes()
-    key = hashlib.sha256(b"\0".join([data, b"thumbnail", str(THUMB_PX).encode(), PIL.__version__.encode()]))
+    key = hashlib.sha256(b"\0".join([data, b"thumbnail", str(THUMB_PX).encode(), PIL.__version__.encode(),
+                                     source_digest(__file__)]))
     where = cache_dir()
     return cached_png(where / "thumbnails" / f"{key.hexdigest()}.png" if where else None,
                           lambda: _thumbnail(data))

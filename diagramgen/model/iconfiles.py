@@ -30,7 +30,7 @@ import zlib
 from pathlib import Path
 from typing import Optional
 
-from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png, installed_version
+from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png, installed_version, source_digest
 from diagramgen.diagnostics import Failure
 from diagramgen.files import scratch_folder, store
 from diagramgen.model.catalog import ICON_DIR
@@ -101,12 +101,14 @@ def _checked_png(data: bytes) -> Optional[str]:
     the same limits and Pillow version) in the disk cache of encoded icons (cache.cache_dir)
     marks it sound. The check decodes the image with Pillow, and importing Pillow's
     image module and decoding cost about 30 ms of CPU in every command that reads a
-    repository icon; a problem is never remembered, so it is reported every time."""
+    repository icon; a problem is never remembered, so it is reported every time. The
+    key holds this module's source too: a check changed since passes no PNG on an old
+    marker."""
     import PIL
 
     where = cache_dir()
     key = hashlib.sha256(b"\0".join([data, f"{MAX_ICON_BYTES} {MAX_ICON_SIDE} {MAX_INFLATED_TEXT}".encode(),
-                                     PIL.__version__.encode()])).hexdigest()
+                                     PIL.__version__.encode(), source_digest(__file__)])).hexdigest()
     marker = where / "checked-png" / key if where else None
     if marker is not None and marker.is_file():
         return None
@@ -257,7 +259,7 @@ def _rasterise(data: bytes) -> bytes:
     check_svg has made sure it links to nothing outside itself).
 
     Results are kept in the content-addressed disk cache of encoded icons (cache.cache_dir;
-    the key is the SVG's bytes, RASTER_PX and CairoSVG's version), so a run that meets an
+    the key is the SVG's bytes, RASTER_PX, CairoSVG's version and this module's source), so a run that meets an
     SVG rasterised before neither imports CairoSVG nor draws it again. The bytes are the
     same either way; an SVG that cannot be drawn is never stored."""
     try:
@@ -267,7 +269,8 @@ def _rasterise(data: bytes) -> bytes:
     where = cache_dir() if version else None
     cached = None
     if where is not None and version:
-        key = hashlib.sha256(b"\0".join([data, str(RASTER_PX).encode(), version.encode()])).hexdigest()
+        key = hashlib.sha256(b"\0".join([data, str(RASTER_PX).encode(), version.encode(),
+                                         source_digest(__file__)])).hexdigest()
         cached = where / "svg-icons" / f"{key}.png"
     return cached_png(cached, lambda: _draw(data))
 
@@ -384,11 +387,13 @@ def _library_icon_entry(name: str) -> Optional[Path]:
     reading the library's modules takes about 5 ms of CPU for the dozen an architecture
     set uses, in every command that draws them or records their hashes. The key is the
     name, the library's folder and its version, so another installation of the library
-    never reads what this one resolved. None without a cache."""
+    never reads what this one resolved, and this module's source (the code that resolves
+    it). None without a cache."""
     version, where = _library_version(), cache_dir()
     if version is None or where is None:
         return None
-    key = hashlib.sha256("\0".join([str(library_root()), version, name]).encode("utf-8")).hexdigest()
+    key = hashlib.sha256("\0".join([str(library_root()), version, name]).encode("utf-8")
+                         + source_digest(__file__)).hexdigest()
     return where / "library-icons" / key
 
 
