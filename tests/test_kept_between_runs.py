@@ -404,6 +404,22 @@ def test_settings_with_a_diagnostic_a_link_or_no_cache_are_read_every_time(setti
     assert not (settings_repo.root.parent / "cache" / stored.SETTINGS_FOLDER).exists()
 
 
+@pytest.mark.parametrize("library", ["PIL", "lxml", "cairosvg"])
+def test_settings_kept_are_checked_again_with_another_version_of_a_library_that_checks_icons(
+        settings_repo, monkeypatch, library):
+    # an SVG icon must be drawn by CairoSVG: whether it can be is that version's answer
+    from diagramgen.model.settings import load_settings
+
+    load_settings(".")
+    load_settings(".")
+    assert len(settings_repo.loads) == 1
+    real = stored._version
+    monkeypatch.setattr(stored, "_version", lambda package, dist=None: "0.0-other" if package == library
+                        else real(package, dist))
+    load_settings(".")
+    assert len(settings_repo.loads) == 2
+
+
 def test_settings_that_cannot_be_written_as_json_are_not_kept(settings_repo):
     from diagramgen.model.settings import _KEPT, load_settings
 

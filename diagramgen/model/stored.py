@@ -19,7 +19,8 @@ is read and checked as without the cache, which gives the same model.
 The checked settings of diagramgen.yaml (model/settings.py: its catalog of built-in and
 repository kinds, groups, wording) are kept the same way, in ``settings/``: one entry per
 place (the folder, the file as given and shown, their real paths, the working folder),
-code and versions of the libraries that check icons, used only while the file and every
+code and versions of the libraries that check icons (Pillow, lxml, and CairoSVG,
+which must draw an SVG icon), used only while the file and every
 icon file its kinds name hold the bytes they held; settings with any diagnostic, or with a
 link on the way to the file or to an icon, are not kept. Positioned strings (PStr) keep
 their positions.
@@ -181,7 +182,8 @@ def settings_key(root, path: str, shown: str) -> Optional[tuple]:
         return None
     name = hashlib.sha256(json.dumps([VERSION, "settings", os.fspath(root), os.fspath(path), shown,
                                       os.path.realpath(root), os.path.realpath(path), os.getcwd(), str(_PACKAGE),
-                                      _code(), _version("PIL", "Pillow"), _version("lxml")]).encode("utf-8"))
+                                      _code(), _version("PIL", "Pillow"), _version("lxml"),
+                                      _version("cairosvg", "CairoSVG")]).encode("utf-8"))
     return name.hexdigest(), hashlib.sha256(data).hexdigest()
 
 
