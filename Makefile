@@ -29,9 +29,13 @@ endif
 
 # Everything output/ is made from; `make` does nothing when none of it changed, and the
 # render cache (output/manifest.json) re-renders only the architectures whose inputs did.
+# The folders are listed too: a file removed, renamed or moved in (which keeps its old
+# time) changes its folder's time, not its own.
 SOURCES := $(wildcard architectures/*.yaml architectures/*.yml architectures/fragments/*.yaml) \
            $(wildcard diagramgen.yaml icons/*.png icons/*.svg architectures/icons/*.png architectures/icons/*.svg) \
-           $(wildcard diagramgen/*.py diagramgen/*/*.py diagramgen/*/*.yaml diagramgen/icons/*.png diagramgen/vendor/*)
+           $(wildcard diagramgen/*.py diagramgen/*/*.py diagramgen/*/*.yaml diagramgen/icons/*.png diagramgen/vendor/*) \
+           $(wildcard architectures architectures/fragments icons architectures/icons) \
+           $(filter-out %/__pycache__,$(wildcard diagramgen $(patsubst %/,%,$(wildcard diagramgen/*/))))
 MADE    := output/.made
 RENDER_FLAGS ?=
 

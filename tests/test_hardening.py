@@ -237,6 +237,41 @@ def test_make_stamps_the_time_the_render_started():
         "/opt/dg kinds --page output/docs/kinds.md && mv output/.made.started output/.made"]
 
 
+@pytest.mark.skipif(__import__("shutil").which("make") is None, reason="make is not installed")
+@pytest.mark.parametrize("change", ["rename", "remove", "move in"])
+def test_make_runs_again_when_an_architecture_is_renamed_removed_or_moved_in_with_its_old_time(tmp_path, change):
+    # none of these gives a file a new time; the folder gets one
+    import subprocess
+    import time
+
+    from conftest import ROOT
+
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    arch = tmp_path / "architectures"
+    arch.mkdir()
+    (arch / "alpha.yaml").write_text("id: alpha\n", encoding="utf-8")
+    (tmp_path / "elsewhere.yaml").write_text("id: beta\n", encoding="utf-8")
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / ".made").write_bytes(b"")
+    now = time.time_ns()
+    for path, age in ((arch / "alpha.yaml", 200), (tmp_path / "elsewhere.yaml", 200), (arch, 200),
+                      (tmp_path / "output" / ".made", 100)):
+        os.utime(path, ns=(now - age * 10**9, now - age * 10**9))
+
+    def up_to_date() -> bool:
+        return subprocess.run(["make", "-q", "DIAGRAMGEN=/bin/true", "output/.made"], cwd=tmp_path,
+                              capture_output=True, timeout=60).returncode == 0
+
+    assert up_to_date()
+    if change == "rename":
+        os.rename(arch / "alpha.yaml", arch / "gamma.yaml")
+    elif change == "remove":
+        os.remove(arch / "alpha.yaml")
+    else:
+        os.rename(tmp_path / "elsewhere.yaml", arch / "beta.yaml")
+    assert not up_to_date()
+
+
 def test_makeall_stamp_is_the_file_made_before_the_run_and_only_a_good_run_leaves_one(tmp_path, monkeypatch):
     from diagramgen import makeall
 
