@@ -307,7 +307,7 @@ def test_sigterm_whose_exit_is_swallowed_still_ends_with_its_status(tmp_path, mo
             dot_pid.append(int(fh.read()))
         try:
             signal.raise_signal(signal.SIGTERM)  # the handler runs in here
-        except BaseException:  # noqa: B036 (what a bare except does)
+        except BaseException:  # what a bare except does
             pass
         real_prepare(sizes)
 
@@ -331,7 +331,7 @@ def test_sigterm_swallowed_after_dot_finished_writes_nothing(tmp_path, monkeypat
     def finish(*args):  # the main thread, once dot's files are there
         try:
             signal.raise_signal(signal.SIGTERM)
-        except BaseException:  # noqa: B036 (what a bare except does)
+        except BaseException:  # what a bare except does
             pass
         return real_finish(*args)
 
@@ -376,15 +376,17 @@ def test_sigterm_taken_by_another_thread_while_waiting_for_dot(tmp_path, monkeyp
     monkeypatch.setattr(render, "stop_children", stop_children)
 
     def send():
-        with open(fifo) as fh:  # until the fake dot has started
-            dot_pid.append(int(fh.read()))
-        fut = futures[0]
-        while not (fut._waiters or fut._condition._waiters):  # the main thread waits for it
-            time.sleep(0)  # gives the GIL back
-        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
-        stopped_first.append(stopped.wait(60))
-        if not stopped_first[0]:  # end dot, or the render waits for its 600 s
-            os.kill(dot_pid[0], signal.SIGKILL)
+        try:
+            with open(fifo) as fh:  # until the fake dot has started
+                dot_pid.append(int(fh.read()))
+            # until the main thread waits for dot's future (submit may not have returned yet)
+            while not futures or not (futures[0]._waiters or futures[0]._condition._waiters):
+                time.sleep(0)  # gives the GIL back
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+            stopped_first.append(stopped.wait(60))
+        finally:
+            if not stopped.is_set():  # end dot, or the render waits for its 600 s
+                os.kill(dot_pid[0], signal.SIGKILL)
 
     sender = threading.Thread(target=send)
     interval = sys.getswitchinterval()
