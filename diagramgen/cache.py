@@ -18,11 +18,25 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def cache_dir() -> Optional[Path]:
     """Where encoded icons are kept between runs: $DIAGRAMGEN_CACHE_DIR (empty: no disk
-    cache), else $XDG_CACHE_HOME/diagramgen, else ~/.cache/diagramgen."""
-    env = os.environ.get("DIAGRAMGEN_CACHE_DIR")
+    cache), else $XDG_CACHE_HOME/diagramgen, else ~/.cache/diagramgen. Asked for once
+    per file hash looked up (hundreds of times per `make`), so the answer is kept for
+    the variables it was made from."""
+    environ = os.environ
+    key = (environ.get("DIAGRAMGEN_CACHE_DIR"), environ.get("XDG_CACHE_HOME"), environ.get("HOME"),
+           environ.get("USERPROFILE"))
+    if key not in _cache_dirs:
+        _cache_dirs.clear()
+        _cache_dirs[key] = _cache_dir(key[0], key[1])
+    return _cache_dirs[key]
+
+
+_cache_dirs: dict = {}
+
+
+def _cache_dir(env: Optional[str], xdg: Optional[str]) -> Optional[Path]:
     if env is not None:
         return Path(env) if env else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = xdg or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "diagramgen"
 
 

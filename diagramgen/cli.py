@@ -9,7 +9,6 @@ import click
 
 from diagramgen import __version__
 from diagramgen.diagnostics import Failure, term
-from diagramgen.model.project import load_all
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
@@ -83,6 +82,7 @@ def validate(files, as_json) -> None:
     Example: diagramgen validate --json
     """
     from diagramgen.docs.overview import check_groups
+    from diagramgen.model.project import load_all
 
     loaded = load_all(files)
     # the groups of diagramgen.yaml name architectures of the folder
@@ -171,6 +171,8 @@ def list_(files, as_json) -> None:
 
     Example: diagramgen list --json
     """
+    from diagramgen.model.project import load_all
+
     loaded = load_all(files)
     if not loaded.ok:
         _print_diagnostics(loaded.diagnostics)
@@ -210,6 +212,8 @@ def check_docs(docs, arch_file, group_id) -> None:
 
     if group_id and arch_file:
         raise click.UsageError("give --arch or --group, not both")
+    from diagramgen.model.project import load_all
+
     loaded = load_all([arch_file] if arch_file else [])
     if not loaded.ok:
         _print_diagnostics(loaded.diagnostics)

@@ -348,6 +348,32 @@ def test_edited_settings_or_kind_icon_are_read_and_checked_again(settings_repo):
     assert len(settings_repo.loads) == 5
 
 
+def test_a_kind_icon_saved_while_the_settings_load_is_checked_again_next_time(settings_repo, monkeypatch):
+    """The icon is replaced by a broken one after its check and before the settings are
+    kept: the settings must not be kept with the broken file's hash, or the next load
+    would take them without checking it."""
+    from diagramgen.diagnostics import DiagramgenError
+    from diagramgen.model import iconfiles
+    from diagramgen.model.settings import load_settings
+
+    svg = settings_repo.root / "icons" / "queue.svg"
+    real_check = iconfiles.check_icon_file
+
+    def check_then_break(name, *args):
+        real = real_check(name, *args)
+        if name == "icons/queue.svg":
+            svg.write_text("<svg", encoding="utf-8")  # saved just after its check passed
+        return real
+
+    monkeypatch.setattr(iconfiles, "check_icon_file", check_then_break)
+    load_settings(".")  # the load that saw the icon before it changed
+    monkeypatch.setattr(iconfiles, "check_icon_file", real_check)
+    with pytest.raises(DiagramgenError) as exc:
+        load_settings(".")
+    assert [d.code for d in exc.value.diagnostics] == ["DG506"]
+    assert len(settings_repo.loads) == 2
+
+
 def test_settings_with_a_diagnostic_a_link_or_no_cache_are_read_every_time(settings_repo, monkeypatch):
     from diagramgen.diagnostics import WARNING, Diagnostic, Pos
     from diagramgen.model import settings

@@ -81,7 +81,19 @@ def check_icon_file(name: str, base_dir: str, allowed_dir: str, where: str) -> s
     problem = _checked_png(data) if real.lower().endswith(".png") else check_svg(data)
     if problem:
         raise IconFileError(f"icon '{name}' {problem}", "DG506")
+    _checked[real] = hashlib.sha256(data).hexdigest()
     return real
+
+
+_checked: dict = {}  # real path -> SHA-256 of the bytes its last check_icon_file passed
+
+
+def checked_digest(real: str) -> Optional[str]:
+    """The SHA-256 of the bytes the last check of the icon file ``real`` (check_icon_file's
+    result) passed in this process, or None: what the disk cache may pair checked
+    settings with, rather than the file's bytes when they are kept, which may have
+    changed since the check."""
+    return _checked.get(real)
 
 
 def _checked_png(data: bytes) -> Optional[str]:

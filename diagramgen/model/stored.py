@@ -209,11 +209,15 @@ def stored_settings(key: Optional[tuple], types: dict):
 def keep_settings(key: Optional[tuple], settings, diagnostics: list, icons: list, types: dict) -> None:
     """Keep ``settings`` under ``key`` when they loaded without diagnostics and no link is
     on the way to ``icons``, the (icon as written, real path) of each repository kind
-    whose icon is a file. Settings with a value that cannot be written as JSON are not
-    kept; nor is a cache that cannot be written an error."""
+    whose icon is a file, and each icon file still holds the bytes its check passed (an
+    icon saved during the load is checked again next time). Settings with a value that
+    cannot be written as JSON are not kept; nor is a cache that cannot be written an
+    error."""
     where = cache_dir()
     if key is None or where is None or diagnostics or settings.digest != key[1] or settings.real is None:
         return
+    from diagramgen.model.iconfiles import checked_digest
+
     base = os.path.dirname(settings.real)
     try:
         kept = []
@@ -221,7 +225,10 @@ def keep_settings(key: Optional[tuple], settings, diagnostics: list, icons: list
             if _icon_file(base, name) != real or os.path.abspath(os.path.join(base, name)) != real:
                 return
             with open(real, "rb") as fh:
-                kept.append([name, real, hashlib.sha256(fh.read()).hexdigest()])
+                digest = hashlib.sha256(fh.read()).hexdigest()
+            if digest != checked_digest(real):  # saved since it was checked: not the file checked
+                return
+            kept.append([name, real, digest])
         text = json.dumps({"file": key[1], "icons": kept, "settings": _encode(settings, types)})
     except (OSError, TypeError):
         return
