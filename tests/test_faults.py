@@ -260,6 +260,148 @@ def test_sigterm_stops_dot_and_leaves_no_temporary_files(tmp_path, out):
     assert snapshot(out) == before
 
 
+def stopped_render_setup(tmp_path, monkeypatch):
+    """For a SIGTERM sent from inside the test process: a fake dot that writes its process
+    id to a FIFO and then sleeps, temporary files in a folder of their own, and a fresh
+    stop state (the signal's handler leaves it set). Returns (the FIFO, that folder)."""
+    import shutil
+    import tempfile
+    import threading
+
+    fifo = tmp_path / "dot-started"
+    os.mkfifo(fifo)
+    fake_dot(tmp_path, monkeypatch, f'echo $$ > "{fifo}"\nexec {shutil.which("sleep")} 600\n')
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    monkeypatch.setattr(render, "_stopping", threading.Event())
+    return fifo, tmp
+
+
+def assert_stopped_cleanly(result, dot_pid, tmp, out, before):
+    import signal
+
+    assert result.exit_code == 128 + signal.SIGTERM, result.output
+    assert result.stderr == ""
+    with pytest.raises(ProcessLookupError):
+        os.kill(dot_pid, 0)
+    assert list(tmp.iterdir()) == []
+    assert snapshot(out) == before
+
+
+def test_sigterm_whose_exit_is_swallowed_still_ends_with_its_status(tmp_path, monkeypatch, out):
+    """The SIGTERM handler raises SystemExit wherever the main thread is, and code that
+    catches every exception can swallow it (Cython's module set-up, run when lxml.etree is
+    first imported, has a bare except). The render must still end with 128 + SIGTERM, not
+    with status 1 on the failure of the dot the handler killed. Here the signal comes,
+    while dot runs, inside such an ``except``."""
+    import signal
+
+    from diagramgen.draw import svg
+
+    fifo, tmp = stopped_render_setup(tmp_path, monkeypatch)
+    real_prepare, dot_pid = svg.prepare_icons, []
+
+    def prepare_icons(sizes):  # the main thread's work while dot runs
+        with open(fifo) as fh:  # until the fake dot has started
+            dot_pid.append(int(fh.read()))
+        try:
+            signal.raise_signal(signal.SIGTERM)  # the handler runs in here
+        except BaseException:  # what a bare except does
+            pass
+        real_prepare(sizes)
+
+    monkeypatch.setattr(svg, "prepare_icons", prepare_icons)
+    before = snapshot(out)
+    assert_stopped_cleanly(run_render(out, "-j", "1"), dot_pid[0], tmp, out, before)
+
+
+@pytest.mark.dot
+def test_sigterm_swallowed_after_dot_finished_writes_nothing(tmp_path, monkeypatch, out):
+    """The same lost SystemExit once dot has finished: the render goes on to the end of
+    its work but writes nothing, and ends with 128 + SIGTERM."""
+    import signal
+    import tempfile
+    import threading
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(render, "_stopping", threading.Event())
+    real_finish = render._finish
+
+    def finish(*args):  # the main thread, once dot's files are there
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        except BaseException:  # what a bare except does
+            pass
+        return real_finish(*args)
+
+    monkeypatch.setattr(render, "_finish", finish)
+    before = snapshot(out)
+    result = run_render(out, "--format", "svg", "--no-steps")
+    assert result.exit_code == 128 + signal.SIGTERM, result.output
+    assert result.stderr == ""
+    assert snapshot(out) == before
+
+
+def test_sigterm_taken_by_another_thread_while_waiting_for_dot(tmp_path, monkeypatch, out):
+    """The kernel may give SIGTERM to any thread of the process, and Python runs its
+    handler in the main thread only. When another thread takes it while the main thread
+    waits for a layout, the handler must still run then (not when dot ends by itself,
+    which a hung dot never does). Here a thread of the test sends it to itself once the
+    main thread has begun to wait for dot: the main thread gives the GIL up only as it
+    blocks in that wait (the switch interval is made longer than the test), so the
+    signal cannot be seen on the way there."""
+    import signal
+    import sys
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    fifo, tmp = stopped_render_setup(tmp_path, monkeypatch)
+    futures, dot_pid, stopped_first = [], [], []
+    real_submit = ThreadPoolExecutor.submit
+
+    def submit(pool, *args, **kwargs):
+        futures.append(real_submit(pool, *args, **kwargs))
+        return futures[-1]
+
+    monkeypatch.setattr(ThreadPoolExecutor, "submit", submit)
+    stopped = threading.Event()
+    real_stop = render.stop_children
+
+    def stop_children():
+        stopped.set()
+        real_stop()
+
+    monkeypatch.setattr(render, "stop_children", stop_children)
+
+    def send():
+        try:
+            with open(fifo) as fh:  # until the fake dot has started
+                dot_pid.append(int(fh.read()))
+            # until the main thread waits for dot's future (submit may not have returned yet)
+            while not futures or not (futures[0]._waiters or futures[0]._condition._waiters):
+                time.sleep(0)  # gives the GIL back
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+            stopped_first.append(stopped.wait(60))
+        finally:
+            if not stopped.is_set():  # end dot, or the render waits for its 600 s
+                os.kill(dot_pid[0], signal.SIGKILL)
+
+    sender = threading.Thread(target=send)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1000)
+    try:
+        sender.start()
+        before = snapshot(out)
+        result = run_render(out, "-j", "1")
+    finally:
+        sys.setswitchinterval(interval)
+        sender.join()
+    assert stopped_first == [True]  # the render stopped dot, not the test
+    assert_stopped_cleanly(result, dot_pid[0], tmp, out, before)
+
+
 def test_temporary_files_of_a_killed_render_are_removed_by_the_next(tmp_path, monkeypatch, out):
     """A render killed with SIGKILL cannot clean up; the next one removes what it left
     (temporary names carry the writer's process id), and keeps a live writer's files."""

@@ -164,12 +164,21 @@ def stop_children() -> None:
 def stopped_by_signals(signals=(signal.SIGTERM,)):
     """While inside, SIGTERM (by default) kills the running dot processes and then ends
     the command with SystemExit(128 + signal number): temporary folders and files are
-    removed on the way out, as on any error. Only in the main thread."""
+    removed on the way out, as on any error. Only in the main thread.
+
+    The handler's SystemExit is raised wherever the main thread happens to be, and code
+    that catches every exception can swallow it (Cython's module set-up has a bare
+    ``except: pass``: a signal while ``lxml.etree`` is first imported is lost there). The
+    command would then go on and end on the failure of the dot just killed, with status
+    1. So leaving the block after a signal, whatever ends it (that failure, another
+    exception, or none), ends the command with 128 + the signal's number."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    received: list = []
 
     def handler(signum, frame):
+        received.append(signum)
         stop_children()
         raise SystemExit(128 + signum)
 
@@ -179,6 +188,8 @@ def stopped_by_signals(signals=(signal.SIGTERM,)):
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+        if received:
+            raise SystemExit(128 + received[0]) from None
 
 
 _DOT_TMP = "diagramgen-dot-"  # + process id + "-" + random: dot's temporary folder
@@ -392,7 +403,8 @@ def _finish(arch, data: dict, formats, steps) -> dict:
 def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: int = 96):
     """Render several architectures; yield ``(model, {name: bytes}, seconds)`` in the
     order of ``models`` (any iterable; it is read to the end before the first result).
-    Nothing is written.
+    Nothing is written. Raises RenderError after the last result when stop_children()
+    ran meanwhile (a signal), so that a caller writing at the end writes nothing.
 
     The dot layouts run as concurrent processes, up to ``jobs`` at once (default: one per
     core), while this process turns each finished layout into the docs-ready SVG, viewer
@@ -412,10 +424,34 @@ def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: i
         last = time.perf_counter()
         try:
             for m, fut in submitted:
-                files = _finish(m, fut.result(), formats, steps)
+                files = _finish(m, _result(fut), formats, steps)
                 now = time.perf_counter()
                 yield m, files, now - last  # the time this architecture added
                 last = now
+            if _stopping.is_set():  # a signal whose handler's exception was lost on its way
+                raise RenderError("stopped; nothing was written")
         finally:
             for _, fut in submitted:
                 fut.cancel()
+            for _, fut in submitted:  # the layouts still running, before the pool's own wait
+                _wait_done(fut)
+
+
+_WAKE_EVERY = 0.1  # seconds: how long the main thread waits for a layout before looking at signals
+
+
+def _wait_done(fut) -> None:
+    """Wait until ``fut`` is done, in steps of _WAKE_EVERY. A wait without a time limit
+    may not wake for a signal: when the signal reaches another thread (the kernel may
+    choose any), or arrives just before the wait begins, its handler would only run once
+    the layout ends, and a dot that hangs would keep SIGTERM waiting for its time-out."""
+    from concurrent.futures import wait
+
+    while not fut.done():
+        wait([fut], timeout=_WAKE_EVERY)  # the handler runs as this returns
+
+
+def _result(fut):
+    """``fut.result()``, waited for as _wait_done does."""
+    _wait_done(fut)
+    return fut.result()
