@@ -99,3 +99,30 @@ def _icon_cache(tmp_path_factory):
         os.environ.pop("DIAGRAMGEN_CACHE_DIR", None)
     else:
         os.environ["DIAGRAMGEN_CACHE_DIR"] = old
+
+
+@pytest.fixture
+def fragment_repo(tmp_path, monkeypatch):
+    """A repository made with `diagramgen new`: two architectures, alpha and beta, that
+    both include fragments/shared.yaml, with a disk cache of its own and no model kept
+    yet (``new`` loads the others). The current folder is the repository."""
+    from click.testing import CliRunner
+
+    from diagramgen.cli import main
+    from diagramgen.model import stored
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    for name in ("alpha", "beta"):
+        assert CliRunner().invoke(main, ["new", name, "--title", name.title()]).exit_code == 0
+    (root / "architectures" / "fragments").mkdir()
+    (root / "architectures" / "fragments" / "shared.yaml").write_text(
+        "components:\n  - {id: archive, kind: dataverse, area: data, standalone: true}\n", encoding="utf-8")
+    for name in ("alpha", "beta"):
+        arch = root / "architectures" / f"{name}.yaml"
+        arch.write_text(arch.read_text(encoding="utf-8").replace("\nareas:\n", "\ninclude: [fragments/shared.yaml]\n"
+                                                                "areas:\n", 1), encoding="utf-8")
+    shutil.rmtree(tmp_path / "cache" / stored.FOLDER, ignore_errors=True)
+    return root

@@ -6,7 +6,6 @@ and settings made without it."""
 import dataclasses
 import hashlib
 import os
-import shutil
 import types
 from pathlib import Path
 
@@ -25,23 +24,9 @@ def invoke(*args):
 
 
 @pytest.fixture
-def repo(tmp_path, monkeypatch):
-    """A repository with two new architectures and a cache of its own."""
-    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
-    root = tmp_path / "repo"
-    root.mkdir()
-    monkeypatch.chdir(root)
-    for name in ("alpha", "beta"):
-        assert invoke("new", name, "--title", name.title())[0] == 0
-    (root / "architectures" / "fragments").mkdir()
-    (root / "architectures" / "fragments" / "shared.yaml").write_text(
-        "components:\n  - {id: archive, kind: dataverse, area: data, standalone: true}\n", encoding="utf-8")
-    for name in ("alpha", "beta"):
-        arch = root / "architectures" / f"{name}.yaml"
-        arch.write_text(arch.read_text(encoding="utf-8").replace("\nareas:\n", "\ninclude: [fragments/shared.yaml]\n"
-                                                                "areas:\n", 1), encoding="utf-8")
-    shutil.rmtree(tmp_path / "cache" / stored.FOLDER, ignore_errors=True)  # `new` loads the others
-    return root
+def repo(fragment_repo):
+    """A repository with two new architectures and a cache of its own. (conftest.fragment_repo)"""
+    return fragment_repo
 
 
 @pytest.fixture
