@@ -14,7 +14,8 @@ could lose something:
 - another thread is still running (a normal exit waits for it);
 - flushing stdout or stderr fails (a closed pipe: a normal exit reports it and
   ends with status 120, as Python does);
-- this Python has no way to run the ``atexit`` handlers first.
+- this Python has no way to run the ``atexit`` handlers first;
+- the status is an int beyond 32 bits (status_of).
 
 ``DIAGRAMGEN_NORMAL_EXIT=1`` always exits the normal way (for tools that inspect the
 interpreter as it shuts down).
@@ -25,18 +26,19 @@ import atexit
 import os
 import sys
 import threading
-from typing import Callable, NoReturn
+from typing import Callable, NoReturn, Optional
 
 
-def status_of(code) -> int:
-    """The exit status Python gives ``SystemExit(code)``; a message (any other object) is
-    printed to stderr by the caller and gives 1."""
+def status_of(code) -> Optional[int]:
+    """What Python passes to the C library's ``exit()`` for ``SystemExit(code)``, which
+    ``os._exit`` passes on the same way (the system keeps its low 8 bits on POSIX); a
+    message (any other object) is printed to stderr by the caller and gives 1. None for
+    an int beyond 32 bits: what Python makes of it depends on its version and the size
+    of a C long (2**70 gives 255, not 0), so such a code takes the normal exit."""
     if code is None:
         return 0
-    if isinstance(code, bool):
-        return int(code)
     if isinstance(code, int):
-        return code & 0xFF if code >= 0 else code % 256
+        return int(code) if -2**31 <= code < 2**31 else None
     return 1
 
 
@@ -52,7 +54,7 @@ def can_end_at_once() -> bool:
 def end(code=0) -> NoReturn:
     """Exit with ``code`` (what ``sys.exit`` takes): at once when nothing can be lost,
     else the normal way."""
-    if not can_end_at_once():
+    if not can_end_at_once() or status_of(code) is None:
         sys.exit(code)
     if code is not None and not isinstance(code, int):
         try:
@@ -69,7 +71,7 @@ def end(code=0) -> NoReturn:
         sys.exit(code)  # the normal exit reports the failure and its status
     if threading.active_count() != 1:  # an atexit handler started a thread
         sys.exit(code)
-    os._exit(status_of(code))
+    os._exit(status_of(code) or 0)
 
 
 def run(main: Callable[[], object]) -> NoReturn:

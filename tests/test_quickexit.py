@@ -70,6 +70,11 @@ def test_status_output_and_atexit_handlers_are_kept(normal, tmp_path):
     ("SystemExit(1)", 1, ""),
     ("SystemExit(258)", 2, ""),
     ("SystemExit('error: stopped')", 1, "error: stopped\n"),
+    ("SystemExit(-1)", 255, ""),
+    ("SystemExit(2**32 + 3)", 3, ""),
+    # beyond what C's exit() takes: Python ends with status 255 (-1), not the low bits
+    ("SystemExit(2**70)", 255, ""),
+    ("SystemExit(-2**70)", 255, ""),
 ])
 def test_system_exit_gives_the_status_python_gives(raised, status, message):
     def outcome(normal):
@@ -135,8 +140,12 @@ def test_a_closed_stdout_fails_as_with_the_normal_exit():
     assert quick[0] != 0 and quick[1]
 
 
-def test_status_of_matches_the_operating_systems_truncation():
-    assert [status_of(c) for c in (None, 0, 1, 255, 256, 257, -1, True, "message")] == [0, 0, 1, 255, 0, 1, 255, 1, 1]
+def test_status_of_is_what_python_passes_to_exit_and_the_system_truncates():
+    # the operating system keeps the low 8 bits on POSIX (the cases above), all of them on
+    # Windows; an int beyond 32 bits is left to the normal exit (None here)
+    assert [status_of(c) for c in (None, 0, 1, 255, 256, 257, -1, True, "message", 2**31 - 1, -2**31, 2**31,
+                                   -2**31 - 1, 2**70)] == [0, 0, 1, 255, 256, 257, -1, 1, 1, 2**31 - 1, -2**31,
+                                                           None, None, None]
 
 
 def test_the_console_script_skips_the_teardown(tmp_path):
