@@ -15,6 +15,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+PACKAGE = Path(__file__).resolve().parent  # the folder of the package's modules
+
 
 def compile_package(folder=None) -> None:
     """Write the bytecode of the package's modules where it is missing or was made from
@@ -31,7 +33,7 @@ def compile_package(folder=None) -> None:
     import os
 
     stale = []
-    for where, folders, names in os.walk(folder or Path(__file__).resolve().parent):
+    for where, folders, names in os.walk(folder or PACKAGE):
         folders[:] = sorted(f for f in folders if f != "__pycache__")
         for name in sorted(names):
             if name.endswith(".py"):
@@ -46,6 +48,26 @@ def compile_package(folder=None) -> None:
                 py_compile.compile(source, doraise=True)
             except (py_compile.PyCompileError, OSError):
                 pass  # imported from source, as without this; an error shows where it is imported
+
+
+def bytecode_folders(folder=None) -> None:
+    """Make the folder the bytecode of each folder of modules of the package goes to
+    (``__pycache__``) where it is missing. `make` lists the package's folders among the
+    prerequisites of its stamp (a module removed or renamed changes its folder's time
+    only), so this is done before the stamp is started: a __pycache__ made by the run
+    (compile_package, or Python as it imports) would leave a package folder newer than
+    the stamp, and the next `make` would run again. ``folder``: the package's by default."""
+    import importlib.util
+    import os
+
+    for where, folders, names in os.walk(folder or PACKAGE):
+        folders[:] = [f for f in folders if f != "__pycache__"]
+        if any(name.endswith(".py") for name in names):
+            try:
+                os.makedirs(os.path.dirname(importlib.util.cache_from_source(os.path.join(where, "x.py"))),
+                            exist_ok=True)
+            except OSError:
+                pass  # a read-only package: no bytecode is written either
 
 
 def _bytecode_current(source: str, cached: str) -> bool:
@@ -115,6 +137,7 @@ def main(argv) -> int:
     from diagramgen.files import finish_stamp, start_stamp
 
     ok = False
+    bytecode_folders()  # before the stamp: a folder made during the run is newer than it
     try:
         started = start_stamp(stamp)  # before any architecture or code is read
     except Failure as exc:

@@ -284,6 +284,7 @@ def test_makeall_stamp_is_the_file_made_before_the_run_and_only_a_good_run_leave
         return status
 
     monkeypatch.setattr(makeall, "compile_package", lambda: None)
+    monkeypatch.setattr(makeall, "bytecode_folders", lambda: None)
     monkeypatch.setattr(makeall, "run", lambda args: run(args, 0))
     assert makeall.main(["--stamp", str(stamp), "--format", "svg"]) == 0
     assert seen == [(["--format", "svg"], stamp.stat().st_ino, False)]  # the same file, renamed
@@ -300,6 +301,44 @@ def test_makeall_stamp_is_the_file_made_before_the_run_and_only_a_good_run_leave
     stamp.unlink()
     assert makeall.main(["--format", "svg"]) == 0
     assert list(stamp.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("dont_write", [True, False])
+def test_makeall_stamp_is_made_once_the_package_folders_hold_their_bytecode_folders(tmp_path, monkeypatch, dont_write):
+    """The package's folders are prerequisites of make's stamp: a folder that gets a new
+    entry after the stamp is started (the __pycache__ a first run writes the bytecode
+    into, itself or through Python) is newer than the stamp, and the next make runs
+    again instead of finding nothing to do."""
+    import sys
+
+    from diagramgen import files, makeall
+
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "data").mkdir()  # no module: Python writes no bytecode there
+    for name in ("__init__.py", "sub/__init__.py", "sub/b.py"):
+        (pkg / name).write_text("X = 1\n", encoding="utf-8")
+    monkeypatch.setattr(makeall, "PACKAGE", pkg)
+    monkeypatch.setattr(sys, "dont_write_bytecode", dont_write)
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+
+    def listings() -> dict:
+        return {str(d.relative_to(pkg)): sorted(os.listdir(d)) for d in (pkg, pkg / "sub", pkg / "data")}
+
+    at_stamp = []
+    real_start = files.start_stamp
+
+    def start_stamp(path):
+        started = real_start(path)
+        at_stamp.append(listings())
+        return started
+
+    monkeypatch.setattr(files, "start_stamp", start_stamp)
+    monkeypatch.setattr(makeall, "run", lambda args: 0)
+    assert makeall.main(["--stamp", str(tmp_path / "out" / ".made")]) == 0
+    assert at_stamp == [listings()]  # nothing added to a package folder after the stamp
+    assert at_stamp[0] == {".": ["__init__.py", "__pycache__", "data", "sub"], "sub": ["__init__.py", "__pycache__", "b.py"],
+                           "data": []}
 
 
 # --- the diff overlay and generated DOT ids ---------------------------------------------
