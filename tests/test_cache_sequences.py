@@ -206,3 +206,25 @@ def test_a_diagram_format_no_longer_rendered_leaves_the_docs_folder_too(project,
     expected, _ = fresh(project, [["render", "--steps", *MAKE[:2]], ["docs"]], monkeypatch)
     assert not (project / "output" / "docs" / "diagrams" / "alpha.png").exists()
     assert {k: v for k, v in made.items() if not k.startswith("docs/kinds")} == expected
+
+
+def test_a_migration_made_from_two_models_that_read_a_shared_fragment_apart_is_made_again(repo):
+    """One docs run loads alpha, the shared fragment is saved, then it loads beta: the
+    migration alpha -> beta was made from both texts of the fragment. Its key (what the
+    next run compares to take the page as it is) must match no run that reads the
+    fragment once, or the page made from the old text would be kept."""
+    from diagramgen.model.project import load_all
+    from diagramgen.publish import overviews
+
+    def load(*names):
+        loaded = load_all([f"architectures/{n}.yaml" for n in names])
+        assert loaded.ok, loaded.diagnostics
+        return loaded.models
+
+    (alpha,) = load("alpha")
+    edit(repo / "architectures" / "fragments" / "shared.yaml", "standalone: true", "standalone: true, label: Archive store")
+    (beta,) = load("beta")
+    apart = overviews.migration_key(alpha, beta)
+    once = overviews.migration_key(*load("alpha", "beta"))
+    assert once == overviews.migration_key(*load("alpha", "beta"))  # the key of the files as they are
+    assert apart != once

@@ -298,6 +298,19 @@ def inputs(arch, product: str, settings=None) -> dict:
     return dict(hit[2])
 
 
+def merge_inputs(into: dict, more: dict) -> None:
+    """Add the inputs ``more`` to ``into`` (the inputs of what is made from several
+    models). A name already there with another hash gets the hash of both, in order:
+    diagramgen.yaml is a render input and a docs input with different hashes, each of
+    which must count; and a file two models were made from with different bytes (saved
+    between their loads in one run) then matches no later run, so what was made from
+    both texts is made again rather than taken for one made from the last."""
+    for name, digest in more.items():
+        had = into.get(name)
+        into[name] = digest if had is None or had == digest else \
+            hashlib.sha256(f"{had} {digest}".encode("ascii")).hexdigest()
+
+
 def _inputs(arch, product: str, settings) -> dict:
     made_from = loader.made_from(arch)
     if made_from is not None:  # the bytes the model was made from, not the files as they are now

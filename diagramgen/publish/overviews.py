@@ -27,10 +27,10 @@ def inputs(group: Resolved) -> dict:
     pages (the docs' code and diff/, see manifest.code_files)."""
     out: dict = {}
     for a, _ in group.members:
-        out.update(M.inputs(a, "docs"))
+        M.merge_inputs(out, M.inputs(a, "docs"))
     for pair in group.migrations:
         for a in pair:
-            out.update(M.inputs(a, "render"))
+            M.merge_inputs(out, M.inputs(a, "render"))
     out.update(M.code_inputs("overview"))
     return dict(sorted(out.items()))
 
@@ -41,8 +41,8 @@ def migration_key(old, new) -> str:
     which names the group and its members) and the overview pages' code."""
     out: dict = {}
     for a in (old, new):
-        out.update(M.inputs(a, "render"))
-        out.update(M.inputs(a, "docs"))
+        M.merge_inputs(out, M.inputs(a, "render"))
+        M.merge_inputs(out, M.inputs(a, "docs"))
     out.update(M.code_inputs("overview"))
     return hashlib.sha256(json.dumps(sorted(out.items())).encode("utf-8")).hexdigest()
 
