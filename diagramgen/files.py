@@ -331,6 +331,16 @@ def link_or_copy(source, target) -> bool:
             return False
 
 
+def make_folder(path) -> bool:
+    """Make the folder ``path`` and its parents where missing; False (nothing raised)
+    when it cannot be made."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        return True
+    except OSError:
+        return False
+
+
 def store(path: Path, data: bytes) -> bool:
     """Write a cache entry: under a temporary name, then renamed, so a reader never sees
     half of it. A cache is optional: False (and nothing raised) when it cannot be written."""

@@ -60,14 +60,13 @@ def bytecode_folders(folder=None) -> None:
     import importlib.util
     import os
 
+    from diagramgen.files import make_folder
+
     for where, folders, names in os.walk(folder or PACKAGE):
         folders[:] = [f for f in folders if f != "__pycache__"]
         if any(name.endswith(".py") for name in names):
-            try:
-                os.makedirs(os.path.dirname(importlib.util.cache_from_source(os.path.join(where, "x.py"))),
-                            exist_ok=True)
-            except OSError:
-                pass  # a read-only package: no bytecode is written either
+            # (a read-only package: no bytecode is written either)
+            make_folder(os.path.dirname(importlib.util.cache_from_source(os.path.join(where, "x.py"))))
 
 
 def _bytecode_current(source: str, cached: str) -> bool:
