@@ -536,3 +536,25 @@ def test_quotes_braces_markup_and_dot_words_cannot_break_the_overlay(tmp_path, s
         assert any(t.endswith("\nLabel: " + relabelled) for t in titles) and relabelled in shown
     images, others = _svg_refs(image.read_bytes())
     assert all(i.startswith("data:") for i in images) and all(ref.startswith("#") for ref in others)
+
+
+def test_markdown_links_an_image_whose_path_has_spaces_or_parentheses():
+    """The link to an overlay image is a URL path: a space or a parenthesis in a folder
+    name would end the Markdown link, so they are percent-encoded."""
+    import dataclasses
+
+    from diagramgen.diff import report as R
+    from diagramgen.diff.compare import DiffResult, diff_architectures
+    from diagramgen.diff.run import image_links
+    from diagramgen.model.validate import load_architecture
+
+    images = {"demo": (os.path.join("out", "img dir (v2)", "démo.png"), b"")}
+    assert image_links(images, None, os.path.join("out", "report", "diff.md")) == {
+        "demo": "../img%20dir%20%28v2%29/d%C3%A9mo.png"}
+    assert image_links(images, None, None) == {"demo": "out/img%20dir%20%28v2%29/d%C3%A9mo.png"}
+    assert image_links(images, "https://example.com/{id}.png", "diff.md") == {"demo": "https://example.com/demo.png"}
+    model, _ = load_architecture(FIXTURE / "premium.yaml")
+    result = DiffResult("a", "b", (diff_architectures(model, dataclasses.replace(model, title="New title")),))
+    text = R.render_markdown(result, {model.id: "img%20dir%20%28v2%29/premium.png"})
+    assert ("![overlay diagram of premium: added green, removed red, changed orange]"
+            "(img%20dir%20%28v2%29/premium.png)\n") in text

@@ -96,13 +96,17 @@ def overlay_images(sides: Sides, result: DiffResult, template: str) -> dict:
 
 def image_links(images: dict, image_link: Optional[str], output: Optional[str]) -> dict:
     """``{architecture id: link}`` for the Markdown report: ``image_link`` with '{id}'
-    replaced, else the image's path relative to the report (``output``) or as given."""
+    replaced (a link as the user wrote it), else the image's path relative to the report
+    (``output``) or as given, as a URL path: a space, a parenthesis or any other
+    character that would end or break a Markdown link is percent-encoded."""
+    from urllib.parse import quote
+
     if image_link:
         return {i: image_link.replace("{id}", i) for i in images}
     if output:
         folder = os.path.dirname(os.path.abspath(output))
-        return {i: os.path.relpath(path, folder) for i, (path, _) in images.items()}
-    return {i: path for i, (path, _) in images.items()}
+        return {i: quote(Path(os.path.relpath(path, folder)).as_posix()) for i, (path, _) in images.items()}
+    return {i: quote(Path(path).as_posix()) for i, (path, _) in images.items()}
 
 
 def run(files, base: Optional[str] = None, head: Optional[str] = None, fmt: str = "text",
