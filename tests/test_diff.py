@@ -558,3 +558,20 @@ def test_markdown_links_an_image_whose_path_has_spaces_or_parentheses():
     text = R.render_markdown(result, {model.id: "img%20dir%20%28v2%29/premium.png"})
     assert ("![overlay diagram of premium: added green, removed red, changed orange]"
             "(img%20dir%20%28v2%29/premium.png)\n") in text
+
+
+def test_a_named_file_on_neither_side_is_an_error_not_an_empty_diff(repo, tmp_path):
+    """A mistyped name, or a file outside the repository (never looked for beside the
+    revision's exported files), is an error with exit status 1, not "no changes"."""
+    outside = tmp_path / "elsewhere.yaml"
+    shutil.copy(FIXTURE / "premium.yaml", outside)
+    r = cli("--base", "main", "--exit-code", "architectures/premum.yaml")
+    assert (r.exit_code, r.output) == (
+        1, "architectures/premum.yaml:1:1: error: cannot read file: is neither in main nor in the working tree [DG101]\n")
+    r = cli("--base", "main", "--head", "main", "architectures/premium.yaml", str(outside))
+    assert (r.exit_code, r.output) == (
+        1, f"../elsewhere.yaml:1:1: error: cannot read file: is outside the git repository {repo} [DG101]\n")
+    # a file on one side only is an added or removed architecture, as before
+    (repo / "architectures" / "premium.yaml").unlink()
+    r = cli("--base", "main", "architectures/premium.yaml")
+    assert (r.exit_code, r.output) == (0, "architectures/premium.yaml (premium): architecture removed\n")

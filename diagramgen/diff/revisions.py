@@ -62,6 +62,7 @@ class Side:
     label: str
     models: dict = field(default_factory=dict)
     diagnostics: list = field(default_factory=list)
+    files: list = field(default_factory=list)  # the architecture files found (loaded or not)
 
     @property
     def ok(self) -> bool:
@@ -128,7 +129,8 @@ def _load_dir(base: Path, prefix: str, label: str, wanted: Optional[list]) -> Si
     except DiagramgenError as exc:
         side.diagnostics += exc.diagnostics
         return side
-    for rel in _files(base, wanted):
+    side.files = _files(base, wanted)
+    for rel in side.files:
         model, diags = load_architecture(base / rel, shown=prefix + rel, settings=settings)
         side.diagnostics += [d for d in diags if d.is_error]
         if model is not None:
@@ -171,5 +173,14 @@ def compare(root: Path, base: str, head: Optional[str], files=()) -> tuple:
 
     ``files`` are repo-relative; by default every architecture present on either side.
     """
-    wanted = list(files) or None
-    return load_side(root, base, wanted), load_side(root, head, wanted)
+    outside = [p for p in files if p.split("/")[0] == ".."]  # never looked for beside a revision's export
+    wanted = [p for p in files if p not in outside] or None
+    old, new = load_side(root, base, wanted), load_side(root, head, wanted)
+    # a file named on the command line that is on neither side is a mistake (a typo, a
+    # file of another repository), not an empty diff
+    head_name = "the working tree" if head is WORKTREE else head
+    new.diagnostics += [Diagnostic(Pos(p, 1, 1), ERROR, f"cannot read file: {where}", "DG101") for p, where in
+                        [(p, f"is outside the git repository {root}") for p in outside]
+                        + [(p, f"is neither in {base} nor in {head_name}") for p in wanted or ()
+                           if p not in old.files and p not in new.files]]
+    return old, new
