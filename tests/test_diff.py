@@ -575,3 +575,32 @@ def test_a_named_file_on_neither_side_is_an_error_not_an_empty_diff(repo, tmp_pa
     (repo / "architectures" / "premium.yaml").unlink()
     r = cli("--base", "main", "architectures/premium.yaml")
     assert (r.exit_code, r.output) == (0, "architectures/premium.yaml (premium): architecture removed\n")
+
+
+@pytest.mark.dot
+def test_a_renamed_file_is_one_architecture_compared_with_its_old_self(repo, tmp_path):
+    """git mv of an architecture file (same id): not "added" plus "removed" (whose two
+    overlay images, named by the one id, would overwrite each other) but one entry
+    naming both files; its changes are those of the content."""
+    run_git(repo, "mv", "architectures/premium.yaml", "architectures/premium tier.yaml")
+    r = cli("--base", "main", "--exit-code")
+    assert r.exit_code == 1
+    assert "architectures/premium.yaml -> architectures/premium tier.yaml (premium): file renamed\n" in r.output
+    assert "added" not in r.output and "removed" not in r.output
+    edit(repo, "premium tier.yaml", ("title: ", "title: New "))
+    doc = json.loads(cli("--base", "main", "--format", "json").output)
+    entry = next(a for a in doc["architectures"] if a["id"] == "premium")
+    assert (entry["path"], entry["old_path"], entry["status"], entry["summary"]) == (
+        "architectures/premium tier.yaml", "architectures/premium.yaml", "changed", "metadata changed (title)")
+    assert [a["path"] for a in doc["architectures"]].count("architectures/premium tier.yaml") == 1
+    r = cli("--base", "main", "--format", "markdown", "--image", str(tmp_path / "{id}.svg"),
+            "--output", str(tmp_path / "diff.md"))
+    assert r.exit_code == 0, r.output
+    md = (tmp_path / "diff.md").read_text(encoding="utf-8")
+    assert ("- **premium** (`architectures/premium.yaml` \u2192 `architectures/premium tier.yaml`): "
+            "metadata changed (title)\n") in md
+    assert md.count("](premium.svg)") == 1
+    # the overlay is the one of the same edit without the rename (not all green, as added)
+    run_git(repo, "mv", "architectures/premium tier.yaml", "architectures/premium.yaml")
+    assert cli("--base", "main", "--image", str(tmp_path / "kept" / "{id}.svg")).exit_code == 0
+    assert (tmp_path / "premium.svg").read_bytes() == (tmp_path / "kept" / "premium.svg").read_bytes()

@@ -290,10 +290,32 @@ def _step_changes(old: Architecture, new: Architecture, ren: dict) -> tuple:
     return tuple(steps), renumbered, all_pairs
 
 
+def moved_files(old: dict, new: dict) -> dict:
+    """``{old path: new path}`` of the architectures whose file was renamed: a file only
+    on the old side and one only on the new side holding the same architecture id (the
+    only such file on each side)."""
+    def by_id(models: dict, paths) -> dict:
+        out: dict = {}
+        for p in paths:
+            out.setdefault(models[p].id, []).append(p)
+        return {i: ps[0] for i, ps in out.items() if len(ps) == 1}
+
+    gone, came = by_id(old, set(old) - set(new)), by_id(new, set(new) - set(old))
+    return {gone[i]: came[i] for i in gone if i in came}
+
+
 def diff_sets(old: dict, new: dict, base: str = "", head: str = "") -> DiffResult:
-    """Compare ``{path: model}`` of two revisions (architectures matched by path)."""
+    """Compare ``{path: model}`` of two revisions: architectures matched by path, or by
+    id when a file was renamed (moved_files; ``old_path`` names the old file, and the
+    rename alone is a change)."""
+    moved = moved_files(old, new)
+    came_from = {w: o for o, w in moved.items()}
     out = []
-    for path in sorted(set(old) | set(new)):
+    for path in sorted((set(old) - set(moved)) | set(new)):
+        if path in came_from:
+            d = diff_architectures(old[came_from[path]], new[path])
+            out.append(replace(d, path=path, old_path=came_from[path], status=CHANGED))
+            continue
         d = diff_architectures(old.get(path), new.get(path))
         out.append(replace(d, path=path, old_path=None) if path in old and path in new else replace(d, path=path))
     return DiffResult(base, head, tuple(out))

@@ -87,7 +87,7 @@ def summary_line(d: ArchDiff) -> str:
                                     ("flows changed", s.flows_added or s.flows_removed)) if on]
             parts.append(f"step {step_ref(s.new_number, s.sequence)} {' and '.join(what)}")
     parts += [renumber_text(r) for r in d.renumbered]
-    return "; ".join(parts)
+    return "; ".join(parts) or ("file renamed" if d.old_path else "")
 
 
 def _fmt(v) -> str:
@@ -201,7 +201,8 @@ def render_markdown(result: DiffResult, images: Optional[dict] = None) -> str:
     if result.base or result.head:
         out += [f"Comparing {_code(result.base)} with {_code(result.head)}.", ""]
     for d in result.architectures:
-        out.append(f"- **{_md(d.id)}** ({_code(d.path)}): {_md(summary_line(d))}")
+        where = f"{_code(d.old_path)} \u2192 {_code(d.path)}" if d.old_path else _code(d.path)
+        out.append(f"- **{_md(d.id)}** ({where}): {_md(summary_line(d))}")
     for d in result.architectures:
         if not d.changed:
             continue

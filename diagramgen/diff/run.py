@@ -86,7 +86,9 @@ def overlay_images(sides: Sides, result: DiffResult, template: str) -> dict:
     try:
         for a in changed:
             path = targets[a.id]
-            data = overlay_image(sides.old.get(a.path), sides.new.get(a.path), f"{sides.base} \u2192 {sides.head}",
+            # a renamed file's old model is under its old path (two files: under the new one)
+            old = sides.old.get(a.old_path) if a.old_path in sides.old else sides.old.get(a.path)
+            data = overlay_image(old, sides.new.get(a.path), f"{sides.base} \u2192 {sides.head}",
                                  Path(path).suffix.lower()[1:])
             out[a.id] = (path, data)
     except RenderError as exc:
