@@ -15,10 +15,11 @@ from typing import Callable, Iterable, Optional
 from diagramgen.diagnostics import DiagramgenError, Failure
 from diagramgen.model.catalog import CATALOG_PATH, default_catalog
 from diagramgen.model.project import load_all
-from diagramgen.model.settings import SETTINGS_FILE, current
+from diagramgen.model.settings import SETTINGS_FILE, current, forget as forget_settings
 from diagramgen.model.validate import architecture_files
 
 YAML_SUFFIXES = (".yaml", ".yml")
+ICON_SUFFIXES = (".png", ".svg")
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,14 @@ class Watcher:
         return {_real(self.catalog_path), _real(SETTINGS_FILE)} | self._kind_icons()
 
     def relevant(self, path: str) -> bool:
+        """A change worth a look: an architecture file or fragment, a global file, a file
+        an architecture read; while an architecture fails, any icon outside the output
+        folder too (the one whose error stopped it is no longer among its files)."""
         real = _real(path)
         return (path.endswith(YAML_SUFFIXES) or real in self._global()
-                or any(real in d for d in self.deps.values()))
+                or any(real in d for d in self.deps.values())
+                or (bool(self.failed) and path.lower().endswith(ICON_SUFFIXES)
+                    and not real.startswith(os.path.join(_real(self.out_dir), ""))))
 
     def affected(self, changed: Optional[Iterable[str]]) -> list:
         """The architecture files to redo for a batch of changed paths (None: all of them)."""
@@ -77,6 +83,8 @@ class Watcher:
         if changed is None:
             return targets
         changed = {_real(p) for p in changed if self.relevant(p)}
+        if any(p.lower().endswith(ICON_SUFFIXES) for p in changed):
+            forget_settings()  # the repository kinds' icons are checked with the settings
         if changed & self._global():
             default_catalog.cache_clear()
             return targets
@@ -108,7 +116,8 @@ class Watcher:
                 result = render_to(self.out_dir, [m.path], self.formats, self.steps, jobs=1)
             except Failure as exc:
                 self.failed.add(m.path)
-                out.append(Message(f"{m.path}: error: {exc}", True))
+                text = str(exc)  # a render error may name the file already
+                out.append(Message(f"{m.path}: error: {text.removeprefix(f'{m.path}: ')}", True))
                 continue
             self.failed.discard(m.path)
             out += [Message(str(d)) for d in result.diagnostics]

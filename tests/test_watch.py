@@ -192,3 +192,76 @@ def test_watch_records_what_make_checks(write, tmp_path, monkeypatch):
     entry = read(str(tmp_path / "out" / "manifest.json"))["architectures"]["demo"]["render"]
     assert entry["options"] == DEFAULT_RENDER_OPTIONS
     assert "steps/demo.svg" in entry["outputs"]
+
+
+ICONS = __import__("pathlib").Path(__file__).resolve().parent.parent / "diagramgen" / "icons"
+NOT_PNG = "is not a PNG image (its content does not start with the PNG signature)"
+
+
+def saved(w, *paths):
+    """What run() prints for a batch of saves: the paths pass watchfiles' filter
+    (Watcher.relevant), and a batch left empty is no batch at all."""
+    kept = [str(p) for p in paths if w.relevant(str(p))]
+    return texts(w.handle(kept)) if kept else []
+
+
+@pytest.mark.dot
+def test_a_broken_icon_is_reported_and_its_repair_renders_again(project):
+    """A component's own icon saved broken stops its architecture with the icon's error;
+    saving the icon whole again renders it, without a save of the architecture file (the
+    broken icon is no longer among the files the architecture read)."""
+    w, arch, _, svg = project
+    icon = arch.parent / "icons" / "phone.png"
+    icon.parent.mkdir()
+    icon.write_bytes((ICONS / "bot.png").read_bytes())
+    arch.write_text(ARCH.replace("kind: communication_services", "kind: communication_services\n    icon: icons/phone.png"),
+                    encoding="utf-8")
+    assert texts(w.handle(None)) == [(False, f"wrote {svg}")]
+    icon.write_bytes(b"not a picture")
+    assert saved(w, icon) == [
+        (True, f"{arch}:13:11: error: icon 'icons/phone.png' {NOT_PNG} [DG506]"),
+        (True, f"{arch}: not rendered; fix the errors above and save again"),
+    ]
+    before = svg.read_bytes()
+    icon.write_bytes((ICONS / "customer.png").read_bytes())
+    assert saved(w, icon) == [(False, f"wrote {svg}")]
+    assert svg.read_bytes() != before
+
+
+@pytest.mark.dot
+def test_a_broken_icon_of_a_repository_kind_is_reported_where_the_kind_names_it(write, tmp_path, monkeypatch):
+    """An icon of a diagramgen.yaml kind saved broken gives the same error as `validate`
+    (at the kind's icon: in diagramgen.yaml), not a stale check of the settings; saving it
+    whole renders again."""
+    monkeypatch.chdir(tmp_path)
+    write("diagramgen.yaml", "kinds:\n  phone:\n    label: Phone\n    icon: icons/phone.png\n    area: telephony\n")
+    icon = tmp_path / "icons" / "phone.png"
+    icon.parent.mkdir()
+    icon.write_bytes((ICONS / "bot.png").read_bytes())
+    arch = write("architectures/demo.yaml", ARCH.replace("kind: communication_services", "kind: phone"))
+    write("architectures/fragments/people.yaml", FRAGMENT)
+    w = Watcher(files=("architectures/demo.yaml",), out_dir="out", formats=("svg",), steps=())
+    svg = os.path.join("out", "demo.svg")
+    assert texts(w.handle(None)) == [(False, f"wrote {svg}")]
+    assert str(tmp_path / "icons") in w.watch_paths()
+    icon.write_bytes(b"not a picture")
+    assert saved(w, icon) == [
+        (True, f"diagramgen.yaml:4:11: error: icon 'icons/phone.png' {NOT_PNG} [DG506]"),
+        (True, "architectures/demo.yaml: not rendered; fix the errors above and save again"),
+    ]
+    icon.write_bytes((ICONS / "customer.png").read_bytes())
+    assert saved(w, icon) == [(False, f"wrote {svg}")]
+    assert arch.exists()
+
+
+def test_a_render_error_names_the_file_once(project, monkeypatch):
+    from diagramgen.draw.render import RenderError
+    from diagramgen.publish import outputs
+
+    w, arch, _, _ = project
+
+    def fail(out_dir, files, *args, **kwargs):
+        raise RenderError(f"{files[0]}: too large to lay out")
+
+    monkeypatch.setattr(outputs, "render_to", fail)
+    assert texts(w.handle(None)) == [(True, f"{arch}: error: too large to lay out")]

@@ -376,6 +376,12 @@ def _repo_kind(name: PStr, entry: Rec, builtin: Catalog, base_dir: str, root: st
 _CACHE: dict = {}
 
 
+def forget() -> None:
+    """Load the settings again on the next current(): an icon of a repository kind may
+    have changed, which the key of current() (diagramgen.yaml's own stat) does not see."""
+    _CACHE.clear()
+
+
 def current() -> Settings:
     """The settings of the folder diagramgen runs in, loaded again when diagramgen.yaml
     (or the folder) changes; raises DiagramgenError when the file is bad."""
