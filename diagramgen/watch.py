@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
-from diagramgen.diagnostics import DiagramgenError, Failure
+from diagramgen.diagnostics import ERROR, Diagnostic, DiagramgenError, Failure, Pos, sort_key
 from diagramgen.model.catalog import CATALOG_PATH, default_catalog
 from diagramgen.model.project import load_all
 from diagramgen.model.settings import SETTINGS_FILE, current, forget as forget_settings
@@ -42,6 +42,7 @@ class Watcher:
     catalog_path: str = str(CATALOG_PATH)
     deps: dict = field(default_factory=dict)   # architecture file -> real paths it read
     failed: set = field(default_factory=set)   # architecture files whose last run failed
+    ids: dict = field(default_factory=dict)    # architecture file -> its id, when it last loaded
 
     def targets(self) -> list:
         return architecture_files(self.files, self.default_dir)
@@ -100,14 +101,25 @@ class Watcher:
             return []
         out: list = []
         loaded = load_all(todo)
-        out += [Message(str(d), d.is_error) for d in loaded.diagnostics]
-        rendered = {m.path for m in loaded.models}
+        # ids name the outputs: one also used by a file not redone now (a copy saved
+        # beside it) is an error, as `validate` reports it, not an overwrite of its outputs
+        targets = set(self.targets())
+        others = {p: i for p, i in self.ids.items() if p not in todo and p in targets}
+        clashes = [Diagnostic(Pos(m.path, 1, 1), ERROR, f"architecture id '{m.id}' is also used by {p}", "DG306")
+                   for m in loaded.models for p, i in others.items() if i == m.id]
+        diags = sorted(loaded.diagnostics + clashes, key=sort_key)
+        out += [Message(str(d), d.is_error) for d in diags]
+        refused = {d.pos.path for d in diags if d.is_error and d.code == "DG306"}
+        models = [m for m in loaded.models if m.path not in refused]
+        rendered = {m.path for m in models}
         for path in todo:
             if path not in rendered:
                 self.failed.add(path)
                 self.deps.pop(path, None)
+                self.ids.pop(path, None)
                 out.append(Message(f"{path}: not rendered; fix the errors above and save again", True))
-        for m in loaded.models:
+        for m in models:
+            self.ids[m.path] = m.id
             # its files, and the repository icons it draws (a component's own or its kind's)
             self.deps[m.path] = {_real(s) for s in m.sources} | {c.icon for c in m.components
                                                                   if os.path.isabs(c.icon)}

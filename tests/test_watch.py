@@ -265,3 +265,32 @@ def test_a_render_error_names_the_file_once(project, monkeypatch):
 
     monkeypatch.setattr(outputs, "render_to", fail)
     assert texts(w.handle(None)) == [(True, f"{arch}: error: too large to lay out")]
+
+
+@pytest.mark.dot
+def test_a_new_file_with_an_id_already_used_does_not_overwrite_the_other(write, tmp_path):
+    """Watching every architecture, a copy saved beside a file with its id unchanged is
+    refused as `validate` refuses it (the ids name the outputs), and renders once its id
+    is its own; on a full pass the second file of a clash is refused."""
+    folder = tmp_path / "architectures"
+    write("architectures/demo.yaml", ARCH)
+    write("architectures/fragments/people.yaml", FRAGMENT)
+    w = Watcher(default_dir=str(folder), out_dir=str(tmp_path / "out"), formats=("svg",), steps=())
+    svg = tmp_path / "out" / "demo.svg"
+    assert texts(w.handle(None)) == [(False, f"wrote {svg}")]
+    before = svg.read_bytes()
+    copy = write("architectures/copy.yaml", ARCH.replace("title: Demo", "title: Copy"))
+    assert texts(w.handle([str(copy)])) == [
+        (True, f"{copy}:1:1: error: architecture id 'demo' is also used by {folder / 'demo.yaml'} [DG306]"),
+        (True, f"{copy}: not rendered; fix the errors above and save again"),
+    ]
+    assert svg.read_bytes() == before
+    assert texts(Watcher(default_dir=str(folder), out_dir=str(tmp_path / "out"), formats=("svg",),
+                         steps=()).handle(None)) == [
+        (True, f"{folder / 'demo.yaml'}:1:1: error: architecture id 'demo' is also used by {copy} [DG306]"),
+        (True, f"{folder / 'demo.yaml'}: not rendered; fix the errors above and save again"),
+        (False, f"wrote {svg}"),
+    ]
+    assert b"Copy" in svg.read_bytes()  # of the two, the one validate accepts
+    copy.write_text(ARCH.replace("id: demo", "id: copy"), encoding="utf-8")
+    assert texts(w.handle([str(copy)])) == [(False, f"wrote {tmp_path / 'out' / 'copy.svg'}")]
