@@ -183,8 +183,26 @@ class _Reject(Exception):
         self.mark, self.message, self.code = mark, message, code
 
 
-def _syntax_message(exc: yaml.MarkedYAMLError) -> tuple:
-    """A clearer message and the best position for a PyYAML syntax error."""
+def _innermost_open_flow(text: str) -> Optional[tuple]:
+    """``(mark, "sequence" | "mapping")`` of the last '[' or '{' that ``text`` opens and
+    does not close, as PyYAML's scanner reads it, or None."""
+    yaml = _pyyaml()[0]
+    opened: list = []
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken)):
+                opened.append((token.start_mark,
+                               "sequence" if isinstance(token, yaml.FlowSequenceStartToken) else "mapping"))
+            elif isinstance(token, (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)) and opened:
+                opened.pop()
+    except yaml.YAMLError:
+        pass
+    return opened[-1] if opened else None
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError, text: Optional[str] = None) -> tuple:
+    """A clearer message and the best position for a PyYAML syntax error (``text``: the
+    document, to find the bracket a file ends inside)."""
     problem = (exc.problem or exc.context or "invalid YAML").strip()
     context = (exc.context or "").strip()
     mark = exc.problem_mark or exc.context_mark
@@ -200,6 +218,10 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> tuple:
                       "or quote a value that contains ': ')")
     if problem.startswith("could not find expected ':'"):
         return cmark or mark, "YAML syntax: expected 'key: value' here: the ':' after the key is missing"
+    if context == "while parsing a flow node" and text is not None:  # a file that ends inside [ or {
+        opened = _innermost_open_flow(text)
+        if opened is not None:
+            cmark, context = opened[0], f"while parsing a flow {opened[1]}"
     if cmark is not None and context.startswith("while parsing a flow "):
         opener, closer = ("[", "]") if "sequence" in context else ("{", "}")
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the end"
@@ -346,7 +368,7 @@ def parse(text: str, path: str) -> Document:
             (exc.mark.line, exc.mark.column)
         raise _fail(path, line + 1, col + 1, exc.message, exc.code) from None
     except yaml.MarkedYAMLError as exc:
-        mark, message = _syntax_message(exc)
+        mark, message = _syntax_message(exc, text)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         if mark and _YAML_ONLY_BREAKS.search(text):
             line, col = (x + 1 for x in _position(text, mark.index))
