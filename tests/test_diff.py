@@ -604,3 +604,19 @@ def test_a_renamed_file_is_one_architecture_compared_with_its_old_self(repo, tmp
     run_git(repo, "mv", "architectures/premium tier.yaml", "architectures/premium.yaml")
     assert cli("--base", "main", "--image", str(tmp_path / "kept" / "{id}.svg")).exit_code == 0
     assert (tmp_path / "premium.svg").read_bytes() == (tmp_path / "kept" / "premium.svg").read_bytes()
+
+
+def test_no_architecture_on_either_side_is_an_error_not_an_empty_report(repo):
+    """Run in the wrong folder (or at revisions without architectures/), the diff says so
+    instead of posting an empty report."""
+    run_git(repo, "checkout", "-q", "--orphan", "bare")
+    run_git(repo, "rm", "-rqf", "architectures")
+    (repo / "notes.txt").write_text("no architectures here\n")
+    run_git(repo, "add", "notes.txt")
+    run_git(repo, "commit", "-qm", "bare")
+    r = cli("--base", "bare", "--format", "markdown")
+    assert (r.exit_code, r.output) == (1, "architectures: error: no architecture files (*.yaml) in bare nor in "
+                                          "the working tree; run diagramgen in the project folder [DG114]\n")
+    r = cli("--base", "bare", "--head", "main", "architectures/premium.yaml")
+    assert (r.exit_code, r.output) == (0, "architectures/premium.yaml (premium): architecture added "
+                                          "(17 components, 10 steps)\n")

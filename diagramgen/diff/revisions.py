@@ -183,4 +183,7 @@ def compare(root: Path, base: str, head: Optional[str], files=()) -> tuple:
                         [(p, f"is outside the git repository {root}") for p in outside]
                         + [(p, f"is neither in {base} nor in {head_name}") for p in wanted or ()
                            if p not in old.files and p not in new.files]]
+    if not files and not old.files and not new.files and old.ok and new.ok:  # diagramgen runs in the wrong place
+        new.diagnostics.append(Diagnostic(Pos(ARCH_DIR), ERROR, f"no architecture files (*.yaml) in {base} nor in "
+                                          f"{head_name}; run diagramgen in the project folder", "DG114"))
     return old, new
