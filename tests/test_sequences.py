@@ -334,3 +334,14 @@ def test_lettered_bullets_in_either_case(arch, letter, case):
                        for c, line in zip("AB", INTEGRATION.splitlines()))
     text = f"## Dataflow\n\n{MAIN}\nIntegration:\n\n{lettered}"
     assert errors(text, arch) == []
+
+
+def test_diagnostics_on_one_line_come_in_the_order_found(arch):
+    # the count first, then the steps without an item in step order (not sorted as text)
+    main_only = dataclasses.replace(arch, steps=arch.main_steps, extra_sequences=())
+    assert errors(f"## Dataflow\n\n{NUMBERED[:NUMBERED.index(chr(10)) + 1]}", main_only) == [
+        f"p.md:3: error: the Dataflow list has 1 item(s), but {SHOWN} has 3 step(s) [DG413]",
+        "p.md:3: error: step 2 has no item in the Dataflow list (expected after line 3; it is about "
+        "Microsoft Dataverse (db), Order function (fn), Archive (store)) [DG415]",
+        "p.md:3: error: step 3 has no item in the Dataflow list (expected after line 3; it is about "
+        "Order function (fn), Order app (app)) [DG415]"]
