@@ -345,3 +345,16 @@ def test_diagnostics_on_one_line_come_in_the_order_found(arch):
         "Microsoft Dataverse (db), Order function (fn), Archive (store)) [DG415]",
         "p.md:3: error: step 3 has no item in the Dataflow list (expected after line 3; it is about "
         "Order function (fn), Order app (app)) [DG415]"]
+
+
+@pytest.mark.parametrize("html, passes", [
+    ("Dataverse<br>passes", True), ("Dataverse<br/>passes", True), ("Dataverse<sup>1</sup> passes", True),
+    ("<b>Data</b>verse passes", True), ("Data<wbr>verse passes", True),
+    ("<span>Dataverse</span>passes", False),  # renders "Dataversepasses": one word
+])
+def test_html_tags_between_words(arch, html, passes):
+    # step 2 fans out from Dataverse, which its item must name
+    text = GOOD.replace("1. Dataverse passes", f"1. {html}")
+    assert errors(text, arch) == ([] if passes else [
+        "p.md:8: error: step 2: the item does not mention Microsoft Dataverse (db), which the step is about "
+        "(accepted names: Microsoft Dataverse, Dataverse) [DG418]"])

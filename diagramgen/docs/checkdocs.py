@@ -20,7 +20,8 @@ digits); a name matches where its words appear consecutively in the item's words
 line breaks, extra spaces and punctuation between words do not matter, and "CRM" does
 not match inside "CRMs" or "ACRM". The last word of a name may carry a plural "s" or
 "es" ("Agent workspace" matches "agent workspaces"). Link targets, HTML and code blocks
-are not part of an item's text; link text and inline code are.
+are not part of an item's text; link text and inline code are. An HTML tag that breaks the
+line or sets its content apart (``<br>``, ``<sup>``) separates the words on either side.
 """
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ from diagramgen.model import Architecture, Component
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 WORD = re.compile(r"[^\W_]+")
 SECTION_NAMES = {"dataflow", "data flow"}
+HTML_TAG = re.compile(r"</?\s*([A-Za-z][A-Za-z0-9-]*)")
+WORD_BREAKING_TAGS = frozenset(
+    "br hr img p div li ul ol dl dt dd table tr td th sup sub blockquote details summary "
+    "h1 h2 h3 h4 h5 h6 pre input button iframe video audio".split())
 # "A.", "B)", "(C)", in capitals or not: how a bullet list letters its items
 LETTERED = re.compile(r"\s*(?:[A-Za-z]{1,3}[.)]|\([A-Za-z]{1,3}\))\s")
 
@@ -96,6 +101,12 @@ def _inline_text(token) -> str:
             parts.append(" ")
         elif child.type == "image":
             parts.append(child.content)
+        elif child.type == "html_inline":
+            # a tag that breaks the line or sets its content apart ("Studio<br>provides",
+            # "Studio<sup>1</sup>") ends a word; "<b>Data</b>verse" stays one word
+            tag = HTML_TAG.match(child.content)
+            if tag and tag.group(1).lower() in WORD_BREAKING_TAGS:
+                parts.append(" ")
     return "".join(parts)
 
 
