@@ -113,7 +113,9 @@ def description(arch: Architecture, drawn: dict | None = None) -> str:
         parts.append(f"Labelled arrow{'s' if len(labelled) > 1 else ''}: " + "; ".join(
             f"{arch.component(f.src).label} {'↔' if f.both else '→'} {arch.component(f.dst).label} "
             f"({f.label}, step {s.badge})" for s, f in labelled) + ".")
-    return " ".join(parts)
+    # one line: on the page it sits inside an HTML block, which a blank line would end
+    # (what follows would be read as Markdown)
+    return " ".join(" ".join(parts).split())
 
 
 def _step_counts(arch: Architecture) -> str:
