@@ -184,11 +184,32 @@ def test_description_stays_one_line_inside_its_html_block(write):
         "<details><summary>Diagram description</summary>",
         "<p>Architecture diagram: Orders # Heading ![x](https://example.org/t.png). 2 areas in 2 columns, "
         "from left to right: Outside *world*; T. Key components: Azure Communication Services. "
-        "1 numbered dataflow steps connect 2 components with arrows, "
+        "1 numbered dataflow step connects 2 components with arrows, "
         "each arrow carrying its step number.</p>",
         "</details>", ""]
     out = to_html(docs.page(m))
     assert "<img" not in out.replace('<img src="diagrams/para.svg"', "") and out.count("<h1>") == 1
+
+
+def test_counts_of_one_are_singular(write):
+    path = write("arch.yaml", """
+        id: one
+        title: One
+        scenario: s
+        products: [P]
+        summary: [s]
+        assumptions: {azure_foundation: false}
+        areas: [{id: customers, label: C}]
+        components: [{id: customer, kind: customer}, {id: acs, kind: communication_services, area: customers}]
+        dataflow: [{step: 1, text: t, flows: [{from: customer, to: acs}]}]
+        """)
+    m, ds = load_architecture(path)
+    assert m is not None, ds
+    assert docs.alt_text(m) == ("Architecture diagram of One: 1 numbered dataflow step between 2 components in "
+                                "1 area. Described in full under Diagram description.")
+    assert docs.description(m) == (
+        "Architecture diagram: One. 1 area in 1 column, from left to right: C. 1 numbered dataflow step "
+        "connects 2 components with arrows, each arrow carrying its step number.")
 
 
 def test_md_escapes_markdown_and_html_as_character_references():
