@@ -358,3 +358,11 @@ def test_html_tags_between_words(arch, html, passes):
     assert errors(text, arch) == ([] if passes else [
         "p.md:8: error: step 2: the item does not mention Microsoft Dataverse (db), which the step is about "
         "(accepted names: Microsoft Dataverse, Dataverse) [DG418]"])
+
+
+def test_numbers_running_on_from_one_sequence_into_the_next(arch):
+    # the integration list numbered 4, 5 after the main 1-3: two lists, one per sequence
+    running = "".join(f"{n}. {line[3:]}\n" for n, line in zip((4, 5), INTEGRATION.splitlines()))
+    text = GOOD.replace(INTEGRATION, running)
+    assert [(x.line, len(x.items)) for x in parse_dataflow(text).lists] == [(7, 5)]
+    assert errors(text, arch) == []

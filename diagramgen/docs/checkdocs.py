@@ -74,6 +74,12 @@ class OList:
 class Section:
     heading_line: int
     lists: tuple  # OList, in page order
+    # the ordered lists as CommonMark splits them, before a list that continues the
+    # numbers of the one before it is joined to it (``lists`` when nothing was joined)
+    split: Optional[tuple] = None
+
+    def unjoined(self) -> Section:
+        return Section(self.heading_line, self.split if self.split is not None else self.lists)
 
     @property
     def list_line(self) -> int:
@@ -153,6 +159,7 @@ def parse_dataflow(markdown: str) -> Optional[Section]:
     tokens = MarkdownIt("commonmark").parse(markdown)
     heading_line, level = 0, 0
     lists: list = []
+    split: list = []
     prev_end = None  # the number after the last item of the previous ordered list
     i = 0
     while i < len(tokens):
@@ -170,6 +177,7 @@ def parse_dataflow(markdown: str) -> Optional[Section]:
             items, i = _items(tokens, i)
             if tok.type == "ordered_list_open":
                 start = int(tok.attrs.get("start", 1))
+                split.append(OList(_line(tok), items))
                 if start > 1 and start == prev_end and lists:
                     lists[-1] = OList(lists[-1].line, lists[-1].items + items)
                 else:
@@ -180,12 +188,13 @@ def parse_dataflow(markdown: str) -> Optional[Section]:
             # way (as the generated pages do)
             elif all(LETTERED.match(it.text) for it in items):
                 lists.append(OList(_line(tok), items))
+                split.append(lists[-1])
                 prev_end = None
             continue
         i += 1
     if not heading_line:
         return None
-    return Section(heading_line, tuple(lists))
+    return Section(heading_line, tuple(lists), tuple(split) if len(split) != len(lists) else None)
 
 
 def names(c: Component) -> tuple:
@@ -291,6 +300,9 @@ def check_page(markdown: str, arch: Architecture, doc: str) -> list:
     if not section.lists:
         return [err(section.heading_line, "the Dataflow section has no numbered list", "DG411")]
     seqs = arch.sequences
+    if len(section.lists) < len(seqs) <= len(section.unjoined().lists):
+        # numbers that run on from one sequence's list into the next one's
+        section = section.unjoined()
     chosen = _choose(section, arch)
     if chosen is None:
         counts = _and(len(q.steps) for q in seqs)
