@@ -162,6 +162,56 @@ def test_user_text_is_escaped(write):
     assert "<script>" not in index and '<a href="evil.md">' in index
 
 
+def test_description_stays_one_line_inside_its_html_block(write):
+    # a blank line in a label would end the <details> block, and CommonMark would read the
+    # rest of the description as Markdown: a heading, an image from anywhere
+    path = write("arch.yaml", """
+        id: para
+        title: "Orders\\n\\n# Heading ![x](https://example.org/t.png)"
+        scenario: s
+        products: [P]
+        summary: [s]
+        assumptions: {azure_foundation: false}
+        areas: [{id: customers, label: "Outside\\n\\n  *world*"}, {id: telephony, label: T}]
+        components: [{id: customer, kind: customer}, {id: acs, kind: communication_services}]
+        dataflow: [{step: 1, text: t, flows: [{from: customer, to: acs}]}]
+        """)
+    m, ds = load_architecture(path)
+    assert m is not None, ds
+    lines = docs.page(m).split("\n")
+    start = lines.index("<details><summary>Diagram description</summary>")
+    assert lines[start:start + 4] == [
+        "<details><summary>Diagram description</summary>",
+        "<p>Architecture diagram: Orders # Heading ![x](https://example.org/t.png). 2 areas in 2 columns, "
+        "from left to right: Outside *world*; T. Key components: Azure Communication Services. "
+        "1 numbered dataflow step connects 2 components with arrows, "
+        "each arrow carrying its step number.</p>",
+        "</details>", ""]
+    out = to_html(docs.page(m))
+    assert "<img" not in out.replace('<img src="diagrams/para.svg"', "") and out.count("<h1>") == 1
+
+
+def test_counts_of_one_are_singular(write):
+    path = write("arch.yaml", """
+        id: one
+        title: One
+        scenario: s
+        products: [P]
+        summary: [s]
+        assumptions: {azure_foundation: false}
+        areas: [{id: customers, label: C}]
+        components: [{id: customer, kind: customer}, {id: acs, kind: communication_services, area: customers}]
+        dataflow: [{step: 1, text: t, flows: [{from: customer, to: acs}]}]
+        """)
+    m, ds = load_architecture(path)
+    assert m is not None, ds
+    assert docs.alt_text(m) == ("Architecture diagram of One: 1 numbered dataflow step between 2 components in "
+                                "1 area. Described in full under Diagram description.")
+    assert docs.description(m) == (
+        "Architecture diagram: One. 1 area in 1 column, from left to right: C. 1 numbered dataflow step "
+        "connects 2 components with arrows, each arrow carrying its step number.")
+
+
 def test_md_escapes_markdown_and_html_as_character_references():
     assert docs.md("a|b <c> & [d] *e* `f`") == "a&#124;b &lt;c&gt; &amp; &#91;d&#93; &#42;e&#42; &#96;f&#96;"
     assert docs.md("a\\b ~~c~~ _d_ # e {: f} ^^g^^ !") == (

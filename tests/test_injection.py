@@ -34,6 +34,8 @@ HOSTILE = [
     "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
     "<svg onload=alert(1)> <foreignObject>",
     "line one\nline two",
+    # a blank line ends an HTML block (the page's diagram description) in CommonMark
+    "para one\n\n# heading ![x](https://example.org/t.png) *em* <script>alert(1)</script>",
 ]
 
 

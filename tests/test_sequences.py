@@ -284,3 +284,85 @@ def test_an_item_naming_its_main_component_passes(arch):
     assert errors(text, strict) == [
         "p.md:7: error: step 1: the item does not mention Microsoft Dataverse (db), which the step is about "
         "(accepted names: Microsoft Dataverse, Dataverse) [DG418]"]
+
+
+# --- check-docs: page shapes authors write ------------------------------------------------
+
+NUMBERED = "1. The order app saves the order in Dataverse.\n" \
+           "2. Dataverse passes the order to the order function and keeps a copy in the archive.\n"
+LAST = "3. The order function tells the order app that the order is complete.\n"
+
+
+def test_a_list_split_by_an_unindented_paragraph_continues_when_its_numbers_do(arch):
+    # "3." after a paragraph, a note or a table starts a new list in CommonMark, with the
+    # start number 3: it renders, and reads, as the list continued
+    for between in ("The archive keeps the copy for a year.",
+                    "> **Note**\n> Dataverse can be replaced by SQL.",
+                    "| a | b |\n|---|---|\n| 1 | 2 |"):
+        text = f"## Dataflow\n\n{NUMBERED}\n{between}\n\n{LAST}\nIntegration:\n\n{INTEGRATION}"
+        assert [(x.line, len(x.items)) for x in parse_dataflow(text).lists] == [(3, 3), (12 + between.count("\n"), 2)]
+        assert errors(text, arch) == []
+
+
+def test_a_list_restarted_by_an_unindented_paragraph_says_so(arch):
+    main_only = dataclasses.replace(arch, steps=arch.main_steps, extra_sequences=())
+    text = f"## Dataflow\n\n{NUMBERED}\nThe archive keeps the copy for a year.\n\n1. {LAST[3:]}"
+    assert errors(text, main_only) == [
+        f"p.md:3: error: the Dataflow list has 2 item(s), but {SHOWN} has 3 step(s) (the section has 2 ordered "
+        "lists (2 and 1 items), and list 1 was read for this sequence: a paragraph, note or table between two "
+        "items ends a list unless it is indented under its item) [DG413]",
+        # on one line: the count first, then what follows from it
+        "p.md:4: error: step 3 has no item in the Dataflow list (expected after line 4; it is about "
+        "Order function (fn), Order app (app)) [DG415]"]
+
+
+def test_a_dataflow_heading_per_sequence(arch):
+    text = (f"# Orders\n\n## Order flow\n\n### Dataflow\n\n{MAIN}\n"
+            f"## ERP integration\n\n### Data flow\n\n{INTEGRATION}\n## Components\n\n1. not a step\n")
+    assert [(x.line, len(x.items)) for x in parse_dataflow(text).lists] == [(7, 3), (15, 2)]
+    assert errors(text, arch) == []
+    # a Dataflow heading left empty, the list under a later one
+    text = f"## Dataflow\n\nSee below.\n\n## Details\n\n## Dataflow\n\n{MAIN}\n{INTEGRATION}"
+    assert parse_dataflow(text).heading_line == 1
+    assert [(x.line, len(x.items)) for x in parse_dataflow(text).lists] == [(9, 5)]
+
+
+@pytest.mark.parametrize("letter", ["{}.", "{})", "({})", "**{}.**"])
+@pytest.mark.parametrize("case", [str.upper, str.lower])
+def test_lettered_bullets_in_either_case(arch, letter, case):
+    lettered = "".join(f"- {letter.format(case(c))} {line[3:]}\n"
+                       for c, line in zip("AB", INTEGRATION.splitlines()))
+    text = f"## Dataflow\n\n{MAIN}\nIntegration:\n\n{lettered}"
+    assert errors(text, arch) == []
+
+
+def test_diagnostics_on_one_line_come_in_the_order_found(arch):
+    # the count first, then the steps without an item in step order (not sorted as text)
+    main_only = dataclasses.replace(arch, steps=arch.main_steps, extra_sequences=())
+    assert errors(f"## Dataflow\n\n{NUMBERED[:NUMBERED.index(chr(10)) + 1]}", main_only) == [
+        f"p.md:3: error: the Dataflow list has 1 item(s), but {SHOWN} has 3 step(s) [DG413]",
+        "p.md:3: error: step 2 has no item in the Dataflow list (expected after line 3; it is about "
+        "Microsoft Dataverse (db), Order function (fn), Archive (store)) [DG415]",
+        "p.md:3: error: step 3 has no item in the Dataflow list (expected after line 3; it is about "
+        "Order function (fn), Order app (app)) [DG415]"]
+
+
+@pytest.mark.parametrize("html, passes", [
+    ("Dataverse<br>passes", True), ("Dataverse<br/>passes", True), ("Dataverse<sup>1</sup> passes", True),
+    ("<b>Data</b>verse passes", True), ("Data<wbr>verse passes", True),
+    ("<span>Dataverse</span>passes", False),  # renders "Dataversepasses": one word
+])
+def test_html_tags_between_words(arch, html, passes):
+    # step 2 fans out from Dataverse, which its item must name
+    text = GOOD.replace("1. Dataverse passes", f"1. {html}")
+    assert errors(text, arch) == ([] if passes else [
+        "p.md:8: error: step 2: the item does not mention Microsoft Dataverse (db), which the step is about "
+        "(accepted names: Microsoft Dataverse, Dataverse) [DG418]"])
+
+
+def test_numbers_running_on_from_one_sequence_into_the_next(arch):
+    # the integration list numbered 4, 5 after the main 1-3: two lists, one per sequence
+    running = "".join(f"{n}. {line[3:]}\n" for n, line in zip((4, 5), INTEGRATION.splitlines()))
+    text = GOOD.replace(INTEGRATION, running)
+    assert [(x.line, len(x.items)) for x in parse_dataflow(text).lists] == [(7, 5)]
+    assert errors(text, arch) == []

@@ -1,9 +1,10 @@
 """Check a hand-written Markdown page's Dataflow list against an architecture.
 
 The page is parsed with a CommonMark parser (markdown-it-py); the check never looks at
-raw lines. The Dataflow section is the first heading whose text is "Dataflow" (or "Data
-flow"), and its list is the first ordered list before the next heading of the same or a
-higher level. Each list item is compared with the step of the same number:
+raw lines. A Dataflow section is a heading whose text is "Dataflow" (or "Data flow") up to
+the next heading of the same or a higher level; its ordered lists (and lettered bullet
+lists), those of every such section in page order, map to the sequences (parse_dataflow).
+Each list item is compared with the step of the same number:
 
 * the number of items must equal the number of steps;
 * item N must mention every component step N is about (``Step.components``: the step's
@@ -19,7 +20,8 @@ digits); a name matches where its words appear consecutively in the item's words
 line breaks, extra spaces and punctuation between words do not matter, and "CRM" does
 not match inside "CRMs" or "ACRM". The last word of a name may carry a plural "s" or
 "es" ("Agent workspace" matches "agent workspaces"). Link targets, HTML and code blocks
-are not part of an item's text; link text and inline code are.
+are not part of an item's text; link text and inline code are. An HTML tag that breaks the
+line or sets its content apart (``<br>``, ``<sup>``) separates the words on either side.
 """
 from __future__ import annotations
 
@@ -37,7 +39,12 @@ from diagramgen.model import Architecture, Component
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 WORD = re.compile(r"[^\W_]+")
 SECTION_NAMES = {"dataflow", "data flow"}
-LETTERED = re.compile(r"\s*[A-Z]{1,3}[.)]\s")
+HTML_TAG = re.compile(r"</?\s*([A-Za-z][A-Za-z0-9-]*)")
+WORD_BREAKING_TAGS = frozenset(
+    "br hr img p div li ul ol dl dt dd table tr td th sup sub blockquote details summary "
+    "h1 h2 h3 h4 h5 h6 pre input button iframe video audio".split())
+# "A.", "B)", "(C)", in capitals or not: how a bullet list letters its items
+LETTERED = re.compile(r"\s*(?:[A-Za-z]{1,3}[.)]|\([A-Za-z]{1,3}\))\s")
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,12 @@ class OList:
 class Section:
     heading_line: int
     lists: tuple  # OList, in page order
+    # the ordered lists as CommonMark splits them, before a list that continues the
+    # numbers of the one before it is joined to it (``lists`` when nothing was joined)
+    split: Optional[tuple] = None
+
+    def unjoined(self) -> Section:
+        return Section(self.heading_line, self.split if self.split is not None else self.lists)
 
     @property
     def list_line(self) -> int:
@@ -94,6 +107,12 @@ def _inline_text(token) -> str:
             parts.append(" ")
         elif child.type == "image":
             parts.append(child.content)
+        elif child.type == "html_inline":
+            # a tag that breaks the line or sets its content apart ("Studio<br>provides",
+            # "Studio<sup>1</sup>") ends a word; "<b>Data</b>verse" stays one word
+            tag = HTML_TAG.match(child.content)
+            if tag and tag.group(1).lower() in WORD_BREAKING_TAGS:
+                parts.append(" ")
     return "".join(parts)
 
 
@@ -132,33 +151,50 @@ def _line(tok) -> int:
 
 def parse_dataflow(markdown: str) -> Optional[Section]:
     """Find the Dataflow section and its top-level ordered lists; None when there is no
-    such heading. The section ends at the next heading of the same or a higher level."""
+    such heading. The section ends at the next heading of the same or a higher level; a
+    page with more than one heading "Dataflow" (one per sequence, or one left empty)
+    gives the lists of all of them, in page order. An ordered list whose first number
+    continues the one before it (``4.`` after a list of ``1.`` to ``3.``, split by an
+    unindented paragraph, note or table) is that list continued, as it reads."""
     tokens = MarkdownIt("commonmark").parse(markdown)
-    start, level, heading_line = None, 0, 0
-    for i, tok in enumerate(tokens):
-        if tok.type == "heading_open" and tokens[i + 1].type == "inline":
-            name = " ".join(words(_inline_text(tokens[i + 1])))
-            if name in SECTION_NAMES:
-                start, level, heading_line = i + 3, int(tok.tag[1]), _line(tok)
-                break
-    if start is None:
-        return None
+    heading_line, level = 0, 0
     lists: list = []
-    i = start
+    split: list = []
+    prev_end = None  # the number after the last item of the previous ordered list
+    i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok.type == "heading_open" and int(tok.tag[1]) <= level:
-            break
-        if tok.type in ("ordered_list_open", "bullet_list_open") and tok.level == 0:
+        if tok.type == "heading_open":
+            if level and int(tok.tag[1]) <= level:
+                level = 0  # the section ends; another Dataflow heading may open one
+            if not level and tokens[i + 1].type == "inline" and \
+                    " ".join(words(_inline_text(tokens[i + 1]))) in SECTION_NAMES:
+                level = int(tok.tag[1])
+                heading_line = heading_line or _line(tok)
+            i += 1
+            continue
+        if level and tok.type in ("ordered_list_open", "bullet_list_open") and tok.level == 0:
             items, i = _items(tokens, i)
-            # an ordered list, or a bullet list whose items all start with a letter ("A.",
-            # "**B.**"): Markdown cannot letter an ordered list, so lettered steps are
-            # written that way (as the generated pages do)
-            if tok.type == "ordered_list_open" or all(LETTERED.match(it.text) for it in items):
+            if tok.type == "ordered_list_open":
+                start = int(tok.attrs.get("start", 1))
+                split.append(OList(_line(tok), items))
+                if start > 1 and start == prev_end and lists:
+                    lists[-1] = OList(lists[-1].line, lists[-1].items + items)
+                else:
+                    lists.append(OList(_line(tok), items))
+                prev_end = start + len(items)
+            # a bullet list whose items all start with a letter ("A.", "**B.**", "c)", "(D)"):
+            # Markdown cannot letter an ordered list, so lettered steps are written that
+            # way (as the generated pages do)
+            elif all(LETTERED.match(it.text) for it in items):
                 lists.append(OList(_line(tok), items))
+                split.append(lists[-1])
+                prev_end = None
             continue
         i += 1
-    return Section(heading_line, tuple(lists))
+    if not heading_line:
+        return None
+    return Section(heading_line, tuple(lists), tuple(split) if len(split) != len(lists) else None)
 
 
 def names(c: Component) -> tuple:
@@ -264,6 +300,9 @@ def check_page(markdown: str, arch: Architecture, doc: str) -> list:
     if not section.lists:
         return [err(section.heading_line, "the Dataflow section has no numbered list", "DG411")]
     seqs = arch.sequences
+    if len(section.lists) < len(seqs) <= len(section.unjoined().lists):
+        # numbers that run on from one sequence's list into the next one's
+        section = section.unjoined()
     chosen = _choose(section, arch)
     if chosen is None:
         counts = _and(len(q.steps) for q in seqs)
@@ -272,7 +311,10 @@ def check_page(markdown: str, arch: Architecture, doc: str) -> list:
                     f"sequences ({counts} steps): each sequence needs its own ordered list, in the "
                     "order of the file (main dataflow first; prose between the lists is fine)", "DG412")]
     several = len(seqs) > 1
+    # say what the section holds when the count may come from its shape: nested items,
+    # or more lists than sequences (a list split by an unindented paragraph)
     shaped = any(x.nested for x in section.lists)
+    split = not shaped and len(section.lists) > len(seqs)
     diags: list = []
     for k, (q, (line, items, level)) in enumerate(zip(seqs, chosen), start=1):
         if several:
@@ -283,9 +325,13 @@ def check_page(markdown: str, arch: Architecture, doc: str) -> list:
             count_msg = f"the Dataflow list has {len(items)} item(s), but {arch.path} has {len(q.steps)} step(s)"
         if shaped and len(items) != len(q.steps):
             count_msg += f" (the section has {found(section)}; {_how(arch, level)})"
+        elif split and len(items) != len(q.steps):
+            count_msg += (f" (the section has {found(section)}, and list {k} was read for this sequence: "
+                          "a paragraph, note or table between two items ends a list unless it is "
+                          "indented under its item)")
         diags += _check_sequence(arch, q, items, line if level == "top" or not items else items[0].line,
                                  section.heading_line, count_msg, f" of list {k}" if several else "", doc)
-    return sorted(diags, key=lambda d: (d.pos.line, d.message))
+    return sorted(diags, key=lambda d: d.pos.line)  # stable: on one line, in the order found
 
 
 def main_components(step) -> tuple:

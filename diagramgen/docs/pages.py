@@ -92,7 +92,7 @@ def description(arch: Architecture, drawn: dict | None = None) -> str:
     parts = [f"Architecture diagram: {arch.title}."]
     n_areas = sum(len(col) for col in cols)
     stacked = any(len(col) > 1 for col in cols)
-    parts.append(f"{n_areas} areas in {len(cols)} columns, from left to right"
+    parts.append(f"{_count(n_areas, 'area')} in {_count(len(cols), 'column')}, from left to right"
                  + (" (areas of one column from top to bottom)" if stacked else "") + ": "
                  + "; ".join(", ".join(a.label for a in col) for col in cols) + ".")
     if len(bands) == 1:
@@ -103,7 +103,9 @@ def description(arch: Architecture, drawn: dict | None = None) -> str:
     if key:
         parts.append(f"Key components: {_join(key)}.")
     several = len(arch.sequences) > 1
-    parts.append(f"{_step_counts(arch)} dataflow steps connect {len(flowing)} components with arrows, "
+    one = len(arch.steps) == 1
+    parts.append(f"{_step_counts(arch)} dataflow step{'' if one else 's'} connect{'s' if one else ''} "
+                 f"{_count(len(flowing), 'component')} with arrows, "
                  + ("each arrow carrying its step's number or letter" if several
                     else "each arrow carrying its step number")
                  + (f"; {others} further component{' is' if others == 1 else 's are'} shown without arrows."
@@ -113,7 +115,14 @@ def description(arch: Architecture, drawn: dict | None = None) -> str:
         parts.append(f"Labelled arrow{'s' if len(labelled) > 1 else ''}: " + "; ".join(
             f"{arch.component(f.src).label} {'↔' if f.both else '→'} {arch.component(f.dst).label} "
             f"({f.label}, step {s.badge})" for s, f in labelled) + ".")
-    return " ".join(parts)
+    # one line: on the page it sits inside an HTML block, which a blank line would end
+    # (what follows would be read as Markdown)
+    return " ".join(" ".join(parts).split())
+
+
+def _count(n: int, noun: str) -> str:
+    """"1 area", "2 areas"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _step_counts(arch: Architecture) -> str:
@@ -128,7 +137,7 @@ def alt_text(arch: Architecture) -> str:
     steps, comps = len(arch.steps), len(arch.components)
     tail = (f": {_step_counts(arch)} dataflow step{'s' if steps != 1 else ''} between {comps} "
             f"component{'s' if comps != 1 else ''} "
-            f"in {n_areas} areas. Described in full under Diagram description.")
+            f"in {_count(n_areas, 'area')}. Described in full under Diagram description.")
     title = " ".join(arch.title.split())
     room = MAX_ALT - len("Architecture diagram of ") - len(tail)
     if len(title) > room:
