@@ -165,6 +165,14 @@ def _assemble(lines, blocks, members, band_nodes, circles, nodes, clusters, edge
     """The full source with every position: what dot placed, the bands stacked under it
     with their components and circles, and the routes of the edges that reach a band."""
     x0, x1, bottom = extent
+    # a band is at least as wide as its title and its row of components: a row wider than
+    # the areas above would cover the band's title and stick out on its left
+    sizes = g.get("_band_sizes", {})
+    for name in blocks:
+        size = sizes.get(name, {})
+        widths = [size.get(n, (40.0, 40.0))[0] for n in members[name]]
+        lw = size.get("label", (100.0, 16.0))[0]
+        x1 = max(x1, x0 + PAD + lw + 2 * PAD + sum(widths) + 2 * PAD * max(len(widths) - 1, 0) + PAD)
     layout = _Assembly(lines, blocks, members, band_nodes, circles, nodes, clusters, g, x0, x1)
     pos, cluster_geo, rows, corridors, lowest = layout.stack_bands(bottom)
     node_boxes, areas, labels, lines_drawn = layout.router_view(cluster_geo)
