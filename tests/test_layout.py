@@ -308,3 +308,72 @@ def test_where_areas_were_drawn_is_remembered_from_making_the_svg_as_reading_it_
     read = columns.areas_in(ET.fromstring(svg))  # what reading the SVG finds
     assert read == remembered and set(read) == {"first", "second", "lower", "third", "base"}
     assert columns.drawn_areas(svg.decode("utf-8")) == remembered  # text is read, not looked up
+
+
+def test_a_band_row_wider_than_the_areas_widens_the_band_instead_of_covering_its_title(write):
+    """Six components without flows in a band under two small areas: the band grows to
+    hold its title and the row, every icon right of the title and inside the band."""
+    vaults = "".join(f"  - {{id: vault{i}, kind: key_vault, area: base, label: Vault number {i}, standalone: true}}\n"
+                     for i in range(6))
+    m, diags = load_architecture(write("wide.yaml", f"""\
+id: wide
+title: W
+scenario: I want a wide band.
+products: [Demo]
+areas:
+  - {{id: first, label: First}}
+  - {{id: base, label: A platform band with a long title, band: true}}
+components:
+  - {{id: app, kind: power_apps, area: first}}
+  - {{id: store, kind: storage, area: first}}
+{vaults}dataflow:
+  - step: 1
+    text: The app keeps a record.
+    flows:
+      - {{from: app, to: store}}
+"""), shown="wide.yaml")
+    assert m is not None, diags
+    root = ET.fromstring(render_architecture(m, formats=("svg",))["wide.svg"])
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    band = root.find(".//s:g[@id='area-base']", ns)
+    xs = [float(p.split(",")[0]) for p in band.find("s:polygon", ns).get("points").split()]
+    title = band.find("s:text", ns)
+    # the title's right end, estimated (bold 13 pt: DejaVu Sans averages over 0.55 em a character)
+    title_end = float(title.get("x")) + 0.55 * 13 * len(title.text)
+    for i in range(6):
+        node = root.find(f".//s:g[@id='component-vault{i}']", ns)
+        use = node.find("s:use", ns)
+        label = node.find("s:text", ns)
+        assert float(use.get("x")) > title_end, (i, use.get("x"), title_end)
+        assert float(label.get("x")) > title_end, (i, label.get("x"), title_end)
+        assert float(use.get("x")) + float(use.get("width")) < max(xs), (i, use.get("x"), max(xs))
+
+
+def test_a_flow_to_a_component_marked_standalone_in_a_band_is_drawn(write, tmp_path):
+    """``standalone`` only silences the unused-component warning: a band component with
+    the mark and a flow is drawn as one with flows (its band is no row of icons)."""
+    path = write("marked.yaml", """\
+id: marked
+title: Marked
+scenario: I want a marked component with a flow.
+products: [Demo]
+areas:
+  - {id: first, label: First}
+  - {id: base, label: Platform, band: true}
+components:
+  - {id: app, kind: power_apps, area: first}
+  - {id: vault, kind: key_vault, area: base, standalone: true}
+  - {id: monitor, kind: monitor, area: base, standalone: true}
+dataflow:
+  - step: 1
+    text: The app reads a secret.
+    flows:
+      - {from: app, to: vault}
+""")
+    result = CliRunner().invoke(main, ["render", str(path), "--out", str(tmp_path / "out"), "--format", "svg",
+                                       "--no-steps", "-q"])
+    assert (result.exit_code, result.output) == (0, "")
+    root = ET.parse(tmp_path / "out" / "marked.svg").getroot()
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    assert root.find(".//s:g[@id='step-1-app-vault']", ns) is not None
+    assert root.find(".//s:g[@id='band-base']", ns) is None  # no flat row of icons

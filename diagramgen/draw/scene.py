@@ -331,13 +331,20 @@ def foundation_bands(arch: Architecture) -> list:
                 kept.add(aid)
     out = [a.id for a in arch.areas
            if a.band and a.parent is None and not arch.children(a.id) and a.id not in kept]
-    return sorted(out, key=lambda aid: all(c.standalone for c in arch.components_in(aid)))
+    return sorted(out, key=lambda aid: all(without_flows(arch, c) for c in arch.components_in(aid)))
+
+
+def without_flows(arch: Architecture, c: Component) -> bool:
+    """Whether ``c`` is drawn alone: marked ``standalone`` and the end of no flow (the
+    mark only silences the warning about an unused component, so a flow may still reach
+    a component that has it)."""
+    return c.standalone and all(c.id not in (f.src, f.dst) for f in arch.flows)
 
 
 def is_flat_band(arch: Architecture, area_id: str) -> bool:
     """A foundation band whose components all stand alone is drawn as one row of icons."""
     comps = arch.components_in(area_id)
-    return bool(comps) and all(c.standalone for c in comps) and area_id in foundation_bands(arch)
+    return bool(comps) and all(without_flows(arch, c) for c in comps) and area_id in foundation_bands(arch)
 
 
 BAND_PREFIX = "band_"  # generated_id(BAND_PREFIX + area id): the node of a flat band's icons
