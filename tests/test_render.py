@@ -163,6 +163,39 @@ def test_long_labels_wrap_instead_of_stretching_the_diagram():
     assert scene.wrapped("x" * 100, 40).split("\n") == ["x" * 40, "x" * 40, "x" * 20]
 
 
+def test_a_long_title_wraps_flush_left_instead_of_widening_the_diagram(write):
+    assert scene.title_row("Short title") == \
+        '<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="#1F2A37">Short title</FONT></TD></TR>'
+    lines = ["A " + " ".join(["long"] * 19), " ".join(["long"] * 20), "long title & <more>"]
+    title = " ".join(lines)
+    assert scene.title_row(title) == (
+        '<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="#1F2A37">'
+        + "<BR/>".join(lines).replace("&", "&amp;").replace("<m", "&lt;m").replace("e>", "e&gt;")
+        + "</FONT></TD></TR>")
+    m, diags = load_architecture(write("titled.yaml", f"""\
+id: titled
+title: "{title}"
+scenario: I want a long title.
+products: [Demo]
+areas:
+  - {{id: first, label: First}}
+components:
+  - {{id: app, kind: power_apps, area: first}}
+  - {{id: store, kind: storage, area: first}}
+dataflow:
+  - step: 1
+    text: The app keeps a record.
+    flows:
+      - {{from: app, to: store}}
+"""), shown="titled.yaml")
+    assert m is not None, diags
+    svg = render_architecture(m, formats=("svg",))["titled.svg"].decode("utf-8")
+    drawn = re.findall(r'<text text-anchor="start" x="([\d.]+)"[^>]*font-size="22.00"[^>]*>([^<]*)</text>', svg)
+    assert [t for _x, t in drawn] == [line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                                       for line in lines]
+    assert len({x for x, _t in drawn}) == 1  # flush left
+
+
 def _cluster_of(dot: str, node: str) -> str:
     """The innermost cluster whose body declares ``node`` (a brace-depth scan of the DOT)."""
     stack: list = []

@@ -85,6 +85,7 @@ def text(s: str) -> str:
 # (and the drawing closer to the published 16:9), so the smallest text stays readable.
 LABEL_WIDTH = 20  # characters per line of a component label before it wraps
 CAPABILITY_WIDTH = 22
+TITLE_WIDTH = 100  # characters per line of the title (22 pt) before it wraps
 SMALL_TEXT = 12  # points: capabilities, band icons' names, flow labels, the legend
 
 
@@ -138,6 +139,14 @@ def component_label(c: Component, icon: Path, colours: Optional[tuple] = None, d
             f'CELLBORDER="0" CELLSPACING="1" CELLPADDING="3">{"".join(rows)}</TABLE>>')
 
 
+def title_row(title: str) -> str:
+    """The title's row of the title table: a long title wraps, its lines flush left, so
+    that it cannot stretch the diagram (and shrink its text at docs width)."""
+    lines = wrapped(title, TITLE_WIDTH)
+    balign = ' BALIGN="LEFT"' if "\n" in lines else ""
+    return f'<TR><TD ALIGN="LEFT"{balign}><FONT POINT-SIZE="22" COLOR="{INK}">{text(lines)}</FONT></TD></TR>'
+
+
 def title_label(arch: Architecture) -> str:
     """The title with the legend under it. The legend is one line of text (coloured
     squares and a dark circle): table cells would be stretched to the title's width."""
@@ -155,8 +164,8 @@ def title_label(arch: Architecture) -> str:
     else:
         entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (the number on each edge)')
     legend = "&#160;&#160;&#160;&#160;".join(entries)
-    return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
-            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
+    return ('<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
+            + title_row(arch.title) +
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
 
 
@@ -673,8 +682,8 @@ def overlay_title(arch: Architecture, caption: str) -> str:
     entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> new step number, '
                    f'<FONT POINT-SIZE="9">was N</FONT> beside it where it changed, &#8722;N: old step N, removed')
     legend = "&#160;&#160;&#160;&#160;".join(entries)
-    return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
-            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="22" COLOR="{INK}">{text(arch.title)}</FONT></TD></TR>'
+    return ('<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
+            + title_row(arch.title)
             + (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="{MUTED}">{text(caption)}</FONT></TD></TR>'
                if caption else "") +
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
