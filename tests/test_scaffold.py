@@ -87,3 +87,29 @@ def test_folder_without_fragments_gets_a_self_contained_file(repo):
     assert "include:" not in text
     assert text.splitlines()[0] == "# yaml-language-server: $schema=../schema/architecture.schema.json"
     assert load_architecture(repo / "elsewhere" / "solo.yaml")[1] == []
+
+
+
+@pytest.mark.parametrize("brk", ["\x85", "\u2028", "\u2029"])
+def test_title_with_a_line_break_stays_one_comment_line(repo, brk):
+    """The title is also written as a comment: a line break YAML knows other than \\n
+    must not end the comment and make the rest of the title YAML content."""
+    title = f"Bots first{brk}legend: {{product: injected}}"
+    result = new("break-probe", "--title", title)
+    assert result.exit_code == 0, result.output
+    text = (repo / "architectures" / "break-probe.yaml").read_text(encoding="utf-8")
+    assert text.splitlines()[1] == "# Bots first legend: {product: injected}"
+    data = yaml.safe_load(text)
+    assert data["title"] == title.replace("\x85", " ")  # a quoted NEL folds into a space
+    assert "injected" not in str(data.get("legend"))
+    _, diags = load_architecture(repo / "architectures" / "break-probe.yaml")
+    assert diags == []
+
+
+def test_title_with_a_carriage_return_is_reported_at_the_title(repo):
+    result = new("break-probe", "--title", "Bots first\rlegend: {product: injected}")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "architectures/break-probe.yaml:7:8: error: 'title' contains the control character U+000D [DG205]",
+        "error: architectures/break-probe.yaml would not be valid; nothing written"]
+    assert not (repo / "architectures" / "break-probe.yaml").exists()

@@ -19,6 +19,7 @@ imported already.
 """
 from __future__ import annotations
 
+import codecs
 import functools
 import hashlib
 import os
@@ -39,9 +40,10 @@ INT = "tag:yaml.org,2002:int"
 FLOAT = "tag:yaml.org,2002:float"
 BOOL = "tag:yaml.org,2002:bool"
 NULL = "tag:yaml.org,2002:null"
+TIMESTAMP = "tag:yaml.org,2002:timestamp"
 MAP = "tag:yaml.org,2002:map"
 SEQ = "tag:yaml.org,2002:seq"
-_PLAIN_TAGS = {STR, INT, FLOAT, BOOL, NULL, MAP, SEQ, "tag:yaml.org,2002:timestamp"}
+_PLAIN_TAGS = {STR, INT, FLOAT, BOOL, NULL, MAP, SEQ, TIMESTAMP}
 
 if TYPE_CHECKING:
     import yaml
@@ -90,8 +92,14 @@ def _fail_at(path: str, node: Node, message: str, code: str) -> LoadError:
 
 
 def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    """The line and column of a byte offset, the column counted in characters as in
+    every other diagnostic (each invalid byte counts as one; a UTF-8 BOM not at all)."""
     line = data.count(b"\n", 0, offset) + 1
-    return line, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    prefix = data[start:offset]
+    if start == 0 and prefix.startswith(codecs.BOM_UTF8):
+        prefix = prefix[len(codecs.BOM_UTF8):]
+    return line, len(prefix.decode("utf-8", "replace")) + 1
 
 
 def read_text(path: Union[str, Path], shown: str | None = None) -> str:
@@ -119,6 +127,9 @@ def read_text(path: Union[str, Path], shown: str | None = None) -> str:
         raise _fail(shown, 1, 1, f"cannot read file: {exc.strerror or exc}", "DG101") from None
     if len(data) > MAX_BYTES:  # grew since stat()
         raise _fail(shown, 1, 1, f"file is over the limit of {MAX_BYTES} bytes", "DG102")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _fail(shown, 1, 1, "UTF-16 text (the file starts with a UTF-16 byte order mark), "
+                                 "expected UTF-8: save the file as UTF-8", "DG103")
     nul = data.find(b"\x00")
     if nul >= 0:
         line, col = _line_col(data, nul)

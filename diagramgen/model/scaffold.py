@@ -97,7 +97,9 @@ def _flow(value) -> str:
 def template(arch_id: str, title: str, directory, settings) -> str:
     """The text of a new architecture from the template, with ``settings`` (repository
     settings) giving its products, legend, assumptions and includes."""
-    out = HEADER.format(schema_line=schema_line(directory), id=arch_id, title=title.replace("\n", " "),
+    # the comment line must stay one line: YAML also breaks lines at CR, NEL, U+2028/9
+    one_line = re.sub("[\r\n\x85\u2028\u2029]+", " ", title)
+    out = HEADER.format(schema_line=schema_line(directory), id=arch_id, title=one_line,
                         title_yaml=yaml_scalar(title), products=_flow(list(settings.new_products)))
     if settings.new_azure_foundation is not None:
         out += ("assumptions:\n  azure_foundation: "

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from diagramgen.diagnostics import ERROR, Diagnostic, Pos, closest, did_you_mean
 from diagramgen.model import loader
-from diagramgen.model.loader import BOOL, FLOAT, INT, NULL, STR, pos_of
+from diagramgen.model.loader import BOOL, FLOAT, INT, NULL, STR, TIMESTAMP, pos_of
 
 if TYPE_CHECKING:
     from yaml.nodes import Node
@@ -63,7 +63,10 @@ def describe(node: Node) -> str:
     if isinstance(node, loader.SequenceNode):
         return "a list"
     return {NULL: "nothing (null)", BOOL: f"true/false ({node.value})", INT: f"a number ({node.value})",
-            FLOAT: f"a number ({node.value})"}.get(node.tag, f"a string ('{_short(node.value)}')")
+            FLOAT: f"a number ({node.value})",
+            # YAML reads an unquoted 2024-01-31 as a date (editors, reading YAML 1.2, as text)
+            TIMESTAMP: f"a date ({node.value}; quote it to make it text)",
+            }.get(node.tag, f"a string ('{_short(node.value)}')")
 
 
 def _short(s: str, n: int = 30) -> str:

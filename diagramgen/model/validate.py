@@ -42,6 +42,7 @@ class _Source:
     provenance: Optional[str]
     standalone: bool = False
     real: str = ""  # the file's real path (custom icons are relative to it)
+    repeat: bool = False  # a second inclusion of a file: its declarations are taken once
 
 
 class _Report:
@@ -78,10 +79,16 @@ class _Includes(_Report):
         self.n_includes = 0
         self.expanded = os.path.getsize(real_path) if os.path.isfile(real_path) else 0
         self.too_big = False  # the expansion limit was hit (reported once)
+        self.first_include: dict = {}
+        self.repeats: list = []  # the errors of files included twice (see include)  # real path of each included file -> where it was first included
 
     # --- includes ---------------------------------------------------------------
     def include(self, rec: Rec, shown: str, real_file: str, chain: tuple, inherited: Optional[str],
-                inherited_standalone: bool = False) -> None:
+                inherited_standalone: bool = False, repeat: bool = False) -> None:
+        """Read the fragments ``rec`` includes, recursively. A file included a second time
+        (directly, or through two fragments that both include it) is read and counted
+        again, but its areas and components are taken once; ``repeat``: ``rec`` is such a
+        second copy, whose own includes are repeats too and are not reported again."""
         for entry in _list(rec, "include"):
             if isinstance(entry, PStr):
                 file, prov, alone, pos = str(entry), None, False, entry.pos
@@ -109,8 +116,16 @@ class _Includes(_Report):
                 self.include_failed = True
                 continue
             self.files.append(target_shown)
-            self.include(frag, target_shown, real, chain + (real,), prov, alone)
-            self.sources.append(_Source(target_shown, frag, prov, alone, real))
+            first = self.first_include.setdefault(real, pos)
+            again = repeat or first is not pos
+            before = len(self.sources)
+            self.include(frag, target_shown, real, chain + (real,), prov, alone, again)
+            self.sources.append(_Source(target_shown, frag, prov, alone, real, again))
+            if again and not repeat and any(_list(s.rec, "areas") or _list(s.rec, "components")
+                                            for s in self.sources[before:]):
+                self.repeats.append(Diagnostic(
+                    pos, ERROR, f"'{target_shown}' is already included (at {first}), so its areas and "
+                                "components would be declared twice; include it once", "DG318"))
 
     def _target(self, file: str, pos: Pos, shown: str, real_file: str, chain: tuple) -> Optional[tuple]:
         """(the name shown, the real path) of an included file, or None having reported
@@ -179,14 +194,15 @@ class _Builder(_Includes):
                 walk(_list(a, "areas"), str(aid))
 
         for src in self.sources:
-            walk(_list(src.rec, "areas"), None)
+            if not src.repeat:
+                walk(_list(src.rec, "areas"), None)
         return out
 
     def components(self, area_ids: set) -> list:
         out: list = []
         seen: dict = {}
         for src in self.sources:
-            items = src.rec.get("components")
+            items = src.rec.get("components") if not src.repeat else None
             for c in items if isinstance(items, list) else ():
                 if not isinstance(c, Rec) or not is_valid(c.get("id")):
                     continue
@@ -366,6 +382,8 @@ def load_architecture(path, catalog: Optional[Catalog] = None, shown: Optional[s
     b = _Builder(real, shown, catalog)
     b.diags = diags
     b.include(rec, shown, real, (real,), None)
+    if not b.too_big:  # past the limits, that error is the one to fix
+        b.diags += b.repeats
     b.sources.append(_Source(shown, rec, None, real=real))
     areas = b.areas()
     comps = b.components({a.id for a in areas})
