@@ -290,6 +290,34 @@ def remove_dead_writers_folders(folder, pattern) -> None:
 
 
 @contextlib.contextmanager
+def folder_locked(folder):
+    """While inside, this process holds an exclusive lock on ``folder`` (``flock`` on the
+    folder itself, so no lock file is left in it): two processes that read, change and
+    write a file of one folder (render and docs updating one output folder's
+    manifest.json) take turns instead of one losing the other's entries. Where no such
+    lock is to be had (no ``fcntl``, as on Windows; a file system that refuses it),
+    nothing is locked, as before."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        fd = os.open(os.fspath(folder) or ".", os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            pass
+        yield
+    finally:
+        os.close(fd)  # which releases the lock
+
+
+@contextlib.contextmanager
 def temporary_folder(prefix: str):
     """A new temporary folder (its path as text), removed with everything in it on exit."""
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:

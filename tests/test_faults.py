@@ -509,3 +509,34 @@ def test_an_icon_link_that_exists_is_replaced_not_written_through(tmp_path, monk
     assert files.link_or_copy(icon, target)
     assert target.read_bytes() == b"\x89PNG icon"
     assert other.read_bytes() == b"\x89PNG the other icon"
+
+
+def test_the_manifest_is_read_and_written_while_its_folder_is_locked(tmp_path, monkeypatch):
+    """Two renders (or a render and docs) into one folder take turns over manifest.json:
+    its read and its write happen while the folder is locked, which another process's
+    lock attempt sees (a non-blocking flock from another open file description fails)."""
+    fcntl = pytest.importorskip("fcntl")
+    from diagramgen import files
+    from diagramgen.publish import manifest as M
+
+    seen = []
+
+    def probe(what):
+        fd = os.open(tmp_path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            seen.append(f"{what}: free")
+        except BlockingIOError:
+            seen.append(f"{what}: locked")
+        finally:
+            os.close(fd)
+
+    real_read, real_write = M.read, files.write_atomic
+    monkeypatch.setattr(M, "read", lambda path: probe("read") or real_read(path))
+    monkeypatch.setattr(files, "write_atomic", lambda path, data: probe("write") or real_write(path, data))
+    path = tmp_path / "manifest.json"
+    assert M.update_file(str(path), "render", []) is True
+    assert seen == ["read: locked", "write: locked"]
+    probe("after")
+    assert seen[-1] == "after: free"
+    assert path.is_file()

@@ -643,7 +643,16 @@ def update_file(path: str, product: str, written, options=None, drop_ids=(), dra
     read the SVG again (recorded_drawn). ``then``: a function of the manifest so recorded
     returning the one to write (the group pages' entry added, publish/overviews.record),
     so the file is written once. True when the file was written, False when it held
-    exactly that already. Raises files.WriteError when the file cannot be written."""
+    exactly that already. Raises files.WriteError when the file cannot be written. The
+    file is read and written while the folder is locked (files.folder_locked), so two
+    processes recording into one manifest keep each other's entries."""
+    from diagramgen.files import folder_locked
+
+    with folder_locked(os.path.dirname(path) or "."):  # another render or docs into this folder waits
+        return _update_file(path, product, written, options, drop_ids, drawn, then)
+
+
+def _update_file(path: str, product: str, written, options, drop_ids, drawn, then) -> bool:
     from diagramgen.files import WriteError, write_atomic
 
     manifest = read(path)
