@@ -239,3 +239,39 @@ def test_a_new_file_that_would_be_invalid_writes_no_schema(tmp_path, monkeypatch
     code, _, err = invoke("new", "copy", "--title", "Copy", "--from", "elsewhere/source.yaml")
     assert code == 1 and "error: architectures/copy.yaml would not be valid; nothing written" in err
     assert not (tmp_path / "schema").exists() and not (tmp_path / "architectures").exists()
+
+
+# --- a manifest that is damaged, empty, from a newer diagramgen or hostile --------------
+@pytest.mark.parametrize("content, line", [
+    (None, 'output/manifest.json: error: cannot read the manifest (it does not exist: nothing was generated '
+           'here yet, or --manifest names another file); ' + RUN + ' [DG601]'),
+    (b"", "output/manifest.json: error: cannot read the manifest (the file is empty); " + RUN + " [DG601]"),
+    (b"  \n", "output/manifest.json: error: cannot read the manifest (the file is empty); " + RUN + " [DG601]"),
+    (b'{\n  "format": 1,\n  "architectures": {,\n}',
+     "output/manifest.json:3:21: error: cannot read the manifest (not JSON: Expecting property name enclosed "
+     "in double quotes); " + RUN + " [DG601]"),
+    (b"\xff\xfe{}", "output/manifest.json: error: cannot read the manifest (not UTF-8 text); " + RUN + " [DG601]"),
+    (b'{"format": 1, "n": ' + b"1" * 5000 + b"}",
+     "output/manifest.json: error: cannot read the manifest (a number with too many digits); "
+     + RUN + " [DG601]"),
+    (b"[]", "output/manifest.json: error: cannot read the manifest (not a diagramgen manifest of format 1); "
+            + RUN + " [DG601]"),
+    (b'{"format": 7, "architectures": {}}',
+     "output/manifest.json: error: outputs made by a newer diagramgen (manifest format 7; this one reads "
+     "format 1); " + RUN + " to make them with this version [DG602]"),
+])
+def test_a_manifest_that_cannot_be_read_is_one_clear_line(tmp_path, monkeypatch, content, line):
+    monkeypatch.chdir(tmp_path)
+    assert invoke("new", "alpha", "--title", "Alpha")[0] == 0
+    (tmp_path / "output").mkdir()
+    if content is not None:
+        (tmp_path / "output" / "manifest.json").write_bytes(content)
+    assert invoke("check-outputs") == (1, "", line + "\n")
+
+
+def test_a_manifest_that_is_a_directory_is_one_clear_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert invoke("new", "alpha", "--title", "Alpha")[0] == 0
+    (tmp_path / "output" / "manifest.json").mkdir(parents=True)
+    assert invoke("check-outputs") == (1, "", "output/manifest.json: error: cannot read the manifest (it is a "
+                                              "directory); " + RUN + " [DG601]\n")

@@ -469,15 +469,32 @@ def dumps(manifest: dict) -> str:
     return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+class NewerManifest(ValueError):
+    """A manifest of a later format than this diagramgen reads: written by a newer one."""
+
+    def __init__(self, found: int):
+        super().__init__(f"manifest format {found}; this one reads format {FORMAT}")
+        self.found = found
+
+
 def loads(text: str) -> dict:
-    """Parse a manifest; ValueError when it is not one of this format. Entries of the
+    """Parse a manifest; ValueError when it is not one of this format (json's
+    JSONDecodeError, with its line and column, when it is not JSON; NewerManifest when a
+    newer diagramgen wrote it). Entries of the
     wrong shape (a hand-edited or hostile manifest) are dropped, so the rest of the code
     sees only the types it expects; a dropped entry just means "never generated"."""
     try:
         data = json.loads(text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an integer past Python's limit on the digits it converts
+        raise ValueError("a number with too many digits") from None
+    found = data.get("format") if isinstance(data, dict) else None
+    if isinstance(found, int) and not isinstance(found, bool) and found > FORMAT:
+        raise NewerManifest(found)
+    if found != FORMAT or isinstance(found, bool):
         raise ValueError(f"not a diagramgen manifest of format {FORMAT}")
     archs = data.get("architectures")
     clean: dict = {}

@@ -350,19 +350,15 @@ def check_outputs(manifest_path: str, files=()) -> tuple:
     the current inputs: (the architectures loaded, one diagnostic per problem). When an
     architecture file has an error only that is returned (``loaded.ok`` is False). The
     groups' overview pages are checked too when no FILES are named."""
-    from diagramgen.diagnostics import ERROR, Diagnostic, Pos
     from diagramgen.model.project import load_all
-    from diagramgen.publish.manifest import DEFAULT_RENDER_OPTIONS, REGENERATE, loads, stale
+    from diagramgen.publish.manifest import DEFAULT_RENDER_OPTIONS, stale
 
     loaded = load_all(files)
     if not loaded.ok:
         return loaded, list(loaded.diagnostics)
-    try:
-        with open(manifest_path, encoding="utf-8") as fh:
-            manifest = loads(fh.read())
-    except (OSError, ValueError) as exc:
-        return loaded, [Diagnostic(Pos(manifest_path), ERROR, f"cannot read the manifest ({exc}); "
-                                   f'run "{REGENERATE}"', "DG601")]
+    manifest = _read_manifest(manifest_path)
+    if not isinstance(manifest, dict):
+        return loaded, [manifest]
     diags = stale(manifest, loaded.models, manifest_path, render_options=DEFAULT_RENDER_OPTIONS,
                   complete=not files)
     if not files:  # the groups' pages are made from every architecture
@@ -372,6 +368,42 @@ def check_outputs(manifest_path: str, files=()) -> tuple:
 
         diags += stale_groups(manifest, resolve(current(), loaded.models), manifest_path)
     return loaded, diags
+
+
+def _read_manifest(path: str):
+    """The manifest at ``path`` (a dict), or the one diagnostic saying why it cannot be
+    read: absent, a directory, empty, not UTF-8, not JSON (at its line and column), not
+    a manifest, or one of a newer diagramgen."""
+    import json
+
+    from diagramgen.diagnostics import ERROR, Diagnostic, Pos
+    from diagramgen.publish.manifest import REGENERATE, NewerManifest, loads
+
+    run = f'run "{REGENERATE}"'
+    pos = Pos(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        text = data.decode("utf-8")
+        if not text.strip():
+            raise ValueError("the file is empty")
+        return loads(text)
+    except FileNotFoundError:
+        why = "it does not exist: nothing was generated here yet, or --manifest names another file"
+    except IsADirectoryError:
+        why = "it is a directory"
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+    except UnicodeDecodeError:
+        why = "not UTF-8 text"
+    except NewerManifest as exc:
+        return Diagnostic(pos, ERROR, f"outputs made by a newer diagramgen ({exc}); {run} to make them "
+                                      "with this version", "DG602")
+    except json.JSONDecodeError as exc:
+        pos, why = Pos(path, exc.lineno, exc.colno), f"not JSON: {exc.msg}"
+    except ValueError as exc:
+        why = str(exc)
+    return Diagnostic(pos, ERROR, f"cannot read the manifest ({why}); {run}", "DG601")
 
 
 def schemas_to(folder: str, catalog) -> list:
