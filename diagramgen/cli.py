@@ -409,7 +409,7 @@ def kinds(as_json, page_path) -> None:
         return
     if as_json:
         for row in K.rows(catalog):
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_line(row))
     else:
         click.echo(K.text_table(catalog), nl=False)
 

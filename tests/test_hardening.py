@@ -462,6 +462,27 @@ def test_list_json_keeps_one_object_per_line(repo):
     assert "\\u2028two\\u2029three" in lines[0]
 
 
+def test_kinds_json_and_table_keep_one_kind_per_line(repo):
+    """A repository kind whose label and aliases hold line or paragraph separators: still
+    one JSON object per line for `kinds --json`, one row per kind in the table."""
+    root, _ = repo
+    (root / "diagramgen.yaml").write_text(
+        'kinds:\n  crew:\n    label: "Field\\u2028crew"\n    icon: "diagrams:onprem.client.Users"\n'
+        '    area: customers\n    aliases: ["tech\\u2029nician"]\n', encoding="utf-8")
+    result = invoke("kinds", "--json")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines == result.stdout.split("\n")[:-1]  # no separator but the newline
+    rows = [json.loads(line) for line in lines]
+    crew = next(r for r in rows if r["id"] == "crew")
+    assert (crew["label"], crew["aliases"]) == ("Field\u2028crew", ["tech\u2029nician"])
+    table = invoke("kinds")
+    assert table.exit_code == 0
+    assert table.stdout.splitlines() == table.stdout.split("\n")[:-1]
+    assert [line.split()[:2] for line in table.stdout.splitlines() if line.startswith("crew ")] == [
+        ["crew", "Field\\u2028crew"]]
+
+
 @pytest.mark.parametrize("command", [["validate"], ["render"], ["docs"], ["list", "--json"], ["check-outputs"]])
 def test_surrogate_escape_is_one_error_in_every_command(repo, command):
     root, _ = repo

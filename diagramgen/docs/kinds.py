@@ -28,10 +28,13 @@ def rows(catalog: Catalog, root: str = ".") -> list:
 
 
 def text_table(catalog: Catalog) -> str:
-    """The kinds as aligned text columns: id, label, default area, provenance, source."""
+    """The kinds as aligned text columns: id, label, default area, provenance, source;
+    one line per kind, whatever a label holds (diagnostics.term)."""
+    from diagramgen.diagnostics import term
+
     data = rows(catalog)
     head = ("id", "label", "area", "provenance", "source")
-    table = [head] + [tuple(r[h] for h in head) for r in data]
+    table = [head] + [tuple(term(r[h]) for h in head) for r in data]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
     return "".join("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() + "\n" for row in table)
 
