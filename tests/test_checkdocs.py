@@ -228,6 +228,8 @@ def test_cli_page_without_mapping_needs_arch(tmp_path, in_repo):
 def test_cli_missing_page_is_an_error(tmp_path, in_repo):
     code, _, err = run("check-docs", str(tmp_path / "nope.md"), "--arch", "architectures/premium.yaml")
     assert code == 1 and err == f"{tmp_path / 'nope.md'}: error: no such file [DG401]\n"
+    # without --arch too: a mistyped path is not a page that needs --arch
+    assert run("check-docs", str(tmp_path / "nope.md")) == (1, "", f"{tmp_path / 'nope.md'}: error: no such file [DG401]\n")
 
 
 def test_cli_skips_absent_mapped_pages_with_a_note(tmp_path, monkeypatch):

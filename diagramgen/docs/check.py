@@ -46,10 +46,10 @@ def check_docs(docs, models, groups, arch_given: bool = False, group_id: Optiona
             group = next(g for g in groups if g.id == group_id) if group_id else \
                 None if arch_given else overview.group_for(doc, groups)
             target = group if group is not None else models[0] if arch_given else architecture_for(doc, models)
-            if target is None:
-                problem(doc, ERROR, "no architecture has this page as its docs_page; pass --arch FILE", "DG403")
-            elif not os.path.exists(doc):
+            if not os.path.lexists(doc):  # a mistyped path: said as such, mapped or not
                 problem(doc, ERROR, "no such file", "DG401")
+            elif target is None:
+                problem(doc, ERROR, "no architecture has this page as its docs_page; pass --arch FILE", "DG403")
             else:
                 jobs.append((doc, target))
     else:
