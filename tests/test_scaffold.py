@@ -113,3 +113,14 @@ def test_title_with_a_carriage_return_is_reported_at_the_title(repo):
         "architectures/break-probe.yaml:7:8: error: 'title' contains the control character U+000D [DG205]",
         "error: architectures/break-probe.yaml would not be valid; nothing written"]
     assert not (repo / "architectures" / "break-probe.yaml").exists()
+
+
+def test_new_prints_what_the_readme_shows(tmp_path, monkeypatch):
+    """The README's transcript of `diagramgen new demo --title Demo` in a repository that
+    has nothing yet is what the command prints, line for line."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("$ diagramgen new demo --title Demo\n")
+    shown = readme[start:readme.index("```", start)].split("\n", 1)[1]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["new", "demo", "--title", "Demo"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, shown, "")
