@@ -2,6 +2,7 @@
 hashes, another diagramgen in one line, and nothing that depends on where the
 repository is checked out."""
 import json
+import os
 import shutil
 
 import pytest
@@ -275,3 +276,20 @@ def test_a_manifest_that_is_a_directory_is_one_clear_line(tmp_path, monkeypatch)
     (tmp_path / "output" / "manifest.json").mkdir(parents=True)
     assert invoke("check-outputs") == (1, "", "output/manifest.json: error: cannot read the manifest (it is a "
                                               "directory); " + RUN + " [DG601]\n")
+
+
+@pytest.mark.dot
+@pytest.mark.skipif(not os.path.isfile("/proc/self/mem"), reason="needs a regular file that cannot be read")
+def test_a_listed_output_that_cannot_be_read_is_a_line_not_a_traceback(repo):
+    """A manifest naming a file that stats as a regular file but cannot be read (here
+    /proc/self/mem): check-outputs names it; render takes the record as stale and
+    renders again, without a traceback."""
+    data = manifest(repo)
+    rec = data["architectures"]["alpha"]["render"]
+    rec["outputs"].append("/proc/self/mem")
+    rec["output_hashes"]["/proc/self/mem"] = "0" * 64
+    set_manifest(repo, data)
+    assert invoke("check-outputs") == (1, "", "/proc/self/mem: error: cannot be read (Input/output error), though "
+                                              f"output/manifest.json lists it; {RUN} [DG604]\n")
+    assert invoke("render") == (0, "rendered 1 architecture(s), 1 up to date, into output\n", "")
+    assert invoke("check-outputs")[0] == 0

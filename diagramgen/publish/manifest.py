@@ -431,17 +431,23 @@ def recorded_drawn(manifest: dict, arch_id: str, svg: bytes | None = None) -> di
 
 
 def _changed_outputs(rec: dict, base: str) -> tuple:
-    """(missing, changed): the outputs of ``rec`` that are absent under ``base``, and
-    those whose content is not the one recorded when they were written."""
-    missing, changed = [], []
+    """(missing, changed, unreadable): the outputs of ``rec`` that are absent under
+    ``base``, those whose content is not the one recorded when they were written, and
+    ``{name: reason}`` of those that cannot be read (a hostile manifest may name any
+    file)."""
+    missing, changed, unreadable = [], [], {}
     hashes = rec.get("output_hashes", {})
     for o in rec.get("outputs", []):
         path = os.path.join(base, o)
         if not os.path.isfile(path):
             missing.append(o)
-        elif o in hashes and output_sha256(path) != hashes[o]:
-            changed.append(o)
-    return missing, changed
+        elif o in hashes:
+            try:
+                if output_sha256(path) != hashes[o]:
+                    changed.append(o)
+            except OSError as exc:
+                unreadable[o] = exc.strerror or type(exc).__name__
+    return missing, changed, unreadable
 
 
 def up_to_date(manifest: dict, arch, product: str, base: str, options=None) -> bool:
@@ -564,9 +570,10 @@ def stale(manifest: dict, models, manifest_path: str, products=("render", "docs"
                     _canonical(rec.get("options")) != _canonical(render_options):
                 problems.append(f"render: made with options {json.dumps(rec.get('options'), sort_keys=True)}, "
                                 f"not {json.dumps(render_options, sort_keys=True)}")
-            missing, edited = _changed_outputs(rec, base)
-            for o in missing + edited:
+            missing, edited, unreadable = _changed_outputs(rec, base)
+            for o in missing + edited + list(unreadable):
                 what = (f"missing, though {manifest_path} lists it" if o in missing else
+                        f"cannot be read ({unreadable[o]}), though {manifest_path} lists it" if o in unreadable else
                         f"changed since diagramgen wrote it (its SHA-256 is not the one {manifest_path} records)")
                 per_file.append(Diagnostic(Pos(os.path.join(base, o)), ERROR, f"{what}; {_RUN}", "DG604"))
         if problems:
