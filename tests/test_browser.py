@@ -562,3 +562,29 @@ def test_zoom_buttons_have_names_and_finger_sized_targets(phone, site):
         assert_offline(events)
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_focused_step_link_of_the_diagram_is_drawn_in_the_highlight_colour(browser, site, scheme):
+    """Tab onto a flow's link in the viewer: its lines turn thick and orange (an outline
+    around an edge a few pixels high is all but invisible)."""
+    from diagramgen.draw import svg as svgmod
+
+    page, events = open_page(browser, (site / "premium.html").as_uri(), scheme=scheme)
+    try:
+        links = page.evaluate("() => document.querySelectorAll('#diagram svg g.edge.flow a').length")
+        for _ in range(12 + links):  # the header, the buttons, then the diagram's links
+            page.keyboard.press("Tab")
+            if page.evaluate("() => !!document.activeElement.closest('#diagram svg g.edge.flow')"):
+                break
+        drawn = page.evaluate("""() => [...document.activeElement.querySelectorAll('path')].map((p) => {
+          const s = getComputedStyle(p); return [s.stroke, s.strokeWidth]; })""")
+        colour = svgmod.HIGHLIGHT if scheme == "light" else svgmod.HIGHLIGHT_DARK
+        r, g, b = (int(colour[k:k + 2], 16) for k in (1, 3, 5))
+        assert drawn and all(d == [f"rgb({r}, {g}, {b})", "4px"] for d in drawn), drawn
+        page.keyboard.press("Tab")  # and back to normal when focus moves on
+        assert page.evaluate("() => getComputedStyle(document.querySelector('#diagram svg g.edge.flow a path'))"
+                             ".strokeWidth") != "4px"
+        assert_offline(events)
+    finally:
+        page.close()
