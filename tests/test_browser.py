@@ -516,3 +516,75 @@ def test_viewer_and_docs_pages_link_each_other(browser, served_site):
         assert page.locator("#diagram svg").count() == 1
     finally:
         page.close()
+
+
+def test_viewer_address_selects_a_lettered_step_and_follows_changes(browser, site):
+    """#step-<sequence>-a selects that lettered step (the docs pages link it so), and a
+    later change of the address selects the new step, its flows alone highlighted."""
+    lettered = []
+    for name in ARCHS:
+        m, _ = load_architecture(ARCH_DIR / name)
+        lettered += [(m, s) for s in m.steps if s.sequence][:1]
+    if not lettered:
+        pytest.skip("no architecture has a lettered sequence")
+    m, step = lettered[0]
+    page, events = open_page(browser, f"{(site / f'{m.id}.html').as_uri()}#{step.anchor}")
+    try:
+        def state():
+            return page.evaluate("""() => ({
+              selected: [...document.querySelectorAll('#steps li.selected')].map((li) => li.dataset.step),
+              edges: [...document.querySelectorAll('#diagram svg g.edge.highlight')].map((g) => g.getAttribute('class'))})""")
+        shown = state()
+        assert shown["selected"] == [step.key]
+        assert shown["edges"] and all(step.anchor in c.split() for c in shown["edges"])
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        assert state()["selected"] == [step.key]  # kept, not only shown while focused
+        other = m.steps[0]
+        page.evaluate(f"() => {{ window.location.hash = '{other.anchor}'; }}")
+        page.wait_for_function("key => document.querySelector('#steps li.selected')?.dataset.step === key",
+                               arg=other.key, timeout=5000)
+        assert all(other.anchor in c.split() for c in state()["edges"])
+        assert_offline(events)
+    finally:
+        page.close()
+
+
+def test_zoom_buttons_have_names_and_finger_sized_targets(phone, site):
+    page, events = open_page(phone, (site / "premium.html").as_uri())
+    try:
+        names = ["Zoom in", "Zoom out", "Fit to screen", "Natural size 1:1"]
+        for name in names:
+            button = page.get_by_role("button", name=name, exact=True)
+            assert button.count() == 1, name
+            box = button.bounding_box()
+            assert box["width"] >= 44 and box["height"] >= 44, (name, box)
+        assert page.eval_on_selector_all("#controls button", "bs => bs.length") == len(names)
+        assert_offline(events)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_focused_step_link_of_the_diagram_is_drawn_in_the_highlight_colour(browser, site, scheme):
+    """Tab onto a flow's link in the viewer: its lines turn thick and orange (an outline
+    around an edge a few pixels high is all but invisible)."""
+    from diagramgen.draw import svg as svgmod
+
+    page, events = open_page(browser, (site / "premium.html").as_uri(), scheme=scheme)
+    try:
+        links = page.evaluate("() => document.querySelectorAll('#diagram svg g.edge.flow a').length")
+        for _ in range(12 + links):  # the header, the buttons, then the diagram's links
+            page.keyboard.press("Tab")
+            if page.evaluate("() => !!document.activeElement.closest('#diagram svg g.edge.flow')"):
+                break
+        drawn = page.evaluate("""() => [...document.activeElement.querySelectorAll('path')].map((p) => {
+          const s = getComputedStyle(p); return [s.stroke, s.strokeWidth]; })""")
+        colour = svgmod.HIGHLIGHT if scheme == "light" else svgmod.HIGHLIGHT_DARK
+        r, g, b = (int(colour[k:k + 2], 16) for k in (1, 3, 5))
+        assert drawn and all(d == [f"rgb({r}, {g}, {b})", "4px"] for d in drawn), drawn
+        page.keyboard.press("Tab")  # and back to normal when focus moves on
+        assert page.evaluate("() => getComputedStyle(document.querySelector('#diagram svg g.edge.flow a path'))"
+                             ".strokeWidth") != "4px"
+        assert_offline(events)
+    finally:
+        page.close()

@@ -74,7 +74,8 @@ def stylesheet() -> str:
     dark = (rules("fill", DARK_FILLS) + rules("stroke", DARK_STROKES)
             + "g.step text{fill:white}"
             + f"g.edge.highlight path,g.edge.highlight polygon{{stroke:{HIGHLIGHT_DARK}}}"
-            + f"g.edge.highlight polygon{{fill:{HIGHLIGHT_DARK}}}")
+            + f"g.edge.highlight polygon{{fill:{HIGHLIGHT_DARK}}}"
+            + f"a:focus-visible :is(path,polygon,ellipse){{stroke:{HIGHLIGHT_DARK}}}")
     return (
         "svg{max-width:100%;height:auto}"
         "g.node,g.edge{transition:opacity .15s}"
@@ -82,6 +83,9 @@ def stylesheet() -> str:
         f"g.edge.highlight path{{stroke:{HIGHLIGHT};stroke-width:2.6}}"
         f"g.edge.highlight polygon{{stroke:{HIGHLIGHT};fill:{HIGHLIGHT}}}"
         f"g.step.highlight ellipse{{fill:{HIGHLIGHT};stroke:{HIGHLIGHT}}}"
+        # a focused step link (Tab) is drawn thick in the highlight colour: the outline
+        # around an edge only a few pixels high is hard to see
+        f"a:focus-visible :is(path,polygon,ellipse){{stroke:{HIGHLIGHT};stroke-width:4}}"
         f"@media (prefers-color-scheme:dark){{{dark}}}"
     )
 

@@ -52,6 +52,7 @@ background:var(--panel);color:var(--fg);border:2px solid var(--accent)}
 #controls{position:absolute;top:10px;left:10px;display:flex;gap:4px;z-index:1}
 #controls button{font:inherit;min-width:34px;padding:4px 8px;border:1px solid var(--line);border-radius:6px;
 background:var(--panel);color:var(--fg);cursor:pointer}
+@media (pointer:coarse){#controls button{min-width:44px;min-height:44px}}
 #controls button:focus-visible,#steps li:focus-visible{outline:2px solid var(--accent);outline-offset:1px}
 aside{width:min(420px,36vw);overflow:auto;border-left:1px solid var(--line);background:var(--panel);padding:8px 12px}
 aside h2{font-size:16px;margin:6px 0 8px}
@@ -168,9 +169,10 @@ SCRIPT = """
     g.addEventListener("mouseleave", function () { show(selected); });
   });
   // #step-N in the address (the docs pages link each step so) selects that step
+  // (a lettered step too: #step-integration-a); the key is compared, never a selector
   function fromHash() {
-    var m = /^#step-(\\d+)$/.exec(window.location.hash);
-    var li = m && document.querySelector("#steps li[data-step='" + m[1] + "']");
+    var m = /^#step-([a-z0-9_-]+)$/.exec(window.location.hash);
+    var li = m && items.filter(function (x) { return x.dataset.step === m[1]; })[0];
     if (!li) { return; }
     selected = m[1];
     show(selected);
@@ -229,10 +231,11 @@ def build(arch: Architecture, svg: bytes, png_name: Optional[str], svg_name: Opt
         + f'<a href="{e(docs_href)}">Docs page</a></nav></header>\n'
         '<main>\n<section id="stage" aria-label="Diagram">\n'
         '<div id="controls" role="toolbar" aria-label="Zoom">'
-        '<button type="button" data-action="zoom-in" title="Zoom in (+)">+</button>'
-        '<button type="button" data-action="zoom-out" title="Zoom out (-)">&#8722;</button>'
-        '<button type="button" data-action="fit" title="Fit to screen (f)">Fit</button>'
-        '<button type="button" data-action="reset" title="Natural size (0)">1:1</button></div>\n'
+        '<button type="button" data-action="zoom-in" title="Zoom in (+)" aria-label="Zoom in">+</button>'
+        '<button type="button" data-action="zoom-out" title="Zoom out (-)" aria-label="Zoom out">&#8722;</button>'
+        '<button type="button" data-action="fit" title="Fit to screen (f)" aria-label="Fit to screen">Fit</button>'
+        '<button type="button" data-action="reset" title="Natural size, 1:1 (0)" '
+        'aria-label="Natural size 1:1">1:1</button></div>\n'
         f'<div id="diagram">{_inline_svg(svg)}</div>\n</section>\n'
         f'<aside><h2>Dataflow</h2><ol id="steps" tabindex="-1">{steps}</ol>'
         '<p class="hint">Hover or click a step to highlight it; Escape clears. Wheel, pinch or +/- zooms, '
