@@ -56,14 +56,19 @@ def entry_key(path, settings) -> Optional[tuple]:
     and the code): it holds the model of the file as it was last loaded."""
     if cache_dir() is None:
         return None
+    return _named(path, [VERSION, os.fspath(path), os.path.realpath(path), os.getcwd(), settings.root,
+                         settings.path, settings.real, settings.digest, _code()])
+
+
+def _named(path, parts: list) -> Optional[tuple]:
+    """(the SHA-256 of ``parts`` as JSON: an entry's name, the SHA-256 of the file at
+    ``path``), or None when the file cannot be read."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError:
         return None
-    name = hashlib.sha256(json.dumps([VERSION, os.fspath(path), os.path.realpath(path), os.getcwd(), settings.root,
-                                      settings.path, settings.real, settings.digest, _code()]).encode("utf-8"))
-    return name.hexdigest(), hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest(), hashlib.sha256(data).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
@@ -175,16 +180,9 @@ def settings_key(root, path: str, shown: str) -> Optional[tuple]:
     problem reported, as ever)."""
     if cache_dir() is None or not _unlinked(path):
         return None
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    name = hashlib.sha256(json.dumps([VERSION, "settings", os.fspath(root), os.fspath(path), shown,
-                                      os.path.realpath(root), os.path.realpath(path), os.getcwd(), str(_PACKAGE),
-                                      _code(), _version("PIL", "Pillow"), _version("lxml"),
-                                      _version("cairosvg", "CairoSVG")]).encode("utf-8"))
-    return name.hexdigest(), hashlib.sha256(data).hexdigest()
+    return _named(path, [VERSION, "settings", os.fspath(root), os.fspath(path), shown,
+                         os.path.realpath(root), os.path.realpath(path), os.getcwd(), str(_PACKAGE),
+                         _code(), _version("PIL", "Pillow"), _version("lxml"), _version("cairosvg", "CairoSVG")])
 
 
 def stored_settings(key: Optional[tuple], types: dict):
