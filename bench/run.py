@@ -270,6 +270,25 @@ def _edited(original: bytes, k: int) -> bytes:
     return (text[:end] + f" Edited for the benchmark, round {k}." + text[end:]).encode("utf-8")
 
 
+def _relabelled(original: bytes, k: int) -> bytes:
+    """An architecture file with its first component's label changed (one is added where
+    it has none): an edit that is drawn, so its diagram is laid out again."""
+    text = original.decode("utf-8")
+    start = text.index("\n  - id: ", text.index("\ncomponents:"))
+    end = text.find("\n  - ", start + 1)
+    end = len(text) if end < 0 else end
+    block = text[start:end]
+    line = block.find("\n    label: ")
+    if line < 0:
+        first = block.index("\n", 1)
+        block = block[:first] + f"\n    label: Relabelled {k}" + block[first:]
+    else:
+        eol = block.find("\n", line + 1)
+        eol = len(block) if eol < 0 else eol
+        block = block[:eol] + f" {k}" + block[eol:]
+    return (text[:start] + block + text[end:]).encode("utf-8")
+
+
 def bench_make(rounds: int) -> list:
     before = load_avg()
     make = ["make", "--no-print-directory"]
@@ -294,13 +313,22 @@ def bench_make(rounds: int) -> list:
         src = overlay_source(by_id[old], by_id[new])
         redrawn.append(str(graphviz_floor(None, work / f"overlay{k}", source=src, formats=("svg",))))
     redrawn_cmd = ["sh", "-c", " && ".join(f"sh {p}" for p in redrawn)]
-    edits, floors, redraws, rendered = [], [], [], set()
+    edits, drawn, floors, redraws, rendered = [], [], [], [], set()
+
+    def run_make():
+        r = measure(make + ["RENDER_FLAGS=--progress"], cwd=ROOT)
+        rendered.add(tuple(sorted(ln.split(":")[0] for ln in r["err"].decode().splitlines() if ": rendered " in ln)))
+        return r
+
     try:
         for k in range(rounds):
-            target.write_bytes(_edited(original, k))
-            r = measure(make + ["RENDER_FLAGS=--progress"], cwd=ROOT)
-            edits.append(r)
-            rendered.add(tuple(sorted(ln.split(":")[0] for ln in r["err"].decode().splitlines() if ": rendered " in ln)))
+            # as a writer works: a drawn edit (laid out again), then an edit of step text
+            # on top of it (the layout made for the drawn edit is taken again)
+            relabelled = _relabelled(original, k)
+            target.write_bytes(relabelled)
+            drawn.append(run_make())
+            target.write_bytes(_edited(relabelled, k))
+            edits.append(run_make())
             floors.append(measure(floor_cmd))
             redraws.append(measure(redrawn_cmd))
         target.write_bytes(original)
@@ -323,6 +351,8 @@ def bench_make(rounds: int) -> list:
     LOADS.append(("(b) make", before, load_avg()))
     e_wall = statistics.median(r["wall"] for r in edits)
     e_cpu = statistics.median(r["cpu"] for r in edits)
+    d_wall = statistics.median(r["wall"] for r in drawn)
+    d_cpu = statistics.median(r["cpu"] for r in drawn)
     f_wall = statistics.median(r["wall"] for r in floors)
     f_cpu = statistics.median(r["cpu"] for r in floors)
     r_wall = statistics.median(r["wall"] for r in redraws)
@@ -330,15 +360,21 @@ def bench_make(rounds: int) -> list:
     which = ", ".join(sorted({x for t in rendered for x in t}))
     return [
         ("(b) make, nothing changed", f"{noop:.3f} s wall", "< 0.2 s", ok(noop < 0.2)),
-        ("(b) make after editing premium.yaml (the text of its first step)", f"{e_wall:.2f} s wall, {e_cpu:.2f} s CPU; re-rendered: {which}",
-         "only premium", ok(rendered == {("premium",)})),
+        ("(b) make after editing premium.yaml: the label of its first component (drawn: laid out again)",
+         f"{d_wall:.2f} s wall, {d_cpu:.2f} s CPU", "", ""),
+        ("(b) then the text of its first step (not drawn: the layout just made is taken again)",
+         f"{e_wall:.2f} s wall, {e_cpu:.2f} s CPU", "", ""),
+        ("(b) architectures re-rendered by those edits", which, "only premium", ok(rendered == {("premium",)})),
         ("(b) premium's floor (its Graphviz runs, as in (a))", f"{f_wall:.2f} s wall, {f_cpu:.2f} s CPU", "", ""),
-        ("(b) that edit: make minus premium's floor", f"{e_wall - f_wall:.2f} s wall, {e_cpu - f_cpu:.2f} s CPU",
+        ("(b) the drawn edit: make minus premium's floor", f"{d_wall - f_wall:.2f} s wall, {d_cpu - f_cpu:.2f} s CPU",
+         "<= 0.25 s", ok(d_cpu - f_cpu <= 0.25)),
+        ("(b) the text edit: make minus premium's floor", f"{e_wall - f_wall:.2f} s wall, {e_cpu - f_cpu:.2f} s CPU",
          "<= 0.25 s", ok(e_cpu - f_cpu <= 0.25)),
-        (f"(b) for reference: the Graphviz runs of all that edit draws again (premium, and the overlays of "
-         f"its {len(redrawn) - 1} migration(s) on the group pages)", f"{r_wall:.2f} s wall, {r_cpu:.2f} s CPU", "", ""),
-        ("(b) for reference: that edit minus those runs", f"{e_wall - r_wall:.2f} s wall, {e_cpu - r_cpu:.2f} s CPU",
+        (f"(b) for reference: the Graphviz runs of all the drawn edit draws again (premium, and the overlays "
+         f"of its {len(redrawn) - 1} migration(s) on the group pages)", f"{r_wall:.2f} s wall, {r_cpu:.2f} s CPU",
          "", ""),
+        ("(b) for reference: the drawn edit minus those runs",
+         f"{d_wall - r_wall:.2f} s wall, {d_cpu - r_cpu:.2f} s CPU", "", ""),
         ("(b) make after a bare touch (same content)", f"re-rendered {n_touched}", "0", ok(n_touched == 0)),
         ("(b) make after editing code that draws nothing (checkdocs.py)",
          f"re-rendered {n_code}, {r_code['wall']:.2f} s wall", "0", ok(n_code == 0)),

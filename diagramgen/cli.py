@@ -107,7 +107,8 @@ def validate(files, as_json) -> None:
               help="Also write the step view steps/<id>.svg: open steps/<id>.svg#step-N to see step N emphasised.")
 @click.option("--step-png", is_flag=True, help="Also write one PNG per step, steps/<id>-step-N.png (implies --steps).")
 @click.option("--force", is_flag=True,
-              help="Render every architecture, even those whose inputs did not change.")
+              help="Render every architecture, even those whose inputs did not change, each laid out by "
+                   "Graphviz again (no kept layout).")
 @click.option("-j", "--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
               help="Architectures rendered at once (0: one per core).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
@@ -120,7 +121,9 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
     inputs (architecture file, fragments, catalog, diagramgen.yaml, icons, tool version,
     options) have
     not changed since the last render into DIR are skipped, by content hash recorded in
-    DIR/manifest.json; --force renders them anyway.
+    DIR/manifest.json; --force renders them anyway. What Graphviz wrote is kept and
+    taken again for the same Graphviz input (an edit of a step's text or a description
+    needs no new layout); --force always lays out.
 
     Example: diagramgen render architectures/premium.yaml --out build --format svg --no-steps
 

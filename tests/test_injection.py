@@ -246,7 +246,10 @@ def test_dot_escapes_text_for_its_context(tmp_path):
     m = build(tmp_path, '<script>"]; a -> b [label="\\N')
     dot = scene.build(m)
     assert "<B>C1 &lt;script&gt;" in dot and "<B>C1 <script>" not in dot  # HTML-like labels: entities
-    assert '| D1 <script>\\"]; a -> b [label=\\"\\\\\\\\N' in dot  # quotes escaped, \ x4
+    # a description is never drawn, so it is not in the DOT (TOOLTIP_STAND_IN); a plain
+    # string attribute (an id) has its quotes escaped and \ x4
+    assert "D1" not in dot and 'tooltip="-"' in dot
+    assert scene._quote(scene.plain('D1 <script>"]; a -> b [label="\\N')) == '"D1 <script>\\"]; a -> b [label=\\"\\\\\\\\N"'
     # \ doubled in labels (a long label wraps: a line break for a space)
     assert "C1 &lt;script&gt;&quot;]; a -&gt; b [label=&quot;\\\\N" in dot.replace("<BR/>", " ")
 

@@ -6,12 +6,14 @@ the one scene builder (draw/scene.py) applies while it writes the DOT.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from diagramgen.diff.align import flow_key, sequence_pairs
 from diagramgen.diff.compare import ADDED, CHANGED, REMOVED, UNCHANGED, diff_architectures
 from diagramgen.draw import scene, svg
+from diagramgen.draw.layoutcache import slot_name
 from diagramgen.draw.render import RenderError, run_dot
 from diagramgen.model import Architecture, Flow, Step
 
@@ -211,7 +213,8 @@ def overlay_image(old: Optional[Architecture], new: Optional[Architecture], capt
         source = scene.build(union, style)
     except scene.IconError as exc:
         raise RenderError(f"{union.path}: {exc}") from None
-    raw = run_dot(source, [fmt])[fmt]
+    raw = run_dot(source, [fmt], slot=slot_name("overlay", *(os.path.realpath(a.path) if a else None for a in (old, new)),
+                                                 fmt))[fmt]
     if fmt != "svg":
         return raw
     try:

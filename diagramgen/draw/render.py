@@ -262,8 +262,33 @@ def graphviz_runs(source: str, formats, folder: str, dpi: int = 96, timeout: flo
     return runs, images
 
 
-def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300) -> dict:
-    """Lay out once and return ``{format: bytes}`` for each format."""
+def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300, slot=None, reuse: bool = True) -> dict:
+    """Lay out once and return ``{format: bytes}`` for each format.
+
+    With a ``slot`` (layoutcache.slot_name: which diagram this is), what Graphviz writes
+    is kept in the disk cache, and with ``reuse`` taken from there instead when the last
+    layout of that slot was made from the same input (layoutcache: the same source,
+    formats, icon files and Graphviz). ``reuse=False`` (render --force) always runs
+    Graphviz, and keeps what it wrote."""
+    key = None
+    if slot is not None:
+        from diagramgen.draw import layoutcache
+
+        key = layoutcache.layout_key(source, formats, dpi, png_rows_library() if "png" in formats else None)
+        if key is not None and reuse:
+            kept = layoutcache.kept(slot, key, formats)
+            if kept is not None and all(_looks_like(f, kept[f]) for f in formats):
+                return kept
+    result = _run_dot(source, formats, dpi, timeout)
+    # kept only when the key still holds after the run: an icon file saved while dot read
+    # it is not what the key names
+    if key is not None and key == layoutcache.layout_key(source, formats, dpi,
+                                                         png_rows_library() if "png" in formats else None):
+        layoutcache.keep(slot, key, result)
+    return result
+
+
+def _run_dot(source: str, formats, dpi: int, timeout: float) -> dict:
     _clean_stale_dot_folders()
     with temporary_folder(f"{_DOT_TMP}{os.getpid()}-") as tmp:
         runs, images = graphviz_runs(source, formats, tmp, dpi=dpi, timeout=timeout)
@@ -400,7 +425,7 @@ def _finish(arch, data: dict, formats, steps) -> dict:
     return out
 
 
-def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: int = 96):
+def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: int = 96, reuse: bool = True):
     """Render several architectures; yield ``(model, {name: bytes}, seconds)`` in the
     order of ``models`` (any iterable; it is read to the end before the first result).
     Nothing is written. Raises RenderError after the last result when stop_children()
@@ -409,14 +434,21 @@ def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: i
     The dot layouts run as concurrent processes, up to ``jobs`` at once (default: one per
     core), while this process turns each finished layout into the docs-ready SVG, viewer
     and step views: layout and post-processing overlap, and nothing starts Python twice.
+    What Graphviz writes for each architecture is kept, and taken again when its input
+    is the same (run_dot; ``reuse=False``: Graphviz always runs).
     """
     from concurrent.futures import ThreadPoolExecutor
+
+    from diagramgen.draw.layoutcache import slot_name
 
     jobs = jobs or (os.cpu_count() or 1)
     dot_formats = _dot_formats(formats, steps)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         # each layout starts as soon as its model is there (``models`` may still be loading)
-        submitted = [(m, pool.submit(run_dot, _source(m), dot_formats, dpi)) for m in models]
+        submitted = [(m, pool.submit(run_dot, _source(m), dot_formats, dpi,
+                                     slot=slot_name("render", os.path.realpath(m.path), dot_formats, dpi),
+                                     reuse=reuse))
+                     for m in models]
         if "svg" in dot_formats:  # while dot works: encode the icons the SVGs will embed
             from diagramgen.draw import scene, svg
 

@@ -98,15 +98,10 @@ def wrapped(s: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def attr(s: str) -> str:
-    """Escape user text for an attribute inside an HTML-like label (TOOLTIP, ...)."""
-    return _escape(s).replace("\\", "\\\\").replace("\n", "&#10;")
-
-
 def plain(s: str) -> str:
-    """User text for a plain DOT string attribute (tooltip, id): never read as HTML.
+    """Text for a plain DOT string attribute (an id): never read as HTML.
 
-    Graphviz unescapes a tooltip twice (once when reading the DOT string, once when
+    Graphviz unescapes such a string twice (once when reading the DOT string, once when
     expanding ``\\N``, ``\\G`` ... for the output), so a literal backslash takes four.
     Graphviz passes character entities in these strings through to SVG, so ``&`` is
     written as ``&amp;`` to keep ``&lt;`` meaning the four characters it is. Quotes are
@@ -167,6 +162,15 @@ def title_label(arch: Architecture) -> str:
     return ('<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
             + title_row(arch.title) +
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
+
+
+# What the DOT has where a tooltip goes: the same for every part. Graphviz wraps a part
+# with a tooltip in an <a> that svg.self_contained unwraps, writing the part's <title>
+# from the model (svg.component_title, svg.step_title); the text itself is never drawn.
+# So text that only shows when pointed at (a description, a step's text) does not reach
+# Graphviz: an edit of it leaves the Graphviz input as it was, and render.run_dot can
+# take the layout made before (draw/layoutcache.py).
+TOOLTIP_STAND_IN = "-"
 
 
 def tooltip(c: Component) -> str:
@@ -308,7 +312,7 @@ def band_table(arch: Architecture, area_id: str) -> str:
     a = arch.area(area_id)
     comps = arch.components_in(area_id)
     cells = "".join(
-        f'<TD ID="{text(ids.component_id(c.id))}" TOOLTIP="{attr(tooltip(c))}" HREF="#{text(ids.component_id(c.id))}" '
+        f'<TD ID="{text(ids.component_id(c.id))}" TOOLTIP="{TOOLTIP_STAND_IN}" HREF="#{text(ids.component_id(c.id))}" '
         f'CELLPADDING="2"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
         f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{BAND_ICON_PX}" HEIGHT="{BAND_ICON_PX}"><IMG SRC="{text(str(icon_path(c.icon)))}" '
         f'SCALE="TRUE"/></TD></TR>'
@@ -386,7 +390,7 @@ def _place(arch: Architecture, overlay: Optional[Style] = None) -> dict:
             for c in arch.components_in(a.id):
                 look = overlay.component_look(c.id) if overlay else ()
                 nodes[c.id] = Node(component_label(c, icon_path(c.icon), *look), nodeid=c.id,
-                                   tooltip=plain(tooltip(c)), id=plain(ids.component_id(c.id)))
+                                   tooltip=TOOLTIP_STAND_IN, id=plain(ids.component_id(c.id)))
             # a wide fan (3+ flows) that stays inside this area gets its circle inside it
             # too, so the circle cannot land on the area's border or title
             for step, b in inside.get(a.id, ()):
@@ -427,7 +431,7 @@ def _badge_node(step: Step, b: Badge, style: Optional[Style] = None) -> Node:
     size, font = badge_size(shown)
     attrs = {"style": "filled", "fillcolor": BADGE, "color": BADGE, "fontcolor": "white", "fontsize": font,
              "width": size, "height": size, "fixedsize": "true", "margin": "0",
-             "tooltip": plain(step_tooltip(step, style)), "id": plain(b.id), "class": f"step {step.anchor}"}
+             "tooltip": TOOLTIP_STAND_IN, "id": plain(b.id), "class": f"step {step.anchor}"}
     if style:
         attrs.update(style.circle_attrs(step))
     return Node(shown, nodeid=b.id, shape="circle", **attrs)

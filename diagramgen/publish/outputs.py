@@ -74,7 +74,7 @@ def _render_to(out_dir: str, files, formats, steps, force: bool, jobs: int, on_v
 
     results = []  # every architecture is rendered before anything is written
     try:
-        for model, files_out, secs in render_many(todo(), formats, steps, jobs=jobs):
+        for model, files_out, secs in render_many(todo(), formats, steps, jobs=jobs, reuse=not force):
             if not validated():
                 return run
             results.append((model, files_out))

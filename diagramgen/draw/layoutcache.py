@@ -1,0 +1,184 @@
+"""Graphviz's output kept between runs, for a diagram whose Graphviz input is unchanged.
+
+Graphviz takes most of a render's time, and what it writes is fixed by what it is given:
+the DOT source (scene.build: no tooltip text in it, see scene.TOOLTIP_STAND_IN), the
+formats and resolution, the icon files the source names, the code that makes the second
+run's input from the first run's output (render, bands, dotjson), and Graphviz itself. An
+edit that changes none of these (a step's text, a description, a link) needs no new
+layout: render.run_dot takes what Graphviz wrote the last time instead.
+
+The disk cache (cache.cache_dir, folder ``layouts``) holds one entry per *slot*, a name
+the caller gives (an architecture's file and the formats): the output of the last layout
+made for it, with the key of what it was made from. An entry is taken only when its key
+is the one of the run asked for and every part is intact (its SHA-256, and the checks
+run_dot makes of what dot writes), so the cache holds one layout per diagram however
+often it is edited, and a stale or damaged entry is never taken, only replaced.
+
+The key names Graphviz by what can change its output while its input stays the same:
+the dot and neato executables, the Graphviz libraries and plugin configuration beside
+them, the font configuration and the font caches (path, size, modification time and
+inode of each), the environment variables Graphviz and fontconfig read, and the PNG row
+library preloaded into the run. Installing, upgrading or removing any of them makes new
+keys. What it cannot see (a font file replaced without fontconfig's caches being
+rebuilt) ``render --force`` covers: it never takes a kept layout, and keeps what it
+draws. ``DIAGRAMGEN_CACHE_DIR=`` (no disk cache) keeps nothing.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+from typing import Optional
+
+from diagramgen.cache import cache_dir, source_digest
+from diagramgen.files import store
+
+FOLDER = "layouts"  # in the cache folder
+VERSION = 1  # of the keys and the entries
+_IMG_SRC = re.compile(r'<IMG SRC="([^"]+)"')
+# what Graphviz and the font library read from the environment, besides the files
+_ENVIRONMENT = re.compile(r"^(GV[A-Z_]*|GD[A-Z_]*FONT[A-Z_]*|DOTFONTPATH|FONTCONFIG_[A-Z_]+|FC_[A-Z_]+|"
+                          r"LD_PRELOAD|LD_LIBRARY_PATH|LANG|LC_ALL|LC_CTYPE|LC_NUMERIC|HOME|"
+                          r"XDG_(?:CACHE_HOME|CONFIG_HOME|DATA_HOME|CONFIG_DIRS|DATA_DIRS))$")
+
+
+def slot_name(*parts) -> str:
+    """The name of an entry: the caller's ``parts`` (JSON values) and the folder the
+    process runs in, hashed."""
+    return hashlib.sha256(json.dumps([VERSION, os.getcwd(), *parts]).encode("utf-8")).hexdigest()
+
+
+def layout_key(source: str, formats, dpi: int, png_library: Optional[str]) -> Optional[str]:
+    """The key of the Graphviz runs that draw ``source`` as ``formats`` at ``dpi`` (with
+    ``png_library`` preloaded into the run that writes PNG), or None when it cannot be
+    told (dot or an icon file the source names cannot be found or read): such a run is
+    made, and kept, never."""
+    identity = graphviz_identity()
+    if identity is None:
+        return None
+    icons = []
+    for name in dict.fromkeys(_IMG_SRC.findall(source)):
+        path = name
+        if "&" in path:
+            import html
+
+            path = html.unescape(path)
+        try:
+            with open(path, "rb") as fh:
+                icons.append([name, hashlib.sha256(fh.read()).hexdigest()])
+        except OSError:
+            return None
+    parts = {
+        "version": VERSION,
+        "source": hashlib.sha256(source.encode("utf-8")).hexdigest(),
+        "formats": list(formats), "dpi": dpi, "icons": icons,
+        "code": [source_digest(f).decode() for f in _code_files()],
+        "graphviz": identity,
+        "png library": [png_library, _stat(png_library)] if png_library else None,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _code_files() -> list:
+    """The modules whose code makes what Graphviz is given (not imported: a kept layout
+    needs none of them)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return [os.path.join(here, name) for name in ("render.py", "bands.py", "dotjson.py", "layoutcache.py")]
+
+
+def _stat(path: str) -> Optional[list]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _with_entries(folder: str) -> list:
+    """``folder`` and the files in it (sorted), or ``folder`` alone when it is not one."""
+    try:
+        with os.scandir(folder) as it:
+            names = sorted(e.name for e in it)
+    except OSError:
+        return [folder]
+    return [folder] + [os.path.join(folder, n) for n in names]
+
+
+@functools.lru_cache(maxsize=4)
+def _identity(dot: Optional[str], environment: tuple) -> Optional[list]:
+    if dot is None:
+        return None
+    real = os.path.realpath(dot)
+    files = [dot, real]
+    for near in (os.path.join(os.path.dirname(dot), "neato"), os.path.join(os.path.dirname(real), "neato")):
+        files += [near, os.path.realpath(near)]
+    # Graphviz's plugins and their configuration (rewritten when a plugin is installed or
+    # upgraded): lib/graphviz beside the binary's folder, or in the platform's lib folder
+    multiarch = getattr(sys.implementation, "_multiarch", None)
+    for prefix in dict.fromkeys(os.path.dirname(os.path.dirname(p)) for p in (dot, real)):
+        for lib in ["lib", "lib64"] + ([os.path.join("lib", multiarch)] if multiarch else []):
+            files += _with_entries(os.path.join(prefix, lib, "graphviz"))
+    # the fonts fontconfig finds: its configuration, and its caches (rebuilt when fonts change)
+    home = os.path.expanduser("~")
+    xdg = dict(environment).get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
+    files += ["/etc/fonts", "/etc/fonts/conf.d", "/usr/share/fonts", "/usr/local/share/fonts",
+              os.path.join(home, ".fonts"), os.path.join(home, ".local", "share", "fonts")]
+    for folder in ("/var/cache/fontconfig", os.path.join(xdg, "fontconfig")):
+        files += _with_entries(folder)
+    return [[f, _stat(f)] for f in files] + [list(environment)]
+
+
+def graphviz_identity() -> Optional[list]:
+    """What can change Graphviz's output for the same input (see the module's
+    description), looked at once per process for the same dot and environment; None
+    when there is no dot."""
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if _ENVIRONMENT.match(k)))
+    return _identity(shutil.which("dot"), environment)
+
+
+def _path(slot: str):
+    where = cache_dir()
+    return None if where is None else where / FOLDER / f"{slot}.bin"
+
+
+def kept(slot: str, key: str, formats) -> Optional[dict]:
+    """``{format: bytes}`` as Graphviz wrote them when the entry ``slot`` was stored with
+    ``key``, or None (no such entry, another key, a part missing or damaged)."""
+    path = _path(slot)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        end = data.index(b"\n")
+        head = json.loads(data[:end])
+        if head["key"] != key:
+            return None
+        out: dict = {}
+        at = end + 1
+        for fmt, size, digest in head["parts"]:
+            part = data[at:at + size]
+            at += size
+            if len(part) != size or hashlib.sha256(part).hexdigest() != digest:
+                return None
+            out[fmt] = part
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if at != len(data) or sorted(out) != sorted(formats):
+        return None
+    return out
+
+
+def keep(slot: str, key: str, result: dict) -> None:
+    """Store ``result`` (``{format: bytes}``) as the entry ``slot``, made from ``key``;
+    written under a temporary name and renamed. A cache that cannot be written is no
+    error."""
+    path = _path(slot)
+    if path is None:
+        return
+    head = {"key": key, "parts": [[fmt, len(data), hashlib.sha256(data).hexdigest()] for fmt, data in result.items()]}
+    store(path, json.dumps(head).encode("utf-8") + b"\n" + b"".join(result.values()))

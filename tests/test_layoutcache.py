@@ -1,0 +1,207 @@
+"""What Graphviz wrote, kept between runs (draw/layoutcache.py): taken again only for the
+same Graphviz input (source, formats, icon bytes, Graphviz), never under --force, never
+when damaged, and always giving the bytes a new layout gives."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from diagramgen.cli import main
+from diagramgen.draw import layoutcache, render
+
+pytestmark = pytest.mark.dot
+
+
+def invoke(*args):
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def runs(monkeypatch):
+    """The Graphviz programs started, in order (dot, neato)."""
+    seen = []
+    real = render._run_child
+
+    def counting(args, *a, **k):
+        seen.append(os.path.basename(args[0]))
+        return real(args, *a, **k)
+
+    monkeypatch.setattr(render, "_run_child", counting)
+    return seen
+
+
+def outputs(folder) -> dict:
+    root = Path(folder)
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"}
+
+
+def edit(repo, old, new, name="alpha"):
+    path = repo / "architectures" / f"{name}.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def forced(folder, runs) -> dict:
+    """What a render --force into ``folder`` writes (Graphviz runs)."""
+    before = len(runs)
+    invoke("render", "--force", "--out", str(folder))
+    assert len(runs) > before
+    return outputs(folder)
+
+
+def test_a_text_that_is_not_drawn_needs_no_new_layout(fragment_repo, runs):
+    invoke("render", "--out", "out")
+    assert runs
+    runs.clear()
+    edit(fragment_repo, "text: Users open the app and enter a request.", "text: Users open the app & ask <for> help.")
+    edit(fragment_repo, "description: Keeps the records", "description: Holds the records")
+    result = invoke("render", "--out", "out")
+    assert result.output.startswith("rendered 1 architecture(s), 1 up to date") and runs == []  # without Graphviz
+    svg = (fragment_repo / "out" / "alpha.svg").read_text(encoding="utf-8")
+    assert "<title>Step 1: Users open the app &amp; ask &lt;for&gt; help.</title>" in svg
+    assert "Holds the records" in svg and "Keeps the records" not in svg
+    assert outputs("out") == forced("again", runs)
+
+
+def test_a_drawn_change_is_laid_out_again(fragment_repo, runs):
+    invoke("render", "--out", "out")
+    runs.clear()
+    edit(fragment_repo, "label: Users", "label: Requesters")
+    invoke("render", "--out", "out")
+    assert runs == ["dot"]  # alpha only: beta is up to date
+    assert outputs("out") == forced("again", runs)
+
+
+def test_force_lays_out_again_and_keeps_what_it_drew(fragment_repo, runs):
+    invoke("render", "--out", "out")
+    runs.clear()
+    invoke("render", "--force", "--out", "out")
+    assert runs == ["dot", "dot"]
+    runs.clear()
+    shutil.rmtree("out")
+    invoke("render", "--out", "out")
+    assert runs == []
+
+
+def entries(repo) -> list:
+    return sorted((repo.parent / "cache" / layoutcache.FOLDER).glob("*.bin"))
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "other key"])
+def test_a_damaged_entry_is_not_taken_and_is_replaced(fragment_repo, runs, damage):
+    invoke("render", "--out", "out")
+    made = outputs("out")
+    kept = entries(fragment_repo)
+    assert len(kept) == 2
+    for path in kept:
+        data = bytearray(path.read_bytes())
+        if damage == "flip":
+            data[len(data) // 2] ^= 1
+        elif damage == "truncate":
+            del data[-10:]
+        elif damage == "empty":
+            data = bytearray()
+        else:
+            data = data.replace(data[9:20], b"0" * 11, 1)  # the key, in the entry's first line
+        path.write_bytes(bytes(data))
+    shutil.rmtree("out")
+    runs.clear()
+    invoke("render", "--out", "out")
+    assert runs == ["dot", "dot"] and outputs("out") == made
+    shutil.rmtree("out")
+    runs.clear()
+    invoke("render", "--out", "out")  # the entries were made again
+    assert runs == [] and outputs("out") == made
+
+
+SOURCE = """digraph {{ node [shape=plain]
+  a [label=<<TABLE><TR><TD><IMG SRC="{icon}"/></TD></TR></TABLE>>]
+  a -> b
+}}"""
+
+
+def _png(path, size):
+    from PIL import Image
+
+    Image.new("RGB", size, (10, 20, 30)).save(path)
+
+
+def test_an_icon_with_other_bytes_is_laid_out_again(tmp_path, monkeypatch, runs):
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    icon = tmp_path / "icon.png"
+    _png(icon, (20, 20))
+    source = SOURCE.format(icon=icon)
+    slot = layoutcache.slot_name("test", "icon")
+    first = render.run_dot(source, ["svg", "png"], slot=slot)
+    again = render.run_dot(source, ["svg", "png"], slot=slot)
+    assert runs == ["dot"] and again == first
+    _png(icon, (40, 20))  # the same name, other bytes: another size to lay out
+    bigger = render.run_dot(source, ["svg", "png"], slot=slot)
+    assert runs == ["dot", "dot"] and bigger["svg"] != first["svg"]
+    assert bigger == render.run_dot(source, ["svg", "png"])  # no slot: Graphviz, same bytes
+
+
+def test_other_formats_or_resolution_are_laid_out_again(tmp_path, monkeypatch, runs):
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    source = "digraph { a -> b }"
+    slot = layoutcache.slot_name("test", "formats")
+    render.run_dot(source, ["svg"], slot=slot)
+    render.run_dot(source, ["svg", "png"], slot=slot)
+    render.run_dot(source, ["svg", "png"], dpi=72, slot=slot)
+    render.run_dot(source, ["svg", "png"], dpi=72, slot=slot)
+    assert runs == ["dot", "dot", "dot"]
+
+
+def test_another_graphviz_is_laid_out_again(tmp_path, monkeypatch, runs):
+    """A dot elsewhere on PATH (another installation) does not take the layouts of the
+    first."""
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    source = "digraph { a -> b }"
+    slot = layoutcache.slot_name("test", "graphviz")
+    first = render.run_dot(source, ["svg"], slot=slot)
+    wrappers = tmp_path / "bin"
+    wrappers.mkdir()
+    for name in ("dot", "neato"):
+        (wrappers / name).write_text(f'#!/bin/sh\nexec {shutil.which(name)} "$@"\n', encoding="utf-8")
+        (wrappers / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrappers}{os.pathsep}{os.environ['PATH']}")
+    assert render.run_dot(source, ["svg"], slot=slot) == first
+    assert render.run_dot(source, ["svg"], slot=slot) == first
+    assert runs == ["dot", "dot"]  # once per Graphviz
+
+
+def test_without_a_disk_cache_nothing_is_kept(tmp_path, monkeypatch, runs):
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
+    slot = layoutcache.slot_name("test", "none")
+    for _ in range(2):
+        render.run_dot("digraph { a -> b }", ["svg"], slot=slot)
+    assert runs == ["dot", "dot"]
+
+
+def test_an_overlay_whose_input_is_unchanged_is_not_laid_out_again(fragment_repo, runs):
+    import dataclasses
+
+    from diagramgen.diff.overlay import overlay_image
+    from diagramgen.model.project import load_all
+
+    alpha, beta = load_all().models
+
+    def text(n):
+        return dataclasses.replace(beta, steps=(dataclasses.replace(beta.steps[0], text=n), *beta.steps[1:]))
+
+    first = overlay_image(alpha, text("Another text."), "Alpha to Beta", "svg")
+    assert runs == ["dot"]  # step 1 changed, in the colour of a change
+    again = overlay_image(alpha, text("A third text."), "Alpha to Beta", "svg")
+    assert runs == ["dot"]  # still changed: the same picture, with other words
+    assert b"A third text." in again and b"A third text." not in first
+    unchanged = overlay_image(alpha, beta, "Alpha to Beta", "svg")
+    assert runs == ["dot", "dot"]  # step 1 as it was: drawn as unchanged
+    runs.clear()
+    assert overlay_image(alpha, text("Another text."), "Alpha to Beta", "svg") == first != unchanged
+    assert runs == ["dot"]  # one entry per overlay: the last one drawn
