@@ -101,10 +101,26 @@ def _fmt(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
+def _own_icons(arch: Architecture) -> dict:
+    """``{path as text: path}`` of the icon files the components of ``arch`` are drawn
+    with: the files scene.icon_sizes lists (icon_path of each spec that names one), each
+    spec resolved once."""
+    from diagramgen.model.iconfiles import IconError, icon_path
+
+    known = {}
+    for spec in dict.fromkeys(c.icon for c in arch.components):
+        try:
+            path = icon_path(spec)
+        except IconError:
+            continue
+        known[str(path)] = path
+    return known
+
+
 def _icon_file(href: str, known: dict) -> Path:
     """The icon file an ``<image>`` of Graphviz's SVG shows. Only the architecture's own
-    icons (``known``: as scene.icon_sizes resolved them) are ever read: the href is
-    matched against their paths, never opened as it stands."""
+    icons (``known``: _own_icons) are ever read: the href is matched against their
+    paths, never opened as it stands."""
     if href in known:
         return known[href]
     parsed = urlparse(href)
@@ -367,10 +383,8 @@ def _mark_parts(graph, arch: Architecture, docs_href: Optional[str], style) -> N
 def _embed_icons(root, arch: Architecture):
     """Icons: one <symbol> per distinct file (in the returned <defs>), a <use> per
     occurrence; only the architecture's own icons are read."""
-    from diagramgen.draw.scene import icon_sizes
-
     images = list(root.iter(q("image")))
-    known = {str(p): Path(p) for p in icon_sizes(arch)}
+    known = _own_icons(arch)
     files = [_icon_file(im.get(XLINK_HREF) or im.get("href") or "", known) for im in images]
     shown: dict = {}  # path -> largest displayed size (viewBox units = points)
     for im, path in zip(images, files):
@@ -496,18 +510,30 @@ def _focus(root, arch: Architecture, focus_step):
     return root
 
 
+# the ids of an element and its descendants, and their references (xlink:href or href)
+# that point neither into the SVG nor at data, each found by libxml2 in one call
+_IDS = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
+_OUTWARD_REFS = etree.XPath(
+    "|".join(f"descendant-or-self::*/@{attr}[not(starts-with(., '#') or starts-with(., 'data:'))]"
+             for attr in ("xlink:href", "href")), namespaces={"xlink": XLINK_NS}, smart_strings=False)
+
+
 def _finish(root, docs_href: Optional[str]) -> bytes:
     """Check ids and references (to the SVG itself, data, or ``docs_href``), then serialise."""
-    counts = collections.Counter(el.get("id") for el in root.iter() if el.get("id"))
-    dupes = sorted(i for i, n in counts.items() if n > 1)
-    if dupes:
-        raise SvgError(f"duplicate ids in SVG: {', '.join(dupes)}")
-    for el in root.iter():
-        for attr in (XLINK_HREF, "href"):
-            ref = el.get(attr)
-            if ref and not (ref.startswith("#") or ref.startswith("data:")
-                            or docs_href is not None and ref.startswith(docs_href)):
-                raise SvgError(f"SVG still refers to '{ref}'")
+    found = _IDS(root)
+    if len(set(found)) < len(found):  # some id twice (or empty ones, which are not checked)
+        counts = collections.Counter(i for i in found if i)
+        dupes = sorted(i for i, n in counts.items() if n > 1)
+        if dupes:
+            raise SvgError(f"duplicate ids in SVG: {', '.join(dupes)}")
+    if any(ref and not (docs_href is not None and ref.startswith(docs_href))
+           for ref in _OUTWARD_REFS(root)):
+        for el in root.iter():  # the first such reference, in the order of the document
+            for attr in (XLINK_HREF, "href"):
+                ref = el.get(attr)
+                if ref and not (ref.startswith("#") or ref.startswith("data:")
+                                or docs_href is not None and ref.startswith(docs_href)):
+                    raise SvgError(f"SVG still refers to '{ref}'")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
 
 
