@@ -382,6 +382,49 @@ def store(path: Path, data: bytes) -> bool:
         return False
 
 
+def mark_used(path: Path) -> None:
+    """Set a cache entry's modification time to now: the entries least recently used are
+    the first ones prune_cache removes. Nothing raised when it cannot be done."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def prune_cache(folder: Path, limit: int, keep: Path) -> list:
+    """Remove the entries of the cache ``folder`` least recently used (written or
+    mark_used) until the rest hold at most ``limit`` bytes, never ``keep``; return the
+    paths removed. Entries that vanish or cannot be removed meanwhile (another process
+    pruning too) are passed over."""
+    entries = []
+    try:
+        with os.scandir(folder) as it:
+            for e in it:
+                try:
+                    if e.is_file(follow_symlinks=False) and not e.name.startswith("."):
+                        st = e.stat(follow_symlinks=False)
+                        entries.append((st.st_mtime_ns, e.name, st.st_size))
+                except OSError:
+                    continue
+    except OSError:
+        return []
+    total = sum(size for _, _, size in entries)
+    removed = []
+    for _, name, size in sorted(entries):
+        if total <= limit:
+            break
+        path = Path(folder) / name
+        if path == keep:
+            continue
+        try:
+            os.remove(path)
+        except OSError:
+            continue
+        total -= size
+        removed.append(path)
+    return removed
+
+
 def start_stamp(path) -> Path:
     """Make ``PATH.started``, an empty file whose time is now (making its folders,
     replacing one left by a failed run), and return its name: ``finish_stamp`` turns it

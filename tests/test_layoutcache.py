@@ -205,3 +205,28 @@ def test_an_overlay_whose_input_is_unchanged_is_not_laid_out_again(fragment_repo
     runs.clear()
     assert overlay_image(alpha, text("Another text."), "Alpha to Beta", "svg") == first != unchanged
     assert runs == ["dot"]  # one entry per overlay: the last one drawn
+
+
+def test_the_cache_stays_under_its_limit_dropping_the_least_recently_used(tmp_path, monkeypatch, runs):
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / layoutcache.FOLDER
+    sources = {name: f"digraph {{ {name} -> b }}" for name in ("a", "c", "d")}
+    for name, source in sources.items():
+        render.run_dot(source, ["svg"], slot=layoutcache.slot_name("test", name))
+    sizes = {p.name: p.stat().st_size for p in folder.glob("*.bin")}
+    assert len(sizes) == 3
+    stamps = iter(range(1_000_000_000, 2_000_000_000, 1_000_000))  # a clock that moves
+    for p in sorted(folder.glob("*.bin")):
+        os.utime(p, ns=(next(stamps), next(stamps)))
+    oldest = min(folder.glob("*.bin"), key=lambda p: p.stat().st_mtime_ns)
+    first = {p: layoutcache.slot_name("test", n) + ".bin" for n, p in zip(sources, sources)}
+    assert oldest.name in first.values()
+    # the oldest entry is taken: it is now the most recently used
+    taken = next(n for n, f in first.items() if f == oldest.name)
+    runs.clear()
+    render.run_dot(sources[taken], ["svg"], slot=layoutcache.slot_name("test", taken))
+    assert runs == []
+    monkeypatch.setattr(layoutcache, "LIMIT", sum(sizes.values()))  # room for three entries, not four
+    render.run_dot("digraph { e -> b }", ["svg"], slot=layoutcache.slot_name("test", "e"))
+    left = {p.name for p in folder.glob("*.bin")}
+    assert len(left) == 3 and oldest.name in left and layoutcache.slot_name("test", "e") + ".bin" in left

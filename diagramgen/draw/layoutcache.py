@@ -12,7 +12,10 @@ the caller gives (an architecture's file and the formats): the output of the las
 made for it, with the key of what it was made from. An entry is taken only when its key
 is the one of the run asked for and every part is intact (its SHA-256, and the checks
 run_dot makes of what dot writes), so the cache holds one layout per diagram however
-often it is edited, and a stale or damaged entry is never taken, only replaced.
+often it is edited, and a stale or damaged entry is never taken, only replaced. The
+folder is kept under LIMIT bytes (the large diagrams of a benchmark's generated
+architectures, each in a folder of its own, would otherwise pile up): the entries least
+recently taken or stored go first.
 
 The key names Graphviz by what can change its output while its input stays the same:
 the dot and neato executables, the Graphviz libraries and plugin configuration beside
@@ -35,9 +38,10 @@ import sys
 from typing import Optional
 
 from diagramgen.cache import cache_dir, source_digest
-from diagramgen.files import store
+from diagramgen.files import mark_used, prune_cache, store
 
 FOLDER = "layouts"  # in the cache folder
+LIMIT = 256 * 1024 * 1024  # bytes: beyond, the entries least recently used are removed
 VERSION = 1  # of the keys and the entries
 _IMG_SRC = re.compile(r'<IMG SRC="([^"]+)"')
 # what Graphviz and the font library read from the environment, besides the files
@@ -170,15 +174,18 @@ def kept(slot: str, key: str, formats) -> Optional[dict]:
         return None
     if at != len(data) or sorted(out) != sorted(formats):
         return None
+    mark_used(path)
     return out
 
 
 def keep(slot: str, key: str, result: dict) -> None:
     """Store ``result`` (``{format: bytes}``) as the entry ``slot``, made from ``key``;
     written under a temporary name and renamed. A cache that cannot be written is no
-    error."""
+    error. Past LIMIT bytes in all, the entries least recently taken or stored are
+    removed (files.prune_cache)."""
     path = _path(slot)
     if path is None:
         return
     head = {"key": key, "parts": [[fmt, len(data), hashlib.sha256(data).hexdigest()] for fmt, data in result.items()]}
-    store(path, json.dumps(head).encode("utf-8") + b"\n" + b"".join(result.values()))
+    if store(path, json.dumps(head).encode("utf-8") + b"\n" + b"".join(result.values())):
+        prune_cache(path.parent, LIMIT, keep=path)
