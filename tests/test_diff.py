@@ -301,6 +301,30 @@ def test_overlay_dot_styles_by_status(repo):
     assert dot.count("\tkb [label=<<TABLE") == 1 and "] [" not in dot
 
 
+def test_overlay_marks_are_the_changes_of_the_diff(repo):
+    """The overlay finds its marks without the full diff; they say what diff_architectures
+    says: a component changed where the diff has it changed or renamed, added and removed
+    where it has it added and removed, and the same for areas (every changed file and
+    every pair of two different architectures)."""
+    every_change(repo)
+    from diagramgen.diff.compare import diff_architectures
+    from diagramgen.diff.revisions import compare
+
+    old, new = compare(repo, "main", None, [])
+    pairs = [(old.models[p], new.models[p]) for p in old.models if p in new.models]
+    models = list(new.models.values())
+    pairs += [(a, b) for a in models for b in models if a is not b]
+    seen = set()
+    for a, b in pairs:
+        d = diff_architectures(a, b)
+        _, marks = O.union_model(a, b)
+        comps = {c.id: "changed" if c.change == "renamed" else c.change for c in d.components}
+        assert {k: v for k, v in marks.components.items() if v != "unchanged"} == comps
+        assert {k: v for k, v in marks.areas.items() if v != "unchanged"} == {x.id: x.change for x in d.areas}
+        seen |= set(comps.values()) | {x.change for x in d.areas}
+    assert seen == {"added", "removed", "changed"}
+
+
 SCRIPT = ARCH_DIR.parent / "scripts" / "pr-diff.sh"
 FAKE_GH = """#!/bin/sh
 # records its arguments and the comment body; answers the comment lookup with an existing comment id

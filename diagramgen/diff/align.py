@@ -15,6 +15,11 @@ from dataclasses import replace
 from diagramgen.model import Architecture, Flow, Step
 
 MATCH_THRESHOLD = 0.5  # minimum similarity for two steps to be "the same step"
+# the fields whose change makes a component or an area "changed" (compare.py's change
+# values, overlay.py's marks)
+COMPONENT_FIELDS = ("label", "kind", "area", "provenance", "description", "capabilities", "aliases",
+                    "standalone")
+AREA_FIELDS = ("label", "parent", "band")
 
 
 def renames(old: Architecture, new: Architecture) -> dict:
@@ -30,6 +35,11 @@ def renames(old: Architecture, new: Architecture) -> dict:
         if len(same) == 1 and not others:
             out[c.id] = same[0].id
     return out
+
+
+def differs(old, new, names) -> bool:
+    """Whether ``old`` and ``new`` (two components or two areas) differ in a field of ``names``."""
+    return any(getattr(old, n) != getattr(new, n) for n in names)
 
 
 def flow_key(f: Flow, ren: dict) -> tuple[str, str, bool]:

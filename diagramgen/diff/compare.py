@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from diagramgen.diff.align import flow_key, renames, sequence_pairs
+from diagramgen.diff.align import AREA_FIELDS, COMPONENT_FIELDS, flow_key, renames, sequence_pairs
 from diagramgen.model import Architecture
 
 ADDED, REMOVED, CHANGED, UNCHANGED = "added", "removed", "changed", "unchanged"
@@ -20,9 +20,6 @@ ADDED, REMOVED, CHANGED, UNCHANGED = "added", "removed", "changed", "unchanged"
 METADATA_FIELDS = ("id", "title", "scenario", "products", "summary", "azure_foundation",
                    "assumption_notes", "legend", "docs_page", "columns", "dataflow_title", "extra_sequences",
                    "docs_check")
-COMPONENT_FIELDS = ("label", "kind", "area", "provenance", "description", "capabilities", "aliases",
-                    "standalone")
-AREA_FIELDS = ("label", "parent", "band")
 
 
 # --- result structure -------------------------------------------------------------

@@ -10,12 +10,15 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from diagramgen.diff.align import flow_key, sequence_pairs
-from diagramgen.diff.compare import ADDED, CHANGED, REMOVED, UNCHANGED, diff_architectures
+from diagramgen.diff.align import AREA_FIELDS, COMPONENT_FIELDS, differs, flow_key, renames, sequence_pairs
 from diagramgen.draw import scene, svg
 from diagramgen.draw.layoutcache import slot_name
 from diagramgen.draw.render import RenderError, run_dot
 from diagramgen.model import Architecture, Flow, Step
+
+# the statuses of the marks, which scene.Style draws (the words of compare.py's changes);
+# compare.py itself is not needed here: the overlay takes only which parts changed
+ADDED, REMOVED, CHANGED, UNCHANGED = scene.ADDED, scene.REMOVED, scene.CHANGED, scene.UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,9 @@ def union_model(old: Architecture, new: Architecture) -> tuple:
     its old number in a sequence of removed steps of its own (removed_sequence), where
     the position it had in the base is kept among the new steps.
     """
-    d = diff_architectures(old, new)
-    ren = dict(d.renames)
-    components, comp_status = _union_components(old, new, d.components, ren)
-    areas, area_status = _union_areas(old, new, d.areas)
+    ren = renames(old, new)
+    components, comp_status = _union_components(old, new, ren)
+    areas, area_status = _union_areas(old, new)
     steps, marks = _union_steps(old, new, ren)
     removed = tuple(dict.fromkeys((s.sequence, "", "numbers") for s in steps if marks.steps[s.key] == REMOVED))
     union = replace(new, areas=areas, components=components, steps=steps, columns=_union_columns(old, new),
@@ -62,28 +64,33 @@ def _merge_order(base: list, other: list) -> list:
     return out
 
 
-def _union_components(old: Architecture, new: Architecture, changes: tuple, ren: dict) -> tuple:
-    """``(components, {id: status})``: renamed ones under their new id."""
+def _union_components(old: Architecture, new: Architecture, ren: dict) -> tuple:
+    """``(components, {id: status})``: renamed ones under their new id, and changed (as
+    compare.py's component changes say: renamed, or a field of COMPONENT_FIELDS)."""
     newc = {c.id: c for c in new.components}
     oldc = {ren.get(c.id, c.id): replace(c, id=ren.get(c.id, c.id)) for c in old.components}
     status = {cid: UNCHANGED if cid in newc else REMOVED for cid in oldc}
-    for c in changes:
-        if c.change in (CHANGED, "renamed"):
+    before = {c.id: c for c in old.components}
+    renamed = set(ren.values())
+    for c in new.components:
+        if c.id in renamed:
             status[c.id] = CHANGED
-        elif c.change == ADDED:
+        elif c.id not in before:
             status[c.id] = ADDED
+        elif differs(before[c.id], c, COMPONENT_FIELDS):
+            status[c.id] = CHANGED
     order = _merge_order(list(oldc), [c.id for c in new.components])
     return tuple(newc.get(cid) or oldc[cid] for cid in order), status
 
 
-def _union_areas(old: Architecture, new: Architecture, changes: tuple) -> tuple:
-    """``(areas, {id: status})``."""
+def _union_areas(old: Architecture, new: Architecture) -> tuple:
+    """``(areas, {id: status})``: changed where a field of AREA_FIELDS is."""
     olda = {a.id: a for a in old.areas}
     newa = {a.id: a for a in new.areas}
     order = _merge_order(list(olda), list(newa))
     status = {a: (ADDED if a not in olda else REMOVED if a not in newa else UNCHANGED) for a in order}
-    for a in changes:
-        if a.change == CHANGED:
+    for a in new.areas:
+        if a.id in olda and differs(olda[a.id], a, AREA_FIELDS):
             status[a.id] = CHANGED
     return tuple(newa.get(a) or olda[a] for a in order), status
 
