@@ -21,6 +21,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 from pathlib import Path
 from typing import NamedTuple
 
@@ -371,14 +372,21 @@ def make_folder(path) -> bool:
 
 def store(path: Path, data: bytes) -> bool:
     """Write a cache entry: under a temporary name, then renamed, so a reader never sees
-    half of it. A cache is optional: False (and nothing raised) when it cannot be written."""
+    half of it. A cache is optional: False (and nothing raised) when it cannot be written;
+    what was written of it (a full disk) is then removed, not left to fill the cache."""
+    # .NAME.PID.THREAD.tmp: one of its own for each writer; a killed one's is found by
+    # clean_stale_temporaries (prune_cache)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
         return True
     except OSError:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
         return False
 
 
@@ -395,7 +403,9 @@ def prune_cache(folder: Path, limit: int, keep: Path) -> list:
     """Remove the entries of the cache ``folder`` least recently used (written or
     mark_used) until the rest hold at most ``limit`` bytes, never ``keep``; return the
     paths removed. Entries that vanish or cannot be removed meanwhile (another process
-    pruning too) are passed over."""
+    pruning too) are passed over. What a writer killed while it stored an entry left of
+    it is removed first."""
+    removed = [Path(p) for p in clean_stale_temporaries(folder)]
     entries = []
     try:
         with os.scandir(folder) as it:
@@ -409,7 +419,6 @@ def prune_cache(folder: Path, limit: int, keep: Path) -> list:
     except OSError:
         return []
     total = sum(size for _, _, size in entries)
-    removed = []
     for _, name, size in sorted(entries):
         if total <= limit:
             break

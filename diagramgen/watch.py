@@ -94,11 +94,13 @@ class Watcher:
 
     def handle(self, changed: Optional[Iterable[str]] = None) -> list:
         """Process one batch of changed paths; return the messages to print."""
+        from diagramgen.draw import layoutcache
         from diagramgen.publish.outputs import render_to
 
         todo = self.affected(changed)
         if not todo:
             return []
+        layoutcache.look_again()  # Graphviz or the fonts may have changed since the last save
         out: list = []
         loaded = load_all(todo)
         # ids name the outputs: one also used by a file not redone now (a copy saved

@@ -230,3 +230,139 @@ def test_the_cache_stays_under_its_limit_dropping_the_least_recently_used(tmp_pa
     render.run_dot("digraph { e -> b }", ["svg"], slot=layoutcache.slot_name("test", "e"))
     left = {p.name for p in folder.glob("*.bin")}
     assert len(left) == 3 and oldest.name in left and layoutcache.slot_name("test", "e") + ".bin" in left
+
+
+def test_the_code_that_makes_the_second_runs_input_is_in_the_key():
+    """bands.placed_source makes the input of a banded diagram's second Graphviz run from
+    the first run's output, with the modules it imports (the routes, their compiled
+    search): an entry made by other code of any of them is not this code's layout."""
+    import subprocess
+    import sys
+
+    script = ("import sys, diagramgen.draw.bands, diagramgen.draw.dotjson\n"
+              "print('\\n'.join(sorted(m.__file__ for n, m in list(sys.modules.items())\n"
+              "                        if n.startswith('diagramgen.') and not m.__file__.endswith('__init__.py'))))")
+    env = {k: v for k, v in os.environ.items() if k != "DIAGRAMGEN_PURE_PYTHON"}
+    used = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env=env).stdout.split()
+    assert any(os.path.basename(f) == "routes.py" for f in used)
+    assert set(map(os.path.realpath, used)) <= set(map(os.path.realpath, layoutcache._code_files()))
+
+
+def test_an_entry_made_by_other_routing_code_is_not_taken(monkeypatch):
+    def key():
+        return layoutcache.layout_key("digraph { a -> b }", ["svg"], 96, None)
+
+    before = key()
+    real = layoutcache.source_digest
+    monkeypatch.setattr(layoutcache, "source_digest",
+                        lambda f: b"0" * 64 if os.path.basename(f) == "routes.py" else real(f))
+    assert key() != before
+    monkeypatch.setattr(layoutcache, "source_digest", real)
+    assert key() == before
+    monkeypatch.setenv("DIAGRAMGEN_PURE_PYTHON", "1")  # the routes searched without the compiled search
+    assert key() != before
+
+
+def _outcome(source, **kw):
+    try:
+        return render.run_dot(source, ["svg"], **kw)
+    except render.RenderError as exc:
+        return str(exc)
+
+
+def test_a_graphviz_that_may_not_read_files_is_given_no_kept_layout(tmp_path, monkeypatch, runs):
+    """Graphviz reads no image file when SERVER_NAME is set (unless GV_FILE_PATH allows
+    it): the same source then gives another outcome, which a kept layout must not hide."""
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("GV_FILE_PATH", raising=False)
+    icon = tmp_path / "icon.png"
+    _png(icon, (20, 20))
+    source = SOURCE.format(icon=icon)
+    slot = layoutcache.slot_name("test", "server")
+    render.run_dot(source, ["svg"], slot=slot)
+    monkeypatch.setenv("SERVER_NAME", "docs.example.org")
+    assert _outcome(source, slot=slot) == _outcome(source)
+    assert runs == ["dot", "dot", "dot"]
+
+
+SVG_ICON = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="red"/></svg>'
+
+
+def test_an_svg_icon_rasterised_by_another_process_takes_the_kept_layout(fragment_repo, runs, monkeypatch):
+    """An SVG icon is drawn from a PNG rasterised into a temporary folder of the process
+    (iconfiles.raster): its path differs in every run, its bytes do not, and dot sees
+    neither path (render._short_image_names)."""
+    from diagramgen.model import iconfiles
+
+    (fragment_repo / "architectures" / "box.svg").write_text(SVG_ICON, encoding="utf-8")
+    edit(fragment_repo, "    kind: power_apps\n", "    kind: power_apps\n    icon: box.svg\n")
+    invoke("render", "--out", "out")
+    monkeypatch.setattr(iconfiles, "_RASTER_DIR", [])  # as the next command: a folder of its own
+    runs.clear()
+    edit(fragment_repo, "text: Users open the app and enter a request.", "text: Users open the app.")
+    invoke("render", "--out", "out")
+    assert runs == []
+    assert b"<title>Step 1: Users open the app.</title>" in (fragment_repo / "out" / "alpha.svg").read_bytes()
+    monkeypatch.setattr(iconfiles, "_RASTER_DIR", [])
+    assert outputs("out") == forced("again", runs)
+
+
+def test_a_full_cache_is_left_without_a_partial_entry(tmp_path):
+    """A write that fails half-way (a full disk; here a file size limit) leaves nothing
+    behind: no entry, and no temporary file that no pruning would ever remove."""
+    import subprocess
+    import sys
+
+    script = ("import resource, signal\n"
+              "from diagramgen.draw import layoutcache\n"
+              "from diagramgen import files\n"
+              "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (8192, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))\n"
+              "layoutcache.keep('slot', 'key', {'svg': b'x' * 100000})\n")
+    env = dict(os.environ, DIAGRAMGEN_CACHE_DIR=str(tmp_path / "cache"))
+    subprocess.run([sys.executable, "-c", script], check=True, env=env)
+    assert os.listdir(tmp_path / "cache" / layoutcache.FOLDER) == []
+
+
+def test_watch_looks_at_graphviz_again_for_each_save(fragment_repo, runs, monkeypatch, tmp_path):
+    """A long-running watch sees fonts installed meanwhile (fontconfig's caches rebuilt):
+    what it drew before is not taken for what dot now draws."""
+    from diagramgen.watch import Watcher
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    (tmp_path / "xdg" / "fontconfig").mkdir(parents=True)
+    alpha = str(fragment_repo / "architectures" / "alpha.yaml")
+    w = Watcher(files=(alpha,), out_dir="out", formats=("svg",), steps=())
+    w.handle(None)
+    assert runs == ["dot"]
+    runs.clear()
+    (tmp_path / "xdg" / "fontconfig" / "0123456789abcdef-le64.cache-7").write_bytes(b"fonts")  # fc-cache ran
+    edit(fragment_repo, "description: Keeps the records", "description: Holds the records")
+    w.handle([alpha])
+    assert runs == ["dot"]
+    runs.clear()
+    edit(fragment_repo, "description: Holds the records", "description: Has the records")
+    w.handle([alpha])
+    assert runs == []  # nothing changed since: the layout is taken
+
+
+def test_what_a_killed_writer_left_is_removed_with_the_oldest_entries(tmp_path, monkeypatch):
+    """A process killed while it stored an entry leaves a temporary file that is no entry
+    (pruning passes over it): the next entry stored removes it; a living writer's stays."""
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / layoutcache.FOLDER
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout)
+    writer = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        folder.mkdir(parents=True)
+        (folder / f".{'a' * 64}.bin.{dead}.140.tmp").write_bytes(b"x" * 1000)
+        (folder / f".{'b' * 64}.bin.{writer.pid}.140.tmp").write_bytes(b"x" * 1000)
+        layoutcache.keep("c" * 64, "key", {"svg": b"<svg/>"})
+        assert sorted(p.name for p in folder.iterdir()) == [f".{'b' * 64}.bin.{writer.pid}.140.tmp", f"{'c' * 64}.bin"]
+    finally:
+        writer.communicate(b"")

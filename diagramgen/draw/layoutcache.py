@@ -1,9 +1,11 @@
 """Graphviz's output kept between runs, for a diagram whose Graphviz input is unchanged.
 
 Graphviz takes most of a render's time, and what it writes is fixed by what it is given:
-the DOT source (scene.build: no tooltip text in it, see scene.TOOLTIP_STAND_IN), the
-formats and resolution, the icon files the source names, the code that makes the second
-run's input from the first run's output (render, bands, dotjson), and Graphviz itself. An
+the DOT source (scene.build: no tooltip text in it, see scene.TOOLTIP_STAND_IN) with the
+icons named by the short names dot is given (short_names), the formats and resolution,
+the bytes of the icon files the source names, the code that makes the second run's
+input from the first run's output (render, bands, routes and its compiled search,
+dotjson), and Graphviz itself. An
 edit that changes none of these (a step's text, a description, a link) needs no new
 layout: render.run_dot takes what Graphviz wrote the last time instead.
 
@@ -22,8 +24,9 @@ the dot and neato executables, the Graphviz libraries and plugin configuration b
 them, the font configuration and the font caches (path, size, modification time and
 inode of each), the environment variables Graphviz and fontconfig read, and the PNG row
 library preloaded into the run. Installing, upgrading or removing any of them makes new
-keys. What it cannot see (a font file replaced without fontconfig's caches being
-rebuilt) ``render --force`` covers: it never takes a kept layout, and keeps what it
+keys (a process that runs on, ``watch``, looks again for every save: look_again). What
+it cannot see (a font file replaced without fontconfig's caches being rebuilt)
+``render --force`` covers: it never takes a kept layout, and keeps what it
 draws. ``DIAGRAMGEN_CACHE_DIR=`` (no disk cache) keeps nothing.
 """
 from __future__ import annotations
@@ -45,7 +48,8 @@ LIMIT = 256 * 1024 * 1024  # bytes: beyond, the entries least recently used are 
 VERSION = 1  # of the keys and the entries
 _IMG_SRC = re.compile(r'<IMG SRC="([^"]+)"')
 # what Graphviz and the font library read from the environment, besides the files
-_ENVIRONMENT = re.compile(r"^(GV[A-Z_]*|GD[A-Z_]*FONT[A-Z_]*|DOTFONTPATH|FONTCONFIG_[A-Z_]+|FC_[A-Z_]+|"
+# (SERVER_NAME: Graphviz then reads no image file unless GV_FILE_PATH allows it)
+_ENVIRONMENT = re.compile(r"^(GV[A-Z_]*|GD[A-Z_]*FONT[A-Z_]*|DOTFONTPATH|FONTCONFIG_[A-Z_]+|FC_[A-Z_]+|SERVER_NAME|"
                           r"LD_PRELOAD|LD_LIBRARY_PATH|LANG|LC_ALL|LC_CTYPE|LC_NUMERIC|HOME|"
                           r"XDG_(?:CACHE_HOME|CONFIG_HOME|DATA_HOME|CONFIG_DIRS|DATA_DIRS))$")
 
@@ -56,31 +60,53 @@ def slot_name(*parts) -> str:
     return hashlib.sha256(json.dumps([VERSION, os.getcwd(), *parts]).encode("utf-8")).hexdigest()
 
 
+def short_names(source: str) -> dict:
+    """``{icon file name as the source has it: its short name}``, in order of first
+    mention: ``_icon_0.png``, ... (the extension of the file, in lower case). dot is
+    given these names, never the paths (render._short_image_names), so two sources that
+    differ only in where their icon files are (an SVG icon's PNG, rasterised into a
+    temporary folder of each process) give dot the same input."""
+    shorts: dict = {}
+    for name in _IMG_SRC.findall(source):
+        if name not in shorts:
+            shorts[name] = f"_icon_{len(shorts)}{os.path.splitext(real_name(name))[1].lower()}"
+    return shorts
+
+
+def real_name(name: str) -> str:
+    """The file an icon name of the DOT source means (it is HTML text: ``&amp;`` is ``&``)."""
+    if "&" not in name:  # html.unescape returns text without "&" as it is
+        return name
+    import html
+
+    return html.unescape(name)
+
+
 def layout_key(source: str, formats, dpi: int, png_library: Optional[str]) -> Optional[str]:
     """The key of the Graphviz runs that draw ``source`` as ``formats`` at ``dpi`` (with
     ``png_library`` preloaded into the run that writes PNG), or None when it cannot be
     told (dot or an icon file the source names cannot be found or read): such a run is
-    made, and kept, never."""
+    made, and kept, never. The icons are named as dot sees them (short_names), with the
+    SHA-256 of their bytes."""
     identity = graphviz_identity()
     if identity is None:
         return None
+    shorts = short_names(source)
     icons = []
-    for name in dict.fromkeys(_IMG_SRC.findall(source)):
-        path = name
-        if "&" in path:
-            import html
-
-            path = html.unescape(path)
+    for name, short in shorts.items():
         try:
-            with open(path, "rb") as fh:
-                icons.append([name, hashlib.sha256(fh.read()).hexdigest()])
+            with open(real_name(name), "rb") as fh:
+                icons.append([short, hashlib.sha256(fh.read()).hexdigest()])
         except OSError:
             return None
+    given = _IMG_SRC.sub(lambda m: f'<IMG SRC="{shorts[m.group(1)]}"', source)
     parts = {
         "version": VERSION,
-        "source": hashlib.sha256(source.encode("utf-8")).hexdigest(),
+        "source": hashlib.sha256(given.encode("utf-8")).hexdigest(),
         "formats": list(formats), "dpi": dpi, "icons": icons,
         "code": [source_digest(f).decode() for f in _code_files()],
+        # routes.py searches the routes with its compiled search unless turned off
+        "pure python": bool(os.environ.get("DIAGRAMGEN_PURE_PYTHON")),
         "graphviz": identity,
         "png library": [png_library, _stat(png_library)] if png_library else None,
     }
@@ -88,10 +114,24 @@ def layout_key(source: str, formats, dpi: int, png_library: Optional[str]) -> Op
 
 
 def _code_files() -> list:
-    """The modules whose code makes what Graphviz is given (not imported: a kept layout
-    needs none of them)."""
+    """The modules whose code makes what Graphviz is given: render, and the second run's
+    input made from the first run's output (bands, with routes and its compiled search,
+    and dotjson); not imported: a kept layout needs none of them."""
     here = os.path.dirname(os.path.abspath(__file__))
-    return [os.path.join(here, name) for name in ("render.py", "bands.py", "dotjson.py", "layoutcache.py")]
+    names = ["render.py", "bands.py", "routes.py", "dotjson.py", "layoutcache.py"]
+    return [os.path.join(here, name) for name in names] + _compiled_search(here)
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled_search(here: str) -> list:
+    """The file of the compiled route search (_routesearch.c) where it was built."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    for suffix in EXTENSION_SUFFIXES:
+        path = os.path.join(here, f"_routesearch{suffix}")
+        if os.path.isfile(path):
+            return [path]
+    return []
 
 
 def _stat(path: str) -> Optional[list]:
@@ -134,6 +174,13 @@ def _identity(dot: Optional[str], environment: tuple) -> Optional[list]:
     for folder in ("/var/cache/fontconfig", os.path.join(xdg, "fontconfig")):
         files += _with_entries(folder)
     return [[f, _stat(f)] for f in files] + [list(environment)]
+
+
+def look_again() -> None:
+    """Forget what graphviz_identity found: a process that runs on (watch) looks at
+    Graphviz and the fonts again, which may have been installed, upgraded or removed
+    since."""
+    _identity.cache_clear()
 
 
 def graphviz_identity() -> Optional[list]:

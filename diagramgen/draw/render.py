@@ -269,29 +269,44 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300, slot=None
     is kept in the disk cache, and with ``reuse`` taken from there instead when the last
     layout of that slot was made from the same input (layoutcache: the same source,
     formats, icon files and Graphviz). ``reuse=False`` (render --force) always runs
-    Graphviz, and keeps what it wrote."""
+    Graphviz, and keeps what it wrote. What is kept names the icons as dot saw them
+    (_short_image_names); the SVG returned names them as ``source`` does."""
+    from diagramgen.draw import layoutcache
+
     key = None
     if slot is not None:
-        from diagramgen.draw import layoutcache
-
         key = layoutcache.layout_key(source, formats, dpi, png_rows_library() if "png" in formats else None)
         if key is not None and reuse:
             kept = layoutcache.kept(slot, key, formats)
             if kept is not None and all(_looks_like(f, kept[f]) for f in formats):
-                return kept
+                return _real_image_names(kept, source)
     result = _run_dot(source, formats, dpi, timeout)
     # kept only when the key still holds after the run: an icon file saved while dot read
     # it is not what the key names
     if key is not None and key == layoutcache.layout_key(source, formats, dpi,
                                                          png_rows_library() if "png" in formats else None):
         layoutcache.keep(slot, key, result)
-    return result
+    return _real_image_names(result, source)
+
+
+def _real_image_names(result: dict, source: str) -> dict:
+    """dot's output with the icons named as ``source`` names them: the SVG links them by
+    the short names dot saw (_short_image_names)."""
+    if "svg" not in result:
+        return result
+    from diagramgen.draw.layoutcache import short_names
+
+    svg = result["svg"]
+    for real, short in short_names(source).items():
+        svg = svg.replace(f'"{short}"'.encode(), f'"{real}"'.encode())
+    return {**result, "svg": svg}
 
 
 def _run_dot(source: str, formats, dpi: int, timeout: float) -> dict:
+    """``{format: bytes}`` as dot writes them, the icons named by their short names."""
     _clean_stale_dot_folders()
     with temporary_folder(f"{_DOT_TMP}{os.getpid()}-") as tmp:
-        runs, images = graphviz_runs(source, formats, tmp, dpi=dpi, timeout=timeout)
+        runs, _images = graphviz_runs(source, formats, tmp, dpi=dpi, timeout=timeout)
         args, data = runs[-1]
         _check(*_run_last(args, data, formats, timeout, tmp))
         result = {}
@@ -303,9 +318,6 @@ def _run_dot(source: str, formats, dpi: int, timeout: float) -> dict:
             if not _looks_like(fmt, result[fmt]):
                 raise RenderError(f"Graphviz dot's {fmt.upper()} output is not a complete {fmt.upper()} "
                                   "image; nothing was written")
-        if "svg" in result:  # the SVG links the icons by the names dot saw: give back the real paths
-            for short, real in images.items():
-                result["svg"] = result["svg"].replace(f'"{short}"'.encode(), f'"{real}"'.encode())
         return result
 
 
@@ -314,29 +326,26 @@ _IMG_SRC = re.compile(r'(<IMG SRC=")([^"]+)(")')
 
 def _short_image_names(source: str, folder: str) -> tuple:
     """The DOT source with each icon file named by a short link in ``folder`` (where dot
-    runs): ``_icon_0.png``, ... in order of first mention. Returns (source, {short name:
-    the name as the source had it}). dot's layout can depend on the text of the image
-    paths it is given (their memory, not their meaning), so the same architecture laid out
-    from two checkouts in different folders could come out differently; with the same
-    short names it cannot. Where a link cannot be made, the icon is copied."""
+    runs): ``_icon_0.png``, ... in order of first mention (layoutcache.short_names).
+    Returns (source, {short name: the name as the source had it}). dot's layout can
+    depend on the text of the image paths it is given (their memory, not their meaning),
+    so the same architecture laid out from two checkouts in different folders could come
+    out differently; with the same short names it cannot. Where a link cannot be made,
+    the icon is copied; where neither can, dot is given the name as it was (and reports
+    the missing file)."""
+    from diagramgen.draw.layoutcache import real_name, short_names
+
     images: dict = {}
-    shorts: dict = {}
+    shorts = short_names(source)
+    linked: dict = {}
 
     def short(m) -> str:
         name = m.group(2)
-        if name not in shorts:
-            real = name
-            if "&" in name:  # html.unescape returns text without "&" as it is
-                import html
-
-                real = html.unescape(name)
-            short_name = f"_icon_{len(shorts)}{os.path.splitext(real)[1].lower()}"
-            target = os.path.join(folder, short_name)
-            if not link_or_copy(real, target):
-                return m.group(0)  # dot reports the missing file as before
-            shorts[name] = short_name
-            images[short_name] = name
-        return m.group(1) + shorts[name] + m.group(3)
+        if name not in linked:
+            linked[name] = link_or_copy(real_name(name), os.path.join(folder, shorts[name]))
+            if linked[name]:
+                images[shorts[name]] = name
+        return m.group(1) + shorts[name] + m.group(3) if linked[name] else m.group(0)
 
     return _IMG_SRC.sub(short, source), images
 
