@@ -366,3 +366,18 @@ def test_what_a_killed_writer_left_is_removed_with_the_oldest_entries(tmp_path, 
         assert sorted(p.name for p in folder.iterdir()) == [f".{'b' * 64}.bin.{writer.pid}.140.tmp", f"{'c' * 64}.bin"]
     finally:
         writer.communicate(b"")
+
+
+def test_a_neato_found_elsewhere_on_path_is_part_of_the_key(tmp_path, monkeypatch):
+    """Where no neato is beside dot, the banded diagrams are drawn by the neato on PATH
+    (render.neato_binary): another one there is another Graphviz."""
+    only_dot = tmp_path / "dot-only"
+    other_neato = tmp_path / "neato-only"
+    for folder, name in ((only_dot, "dot"), (other_neato, "neato")):
+        folder.mkdir()
+        (folder / name).write_text(f'#!/bin/sh\nexec {shutil.which(name)} "$@"\n', encoding="utf-8")
+        (folder / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{only_dot}{os.pathsep}{os.environ['PATH']}")
+    before = layoutcache.graphviz_identity()
+    monkeypatch.setenv("PATH", f"{only_dot}{os.pathsep}{other_neato}{os.pathsep}{os.environ['PATH']}")
+    assert layoutcache.graphviz_identity() != before

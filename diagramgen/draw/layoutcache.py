@@ -153,13 +153,15 @@ def _with_entries(folder: str) -> list:
 
 
 @functools.lru_cache(maxsize=4)
-def _identity(dot: Optional[str], environment: tuple) -> Optional[list]:
+def _identity(dot: Optional[str], neato: Optional[str], environment: tuple) -> Optional[list]:
     if dot is None:
         return None
     real = os.path.realpath(dot)
     files = [dot, real]
-    for near in (os.path.join(os.path.dirname(dot), "neato"), os.path.join(os.path.dirname(real), "neato")):
-        files += [near, os.path.realpath(near)]
+    # the neato beside dot, else the one on PATH (render.neato_binary)
+    for near in (os.path.join(os.path.dirname(dot), "neato"), os.path.join(os.path.dirname(real), "neato"), neato):
+        if near is not None:
+            files += [near, os.path.realpath(near)]
     # Graphviz's plugins and their configuration (rewritten when a plugin is installed or
     # upgraded): lib/graphviz beside the binary's folder, or in the platform's lib folder
     multiarch = getattr(sys.implementation, "_multiarch", None)
@@ -188,7 +190,7 @@ def graphviz_identity() -> Optional[list]:
     description), looked at once per process for the same dot and environment; None
     when there is no dot."""
     environment = tuple(sorted((k, v) for k, v in os.environ.items() if _ENVIRONMENT.match(k)))
-    return _identity(shutil.which("dot"), environment)
+    return _identity(shutil.which("dot"), shutil.which("neato"), environment)
 
 
 def _path(slot: str):
