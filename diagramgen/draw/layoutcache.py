@@ -46,7 +46,7 @@ from diagramgen.files import mark_used, prune_cache, store
 FOLDER = "layouts"  # in the cache folder
 LIMIT = 256 * 1024 * 1024  # bytes: beyond, the entries least recently used are removed
 VERSION = 1  # of the keys and the entries
-_IMG_SRC = re.compile(r'<IMG SRC="([^"]+)"')
+IMG_SRC = re.compile(r'<IMG SRC="([^"]+)"')  # an icon file in a DOT label
 # what Graphviz and the font library read from the environment, besides the files
 # (SERVER_NAME: Graphviz then reads no image file unless GV_FILE_PATH allows it)
 _ENVIRONMENT = re.compile(r"^(GV[A-Z_]*|GD[A-Z_]*FONT[A-Z_]*|DOTFONTPATH|FONTCONFIG_[A-Z_]+|FC_[A-Z_]+|SERVER_NAME|"
@@ -67,7 +67,7 @@ def short_names(source: str) -> dict:
     differ only in where their icon files are (an SVG icon's PNG, rasterised into a
     temporary folder of each process) give dot the same input."""
     shorts: dict = {}
-    for name in _IMG_SRC.findall(source):
+    for name in IMG_SRC.findall(source):
         if name not in shorts:
             shorts[name] = f"_icon_{len(shorts)}{os.path.splitext(real_name(name))[1].lower()}"
     return shorts
@@ -99,7 +99,7 @@ def layout_key(source: str, formats, dpi: int, png_library: Optional[str]) -> Op
                 icons.append([short, hashlib.sha256(fh.read()).hexdigest()])
         except OSError:
             return None
-    given = _IMG_SRC.sub(lambda m: f'<IMG SRC="{shorts[m.group(1)]}"', source)
+    given = IMG_SRC.sub(lambda m: f'<IMG SRC="{shorts[m.group(1)]}"', source)
     parts = {
         "version": VERSION,
         "source": hashlib.sha256(given.encode("utf-8")).hexdigest(),

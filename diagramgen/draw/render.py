@@ -321,9 +321,6 @@ def _run_dot(source: str, formats, dpi: int, timeout: float) -> dict:
         return result
 
 
-_IMG_SRC = re.compile(r'(<IMG SRC=")([^"]+)(")')
-
-
 def _short_image_names(source: str, folder: str) -> tuple:
     """The DOT source with each icon file named by a short link in ``folder`` (where dot
     runs): ``_icon_0.png``, ... in order of first mention (layoutcache.short_names).
@@ -333,21 +330,21 @@ def _short_image_names(source: str, folder: str) -> tuple:
     out differently; with the same short names it cannot. Where a link cannot be made,
     the icon is copied; where neither can, dot is given the name as it was (and reports
     the missing file)."""
-    from diagramgen.draw.layoutcache import real_name, short_names
+    from diagramgen.draw.layoutcache import IMG_SRC, real_name, short_names
 
     images: dict = {}
     shorts = short_names(source)
     linked: dict = {}
 
     def short(m) -> str:
-        name = m.group(2)
+        name = m.group(1)
         if name not in linked:
             linked[name] = link_or_copy(real_name(name), os.path.join(folder, shorts[name]))
             if linked[name]:
                 images[shorts[name]] = name
-        return m.group(1) + shorts[name] + m.group(3) if linked[name] else m.group(0)
+        return f'<IMG SRC="{shorts[name]}"' if linked[name] else m.group(0)
 
-    return _IMG_SRC.sub(short, source), images
+    return IMG_SRC.sub(short, source), images
 
 
 def _looks_like(fmt: str, data: bytes) -> bool:

@@ -35,7 +35,6 @@ from diagramgen.draw.theme import (
     OVERLAY_STYLE,
     OVERLAY_UNCHANGED_BADGE,
     PROVENANCE_STYLE,
-    component_tooltip,
     step_tooltip as theme_step_tooltip,
 )
 from diagramgen.ids import generated_id
@@ -171,10 +170,6 @@ def title_label(arch: Architecture) -> str:
 # Graphviz: an edit of it leaves the Graphviz input as it was, and render.run_dot can
 # take the layout made before (draw/layoutcache.py).
 TOOLTIP_STAND_IN = "-"
-
-
-def tooltip(c: Component) -> str:
-    return " | ".join(component_tooltip(c))
 
 
 @dataclass(frozen=True)
