@@ -451,11 +451,16 @@ def _next_run(filehashes):
     M._output_hashes.clear()
 
 
-def _hash_kept(filehashes, kind, path):
-    import json
+def _kept_lines(filehashes) -> dict:
+    """The entries of the working folder's file in the disk cache: key -> the rest of its line."""
+    text = filehashes.entries_file().read_text(encoding="utf-8")
+    assert text.startswith(filehashes.HEADER)
+    return dict(line.split("\t") for line in text[len(filehashes.HEADER):].split("\n"))
 
-    entries = json.loads((Path(os.environ["DIAGRAMGEN_CACHE_DIR"]) / filehashes.FILE).read_text())["files"]
-    return entries.get(f"{kind} {os.path.abspath(path)}", [None] * 6)[5]
+
+def _hash_kept(filehashes, kind, path):
+    entry = _kept_lines(filehashes).get(f"{kind} {os.path.abspath(path)}")
+    return entry.split(" ")[5] if entry else None
 
 
 def test_a_file_hashed_long_after_its_last_change_is_taken_from_the_memory_next_time(hashes, tmp_path, monkeypatch):
@@ -521,7 +526,7 @@ def test_a_file_hashed_just_after_its_last_change_is_not_kept(hashes, tmp_path):
     with hashes.keeping():  # the real clock: the file changed less than GRANULARITY_NS ago
         M.output_sha256(page)
         M.sha256_file(page)
-    assert not (tmp_path / "cache" / hashes.FILE).exists()
+    assert not (tmp_path / "cache" / hashes.FOLDER).exists()
 
 
 def test_no_hash_is_kept_without_a_cache(hashes, tmp_path, monkeypatch):
@@ -535,3 +540,89 @@ def test_no_hash_is_kept_without_a_cache(hashes, tmp_path, monkeypatch):
     with hashes.keeping():
         assert M.output_sha256(page) == M.output_digest("page.svg", b"<svg/>\n")
     assert not hashes.save() and not (tmp_path / "cache").exists()
+
+
+def _kept_later(hashes, monkeypatch):
+    later = hashes._now() + 10 * hashes.GRANULARITY_NS  # as if hashed 20 s after the writes
+    monkeypatch.setattr(hashes, "_now", lambda: later)
+
+
+def test_each_working_folder_keeps_its_hashes_in_a_file_of_its_own(hashes, tmp_path, monkeypatch):
+    # a run reads the entries of the folder it runs in, not those of every checkout
+    from diagramgen.publish import manifest as M
+
+    _kept_later(hashes, monkeypatch)
+    page = tmp_path / "page.svg"
+    page.write_bytes(b"<svg/>\n")
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    monkeypatch.chdir(one)
+    with hashes.keeping():
+        digest = M.output_sha256(page)
+    first = hashes.entries_file()
+    assert first.parent == tmp_path / "cache" / hashes.FOLDER
+    assert _hash_kept(hashes, "output", page) == digest
+    monkeypatch.chdir(two)
+    _next_run(hashes)
+    assert hashes.entries_file() != first and not hashes.entries_file().exists()
+    assert hashes.known("output", str(page), page.stat()) is None  # the other folder's entries are not read
+    with hashes.keeping():
+        assert M.output_sha256(page) == digest
+    assert sorted(p.name for p in first.parent.iterdir()) == sorted([first.name, hashes.entries_file().name])
+
+
+def test_a_damaged_file_of_hashes_costs_only_its_damaged_lines(hashes, tmp_path, monkeypatch):
+    from diagramgen.publish import manifest as M
+
+    _kept_later(hashes, monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    pages = [tmp_path / f"p{n}.svg" for n in range(3)]
+    for n, page in enumerate(pages):
+        page.write_bytes(b"<svg>%d</svg>\n" % n)
+    with hashes.keeping():
+        digests = [M.output_sha256(p) for p in pages]
+    kept = hashes.entries_file()
+    lines = kept.read_text(encoding="utf-8").split("\n")
+    assert lines[0] + "\n" == hashes.HEADER and len(lines) == 4
+    key0, _ = lines[1].split("\t")
+    key1, value1 = lines[2].split("\t")
+    lines[1] = key0  # no tab: left out
+    lines[2] = f"{key1}\t{value1.rsplit(' ', 1)[0]} "  # no hash after the numbers
+    kept.write_text("\n".join(lines), encoding="utf-8")
+    _next_run(hashes)
+    assert [hashes.known("output", str(p), p.stat()) for p in pages] == [None, None, digests[2]]
+    kept.write_text("diagramgen file hashes 1\n" + "\n".join(lines[1:]), encoding="utf-8")  # another version
+    _next_run(hashes)
+    assert hashes.known("output", str(pages[2]), pages[2].stat()) is None
+
+
+def test_a_path_with_a_tab_or_a_line_break_is_hashed_but_not_kept(hashes, tmp_path, monkeypatch):
+    from diagramgen.publish import manifest as M
+
+    _kept_later(hashes, monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    odd = [tmp_path / "a\tb.svg", tmp_path / "a\nb.svg"]
+    plain = tmp_path / "plain.svg"
+    for p in odd + [plain]:
+        p.write_bytes(b"<svg/>\n")
+    with hashes.keeping():
+        digests = {M.output_sha256(p) for p in odd + [plain]}
+    assert digests == {M.output_digest("x.svg", b"<svg/>\n")}
+    assert list(_kept_lines(hashes)) == [f"output {plain}"]
+
+
+def test_the_single_file_of_earlier_versions_is_removed_when_the_hashes_are_next_written(
+        hashes, tmp_path, monkeypatch):
+    from diagramgen.publish import manifest as M
+
+    _kept_later(hashes, monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    old = tmp_path / "cache" / hashes.OLD_FILE
+    old.parent.mkdir()
+    old.write_text('{"version": 1, "files": {}}', encoding="utf-8")
+    page = tmp_path / "page.svg"
+    page.write_bytes(b"<svg/>\n")
+    with hashes.keeping():
+        M.output_sha256(page)
+    assert not old.exists() and hashes.entries_file().exists()

@@ -4,9 +4,16 @@ The render cache's test, the docs pages' reuse (publish/reuse.py) and the manife
 records hash the same files at every run: after an edit of one architecture, the
 outputs of all the others (megabytes of SVG, PNG and viewers) and the package's code,
 though none of them changed. Here each hash is kept, in the disk cache
-(cache.cache_dir(), ``file-hashes.json``), with what ``os.stat`` said of the file when
+(cache.cache_dir(), ``file-hashes/``), with what ``os.stat`` said of the file when
 it was read: its size, modification and status-change times (ns), inode and device.
 A file that stats the same is taken to hold the same bytes, as git's index does.
+
+The entries are kept in one file per working folder (the name is a hash of its path),
+so that a run reads the entries of the project it runs in, not those of every checkout
+and temporary folder the cache has seen. The file is text, one entry a line (``kind
+path``, a tab, then the numbers and the hash separated by spaces), read into a table of
+lines at the first look-up; a line is taken apart only when its file is looked up. A
+path holding a tab or a line break is not kept.
 
 A file changed twice within one tick of the file system's clock can keep its size and
 times, so an entry is only kept when the file's last change (its modification and
@@ -20,16 +27,19 @@ unreadable file of entries, every file is hashed, with the same hashes.
 from __future__ import annotations
 
 import contextlib
-import json
+import hashlib
+import os
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Optional
 
-FILE = "file-hashes.json"
-VERSION = 1
+FOLDER = "file-hashes"  # in the disk cache: one file of entries per working folder
+OLD_FILE = "file-hashes.json"  # where version 1 kept them all (removed at the first save)
+HEADER = "diagramgen file hashes 2\n"
 GRANULARITY_NS = 2_000_000_000
-LIMIT = 20000  # entries; beyond that only those of this run are kept
+LIMIT = 20000  # entries of one file; beyond that only those of this run are kept
 # On Windows st_ctime is the creation time, not the time of the last change, so a file
 # rewritten with the same size and modification time would stat as before: nothing is
 # kept or used there.
@@ -37,34 +47,57 @@ TRUSTED = sys.platform != "win32"
 
 _now = time.time_ns  # the moment a hash is taken (tests move it)
 _lock = threading.Lock()
-_memory: Optional[dict] = None  # "kind path": [size, mtime_ns, ctime_ns, inode, device, digest]
-_memory_dir = None  # the cache folder _memory was read from
+_memory: Optional[dict] = None  # "kind path": "size mtime_ns ctime_ns inode device digest"
+_memory_file = None  # the file _memory was read from
 _used: set = set()  # keys looked up or recorded by this process
 _dirty = False
 _depth = 0  # of keeping()
 
 
-def _stat_part(st) -> list:
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+def _stat_part(st) -> str:
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino} {st.st_dev} "
 
 
-def _load() -> dict:
-    global _memory, _memory_dir, _dirty
+def entries_file() -> Optional[Path]:
+    """The file of entries of the working folder, in the disk cache; None without one."""
     from diagramgen.cache import cache_dir
 
     where = cache_dir()
-    if _memory is None or where != _memory_dir:  # read once, again where the cache moved
+    if where is None:
+        return None
+    try:
+        here = os.getcwd()
+    except OSError:  # the working folder was removed
+        return None
+    key = (where, here)
+    if key not in _files:  # asked at every look-up: the name is made once per folder
+        _files.clear()
+        _files[key] = where / FOLDER / (
+            hashlib.sha256(here.encode("utf-8", "surrogateescape")).hexdigest()[:32] + ".txt")
+    return _files[key]
+
+
+_files: dict = {}
+
+
+def _load() -> dict:
+    global _memory, _memory_file, _dirty
+    where = entries_file()
+    if _memory is None or where != _memory_file:  # read once, again where the file moved
         memory: dict = {}
         if where is not None:
             try:
-                with open(where / FILE, "rb") as fh:
-                    data = json.loads(fh.read())
-                if isinstance(data, dict) and data.get("version") == VERSION and isinstance(data.get("files"), dict):
-                    memory = {k: v for k, v in data["files"].items()
-                              if isinstance(v, list) and len(v) == 6 and isinstance(v[5], str)}
-            except (OSError, ValueError):
-                pass
-        _memory, _memory_dir, _dirty = memory, where, False
+                with open(where, "rb") as fh:
+                    text = fh.read().decode("utf-8", "surrogateescape")
+            except OSError:
+                text = ""
+            if text.startswith(HEADER):
+                # "key\tvalue" lines; a line without a tab (a damaged file) is left out
+                for line in text[len(HEADER):].split("\n"):
+                    key, tab, value = line.partition("\t")
+                    if tab:
+                        memory[key] = value
+        _memory, _memory_file, _dirty = memory, where, False
         _used.clear()
     return _memory
 
@@ -76,10 +109,14 @@ def known(kind: str, path: str, st) -> Optional[str]:
         return None
     key = f"{kind} {path}"
     entry = _load().get(key)
-    if entry is None or entry[:5] != _stat_part(st):
+    if entry is None:
+        return None
+    part = _stat_part(st)
+    digest = entry[len(part):]
+    if not entry.startswith(part) or not digest or " " in digest:
         return None
     _used.add(key)
-    return entry[5]
+    return digest
 
 
 def taken() -> int:
@@ -96,7 +133,9 @@ def remember(kind: str, path: str, st, digest: str, when: int) -> None:
     if not TRUSTED or max(st.st_mtime_ns, st.st_ctime_ns) + GRANULARITY_NS >= when:
         return
     key = f"{kind} {path}"
-    entry = _stat_part(st) + [digest]
+    entry = _stat_part(st) + digest
+    if "\t" in key or "\n" in key or "\n" in digest or " " in digest:
+        return
     with _lock:
         memory = _load()
         _used.add(key)
@@ -122,17 +161,22 @@ def keeping():
 def save() -> bool:
     """Write the entries to the disk cache if any was added; True when written."""
     global _dirty
-    from diagramgen.cache import cache_dir
     from diagramgen.files import store
 
     with _lock:
-        where = cache_dir()
-        if not _dirty or _memory is None or where is None or where != _memory_dir:
+        where = entries_file()
+        if not _dirty or _memory is None or where is None or where != _memory_file:
             return False
         files = _memory if len(_memory) <= LIMIT else {k: v for k, v in _memory.items() if k in _used}
         _dirty = False
-        data = json.dumps({"version": VERSION, "files": files}, separators=(",", ":"), sort_keys=True)
-    return store(where / FILE, data.encode("utf-8"))
+        data = HEADER + "\n".join(f"{k}\t{v}" for k, v in sorted(files.items()))
+    written = store(where, data.encode("utf-8", "surrogateescape"))
+    if written:
+        try:
+            os.remove(where.parent.parent / OLD_FILE)
+        except OSError:
+            pass
+    return written
 
 
 def forget() -> None:
