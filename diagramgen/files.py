@@ -390,6 +390,16 @@ def store(path: Path, data: bytes) -> bool:
         return False
 
 
+def discard(path) -> bool:
+    """Remove the file ``path`` of a cache if it is there; True when removed. Nothing
+    raised when it cannot be (a cache is optional)."""
+    try:
+        os.remove(path)
+        return True
+    except OSError:
+        return False
+
+
 def mark_used(path: Path) -> None:
     """Set a cache entry's modification time to now: the entries least recently used are
     the first ones prune_cache removes. Nothing raised when it cannot be done."""

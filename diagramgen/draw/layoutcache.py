@@ -41,7 +41,7 @@ import sys
 from typing import Optional
 
 from diagramgen.cache import cache_dir, source_digest
-from diagramgen.files import mark_used, prune_cache, store
+from diagramgen.files import discard, mark_used, prune_cache, store
 
 FOLDER = "layouts"  # in the cache folder
 LIMIT = 256 * 1024 * 1024  # bytes: beyond, the entries least recently used are removed
@@ -239,10 +239,7 @@ def keep(slot: str, key: str, result: dict) -> None:
     head = {"key": key, "parts": [[fmt, len(data), hashlib.sha256(data).hexdigest()] for fmt, data in result.items()]}
     entry = json.dumps(head).encode("utf-8") + b"\n" + b"".join(result.values())
     if len(entry) > LIMIT:
-        try:
-            os.remove(path)
-        except OSError:
-            pass
+        discard(path)
         return
     if store(path, entry):
         prune_cache(path.parent, LIMIT, keep=path)

@@ -162,7 +162,7 @@ def keeping():
 def save() -> bool:
     """Write the entries to the disk cache if any was added; True when written."""
     global _dirty
-    from diagramgen.files import store
+    from diagramgen.files import discard, store
 
     with _lock:
         where = entries_file()
@@ -175,10 +175,7 @@ def save() -> bool:
         data = HEADER + "\n".join(f"{k}\t{v}" for k, v in sorted(files.items()))
     written = store(where, data.encode("utf-8", "surrogateescape"))
     if written:
-        try:
-            os.remove(where.parent.parent / OLD_FILE)
-        except OSError:
-            pass
+        discard(where.parent.parent / OLD_FILE)
     return written
 
 
