@@ -6,6 +6,7 @@ and settings made without it."""
 import dataclasses
 import hashlib
 import os
+import shutil
 import types
 from pathlib import Path
 
@@ -626,3 +627,34 @@ def test_the_single_file_of_earlier_versions_is_removed_when_the_hashes_are_next
     with hashes.keeping():
         M.output_sha256(page)
     assert not old.exists() and hashes.entries_file().exists()
+
+
+def test_hashes_of_files_in_a_folder_that_is_gone_are_dropped_once_the_file_of_hashes_is_large(
+        hashes, tmp_path, monkeypatch):
+    from diagramgen.publish import manifest as M
+
+    _kept_later(hashes, monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    gone, stays = tmp_path / "gone", tmp_path / "stays"
+    gone.mkdir()
+    stays.mkdir()
+    pages = [gone / "a.svg", stays / "b.svg"]
+    for page in pages:
+        page.write_bytes(b"<svg/>\n")
+    with hashes.keeping():
+        for page in pages:
+            M.output_sha256(page)
+    assert sorted(_kept_lines(hashes)) == [f"output {p}" for p in pages]
+    shutil.rmtree(gone)
+    fresh = stays / "c.svg"
+    fresh.write_bytes(b"<svg/>\n")
+    _next_run(hashes)
+    with hashes.keeping():  # few entries: none is looked at
+        M.output_sha256(fresh)
+    assert len(_kept_lines(hashes)) == 3
+    monkeypatch.setattr(hashes, "TIDY_FROM", 2)
+    (stays / "d.svg").write_bytes(b"<svg/>\n")
+    _next_run(hashes)
+    with hashes.keeping():
+        M.output_sha256(stays / "d.svg")
+    assert sorted(_kept_lines(hashes)) == [f"output {stays / n}" for n in ("b.svg", "c.svg", "d.svg")]

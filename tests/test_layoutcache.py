@@ -381,3 +381,19 @@ def test_a_neato_found_elsewhere_on_path_is_part_of_the_key(tmp_path, monkeypatc
     before = layoutcache.graphviz_identity()
     monkeypatch.setenv("PATH", f"{only_dot}{os.pathsep}{other_neato}{os.pathsep}{os.environ['PATH']}")
     assert layoutcache.graphviz_identity() != before
+
+
+def test_a_layout_larger_than_the_whole_limit_is_not_kept_and_its_older_entry_goes(tmp_path, monkeypatch, runs):
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / layoutcache.FOLDER
+    slot = layoutcache.slot_name("test", "big")
+    render.run_dot("digraph { a -> b }", ["svg"], slot=slot)
+    render.run_dot("digraph { x -> y }", ["svg"], slot=layoutcache.slot_name("test", "other"))
+    small = (folder / f"{slot}.bin").stat().st_size
+    monkeypatch.setattr(layoutcache, "LIMIT", small + 64)  # room for the small entries, one at a time
+    many = "digraph { " + " ".join(f"n{i} -> n{i + 1};" for i in range(40)) + " }"
+    drawn = render.run_dot(many, ["svg"], slot=slot)
+    assert not (folder / f"{slot}.bin").exists()  # neither the new entry nor the old one of its slot
+    assert (folder / f"{layoutcache.slot_name('test', 'other')}.bin").exists()  # the others stay
+    runs.clear()
+    assert render.run_dot(many, ["svg"], slot=slot) == drawn and runs == ["dot"]  # laid out again

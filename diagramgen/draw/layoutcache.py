@@ -231,10 +231,18 @@ def keep(slot: str, key: str, result: dict) -> None:
     """Store ``result`` (``{format: bytes}``) as the entry ``slot``, made from ``key``;
     written under a temporary name and renamed. A cache that cannot be written is no
     error. Past LIMIT bytes in all, the entries least recently taken or stored are
-    removed (files.prune_cache)."""
+    removed (files.prune_cache). An entry larger than LIMIT on its own is not kept (it
+    would push out every other one and then stay), and the slot's older entry goes."""
     path = _path(slot)
     if path is None:
         return
     head = {"key": key, "parts": [[fmt, len(data), hashlib.sha256(data).hexdigest()] for fmt, data in result.items()]}
-    if store(path, json.dumps(head).encode("utf-8") + b"\n" + b"".join(result.values())):
+    entry = json.dumps(head).encode("utf-8") + b"\n" + b"".join(result.values())
+    if len(entry) > LIMIT:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+        return
+    if store(path, entry):
         prune_cache(path.parent, LIMIT, keep=path)

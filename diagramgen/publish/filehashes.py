@@ -40,6 +40,7 @@ OLD_FILE = "file-hashes.json"  # where version 1 kept them all (removed at the f
 HEADER = "diagramgen file hashes 2\n"
 GRANULARITY_NS = 2_000_000_000
 LIMIT = 20000  # entries of one file; beyond that only those of this run are kept
+TIDY_FROM = 2000  # entries of one file; beyond that those of folders now gone are dropped
 # On Windows st_ctime is the creation time, not the time of the last change, so a file
 # rewritten with the same size and modification time would stat as before: nothing is
 # kept or used there.
@@ -167,7 +168,9 @@ def save() -> bool:
         where = entries_file()
         if not _dirty or _memory is None or where is None or where != _memory_file:
             return False
-        files = _memory if len(_memory) <= LIMIT else {k: v for k, v in _memory.items() if k in _used}
+        files = _memory if len(_memory) <= TIDY_FROM else _without_vanished_folders(_memory)
+        if len(files) > LIMIT:
+            files = {k: v for k, v in files.items() if k in _used}
         _dirty = False
         data = HEADER + "\n".join(f"{k}\t{v}" for k, v in sorted(files.items()))
     written = store(where, data.encode("utf-8", "surrogateescape"))
@@ -177,6 +180,22 @@ def save() -> bool:
         except OSError:
             pass
     return written
+
+
+def _without_vanished_folders(memory: dict) -> dict:
+    """``memory`` without the entries, unused by this run, of files whose folder is gone
+    (a temporary output folder, a removed checkout): one look at each folder."""
+    there: dict = {}
+    out = {}
+    for key, value in memory.items():
+        if key not in _used:
+            folder = os.path.dirname(key.partition(" ")[2])
+            if folder not in there:
+                there[folder] = os.path.isdir(folder)
+            if not there[folder]:
+                continue
+        out[key] = value
+    return out
 
 
 def forget() -> None:
