@@ -285,3 +285,32 @@ def test_layout_does_not_depend_on_the_folder_the_icons_are_in(tmp_path):
         return run_dot(text, ["svg"])["svg"].decode("utf-8").replace(str(root), "ROOT")
 
     assert drawn_from(tmp_path / "a") == drawn_from(tmp_path / "a-folder-with-a-much-longer-name" / "below")
+
+
+def _source_naming(*names):
+    return "".join(f'<IMG SRC="{n}"/>' for n in names)
+
+
+def test_dots_svg_names_the_icons_as_the_source_does():
+    from diagramgen.draw.render import _real_image_names
+
+    source = _source_naming("/icons/a.png", "/other/b&amp;c.PNG", "/icons/a.png")
+    svg = (b'<svg><image xlink:href="_icon_0.png" width="1"/><image xlink:href="_icon_1.png"/>'
+           b'<text>_icon_0.png "_icon_2.png" _icon_1.png</text><image xlink:href="_icon_10.png"/></svg>')
+    out = _real_image_names({"svg": svg, "png": b"png"}, source)
+    assert out == {"png": b"png", "svg": (
+        b'<svg><image xlink:href="/icons/a.png" width="1"/><image xlink:href="/other/b&amp;c.PNG"/>'
+        b'<text>_icon_0.png "_icon_2.png" _icon_1.png</text><image xlink:href="_icon_10.png"/></svg>')}
+    assert _real_image_names({"png": b"png"}, source) == {"png": b"png"}
+    assert _real_image_names({"svg": svg}, "no icons") == {"svg": svg}
+
+
+def test_a_real_icon_name_that_looks_like_a_short_one_is_replaced_name_after_name():
+    from diagramgen.draw.render import _real_image_names
+
+    # the first icon's real name is the second's short name: names are replaced in order
+    # of first mention, so the second replacement also renames the first icon
+    source = _source_naming("_icon_1.png", "/icons/b.png")
+    svg = b'<svg><image xlink:href="_icon_0.png"/><image xlink:href="_icon_1.png"/></svg>'
+    assert _real_image_names({"svg": svg}, source)["svg"] == (
+        b'<svg><image xlink:href="/icons/b.png"/><image xlink:href="/icons/b.png"/></svg>')

@@ -358,3 +358,31 @@ def _was_built() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("diagramgen.draw._routesearch") is not None
+
+
+def test_the_first_pass_is_the_diagram_without_its_bands_then_the_bands_alone():
+    from diagramgen.draw import bands
+
+    source = "\n".join([
+        "digraph {",
+        "\tgraph [rankdir=LR]",
+        "\tsubgraph cluster_top {",
+        "\t\tgraph [label=Top]",
+        "\t\ta [label=A]",
+        "\t}",
+        "\tsubgraph cluster_base {",
+        "\t\tgraph [class=band label=Base]",
+        "\t\tb [label=B]",
+        "\t}",
+        "\t_c1 [label=1 width=0.3]",
+        "\ta -> _c1 [dir=none]",
+        "\t_c1 -> b [arrowhead=normal]",
+        "}",
+    ])
+    first = bands.first_pass(source)
+    assert first == bands.layout_source(source) + "\n" + bands.band_sizes_source(source) + "\n"
+    assert first == "\n".join([
+        "digraph {", "\tgraph [rankdir=LR]", "\tsubgraph cluster_top {", "\t\tgraph [label=Top]",
+        "\t\ta [label=A]", "\t}", "}",
+        "digraph {", "\tgraph [rankdir=LR]",
+        "\tsubgraph cluster_base {", "\t\tgraph [class=band label=Base]", "\t\tb [label=B]", "\t}", "}", ""])

@@ -81,7 +81,12 @@ def _analyse(source: str) -> tuple:
 def layout_source(source: str) -> str:
     """The source of the first pass: the diagram without its bands, their circles and
     the edges that reach either."""
-    lines, blocks, _members, band_nodes, circles = _analyse(source)
+    return _layout_source(_analyse(source))
+
+
+def _layout_source(analysis: tuple) -> str:
+    """layout_source of the source ``analysis`` (_analyse) was made from."""
+    lines, blocks, _members, band_nodes, circles = analysis
     gone = band_nodes | circles
     skip = {k for i, j in blocks.values() for k in range(i, j + 1)}
     out = []
@@ -111,7 +116,8 @@ def first_pass(source: str) -> str:
     """What the first dot run reads: the diagram without its bands (layout_source), then
     a second graph with the bands alone, whose layout tells the sizes of their nodes and
     titles (one process lays out both)."""
-    return layout_source(source) + "\n" + band_sizes_source(source) + "\n"
+    analysis = _analyse(source)  # read once for both
+    return _layout_source(analysis) + "\n" + _band_sizes_source(analysis) + "\n"
 
 
 def placed_source(source: str, first_layout: tuple) -> str:
@@ -151,7 +157,12 @@ def placed_source(source: str, first_layout: tuple) -> str:
 def band_sizes_source(source: str) -> str:
     """A source with only the bands (their nodes sized as in the diagram), laid out to
     learn the sizes of their nodes and titles."""
-    lines, blocks, *_ = _analyse(source)
+    return _band_sizes_source(_analyse(source))
+
+
+def _band_sizes_source(analysis: tuple) -> str:
+    """band_sizes_source of the source ``analysis`` (_analyse) was made from."""
+    lines, blocks, *_ = analysis
     head = []
     for line in lines:
         if _CLUSTER.match(line):

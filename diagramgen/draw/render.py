@@ -297,9 +297,20 @@ def _real_image_names(result: dict, source: str) -> dict:
     from diagramgen.draw.layoutcache import short_names
 
     svg = result["svg"]
-    for real, short in short_names(source).items():
-        svg = svg.replace(f'"{short}"'.encode(), f'"{real}"'.encode())
+    reals = {f'"{short}"'.encode(): f'"{real}"'.encode() for real, short in short_names(source).items()}
+    if any(b"_icon_" in real or real.count(b'"') != 2 or short.count(b'"') != 2 for short, real in reals.items()):
+        for short, real in reals.items():  # one name after the other, in order of first mention
+            svg = svg.replace(short, real)
+    elif reals:
+        # the same in one pass: no name holds a quote and no real name a short one, and in
+        # dot's SVG (well-formed XML) a quote only opens or closes an attribute's value, so
+        # two quoted names never share a quote
+        svg = _QUOTED_SHORT_NAME.sub(lambda m: reals.get(m.group(0), m.group(0)), svg)
     return {**result, "svg": svg}
+
+
+# a short icon name (layoutcache.short_names) between quotes, as dot's SVG has it
+_QUOTED_SHORT_NAME = re.compile(rb'"_icon_[0-9]+[^"]*"')
 
 
 def _run_dot(source: str, formats, dpi: int, timeout: float) -> dict:
