@@ -106,6 +106,29 @@ def test_clean_up_removes_only_files_this_tool_makes(repo):
     assert "ghost" not in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["architectures"]
 
 
+@pytest.mark.parametrize("product, name, yes", [
+    ("render", "demo.svg", True), ("render", "demo.png", True), ("render", "demo.html", True),
+    ("render", "demo.pdf", True), ("render", "demo.dot", False), ("render", "demo.svg.bak", False),
+    ("render", "demox.svg", False), ("render", "demo_2.svg", False), ("render", "demo", False),
+    ("render", "steps/demo.svg", True), ("render", "steps/demo.png", False), ("render", "steps/demo2.svg", False),
+    ("render", "steps/demo-step-1.png", True), ("render", "steps/demo-step-9999.svg", True),
+    ("render", "steps/demo-step-10000.png", False), ("render", "steps/demo-step-0.png", False),
+    ("render", "steps/demo-step-01.png", False), ("render", "steps/demo-step-integration-a.png", True),
+    ("render", "steps/demo-step-integration-abcde.png", False), ("render", "steps/demo-step-Integration-a.png", False),
+    ("render", "steps/demo-step-1.html", False), ("render", "steps/demo-step-1.png/x", False),
+    ("render", "steps/demo-step-1.png\n", False), ("render", "steps/demo-x-step-1.png", False),
+    ("render", "../demo.svg", False), ("render", "/demo.svg", False), ("render", "docs/demo.md", False),
+    ("docs", "docs/demo.md", True), ("docs", "docs/diagrams/demo.svg", True), ("docs", "docs/diagrams/demo.html", True),
+    ("docs", "docs/diagrams/demo.pdf", True), ("docs", "docs/diagrams/demo.png", True),
+    ("docs", "docs/diagrams/demo.md", False), ("docs", "docs/demo.svg", False), ("docs", "docs/demo2.md", False),
+    ("docs", "docs/diagrams/demo2.svg", False), ("docs", "demo.svg", False), ("docs", "docs/demo.md.bak", False),
+])
+def test_only_the_names_of_an_architectures_own_outputs_are_its_outputs(product, name, yes):
+    from diagramgen.publish.manifest import is_output_name
+
+    assert is_output_name("demo", product, name) is yes
+
+
 def test_manifest_with_wrong_types_is_ignored_not_a_traceback(repo):
     root, _ = repo
     out = root / "output"

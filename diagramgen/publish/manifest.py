@@ -618,17 +618,30 @@ def _canonical(options):
         return repr(options)
 
 
-def output_names(arch_id: str, product: str) -> re.Pattern:
-    """The names ``product`` outputs of architecture ``arch_id`` can have (relative to the
-    manifest's folder): only files that match are ever removed as left over."""
-    i = re.escape(arch_id)
+# what follows "steps/ID-" in the name of a step PNG: steps/ID-step-N.png (or
+# steps/ID-step-SEQ-A.png, a lettered step); earlier versions also wrote
+# steps/ID-step-N.svg, one view per step, which a render of today removes as left over
+_STEP_FILE = re.compile(r"step-(?:[1-9][0-9]{0,3}|[a-z][a-z0-9_]*-[a-z]{1,4})\.(?:svg|png)\Z")
+_DIAGRAM_TYPES = frozenset({"svg", "png", "html", "pdf"})
+
+
+def is_output_name(arch_id: str, product: str, name: str) -> bool:
+    """Whether ``name`` (relative to the manifest's folder) is one a ``product`` output of
+    architecture ``arch_id`` (an id as the schema allows, ``_ID``) can have: only such
+    files are ever removed as left over. The architecture's name is a literal prefix, so
+    the rest is compared without a pattern made for each architecture."""
     if product == "docs":  # the page, and the diagrams and viewer copied beside it
-        return re.compile(rf"docs/(?:{i}\.md|diagrams/{i}\.(?:svg|png|pdf|html))\Z")
-    # steps/ID.svg is the step view; steps/ID-step-N.png (or steps/ID-step-SEQ-A.png, a
-    # lettered step) the step PNGs; earlier versions also wrote steps/ID-step-N.svg, one
-    # view per step, which a render of today removes as left over
-    step = r"step-(?:[1-9][0-9]{0,3}|[a-z][a-z0-9_]*-[a-z]{1,4})"
-    return re.compile(rf"(?:{i}\.(?:svg|png|html|pdf)|steps/{i}\.svg|steps/{i}-{step}\.(?:svg|png))\Z")
+        if name == f"docs/{arch_id}.md":
+            return True
+        head = f"docs/diagrams/{arch_id}."
+        return name.startswith(head) and name[len(head):] in _DIAGRAM_TYPES
+    # ID.svg (.png, .html, .pdf) the diagram and its viewer, steps/ID.svg the step view
+    if name.startswith(f"{arch_id}."):
+        return name[len(arch_id) + 1:] in _DIAGRAM_TYPES
+    if not name.startswith(f"steps/{arch_id}"):
+        return False
+    rest = name[len(arch_id) + 6:]
+    return rest == ".svg" or (rest[:1] == "-" and _STEP_FILE.match(rest, 1) is not None)
 
 
 def leftovers(manifest: dict, product: str, written: dict, base: str, drop_ids=()) -> list:
@@ -639,7 +652,7 @@ def leftovers(manifest: dict, product: str, written: dict, base: str, drop_ids=(
 
     Returns names relative to ``base`` (remove them with files.remove_output, which
     follows no link). A name is returned only if it is one this tool makes for that
-    architecture (``output_names``): a manifest edited to list any other file, ``..``
+    architecture (``is_output_name``): a manifest edited to list any other file, ``..``
     or an absolute path, never makes it removed."""
     out = []
     entries = manifest.get("architectures", {})
@@ -651,9 +664,10 @@ def leftovers(manifest: dict, product: str, written: dict, base: str, drop_ids=(
             stay = set(written[arch_id])
         else:
             continue
-        allowed = output_names(arch_id, product) if _ID.match(arch_id) else None
+        if not _ID.match(arch_id):
+            continue
         for name in old:
-            if name not in stay and allowed is not None and allowed.match(name):
+            if name not in stay and is_output_name(arch_id, product, name):
                 out.append(name)
     return sorted(out)
 
