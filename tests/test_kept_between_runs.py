@@ -156,6 +156,50 @@ def test_a_kept_model_is_the_one_checking_gives(repo):
         assert repr(stored.stored(key, current())) == repr(model)
 
 
+def _state(value):
+    """What a value holds, all the way down: of a dataclass object its class and its
+    attributes as they are stored, in order (cached properties left out)."""
+    if dataclasses.is_dataclass(value):
+        names = {f.name for f in dataclasses.fields(value)}
+        return type(value), [(k, _state(v)) for k, v in vars(value).items() if k in names]
+    if isinstance(value, (tuple, list)):
+        return type(value), [_state(v) for v in value]
+    return type(value), value
+
+
+def test_a_kept_model_has_every_attribute_a_checked_one_has(repo):
+    from diagramgen.model.settings import current
+
+    for path in sorted((repo / "architectures").glob("*.yaml")):
+        model, diags = load_architecture(path)
+        key = stored.entry_key(str(path), current())
+        stored.keep(key, model, diags, current())
+        kept = stored.stored(key, current())
+        assert kept == model and hash(kept) == hash(model)
+        assert _state(kept) == _state(model)  # positions too, which take no part in ==
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            kept.components[0].label = "x"
+
+
+def test_an_entry_of_another_shape_is_made_by_calling_the_class():
+    from diagramgen.diagnostics import Pos
+    from diagramgen.model.architecture import Flow
+
+    def decode(value):
+        return stored._decode(value, stored._TYPES)
+
+    pos = {"@": "Pos", "path": "a.yaml", "line": 3, "col": 5, "end_line": 3, "end_col": 9}
+    assert decode({"@": "Flow", "src": "a", "dst": "b"}) == Flow("a", "b")  # defaults filled in
+    assert vars(decode({"@": "Flow", "dst": "b", "src": "a", "both": True, "pos": dict(pos), "label": ""})) == \
+        vars(Flow("a", "b", True, Pos("a.yaml", 3, 5, 3, 9), ""))  # fields in another order
+    with pytest.raises(TypeError):
+        decode({"@": "Flow", "src": "a", "dst": "b", "colour": "red"})
+    with pytest.raises(KeyError):
+        decode({"@": "Pipe", "src": "a"})
+    with pytest.raises(KeyError):
+        decode({"src": "a"})
+
+
 @pytest.mark.dot
 def test_docs_takes_an_unchanged_page_as_it_is_and_makes_the_same_bytes(repo, monkeypatch):
     from diagramgen.publish import site

@@ -271,13 +271,50 @@ def _encode(value, types: dict):
 
 
 def _decode(value, types: dict):
-    if isinstance(value, list):
-        return tuple(_decode(v, types) for v in value)
-    if isinstance(value, dict):
-        cls = types[value.pop("@")]
-        if cls is dict:
-            return {_decode(k, types): _decode(v, types) for k, v in value["items"]}
-        if cls.__name__ == "PStr":
-            return cls(value["text"], _decode(value["pos"], types))
-        return cls(**{k: _decode(v, types) for k, v in value.items()})
-    return value
+    """The value ``_encode`` made of a model (as json.loads read it): arrays as tuples,
+    each ``{"@": name, ...}`` as the object of that class of ``types``. A dataclass whose
+    fields are all there, in order (as ``_encode`` writes them), is made as its
+    ``__init__`` would make it (``_plain_fields``) without calling it: the hundreds of
+    positions, flows and components of a model are most of the time a kept model takes.
+    Anything else is made by calling the class, so an entry of another shape fails (and
+    is not used) as it did."""
+    t = type(value)
+    if t is list:
+        return tuple([_decode(v, types) if type(v) in _NESTED else v for v in value])
+    if t is not dict:
+        return value
+    cls = types[value.pop("@")]
+    if cls is dict:
+        return {_decode(k, types): _decode(v, types) for k, v in value["items"]}
+    if cls.__name__ == "PStr":
+        return cls(value["text"], _decode(value["pos"], types))
+    for k, v in value.items():
+        if type(v) in _NESTED:
+            value[k] = _decode(v, types)
+    names = _PLAIN.get(cls)
+    if names is None:
+        names = _PLAIN[cls] = _plain_fields(cls)
+    if names and tuple(value) == names:
+        made = _new(cls)
+        made.__dict__.update(value)
+        return made
+    return cls(**value)
+
+
+_NESTED = (list, dict)
+_PLAIN: dict = {}  # class -> _plain_fields(class)
+_new = object.__new__
+
+
+def _plain_fields(cls) -> tuple:
+    """The names of the fields of ``cls``, in order, when its ``__init__`` does nothing
+    but store each argument as the attribute of that name (a dataclass whose fields are
+    all arguments of ``__init__``, without ``__post_init__``, slots or a ``__new__`` of
+    its own); else ``()``."""
+    if not (dataclasses.is_dataclass(cls) and isinstance(cls, type)) or hasattr(cls, "__post_init__") \
+            or hasattr(cls, "__slots__") or cls.__new__ is not object.__new__:
+        return ()
+    fields = dataclasses.fields(cls)
+    if any(not f.init for f in fields) or len(fields) != len(getattr(cls, "__dataclass_fields__", ())):
+        return ()
+    return tuple(f.name for f in fields)
