@@ -118,7 +118,14 @@ def _code_hashes(product: str, package_dir: Path) -> tuple:
     """``code_inputs``, computed once per process: every output of every architecture
     records them, and stating and looking up each file again for each was most of the
     manifest's work on a `make` after one edit."""
-    return tuple((f"diagramgen/{name}", sha256_file(package_dir / name)) for name in _code_names(product, package_dir))
+    return tuple((f"diagramgen/{name}", _code_hash(package_dir, name)) for name in _code_names(product, package_dir))
+
+
+@functools.cache
+def _code_hash(package_dir: Path, name: str) -> str:
+    """sha256_file of one of the package's files, once per process: the products' code
+    files overlap (those of the diagrams are the docs' too, and theirs the overview's)."""
+    return sha256_file(package_dir / name)
 
 
 def sha256_file(path) -> str:
