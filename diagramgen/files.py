@@ -45,13 +45,15 @@ def output_path(out_dir, name, checked: set | None = None) -> Path:
     itself may be a link; nothing below it is followed. Every write and every removal of
     an output goes through here. ``checked``: the folders (under this ``out_dir``) found
     fine by earlier calls of one pass over many outputs, not looked at again."""
-    parts = Path(name).parts
-    path = Path(out_dir) / name
-    if not parts or Path(name).is_absolute() or any(p in ("..", ".") for p in parts):
+    relative = Path(name)  # parsed once (a Path joined to a Path is not parsed again)
+    parts = relative.parts
+    base = Path(out_dir)
+    path = base / relative
+    if not parts or relative.is_absolute() or any(p in ("..", ".") for p in parts):
         raise WriteError(path, "not a name inside the output folder")
     if checked is not None and parts[:-1] in checked:
         return path
-    here = Path(out_dir)
+    here = base
     for part in parts[:-1]:
         here = here / part
         if os.path.islink(here):

@@ -548,3 +548,37 @@ def test_icon_names_with_url_characters_are_plain_file_names(repo, name):
     assert result.exit_code == 0, result.output
     svg = (root / "output" / "demo.svg").read_text(encoding="utf-8")
     assert svg.count("<symbol ") == 2  # the custom icon and Azure Communication Services'
+
+
+@pytest.mark.parametrize("name, where", [("a.svg", "a.svg"), ("steps/a.svg", "steps/a.svg"),
+                                         ("docs//kinds/x.png", "docs/kinds/x.png"), ("./a.svg", "a.svg")])
+def test_an_output_name_inside_the_folder_is_where_it_goes(tmp_path, name, where):
+    from pathlib import Path
+
+    from diagramgen.files import output_path
+
+    for out_dir in (str(tmp_path), tmp_path):
+        checked: set = set()
+        assert output_path(out_dir, name, checked) == tmp_path / where
+        assert output_path(out_dir, name, checked) == tmp_path / where  # the folders checked once
+        assert checked == {Path(where).parts[:-1]}
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../a.svg", "steps/../../a.svg", "/tmp/a.svg", "a/./.."])
+def test_an_output_name_outside_the_folder_is_refused(tmp_path, name):
+    from diagramgen.files import WriteError, output_path
+
+    with pytest.raises(WriteError, match="not a name inside the output folder"):
+        output_path(tmp_path, name)
+
+
+def test_an_output_under_a_linked_or_a_file_folder_is_refused(tmp_path):
+    from diagramgen.files import WriteError, output_path
+
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", tmp_path / "steps")
+    (tmp_path / "plain").write_text("x", encoding="utf-8")
+    with pytest.raises(WriteError, match="steps is a symbolic link"):
+        output_path(tmp_path, "steps/a.svg")
+    with pytest.raises(WriteError, match="plain is not a folder"):
+        output_path(tmp_path, "plain/a.svg")
