@@ -113,7 +113,8 @@ def validate(files, as_json) -> None:
               help="Architectures rendered at once (0: one per core).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--progress/--no-progress", default=None,
-              help="One line per architecture with its time (default: on when stderr is a terminal).")
+              help="One line per architecture with its time, and whether Graphviz's output was a kept "
+                   "layout (default: on when stderr is a terminal).")
 def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progress) -> None:
     """Render architecture diagrams: PNG, self-contained SVG and an offline HTML viewer.
 
@@ -145,9 +146,10 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
             for m in cached:
                 click.echo(f"{m.id}: up to date", err=True)
 
-    def rendered(model, n_files, secs) -> None:
+    def rendered(model, n_files, secs, kept) -> None:
         if show:
-            click.echo(f"{model.id}: rendered {n_files} file(s) in {secs:.2f} s", err=True)
+            how = " (kept layout)" if kept else ""
+            click.echo(f"{model.id}: rendered {n_files} file(s) in {secs:.2f} s{how}", err=True)
 
     with stopped_by_signals():  # SIGTERM: no dot left running, no temporary files left
         run = render_to(out_dir, files, chosen, step_formats, force=force, jobs=jobs,

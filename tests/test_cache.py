@@ -105,8 +105,8 @@ def test_render_to_reports_what_it_did(archs, tmp_path):
     seen = []
     run = render_to(str(out), [str(archs / "premium.yaml")], ("svg",), (), jobs=1,
                     on_validated=lambda loaded, cached: seen.append(("validated", loaded.ok, len(cached))),
-                    on_rendered=lambda m, n, s: seen.append(("rendered", m.id, n)))
-    assert seen == [("validated", True, 0), ("rendered", "premium", 1)]
+                    on_rendered=lambda m, n, s, kept: seen.append(("rendered", m.id, n, kept)))
+    assert seen == [("validated", True, 0), ("rendered", "premium", 1, False)]
     assert [(m.id, [p.name for p in paths]) for m, paths in run.rendered] == [("premium", ["premium.svg"])]
     assert run.manifest == str(out / "manifest.json") and run.cached == [] and run.removed == []
     again = render_to(str(out), [str(archs / "premium.yaml")], ("svg",), (), jobs=1)

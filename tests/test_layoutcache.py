@@ -2,6 +2,7 @@
 same Graphviz input (source, formats, icon bytes, Graphviz), never under --force, never
 when damaged, and always giving the bytes a new layout gives."""
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -67,6 +68,19 @@ def test_a_text_that_is_not_drawn_needs_no_new_layout(fragment_repo, runs):
     assert "<title>Step 1: Users open the app &amp; ask &lt;for&gt; help.</title>" in svg
     assert "Holds the records" in svg and "Keeps the records" not in svg
     assert outputs("out") == forced("again", runs)
+
+
+def test_progress_says_which_layouts_were_kept(fragment_repo, runs):
+    def progress(*args) -> list:
+        result = CliRunner().invoke(main, ["render", "--progress", "--out", "out", *args])
+        assert result.exit_code == 0, result.output
+        return [re.sub(r"in [0-9.]+ s", "in T s", line) for line in result.stderr.splitlines()
+                if ": rendered" in line]
+
+    assert progress() == ["alpha: rendered 4 file(s) in T s", "beta: rendered 4 file(s) in T s"]
+    edit(fragment_repo, "text: Users open the app and enter a request.", "text: Users ask for help.")
+    assert progress() == ["alpha: rendered 4 file(s) in T s (kept layout)"]
+    assert progress("--force") == ["alpha: rendered 4 file(s) in T s", "beta: rendered 4 file(s) in T s"]
 
 
 def test_a_drawn_change_is_laid_out_again(fragment_repo, runs):

@@ -263,7 +263,15 @@ def graphviz_runs(source: str, formats, folder: str, dpi: int = 96, timeout: flo
 
 
 def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300, slot=None, reuse: bool = True) -> dict:
-    """Lay out once and return ``{format: bytes}`` for each format.
+    """Lay out once and return ``{format: bytes}`` for each format (run_dot_kept's
+    first item)."""
+    return run_dot_kept(source, formats, dpi, timeout, slot, reuse)[0]
+
+
+def run_dot_kept(source: str, formats, dpi: int = 96, timeout: float = 300, slot=None,
+                 reuse: bool = True) -> tuple:
+    """``({format: bytes}, kept)``: Graphviz's output for each format, and whether it was a
+    kept layout (True) or laid out now (False).
 
     With a ``slot`` (layoutcache.slot_name: which diagram this is), what Graphviz writes
     is kept in the disk cache, and with ``reuse`` taken from there instead when the last
@@ -279,14 +287,14 @@ def run_dot(source: str, formats, dpi: int = 96, timeout: float = 300, slot=None
         if key is not None and reuse:
             kept = layoutcache.kept(slot, key, formats)
             if kept is not None and all(_looks_like(f, kept[f]) for f in formats):
-                return _real_image_names(kept, source)
+                return _real_image_names(kept, source), True
     result = _run_dot(source, formats, dpi, timeout)
     # kept only when the key still holds after the run: an icon file saved while dot read
     # it is not what the key names
     if key is not None and key == layoutcache.layout_key(source, formats, dpi,
                                                          png_rows_library() if "png" in formats else None):
         layoutcache.keep(slot, key, result)
-    return _real_image_names(result, source)
+    return _real_image_names(result, source), False
 
 
 def _real_image_names(result: dict, source: str) -> dict:
@@ -443,8 +451,8 @@ def _finish(arch, data: dict, formats, steps) -> dict:
 
 
 def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: int = 96, reuse: bool = True):
-    """Render several architectures; yield ``(model, {name: bytes}, seconds)`` in the
-    order of ``models`` (any iterable; it is read to the end before the first result).
+    """Render several architectures; yield ``(model, {name: bytes}, seconds, kept)`` in
+    the order of ``models`` (``kept``: its layout was a kept one, run_dot_kept) (any iterable; it is read to the end before the first result).
     Nothing is written. Raises RenderError after the last result when stop_children()
     ran meanwhile (a signal), so that a caller writing at the end writes nothing.
 
@@ -462,7 +470,7 @@ def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: i
     dot_formats = _dot_formats(formats, steps)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         # each layout starts as soon as its model is there (``models`` may still be loading)
-        submitted = [(m, pool.submit(run_dot, _source(m), dot_formats, dpi,
+        submitted = [(m, pool.submit(run_dot_kept, _source(m), dot_formats, dpi,
                                      slot=slot_name("render", os.path.realpath(m.path), dot_formats, dpi),
                                      reuse=reuse))
                      for m in models]
@@ -473,9 +481,10 @@ def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: i
         last = time.perf_counter()
         try:
             for m, fut in submitted:
-                files = _finish(m, _result(fut), formats, steps)
+                data, kept = _result(fut)
+                files = _finish(m, data, formats, steps)
                 now = time.perf_counter()
-                yield m, files, now - last  # the time this architecture added
+                yield m, files, now - last, kept  # the time this architecture added
                 last = now
             if _stopping.is_set():  # a signal whose handler's exception was lost on its way
                 raise RenderError("stopped; nothing was written")

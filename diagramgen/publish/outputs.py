@@ -36,12 +36,12 @@ class RenderRun:
 
 def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STEP_FORMATS, force: bool = False, jobs: int = 0,
               on_validated: Optional[Callable[[Loaded, list], None]] = None,
-              on_rendered: Optional[Callable[[object, int, float], None]] = None) -> RenderRun:
+              on_rendered: Optional[Callable[[object, int, float, bool], None]] = None) -> RenderRun:
     """Render ``files`` (default: every architecture) into ``out_dir``.
 
     ``on_validated(loaded, cached)`` is called once every file is loaded (before any
-    output exists); ``on_rendered(model, n_files, seconds)`` after each architecture is
-    rendered. When a file has an error, nothing is rendered or written and the run's
+    output exists); ``on_rendered(model, n_files, seconds, kept)`` after each architecture is
+    rendered (``kept``: Graphviz's output was a kept layout, not laid out again). When a file has an error, nothing is rendered or written and the run's
     ``loaded.ok`` is False. Raises render.RenderError or files.WriteError, having
     written nothing in the first case and no partial file in the second.
     """
@@ -74,12 +74,12 @@ def _render_to(out_dir: str, files, formats, steps, force: bool, jobs: int, on_v
 
     results = []  # every architecture is rendered before anything is written
     try:
-        for model, files_out, secs in render_many(todo(), formats, steps, jobs=jobs, reuse=not force):
+        for model, files_out, secs, kept in render_many(todo(), formats, steps, jobs=jobs, reuse=not force):
             if not validated():
                 return run
             results.append((model, files_out))
             if on_rendered:
-                on_rendered(model, len(files_out), secs)
+                on_rendered(model, len(files_out), secs, kept)
     except Exception:
         if not validated():  # a file had an error: that is the answer, not the render failure
             return run
