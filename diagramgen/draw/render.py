@@ -452,9 +452,10 @@ def _finish(arch, data: dict, formats, steps) -> dict:
 
 def render_many(models, formats=DEFAULT_FORMATS, steps=(), jobs: int = 0, dpi: int = 96, reuse: bool = True):
     """Render several architectures; yield ``(model, {name: bytes}, seconds, kept)`` in
-    the order of ``models`` (``kept``: its layout was a kept one, run_dot_kept) (any iterable; it is read to the end before the first result).
-    Nothing is written. Raises RenderError after the last result when stop_children()
-    ran meanwhile (a signal), so that a caller writing at the end writes nothing.
+    the order of ``models`` (any iterable; it is read to the end before the first
+    result); ``kept``: its layout was a kept one (run_dot_kept). Nothing is written.
+    Raises RenderError after the last result when stop_children() ran meanwhile (a
+    signal), so that a caller writing at the end writes nothing.
 
     The dot layouts run as concurrent processes, up to ``jobs`` at once (default: one per
     core), while this process turns each finished layout into the docs-ready SVG, viewer

@@ -134,9 +134,9 @@ def remember(kind: str, path: str, st, digest: str, when: int) -> None:
     if not TRUSTED or max(st.st_mtime_ns, st.st_ctime_ns) + GRANULARITY_NS >= when:
         return
     key = f"{kind} {path}"
-    entry = _stat_part(st) + digest
-    if "\t" in key or "\n" in key or "\n" in digest or " " in digest:
+    if "\t" in key or "\n" in key or "\n" in digest or " " in digest:  # not one line of the file
         return
+    entry = _stat_part(st) + digest
     with _lock:
         memory = _load()
         _used.add(key)

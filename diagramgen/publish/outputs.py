@@ -40,8 +40,9 @@ def render_to(out_dir: str, files=(), formats=DEFAULT_FORMATS, steps=DEFAULT_STE
     """Render ``files`` (default: every architecture) into ``out_dir``.
 
     ``on_validated(loaded, cached)`` is called once every file is loaded (before any
-    output exists); ``on_rendered(model, n_files, seconds, kept)`` after each architecture is
-    rendered (``kept``: Graphviz's output was a kept layout, not laid out again). When a file has an error, nothing is rendered or written and the run's
+    output exists); ``on_rendered(model, n_files, seconds, kept)`` after each
+    architecture is rendered (``kept``: Graphviz's output was a kept layout, not laid out
+    again). When a file has an error, nothing is rendered or written and the run's
     ``loaded.ok`` is False. Raises render.RenderError or files.WriteError, having
     written nothing in the first case and no partial file in the second.
     """
