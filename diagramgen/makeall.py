@@ -12,6 +12,7 @@ stamp. That is what the recipe did with `touch` and `mv`, without their two proc
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -92,12 +93,15 @@ def run(render_args) -> int:
     from diagramgen.cli import main as cli
     from diagramgen.model.project import reusing_models
     from diagramgen.publish.manifest import remembering_inputs
+    from diagramgen.publish.outputs import docs_overlays_ahead
 
     # docs reuses the models render validated, and the inputs hashed for them: the
     # render cache's test, the render records, the docs records and the migrations'
-    # keys all hash the same files of the same models
+    # keys all hash the same files of the same models. The overlays docs will draw again
+    # are drawn while render runs (docs' defaults: the pages in output/docs).
     with reusing_models(), remembering_inputs():
-        return _run(cli, click, render_args)
+        with docs_overlays_ahead(os.path.join("output", "docs"), "output"):
+            return _run(cli, click, render_args)
 
 
 def _run(cli, click, render_args) -> int:

@@ -401,6 +401,79 @@ def test_docs_takes_a_migration_made_from_the_same_inputs_as_it_is(repo, monkeyp
     assert (folder / "keep-to-move.md").read_bytes() == first["keep-to-move.md"]
 
 
+@pytest.mark.dot
+def test_make_draws_the_overlays_docs_will_need_while_render_runs(repo, monkeypatch):
+    """make (makeall) draws the overlays of the migrations docs will make again in a
+    thread of their own while render runs; docs takes them from there: each is drawn
+    once, and the files are those docs makes alone."""
+    import threading
+
+    from diagramgen import makeall
+
+    (repo / "architectures" / "also.yaml").write_text(MOVE.replace("id: move", "id: also").replace(
+        "title: Help desk moved to the suite", "title: Help desk moved elsewhere"), encoding="utf-8")
+    (repo / "diagramgen.yaml").write_text(SETTINGS.replace("      - move\n", "      - move\n      - also\n") +
+                                          "      - {from: keep, to: also}\n", encoding="utf-8")
+    assert makeall.run(["--format", "svg"]) == 0
+    folder = repo / "output" / "docs" / "overview"
+    arch = repo / "architectures" / "also.yaml"
+    arch.write_text(arch.read_text(encoding="utf-8").replace("Everything moves.", "All of it moves."),
+                    encoding="utf-8")
+    made = []
+    real = O._overlay_svg
+    monkeypatch.setattr(O, "_overlay_svg", lambda old, new, *a: made.append(
+        (f"{old.id}-to-{new.id}", threading.current_thread().name.startswith("diagramgen-overlays")))
+        or real(old, new, *a))
+    assert makeall.run(["--format", "svg"]) == 0
+    assert made == [("keep-to-also", True)]  # drawn once, ahead; keep-to-move is taken as it was
+    assert O._ahead == {}
+    ahead = folder.joinpath("keep-to-also.svg").read_bytes()
+    folder.joinpath("keep-to-also.svg").unlink()
+    made.clear()
+    assert run("docs")[0] == 0
+    assert made == [("keep-to-also", False)]
+    assert folder.joinpath("keep-to-also.svg").read_bytes() == ahead
+
+
+def test_an_overlay_made_ahead_is_taken_once_asked_for_and_its_error_raised_there(monkeypatch):
+    from diagramgen.draw.render import RenderError
+
+    class Arch:
+        def __init__(self, i):
+            self.id = i
+
+    class Group:
+        def __init__(self, migrations):
+            self.migrations = migrations
+
+        def name(self, a):
+            return a.id.upper()
+
+    a, b, c = Arch("a"), Arch("b"), Arch("c")
+    made = []
+
+    def draw(old, new, caption, link):
+        made.append((old.id, new.id, caption, link))
+        if new is c:
+            raise RenderError("dot failed")
+        return f"{old.id}>{new.id}".encode()
+
+    monkeypatch.setattr(O, "_overlay_svg", draw)
+    monkeypatch.setattr(O, "page_name", lambda arch: f"{arch.id}.md")
+    group = Group([(a, b), (b, c), (a, c)])
+    with O.overlays_ahead([group], lambda old, new: old is a):
+        assert O.overlay_svg(a, b, "From A to B", "../b.md") == b"a>b"
+        with pytest.raises(RenderError, match="dot failed"):
+            O.overlay_svg(a, c, "From A to C", "../c.md")
+        assert sorted(made) == [("a", "b", "From A to B", "../b.md"), ("a", "c", "From A to C", "../c.md")]
+        # not wanted ahead, or asked for with another caption: made where asked
+        assert O.overlay_svg(a, b, "other", "../b.md") == b"a>b"
+        assert len(made) == 3
+    assert O._ahead == {}
+    assert O.overlay_svg(a, b, "From A to B", "../b.md") == b"a>b"
+    assert len(made) == 4
+
+
 # --- this repository ---------------------------------------------------------------------
 
 def test_every_group_of_this_repository_resolves(monkeypatch):

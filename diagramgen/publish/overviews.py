@@ -84,14 +84,7 @@ def reusable(manifest: dict, base: str, pages_dir: str):
     ``base``) as bytes, when the manifest recorded them for the migration from ``old`` to
     ``new`` made from the inputs it has now (``migration_key``) and each still has
     exactly the content recorded; else None."""
-    made: dict = {}  # output name: (inputs key, sha256)
-    for rec in _entries(manifest).values():
-        migrations = rec.get("migrations")
-        for m in (migrations.values() if isinstance(migrations, dict) else ()):
-            if isinstance(m, dict) and isinstance(m.get("inputs"), str) and isinstance(m.get("output_hashes"), dict):
-                for o, digest in m["output_hashes"].items():
-                    if isinstance(o, str) and isinstance(digest, str):
-                        made[o] = (m["inputs"], digest)
+    made = _made(manifest)
 
     def previous(names, old, new):
         if not all(f"{pages_dir}/{n}" in made for n in names):
@@ -112,6 +105,33 @@ def reusable(manifest: dict, base: str, pages_dir: str):
         return out
 
     return previous
+
+
+def changed(manifest: dict, pages_dir: str):
+    """``changed(old, new)``: whether the migration from ``old`` to ``new`` is to be
+    made again, as far as ``manifest`` tells (its overlay is not recorded as made from
+    the inputs it has now; ``reusable`` also compares the files themselves)."""
+    made = _made(manifest)
+
+    def wanted(old, new) -> bool:
+        recorded = made.get(f"{pages_dir}/{FOLDER}/{migration_name(old, new)}.svg")
+        return recorded is None or recorded[0] != migration_key(old, new)
+
+    return wanted
+
+
+def _made(manifest: dict) -> dict:
+    """``{output name: (inputs key, sha256)}`` of the migrations' files ``manifest``
+    records."""
+    made: dict = {}
+    for rec in _entries(manifest).values():
+        migrations = rec.get("migrations")
+        for m in (migrations.values() if isinstance(migrations, dict) else ()):
+            if isinstance(m, dict) and isinstance(m.get("inputs"), str) and isinstance(m.get("output_hashes"), dict):
+                for o, digest in m["output_hashes"].items():
+                    if isinstance(o, str) and isinstance(digest, str):
+                        made[o] = (m["inputs"], digest)
+    return made
 
 
 def _entries(manifest: dict) -> dict:
