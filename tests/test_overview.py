@@ -409,6 +409,7 @@ def test_make_draws_the_overlays_docs_will_need_while_render_runs(repo, monkeypa
     import threading
 
     from diagramgen import makeall
+    from diagramgen.docs import ahead
 
     (repo / "architectures" / "also.yaml").write_text(MOVE.replace("id: move", "id: also").replace(
         "title: Help desk moved to the suite", "title: Help desk moved elsewhere"), encoding="utf-8")
@@ -426,7 +427,7 @@ def test_make_draws_the_overlays_docs_will_need_while_render_runs(repo, monkeypa
         or real(old, new, *a))
     assert makeall.run(["--format", "svg"]) == 0
     assert made == [("keep-to-also", True)]  # drawn once, ahead; keep-to-move is taken as it was
-    assert O._ahead == {}
+    assert ahead._plans == []
     ahead = folder.joinpath("keep-to-also.svg").read_bytes()
     folder.joinpath("keep-to-also.svg").unlink()
     made.clear()
@@ -436,6 +437,7 @@ def test_make_draws_the_overlays_docs_will_need_while_render_runs(repo, monkeypa
 
 
 def test_an_overlay_made_ahead_is_taken_once_asked_for_and_its_error_raised_there(monkeypatch):
+    from diagramgen.docs import ahead
     from diagramgen.draw.render import RenderError
 
     class Arch:
@@ -461,7 +463,7 @@ def test_an_overlay_made_ahead_is_taken_once_asked_for_and_its_error_raised_ther
     monkeypatch.setattr(O, "_overlay_svg", draw)
     monkeypatch.setattr(O, "page_name", lambda arch: f"{arch.id}.md")
     group = Group([(a, b), (b, c), (a, c)])
-    with O.overlays_ahead([group], lambda old, new: old is a):
+    with ahead.overlays_ahead(lambda: ([group], lambda old, new: old is a)):
         assert O.overlay_svg(a, b, "From A to B", "../b.md") == b"a>b"
         with pytest.raises(RenderError, match="dot failed"):
             O.overlay_svg(a, c, "From A to C", "../c.md")
@@ -469,9 +471,16 @@ def test_an_overlay_made_ahead_is_taken_once_asked_for_and_its_error_raised_ther
         # not wanted ahead, or asked for with another caption: made where asked
         assert O.overlay_svg(a, b, "other", "../b.md") == b"a>b"
         assert len(made) == 3
-    assert O._ahead == {}
+    assert ahead._plans == []
     assert O.overlay_svg(a, b, "From A to B", "../b.md") == b"a>b"
     assert len(made) == 4
+
+    def broken():
+        raise O.OverviewError("no such group")
+
+    with ahead.overlays_ahead(broken):  # a plan that fails: nothing ahead, each made where asked
+        assert O.overlay_svg(a, b, "From A to B", "../b.md") == b"a>b"
+    assert len(made) == 5
 
 
 # --- this repository ---------------------------------------------------------------------

@@ -23,7 +23,6 @@ reads without colour. Pure functions returning text and diagnostics; the CLI wri
 """
 from __future__ import annotations
 
-import contextlib
 import difflib
 import os
 import re
@@ -517,12 +516,12 @@ def _note(ch: Change) -> str:
 def overlay_svg(old, new, caption: str, docs_href: str) -> bytes:
     """The overlay diagram of ``old`` and ``new`` (diff/overlay.py's, laid out by dot),
     made self-contained like the rendered diagrams (icons embedded). One being made
-    ahead (overlays_ahead) for the same models, caption and link is taken from there,
+    ahead (docs/ahead.py) for the same models, caption and link is taken from there,
     waited for if it is not done yet."""
-    ahead = _ahead.get((id(old), id(new), caption, docs_href))
-    if ahead is not None and ahead[0] is old and ahead[1] is new:
-        return ahead[2].result()
-    return _overlay_svg(old, new, caption, docs_href)
+    from diagramgen.docs.ahead import made_ahead
+
+    made = made_ahead(old, new, caption, docs_href)
+    return made if made is not None else _overlay_svg(old, new, caption, docs_href)
 
 
 def _overlay_svg(old, new, caption: str, docs_href: str) -> bytes:
@@ -540,41 +539,6 @@ def overlay_link(new) -> str:
     """Where the steps of a migration's overlay link to: the page of ``new``, seen from
     the overview folder."""
     return f"../{page_name(new)}"
-
-
-# overlays being made ahead (overlays_ahead): (id(old), id(new), caption, docs_href) ->
-# (old, new, the Future of its SVG); the models are held, so their ids stay theirs
-_ahead: dict = {}
-
-
-@contextlib.contextmanager
-def overlays_ahead(groups, wanted):
-    """While the block runs, one background thread makes, one after the other, the
-    overlay SVGs of the ``groups``' migrations for which ``wanted(old, new)`` holds;
-    overlay_svg (and so pages) takes them from there instead of making them again. The
-    work that waits on dot then overlaps with the caller's (make: render's dot runs).
-    An overlay that fails is made again, and fails, where it is asked for (an error of
-    one never asked for is not reported). On leaving, the overlays not begun are
-    dropped and the one being made is waited for."""
-    jobs = [(old, new, overlay_caption(g, old, new), overlay_link(new))
-            for g in groups for old, new in g.migrations if wanted(old, new)]
-    if not jobs:
-        yield
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    keys = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diagramgen-overlays") as pool:
-        try:
-            for old, new, caption, link in jobs:
-                key = (id(old), id(new), caption, link)
-                if key not in _ahead:
-                    _ahead[key] = (old, new, pool.submit(_overlay_svg, old, new, caption, link))
-                    keys.append(key)
-            yield
-        finally:
-            for key in keys:
-                _ahead.pop(key)[2].cancel()
 
 
 def pages(groups, settings, formats_of=None, overlays: bool = True, previous=None) -> dict:

@@ -239,33 +239,35 @@ def _docs_to(out_dir: str, image_dir: str, links: str, files, manifest_path: Opt
 def docs_overlays_ahead(out_dir: str, image_dir: str):
     """A context in which the migrations' overlays that docs_to(out_dir, image_dir) would
     make again (the manifest does not record them as made from the inputs they have now)
-    are made in a background thread (docs/overview.overlays_ahead), for a caller that
+    are made in a background thread (docs/ahead.py), for a caller that
     runs something else before docs_to: make renders first, and the overlays' dot runs
     overlap with render's. None are made ahead when an architecture or diagramgen.yaml
     has an error (docs_to then reports it, or is not run), or when the pages do not go
     to ``image_dir``/docs (the manifest that tells which are current is not there)."""
     import contextlib
 
-    from diagramgen.diagnostics import Failure
-    from diagramgen.docs import overview
     from diagramgen.ids import DOCS_FOLDER
     from diagramgen.model.project import load_all
-    from diagramgen.model.settings import current
-    from diagramgen.publish import overviews
 
     if os.path.normpath(out_dir) != os.path.normpath(os.path.join(image_dir, DOCS_FOLDER)):
         return contextlib.nullcontext()
-    loaded = load_all()
+    loaded = load_all()  # here: the caller goes on with these models (model.project.reusing_models)
     if not loaded.ok:
         return contextlib.nullcontext()
-    try:
+
+    def plan() -> tuple:  # in the background thread
+        from diagramgen.docs import overview
+        from diagramgen.model.settings import current
+        from diagramgen.publish import overviews
+
         groups = overview.resolve(current(), loaded.models)
-        manifest_path = os.path.join(image_dir, "manifest.json")
-        wanted = overviews.changed(read(manifest_path),
+        wanted = overviews.changed(read(os.path.join(image_dir, "manifest.json")),
                                    os.path.relpath(out_dir, image_dir).replace(os.sep, "/"))
-    except Failure:  # reported by docs_to
-        return contextlib.nullcontext()
-    return overview.overlays_ahead(groups, wanted)
+        return groups, wanted
+
+    from diagramgen.docs.ahead import overlays_ahead
+
+    return overlays_ahead(plan)
 
 
 def _load_for_docs(files, on_validated) -> tuple:

@@ -1,0 +1,78 @@
+"""Overlays made ahead: the migrations' overlay SVGs drawn in a background thread while
+the caller does something else first (make: render), and taken from there by
+docs/overview.overlay_svg. The work that waits on dot then overlaps with the caller's.
+
+This module is small and imports little: the caller enters ``overlays_ahead`` on its
+own path; the overview code is imported in the background thread.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Optional
+
+# one entry per block of overlays_ahead: the Future of its table {(id(old), id(new),
+# caption, docs_href): (old, new, the Future of the SVG, or of None when not made)}; the
+# models are held, so their ids stay theirs
+_plans: list = []
+
+
+def made_ahead(old, new, caption: str, docs_href: str) -> Optional[bytes]:
+    """The overlay SVG of ``old`` to ``new`` with this caption and link as made ahead
+    (waited for if it is not done yet; its error raised), or None when it was not."""
+    key = (id(old), id(new), caption, docs_href)
+    for plan in list(_plans):
+        entry = plan.result().get(key)
+        if entry is not None and entry[0] is old and entry[1] is new:
+            made = entry[2].result()
+            if made is not None:
+                return made
+    return None
+
+
+@contextlib.contextmanager
+def overlays_ahead(plan):
+    """While the block runs, one background thread calls ``plan()``, which returns
+    (the groups, ``wanted(old, new)``), and makes, one after the other, the overlay SVGs
+    of the groups' migrations for which ``wanted`` holds, as docs/overview.pages would
+    (the same caption and link). An overlay that fails is reported where it is asked for
+    (an error of one never asked for is not); a plan that fails makes nothing ahead. On
+    leaving, the overlays not begun are dropped and the one being made is waited for."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    leaving = threading.Event()
+
+    def made_if_wanted(wanted, old, new, caption, link):
+        from diagramgen.docs import overview
+
+        if leaving.is_set() or not wanted(old, new):
+            return None
+        return overview._overlay_svg(old, new, caption, link)
+
+    def table() -> dict:
+        from diagramgen.docs import overview
+
+        try:
+            groups, wanted = plan()
+        except Exception:  # each made where asked for, and an error reported there
+            return {}
+        out: dict = {}
+        for g in groups:
+            for old, new in g.migrations:
+                caption, link = overview.overlay_caption(g, old, new), overview.overlay_link(new)
+                key = (id(old), id(new), caption, link)
+                if key not in out and not leaving.is_set():
+                    out[key] = (old, new, pool.submit(made_if_wanted, wanted, old, new, caption, link))
+        return out
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diagramgen-overlays") as pool:
+        planned = pool.submit(table)
+        _plans.append(planned)
+        try:
+            yield
+        finally:
+            _plans.remove(planned)
+            leaving.set()
+            if not planned.cancel():
+                for entry in planned.result().values():
+                    entry[2].cancel()
