@@ -366,9 +366,14 @@ def bench_make(rounds: int) -> list:
          f"{e_wall:.2f} s wall, {e_cpu:.2f} s CPU", "", ""),
         ("(b) architectures re-rendered by those edits", which, "only premium", ok(rendered == {("premium",)})),
         ("(b) premium's floor (its Graphviz runs, as in (a))", f"{f_wall:.2f} s wall, {f_cpu:.2f} s CPU", "", ""),
-        ("(b) the drawn edit: make minus premium's floor", f"{d_wall - f_wall:.2f} s wall, {d_cpu - f_cpu:.2f} s CPU",
+        # wall is what a writer waits for; CPU adds up the work of every thread and process
+        ("(b) the drawn edit: make minus premium's floor, wall", f"{d_wall - f_wall:.2f} s wall",
+         "<= 0.25 s", ok(d_wall - f_wall <= 0.25)),
+        ("(b) the drawn edit: make minus premium's floor, CPU", f"{d_cpu - f_cpu:.2f} s CPU",
          "<= 0.25 s", ok(d_cpu - f_cpu <= 0.25)),
-        ("(b) the text edit: make minus premium's floor", f"{e_wall - f_wall:.2f} s wall, {e_cpu - f_cpu:.2f} s CPU",
+        ("(b) the text edit: make minus premium's floor, wall", f"{e_wall - f_wall:.2f} s wall",
+         "<= 0.25 s", ok(e_wall - f_wall <= 0.25)),
+        ("(b) the text edit: make minus premium's floor, CPU", f"{e_cpu - f_cpu:.2f} s CPU",
          "<= 0.25 s", ok(e_cpu - f_cpu <= 0.25)),
         (f"(b) for reference: the Graphviz runs of all the drawn edit draws again (premium, and the overlays "
          f"of its {len(redrawn) - 1} migration(s) on the group pages)", f"{r_wall:.2f} s wall, {r_cpu:.2f} s CPU",

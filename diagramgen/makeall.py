@@ -98,15 +98,18 @@ def run(render_args) -> int:
     # docs reuses the models render validated, and the inputs hashed for them: the
     # render cache's test, the render records, the docs records and the migrations'
     # keys all hash the same files of the same models. The overlays docs will draw again
-    # are drawn while render runs (docs' defaults: the pages in output/docs).
+    # are drawn while render waits on dot (docs' defaults: the pages in output/docs).
     with reusing_models(), remembering_inputs():
-        with docs_overlays_ahead(os.path.join("output", "docs"), "output"):
-            return _run(cli, click, render_args)
+        with docs_overlays_ahead(os.path.join("output", "docs"), "output") as rendered:
+            return _run(cli, click, render_args, rendered)
 
 
-def _run(cli, click, render_args) -> int:
+def _run(cli, click, render_args, rendered=None) -> int:
+    """The three commands; ``rendered()`` is called once render has ended."""
     for args in (["render", "--steps", *render_args], ["docs"],
                  ["kinds", "--page", "output/docs/kinds.md"]):
+        if args[0] == "docs" and rendered is not None:
+            rendered()
         try:
             cli.main(args, prog_name="diagramgen", standalone_mode=False)
         except SystemExit as exc:

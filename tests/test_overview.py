@@ -437,6 +437,8 @@ def test_make_draws_the_overlays_docs_will_need_while_render_runs(repo, monkeypa
 
 
 def test_an_overlay_made_ahead_is_taken_once_asked_for_and_its_error_raised_there(monkeypatch):
+    import threading
+
     from diagramgen.docs import ahead
     from diagramgen.draw.render import RenderError
 
@@ -481,6 +483,23 @@ def test_an_overlay_made_ahead_is_taken_once_asked_for_and_its_error_raised_ther
     with ahead.overlays_ahead(broken):  # a plan that fails: nothing ahead, each made where asked
         assert O.overlay_svg(a, b, "From A to B", "../b.md") == b"a>b"
     assert len(made) == 5
+
+    # with an Event to begin at: nothing is planned before it is set or an overlay is asked for
+    planned = []
+
+    def plan():
+        planned.append(True)
+        return [group], lambda old, new: old is a
+
+    with ahead.overlays_ahead(plan, threading.Event()):
+        pass
+    assert planned == [] and len(made) == 5
+    with ahead.overlays_ahead(plan, threading.Event()):
+        assert planned == []
+        assert O.overlay_svg(a, b, "From A to B", "../b.md") == b"a>b"
+        assert planned == [True]
+        assert made[5] == ("a", "b", "From A to B", "../b.md")  # the first of the plan's
+    assert made[6:] in ([], [("a", "c", "From A to C", "../c.md")])  # begun before leaving, or dropped
 
 
 # --- this repository ---------------------------------------------------------------------

@@ -11,9 +11,9 @@ import contextlib
 import threading
 from typing import Optional
 
-# one entry per block of overlays_ahead: the Future of its table {(id(old), id(new),
-# caption, docs_href): (old, new, the Future of the SVG, or of None when not made)}; the
-# models are held, so their ids stay theirs
+# one entry per block of overlays_ahead: (the Future of its table {(id(old), id(new),
+# caption, docs_href): (old, new, the Future of the SVG, or of None when not made)}, the
+# Event it begins at); the models are held, so their ids stay theirs
 _plans: list = []
 
 
@@ -21,7 +21,8 @@ def made_ahead(old, new, caption: str, docs_href: str) -> Optional[bytes]:
     """The overlay SVG of ``old`` to ``new`` with this caption and link as made ahead
     (waited for if it is not done yet; its error raised), or None when it was not."""
     key = (id(old), id(new), caption, docs_href)
-    for plan in list(_plans):
+    for plan, begin in list(_plans):
+        begin.set()  # asked for: no longer waits for its signal
         entry = plan.result().get(key)
         if entry is not None and entry[0] is old and entry[1] is new:
             made = entry[2].result()
@@ -31,16 +32,22 @@ def made_ahead(old, new, caption: str, docs_href: str) -> Optional[bytes]:
 
 
 @contextlib.contextmanager
-def overlays_ahead(plan):
+def overlays_ahead(plan, begin: Optional[threading.Event] = None):
     """While the block runs, one background thread calls ``plan()``, which returns
     (the groups, ``wanted(old, new)``), and makes, one after the other, the overlay SVGs
     of the groups' migrations for which ``wanted`` holds, as docs/overview.pages would
-    (the same caption and link). An overlay that fails is reported where it is asked for
-    (an error of one never asked for is not); a plan that fails makes nothing ahead. On
-    leaving, the overlays not begun are dropped and the one being made is waited for."""
+    (the same caption and link). With ``begin``, the thread starts once it is set, or
+    once an overlay is asked for: Python's work in two threads takes turns, so work
+    meant to overlap with a caller's waiting (on dot) begins when that does. An overlay
+    that fails is reported where it is asked for (an error of one never asked for is
+    not); a plan that fails makes nothing ahead. On leaving, the overlays not begun are
+    dropped and the one being made is waited for."""
     from concurrent.futures import ThreadPoolExecutor
 
     leaving = threading.Event()
+    if begin is None:
+        begin = threading.Event()
+        begin.set()
 
     def made_if_wanted(wanted, old, new, caption, link):
         from diagramgen.docs import overview
@@ -50,6 +57,9 @@ def overlays_ahead(plan):
         return overview._overlay_svg(old, new, caption, link)
 
     def table() -> dict:
+        begin.wait()
+        if leaving.is_set():
+            return {}
         from diagramgen.docs import overview
 
         try:
@@ -67,12 +77,13 @@ def overlays_ahead(plan):
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diagramgen-overlays") as pool:
         planned = pool.submit(table)
-        _plans.append(planned)
+        _plans.append((planned, begin))
         try:
             yield
         finally:
-            _plans.remove(planned)
+            _plans.remove((planned, begin))
             leaving.set()
+            begin.set()
             if not planned.cancel():
                 for entry in planned.result().values():
                     entry[2].cancel()

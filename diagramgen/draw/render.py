@@ -50,6 +50,18 @@ def dot_binary() -> str:
 _children: set = set()  # dot processes running now (killed when the command is stopped)
 _children_lock = threading.Lock()
 _stopping = threading.Event()
+_run_signals: list = []  # Events set when a Graphviz run starts (signalling_runs)
+
+
+@contextlib.contextmanager
+def signalling_runs(event: threading.Event):
+    """While the block runs, ``event`` is set as soon as a Graphviz run starts, in any
+    thread: work meant to run beside render's begins once render waits on dot."""
+    _run_signals.append(event)
+    try:
+        yield
+    finally:
+        _run_signals.remove(event)
 
 
 def _run_child(args: list, data: bytes, timeout: float, cwd=None, stdout: list | None = None,
@@ -70,6 +82,8 @@ def _run_child(args: list, data: bytes, timeout: float, cwd=None, stdout: list |
         _children.add(proc)
     if _stopping.is_set():  # stop_children() ran between Popen and the line above
         proc.kill()
+    for event in list(_run_signals):
+        event.set()
     try:
         try:
             out, stderr = proc.communicate(data, timeout=timeout)

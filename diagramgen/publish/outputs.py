@@ -8,6 +8,7 @@ through two callbacks; the CLI prints, this module does not.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -236,24 +237,31 @@ def _docs_to(out_dir: str, image_dir: str, links: str, files, manifest_path: Opt
     return run
 
 
+@contextlib.contextmanager
 def docs_overlays_ahead(out_dir: str, image_dir: str):
     """A context in which the migrations' overlays that docs_to(out_dir, image_dir) would
     make again (the manifest does not record them as made from the inputs they have now)
-    are made in a background thread (docs/ahead.py), for a caller that
-    runs something else before docs_to: make renders first, and the overlays' dot runs
-    overlap with render's. None are made ahead when an architecture or diagramgen.yaml
-    has an error (docs_to then reports it, or is not run), or when the pages do not go
-    to ``image_dir``/docs (the manifest that tells which are current is not there)."""
-    import contextlib
+    are made in a background thread (docs/ahead.py), for a caller that runs render
+    before docs_to (make): that thread begins when render starts a Graphviz run, or when
+    the caller calls what the context gives (render has ended), and its dot runs overlap
+    with render's. None are made ahead when an architecture or diagramgen.yaml has an
+    error (docs_to then reports it, or is not run), or when the pages do not go to
+    ``image_dir``/docs (the manifest that tells which are current is not there)."""
+    import threading
 
+    from diagramgen.docs.ahead import overlays_ahead
+    from diagramgen.draw.render import signalling_runs
     from diagramgen.ids import DOCS_FOLDER
     from diagramgen.model.project import load_all
 
+    begin = threading.Event()
     if os.path.normpath(out_dir) != os.path.normpath(os.path.join(image_dir, DOCS_FOLDER)):
-        return contextlib.nullcontext()
+        yield begin.set
+        return
     loaded = load_all()  # here: the caller goes on with these models (model.project.reusing_models)
     if not loaded.ok:
-        return contextlib.nullcontext()
+        yield begin.set
+        return
 
     def plan() -> tuple:  # in the background thread
         from diagramgen.docs import overview
@@ -265,9 +273,8 @@ def docs_overlays_ahead(out_dir: str, image_dir: str):
                                    os.path.relpath(out_dir, image_dir).replace(os.sep, "/"))
         return groups, wanted
 
-    from diagramgen.docs.ahead import overlays_ahead
-
-    return overlays_ahead(plan)
+    with signalling_runs(begin), overlays_ahead(plan, begin):
+        yield begin.set
 
 
 def _load_for_docs(files, on_validated) -> tuple:
