@@ -421,8 +421,8 @@ def test_make_draws_the_overlays_docs_will_need_while_render_runs(repo, monkeypa
     arch.write_text(arch.read_text(encoding="utf-8").replace("Everything moves.", "All of it moves."),
                     encoding="utf-8")
     made = []
-    real = O._overlay_svg
-    monkeypatch.setattr(O, "_overlay_svg", lambda old, new, *a: made.append(
+    real = O.make_overlay_svg
+    monkeypatch.setattr(O, "make_overlay_svg", lambda old, new, *a: made.append(
         (f"{old.id}-to-{new.id}", threading.current_thread().name.startswith("diagramgen-overlays")))
         or real(old, new, *a))
     assert makeall.run(["--format", "svg"]) == 0
@@ -446,13 +446,6 @@ def test_an_overlay_made_ahead_is_taken_once_asked_for_and_its_error_raised_ther
         def __init__(self, i):
             self.id = i
 
-    class Group:
-        def __init__(self, migrations):
-            self.migrations = migrations
-
-        def name(self, a):
-            return a.id.upper()
-
     a, b, c = Arch("a"), Arch("b"), Arch("c")
     made = []
 
@@ -462,15 +455,14 @@ def test_an_overlay_made_ahead_is_taken_once_asked_for_and_its_error_raised_ther
             raise RenderError("dot failed")
         return f"{old.id}>{new.id}".encode()
 
-    monkeypatch.setattr(O, "_overlay_svg", draw)
-    monkeypatch.setattr(O, "page_name", lambda arch: f"{arch.id}.md")
-    group = Group([(a, b), (b, c), (a, c)])
-    with ahead.overlays_ahead(lambda: ([group], lambda old, new: old is a)):
+    monkeypatch.setattr(O, "make_overlay_svg", draw)
+    jobs = [(a, b, "From A to B", "../b.md"), (a, c, "From A to C", "../c.md")]
+    with ahead.overlays_ahead(lambda: (O.make_overlay_svg, jobs)):
         assert O.overlay_svg(a, b, "From A to B", "../b.md") == b"a>b"
         with pytest.raises(RenderError, match="dot failed"):
             O.overlay_svg(a, c, "From A to C", "../c.md")
         assert sorted(made) == [("a", "b", "From A to B", "../b.md"), ("a", "c", "From A to C", "../c.md")]
-        # not wanted ahead, or asked for with another caption: made where asked
+        # not made ahead, or asked for with another caption: made where asked
         assert O.overlay_svg(a, b, "other", "../b.md") == b"a>b"
         assert len(made) == 3
     assert ahead._plans == []
@@ -489,7 +481,7 @@ def test_an_overlay_made_ahead_is_taken_once_asked_for_and_its_error_raised_ther
 
     def plan():
         planned.append(True)
-        return [group], lambda old, new: old is a
+        return O.make_overlay_svg, jobs
 
     with ahead.overlays_ahead(plan, threading.Event()):
         pass

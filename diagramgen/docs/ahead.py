@@ -3,7 +3,8 @@ the caller does something else first (make: render), and taken from there by
 docs/overview.overlay_svg. The work that waits on dot then overlaps with the caller's.
 
 This module is small and imports little: the caller enters ``overlays_ahead`` on its
-own path; the overview code is imported in the background thread.
+own path, and its plan, which reads the groups and imports the overview code, runs in
+the background thread.
 """
 from __future__ import annotations
 
@@ -34,14 +35,13 @@ def made_ahead(old, new, caption: str, docs_href: str) -> Optional[bytes]:
 @contextlib.contextmanager
 def overlays_ahead(plan, begin: Optional[threading.Event] = None):
     """While the block runs, one background thread calls ``plan()``, which returns
-    (the groups, ``wanted(old, new)``), and makes, one after the other, the overlay SVGs
-    of the groups' migrations for which ``wanted`` holds, as docs/overview.pages would
-    (the same caption and link). With ``begin``, the thread starts once it is set, or
-    once an overlay is asked for: Python's work in two threads takes turns, so work
-    meant to overlap with a caller's waiting (on dot) begins when that does. An overlay
-    that fails is reported where it is asked for (an error of one never asked for is
-    not); a plan that fails makes nothing ahead. On leaving, the overlays not begun are
-    dropped and the one being made is waited for."""
+    (``draw``, the overlays to make as (old, new, caption, docs_href)), and makes them
+    with ``draw(old, new, caption, docs_href)``, one after the other. With ``begin``, the
+    thread starts once it is set, or once an overlay is asked for: Python's work in two
+    threads takes turns, so work meant to overlap with a caller's waiting (on dot)
+    begins when that does. An overlay that fails is reported where it is asked for (an
+    error of one never asked for is not); a plan that fails makes nothing ahead. On
+    leaving, the overlays not begun are dropped and the one being made is waited for."""
     from concurrent.futures import ThreadPoolExecutor
 
     leaving = threading.Event()
@@ -49,30 +49,22 @@ def overlays_ahead(plan, begin: Optional[threading.Event] = None):
         begin = threading.Event()
         begin.set()
 
-    def made_if_wanted(wanted, old, new, caption, link):
-        from diagramgen.docs import overview
-
-        if leaving.is_set() or not wanted(old, new):
-            return None
-        return overview._overlay_svg(old, new, caption, link)
+    def made(draw, old, new, caption, link):
+        return None if leaving.is_set() else draw(old, new, caption, link)
 
     def table() -> dict:
         begin.wait()
         if leaving.is_set():
             return {}
-        from diagramgen.docs import overview
-
         try:
-            groups, wanted = plan()
+            draw, jobs = plan()
         except Exception:  # each made where asked for, and an error reported there
             return {}
         out: dict = {}
-        for g in groups:
-            for old, new in g.migrations:
-                caption, link = overview.overlay_caption(g, old, new), overview.overlay_link(new)
-                key = (id(old), id(new), caption, link)
-                if key not in out and not leaving.is_set():
-                    out[key] = (old, new, pool.submit(made_if_wanted, wanted, old, new, caption, link))
+        for old, new, caption, link in jobs:
+            key = (id(old), id(new), caption, link)
+            if key not in out and not leaving.is_set():
+                out[key] = (old, new, pool.submit(made, draw, old, new, caption, link))
         return out
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diagramgen-overlays") as pool:

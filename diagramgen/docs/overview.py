@@ -521,10 +521,11 @@ def overlay_svg(old, new, caption: str, docs_href: str) -> bytes:
     from diagramgen.docs.ahead import made_ahead
 
     made = made_ahead(old, new, caption, docs_href)
-    return made if made is not None else _overlay_svg(old, new, caption, docs_href)
+    return made if made is not None else make_overlay_svg(old, new, caption, docs_href)
 
 
-def _overlay_svg(old, new, caption: str, docs_href: str) -> bytes:
+def make_overlay_svg(old, new, caption: str, docs_href: str) -> bytes:
+    """overlay_svg made now (what is made ahead)."""
     from diagramgen.diff.overlay import overlay_image
 
     return overlay_image(old, new, caption, "svg", docs_href=docs_href)

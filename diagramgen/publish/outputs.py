@@ -271,7 +271,9 @@ def docs_overlays_ahead(out_dir: str, image_dir: str):
         groups = overview.resolve(current(), loaded.models)
         wanted = overviews.changed(read(os.path.join(image_dir, "manifest.json")),
                                    os.path.relpath(out_dir, image_dir).replace(os.sep, "/"))
-        return groups, wanted
+        # as docs/overview.pages makes them
+        return overview.make_overlay_svg, [(old, new, overview.overlay_caption(g, old, new), overview.overlay_link(new))
+                                           for g in groups for old, new in g.migrations if wanted(old, new)]
 
     with signalling_runs(begin), overlays_ahead(plan, begin):
         yield begin.set
