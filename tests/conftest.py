@@ -126,3 +126,13 @@ def fragment_repo(tmp_path, monkeypatch):
                                                                 "areas:\n", 1), encoding="utf-8")
     shutil.rmtree(tmp_path / "cache" / stored.FOLDER, ignore_errors=True)
     return root
+
+
+def invoke(*args) -> tuple:
+    """Run the CLI in this process with ``args``: (exit status, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from diagramgen.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr

@@ -6,12 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from diagramgen import __version__
-from diagramgen.cli import main
 from diagramgen.model.catalog import PACKAGE_DIR
 from diagramgen.publish import manifest as M
+
+from conftest import invoke
 
 RUN = 'run "diagramgen render && diagramgen docs"'
 
@@ -153,10 +153,6 @@ def test_the_code_of_a_product_uses_only_its_own_files(product, allowed):
                 and any(u.startswith("diff/") for u in _imports(PACKAGE_DIR / name))} == {
             "docs/overview.py"}
 
-
-def invoke(*args):
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.dot

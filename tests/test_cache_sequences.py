@@ -7,18 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from diagramgen.cli import main
+from conftest import invoke
 
 pytestmark = pytest.mark.dot
 
 RENDER = ("render", "--format", "svg", "--no-steps", "-j", "1")
 
-
-def invoke(*args):
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

@@ -6,21 +6,15 @@ import os
 import shutil
 
 import pytest
-from click.testing import CliRunner
 
 from diagramgen import __version__
-from diagramgen.cli import main
 from diagramgen.model.project import load_all
 from diagramgen.publish.manifest import inputs, output_sha256, sha256_file, tool
 
-from conftest import copy_project
+from conftest import copy_project, invoke
 
 RUN = 'run "diagramgen render && diagramgen docs"'
 
-
-def invoke(*args):
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

@@ -4,15 +4,13 @@ import os
 import shutil
 
 import pytest
-from click.testing import CliRunner
 
-from diagramgen.cli import main
 from diagramgen.docs.checkdocs import architecture_for, check_page, mentions, page_path, parse_dataflow, words
 from diagramgen.model import Flow, Step
 from diagramgen.model.project import load_all
 from diagramgen.model.settings import current
 
-from conftest import ARCH_DIR, ROOT, SHARED, copy_project
+from conftest import ARCH_DIR, ROOT, SHARED, copy_project, invoke as run
 
 PAGES = SHARED / "reference" / "microsoft-learn"
 needs_shared = pytest.mark.skipif(
@@ -33,10 +31,6 @@ def models():
     assert loaded.ok
     return {m.id: m for m in loaded.models}
 
-
-def run(*args):
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

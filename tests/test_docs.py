@@ -4,10 +4,8 @@ import json
 import os
 
 import pytest
-from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from diagramgen.cli import main
 from diagramgen.docs import overview, pages as docs
 from diagramgen.docs.checkdocs import check_page
 from diagramgen.model.project import load_all
@@ -16,7 +14,7 @@ from diagramgen.model.validate import load_architecture
 from diagramgen.publish import overviews
 from diagramgen.publish.manifest import DEFAULT_RENDER_OPTIONS, dumps, inputs, loads, record, stale
 
-from conftest import ARCH_DIR, assert_golden, copy_project
+from conftest import ARCH_DIR, assert_golden, copy_project, invoke as run
 
 ARCHS = sorted(p.name for p in ARCH_DIR.glob("*.yaml"))
 
@@ -229,10 +227,6 @@ def project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
-
-def run(*args):
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.dot

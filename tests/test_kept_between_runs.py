@@ -11,17 +11,12 @@ import types
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from diagramgen.cli import main
 from diagramgen.model import stored
 from diagramgen.model.project import load_all
 from diagramgen.model.validate import load_architecture
 
-
-def invoke(*args):
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
+from conftest import invoke
 
 
 @pytest.fixture

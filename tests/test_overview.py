@@ -3,14 +3,12 @@ pages, the check of a hand-written overview table, and the settings that declare
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from diagramgen.cli import main
 from diagramgen.docs import overview as O
 from diagramgen.model.settings import load_settings
 from diagramgen.model.validate import load_architecture
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, invoke as run
 
 PAGES = SHARED / "reference" / "microsoft-learn"
 needs_shared = pytest.mark.skipif(
@@ -96,10 +94,6 @@ OVERVIEW = """\
 | One vendor. | Help Suite and answer bot. | [Help desk moved to the suite](move.md) |
 """
 
-
-def run(*args):
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
