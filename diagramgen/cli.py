@@ -503,8 +503,9 @@ def watch(files, out_dir, formats) -> None:
 
 
 def entry() -> None:
-    """The console script and ``python -m diagramgen``: the command, then an exit that
-    skips the interpreter's teardown when nothing can be lost (quickexit.py)."""
+    """What the console script and ``python -m diagramgen`` run (__main__.main): the
+    command, then an exit that skips the interpreter's teardown when nothing can be lost
+    (quickexit.py)."""
     from diagramgen.quickexit import run
 
     run(main)

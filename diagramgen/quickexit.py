@@ -23,6 +23,7 @@ interpreter as it shuts down).
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import sys
 import threading
@@ -74,10 +75,33 @@ def end(code=0) -> NoReturn:
     os._exit(status_of(code) or 0)
 
 
+# Allocations (of objects that can hold others) between two collections of the youngest
+# generation: Python's default is 700.
+YOUNG_THRESHOLD = 100_000
+
+
+def fewer_collections() -> None:
+    """Collect the youngest generation every YOUNG_THRESHOLD allocations instead of 700.
+
+    A command makes most of its objects to keep them until it ends (the model, the
+    scene, parsed SVG trees), and frees few in cycles, so most of the collector's
+    frequent passes over the young objects find nothing to free: about 10 ms of CPU
+    in a render of the four contact-center architectures. Cycles are still collected,
+    only in larger batches. The older generations keep their thresholds.
+    ``DIAGRAMGEN_GC_DEFAULT=1`` leaves the collector as Python set it."""
+    if os.environ.get("DIAGRAMGEN_GC_DEFAULT", "") not in ("", "0"):
+        return
+    _young, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
+
+
 def run(main: Callable[[], object]) -> NoReturn:
     """Call ``main`` (a click command in standalone mode, which ends by raising
     SystemExit, or a function returning an exit status) and ``end`` with its status.
-    Any other exception propagates, and Python ends the normal way."""
+    Any other exception propagates, and Python ends the normal way. The command runs
+    with the cyclic garbage collector's youngest generation collected less often
+    (fewer_collections)."""
+    fewer_collections()
     try:
         result = main()
     except SystemExit as exc:

@@ -166,3 +166,33 @@ def test_the_console_script_skips_the_teardown(tmp_path):
     assert quick.stderr.startswith(f"{bad}:")
     assert "freed" not in quick.stderr and normal.stderr.endswith("freed\n")
     assert quick.stderr == normal.stderr.removesuffix("freed\n")
+
+
+@pytest.mark.parametrize("default", [False, True])
+def test_a_command_runs_with_the_youngest_generation_collected_less_often(default):
+    """quickexit.run sets the young generation's threshold before the command runs (the
+    older ones as Python set them); DIAGRAMGEN_GC_DEFAULT=1 leaves all three alone."""
+    env = dict(os.environ)
+    env.pop("DIAGRAMGEN_GC_DEFAULT", None)
+    if default:
+        env["DIAGRAMGEN_GC_DEFAULT"] = "1"
+    body = "import gc\nbefore = gc.get_threshold()\nrun(lambda: print(before, gc.get_threshold()))\n"
+    done = subprocess.run([sys.executable, "-c", PRELUDE + body], env=env, capture_output=True, text=True,
+                          timeout=120)
+    before, after = done.stdout.strip().split(") (")
+    young, older, oldest = (int(x) for x in before.strip("()").split(", "))
+    assert done.returncode == 0 and young == 700
+    assert after.strip("()") == (f"{young}, {older}, {oldest}" if default else f"100000, {older}, {oldest}")
+
+
+def test_python_m_diagramgen_sets_the_collector_before_it_imports_the_commands():
+    """__main__.main: the threshold is set when the command line's module is imported."""
+    probe = ("import gc, sys\nclass Probe:\n    def find_spec(self, name, path=None, target=None):\n"
+             "        if name == 'diagramgen.cli':\n            print('threshold at import', gc.get_threshold()[0])\n"
+             "        return None\nsys.meta_path.insert(0, Probe())\nsys.argv = ['diagramgen', '--help']\n"
+             "from diagramgen.__main__ import main\nmain()\n")
+    env = dict(os.environ)
+    env.pop("DIAGRAMGEN_GC_DEFAULT", None)
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("threshold at import 100000\n") and "Usage: diagramgen" in done.stdout
