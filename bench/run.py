@@ -22,8 +22,9 @@ target. How it compares:
 - Whole processes. Each command is a fresh process tree, as a user runs it; CPU time is
   the children's rusage (user + system, every process of the tree), wall time is the
   clock.
-- Medians of interleaved runs: the contenders take turns within each round, so load
-  from other users of the machine falls on all alike. The load average (``uptime``) is
+- Medians of interleaved runs: the contenders take turns within each round (in reverse
+  order every other round), so load from other users of the machine falls on all alike;
+  a first round, not counted, warms the caches. The load average (``uptime``) is
   recorded before and after each part.
 
 Nothing here is asserted by the test suite: speed lives in this benchmark only.
@@ -91,11 +92,17 @@ def measure(cmd, cwd=None, stdin: bytes = b"", check: bool = True) -> dict:
 
 
 def interleaved(contenders: dict, rounds: int) -> dict:
-    """``{name: (median wall, median cpu)}``: each round runs every contender once, in turn."""
+    """``{name: (median wall, median cpu)}``: each round runs every contender once, in turn,
+    in the given order in even rounds and the reverse order in odd ones (so that no
+    contender always follows the same one). A first round, not counted, warms the caches
+    (files read, disk caches of diagramgen and fontconfig) for all alike."""
     samples: dict = {k: [] for k in contenders}
-    for _ in range(rounds):
-        for name, fn in contenders.items():
-            samples[name].append(fn())
+    names = list(contenders)
+    for name in names:
+        contenders[name]()
+    for k in range(rounds):
+        for name in (names if k % 2 == 0 else names[::-1]):
+            samples[name].append(contenders[name]())
     return {k: (statistics.median(s["wall"] for s in v), statistics.median(s["cpu"] for s in v))
             for k, v in samples.items()}
 
@@ -552,7 +559,8 @@ def main() -> None:
         "# Benchmark results\n\n"
         f"Machine: {machine()}.\n\n"
         f"Load average (1, 5, 15 min) at the start: {start}; per part:\n{loads}\n\n"
-        f"Medians of {args.rounds} interleaved rounds (make: {max(3, args.rounds // 2)}); whole processes; "
+        f"Medians of {args.rounds} interleaved rounds, after one not counted, in reverse order every other "
+        f"round (make: {max(3, args.rounds // 2)} rounds); whole processes; "
         "CPU is user + system time of every process of the command. The whole run took "
         f"{took:.0f} s.\n\n{table(rows)}\n"
         f"## Growth (bench/realistic.py, medians of {args.seeds} seeds per size, {args.band_seeds} with foundation "
