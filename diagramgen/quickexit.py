@@ -76,7 +76,7 @@ def end(code=0) -> NoReturn:
 
 
 # Allocations (of objects that can hold others) between two collections of the youngest
-# generation: Python's default is 700.
+# generation: Python 3.11's default is 700.
 YOUNG_THRESHOLD = 100_000
 
 
@@ -85,7 +85,7 @@ def fewer_collections() -> None:
 
     A command makes most of its objects to keep them until it ends (the model, the
     scene, parsed SVG trees), and frees few in cycles, so most of the collector's
-    frequent passes over the young objects find nothing to free: about 10 ms of CPU
+    frequent passes over the young objects find nothing to free: about 8 ms of CPU
     in a render of the four contact-center architectures. Cycles are still collected,
     only in larger batches. The older generations keep their thresholds.
     ``DIAGRAMGEN_GC_DEFAULT=1`` leaves the collector as Python set it."""

@@ -181,7 +181,7 @@ def test_a_command_runs_with_the_youngest_generation_collected_less_often(defaul
                           timeout=120)
     before, after = done.stdout.strip().split(") (")
     young, older, oldest = (int(x) for x in before.strip("()").split(", "))
-    assert done.returncode == 0 and young == 700
+    assert done.returncode == 0 and young < 100000  # Python's own setting (700 in 3.11)
     assert after.strip("()") == (f"{young}, {older}, {oldest}" if default else f"100000, {older}, {oldest}")
 
 
