@@ -5,6 +5,7 @@ overrides the path); Playwright only drives it and downloads no browser. Screens
 go to tests/artifacts/ (not committed). Without a browser these tests are skipped,
 except on CI (CI=true), where a missing browser is a failure.
 """
+import contextlib
 import os
 import shutil
 import tempfile
@@ -127,11 +128,22 @@ def assert_offline(events):
     assert [u for u in events["requests"] if not u.startswith(("file://", "data:"))] == []
 
 
+@contextlib.contextmanager
+def offline_page(browser, url, scheme="light"):
+    """open_page for the body of a ``with``; when the body ends without an error, the
+    page must have stayed offline (assert_offline). The page is closed either way."""
+    page, events = open_page(browser, url, scheme)
+    try:
+        yield page, events
+        assert_offline(events)
+    finally:
+        page.close()
+
+
 @pytest.mark.parametrize("name", ARCHS)
 def test_viewer_offline_zoom_and_highlight(browser, site, name):
     arch_id = name.removesuffix(".yaml").replace("-", "_")
-    page, events = open_page(browser, (site / f"{arch_id}.html").as_uri())
-    try:
+    with offline_page(browser, (site / f"{arch_id}.html").as_uri()) as (page, events):
         before = transform(page)
         page.click("#controls [data-action=zoom-in]")
         after_button = changed(page, before)
@@ -152,22 +164,15 @@ def test_viewer_offline_zoom_and_highlight(browser, site, name):
         page.mouse.move(5, 5)
         page.keyboard.press("Escape")
         assert page.eval_on_selector_all("#diagram svg .highlight", "els => els.length") == 0
-        assert_offline(events)
-    finally:
-        page.close()
 
 
 def test_viewer_dark_mode(browser, site):
-    page, events = open_page(browser, (site / "premium.html").as_uri(), scheme="dark")
-    try:
+    with offline_page(browser, (site / "premium.html").as_uri(), scheme="dark") as (page, events):
         bg = page.eval_on_selector("body", "b => getComputedStyle(b).backgroundColor")
         ink = page.eval_on_selector("#diagram svg g.cluster text", "t => getComputedStyle(t).fill")
         assert bg == "rgb(14, 17, 22)"
         assert ink == "rgb(230, 237, 243)"
         shot(page, "viewer-premium-dark.png")
-        assert_offline(events)
-    finally:
-        page.close()
 
 
 def test_svg_copied_elsewhere_shows_every_icon(browser, site, tmp_path):
@@ -175,15 +180,11 @@ def test_svg_copied_elsewhere_shows_every_icon(browser, site, tmp_path):
     copy = tmp_path / "elsewhere" / "premium.svg"
     copy.parent.mkdir()
     shutil.copy(site / "premium.svg", copy)
-    page, events = open_page(browser, copy.as_uri())
-    try:
+    with offline_page(browser, copy.as_uri()) as (page, events):
         sizes = page.eval_on_selector_all(
             "image", "els => els.map(e => { const b = e.getBBox(); return [b.width, b.height]; })")
         assert sizes and all(w > 0 and h > 0 for w, h in sizes)
         shot(page, "svg-premium-copied.png")
-        assert_offline(events)
-    finally:
-        page.close()
 
 
 @pytest.mark.parametrize("how", ["document", "img"])
@@ -347,8 +348,7 @@ def test_every_text_has_enough_contrast(browser, site, name, scheme, tmp_path):
     view.write_bytes(render_architecture(m, ("svg",), steps=("svg",))[f"steps/{arch_id}.svg"])
     for target in (site / f"{arch_id}.html", site / f"{arch_id}.svg", view):
         url = target.as_uri() + (f"#{m.steps[0].anchor}" if target == view else "")
-        page, events = open_page(browser, url, scheme=scheme)
-        try:
+        with offline_page(browser, url, scheme=scheme) as (page, events):
             if target.suffix == ".svg":  # the whole drawing on screen, at its own size
                 size = page.evaluate("() => [document.documentElement.width.baseVal.value,"
                                      " document.documentElement.height.baseVal.value]")
@@ -360,9 +360,6 @@ def test_every_text_has_enough_contrast(browser, site, name, scheme, tmp_path):
                 page.mouse.move(0, 0)
                 bad = low_contrast(page, m)
                 assert bad == [], f"{target.name} ({scheme}), step 2 selected: {bad[:5]}"
-            assert_offline(events)
-        finally:
-            page.close()
 
 
 # --- touch, keyboard, natural size --------------------------------------------------------
@@ -372,8 +369,7 @@ def zoom_state(page):
 
 
 def test_two_finger_pinch_zooms_about_the_fingers(phone, site):
-    page, events = open_page(phone, (site / "premium.html").as_uri())
-    try:
+    with offline_page(phone, (site / "premium.html").as_uri()) as (page, events):
         box = page.locator("#diagram").bounding_box()
         svg_box = page.locator("#diagram svg").bounding_box()
         cx, cy = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5
@@ -403,14 +399,10 @@ def test_two_finger_pinch_zooms_about_the_fingers(phone, site):
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         moved = zoom_state(page)
         assert moved["zoom"] == pytest.approx(after["zoom"]) and moved["x"] == pytest.approx(after["x"] + 50, abs=2)
-        assert_offline(events)
-    finally:
-        page.close()
 
 
 def test_skip_link_leads_past_the_diagram_links_to_step_one(browser, site):
-    page, events = open_page(browser, (site / "premium.html").as_uri())
-    try:
+    with offline_page(browser, (site / "premium.html").as_uri()) as (page, events):
         page.keyboard.press("Tab")
         first = page.evaluate("() => [document.activeElement.className, document.activeElement.textContent,"
                               " document.activeElement.getBoundingClientRect().left]")
@@ -418,14 +410,10 @@ def test_skip_link_leads_past_the_diagram_links_to_step_one(browser, site):
         page.keyboard.press("Enter")
         page.keyboard.press("Tab")
         assert page.evaluate("() => document.activeElement.dataset.step") == "1"
-        assert_offline(events)
-    finally:
-        page.close()
 
 
 def test_one_to_one_shows_the_natural_size(browser, site):
-    page, events = open_page(browser, (site / "premium.html").as_uri())
-    try:
+    with offline_page(browser, (site / "premium.html").as_uri()) as (page, events):
         natural = page.eval_on_selector("#diagram svg", "s => parseFloat(s.dataset.width)")
         measure = ("() => { const g = document.querySelector('#diagram svg g.graph > polygon');"
                    " const vb = window.diagramPanZoom.getSizes().viewBox;"
@@ -442,9 +430,6 @@ def test_one_to_one_shows_the_natural_size(browser, site):
         page.keyboard.press("0")
         changed(page, before)
         assert page.evaluate(measure) == pytest.approx(natural, abs=1)
-        assert_offline(events)
-    finally:
-        page.close()
 
 
 # --- viewer and docs pages, as a MkDocs site serves them -----------------------------------
@@ -528,8 +513,7 @@ def test_viewer_address_selects_a_lettered_step_and_follows_changes(browser, sit
     if not lettered:
         pytest.skip("no architecture has a lettered sequence")
     m, step = lettered[0]
-    page, events = open_page(browser, f"{(site / f'{m.id}.html').as_uri()}#{step.anchor}")
-    try:
+    with offline_page(browser, f"{(site / f'{m.id}.html').as_uri()}#{step.anchor}") as (page, events):
         def state():
             return page.evaluate("""() => ({
               selected: [...document.querySelectorAll('#steps li.selected')].map((li) => li.dataset.step),
@@ -544,14 +528,10 @@ def test_viewer_address_selects_a_lettered_step_and_follows_changes(browser, sit
         page.wait_for_function("key => document.querySelector('#steps li.selected')?.dataset.step === key",
                                arg=other.key, timeout=5000)
         assert all(other.anchor in c.split() for c in state()["edges"])
-        assert_offline(events)
-    finally:
-        page.close()
 
 
 def test_zoom_buttons_have_names_and_finger_sized_targets(phone, site):
-    page, events = open_page(phone, (site / "premium.html").as_uri())
-    try:
+    with offline_page(phone, (site / "premium.html").as_uri()) as (page, events):
         names = ["Zoom in", "Zoom out", "Fit to screen", "Natural size 1:1"]
         for name in names:
             button = page.get_by_role("button", name=name, exact=True)
@@ -559,9 +539,6 @@ def test_zoom_buttons_have_names_and_finger_sized_targets(phone, site):
             box = button.bounding_box()
             assert box["width"] >= 44 and box["height"] >= 44, (name, box)
         assert page.eval_on_selector_all("#controls button", "bs => bs.length") == len(names)
-        assert_offline(events)
-    finally:
-        page.close()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -570,8 +547,7 @@ def test_a_focused_step_link_of_the_diagram_is_drawn_in_the_highlight_colour(bro
     around an edge a few pixels high is all but invisible)."""
     from diagramgen.draw import svg as svgmod
 
-    page, events = open_page(browser, (site / "premium.html").as_uri(), scheme=scheme)
-    try:
+    with offline_page(browser, (site / "premium.html").as_uri(), scheme=scheme) as (page, events):
         links = page.evaluate("() => document.querySelectorAll('#diagram svg g.edge.flow a').length")
         for _ in range(12 + links):  # the header, the buttons, then the diagram's links
             page.keyboard.press("Tab")
@@ -585,6 +561,3 @@ def test_a_focused_step_link_of_the_diagram_is_drawn_in_the_highlight_colour(bro
         page.keyboard.press("Tab")  # and back to normal when focus moves on
         assert page.evaluate("() => getComputedStyle(document.querySelector('#diagram svg g.edge.flow a path'))"
                              ".strokeWidth") != "4px"
-        assert_offline(events)
-    finally:
-        page.close()
