@@ -128,6 +128,17 @@ def assert_offline(events):
     assert [u for u in events["requests"] if not u.startswith(("file://", "data:"))] == []
 
 
+def first_lettered_step():
+    """(model, step) of the first lettered step of the shipped architectures; the test is
+    skipped when none has a lettered sequence."""
+    for name in ARCHS:
+        m, _ = load_architecture(ARCH_DIR / name)
+        for s in m.steps:
+            if s.sequence:
+                return m, s
+    pytest.skip("no architecture has a lettered sequence")
+
+
 @contextlib.contextmanager
 def offline_page(browser, url, scheme="light"):
     """open_page for the body of a ``with``; when the body ends without an error, the
@@ -239,13 +250,7 @@ def test_step_view_fragment_of_a_lettered_step(browser, tmp_path):
     """The fragment of a lettered step (#step-<sequence>-a) emphasises that step alone."""
     from diagramgen.draw import svg as svgmod
 
-    lettered = []
-    for name in ARCHS:
-        m, _ = load_architecture(ARCH_DIR / name)
-        lettered += [(m, s) for s in m.steps if s.sequence][:1]
-    if not lettered:
-        pytest.skip("no architecture has a lettered sequence")
-    m, step = lettered[0]
+    m, step = first_lettered_step()
     write_outputs(tmp_path, render_architecture(m, ("svg",), steps=("svg",)))
     page, events = open_page(browser, f"{(tmp_path / 'steps' / f'{m.id}.svg').as_uri()}#{step.anchor}")
     shown = page.evaluate("""(anchor) => {
@@ -506,13 +511,7 @@ def test_viewer_and_docs_pages_link_each_other(browser, served_site):
 def test_viewer_address_selects_a_lettered_step_and_follows_changes(browser, site):
     """#step-<sequence>-a selects that lettered step (the docs pages link it so), and a
     later change of the address selects the new step, its flows alone highlighted."""
-    lettered = []
-    for name in ARCHS:
-        m, _ = load_architecture(ARCH_DIR / name)
-        lettered += [(m, s) for s in m.steps if s.sequence][:1]
-    if not lettered:
-        pytest.skip("no architecture has a lettered sequence")
-    m, step = lettered[0]
+    m, step = first_lettered_step()
     with offline_page(browser, f"{(site / f'{m.id}.html').as_uri()}#{step.anchor}") as (page, events):
         def state():
             return page.evaluate("""() => ({
