@@ -483,3 +483,15 @@ def test_the_top_left_of_a_path_is_that_of_all_its_flattened_points(d):
 
     pts = path_points(d)
     assert path_top_left(d) == (min(x for x, _ in pts), min(y for _, y in pts))
+
+
+# --- markdown.escape is html.escape ------------------------------------------------
+@examples(300)
+@given(st.lists(st.sampled_from(list("ab &<>\"'#;\\\n") + ["&amp;", "é", "\u2028"]), max_size=40).map("".join),
+       st.booleans())
+def test_escape_is_html_escape(text, quote):
+    import html
+
+    from diagramgen.markdown import escape
+
+    assert escape(text, quote) == html.escape(text, quote)

@@ -13,12 +13,10 @@ description" ``<details>`` block, whose text is HTML-escaped.
 """
 from __future__ import annotations
 
-import html
-
 from diagramgen import ids
 from diagramgen.draw.columns import drawn_areas, laid_out_columns
 from diagramgen.draw.render import DEFAULT_FORMATS
-from diagramgen.markdown import comment, md
+from diagramgen.markdown import comment, escape, md
 from diagramgen.model import Architecture, Component
 from diagramgen.model.settings import NEUTRAL_LEGEND, Settings
 
@@ -212,7 +210,7 @@ def page(arch: Architecture, image_base: str = ASSETS, index: str = "index.md",
     out += ["", "## Architecture", "",
             f"![{md(alt_text(arch))}]({img}.svg)", "",
             "<details><summary>Diagram description</summary>",
-            f"<p>{html.escape(description(arch, drawn if drawn is not None else drawn_areas(svg) if svg else None), quote=False)}</p>",
+            f"<p>{escape(description(arch, drawn if drawn is not None else drawn_areas(svg) if svg else None), quote=False)}</p>",
             "</details>", "",
             _circles_sentence(arch) + " "
             + (f"Open the [interactive diagram]({img}.html) to zoom and highlight a step, or download "

@@ -38,6 +38,7 @@ from diagramgen.draw.theme import (
     step_tooltip as theme_step_tooltip,
 )
 from diagramgen.ids import generated_id
+from diagramgen.markdown import escape
 from diagramgen.model import Architecture, Component, Flow, Step
 from diagramgen.model.iconfiles import IconError, icon_path
 from diagramgen.model.schema import PROVENANCES
@@ -63,13 +64,6 @@ def icon_sizes(arch: Architecture) -> dict:
     return out
 
 
-def _escape(s: str) -> str:
-    """``html.escape(s, quote=True)``, the same five replacements, without loading the
-    ``html`` module (and its table of entities) in every render."""
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#x27;"))
-
-
 def text(s: str) -> str:
     """Escape user text for an HTML-like Graphviz label.
 
@@ -77,7 +71,7 @@ def text(s: str) -> str:
     ``\\N``, ``\\G``, ``\\l`` ... inside HTML-like labels too, and reads ``\\\\`` as one
     literal backslash.
     """
-    return _escape(s).replace("\\", "\\\\").replace("\n", "<BR/>")
+    return escape(s).replace("\\", "\\\\").replace("\n", "<BR/>")
 
 
 # Diagrams are read in docs columns about 1000 pixels wide: short lines keep boxes narrow

@@ -18,6 +18,7 @@ from typing import Optional
 from lxml import etree
 
 from diagramgen.draw.theme import FONT, VIEWER_DARK, VIEWER_LIGHT
+from diagramgen.markdown import escape
 from diagramgen.model import Architecture
 
 VENDOR = Path(__file__).resolve().parent.parent / "vendor"
@@ -199,9 +200,7 @@ def _inline_svg(svg: bytes) -> str:
 
 def build(arch: Architecture, svg: bytes, png_name: Optional[str], svg_name: Optional[str], docs_href: str) -> str:
     """Return the viewer page for ``arch`` (``svg`` is the docs-ready SVG)."""
-    import html  # here, not at the top: a render without the viewer has no use for it
-
-    e = html.escape
+    e = escape
     library = (VENDOR / "svg-pan-zoom.min.js").read_text(encoding="utf-8")
     if "</script" in library.lower():
         raise ValueError("vendored script contains '</script'")
