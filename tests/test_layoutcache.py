@@ -161,6 +161,30 @@ def test_an_icon_with_other_bytes_is_laid_out_again(tmp_path, monkeypatch, runs)
     assert bigger == render.run_dot(source, ["svg", "png"])  # no slot: Graphviz, same bytes
 
 
+def test_an_icon_saved_while_dot_runs_keeps_nothing(tmp_path, monkeypatch, runs):
+    """What dot drew from an icon saved after the key was made is not kept under the key
+    of the bytes hashed before: when the icon's first bytes come back, it is laid out
+    again, not taken for the drawing of the bytes saved meanwhile."""
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    icon = tmp_path / "icon.png"
+    _png(icon, (20, 20))
+    source = SOURCE.format(icon=icon)
+    slot = layoutcache.slot_name("test", "saved during the run")
+    real = render._run_dot
+
+    def saved_meanwhile(*args, **kwargs):
+        _png(icon, (40, 20))  # after layout_key hashed the icon, before dot reads it
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(render, "_run_dot", saved_meanwhile)
+    wider = render.run_dot(source, ["svg"], slot=slot)
+    monkeypatch.setattr(render, "_run_dot", real)
+    _png(icon, (20, 20))  # the first bytes again
+    again = render.run_dot(source, ["svg"], slot=slot)
+    assert runs == ["dot", "dot"] and again != wider
+    assert again == render.run_dot(source, ["svg"])  # no slot: what Graphviz draws
+
+
 def test_other_formats_or_resolution_are_laid_out_again(tmp_path, monkeypatch, runs):
     monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
     source = "digraph { a -> b }"
