@@ -24,6 +24,8 @@ ICON_SUFFIXES = (".png", ".svg")
 
 @dataclass(frozen=True)
 class Message:
+    """A line watch prints: on stdout, or on stderr for an error."""
+
     text: str
     error: bool = False  # printed on stderr
 
@@ -34,6 +36,8 @@ def _real(path) -> str:
 
 @dataclass
 class Watcher:
+    """What watch renders, and what it has learnt of the files between saves."""
+
     files: tuple = ()                 # as given on the command line; empty: every DEFAULT_DIR/*.yaml
     out_dir: str = "output"
     formats: tuple = ("png", "svg", "html")

@@ -25,6 +25,8 @@ METADATA_FIELDS = ("id", "title", "scenario", "products", "summary", "azure_foun
 # --- result structure -------------------------------------------------------------
 @dataclass(frozen=True)
 class FieldChange:
+    """One field of an area or component, before and after."""
+
     field: str
     old: object
     new: object
@@ -32,6 +34,8 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class AreaChange:
+    """An area added, removed or changed between two versions of an architecture."""
+
     change: str  # added | removed | changed
     id: str
     label: str
@@ -40,6 +44,8 @@ class AreaChange:
 
 @dataclass(frozen=True)
 class ComponentChange:
+    """A component added, removed, changed or renamed between two versions of an architecture."""
+
     change: str  # added | removed | changed | renamed
     id: str  # the new id (the old one for a removed component)
     label: str
@@ -51,6 +57,8 @@ class ComponentChange:
 
 @dataclass(frozen=True)
 class FlowChange:
+    """A flow added or removed, or one whose direction or label changed."""
+
     change: str  # added | removed | direction_changed | label_changed
     src: str
     dst: str
@@ -63,6 +71,8 @@ class FlowChange:
 
 @dataclass(frozen=True)
 class StepChange:
+    """A step inserted, removed, changed or renumbered, within its sequence."""
+
     change: str  # inserted | removed | changed | renumbered
     old_number: Optional[int]
     new_number: Optional[int]
@@ -87,6 +97,8 @@ class Renumbering:
 
 @dataclass(frozen=True)
 class ArchDiff:
+    """Everything that changed in one architecture between the two sides of a diff."""
+
     status: str  # added | removed | changed | unchanged
     path: str
     id: str
@@ -107,6 +119,8 @@ class ArchDiff:
 
 @dataclass(frozen=True)
 class DiffResult:
+    """The comparison of every architecture between two sides (files or revisions)."""
+
     base: str
     head: str
     architectures: tuple

@@ -30,6 +30,8 @@ class Sides:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a diff gives the command: the comparison, its report and the overlay images."""
+
     result: DiffResult
     report: str  # in the format asked for
     images: tuple  # ((path, bytes), ...): an overlay image per changed architecture

@@ -72,6 +72,8 @@ class OList:
 
 @dataclass(frozen=True)
 class Section:
+    """The Dataflow section of a page: where its heading is and its ordered lists."""
+
     heading_line: int
     lists: tuple  # OList, in page order
     # the ordered lists as CommonMark splits them, before a list that continues the

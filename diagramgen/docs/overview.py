@@ -134,6 +134,8 @@ def check_groups(models, settings=None) -> list:
 
 @dataclass(frozen=True)
 class Row:
+    """One row of the provenance matrix: an area, and what each architecture puts in it."""
+
     area: str     # area id
     label: str    # "Telephony" or "Agent experience: Copilot"
     cells: tuple  # per architecture: ((provenance, (labels, ...)), ...) grouped by provenance; () for none
@@ -277,6 +279,8 @@ STAYS, REPLACED, ADDED, RETIRED = "stays", "replaced", "added", "retired"
 
 @dataclass(frozen=True)
 class Change:
+    """What a migration does to one slot of an area: a component kept, replaced, added or retired."""
+
     change: str             # stays | replaced | added | retired
     area: str               # area label (the new side's where both have it)
     old: tuple = ()         # components before
@@ -588,6 +592,8 @@ def product_names(text) -> frozenset:
 
 @dataclass(frozen=True)
 class TableRow:
+    """One body row of a pipe table in a Markdown page: its line, its cells' text and its links."""
+
     line: int
     cells: tuple      # plain text of each cell
     links: tuple      # (text, href) of each link in the row, in order
