@@ -2,14 +2,11 @@
 
 
 def main() -> None:
-    """Run the command line. The collector is set, and the kept methods of dataclasses
-    installed, before the command's modules are imported (quickexit.fewer_collections,
-    methodcache.install), so that their import gains from them too."""
-    from diagramgen.methodcache import install
-    from diagramgen.quickexit import fewer_collections
+    """Run the command line, prepared (quickexit.prepare) before the command's modules
+    are imported."""
+    from diagramgen.quickexit import prepare
 
-    fewer_collections()
-    install()
+    prepare()
     from diagramgen.cli import entry
 
     entry()

@@ -2,7 +2,8 @@
 
 Shared by the stages that encode icons (``model.iconfiles`` rasterises SVG icons,
 ``draw.svg`` embeds PNG ones) and by ``publish.manifest``, which records the versions of
-the tools that shaped the outputs. Imports nothing of the package.
+the tools that shaped the outputs. Imports nothing of the package at import (files.py
+when it stores an icon).
 """
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import functools
 import os
 from pathlib import Path
 from typing import Optional
-
-from diagramgen.files import store
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -54,6 +53,10 @@ def cached_png(cached: Optional[Path], make) -> bytes:
             pass
     png = make()
     if cached is not None:
+        # here, not at the top: this module is read before the package's dataclasses
+        # are made (methodcache.install), and files.py brings diagnostics.py's
+        from diagramgen.files import store
+
         store(cached, png)  # no cache, same result
     return png
 

@@ -21,8 +21,8 @@ method is compiled, as without this module. The classes made are the same either
 runs: it lives in the user's own cache folder. ``DIAGRAMGEN_COMPILE_METHODS=1``
 compiles every method (leaves ``dataclasses`` as it is).
 
-Imports nothing of the package at ``install()``: the first dataclasses are made while
-the package's own modules are imported.
+Imports nothing of the package at ``install()`` but cache.py, which imports none of
+its dataclasses: the first are made while the package's own modules are imported.
 """
 from __future__ import annotations
 
@@ -44,18 +44,14 @@ _state: dict = {}
 
 
 def _path():
-    """The file of this Python's build, found as cache.cache_dir does (without importing
-    it: that would import the package's dataclasses before install)."""
-    env = os.environ.get("DIAGRAMGEN_CACHE_DIR")
-    if env is not None:
-        if not env:
-            return None
-        base = env
-    else:
-        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-                            "diagramgen")
+    """The file of this Python's build in the disk cache, or None without one."""
+    from diagramgen.cache import cache_dir
+
+    where = cache_dir()
+    if where is None:
+        return None
     name = f"{sys.implementation.cache_tag}-{sys.hexversion:x}-O{sys.flags.optimize}.marshal"
-    return os.path.join(base, FOLDER, name)
+    return os.path.join(where, FOLDER, name)
 
 
 def _read(path) -> dict:

@@ -95,17 +95,23 @@ def fewer_collections() -> None:
     gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
 
 
-def run(main: Callable[[], object]) -> NoReturn:
-    """Call ``main`` (a click command in standalone mode, which ends by raising
-    SystemExit, or a function returning an exit status) and ``end`` with its status.
-    Any other exception propagates, and Python ends the normal way. The command runs
-    with the cyclic garbage collector's youngest generation collected less often
-    (fewer_collections), and with the methods of its dataclasses compiled once and
-    kept (methodcache.install)."""
+def prepare() -> None:
+    """What a command sets before its modules are imported, so that their import gains
+    from it too: the collector's youngest generation collected less often
+    (fewer_collections), and the methods of dataclasses compiled once and kept
+    (methodcache.install). Each is done once per process."""
     from diagramgen.methodcache import install
 
     fewer_collections()
     install()
+
+
+def run(main: Callable[[], object]) -> NoReturn:
+    """Call ``main`` (a click command in standalone mode, which ends by raising
+    SystemExit, or a function returning an exit status) and ``end`` with its status.
+    Any other exception propagates, and Python ends the normal way. The command runs
+    prepared (prepare)."""
+    prepare()
     try:
         result = main()
     except SystemExit as exc:

@@ -296,8 +296,9 @@ def run_dot_kept(source: str, formats, dpi: int = 96, timeout: float = 300, slot
     from diagramgen.draw import layoutcache
 
     key = None
+    library = png_rows_library() if "png" in formats else None
     if slot is not None:
-        key = layoutcache.layout_key(source, formats, dpi, png_rows_library() if "png" in formats else None)
+        key = layoutcache.layout_key(source, formats, dpi, library)
         if key is not None and reuse:
             kept = layoutcache.kept(slot, key, formats)
             if kept is not None and all(_looks_like(f, kept[f]) for f in formats):
@@ -305,8 +306,7 @@ def run_dot_kept(source: str, formats, dpi: int = 96, timeout: float = 300, slot
     result = _run_dot(source, formats, dpi, timeout)
     # kept only when the key still holds after the run: an icon file saved while dot read
     # it is not what the key names
-    if key is not None and key == layoutcache.layout_key(source, formats, dpi,
-                                                         png_rows_library() if "png" in formats else None):
+    if key is not None and key == layoutcache.layout_key(source, formats, dpi, library):
         layoutcache.keep(slot, key, result)
     return _real_image_names(result, source), False
 
