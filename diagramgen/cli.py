@@ -7,10 +7,9 @@ import sys
 
 import click
 
-from diagramgen import __version__
+from diagramgen import __version__, commands
+from diagramgen.commands import EXIT_ERROR, EXIT_OK
 from diagramgen.diagnostics import Failure, term
-
-EXIT_OK, EXIT_ERROR = 0, 1
 
 
 def json_line(value) -> str:
@@ -23,8 +22,7 @@ def json_line(value) -> str:
 
 
 def _print_diagnostics(diags) -> None:
-    for d in diags:
-        click.echo(str(d), err=True)
+    commands.print_diagnostics(diags, click.echo)
 
 
 class _Commands(click.Group):
@@ -36,21 +34,20 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except Failure as exc:
-            if exc.diagnostics:
-                _print_diagnostics(exc.diagnostics)
-            else:
-                click.echo(f"error: {term(exc.message)}", err=True)
-            sys.exit(EXIT_ERROR)
+            sys.exit(commands.report_failure(exc, click.echo))
+
+
+def _end(status: int) -> None:
+    """End the command with ``status`` unless it is 0 (then it returns, as commands do)."""
+    if status:
+        sys.exit(status)
 
 
 def _formats(value: str) -> tuple:
-    from diagramgen.draw.render import FORMATS
-
-    chosen = tuple(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
-    bad = [f for f in chosen if f not in FORMATS]
-    if bad or not chosen:
-        raise click.BadParameter(f"choose from {', '.join(FORMATS)} (comma-separated), got '{value}'")
-    return chosen
+    try:
+        return commands.parse_formats(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,9 +96,9 @@ def validate(files, as_json) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True))
-@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
+@click.option("--out", "out_dir", default=commands.RENDER_OUT, show_default=True, type=click.Path(file_okay=False),
               help="Directory to write the diagrams into.")
-@click.option("--format", "formats", default="png,svg,html", show_default=True,
+@click.option("--format", "formats", default=commands.RENDER_FORMATS, show_default=True,
               help="Output formats, comma-separated (png, svg, html: the offline viewer, pdf: for print).")
 @click.option("--steps/--no-steps", default=True, show_default=True,
               help="Also write the step view steps/<id>.svg: open steps/<id>.svg#step-N to see step N emphasised.")
@@ -130,42 +127,13 @@ def render(files, out_dir, formats, steps, step_png, force, jobs, quiet, progres
 
     Example: diagramgen render --format png,svg,html,pdf
     """
-    from diagramgen.draw.render import stopped_by_signals
-    from diagramgen.publish.outputs import render_to
-
     try:
         chosen = _formats(formats)
     except click.BadParameter as exc:
         raise click.UsageError(str(exc)) from None
     step_formats = ("svg", "png") if step_png else ("svg",) if steps else ()
-    show = not quiet and (progress if progress is not None else sys.stderr.isatty())
-
-    def validated(loaded, cached) -> None:
-        _print_diagnostics(loaded.diagnostics)
-        if loaded.ok and show:
-            for m in cached:
-                click.echo(f"{m.id}: up to date", err=True)
-
-    def rendered(model, n_files, secs, kept) -> None:
-        if show:
-            how = " (kept layout)" if kept else ""
-            click.echo(f"{model.id}: rendered {n_files} file(s) in {secs:.2f} s{how}", err=True)
-
-    with stopped_by_signals():  # SIGTERM: no dot left running, no temporary files left
-        run = render_to(out_dir, files, chosen, step_formats, force=force, jobs=jobs,
-                        on_validated=validated, on_rendered=rendered)
-    if not run.loaded.ok:
-        sys.exit(EXIT_ERROR)
-    if show:
-        if run.manifest:
-            click.echo(f"wrote {term(run.manifest)}", err=True)
-        for path in run.removed:
-            click.echo(f"removed {term(path)}", err=True)
-    for path, reason in run.not_removed:
-        click.echo(f"warning: cannot remove {term(path)}: {term(reason)}", err=True)
-    if not quiet:  # the drawing's warnings (draw/columns.py)
-        _print_diagnostics(run.diagnostics)
-        click.echo(f"rendered {len(run.rendered)} architecture(s), {len(run.cached)} up to date, into {term(out_dir)}")
+    _end(commands.render(click.echo, files, out_dir, chosen, step_formats, force=force, jobs=jobs, quiet=quiet,
+                         progress=progress))
 
 
 @main.command("list")
@@ -235,11 +203,11 @@ def check_docs(docs, arch_file, group_id) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True))
-@click.option("--out", "out_dir", default=os.path.join("output", "docs"), show_default=True,
+@click.option("--out", "out_dir", default=commands.DOCS_OUT, show_default=True,
               type=click.Path(file_okay=False), help="Directory to write the pages into.")
-@click.option("--images", "image_dir", default="output", show_default=True, type=click.Path(file_okay=False),
+@click.option("--images", "image_dir", default=commands.DOCS_IMAGES, show_default=True, type=click.Path(file_okay=False),
               help="Directory holding the rendered diagrams (copied into OUT/diagrams/).")
-@click.option("--links", default="dir", show_default=True, metavar="STYLE",
+@click.option("--links", default=commands.DOCS_LINKS, show_default=True, metavar="STYLE",
               help="How the diagrams and viewers link to a page: dir (MkDocs: premium/), html "
                    "(premium.html), md (premium.md, for GitHub) or a URL template with {id}.")
 @click.option("--manifest", "manifest_path", default=None,
@@ -259,25 +227,12 @@ def docs(files, out_dir, image_dir, links, manifest_path) -> None:
     Example: diagramgen docs --out output/docs --links html
     """
     from diagramgen.publish import site
-    from diagramgen.publish.outputs import docs_to
 
     try:
         links = site.check_links(links)
     except ValueError as exc:
         raise click.UsageError(f"--links: {exc}") from None
-    run = docs_to(out_dir, image_dir, links, files, manifest_path, on_validated=_print_diagnostics)
-    if run.error:
-        click.echo(f"error: {term(run.error)}", err=True)
-    if not run.ok:
-        sys.exit(EXIT_ERROR)
-    for path in run.written:
-        click.echo(f"wrote {term(path)}")
-    if run.manifest:
-        click.echo(f"wrote {term(run.manifest)}")
-    for path in run.removed:
-        click.echo(f"removed {term(path)}")
-    for path, reason in run.not_removed:
-        click.echo(f"warning: cannot remove {term(path)}: {term(reason)}", err=True)
+    _end(commands.docs(click.echo, files, out_dir, image_dir, links, manifest_path))
 
 
 @main.command("check-outputs")
@@ -402,36 +357,18 @@ def kinds(as_json, page_path) -> None:
 
     Example: diagramgen kinds --page output/docs/kinds.md
     """
-
     from diagramgen.docs import kinds as K
     from diagramgen.model.settings import current
-    from diagramgen.publish.outputs import kinds_page_to
 
-    catalog = current().catalog
     if page_path:
-        written, n_icons = kinds_page_to(page_path, catalog)
-        click.echo(_kinds_summary(page_path, written, n_icons))
+        _end(commands.kinds_page(click.echo, page_path))
         return
+    catalog = current().catalog
     if as_json:
         for row in K.rows(catalog):
             click.echo(json_line(row))
     else:
         click.echo(K.text_table(catalog), nl=False)
-
-
-def _kinds_summary(page_path, written, n_icons: int) -> str:
-    """One line for kinds --page: what was written (the page, how many icons) and how
-    many of the files were left as they were."""
-    from pathlib import Path
-
-    folder = Path(page_path).parent / "kinds"
-    page_written = written.paths[0] in written.changed  # the page comes first, then its icons
-    icons = len(written.changed) - page_written
-    unchanged = len(written.paths) - len(written.changed)
-    if not written.changed:
-        return f"{term(page_path)} and {n_icons} icons in {term(folder)}: unchanged"
-    parts = ([term(page_path)] if page_written else []) + ([f"{icons} icon{'s' if icons != 1 else ''} in {term(folder)}"] if icons else [])
-    return f"wrote {' and '.join(parts)}" + (f" ({unchanged} unchanged)" if unchanged else "")
 
 
 @main.command()

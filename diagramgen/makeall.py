@@ -9,6 +9,8 @@ target, output/.made): ``PATH.started`` is made before anything is read and beco
 ``PATH`` when every command succeeded, so the stamp has the time the run began (a file
 saved meanwhile is newer, and the next `make` runs again); a failed run leaves no new
 stamp. That is what the recipe did with `touch` and `mv`, without their two processes.
+Without render options (the default `make`), the three commands are called directly
+(commands.py, what the command line calls too) and click is not imported.
 """
 from __future__ import annotations
 
@@ -88,9 +90,6 @@ def _bytecode_current(source: str, cached: str) -> bool:
 
 
 def run(render_args) -> int:
-    import click
-
-    from diagramgen.cli import main as cli
     from diagramgen.model.project import reusing_models
     from diagramgen.publish.manifest import remembering_inputs
     from diagramgen.publish.outputs import docs_overlays_ahead
@@ -101,13 +100,57 @@ def run(render_args) -> int:
     # are drawn while render waits on dot (docs' defaults: the pages in output/docs).
     with reusing_models(), remembering_inputs():
         with docs_overlays_ahead(os.path.join("output", "docs"), "output") as rendered:
-            return _run(cli, click, render_args, rendered)
+            if render_args or not _paths_accepted():
+                return _run(render_args, rendered)
+            return _run_defaults(rendered)
 
 
-def _run(cli, click, render_args, rendered=None) -> int:
-    """The three commands; ``rendered()`` is called once render has ended."""
-    for args in (["render", "--steps", *render_args], ["docs"],
-                 ["kinds", "--page", "output/docs/kinds.md"]):
+def _paths_accepted() -> bool:
+    """Whether the command line would accept the paths its options name by default (a
+    folder or nothing where a folder goes, no folder where the kinds page goes); when it
+    would not, _run gives its usage error."""
+    from diagramgen import commands
+
+    return (all(not os.path.exists(p) or os.path.isdir(p)
+                for p in (commands.RENDER_OUT, commands.DOCS_OUT, commands.DOCS_IMAGES))
+            and not os.path.isdir(commands.KINDS_PAGE))
+
+
+def _run_defaults(rendered=None) -> int:
+    """The three commands with the command line's defaults, called directly
+    (commands.py): the same calls and messages as _run's, without click."""
+    from diagramgen import commands
+    from diagramgen.diagnostics import Failure
+
+    echo = commands.plain_echo
+    steps = (lambda: commands.render(echo, step_formats=("svg",)),
+             lambda: commands.docs(echo),
+             lambda: commands.kinds_page(echo, commands.KINDS_PAGE))
+    for i, step in enumerate(steps):
+        if i == 1 and rendered is not None:
+            rendered()
+        try:
+            status = step()
+        except Failure as exc:
+            status = commands.report_failure(exc, echo)
+        except KeyboardInterrupt:  # as click ends a command on Ctrl-C
+            echo("", err=True)
+            echo("Aborted!", err=True)
+            return 1
+        if status:
+            return status
+    return 0
+
+
+def _run(render_args, rendered=None) -> int:
+    """The three commands through the command line (render's options are
+    ``render_args``); ``rendered()`` is called once render has ended."""
+    import click
+
+    from diagramgen.cli import main as cli
+    from diagramgen.commands import KINDS_PAGE
+
+    for args in (["render", "--steps", *render_args], ["docs"], ["kinds", "--page", KINDS_PAGE]):
         if args[0] == "docs" and rendered is not None:
             rendered()
         try:

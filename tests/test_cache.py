@@ -1,5 +1,6 @@
 """The render cache: unchanged inputs are not rendered again; --force renders anyway."""
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -163,3 +164,73 @@ def test_makeall_renders_then_writes_the_docs_in_one_process(archs, tmp_path, mo
     (archs / "premium.yaml").write_text("id: [\n", encoding="utf-8")
     assert makeall.run(["--format", "svg"]) == 1  # render fails: docs does not run
     assert "wrote" not in capsys.readouterr().out
+
+
+def _make_in(folder, archs, args, monkeypatch, capsys):
+    """makeall.run(args) in a project of its own in ``folder`` (a copy of ``archs``):
+    (exit status, stdout lines, stderr lines, {output file: bytes})."""
+    from diagramgen import makeall
+
+    if not (folder / "architectures").exists():
+        shutil.copytree(archs, folder / "architectures")
+    monkeypatch.chdir(folder)
+    status = makeall.run(args)
+    captured = capsys.readouterr()
+    files = {p.relative_to(folder / "output").as_posix(): p.read_bytes()
+             for p in sorted((folder / "output").rglob("*")) if p.is_file()} if (folder / "output").is_dir() else {}
+    return status, captured.out.splitlines(), captured.err.splitlines(), files
+
+
+def test_makeall_without_options_does_what_the_command_line_does(archs, tmp_path, monkeypatch, capsys):
+    """`make` passes no render options: makeall then calls the commands directly
+    (commands.py) instead of through click. The same messages, exit status and files as
+    the command line given render's default spelled out (-j 0), when all goes well, when
+    an architecture is invalid, when diagramgen.yaml is, when the output cannot be
+    written (a Failure), and when the command line refuses the output folder."""
+    direct, through_cli = tmp_path / "direct", tmp_path / "cli"
+    for folder in (direct, through_cli):
+        folder.mkdir()
+    first = _make_in(direct, archs, [], monkeypatch, capsys)
+    assert first == _make_in(through_cli, archs, ["-j", "0"], monkeypatch, capsys)
+    assert first[0] == 0 and first[1][0] == "rendered 2 architecture(s), 0 up to date, into output"
+    assert {"premium.png", "premium.svg", "premium.html", "steps/premium.svg", "docs/premium.md"} <= set(first[3])
+    for folder in (direct, through_cli):  # an invalid architecture: render fails, docs does not run
+        text = (folder / "architectures" / "premium.yaml").read_text(encoding="utf-8")
+        (folder / "architectures" / "premium.yaml").write_text(text.replace("\nid: ", "\nid: Not An Id\nx: "),
+                                                                 encoding="utf-8")
+    failed = _make_in(direct, archs, [], monkeypatch, capsys)
+    assert failed == _make_in(through_cli, archs, ["-j", "0"], monkeypatch, capsys)
+    assert failed[0] == 1 and failed[1] == [] and failed[3] == first[3]
+    assert any(line.startswith(f"{Path('architectures') / 'premium.yaml'}:") for line in failed[2]), failed[2]
+    for folder in (direct, through_cli):  # an invalid diagramgen.yaml
+        (folder / "architectures" / "premium.yaml").write_text(text, encoding="utf-8")
+        (folder / "diagramgen.yaml").write_text("kinds: [\n", encoding="utf-8")
+    bad_settings = _make_in(direct, archs, [], monkeypatch, capsys)
+    assert bad_settings == _make_in(through_cli, archs, ["-j", "0"], monkeypatch, capsys)
+    assert bad_settings[0] == 1 and bad_settings[2][0].startswith("diagramgen.yaml:"), bad_settings[2]
+    for folder in (direct, through_cli):  # output/steps is a file: no step view can be written
+        (folder / "diagramgen.yaml").unlink()
+        shutil.rmtree(folder / "output" / "steps")
+        (folder / "output" / "steps").write_text("not a folder\n", encoding="utf-8")
+        (folder / "architectures" / "premium.yaml").write_text(text + "# drawn again\n", encoding="utf-8")
+    unwritable = _make_in(direct, archs, [], monkeypatch, capsys)
+    assert unwritable == _make_in(through_cli, archs, ["-j", "0"], monkeypatch, capsys)
+    assert unwritable[0] == 1 and unwritable[2][-1].startswith("error: "), unwritable[2]
+    for folder in (direct, through_cli):  # output/ is a file: the command line's usage error
+        shutil.rmtree(folder / "output")
+        (folder / "output").write_text("not a folder\n", encoding="utf-8")
+    refused = _make_in(direct, archs, [], monkeypatch, capsys)
+    assert refused == _make_in(through_cli, archs, ["-j", "0"], monkeypatch, capsys)
+    assert refused[0] == 2 and refused[2][-1] == "Error: Invalid value for '--out': Directory 'output' is a file.", refused
+
+
+def test_makeall_without_options_imports_no_click(archs, tmp_path):
+    """What `make` runs does not import click (its import is most of the time saved)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from diagramgen import makeall; status = makeall.run([]); "
+            "print(status, 'click' in sys.modules, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.stderr.splitlines()[-1] == "0 False", done.stderr
+    assert done.stdout.splitlines()[0] == "rendered 2 architecture(s), 0 up to date, into output"

@@ -67,8 +67,8 @@ def changed(before, after):
     return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
 
 
-@pytest.mark.parametrize("name", ["cli.py", "makeall.py", "watch.py", "clidoc.py", "__main__.py", "quickexit.py",
-                                  "methodcache.py",
+@pytest.mark.parametrize("name", ["cli.py", "commands.py", "makeall.py", "watch.py", "clidoc.py", "__main__.py",
+                                  "quickexit.py", "methodcache.py",
                                   "publish/manifest.py", "publish/outputs.py", "files.py"])
 def test_front_ends_and_the_recording_code_are_no_input(package, name):
     before = {p: code(p) for p in M.PRODUCTS}

@@ -1,7 +1,7 @@
 """The package's layering, read from its source with ``ast``.
 
 The stages come in one order: model -> draw -> diff -> docs -> publish, with the
-commands (cli, makeall, watch, clidoc) on top and small shared modules (diagnostics, ids,
+commands (cli, commands, makeall, watch, clidoc) on top and small shared modules (diagnostics, ids,
 markdown, the package's ``__init__``) at the bottom. A module imports only from its own
 stage, an earlier one or the shared bottom, whether the import is at module level or
 inside a function; no modules import each other in a cycle; and only ``diagramgen/draw/``
@@ -48,7 +48,7 @@ def rank(module: str) -> int:
         return BOTTOM  # the package's __init__ (the version)
     if pieces[1] in STAGES:
         return STAGES.index(pieces[1]) + 1
-    if pieces[1] in {"cli", "makeall", "watch", "clidoc", "__main__"}:
+    if pieces[1] in {"cli", "commands", "makeall", "watch", "clidoc", "__main__"}:
         return TOP
     return BOTTOM  # diagnostics, ids, markdown: shared by every stage
 
