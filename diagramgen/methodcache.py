@@ -11,27 +11,28 @@ for the same reason.
 ``install()`` gives the ``dataclasses`` module an ``exec`` of its own that takes the
 code compiled from the same source text before (with the same ``__future__`` flags)
 instead of compiling it again; any other call is the built-in's. The code is kept in the
-disk cache (cache.cache_dir, folder ``methods``), one file per Python build (its
-version and optimisation level: bytecode is not portable between versions), read when
-the first dataclass is made and written, with what the run added, when the command
-ends. A file that cannot be read, or does not hold a table of code, is ignored and
-replaced; without a disk cache (``DIAGRAMGEN_CACHE_DIR=``) nothing is kept and every
-method is compiled, as without this module. The classes made are the same either way
-(the tests compare every method's code). Like ``__pycache__``, the file is code that
-runs: it lives in the user's own cache folder. ``DIAGRAMGEN_COMPILE_METHODS=1``
-compiles every method (leaves ``dataclasses`` as it is).
+disk cache (kepttables.py, folder ``methods``), read when the first dataclass is made
+and written, with what the run added, when the command ends. A file that cannot be
+read, or does not hold a table of code, is ignored and replaced; without a disk cache
+(``DIAGRAMGEN_CACHE_DIR=``) nothing is kept and every method is compiled, as without
+this module. The classes made are the same either way (the tests compare every method's
+code). ``DIAGRAMGEN_COMPILE_METHODS=1`` compiles every method (leaves ``dataclasses``
+as it is).
 
-Imports nothing of the package at ``install()`` but cache.py, which imports none of
-its dataclasses: the first are made while the package's own modules are imported.
+Imports nothing of the package at ``install()`` but kepttables.py and cache.py, which
+import none of its dataclasses: the first are made while the package's own modules are
+imported.
 """
 from __future__ import annotations
 
 import atexit
 import builtins
-import marshal
 import os
 import sys
 import threading
+import types
+
+from diagramgen import kepttables
 
 FOLDER = "methods"  # in the cache folder
 # a table that grew past this many methods (all the package's dataclasses need about 290;
@@ -45,27 +46,16 @@ _state: dict = {}
 
 def _path():
     """The file of this Python's build in the disk cache, or None without one."""
-    from diagramgen.cache import cache_dir
+    return kepttables.table_path(FOLDER)
 
-    where = cache_dir()
-    if where is None:
-        return None
-    name = f"{sys.implementation.cache_tag}-{sys.hexversion:x}-O{sys.flags.optimize}.marshal"
-    return os.path.join(where, FOLDER, name)
+
+def _valid(key, value) -> bool:
+    return (isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str) and isinstance(key[1], int)
+            and type(value) is types.CodeType)
 
 
 def _read(path) -> dict:
-    try:
-        with open(path, "rb") as fh:
-            table = marshal.loads(fh.read())
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
-    code_type = type(_read.__code__)
-    if not isinstance(table, dict) or not all(
-            isinstance(k, tuple) and len(k) == 2 and isinstance(k[0], str) and isinstance(k[1], int)
-            and type(v) is code_type for k, v in table.items()):
-        return {}
-    return table
+    return kepttables.read(path, _valid)
 
 
 def _future_mask() -> int:
@@ -100,23 +90,14 @@ def _exec(source, globals=None, locals=None):
 
 
 def _save() -> None:
-    """Write the table when the run compiled something new: merged with what another
-    process wrote meanwhile, under a temporary name, then renamed."""
+    """Write the table when the run compiled something new (kepttables.write)."""
     with _lock:
         if not _state.get("added"):
             return
         codes = dict(_state["codes"])
         used = set(_state["used"])
         _state["added"] = 0
-    from pathlib import Path
-
-    from diagramgen.files import store
-
-    path = Path(_state["path"])
-    merged = {**_read(path), **codes}
-    if len(merged) > MAX_ENTRIES:
-        merged = {key: codes[key] for key in used}
-    store(path, marshal.dumps(merged))
+    kepttables.write(_state["path"], codes, used, MAX_ENTRIES, _valid)
 
 
 def install() -> bool:

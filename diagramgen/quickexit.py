@@ -98,12 +98,14 @@ def fewer_collections() -> None:
 def prepare() -> None:
     """What a command sets before its modules are imported, so that their import gains
     from it too: the collector's youngest generation collected less often
-    (fewer_collections), and the methods of dataclasses compiled once and kept
-    (methodcache.install). Each is done once per process."""
-    from diagramgen.methodcache import install
+    (fewer_collections), and the methods of dataclasses and the programs of regular
+    expressions compiled once and kept (methodcache.install, regexcache.install). Each
+    is done once per process."""
+    from diagramgen import methodcache, regexcache
 
     fewer_collections()
-    install()
+    methodcache.install()
+    regexcache.install()
 
 
 def run(main: Callable[[], object]) -> NoReturn:

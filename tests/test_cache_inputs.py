@@ -68,7 +68,7 @@ def changed(before, after):
 
 
 @pytest.mark.parametrize("name", ["cli.py", "commands.py", "makeall.py", "watch.py", "clidoc.py", "__main__.py",
-                                  "quickexit.py", "methodcache.py",
+                                  "quickexit.py", "methodcache.py", "regexcache.py", "kepttables.py",
                                   "publish/manifest.py", "publish/outputs.py", "files.py"])
 def test_front_ends_and_the_recording_code_are_no_input(package, name):
     before = {p: code(p) for p in M.PRODUCTS}

@@ -58,8 +58,8 @@ _TOOL_INPUT = re.compile(r"diagramgen/(?:[^/]+|(?:model|draw|docs|diff|publish|v
 # and the rest of publish/ only parse, call, compare, record and write: editing them
 # makes no output stale. What a front end passes on (formats, step views) is recorded
 # as the render's options.
-FRONT_ENDS = frozenset({"__main__.py", "cli.py", "clidoc.py", "commands.py", "makeall.py", "methodcache.py",
-                        "quickexit.py", "watch.py"})
+FRONT_ENDS = frozenset({"__main__.py", "cli.py", "clidoc.py", "commands.py", "kepttables.py", "makeall.py",
+                        "methodcache.py", "quickexit.py", "regexcache.py", "watch.py"})
 # top-level modules that write what others made and shape no output
 WRITERS = frozenset({"files.py"})
 _PRODUCT_PARTS = {
