@@ -580,7 +580,7 @@ def main() -> None:
     t0 = time.perf_counter()
     rows = bench_equal(args.rounds, FOUR, "(a)")
     rows += bench_equal(args.rounds, None, "(a7)")
-    rows += bench_make(max(3, args.rounds // 2))
+    rows += bench_make(args.rounds)
     scale_rows, growth, failures = bench_scale(sizes, args.seeds)
     rows += scale_rows
     band_sizes = [int(s) for s in args.band_sizes.split(",") if s]
@@ -601,7 +601,7 @@ def main() -> None:
         f"Machine: {machine()}.\n\n"
         f"Load average (1, 5, 15 min) at the start: {start}; per part:\n{loads}\n\n"
         f"Medians of {args.rounds} interleaved rounds, after one not counted, in reverse order every other "
-        f"round (make: {max(3, args.rounds // 2)} rounds); whole processes; "
+        f"round (make: the same number of rounds, each a drawn edit then a text edit); whole processes; "
         "CPU is user + system time of every process of the command. The whole run took "
         f"{took:.0f} s.\n\n{table(rows)}\n"
         f"## Growth (bench/realistic.py, medians of {args.seeds} seeds per size, {args.band_seeds} with foundation "

@@ -154,3 +154,22 @@ def test_without_a_disk_cache_or_turned_off_nothing_is_installed(monkeypatch):
     monkeypatch.setenv("DIAGRAMGEN_COMPILE_REGEX", "1")
     assert regexcache.install() is False and regexcache._state == {}
     assert compiler.compile is before
+
+
+def test_a_command_keeps_its_programs_and_the_next_run_adds_none(tmp_path):
+    """`python -m diagramgen` installs the kept programs (quickexit.prepare): the first
+    render writes the table, a second render of the same architecture compiles no
+    expression anew and leaves the table as it was (no pattern of a run is made from
+    anything that changes between runs)."""
+    env = {k: v for k, v in os.environ.items() if k != "DIAGRAMGEN_COMPILE_REGEX"}
+    env["DIAGRAMGEN_CACHE_DIR"] = str(tmp_path / "cache")
+    command = [sys.executable, "-m", "diagramgen", "render", "--force", "--quiet", "--format", "svg",
+               "--out", str(tmp_path / "out"), "architectures/premium.yaml"]
+    tables = []
+    for _ in range(2):
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        (table,) = (tmp_path / "cache" / regexcache.FOLDER).glob("*.marshal")
+        tables.append((table.read_bytes(), table.stat().st_mtime_ns))
+    assert len(marshal.loads(tables[0][0])) > 50
+    assert tables[1] == tables[0]
