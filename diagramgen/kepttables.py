@@ -44,6 +44,38 @@ def read(path, valid: Callable[[object, object], bool]) -> dict:
     return table
 
 
+def lookup(state: dict, lock, table_key: str, key, valid: Callable[[object, object], bool]):
+    """The value the table ``state[table_key]`` keeps under ``key``, or None; the table
+    is read from ``state["path"]`` at the first lookup, and ``key`` noted as used
+    (``state["used"]``). ``lock`` guards ``state``."""
+    with lock:
+        if table_key not in state:
+            state[table_key] = read(state["path"], valid)
+        state["used"].add(key)
+        return state[table_key].get(key)
+
+
+def add(state: dict, lock, table_key: str, key, value) -> None:
+    """Keep ``value`` under ``key`` in the table ``state[table_key]`` (which lookup has
+    read), counted in ``state["added"]``."""
+    with lock:
+        state[table_key][key] = value
+        state["added"] += 1
+
+
+def save(state: dict, lock, table_key: str, max_entries: int, valid: Callable[[object, object], bool]) -> None:
+    """Write the table ``state[table_key]`` of a run that added something to it
+    (``state["added"]``), with the keys it asked for (``state["used"]``), to
+    ``state["path"]`` (write); ``lock`` guards ``state``."""
+    with lock:
+        if not state.get("added"):
+            return
+        table = dict(state[table_key])
+        used = set(state["used"])
+        state["added"] = 0
+    write(state["path"], table, used, max_entries, valid)
+
+
 def write(path, table: dict, used, max_entries: int, valid: Callable[[object, object], bool]) -> None:
     """Write ``table`` merged with what ``path`` holds now; past ``max_entries`` items,
     only those whose keys are in ``used`` (what the writing run asked for) are kept."""

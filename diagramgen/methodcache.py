@@ -54,10 +54,6 @@ def _valid(key, value) -> bool:
             and type(value) is types.CodeType)
 
 
-def _read(path) -> dict:
-    return kepttables.read(path, _valid)
-
-
 def _future_mask() -> int:
     import __future__
 
@@ -75,29 +71,16 @@ def _exec(source, globals=None, locals=None):
     # the flags the built-in would compile with: the __future__ features of its caller
     flags = sys._getframe(1).f_code.co_flags & _state["mask"]
     key = (source, flags)
-    with _lock:
-        if "codes" not in _state:
-            _state["codes"] = _read(_state["path"])
-        codes = _state["codes"]
-        code = codes.get(key)
-        _state["used"].add(key)
+    code = kepttables.lookup(_state, _lock, "codes", key, _valid)
     if code is None:
         code = compile(source, "<string>", "exec", flags=flags, dont_inherit=True)
-        with _lock:
-            codes[key] = code
-            _state["added"] += 1
+        kepttables.add(_state, _lock, "codes", key, code)
     return builtins.exec(code, globals, locals)
 
 
 def _save() -> None:
-    """Write the table when the run compiled something new (kepttables.write)."""
-    with _lock:
-        if not _state.get("added"):
-            return
-        codes = dict(_state["codes"])
-        used = set(_state["used"])
-        _state["added"] = 0
-    kepttables.write(_state["path"], codes, used, MAX_ENTRIES, _valid)
+    """Write the table when the run compiled something new (kepttables.save)."""
+    kepttables.save(_state, _lock, "codes", MAX_ENTRIES, _valid)
 
 
 def install() -> bool:

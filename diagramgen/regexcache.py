@@ -60,10 +60,6 @@ def _valid(key, value) -> bool:
             and type(value[5]) is tuple)
 
 
-def _read(path) -> dict:
-    return kepttables.read(path, _valid)
-
-
 def _recording_compile(*args):
     """_sre.compile, noting its arguments for the thread that compiles."""
     if len(args) == 6:
@@ -88,12 +84,7 @@ def _compile(p, flags=0):
     if type(p) not in (str, bytes) or flags & _state["debug"]:
         return _state["compile"](p, flags)
     key = (p, int(flags))
-    with _lock:
-        if "table" not in _state:
-            _state["table"] = _read(_state["path"])
-        table = _state["table"]
-        args = table.get(key)
-        _state["used"].add(key)
+    args = kepttables.lookup(_state, _lock, "table", key, _valid)
     if args is not None:
         try:
             return _state["sre"].compile(*args)
@@ -103,21 +94,13 @@ def _compile(p, flags=0):
     compiled = _state["compile"](p, flags)
     args, _local.args = _local.args, None
     if args is not None and args[0] == p:
-        with _lock:
-            table[key] = args
-            _state["added"] += 1
+        kepttables.add(_state, _lock, "table", key, args)
     return compiled
 
 
 def _save() -> None:
-    """Write the table when the run compiled something new (kepttables.write)."""
-    with _lock:
-        if not _state.get("added"):
-            return
-        table = dict(_state["table"])
-        used = set(_state["used"])
-        _state["added"] = 0
-    kepttables.write(_state["path"], table, used, MAX_ENTRIES, _valid)
+    """Write the table when the run compiled something new (kepttables.save)."""
+    kepttables.save(_state, _lock, "table", MAX_ENTRIES, _valid)
 
 
 def install() -> bool:

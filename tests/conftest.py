@@ -15,6 +15,27 @@ UPDATE_GOLDEN = os.environ.get("DIAGRAMGEN_UPDATE_GOLDEN") == "1"
 HAVE_DOT = shutil.which("dot") is not None
 
 
+def run_probe(script: str, mode: str, cache, switch: str) -> dict:
+    """The JSON ``script`` prints, run as ``python -c script mode`` in a fresh process
+    with the disk cache in ``cache`` and the environment variable ``switch`` unset (the
+    kept-table tests: test_methodcache.py, test_regexcache.py)."""
+    import json
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != switch}
+    env["DIAGRAMGEN_CACHE_DIR"] = str(cache)
+    out = subprocess.run([sys.executable, "-c", script, mode], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def kept_tables(cache, folder: str) -> list:
+    """The names of the kept tables in ``folder`` of the disk cache ``cache``."""
+    return sorted(p.name for p in (Path(cache) / folder).glob("*.marshal"))
+
+
 def portable(dot: str) -> str:
     """DOT text with machine-specific icon directories replaced by placeholders: the
     package's icons, the diagrams library's, the repository's own and the process's

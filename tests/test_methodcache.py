@@ -3,13 +3,12 @@ classes are the same with or without the kept code, the kept code is taken by th
 process, and a missing, damaged or turned-off cache changes nothing but the time."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 from diagramgen import methodcache
+
+from conftest import kept_tables, run_probe
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,16 +45,11 @@ methodcache._save()
 
 
 def probe(mode: str, cache) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "DIAGRAMGEN_COMPILE_METHODS"}
-    env["DIAGRAMGEN_CACHE_DIR"] = str(cache)
-    out = subprocess.run([sys.executable, "-c", PROBE, mode], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
+    return run_probe(PROBE, mode, cache, "DIAGRAMGEN_COMPILE_METHODS")
 
 
 def kept_files(cache) -> list:
-    return sorted(p.name for p in (Path(cache) / methodcache.FOLDER).glob("*.marshal"))
+    return kept_tables(cache, methodcache.FOLDER)
 
 
 def test_the_classes_are_the_same_with_kept_methods_and_the_next_process_compiles_none(tmp_path):

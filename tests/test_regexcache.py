@@ -4,7 +4,6 @@ none of them again, and a missing, damaged or turned-off table changes nothing b
 time."""
 from __future__ import annotations
 
-import json
 import marshal
 import os
 import re
@@ -13,6 +12,8 @@ import sys
 from pathlib import Path
 
 from diagramgen import regexcache
+
+from conftest import kept_tables, run_probe
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,16 +51,11 @@ regexcache._save()
 
 
 def probe(mode: str, cache) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "DIAGRAMGEN_COMPILE_REGEX"}
-    env["DIAGRAMGEN_CACHE_DIR"] = str(cache)
-    out = subprocess.run([sys.executable, "-c", PROBE, mode], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
+    return run_probe(PROBE, mode, cache, "DIAGRAMGEN_COMPILE_REGEX")
 
 
 def kept_files(cache) -> list:
-    return sorted(p.name for p in (Path(cache) / regexcache.FOLDER).glob("*.marshal"))
+    return kept_tables(cache, regexcache.FOLDER)
 
 
 def test_the_patterns_are_the_same_with_kept_programs_and_the_next_process_compiles_none(tmp_path):
