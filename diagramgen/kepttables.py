@@ -9,7 +9,8 @@ not hold one of the expected shape; ``write`` merges the run's table with what a
 process wrote meanwhile and replaces the file under a temporary name. Like
 ``__pycache__``, what is kept is code that runs: it lives in the user's own cache folder.
 
-Imports nothing of the package but cache.py, which imports none of its dataclasses.
+Imports nothing of the package but cache.py, which imports none of its dataclasses, and
+files.py when a table is written.
 """
 from __future__ import annotations
 
