@@ -352,6 +352,43 @@ def test_check_outputs_without_manifest(project):
     assert code == 1 and err.startswith("output/manifest.json: error: cannot read the manifest")
 
 
+def test_the_manifest_is_written_as_json_writes_it_indented():
+    """dumps writes the text json.dumps(indent=2, sort_keys=True, ensure_ascii=False)
+    writes, with less of Python's time: the same for a real manifest and for values of
+    every JSON type, nested, with the strings and numbers json treats specially, and
+    json's own error for what it cannot write."""
+    import random
+
+    def reference(value):
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    real = record(record({}, model("premium.yaml"), "render", ["premium.svg", "premium.png"]),
+                  model("enterprise.yaml"), "docs", ["docs/enterprise.md"])
+    assert dumps(real) == reference(real)
+    rnd = random.Random(7)
+    leaves = ["", "a", "é\u2028\"\\\n\x00\x7f", "😀", "</script>", 0, -1, 10**30, 0.1, -0.0, 1e22, 5e-324,
+              float("nan"), float("inf"), float("-inf"), True, False, None]
+
+    def value(depth):
+        r = rnd.random()
+        if depth > 4 or r < 0.3:
+            return rnd.choice(leaves)
+        n = rnd.choice([0, 1, 2, 3, 9, 12])  # small containers, and ones past the one-line writer's threshold
+        if r < 0.65:
+            return {rnd.choice(["a", "B", "ß", '"q"', "z", "0", "é", ""]) + str(rnd.randint(0, 20)): value(depth + 1)
+                    for _ in range(n)}
+        items = [value(depth + 1) for _ in range(n)]
+        return items if rnd.random() < 0.8 else tuple(items)
+
+    for _ in range(2000):
+        v = value(0)
+        assert dumps(v) == reference(v)
+    for v in ({1: "a", 2: "b"}, {"a": {None: 1}}, [1, {True: [2]}]):  # keys json turns into text itself
+        assert dumps(v) == reference(v)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        dumps({"a": [object()]})
+
+
 def test_manifest_is_deterministic_and_round_trips():
     m = model("premium.yaml")
     a = dumps(record({}, m, "render", ["premium.svg", "premium.png"]))
