@@ -174,6 +174,42 @@ def remove_output(out_dir, name) -> None:
         raise WriteError(path, exc.strerror or str(exc)) from None
 
 
+class Unchanged:
+    """What write_outputs is given instead of the bytes of an output found unchanged
+    without reading it (publish/reuse.made_before): the file as ``os.lstat`` saw it
+    then, a regular file of mode 644. write_outputs leaves such a file as it is while it
+    still stats the same, and refuses (a WriteError, nothing written) when it does not:
+    it changed while the command ran, and the bytes it should hold are not at hand."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self, st):
+        self.seen = _identity(st)
+
+    def holds(self, path) -> bool:
+        st = _lstat(path)
+        return st is not None and _identity(st) == self.seen
+
+
+def _identity(st) -> tuple:
+    """What tells a file from the same file changed: its type and mode, size, times and
+    inode (as git's index and publish/filehashes.py take them)."""
+    return st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev
+
+
+def unchanged(path, size: int):
+    """An Unchanged for the file at ``path`` when it is a regular file of mode 644 and
+    ``size`` bytes, with its ``os.lstat`` (for the caller to tell its content by); else
+    (None, None)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None, None
+    if not stat.S_ISREG(st.st_mode) or stat.S_IMODE(st.st_mode) != 0o644 or st.st_size != size:
+        return None, None
+    return Unchanged(st), st
+
+
 def _holds(path: Path, data: bytes) -> bool:
     """True when ``path`` is a regular file of mode 644 whose content is ``data``."""
     try:
@@ -203,7 +239,9 @@ def write_outputs(out_dir, files: dict) -> Written:
     read-only directory) raises WriteError and leaves every previous output untouched.
     A file that already holds exactly ``bytes`` (a regular file, mode 644) is left as it
     is: `make` writes every docs page and the kinds page with its icons again, most of
-    them unchanged, and comparing costs a twentieth of writing.
+    them unchanged, and comparing costs a twentieth of writing. An Unchanged instead of
+    bytes: the file was found to hold what it should without being read, and is left as
+    it is if it still stats as it did then.
     """
     staged: list = []  # temporary files made
     moves: list = []  # (temporary file, target, name)
@@ -215,6 +253,10 @@ def write_outputs(out_dir, files: dict) -> Written:
             path = output_path(out_dir, name, folders)
             _safe_target(path)
             paths.append(path)
+            if type(data) is Unchanged:
+                if data.holds(path):
+                    continue
+                raise WriteError(path, "it changed while the command ran; run it again")
             if _holds(path, data):
                 continue
             if path.parent not in cleaned:

@@ -225,6 +225,56 @@ def test_docs_takes_an_unchanged_page_as_it_is_and_makes_the_same_bytes(repo, mo
 
 
 @pytest.mark.dot
+def test_an_unchanged_page_and_its_diagrams_are_not_read_and_a_page_whose_line_ends_changed_is_made_again(
+        repo, monkeypatch):
+    """What reuse.made_before knows by the files' hashes kept with their stats is not read
+    (files.Unchanged); a text file a checkout turned to CRLF (the same output hash, more
+    bytes) is read, and the page made again with LF line ends."""
+    from diagramgen.publish import filehashes, manifest as M, site
+
+    assert invoke("render")[0] == 0 and invoke("docs")[0] == 0
+    later = filehashes._now() + 10 * filehashes.GRANULARITY_NS  # the next runs as if 20 s later
+    monkeypatch.setattr(filehashes, "_now", lambda: later)
+    assert invoke("docs")[0] == 0  # which hashes the files, now old enough to be kept with their stats
+    docs = repo / "output" / "docs"
+    before = {p: p.read_bytes() for p in docs.rglob("*") if p.is_file()}
+    read, made = [], []
+    real_read, real_assets = M.read_output, site.assets
+    monkeypatch.setattr(M, "read_output", lambda path: read.append(Path(path).name) or real_read(path))
+    monkeypatch.setattr(site, "assets", lambda arch, *a, **k: made.append(arch.id) or real_assets(arch, *a, **k))
+    code, out, _ = invoke("docs")
+    assert code == 0 and made == [] and "docs/alpha.md" not in out
+    assert not [n for n in read if n.startswith(("alpha.", "beta."))]
+    assert {p: p.read_bytes() for p in docs.rglob("*") if p.is_file()} == before
+    page = docs / "beta.md"
+    page.write_bytes(page.read_bytes().replace(b"\n", b"\r\n"))
+    assert M.output_sha256(page) == M.output_digest(page.name, before[page])
+    assert invoke("docs")[0] == 0
+    assert made == ["beta"] and "beta.md" in read
+    assert {p: p.read_bytes() for p in docs.rglob("*") if p.is_file()} == before
+
+
+def test_an_unchanged_output_that_changes_before_it_is_kept_stops_the_write(tmp_path):
+    """write_outputs leaves a files.Unchanged output as it is while it stats as it did;
+    one changed meanwhile is a WriteError, and no output is written."""
+    from diagramgen.files import Unchanged, WriteError, unchanged, write_outputs
+
+    (tmp_path / "kept.md").write_bytes(b"as made\n")
+    os.chmod(tmp_path / "kept.md", 0o644)
+    kept, st = unchanged(tmp_path / "kept.md", len(b"as made\n"))
+    assert type(kept) is Unchanged and st.st_size == 8
+    assert unchanged(tmp_path / "kept.md", 9) == (None, None)  # another size: not the file made
+    written = write_outputs(tmp_path, {"kept.md": kept, "new.md": b"new\n"})
+    assert written.changed == [tmp_path / "new.md"] and (tmp_path / "kept.md").read_bytes() == b"as made\n"
+    (tmp_path / "kept.md").write_bytes(b"edited\n")
+    with pytest.raises(WriteError, match="kept.md: it changed while the command ran; run it again"):
+        write_outputs(tmp_path, {"new.md": b"newer\n", "kept.md": kept})
+    assert (tmp_path / "new.md").read_bytes() == b"new\n"
+    os.chmod(tmp_path / "kept.md", 0o600)
+    assert unchanged(tmp_path / "kept.md", 7) == (None, None)  # not mode 644: written again, not kept
+
+
+@pytest.mark.dot
 def test_a_page_is_made_again_for_a_file_saved_after_its_model_was_loaded_and_names_the_file_as_given(
         repo, monkeypatch):
     from diagramgen.publish import reuse

@@ -8,11 +8,12 @@ architecture's docs inputs (its files, diagramgen.yaml, the catalog and the code
 makes pages, manifest.inputs), the tool, the link style and the diagrams render wrote
 (their hashes). ``page_key`` hashes all of that; the icon disk cache (cache.cache_dir)
 keeps one entry per page and docs folder: that hash when the page was last made, and
-the names and hashes of the files made (``remember``). ``made_before`` gives those files
-back, read from the docs folder, when the page's inputs are still the same and each
-file still holds exactly what was made. Nothing else is kept: an entry is a short list
-of hashes, and without the cache (``DIAGRAMGEN_CACHE_DIR=``) every page is made again,
-with the same bytes.
+the names, hashes and sizes of the files made (``remember``). ``made_before`` gives those
+files back when the page's inputs are still the same and each file still holds exactly
+what was made: read from the docs folder, or, where its hash is known for the file as
+it stats now (publish/filehashes.py), not read at all (files.Unchanged). Nothing else is
+kept: an entry is a short list of hashes, and without the cache
+(``DIAGRAMGEN_CACHE_DIR=``) every page is made again, with the same bytes.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from diagramgen.model import loader
 from diagramgen.publish import manifest as M
 
 FOLDER = "docs-pages"  # in the cache folder
-VERSION = 2  # of the key and the entries
+VERSION = 3  # of the key and the entries
 
 
 def page_key(arch, image_dir: str, out_dir: str, links: str) -> Optional[tuple]:
@@ -75,9 +76,10 @@ def _libraries() -> dict:
 
 
 
-def _files_made(folder: str, key: tuple) -> Optional[list]:
+def _files_made(folder: str, key: tuple, sized: bool = False) -> Optional[list]:
     """The ``[[name, hash], ...]`` of the entry ``key`` names in the cache's ``folder``,
-    when it was made from the inputs ``key`` holds; else None."""
+    when it was made from the inputs ``key`` holds; else None. ``sized``: entries of
+    the pages, ``[[name, hash, size], ...]``."""
     where = cache_dir()
     try:
         with open(where / folder / f"{key[0]}.json", "rb") as fh:  # type: ignore[operator]
@@ -87,8 +89,10 @@ def _files_made(folder: str, key: tuple) -> Optional[list]:
         entry = made["files"]
     except (OSError, TypeError, ValueError, KeyError):
         return None
+    width = 3 if sized else 2
     if not (isinstance(entry, list) and entry and all(
-            isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e) for e in entry)):
+            isinstance(e, list) and len(e) == width and all(isinstance(x, str) for x in e[:2])
+            and (not sized or (type(e[2]) is int and e[2] >= 0)) for e in entry)):
         return None
     return entry
 
@@ -96,15 +100,29 @@ def made_before(key: Optional[tuple], out_dir: str) -> Optional[dict]:
     """``{name relative to the docs folder: bytes}`` of the files made last from the
     inputs ``key`` (page_key) names, in the order they were made, read from ``out_dir``;
     None when the page was last made from other inputs, or never, or a file is missing
-    or holds anything else than what was made."""
+    or holds anything else than what was made.
+
+    A file is not read when it is a regular file (mode 644) of the size made whose hash
+    is known for it as it stats now (publish/filehashes.py): it is given as a
+    files.Unchanged, which write_outputs leaves as it is. After an edit of one
+    architecture, the pages and diagrams of all the others (megabytes) are then only
+    looked at."""
+    from diagramgen.files import unchanged
+
     if key is None:
         return None
-    entry = _files_made(FOLDER, key)
+    entry = _files_made(FOLDER, key, sized=True)
     if entry is None:
         return None
     out: dict = {}
-    for name, digest in entry:
+    for name, digest, size in entry:
         path = os.path.join(out_dir, name)
+        # as made (its size with it: a checkout that turned a text's line ends into CRLF
+        # makes it longer, though its output_sha256 is the same)
+        kept, st = unchanged(path, size)
+        if kept is not None and M.known_output_sha256(path, st) == digest:
+            out[name] = kept
+            continue
         try:
             data, now = M.read_output(path)
         except OSError:
@@ -125,8 +143,11 @@ def remember(key: Optional[tuple], files: dict, folder: str = FOLDER) -> None:
     where = cache_dir()
     if key is None or where is None:
         return
-    digest = M.output_digest if folder == FOLDER else (lambda name, data: hashlib.sha256(data).hexdigest())
-    entry = {"inputs": key[1], "files": [[name, digest(name, data)] for name, data in files.items()]}
+    if folder == FOLDER:  # made_before's: with the size of each file
+        files_made = [[name, M.output_digest(name, data), len(data)] for name, data in files.items()]
+    else:
+        files_made = [[name, hashlib.sha256(data).hexdigest()] for name, data in files.items()]
+    entry = {"inputs": key[1], "files": files_made}
     store(where / folder / f"{key[0]}.json", json.dumps(entry).encode("utf-8"))
 
 
