@@ -389,6 +389,25 @@ def test_the_manifest_is_written_as_json_writes_it_indented():
         dumps({"a": [object()]})
 
 
+def test_a_manifest_read_again_is_a_fresh_copy_and_a_changed_file_is_parsed_again(tmp_path, monkeypatch):
+    from diagramgen.publish import manifest as M
+
+    path = tmp_path / "manifest.json"
+    first = record({}, model("premium.yaml"), "render", ["premium.svg"])
+    path.write_text(dumps(first), encoding="utf-8")
+    parsed = []
+    real = M.loads
+    monkeypatch.setattr(M, "loads", lambda text: parsed.append(len(text)) or real(text))
+    a = M.read(str(path))
+    a["architectures"]["premium"]["render"]["outputs"].append("changed by its reader")
+    b = M.read(str(path))
+    assert len(parsed) == 1 and b == loads(dumps(first)) and b is not a
+    path.write_text(dumps(record(b, model("enterprise.yaml"), "render", ["enterprise.svg"])), encoding="utf-8")
+    assert set(M.read(str(path))["architectures"]) == {"premium", "enterprise"} and len(parsed) == 2
+    path.write_text("{", encoding="utf-8")
+    assert M.read(str(path)) == {} and M.read(str(tmp_path / "missing.json")) == {}
+
+
 def test_manifest_is_deterministic_and_round_trips():
     m = model("premium.yaml")
     a = dumps(record({}, m, "render", ["premium.svg", "premium.png"]))

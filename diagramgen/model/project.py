@@ -79,20 +79,16 @@ def _load(path, catalog):
     if _reuse is None:
         return _load_kept(path)
     from diagramgen.model import loader
-    from diagramgen.model.loader import LoadError
     from diagramgen.model.settings import current
 
     settings = current()
     key = os.path.realpath(path)
     hit = _reuse.get(key)
     if hit is not None and hit[0] is settings:
-        try:
-            # each source still holds the bytes the model was made from (not read again
-            # after the load: a file saved meanwhile would be paired with the old model)
-            if all(_read_digest(src) == read[1] for src, read in zip(hit[1].sources, hit[3])):
-                return hit[1], hit[2]
-        except LoadError:
-            pass
+        # each source still holds the bytes the model was made from (not read again
+        # after the load: a file saved meanwhile would be paired with the old model)
+        if all(_read_digest(src) == read[1] for src, read in zip(hit[1].sources, hit[3])):
+            return hit[1], hit[2]
     model, diags = _load_kept(path)
     made_from = loader.made_from(model) if model is not None else None
     if made_from is not None:
@@ -101,12 +97,15 @@ def _load(path, catalog):
 
 
 def _read_digest(src: str):
-    """The SHA-256 of ``src`` as read now (loader.read_text)."""
-    from diagramgen.model import loader
+    """The SHA-256 of the bytes of ``src`` as read now, or None when it cannot be read
+    (the file is then loaded, and its problem reported, as without the models kept)."""
+    import hashlib
 
-    loader.read_text(src)
-    read = loader.last_read(src)
-    return read[1] if read is not None else None
+    try:
+        with open(src, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
 
 
 def _load_kept(path):

@@ -22,6 +22,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import marshal
 import math
 import os
 import re
@@ -483,12 +484,29 @@ def up_to_date(manifest: dict, arch, product: str, base: str, options=None) -> b
 
 
 def read(path: str) -> dict:
-    """The manifest at ``path``, or an empty one if it is absent or unreadable."""
+    """The manifest at ``path``, or an empty one if it is absent or unreadable (a fresh
+    dict each call, the caller's to change).
+
+    The file is read at every call; when it holds the text read last time, what loads
+    made of it is given again (a copy, through marshal), not parsed and checked again:
+    `make` reads the manifest five times (render's cache test and record, docs' record
+    and what it takes from render, the overlays made ahead), a few milliseconds each
+    with dozens of architectures."""
     try:
         with open(path, encoding="utf-8") as fh:
-            return loads(fh.read())
+            text = fh.read()
+        hit = _last_read.get(path)
+        if hit is not None and hit[0] == text:
+            return marshal.loads(hit[1])
+        data = loads(text)
     except (OSError, ValueError):
         return {}
+    _last_read.clear()
+    _last_read[path] = (text, marshal.dumps(data))
+    return data
+
+
+_last_read: dict = {}  # {path: (the text read, marshal.dumps of loads(text))}: the last manifest read
 
 
 def dumps(manifest: dict) -> str:
