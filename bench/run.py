@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -434,6 +435,64 @@ def bench_make(rounds: int) -> list:
     ]
 
 
+# --- (b) make with more architectures: what each unchanged one adds to an edit --------------
+MORE = 25  # architectures added to the second project
+
+
+def _project_copy(folder: Path, extra: int) -> Path:
+    """A copy of the repository's architectures and diagramgen.yaml in ``folder``, with
+    ``extra`` more architectures: the field service one under other ids (in no group, as
+    most of a large docs folder)."""
+    shutil.copytree(ROOT / "architectures", folder / "architectures")
+    shutil.copy(ROOT / "diagramgen.yaml", folder / "diagramgen.yaml")
+    source = (ROOT / "architectures" / "field-service-sap.yaml").read_text(encoding="utf-8")
+    for k in range(extra):
+        text = re.sub(r"(?m)^id: .*$", f"id: more_{k}", source, count=1)
+        (folder / "architectures" / f"more-{k}.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def bench_many(rounds: int) -> list:
+    """make after a drawn edit of premium (as in (b), makeall run directly) in two copies
+    of the project, one with MORE more architectures: the CPU each unchanged architecture
+    adds to an edit."""
+    before = load_avg()
+    work = Path(tempfile.mkdtemp(prefix="bench-many-"))
+    try:
+        small, large = _project_copy(work / "small", 0), _project_copy(work / "large", MORE)
+        cmd = [PY, "-m", "diagramgen.makeall"]
+        originals = {p: (p / "architectures" / "premium.yaml").read_bytes() for p in (small, large)}
+        for p in (small, large):
+            measure(cmd, cwd=p)  # everything made once
+        # as outputs are by the next edit: older than the file times can tell apart from a
+        # later change (publish/filehashes.py), and hashed once since
+        time.sleep(2.5)
+        for p in (small, large):
+            measure(cmd, cwd=p)
+        k = [0]
+
+        def edit_and_make(p):
+            def run():
+                k[0] += 1
+                (p / "architectures" / "premium.yaml").write_bytes(_relabelled(originals[p], k[0]))
+                return measure(cmd, cwd=p)
+            return run
+
+        r = interleaved({"small": edit_and_make(small), "large": edit_and_make(large)}, rounds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    LOADS.append(("(b) make with more architectures", before, load_avg()))
+    (sw, sc), (lw, lc) = r["small"], r["large"]
+    return [
+        ("(b) make after a drawn edit of premium (makeall run directly), the project's 7 architectures",
+         f"{sw:.3f} s wall, {sc:.3f} s CPU", "", ""),
+        (f"(b) the same with {MORE} more architectures (the field service one under other ids)",
+         f"{lw:.3f} s wall, {lc:.3f} s CPU", "", ""),
+        ("(b) what each unchanged architecture adds to an edit",
+         f"{(lw - sw) / MORE * 1000:.1f} ms wall, {(lc - sc) / MORE * 1000:.1f} ms CPU", "", ""),
+    ]
+
+
 # --- (c) scale: realistic architectures ---------------------------------------------------
 SCALE_CHILD = r"""
 import json, os, resource, sys, time
@@ -581,6 +640,7 @@ def main() -> None:
     rows = bench_equal(args.rounds, FOUR, "(a)")
     rows += bench_equal(args.rounds, None, "(a7)")
     rows += bench_make(args.rounds)
+    rows += bench_many(args.rounds)
     scale_rows, growth, failures = bench_scale(sizes, args.seeds)
     rows += scale_rows
     band_sizes = [int(s) for s in args.band_sizes.split(",") if s]
