@@ -525,7 +525,7 @@ def dumps(manifest: dict) -> str:
     return "".join(parts)
 
 
-class _NotPlain(Exception):
+class _NotPlain(TypeError):
     """A value _indented leaves to json."""
 
 
