@@ -1,7 +1,9 @@
 """The docs-ready SVG, the per-step views and the viewer page, checked by parsing them."""
 import base64
+import os
 import re
 import struct
+import time
 from collections import Counter
 
 import pytest
@@ -222,21 +224,21 @@ def test_encoded_icons_come_from_the_disk_cache_with_the_same_bytes(tmp_path, mo
 
     icon = sorted(ICON_DIR.glob("*.png"))[0]
     monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
-    svgmod._data_uri.cache_clear()
+    svgmod.forget_icons()
     uncached = svgmod.icon_data_uri(icon, 77)
     monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path))
-    svgmod._data_uri.cache_clear()
+    svgmod.forget_icons()
     assert svgmod.icon_data_uri(icon, 77) == uncached  # encoded, then stored
     stored = list((tmp_path / "icons").iterdir())
     assert len(stored) == 1 and base64.b64encode(stored[0].read_bytes()).decode() == uncached.split(",", 1)[1]
     stored[0].write_bytes(svgmod.PNG_SIGNATURE + b"cached")  # what the cache holds is what is used
-    svgmod._data_uri.cache_clear()
+    svgmod.forget_icons()
     assert svgmod.icon_data_uri(icon, 77) == "data:image/png;base64," + base64.b64encode(
         svgmod.PNG_SIGNATURE + b"cached").decode()
     stored[0].write_bytes(b"<svg/>")  # anything but a PNG is ignored and encoded again
-    svgmod._data_uri.cache_clear()
+    svgmod.forget_icons()
     assert svgmod.icon_data_uri(icon, 77) == uncached
-    svgmod._data_uri.cache_clear()
+    svgmod.forget_icons()
 
 
 @pytest.mark.parametrize("name", ARCHS)
@@ -287,6 +289,32 @@ def test_rasterised_svg_icons_come_from_the_disk_cache_with_the_same_bytes(tmp_p
     iconfiles._rasterise.cache_clear()
 
 
+def test_an_icon_file_that_stats_as_it_did_long_after_its_last_change_is_not_read_again(tmp_path, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
+    svgmod.forget_icons()
+    icon = tmp_path / "robot.png"
+    Image.new("RGB", (100, 100), "red").save(icon)
+    encoded = []
+    real = svgmod._data_uri
+    monkeypatch.setattr(svgmod, "_data_uri", lambda data, px: encoded.append(px) or real(data, px))
+    first = svgmod.icon_data_uri(icon, 77)
+    assert svgmod.icon_data_uri(icon, 77) == first and encoded == [77, 77]  # just written: read each time
+    old = time.time() - 60
+    os.utime(icon, (old, old))  # its modification time a minute ago (its status change is now)
+    svgmod.icon_data_uri(icon, 77)
+    assert len(encoded) == 3  # the status change too recent to tell a later one
+    monkeypatch.setattr(svgmod, "_SETTLED_NS", -120 * 10**9)  # as if both times were long past
+    svgmod.icon_data_uri(icon, 77)
+    assert svgmod.icon_data_uri(icon, 77) == first and svgmod.icon_data_uri(icon, 60) != first
+    assert encoded == [77, 77, 77, 77, 60]  # read once more, then taken as it is; another size is its own
+    Image.new("RGB", (100, 100), "blue").save(icon)
+    assert svgmod.icon_data_uri(icon, 77) != first and encoded[-1] == 77 and len(encoded) == 6
+    monkeypatch.undo()
+    svgmod.forget_icons()
+
+
 def test_an_icon_replaced_under_the_same_name_is_encoded_anew_in_the_same_process(tmp_path, monkeypatch):
     # `watch` draws again in the process that drew the old icon
     from PIL import Image
@@ -298,5 +326,5 @@ def test_an_icon_replaced_under_the_same_name_is_encoded_anew_in_the_same_proces
     Image.new("RGB", (32, 32), "blue").save(icon)  # the same size of file, another picture
     blue = svgmod.icon_data_uri(icon, 77)
     assert blue != red
-    svgmod._data_uri.cache_clear()
+    svgmod.forget_icons()
     assert svgmod.icon_data_uri(icon, 77) == blue

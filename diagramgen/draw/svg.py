@@ -29,8 +29,10 @@ import functools
 import hashlib
 import io
 import math
+import os
 import re
 import struct
+import time
 from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote, urlparse
@@ -152,9 +154,38 @@ def icon_data_uri(path: Path, max_px: int) -> str:
     Encoded icons are kept in a content-addressed disk cache (cache_dir(); the key is the
     icon's bytes, ``max_px``, the encoding and Pillow's version), so a run that meets an
     icon encoded before reads the result instead of resizing and compressing again.
-    The bytes are the same either way. The file is read at every call: in one process
-    (`watch`, `make`'s) an icon replaced under the same name is encoded anew."""
-    return _data_uri(Path(path).read_bytes(), max_px)
+    The bytes are the same either way. In one process (`watch`, `make`'s), an icon
+    replaced under the same name is encoded anew: the file is read again unless it
+    stats as it did when it was read last and its last change was, then, longer ago than
+    file times can tell apart (_SETTLED_NS), as git's index and the file hashes of
+    publish/filehashes.py take a file to be unchanged."""
+    where = os.fspath(path)
+    st = os.stat(where)
+    seen = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    hit = _uris.get((where, max_px))
+    if hit is not None and hit[0] == seen:
+        return hit[1]
+    taken = time.time_ns()
+    with open(where, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        data = fh.read()
+    uri = _data_uri(data, max_px)
+    if max(st.st_mtime_ns, st.st_ctime_ns) + _SETTLED_NS < taken:
+        if len(_uris) >= 512:
+            _uris.clear()
+        _uris[(where, max_px)] = ((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev), uri)
+    return uri
+
+
+_uris: dict = {}  # {(path, max_px): (the file's stat as read, its data URI)}: icon_data_uri's memory
+_SETTLED_NS = 2_000_000_000  # the coarsest file times in use (publish/filehashes.GRANULARITY_NS)
+
+
+def forget_icons() -> None:
+    """Forget the icons encoded in this process (icon_data_uri): the next use reads the
+    files, and the disk cache, again."""
+    _uris.clear()
+    _data_uri.cache_clear()
 
 
 @functools.lru_cache(maxsize=256)
