@@ -185,6 +185,37 @@ def test_an_icon_saved_while_dot_runs_keeps_nothing(tmp_path, monkeypatch, runs)
     assert again == render.run_dot(source, ["svg"])  # no slot: what Graphviz draws
 
 
+def test_icons_that_stat_as_they_did_are_not_hashed_again_after_the_run_and_one_saved_meanwhile_is(
+        tmp_path, monkeypatch, runs):
+    """key_holds takes the key made before the run while each icon file stats as it did
+    when it was hashed, long after its last change (here: SETTLED_NS moved into the past,
+    as the icons of a repository are); an icon saved meanwhile has other times, and the
+    key is made again: what dot drew from it is not kept."""
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(layoutcache, "SETTLED_NS", -10**12)
+    icon = tmp_path / "icon.png"
+    _png(icon, (20, 20))
+    source = SOURCE.format(icon=icon)
+    slot = layoutcache.slot_name("test", "settled")
+    keys = []
+    real_key = layoutcache.layout_key
+    monkeypatch.setattr(layoutcache, "layout_key", lambda *a: keys.append(a) or real_key(*a))
+    first = render.run_dot(source, ["svg"], slot=slot)
+    assert keys == [] and render.run_dot(source, ["svg"], slot=slot) == first and runs == ["dot"]
+    real_run = render._run_dot
+
+    def saved_meanwhile(*args, **kwargs):
+        _png(icon, (40, 20))
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(render, "_run_dot", saved_meanwhile)
+    render.run_dot(source, ["svg"], slot=slot, reuse=False)
+    assert len(keys) == 1  # made again: it differs, nothing kept
+    monkeypatch.setattr(render, "_run_dot", real_run)
+    _png(icon, (20, 20))  # the first bytes again: the entry kept is the first run's, not the wider drawing
+    assert render.run_dot(source, ["svg"], slot=slot) == first and runs == ["dot", "dot"]
+
+
 def test_other_formats_or_resolution_are_laid_out_again(tmp_path, monkeypatch, runs):
     monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
     source = "digraph { a -> b }"
@@ -268,6 +299,24 @@ def test_the_cache_stays_under_its_limit_dropping_the_least_recently_used(tmp_pa
     render.run_dot("digraph { e -> b }", ["svg"], slot=layoutcache.slot_name("test", "e"))
     left = {p.name for p in folder.glob("*.bin")}
     assert len(left) == 3 and oldest.name in left and layoutcache.slot_name("test", "e") + ".bin" in left
+
+
+def test_the_folder_is_pruned_when_an_entry_is_new_or_larger_not_when_one_is_replaced_by_one_no_larger(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    pruned = []
+    real = layoutcache.prune_cache
+    monkeypatch.setattr(layoutcache, "prune_cache", lambda folder, limit, keep: pruned.append(keep.name)
+                        or real(folder, limit, keep))
+    slot = layoutcache.slot_name("test", "a")
+    layoutcache.keep(slot, "k1", {"svg": b"<svg>one</svg>"})
+    layoutcache.keep(slot, "k2", {"svg": b"<svg>two</svg>"})  # as large: the cache did not grow
+    layoutcache.keep(slot, "k1", {"svg": b"<svg/>"})  # smaller
+    assert pruned == [f"{slot}.bin"]
+    layoutcache.keep(slot, "k1", {"svg": b"<svg>larger than before</svg>"})
+    layoutcache.keep(layoutcache.slot_name("test", "b"), "k1", {"svg": b"<svg/>"})  # a new entry
+    assert pruned == [f"{slot}.bin", f"{slot}.bin", f"{layoutcache.slot_name('test', 'b')}.bin"]
+    assert layoutcache.kept(slot, "k1", ["svg"]) == {"svg": b"<svg>larger than before</svg>"}
 
 
 def test_the_code_that_makes_the_second_runs_input_is_in_the_key():

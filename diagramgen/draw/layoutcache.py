@@ -38,6 +38,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from typing import Optional
 
 from diagramgen.cache import cache_dir, source_digest
@@ -88,17 +89,27 @@ def layout_key(source: str, formats, dpi: int, png_library: Optional[str]) -> Op
     told (dot or an icon file the source names cannot be found or read): such a run is
     made, and kept, never. The icons are named as dot sees them (short_names), with the
     SHA-256 of their bytes."""
+    return layout_key_seen(source, formats, dpi, png_library)[0]
+
+
+def layout_key_seen(source: str, formats, dpi: int, png_library: Optional[str]) -> tuple:
+    """(layout_key, what was seen of the icon files as they were hashed, for
+    ``key_holds``)."""
     identity = graphviz_identity()
     if identity is None:
-        return None
+        return None, None
     shorts = short_names(source)
     icons = []
+    seen = []
+    taken = time.time_ns()
     for name, short in shorts.items():
         try:
             with open(real_name(name), "rb") as fh:
+                st = os.fstat(fh.fileno())
                 icons.append([short, hashlib.sha256(fh.read()).hexdigest()])
         except OSError:
-            return None
+            return None, None
+        seen.append((real_name(name), _identity_of(st)))
     given = IMG_SRC.sub(lambda m: f'<IMG SRC="{shorts[m.group(1)]}"', source)
     parts = {
         "version": VERSION,
@@ -110,7 +121,32 @@ def layout_key(source: str, formats, dpi: int, png_library: Optional[str]) -> Op
         "graphviz": identity,
         "png library": [png_library, _stat(png_library)] if png_library else None,
     }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest(), (taken, seen)
+
+
+def key_holds(key: str, seen, source: str, formats, dpi: int, png_library: Optional[str]) -> bool:
+    """Whether ``key`` (layout_key_seen, with what it ``seen``) still names the icons
+    after a run: each icon file has the size, modification time and inode it had when it
+    was hashed, and that modification was then longer ago than file times can tell apart
+    (SETTLED_NS: a file saved while dot read it has a later time); else the key is made
+    again and compared. (Not the status-change time: the run's own hard link to the icon,
+    render._short_image_names, changes it.)"""
+    taken, icons = seen
+    try:
+        if all(was[1] + SETTLED_NS < taken and _identity_of(os.stat(path)) == was for path, was in icons):
+            return True
+    except OSError:
+        return False
+    return key == layout_key(source, formats, dpi, png_library)
+
+
+SETTLED_NS = 2_000_000_000  # the coarsest file times in use (publish/filehashes.GRANULARITY_NS)
+
+
+def _identity_of(st) -> tuple:
+    """What tells an icon file from the same file saved again: its size, modification
+    time, inode and device."""
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
 
 
 def _code_files() -> list:
@@ -241,5 +277,12 @@ def keep(slot: str, key: str, result: dict) -> None:
     if len(entry) > LIMIT:
         discard(path)
         return
-    if store(path, entry):
+    try:
+        before = os.stat(path).st_size  # the slot's entry it replaces
+    except OSError:
+        before = None
+    # the cache grows only by a new entry or a larger one: a render of what was rendered
+    # before, the usual case, leaves it as large as it was, and the folder is not looked
+    # through again (what another process's entries added, its own pruning removes)
+    if store(path, entry) and (before is None or len(entry) > before):
         prune_cache(path.parent, LIMIT, keep=path)

@@ -295,10 +295,10 @@ def run_dot_kept(source: str, formats, dpi: int = 96, timeout: float = 300, slot
     (_short_image_names); the SVG returned names them as ``source`` does."""
     from diagramgen.draw import layoutcache
 
-    key = None
+    key = seen = None
     library = png_rows_library() if "png" in formats else None
     if slot is not None:
-        key = layoutcache.layout_key(source, formats, dpi, library)
+        key, seen = layoutcache.layout_key_seen(source, formats, dpi, library)
         if key is not None and reuse:
             kept = layoutcache.kept(slot, key, formats)
             if kept is not None and all(_looks_like(f, kept[f]) for f in formats):
@@ -306,7 +306,7 @@ def run_dot_kept(source: str, formats, dpi: int = 96, timeout: float = 300, slot
     result = _run_dot(source, formats, dpi, timeout)
     # kept only when the key still holds after the run: an icon file saved while dot read
     # it is not what the key names
-    if key is not None and key == layoutcache.layout_key(source, formats, dpi, library):
+    if key is not None and layoutcache.key_holds(key, seen, source, formats, dpi, library):
         layoutcache.keep(slot, key, result)
     return _real_image_names(result, source), False
 
