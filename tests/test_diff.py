@@ -444,6 +444,46 @@ def test_pruned_similarities_equal_the_full_ones_where_they_can_match():
     assert 0 < kept < len(old) * len(new)
 
 
+def test_an_alignment_is_kept_for_the_next_run_while_its_steps_are_the_same(tmp_path, monkeypatch):
+    """The step alignment of two files is kept in the disk cache and taken again by a
+    later run (here: the process's memory of it cleared) while both sides' steps, their
+    flows and texts, are those it was made from; another text, a damaged entry or an
+    index past a side's steps is aligned again; the same alignment either way."""
+    import dataclasses
+
+    from diagramgen.model.validate import load_architecture
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    old, _ = load_architecture(ARCH_DIR / "enterprise.yaml")
+    new, _ = load_architecture(ARCH_DIR / "premium.yaml")
+    aligned = []
+    real = A.align_steps
+    monkeypatch.setattr(A, "align_steps", lambda *a: aligned.append(1) or real(*a))
+
+    def pairs(o, n):
+        A._aligned.cache_clear()  # as a new process
+        return A.sequence_pairs(o, n, {})
+
+    first = pairs(old, new)
+    assert aligned == [1] and pairs(old, new) == first and aligned == [1]
+    relabelled = dataclasses.replace(new, components=tuple(dataclasses.replace(c, label=c.label + " 2")
+                                                            for c in new.components))
+    assert pairs(old, relabelled) == first and aligned == [1]  # the steps are those it was made from
+    edited = dataclasses.replace(new, steps=(dataclasses.replace(new.steps[0], text="Another text."),)
+                                 + new.steps[1:])
+    second = pairs(old, edited)
+    assert aligned == [1, 1] and pairs(old, edited) == second and aligned == [1, 1]
+    (entry,) = (tmp_path / "cache" / A.FOLDER).iterdir()  # one entry for the pair of files
+    kept = json.loads(entry.read_text(encoding="utf-8"))
+    for k, damaged in enumerate(["{", json.dumps({**kept, "alignment": [["", [[0, 99]]]]}),
+                                 json.dumps({**kept, "alignment": [["", [["0", 1]]]]})]):
+        entry.write_text(damaged, encoding="utf-8")
+        assert pairs(old, edited) == second and len(aligned) == 3 + k  # made again, and kept again
+    assert pairs(old, edited) == second and len(aligned) == 5
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
+    assert pairs(old, new) == first and len(aligned) == 6
+
+
 def test_overlay_shows_a_removed_step_by_its_old_number():
     """A step the new file no longer has keeps a circle of its own, labelled "−N" (old
     step N, removed): it keeps its old number, in a sequence of removed steps whose

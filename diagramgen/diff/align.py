@@ -186,7 +186,13 @@ def _aligned(old: Architecture, new: Architecture, ren_items: tuple) -> tuple:
     """The step alignment of sequence_pairs as indices into each sequence's steps,
     computed once per process for two equal (frozen) models: a migration page, its
     overlay and the diff of the same two models all need it, and the text similarities
-    behind it are the costly part."""
+    behind it are the costly part. It is kept in the disk cache too (_kept_alignment),
+    for the next run that aligns the same steps: an edit of a component leaves them
+    as they were."""
+    slot, key = _alignment_entry(old, new, ren_items)
+    kept = _kept_alignment(slot, key, old, new)
+    if kept is not None:
+        return kept
     ren = dict(ren_items)
     olds = {q.id: q.steps for q in old.sequences}
     news = {q.id: q.steps for q in new.sequences}
@@ -196,5 +202,75 @@ def _aligned(old: Architecture, new: Architecture, ren_items: tuple) -> tuple:
         n_at = {id(s): j for j, s in enumerate(news.get(q, ()))}
         out.append((q, tuple((None if o is None else o_at[id(o)], None if w is None else n_at[id(w)])
                              for o, w in align_steps(olds.get(q, ()), news.get(q, ()), ren))))
+    _keep_alignment(slot, key, out)
     return tuple(out)
+
+
+# --- alignments kept between runs ------------------------------------------------------
+FOLDER = "alignments"  # in the cache folder
+VERSION = 1  # of the entries
+
+
+def _alignment_entry(old: Architecture, new: Architecture, ren_items: tuple) -> tuple:
+    """(the entry's file, the hash of everything the alignment is made from), or (None,
+    None) without a cache. One entry per pair of files (and working folder), holding the
+    last alignment made for them: the steps of each sequence of both sides as
+    align_steps reads them (their flows as flow_key gives them, and their texts), the
+    renames and this module's code."""
+    import hashlib
+    import json
+    import os
+
+    from diagramgen.cache import cache_dir, source_digest
+
+    where = cache_dir()
+    if where is None or old.path is None or new.path is None:
+        return None, None
+    ren = dict(ren_items)
+
+    def steps(arch: Architecture, mapping: dict) -> list:
+        return [[q.id, [[sorted(list(flow_key(f, mapping)) for f in s.flows), s.text] for s in q.steps]]
+                for q in arch.sequences]
+
+    name = json.dumps([VERSION, os.getcwd(), *(os.path.realpath(a.path) for a in (old, new))])
+    parts = [VERSION, source_digest(__file__).decode(), [list(r) for r in ren_items], steps(old, ren), steps(new, {})]
+    return (where / FOLDER / f"{hashlib.sha256(name.encode('utf-8')).hexdigest()}.json",
+            hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest())
+
+
+def _kept_alignment(slot, key, old: Architecture, new: Architecture):
+    """The alignment kept in ``slot`` when it was made from ``key``, each index within
+    its sequence's steps; else None (none kept, other steps, a damaged entry)."""
+    import json
+
+    if slot is None:
+        return None
+    try:
+        with open(slot, "rb") as fh:
+            entry = json.loads(fh.read())
+        if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("alignment"), list):
+            return None
+        lengths = ({q.id: len(q.steps) for q in old.sequences}, {q.id: len(q.steps) for q in new.sequences})
+        out = []
+        for q, pairs in entry["alignment"]:
+            kept = []
+            for pair in pairs:
+                i, j = pair
+                if not all(x is None or (type(x) is int and 0 <= x < n.get(q, 0)) for x, n in zip(pair, lengths)):
+                    return None
+                kept.append((i, j))
+            out.append((q, tuple(kept)))
+        return tuple(out)
+    except (OSError, ValueError, TypeError, RecursionError):
+        return None
+
+
+def _keep_alignment(slot, key, alignment: list) -> None:
+    """Keep ``alignment`` in ``slot`` (a cache that cannot be written is no error)."""
+    import json
+
+    from diagramgen.files import store
+
+    if slot is not None:
+        store(slot, json.dumps({"key": key, "alignment": alignment}).encode("utf-8"))
 
