@@ -473,15 +473,24 @@ def test_an_alignment_is_kept_for_the_next_run_while_its_steps_are_the_same(tmp_
                                  + new.steps[1:])
     second = pairs(old, edited)
     assert aligned == [1, 1] and pairs(old, edited) == second and aligned == [1, 1]
+    assert pairs(old, new) == first and aligned == [1, 1]  # the text taken back: the first is kept too
+    for k in range(A.KEPT_PER_PAIR):  # more texts tried than are kept: the oldest goes
+        pairs(old, dataclasses.replace(edited, steps=(dataclasses.replace(new.steps[0], text=f"Try {k}."),)
+                                       + new.steps[1:]))
+    assert len(aligned) == 2 + A.KEPT_PER_PAIR and pairs(old, new) == first and len(aligned) == 3 + A.KEPT_PER_PAIR
     (entry,) = (tmp_path / "cache" / A.FOLDER).iterdir()  # one entry for the pair of files
     kept = json.loads(entry.read_text(encoding="utf-8"))
-    for k, damaged in enumerate(["{", json.dumps({**kept, "alignment": [["", [[0, 99]]]]}),
-                                 json.dumps({**kept, "alignment": [["", [["0", 1]]]]})]):
+    assert len(kept) == A.KEPT_PER_PAIR and kept[0]["alignment"] == [
+        [q, [list(p) for p in ps]] for q, ps in A._aligned(old, new, ())]
+    n = len(aligned)
+    for k, damaged in enumerate(["{", json.dumps([{**kept[0], "alignment": [["", [[0, 99]]]]}]),
+                                 json.dumps([{**kept[0], "alignment": [["", [["0", 1]]]]}]),
+                                 json.dumps({"key": kept[0]["key"]})]):
         entry.write_text(damaged, encoding="utf-8")
-        assert pairs(old, edited) == second and len(aligned) == 3 + k  # made again, and kept again
-    assert pairs(old, edited) == second and len(aligned) == 5
+        assert pairs(old, new) == first and len(aligned) == n + 1 + k  # made again, and kept again
+    assert pairs(old, new) == first and len(aligned) == n + 4
     monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
-    assert pairs(old, new) == first and len(aligned) == 6
+    assert pairs(old, new) == first and len(aligned) == n + 5
 
 
 def test_overlay_shows_a_removed_step_by_its_old_number():

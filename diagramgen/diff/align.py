@@ -214,9 +214,9 @@ VERSION = 1  # of the entries
 def _alignment_entry(old: Architecture, new: Architecture, ren_items: tuple) -> tuple:
     """(the entry's file, the hash of everything the alignment is made from), or (None,
     None) without a cache. One entry per pair of files (and working folder), holding the
-    last alignment made for them: the steps of each sequence of both sides as
-    align_steps reads them (their flows as flow_key gives them, and their texts), the
-    renames and this module's code."""
+    last alignments made for them (KEPT_PER_PAIR), each with the hash of what it was made
+    from: the steps of each sequence of both sides as align_steps reads them (their
+    flows as flow_key gives them, and their texts), the renames and this module's code."""
     import hashlib
     import json
     import os
@@ -239,20 +239,16 @@ def _alignment_entry(old: Architecture, new: Architecture, ren_items: tuple) -> 
 
 
 def _kept_alignment(slot, key, old: Architecture, new: Architecture):
-    """The alignment kept in ``slot`` when it was made from ``key``, each index within
-    its sequence's steps; else None (none kept, other steps, a damaged entry)."""
-    import json
-
-    if slot is None:
+    """The alignment kept in ``slot`` made from ``key``, each index within its
+    sequence's steps; else None (none kept, other steps, a damaged entry)."""
+    entry = _read_entry(slot)
+    made = next((e.get("alignment") for e in entry if isinstance(e, dict) and e.get("key") == key), None)
+    if not isinstance(made, list):
         return None
+    lengths = ({q.id: len(q.steps) for q in old.sequences}, {q.id: len(q.steps) for q in new.sequences})
     try:
-        with open(slot, "rb") as fh:
-            entry = json.loads(fh.read())
-        if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("alignment"), list):
-            return None
-        lengths = ({q.id: len(q.steps) for q in old.sequences}, {q.id: len(q.steps) for q in new.sequences})
         out = []
-        for q, pairs in entry["alignment"]:
+        for q, pairs in made:
             kept = []
             for pair in pairs:
                 i, j = pair
@@ -260,17 +256,37 @@ def _kept_alignment(slot, key, old: Architecture, new: Architecture):
                     return None
                 kept.append((i, j))
             out.append((q, tuple(kept)))
-        return tuple(out)
-    except (OSError, ValueError, TypeError, RecursionError):
+    except (ValueError, TypeError):
         return None
+    return tuple(out)
+
+
+KEPT_PER_PAIR = 4  # alignments kept for one pair of files: the last ones made
+
+
+def _read_entry(slot) -> list:
+    """The alignments kept in ``slot``, the last made first ([] when there are none)."""
+    import json
+
+    if slot is None:
+        return []
+    try:
+        with open(slot, "rb") as fh:
+            entry = json.loads(fh.read())
+    except (OSError, ValueError, RecursionError):
+        return []
+    return entry if isinstance(entry, list) else []
 
 
 def _keep_alignment(slot, key, alignment: list) -> None:
-    """Keep ``alignment`` in ``slot`` (a cache that cannot be written is no error)."""
+    """Keep ``alignment`` in ``slot`` with the last KEPT_PER_PAIR - 1 others made for the
+    pair (a writer who tries another text and takes it back finds both); a cache that
+    cannot be written is no error."""
     import json
 
     from diagramgen.files import store
 
-    if slot is not None:
-        store(slot, json.dumps({"key": key, "alignment": alignment}).encode("utf-8"))
-
+    if slot is None:
+        return
+    others = [e for e in _read_entry(slot) if isinstance(e, dict) and e.get("key") != key]
+    store(slot, json.dumps([{"key": key, "alignment": alignment}] + others[:KEPT_PER_PAIR - 1]).encode("utf-8"))
