@@ -485,12 +485,13 @@ def test_an_alignment_is_kept_for_the_next_run_while_its_steps_are_the_same(tmp_
     n = len(aligned)
     for k, damaged in enumerate(["{", json.dumps([{**kept[0], "alignment": [["", [[0, 99]]]]}]),
                                  json.dumps([{**kept[0], "alignment": [["", [["0", 1]]]]}]),
+                                 json.dumps([{**kept[0], "alignment": [["other", [[0, 0]]]]}]),
                                  json.dumps({"key": kept[0]["key"]})]):
         entry.write_text(damaged, encoding="utf-8")
         assert pairs(old, new) == first and len(aligned) == n + 1 + k  # made again, and kept again
-    assert pairs(old, new) == first and len(aligned) == n + 4
-    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
     assert pairs(old, new) == first and len(aligned) == n + 5
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", "")
+    assert pairs(old, new) == first and len(aligned) == n + 6
 
 
 def test_overlay_shows_a_removed_step_by_its_old_number():

@@ -239,14 +239,18 @@ def _alignment_entry(old: Architecture, new: Architecture, ren_items: tuple) -> 
 
 
 def _kept_alignment(slot, key, old: Architecture, new: Architecture):
-    """The alignment kept in ``slot`` made from ``key``, each index within its
-    sequence's steps; else None (none kept, other steps, a damaged entry)."""
+    """The alignment kept in ``slot`` made from ``key``, of the sequences both sides have
+    in the order _aligned takes them, each index within its sequence's steps; else None
+    (none kept, other steps, a damaged entry)."""
     entry = _read_entry(slot)
     made = next((e.get("alignment") for e in entry if isinstance(e, dict) and e.get("key") == key), None)
     if not isinstance(made, list):
         return None
     lengths = ({q.id: len(q.steps) for q in old.sequences}, {q.id: len(q.steps) for q in new.sequences})
+    sequences = list(lengths[0]) + [q for q in lengths[1] if q not in lengths[0]]  # as _aligned goes through them
     try:
+        if [q for q, _pairs in made] != sequences:
+            return None
         out = []
         for q, pairs in made:
             kept = []
