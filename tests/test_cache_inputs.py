@@ -324,6 +324,48 @@ def test_write_atomic_tells_whether_it_wrote(tmp_path):
     assert write_atomic(path, b"[]\n") is True and path.read_bytes() == b"[]\n"  # changed
 
 
+def test_the_kinds_page_is_taken_as_it_was_while_its_kinds_icons_and_files_stat_the_same(tmp_path, monkeypatch):
+    """After a full check found the kinds page and its icons as made, the next run takes
+    them from its record while the kinds are listed the same and every icon file and
+    file made stats as it did (here long after their last change: SETTLED_NS moved into
+    the past); an icon made edited, a kind's label changed or an icon file of the
+    repository saved again send it back to the full check, which makes what changed."""
+    from diagramgen.model.catalog import ICON_DIR
+    from diagramgen.publish import reuse
+
+    monkeypatch.setenv("DIAGRAMGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "icons").mkdir()
+    (tmp_path / "icons" / "robot.png").write_bytes((ICON_DIR / "customer.png").read_bytes())
+    (tmp_path / "diagramgen.yaml").write_text(
+        "kinds:\n  robot: {label: Robot, icon: icons/robot.png, area: work}\n", encoding="utf-8")
+    monkeypatch.setattr(reuse, "SETTLED_NS", -10**12)
+    full = []
+    real = reuse.kinds_key
+    monkeypatch.setattr(reuse, "kinds_key", lambda *a: full.append(1) or real(*a))
+    page = tmp_path / "site" / "kinds.md"
+    assert invoke("kinds", "--page", str(page))[0] == 0
+    n_icons = len(list((page.parent / "kinds").glob("*.png")))
+    unchanged = f"{page} and {n_icons} icons in {page.parent / 'kinds'}: unchanged\n"
+    assert invoke("kinds", "--page", str(page))[1] == unchanged and len(full) == 2  # checked in full, recorded
+    assert invoke("kinds", "--page", str(page))[1] == unchanged and len(full) == 2  # taken from the record
+    robot = page.parent / "kinds" / "robot.png"
+    made = robot.read_bytes()
+    robot.write_bytes(b"not the icon")
+    assert invoke("kinds", "--page", str(page))[1] == f"wrote 1 icon in {page.parent / 'kinds'} ({n_icons} unchanged)\n"
+    assert robot.read_bytes() == made and len(full) == 3
+    assert invoke("kinds", "--page", str(page))[1] == unchanged and len(full) == 4  # the icon rewritten: recorded again
+    assert invoke("kinds", "--page", str(page))[1] == unchanged and len(full) == 4
+    settings = tmp_path / "diagramgen.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("Robot", "Robots"), encoding="utf-8")
+    assert invoke("kinds", "--page", str(page))[1] == f"wrote {page} ({n_icons} unchanged)\n" and len(full) == 5
+    assert invoke("kinds", "--page", str(page))[1] == unchanged and len(full) == 6
+    (tmp_path / "icons" / "robot.png").write_bytes((ICON_DIR / "bot.png").read_bytes())
+    code, out, _ = invoke("kinds", "--page", str(page))
+    assert code == 0 and out == f"wrote 1 icon in {page.parent / 'kinds'} ({n_icons} unchanged)\n" and len(full) == 7
+    assert robot.read_bytes() != made
+
+
 def test_commands_list_only_the_files_they_wrote(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert invoke("schema", "--write")[1].splitlines() == [

@@ -375,8 +375,15 @@ def kinds_page_to(page_path: str, catalog) -> tuple:
 
     folder = os.path.dirname(page_path) or "."
     # made before from the same inputs, and each file as it was made: left as it is
-    key = reuse.kinds_key(page_path, catalog)
-    kept = reuse.kinds_unchanged(key, folder)
+    # (found so by the full check, or by the record of the last one while nothing it
+    # looked at changed: reuse.kinds_seen)
+    kept = reuse.kinds_seen(page_path, catalog)
+    key = None
+    if kept is None or kept[0] != output_path(folder, Path(page_path).name):
+        key = reuse.kinds_key(page_path, catalog)
+        kept = reuse.kinds_unchanged(key, folder)
+        if kept is not None:
+            reuse.kinds_remember_seen(key, catalog, kept)
     if kept is not None and kept[0] == output_path(folder, Path(page_path).name):
         written, n_icons = Written(kept, []), len(kept) - 1
     else:

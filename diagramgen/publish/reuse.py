@@ -210,3 +210,108 @@ def kinds_unchanged(key: Optional[tuple], out_dir: str) -> Optional[list]:
             return None
         paths.append(path)
     return paths
+
+
+# The kinds page's check made cheap: kinds_key resolves and hashes the icon of every kind
+# and kinds_unchanged looks up the hash of every file made (some 130 files, about 4 ms
+# of CPU in `make` after an edit). What that full check found is recorded beside the
+# entry: the hash of the kinds as listed with the code and versions (what kinds_key
+# hashes, but the icons' bytes, with the versions of the libraries that draw them), the
+# icon files it resolved and the files it found made, each with what os.stat said of it. While the same kinds stat the same files as they
+# did, long enough after their last change (SETTLED_NS, as publish/filehashes.py takes a
+# file to be unchanged), the files made are taken as they are without the full check.
+SETTLED_NS = 2_000_000_000
+
+
+def _kinds_quick_key(catalog) -> str:
+    import PIL
+
+    from diagramgen.docs.kinds import THUMB_PX, rows
+
+    table = rows(catalog)
+    parts = [VERSION, table, [catalog[r["id"]].icon for r in table], THUMB_PX, PIL.__version__,
+             M.code_inputs("docs"), M.tool(), _version("diagrams"), _version("cairosvg")]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _version(package: str) -> Optional[str]:
+    """The installed version of ``package`` (the library whose icons are drawn; CairoSVG,
+    which draws an SVG icon's PNG), or None."""
+    try:
+        return installed_version(package)
+    except Exception:
+        return None
+
+
+def _seen_path(key: tuple):
+    return cache_dir() / KINDS_FOLDER / f"{key[0]}.seen.json"  # type: ignore[operator]
+
+
+def _icon_seen(st) -> list:
+    # not the status-change time: render links the icons where dot runs, which changes it
+    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev]
+
+
+def _output_seen(st) -> list:
+    return [st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def kinds_seen(page_path, catalog) -> Optional[list]:
+    """The paths kinds_unchanged gave last time for the kinds page at ``page_path``, when
+    the kinds of ``catalog`` are listed as they were then and every icon file and every
+    file made stats as it did (see above); else None (the full check decides)."""
+    if cache_dir() is None:
+        return None
+    name = json.dumps([VERSION, "kinds", os.path.realpath(page_path), os.getcwd()])
+    try:
+        with open(_seen_path((hashlib.sha256(name.encode("utf-8")).hexdigest(),)), "rb") as fh:
+            seen = json.loads(fh.read())
+        if seen["quick"] != _kinds_quick_key(catalog):
+            return None
+        for path, was in seen["icons"]:
+            if _icon_seen(os.stat(path)) != was:
+                return None
+        paths = []
+        for path, was in seen["outputs"]:
+            if _output_seen(os.lstat(path)) != was:
+                return None
+            paths.append(path)
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        return None
+    from pathlib import Path
+
+    return [Path(p) for p in paths] if paths else None
+
+
+def kinds_remember_seen(key: Optional[tuple], catalog, paths: list) -> None:
+    """Record what the full check of the kinds page found: its made files ``paths``
+    (kinds_unchanged), and the icon files of ``catalog``'s kinds, each as it stats now,
+    when each last changed more than SETTLED_NS ago (else nothing is recorded: the next
+    run checks in full)."""
+    import time
+
+    if key is None or cache_dir() is None:
+        return
+    try:
+        from diagramgen.docs.kinds import rows
+        from diagramgen.model.iconfiles import icon_source
+
+        now = time.time_ns()
+        icons = []
+        for r in rows(catalog):  # the file each icon is drawn from (an SVG, not its PNG)
+            path = str(icon_source(catalog[r["id"]].icon))
+            st = os.stat(path)
+            if st.st_mtime_ns + SETTLED_NS >= now:
+                return
+            icons.append([path, _icon_seen(st)])
+        outputs = []
+        for path in paths:
+            st = os.lstat(path)
+            if max(st.st_mtime_ns, st.st_ctime_ns) + SETTLED_NS >= now:
+                return
+            outputs.append([str(path), _output_seen(st)])
+        seen = {"quick": _kinds_quick_key(catalog), "icons": icons, "outputs": outputs}
+    except Exception:  # a kind whose icon cannot be found: nothing recorded
+        return
+    store(_seen_path(key), json.dumps(seen).encode("utf-8"))
+
