@@ -13,6 +13,11 @@ from pathlib import Path
 from typing import Optional
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# A file that stats as it did is taken to hold the bytes it held (as git's index does)
+# only when its last change was longer ago than this when it was read: the coarsest file
+# times in use, so that two writes within one tick of a file system's clock cannot go
+# unseen (publish/filehashes.py, and what the draw and publish modules remember by stat).
+SETTLED_NS = 2_000_000_000
 
 
 def cache_dir() -> Optional[Path]:

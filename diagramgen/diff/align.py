@@ -10,8 +10,13 @@ from __future__ import annotations
 import bisect
 import difflib
 import functools
+import hashlib
+import json
+import os
 from dataclasses import replace
 
+from diagramgen.cache import cache_dir, source_digest
+from diagramgen.files import store
 from diagramgen.model import Architecture, Flow, Step
 
 MATCH_THRESHOLD = 0.5  # minimum similarity for two steps to be "the same step"
@@ -217,11 +222,6 @@ def _alignment_entry(old: Architecture, new: Architecture, ren_items: tuple) -> 
     last alignments made for them (KEPT_PER_PAIR), each with the hash of what it was made
     from: the steps of each sequence of both sides as align_steps reads them (their
     flows as flow_key gives them, and their texts), the renames and this module's code."""
-    import hashlib
-    import json
-    import os
-
-    from diagramgen.cache import cache_dir, source_digest
 
     where = cache_dir()
     if where is None or old.path is None or new.path is None:
@@ -270,7 +270,6 @@ KEPT_PER_PAIR = 4  # alignments kept for one pair of files: the last ones made
 
 def _read_entry(slot) -> list:
     """The alignments kept in ``slot``, the last made first ([] when there are none)."""
-    import json
 
     if slot is None:
         return []
@@ -286,9 +285,6 @@ def _keep_alignment(slot, key, alignment: list) -> None:
     """Keep ``alignment`` in ``slot`` with the last KEPT_PER_PAIR - 1 others made for the
     pair (a writer who tries another text and takes it back finds both); a cache that
     cannot be written is no error."""
-    import json
-
-    from diagramgen.files import store
 
     if slot is None:
         return

@@ -41,7 +41,7 @@ import sys
 import time
 from typing import Optional
 
-from diagramgen.cache import cache_dir, source_digest
+from diagramgen.cache import SETTLED_NS, cache_dir, source_digest
 from diagramgen.files import discard, mark_used, prune_cache, store
 
 FOLDER = "layouts"  # in the cache folder
@@ -138,9 +138,6 @@ def key_holds(key: str, seen, source: str, formats, dpi: int, png_library: Optio
     except OSError:
         return False
     return key == layout_key(source, formats, dpi, png_library)
-
-
-SETTLED_NS = 2_000_000_000  # the coarsest file times in use (publish/filehashes.GRANULARITY_NS)
 
 
 def _identity_of(st) -> tuple:

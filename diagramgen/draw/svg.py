@@ -39,7 +39,7 @@ from urllib.parse import unquote, urlparse
 
 from lxml import etree
 
-from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png
+from diagramgen.cache import PNG_SIGNATURE, SETTLED_NS as _SETTLED_NS, cache_dir, cached_png
 from diagramgen.diagnostics import Failure
 from diagramgen.draw.columns import remember_areas
 from diagramgen.draw.theme import (
@@ -178,7 +178,6 @@ def icon_data_uri(path: Path, max_px: int) -> str:
 
 
 _uris: dict = {}  # {(path, max_px): (the file's stat as read, its data URI)}: icon_data_uri's memory
-_SETTLED_NS = 2_000_000_000  # the coarsest file times in use (publish/filehashes.GRANULARITY_NS)
 
 
 def forget_icons() -> None:

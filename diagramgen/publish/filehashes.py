@@ -35,10 +35,12 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from diagramgen.cache import SETTLED_NS
+
 FOLDER = "file-hashes"  # in the disk cache: one file of entries per working folder
 OLD_FILE = "file-hashes.json"  # where version 1 kept them all (removed at the first save)
 HEADER = "diagramgen file hashes 2\n"
-GRANULARITY_NS = 2_000_000_000
+GRANULARITY_NS = SETTLED_NS
 LIMIT = 20000  # entries of one file; beyond that only those of this run are kept
 TIDY_FROM = 2000  # entries of one file; beyond that those of folders now gone are dropped
 # On Windows st_ctime is the creation time, not the time of the last change, so a file

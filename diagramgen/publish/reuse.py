@@ -24,7 +24,7 @@ import os
 import stat
 from typing import Optional
 
-from diagramgen.cache import cache_dir, installed_version
+from diagramgen.cache import SETTLED_NS, cache_dir, installed_version
 from diagramgen.files import store
 from diagramgen.model import loader
 from diagramgen.publish import manifest as M
@@ -177,9 +177,13 @@ def kinds_key(page_path, catalog) -> Optional[tuple]:
                  "code": M.code_inputs("docs"), "tool": M.tool()}
     except Exception:  # made without the cache, which reports it
         return None
+    return _kinds_entry_name(page_path), hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _kinds_entry_name(page_path) -> str:
+    """The name of the entry of the kinds page at ``page_path`` (and of its record)."""
     name = json.dumps([VERSION, "kinds", os.path.realpath(page_path), os.getcwd()])
-    return (hashlib.sha256(name.encode("utf-8")).hexdigest(),
-            hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest())
+    return hashlib.sha256(name.encode("utf-8")).hexdigest()
 
 
 def kinds_unchanged(key: Optional[tuple], out_dir: str) -> Optional[list]:
@@ -220,7 +224,6 @@ def kinds_unchanged(key: Optional[tuple], out_dir: str) -> Optional[list]:
 # icon files it resolved and the files it found made, each with what os.stat said of it. While the same kinds stat the same files as they
 # did, long enough after their last change (SETTLED_NS, as publish/filehashes.py takes a
 # file to be unchanged), the files made are taken as they are without the full check.
-SETTLED_NS = 2_000_000_000
 
 
 def _kinds_quick_key(catalog) -> str:
@@ -243,8 +246,8 @@ def _version(package: str) -> Optional[str]:
         return None
 
 
-def _seen_path(key: tuple):
-    return cache_dir() / KINDS_FOLDER / f"{key[0]}.seen.json"  # type: ignore[operator]
+def _seen_path(name: str):
+    return cache_dir() / KINDS_FOLDER / f"{name}.seen.json"  # type: ignore[operator]
 
 
 def _icon_seen(st) -> list:
@@ -262,9 +265,8 @@ def kinds_seen(page_path, catalog) -> Optional[list]:
     file made stats as it did (see above); else None (the full check decides)."""
     if cache_dir() is None:
         return None
-    name = json.dumps([VERSION, "kinds", os.path.realpath(page_path), os.getcwd()])
     try:
-        with open(_seen_path((hashlib.sha256(name.encode("utf-8")).hexdigest(),)), "rb") as fh:
+        with open(_seen_path(_kinds_entry_name(page_path)), "rb") as fh:
             seen = json.loads(fh.read())
         if seen["quick"] != _kinds_quick_key(catalog):
             return None
@@ -313,5 +315,5 @@ def kinds_remember_seen(key: Optional[tuple], catalog, paths: list) -> None:
         seen = {"quick": _kinds_quick_key(catalog), "icons": icons, "outputs": outputs}
     except Exception:  # a kind whose icon cannot be found: nothing recorded
         return
-    store(_seen_path(key), json.dumps(seen).encode("utf-8"))
+    store(_seen_path(key[0]), json.dumps(seen).encode("utf-8"))
 
