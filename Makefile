@@ -55,7 +55,7 @@ all: $(MADE)
 $(MADE): $(SETUP) $(SOURCES)
 	$(MAKEALL)
 
-$(STAMP): pyproject.toml setup.py diagramgen/draw/_routesearch.c diagramgen/draw/_pngrows.c
+$(STAMP): pyproject.toml setup.py diagramgen/draw/_routesearch.c diagramgen/draw/_pngrows.c diagramgen/draw/_gvserver.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

@@ -6,7 +6,10 @@ output is the same picture:
   diagramgen/draw/routes.py runs the same search in Python, with the same routes.
 - diagramgen/draw/_pngrows.c (Linux only): preloaded into the Graphviz runs that write
   PNG so that libpng writes unfiltered rows (render.py, png_environment); without it
-  Graphviz's PNG has the same pixels, in more bytes and more time."""
+  Graphviz's PNG has the same pixels, in more bytes and more time.
+- diagramgen/draw/_gvserver.c (Linux only): preloaded into one Graphviz process per
+  command, which forks a copy of itself for each Graphviz run (graphvizserver.py);
+  without it each run starts Graphviz anew, with the same output."""
 import sys
 
 from setuptools import Extension, setup
@@ -18,6 +21,8 @@ EXTENSIONS = [Extension("diagramgen.draw._routesearch", ["diagramgen/draw/_route
                         extra_compile_args=FLAGS, optional=True)]
 if sys.platform.startswith("linux"):
     EXTENSIONS.append(Extension("diagramgen.draw._pngrows", ["diagramgen/draw/_pngrows.c"],
+                                libraries=["dl"], optional=True))
+    EXTENSIONS.append(Extension("diagramgen.draw._gvserver", ["diagramgen/draw/_gvserver.c"],
                                 libraries=["dl"], optional=True))
 
 setup(ext_modules=EXTENSIONS)

@@ -31,8 +31,11 @@ class _Commands(click.Group):
     are printed, and the exit status is 1."""
 
     def invoke(self, ctx: click.Context):
+        from diagramgen.draw.graphvizserver import session
+
         try:
-            return super().invoke(ctx)
+            with session():  # the command's Graphviz runs share one Graphviz process
+                return super().invoke(ctx)
         except Failure as exc:
             sys.exit(commands.report_failure(exc, click.echo))
 

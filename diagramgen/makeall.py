@@ -90,6 +90,7 @@ def _bytecode_current(source: str, cached: str) -> bool:
 
 
 def run(render_args) -> int:
+    from diagramgen.draw.graphvizserver import session
     from diagramgen.model.project import reusing_models
     from diagramgen.publish.manifest import remembering_inputs
     from diagramgen.publish.outputs import docs_overlays_ahead
@@ -98,7 +99,8 @@ def run(render_args) -> int:
     # render cache's test, the render records, the docs records and the migrations'
     # keys all hash the same files of the same models. The overlays docs will draw again
     # are drawn while render waits on dot (docs' defaults: the pages in output/docs).
-    with reusing_models(), remembering_inputs():
+    # The three commands' Graphviz runs share one Graphviz process (graphvizserver.py).
+    with reusing_models(), remembering_inputs(), session():
         with docs_overlays_ahead(os.path.join("output", "docs"), "output") as rendered:
             if render_args or not _paths_accepted():
                 return _run(render_args, rendered)

@@ -84,16 +84,17 @@ def test_a_run_the_library_breaks_is_run_again_without_it(monkeypatch, failure):
     monkeypatch.setattr(render, "_png_rows_broken", render.threading.Event())
     calls = []
 
-    def child(args, data, timeout, cwd=None, stdout=None, env=None):
-        calls.append(None if env is None else env["LD_PRELOAD"])
+    def child(args, data, timeout, cwd=None, stdout=None, env=None, served=True):
+        calls.append((None if env is None else env["LD_PRELOAD"], served))
         return failure if env is not None else (0, b"")
 
     monkeypatch.setattr(render, "_run_child", child)
     assert render._run_last(["dot", "-Tpng"], b"digraph {}", ["png"], 10, "/tmp") == (0, b"")
-    assert calls == ["/lib/_pngrows.so", None]
+    # run again by a dot of its own: a Graphviz server of the command has the library
+    assert calls == [("/lib/_pngrows.so", True), (None, False)]
     assert render.png_rows_library() is None  # not tried again in this process
     render._run_last(["dot", "-Tpng"], b"digraph {}", ["png"], 10, "/tmp")
-    assert calls == ["/lib/_pngrows.so", None, None]
+    assert calls == [("/lib/_pngrows.so", True), (None, False), (None, True)]
 
 
 def test_a_failure_of_dot_itself_is_not_run_twice(monkeypatch):
@@ -102,7 +103,7 @@ def test_a_failure_of_dot_itself_is_not_run_twice(monkeypatch):
     monkeypatch.setattr(render, "_png_rows_broken", render.threading.Event())
     calls = []
 
-    def child(args, data, timeout, cwd=None, stdout=None, env=None):
+    def child(args, data, timeout, cwd=None, stdout=None, env=None, served=True):
         calls.append(env is not None)
         return 1, b"Error: syntax error in line 1\n"
 

@@ -65,14 +65,22 @@ def signalling_runs(event: threading.Event):
 
 
 def _run_child(args: list, data: bytes, timeout: float, cwd=None, stdout: list | None = None,
-               env: dict | None = None) -> tuple:
+               env: dict | None = None, served: bool = True) -> tuple:
     """Run ``args`` with ``data`` on stdin (``env``: its environment, default this
-    process's); return (exit status, stderr), and append what it
-    wrote to stdout to ``stdout`` if given. The process is
-    killed (and waited for) whatever ends the wait: its time-out, an exception, or
-    stop_children() when the command receives SIGTERM or SIGINT."""
+    process's; None or png_environment()); return (exit status, stderr), and append what
+    it wrote to stdout to ``stdout`` if given. The run is killed (and waited for)
+    whatever ends the wait: its time-out, an exception, or stop_children() when the
+    command receives SIGTERM or SIGINT. Within a graphvizserver.session() the command's
+    Graphviz server runs it where it can (``served``), else a process is started."""
     if _stopping.is_set():
         raise RenderError("stopped before Graphviz dot started; nothing was written")
+    if served:
+        result = _run_served(args, data, timeout, cwd, env)
+        if result is not None:
+            status, out, err = result
+            if stdout is not None:
+                stdout.append(out)
+            return status, err
     try:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
                                 env=env)
@@ -103,6 +111,38 @@ def _run_child(args: list, data: bytes, timeout: float, cwd=None, stdout: list |
             pass
         with _children_lock:
             _children.discard(proc)
+
+
+def _run_served(args: list, data: bytes, timeout: float, cwd, env) -> tuple | None:
+    """(exit status, stdout, stderr) of a run the Graphviz server made, or None when it
+    did not make it (graphvizserver.run); the run is one of _children while it goes."""
+    from diagramgen.draw import graphvizserver
+
+    handles: list = []
+
+    def started(handle) -> None:
+        with _children_lock:
+            _children.add(handle)
+            handles.append(handle)
+        if _stopping.is_set():  # stop_children() ran before the line above
+            handle.kill()
+        for event in list(_run_signals):
+            event.set()
+
+    png_rows = png_rows_library() if env is not None else None
+    try:
+        result = graphvizserver.run(args, data, timeout, cwd, png_rows, started, preload=png_rows_library())
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"Graphviz dot took longer than {timeout:.0f} s and was stopped") from None
+    except graphvizserver.ServerLost as exc:
+        raise RenderError(f"{exc}; nothing was written") from None
+    finally:
+        with _children_lock:
+            for handle in handles:
+                _children.discard(handle)
+    if result is not None and _stopping.is_set():
+        raise RenderError("stopped while Graphviz dot was running; nothing was written")
+    return result
 
 
 _PNG_ROWS_MARK = b"diagramgen: libpng not found"  # what _pngrows.c says before it aborts
@@ -155,7 +195,7 @@ def _run_last(args: list, data: bytes, formats, timeout: float, cwd: str) -> tup
     env = png_environment() if "png" in formats else None
     status, stderr = _run_child(args, data, timeout, cwd=cwd, env=env)
     if env is not None and (status < 0 or _PNG_ROWS_MARK in stderr) and not _stopping.is_set():
-        retry = _run_child(args, data, timeout, cwd=cwd)
+        retry = _run_child(args, data, timeout, cwd=cwd, served=False)
         if retry[0] == 0:
             _png_rows_broken.set()
         return retry
