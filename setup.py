@@ -23,6 +23,6 @@ if sys.platform.startswith("linux"):
     EXTENSIONS.append(Extension("diagramgen.draw._pngrows", ["diagramgen/draw/_pngrows.c"],
                                 libraries=["dl"], optional=True))
     EXTENSIONS.append(Extension("diagramgen.draw._gvserver", ["diagramgen/draw/_gvserver.c"],
-                                libraries=["dl"], optional=True))
+                                libraries=["dl", "pthread"], optional=True))
 
 setup(ext_modules=EXTENSIONS)

@@ -235,3 +235,46 @@ def test_a_program_without_graphviz_is_not_made_a_server(tmp_path, monkeypatch, 
     assert status == 0 and out == [b"ok\n"]
     assert log.read_text() == "-Tsvg\n"  # the script ran once: for the run, not as a server
     assert starts == [[str(script)], [str(script), "-Tsvg"]]
+
+
+def _realistic_final_run(tmp_path) -> tuple:
+    """The last Graphviz run of a seeded 200-component architecture with foundation
+    bands (bench/realistic.py): ``neato -n2`` of the whole with every position set, in a
+    folder with its icons. Its twenty-odd areas and bands come out in the order of the
+    addresses of their names."""
+    import importlib.util
+
+    from diagramgen.draw import bands, dotjson, scene
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench_realistic", ROOT / "bench" / "realistic.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    path = tmp_path / "realistic.yaml"
+    path.write_text(mod.realistic(200, 3, bands=True), encoding="utf-8")
+    m, ds = load_architecture(path)
+    assert m is not None, ds
+    source, _ = render._short_image_names(scene.build(m), str(tmp_path))
+    first: list = []
+    assert render._run_child([render.dot_binary(), "-Tjson"], bands.first_pass(source).encode(), 300,
+                             cwd=str(tmp_path), stdout=first, served=False)[0] == 0
+    final = bands.placed_source(source, dotjson.first_pass_layout(b"".join(first)))
+    return [render.neato_binary(render.dot_binary()), "-n2", "-Gdpi=96", "-Tsvg", "-o", "out.svg", "-Tpng", "-o",
+            "out.png"], final.encode()
+
+
+def test_the_areas_come_in_the_order_a_dot_process_gives_them(tmp_path):
+    """The server loads the font configuration in a thread of its own, so that its
+    copies' main thread allocates from an untouched heap, as a new process does: else
+    the order of the areas in the SVG (and with it a layout's ties) would follow the
+    blocks the loading left free, and change from run to run."""
+    args, graph = _realistic_final_run(tmp_path)
+    assert render._run_last(args, graph, ["svg", "png"], 300, str(tmp_path))[0] == 0  # outside a session
+    alone = (tmp_path / "out.svg").read_bytes()
+    assert alone.count(b'class="cluster') >= 20
+    for _ in range(2):
+        with graphvizserver.session():
+            assert render._run_last(args, graph, ["svg", "png"], 300, str(tmp_path))[0] == 0
+            assert graphvizserver._server is not None  # it was served
+        assert (tmp_path / "out.svg").read_bytes() == alone

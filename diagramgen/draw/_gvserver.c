@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,8 +60,9 @@ struct run {
     int progress;
 };
 
-static struct run *runs;
-static size_t n_runs, cap_runs;
+#define MAX_RUNS 1024 /* at once; diagramgen runs one per core */
+static struct run runs[MAX_RUNS]; /* not allocated: see warm_up */
+static size_t n_runs;
 static int wake[2] = {-1, -1}; /* written by the SIGCHLD handler */
 
 static void on_child(int sig) {
@@ -86,8 +88,16 @@ static void refuse(int fd, const char *why) {
 }
 
 /* Load the plugins a diagram needs and the font configuration, from the folder of the
- * libgvc this program is linked with. Whatever fails is left to the copies. */
-static void warm_up(void) {
+ * libgvc this program is linked with. Whatever fails is left to the copies.
+ *
+ * It runs in a thread of its own, so that what it allocates comes from another arena of
+ * the C library's allocator than the main thread's, and the server's main thread
+ * allocates nothing: a copy's main thread then allocates from the same untouched heap
+ * as a new process. Graphviz orders the clusters of a graph by the addresses of their
+ * names, so the blocks left free by loading the font configuration in the main thread
+ * would change the order of the clusters in the SVG, and could change a layout. */
+static void *load_libraries(void *unused) {
+    (void)unused;
     void *pango = NULL; /* its dependencies hold the font configuration's library */
     void *gvc = dlsym(RTLD_DEFAULT, "gvContext");
     Dl_info info;
@@ -114,6 +124,13 @@ static void warm_up(void) {
     int (*fc_init)(void) = pango != NULL ? (int (*)(void))dlsym(pango, "FcInit") : NULL;
     if (fc_init != NULL)
         fc_init();
+    return NULL;
+}
+
+static void warm_up(void) {
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, load_libraries, NULL) == 0)
+        pthread_join(thread, NULL);
 }
 
 static void reap(int block) {
@@ -178,16 +195,10 @@ static void serve_one(int sock, char *buf, ssize_t len, int *fds, int n_fds, sta
         return;
     }
     argv[argc] = NULL;
-    if (n_runs == cap_runs) {
-        size_t cap = cap_runs ? cap_runs * 2 : 16;
-        struct run *more = realloc(runs, cap * sizeof *runs);
-        if (more == NULL) {
-            refuse(progress, "out of memory");
-            close_all(fds, 4);
-            return;
-        }
-        runs = more;
-        cap_runs = cap;
+    if (n_runs == MAX_RUNS) {
+        refuse(progress, "too many runs at once");
+        close_all(fds, 4);
+        return;
     }
     pid_t pid = fork();
     if (pid < 0) {
