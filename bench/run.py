@@ -77,16 +77,21 @@ def machine() -> str:
             f"Python {platform.python_version()}, {dot}")
 
 
-def measure(cmd, cwd=None, stdin: bytes = b"", check: bool = True, terminal: bool = False) -> dict:
+# each Graphviz run a process of its own, as before diagramgen/draw/graphvizserver.py
+PROCESS_PER_RUN = {**os.environ, "DIAGRAMGEN_GRAPHVIZ_SERVER": "0"}
+
+
+def measure(cmd, cwd=None, stdin: bytes = b"", check: bool = True, terminal: bool = False, env=None) -> dict:
     """Run one command as a whole process tree: wall seconds, CPU seconds of every process
     in it (children's rusage), exit status. ``terminal``: its stderr is a terminal (a
     pseudo-terminal read by a thread of this process), as for someone who runs it in a
-    shell, so that it prints what it prints there (render's progress lines)."""
+    shell, so that it prints what it prints there (render's progress lines). ``env``: its
+    environment (default this process's)."""
     if terminal:
         return _measure_on_terminal(cmd, cwd, stdin, check)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True)
+    proc = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return _measured(cmd, check, proc.returncode, proc.stdout, proc.stderr, wall, before, after)
@@ -224,6 +229,8 @@ def bench_equal(rounds: int, only=None, tag: str = "(a)") -> list:
             script_for(str(work / f"{m.id}.dot"), f"plain_dot_{m.id}", engine="dot"), encoding="utf-8")
         names.append(m.id)
     listing = "".join(f"{n}\n" for n in names).encode()
+    n_runs = len(names) + len(banded)  # Graphviz runs of the floor: two for a banded architecture
+    (work / "one.dot").write_text('digraph { a [label="Start" fontname="DejaVu Sans"] }\n', encoding="utf-8")
     # diagramgen's Graphviz runs per architecture (render.graphviz_runs), JOBS architectures at once
     floor_cmd = ["xargs", "-P", str(JOBS), "-I{}", "sh", "{}/floor.sh"]
     stock_cmd = ["xargs", "-P", str(JOBS), "-I{}", "sh", "{}/stock.sh"]  # Graphviz's own PNG writing
@@ -245,6 +252,10 @@ def bench_equal(rounds: int, only=None, tag: str = "(a)") -> list:
         "floor": lambda: measure(floor_cmd, cwd=work, stdin=listing),
         "stock": lambda: measure(stock_cmd, cwd=work, stdin=listing),
         "two": lambda: measure(two, cwd=ROOT),
+        "two_procs": lambda: measure(two, cwd=ROOT, env=PROCESS_PER_RUN),
+        # what starting a Graphviz process costs, its fonts loaded: one per run of the floor
+        "startups": lambda: measure(["xargs", "-I{}", "dot", "-Tsvg", "-o", "/dev/null", "one.dot"], cwd=work,
+                                    stdin=b"".join(b"%d\n" % k for k in range(n_runs))),
         "full": lambda: both(full_render, full_docs),
         "plain": lambda: measure(plain_cmd, cwd=work, stdin=listing),
         "plain_dot": lambda: measure(plain_dot_cmd, cwd=work, stdin=listing),
@@ -257,7 +268,7 @@ def bench_equal(rounds: int, only=None, tag: str = "(a)") -> list:
     shutil.rmtree(work, ignore_errors=True)
     LOADS.append((f"{tag} {', '.join(names)}", before, load_avg()))
     fl, tw, fu, pl, of, pd = r["floor"], r["two"], r["full"], r["plain"], r["old_floor"], r["plain_dot"]
-    st = r["stock"]
+    st, tp, su = r["stock"], r["two_procs"], r["startups"]
     preload = "with" if png_rows_library() else "without (not built here)"
     rows = [
         (f"{tag} architectures: {', '.join(names)}", "", "", ""),
@@ -267,11 +278,20 @@ def bench_equal(rounds: int, only=None, tag: str = "(a)") -> list:
         ("(a) for reference: the same runs with Graphviz writing its PNG as it does alone (libpng's row "
          "filters)", secs(st), "", ""),
         ("(a) render png + svg (no viewer, no step views)", secs(tw), "", ""),
+        ("(a) for reference: the same render with each Graphviz run a process of its own "
+         "(DIAGRAMGEN_GRAPHVIZ_SERVER=0)", secs(tp), "", ""),
+        (f"(a) for reference: starting Graphviz {n_runs} times, once per run of the floor (dot of a one-node "
+         "graph: the process, its libraries and fonts)",
+         secs(su), "", ""),
         ("(a) full render as make does it (render with viewer and step views, then docs)", secs(fu), "", ""),
         (f"(a) plain diagrams on the DOT of diagramgen's last Graphviz run, one script per architecture, "
          f"{JOBS} at once", secs(pl), "", ""),
         ("(a) png + svg render / floor, CPU", f"{tw[1] / fl[1]:.2f}x (wall {tw[0] / fl[0]:.2f}x)", "<= 1.3x",
          ok(tw[1] / fl[1] <= 1.3)),
+        ("(a) for reference: png + svg render with a process per Graphviz run / floor, CPU",
+         f"{tp[1] / fl[1]:.2f}x (wall {tp[0] / fl[0]:.2f}x)", "", ""),
+        ("(a) for reference: what the png + svg render adds to the floor, CPU; with a process per Graphviz run",
+         f"{(tw[1] - fl[1]) * 1000:.0f} ms; {(tp[1] - fl[1]) * 1000:.0f} ms", "", ""),
         ("(a) full render / floor, CPU", f"{fu[1] / fl[1]:.2f}x (wall {fu[0] / fl[0]:.2f}x)", "", ""),
         ("(a) png + svg render / plain diagrams, same graph, CPU", f"{tw[1] / pl[1]:.2f}x (wall {tw[0] / pl[0]:.2f}x)",
          "<= 0.85x", ok(tw[1] / pl[1] <= 0.85)),
@@ -471,21 +491,24 @@ def bench_many(rounds: int) -> list:
             measure(cmd, cwd=p)
         k = [0]
 
-        def edit_and_make(p):
+        def edit_and_make(p, env=None):
             def run():
                 k[0] += 1
                 (p / "architectures" / "premium.yaml").write_bytes(_relabelled(originals[p], k[0]))
-                return measure(cmd, cwd=p)
+                return measure(cmd, cwd=p, env=env)
             return run
 
-        r = interleaved({"small": edit_and_make(small), "large": edit_and_make(large)}, rounds)
+        r = interleaved({"small": edit_and_make(small), "large": edit_and_make(large),
+                         "small_procs": edit_and_make(small, PROCESS_PER_RUN)}, rounds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     LOADS.append(("(b) make with more architectures", before, load_avg()))
-    (sw, sc), (lw, lc) = r["small"], r["large"]
+    (sw, sc), (lw, lc), (pw, pc) = r["small"], r["large"], r["small_procs"]
     return [
         ("(b) make after a drawn edit of premium (makeall run directly), the project's 7 architectures",
          f"{sw:.3f} s wall, {sc:.3f} s CPU", "", ""),
+        ("(b) for reference: the same with each Graphviz run a process of its own (DIAGRAMGEN_GRAPHVIZ_SERVER=0)",
+         f"{pw:.3f} s wall, {pc:.3f} s CPU", "", ""),
         (f"(b) the same with {MORE} more architectures (the field service one under other ids)",
          f"{lw:.3f} s wall, {lc:.3f} s CPU", "", ""),
         ("(b) what each unchanged architecture adds to an edit",
