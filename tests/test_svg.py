@@ -328,3 +328,54 @@ def test_an_icon_replaced_under_the_same_name_is_encoded_anew_in_the_same_proces
     assert blue != red
     svgmod.forget_icons()
     assert svgmod.icon_data_uri(icon, 77) == blue
+
+
+def _nested_realistic(tmp_path):
+    """A seeded architecture shaped like the real ones (bench/realistic.py), with areas
+    inside areas."""
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench_realistic", ROOT / "bench" / "realistic.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    path = tmp_path / "nested.yaml"
+    path.write_text(mod.realistic(100, 2), encoding="utf-8")
+    m, ds = load_architecture(path)
+    assert m is not None, ds
+    assert any(a.parent for a in m.areas)
+    return m
+
+
+@pytest.mark.parametrize("which", ["premium.yaml", "nested"])
+def test_the_areas_order_does_not_follow_graphvizs(which, tmp_path):
+    """Graphviz writes a graph's clusters in the order of their names' addresses in its
+    memory: the docs-ready SVG lists the areas in the model's order (each after the area
+    it is in) whatever the order dot wrote them in."""
+    from diagramgen.draw.render import _source, run_dot
+
+    m = model(which) if which.endswith(".yaml") else _nested_realistic(tmp_path)
+    raw = run_dot(_source(m), ["svg"])["svg"]
+    root = etree.fromstring(raw)
+    graph = root.find(f"{S}g")
+    clusters = [g for g in graph if g.tag == f"{S}g" and "cluster" in (g.get("class") or "")]
+    assert len(clusters) >= 4
+    slots = sorted(list(graph).index(g) for g in clusters)
+    for g in clusters:
+        graph.remove(g)
+    for slot, g in zip(slots, reversed(clusters)):  # the other way round
+        graph.insert(slot, g)
+    shuffled = etree.tostring(root)
+    assert shuffled != raw
+    out = svgmod.self_contained(raw, m)
+    assert svgmod.self_contained(shuffled, m) == out
+    written = [g.get("id")[len("area-"):] for g in etree.fromstring(out).iter(f"{S}g")
+               if "cluster" in (g.get("class") or "")]
+    expected, stack = [], [a.id for a in reversed(m.areas) if a.parent is None]
+    while stack:
+        aid = stack.pop()
+        expected.append(aid)
+        stack += [c.id for c in reversed(m.children(aid))]
+    assert written == [a for a in expected if a in written]
+    assert len(written) == len(clusters)

@@ -293,6 +293,7 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     graph = root.find(q("g"))
     if graph is None or "graph" not in _classes(graph):
         raise SvgError("Graphviz SVG has no graph group")
+    _areas_in_model_order(graph, arch)
     _fit_to_container(root, graph, arch)
     _set_title(graph, arch.title)
     graph.find(q("title")).set("id", f"{arch.id}-title")
@@ -308,6 +309,31 @@ def self_contained(svg: bytes, arch: Architecture, docs_href: Optional[str] = No
     out = _finish(root, docs_href)
     remember_areas(out, root)
     return out
+
+
+def _areas_in_model_order(graph, arch: Architecture) -> None:
+    """The areas' groups in the order of the model's areas, each after the area it is in.
+    Graphviz writes the clusters of a graph in the order of the addresses of their names
+    in its memory, which follows what the process allocated before it read the graph
+    (a Graphviz process of its own and a copy made by graphvizserver.py differ there);
+    what is drawn does not depend on it, as areas side by side do not overlap."""
+    rank: dict = {}
+    stack = [a.id for a in reversed(arch.areas) if a.parent is None]
+    while stack:  # depth first, in the model's order
+        aid = stack.pop()
+        rank[AREA_PREFIX + aid] = len(rank)
+        stack += [c.id for c in reversed(arch.children(aid))]
+    children = list(graph)
+    areas = [el for el in children if el.tag == q("g") and el.get("id") in rank and "cluster" in _classes(el)]
+    if len(areas) < 2:
+        return
+    slots = [children.index(el) for el in areas]
+    tails = [el.tail for el in areas]  # the text after each place stays with the place
+    for el in areas:
+        graph.remove(el)
+    for slot, tail, el in zip(slots, tails, sorted(areas, key=lambda el: rank[el.get("id")])):
+        el.tail = tail
+        graph.insert(slot, el)
 
 
 def _parse(svg: bytes):
