@@ -49,17 +49,23 @@ class ServerLost(Failure):
     """The server ended while a run it had begun was still going."""
 
 
-@functools.lru_cache(maxsize=1)
-def library() -> Optional[str]:
-    """The path of the library built from _gvserver.c (setup.py; Linux only), or None."""
+def built_library(stem: str) -> Optional[str]:
+    """The path of the library setup.py built from ``<stem>.c`` in this folder (Linux
+    only: one preloaded into a Graphviz process), or None."""
     if not sys.platform.startswith("linux"):
         return None
     here = Path(__file__).parent
     for suffix in EXTENSION_SUFFIXES:
-        path = here / f"_gvserver{suffix}"
+        path = here / f"{stem}{suffix}"
         if path.is_file():
             return str(path.resolve())
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def library() -> Optional[str]:
+    """The path of the library built from _gvserver.c, or None."""
+    return built_library("_gvserver")
 
 
 def enabled() -> bool:

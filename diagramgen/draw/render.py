@@ -16,7 +16,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -152,16 +151,9 @@ _png_rows_broken = threading.Event()  # set once a run with the library failed w
 @functools.lru_cache(maxsize=1)
 def _png_rows_built():
     """The path of the library built from _pngrows.c (setup.py; Linux only), or None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    from importlib.machinery import EXTENSION_SUFFIXES
+    from diagramgen.draw.graphvizserver import built_library
 
-    here = Path(__file__).parent
-    for suffix in EXTENSION_SUFFIXES:
-        path = here / f"_pngrows{suffix}"
-        if path.is_file():
-            return str(path.resolve())
-    return None
+    return built_library("_pngrows")
 
 
 def png_rows_library():
