@@ -6,8 +6,8 @@ the font configuration is read. A render runs Graphviz twice per banded diagram,
 ``make`` after an edit four times. Within a ``session()`` (a command), the first run
 starts one Graphviz process with the library built from _gvserver.c preloaded; that
 process loads the libraries once and forks a copy of itself for each run, which runs
-Graphviz's own ``main()`` with the run's arguments, input and folder (about 3 ms before
-it reads its graph). The copies write exactly what ``dot`` writes (the tests compare
+Graphviz's own ``main()`` with the run's arguments, input and folder (about 3.5 ms
+before it reads its graph). The copies write exactly what ``dot`` writes (the tests compare
 both on every architecture); every copy is waited for, so its CPU time counts as this
 process's children's, as a ``dot`` process's does.
 
@@ -158,7 +158,9 @@ class _Server:
         self.proc, self.sock = proc, sock
         self.program = os.path.realpath(program)
         self.png_rows, self.environ, self.owner = png_rows, environ, os.getpid()
-        self.send_lock = threading.Lock()
+        # no lock around the socket: each message is one send of a SOCK_SEQPACKET socket,
+        # which the system keeps whole, and a lock could be held by the thread that a
+        # signal handler killing the runs (render.stop_children) interrupts
 
     @classmethod
     def start(cls, program: str, png_rows: Optional[str]) -> Optional[_Server]:
@@ -207,8 +209,7 @@ class _Server:
         """SIGKILL to run ``pid`` if the server has not reaped it (it cannot be another
         process by then)."""
         with contextlib.suppress(OSError):
-            with self.send_lock:
-                self.sock.send(f"K{pid}".encode())
+            self.sock.send(f"K{pid}".encode())
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -228,8 +229,7 @@ class _Server:
         try:
             try:
                 passed = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in (in_r, out_w, err_w, prog_w))
-                with self.send_lock:
-                    self.sock.sendmsg([payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, passed)])
+                self.sock.sendmsg([payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, passed)])
             except OSError:
                 return None
             finally:
