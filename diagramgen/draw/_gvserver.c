@@ -206,8 +206,9 @@ static void serve_one(int sock, char *buf, ssize_t len, int *fds, int n_fds, sta
         close_all(fds, 4);
         return;
     }
-    if (pid == 0) { /* the copy: a Graphviz run */
+    if (pid == 0) { /* the copy: a Graphviz run, with the signals as a new process has them */
         signal(SIGCHLD, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
