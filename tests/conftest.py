@@ -36,6 +36,16 @@ def kept_tables(cache, folder: str) -> list:
     return sorted(p.name for p in (Path(cache) / folder).glob("*.marshal"))
 
 
+def realistic(*args, **kwargs) -> str:
+    """bench/realistic.py's ``realistic``: a seeded architecture shaped like the real ones."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_realistic", ROOT / "bench" / "realistic.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.realistic(*args, **kwargs)
+
+
 def portable(dot: str) -> str:
     """DOT text with machine-specific icon directories replaced by placeholders: the
     package's icons, the diagrams library's, the repository's own and the process's

@@ -242,17 +242,12 @@ def _realistic_final_run(tmp_path) -> tuple:
     bands (bench/realistic.py): ``neato -n2`` of the whole with every position set, in a
     folder with its icons. Its twenty-odd areas and bands come out in the order of the
     addresses of their names."""
-    import importlib.util
-
     from diagramgen.draw import bands, dotjson, scene
 
-    from conftest import ROOT
+    from conftest import realistic
 
-    spec = importlib.util.spec_from_file_location("bench_realistic", ROOT / "bench" / "realistic.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
     path = tmp_path / "realistic.yaml"
-    path.write_text(mod.realistic(200, 3, bands=True), encoding="utf-8")
+    path.write_text(realistic(200, 3, bands=True), encoding="utf-8")
     m, ds = load_architecture(path)
     assert m is not None, ds
     source, _ = render._short_image_names(scene.build(m), str(tmp_path))

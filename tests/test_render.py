@@ -221,14 +221,9 @@ def test_a_wide_fan_inside_one_area_keeps_its_circle_inside_it():
 
 def _realistic(n: int, seed: int) -> str:
     """A seeded architecture shaped like the real ones (bench/realistic.py)."""
-    import importlib.util
+    from conftest import realistic
 
-    from conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("bench_realistic", ROOT / "bench" / "realistic.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.realistic(n, seed)
+    return realistic(n, seed)
 
 
 def test_areas_stacked_in_a_column_share_a_rank_without_flat_edges(tmp_path):

@@ -333,15 +333,10 @@ def test_an_icon_replaced_under_the_same_name_is_encoded_anew_in_the_same_proces
 def _nested_realistic(tmp_path):
     """A seeded architecture shaped like the real ones (bench/realistic.py), with areas
     inside areas."""
-    import importlib.util
+    from conftest import realistic
 
-    from conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("bench_realistic", ROOT / "bench" / "realistic.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
     path = tmp_path / "nested.yaml"
-    path.write_text(mod.realistic(100, 2), encoding="utf-8")
+    path.write_text(realistic(100, 2), encoding="utf-8")
     m, ds = load_architecture(path)
     assert m is not None, ds
     assert any(a.parent for a in m.areas)

@@ -215,15 +215,10 @@ def test_no_architecture_files_is_an_error(tmp_path, monkeypatch):
 
 def test_two_thousand_components_and_steps_are_within_the_limits(tmp_path):
     """The README's limits admit 2,000 components and 2,000 steps in one file."""
-    import importlib.util
+    from conftest import realistic
 
-    from conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("bench_realistic", ROOT / "bench" / "realistic.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
     path = tmp_path / "huge.yaml"
-    path.write_text(mod.realistic(2000, 1, flows_per_component=2.0, max_steps=2000), encoding="utf-8")
+    path.write_text(realistic(2000, 1, flows_per_component=2.0, max_steps=2000), encoding="utf-8")
     m, ds = load_architecture(path)
     assert m is not None, [str(d) for d in ds]
     assert (len(m.components), len(m.steps)) == (2000, 2000)

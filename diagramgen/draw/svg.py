@@ -323,11 +323,11 @@ def _areas_in_model_order(graph, arch: Architecture) -> None:
         aid = stack.pop()
         rank[AREA_PREFIX + aid] = len(rank)
         stack += [c.id for c in reversed(arch.children(aid))]
-    children = list(graph)
-    areas = [el for el in children if el.tag == q("g") and el.get("id") in rank and "cluster" in _classes(el)]
-    if len(areas) < 2:
+    placed = [(i, el) for i, el in enumerate(graph)
+              if el.tag == q("g") and el.get("id") in rank and "cluster" in _classes(el)]
+    if len(placed) < 2:
         return
-    slots = [children.index(el) for el in areas]
+    slots, areas = [i for i, _ in placed], [el for _, el in placed]
     tails = [el.tail for el in areas]  # the text after each place stays with the place
     for el in areas:
         graph.remove(el)
