@@ -273,3 +273,41 @@ def test_the_areas_come_in_the_order_a_dot_process_gives_them(tmp_path):
             assert render._run_last(args, graph, ["svg", "png"], 300, str(tmp_path))[0] == 0
             assert graphvizserver._server is not None  # it was served
         assert (tmp_path / "out.svg").read_bytes() == alone
+
+
+# every size of text a page has, in any one font
+LABELS = (b'digraph { node [fontname="DejaVu Sans"]; '
+          b'a [label=<<FONT POINT-SIZE="12"><B>Contact center</B></FONT>>]; '
+          b'b [label=<<FONT POINT-SIZE="22">Title</FONT>> fontsize=13]; '
+          b'a -> b [label="Voice" fontsize=15 fontname="Sans-Serif"]; }')
+
+
+@pytest.mark.parametrize("fonts", [
+    (),
+    ("DejaVu Sans 12", "DejaVu Sans 13", "DejaVu Sans 15", "DejaVu Sans 22"),
+    ("No Such Font 12", "", "DejaVu Sans Bold Italic 9", "Sans-Serif 15", "12"),
+])
+def test_fonts_made_ready_change_nothing_a_run_writes(tmp_path, fonts):
+    """Whatever fonts the server made ready before its runs (none, the ones the labels
+    use, or ones they do not use and one that is not installed), each run writes what a
+    dot process writes."""
+    args = [render.dot_binary(), "-Gdpi=96", "-Tsvg", "-o", "out.svg", "-Tpng", "-o", "out.png", "-Tjson", "-o",
+            "out.json"]
+    assert render._run_child(args, LABELS, 60, cwd=str(tmp_path), served=False)[0] == 0
+    alone = {f: (tmp_path / f"out.{f}").read_bytes() for f in ("svg", "png", "json")}
+    assert b">Contact center</text>" in alone["svg"]
+    with graphvizserver.session():
+        for _ in range(2):
+            result = graphvizserver.run(args, LABELS, 60, str(tmp_path), None, fonts=fonts)
+            assert result is not None and result[0] == 0, result
+            assert {f: (tmp_path / f"out.{f}").read_bytes() for f in ("svg", "png", "json")} == alone
+
+
+def test_the_fonts_as_the_server_reads_them():
+    assert graphvizserver.fonts_spec(("DejaVu Sans 12", "DejaVu Sans Bold 13")) == "DejaVu Sans 12;DejaVu Sans Bold 13"
+    assert graphvizserver.fonts_spec(["", "a;b", "nul\0", "Sans 9"]) == "Sans 9"  # what cannot be said is left out
+    assert graphvizserver.fonts_spec(()) == ""
+    many = [f"Font number {i} 12" for i in range(1000)]
+    spec = graphvizserver.fonts_spec(many)
+    assert len(spec.encode()) <= 8191 and spec.split(";") == many[:len(spec.split(";"))]
+    assert len(spec.split(";")) < len(many)

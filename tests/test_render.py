@@ -309,3 +309,19 @@ def test_a_real_icon_name_that_looks_like_a_short_one_is_replaced_name_after_nam
     svg = b'<svg><image xlink:href="_icon_0.png"/><image xlink:href="_icon_1.png"/></svg>'
     assert _real_image_names({"svg": svg}, source)["svg"] == (
         b'<svg><image xlink:href="/icons/b.png"/><image xlink:href="/icons/b.png"/></svg>')
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in ARCH_DIR.glob("*.yaml")))
+def test_the_fonts_made_ready_are_those_of_the_page(name):
+    """Every size of text a page's DOT asks for is among the fonts the Graphviz server
+    makes ready before its runs (scene.TEXT_FONTS), in the page's font."""
+    from diagramgen.draw.theme import FONT
+
+    m, ds = load_architecture(ARCH_DIR / name)
+    assert m is not None, ds
+    source = scene.build(m)
+    sizes = set(re.findall(r'POINT-SIZE="([0-9.]+)"', source)) | set(re.findall(r'fontsize="?([0-9.]+)', source))
+    ready = {f.rpartition(" ")[2] for f in scene.TEXT_FONTS}
+    assert sizes and sizes <= ready, sizes - ready
+    assert all(f.rpartition(" ")[0] == FONT for f in scene.TEXT_FONTS)
+    assert f'fontname="{FONT}"' in source

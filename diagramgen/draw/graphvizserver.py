@@ -36,6 +36,7 @@ from typing import Optional
 from diagramgen.diagnostics import Failure
 
 ENV_SOCKET = "DIAGRAMGEN_GV_SERVER"  # read by _gvserver.c: the control socket's descriptor
+ENV_FONTS = "DIAGRAMGEN_GV_FONTS"  # read by _gvserver.c: the fonts it makes ready, ";" between them
 READY_WAIT = 60.0  # seconds the server may take to load its libraries (a loaded machine)
 CLOSE_WAIT = 60.0  # seconds the server may take to end once its socket is closed
 
@@ -99,26 +100,28 @@ def session():
 
 
 def run(args: list, data: bytes, timeout: float, cwd: Optional[str], png_rows: Optional[str],
-        started=None, preload: Optional[str] = None) -> Optional[tuple]:
+        started=None, preload: Optional[str] = None, fonts=()) -> Optional[tuple]:
     """``(exit status, stdout, stderr)`` of ``args`` (a Graphviz command line) run by the
     server with ``data`` on its standard input in ``cwd``, or None when it is not served
     (see the module's docstring). ``png_rows``: the PNG row library the run must have
     preloaded (render.png_rows_library), or None for none; a run that writes PNG is
     served only by a server started with that same library. A server started for this
     run preloads ``preload`` (the PNG row library, so that the runs after it that write
-    PNG are served too; the library changes nothing in a run that writes none). ``started(handle)`` is
+    PNG are served too; the library changes nothing in a run that writes none), and makes
+    ``fonts`` ready in advance (Pango font descriptions such as "DejaVu Sans 12": the
+    fonts the runs' labels use; see _gvserver.c). ``started(handle)`` is
     called once the run is going, with a handle whose ``kill()`` stops it. The status
     is minus the signal's number for a run ended by a signal. Raises
     subprocess.TimeoutExpired after ``timeout`` seconds (the run is killed), and
     ServerLost."""
-    server = _server_for(args[0], png_rows, any(a.startswith("-Tpng") for a in args), preload)
+    server = _server_for(args[0], png_rows, any(a.startswith("-Tpng") for a in args), preload, fonts)
     if server is None:
         return None
     return server.run(args, data, timeout, os.path.abspath(cwd or os.getcwd()), started)
 
 
 def _server_for(program: str, png_rows: Optional[str], writes_png: bool,
-                preload: Optional[str]) -> Optional[_Server]:
+                preload: Optional[str], fonts=()) -> Optional[_Server]:
     global _server, _refused
     if not _sessions or _refused or not enabled():
         return None
@@ -130,7 +133,7 @@ def _server_for(program: str, png_rows: Optional[str], writes_png: bool,
                 _refused = True
                 return None
             try:
-                _server = _Server.start(program, preload)
+                _server = _Server.start(program, preload, fonts)
             except OSError:
                 _server = None
             if _server is None:
@@ -163,9 +166,9 @@ class _Server:
         # signal handler killing the runs (render.stop_children) interrupts
 
     @classmethod
-    def start(cls, program: str, png_rows: Optional[str]) -> Optional[_Server]:
-        """A server running ``program`` with the libraries preloaded, ready; None if it
-        did not say so."""
+    def start(cls, program: str, png_rows: Optional[str], fonts=()) -> Optional[_Server]:
+        """A server running ``program`` with the libraries preloaded and ``fonts`` made
+        ready, ready; None if it did not say so."""
         import _socket  # not socket.py: its enums take about 1.5 ms to import, for nothing here
 
         environ = dict(os.environ)
@@ -177,6 +180,7 @@ class _Server:
             env["LD_PRELOAD"] = " ".join(p for p in preload if p)
             env[ENV_SOCKET] = str(theirs.fileno())
             env["LD_BIND_NOW"] = "1"  # the copies find every function resolved
+            env[ENV_FONTS] = fonts_spec(fonts)
             proc = subprocess.Popen([program], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, pass_fds=[theirs.fileno()], env=env)
         except OSError:
@@ -304,6 +308,21 @@ class _Server:
         if status is None:
             raise ServerLost("the Graphviz server ended while a run was going")
         return status, b"".join(out[out_r]), b"".join(out[err_r])
+
+
+def fonts_spec(fonts) -> str:
+    """``fonts`` as _gvserver.c reads them: separated by ";", each without one (or a NUL
+    byte, which no environment holds); those that are not are left out, as is what goes
+    past the server's limit of 8191 bytes in all."""
+    spec = ""
+    for font in fonts:
+        if not font or ";" in font or "\0" in font:
+            continue
+        item = font if not spec else ";" + font
+        if len((spec + item).encode("utf-8", "surrogateescape")) > 8191:
+            break
+        spec += item
+    return spec
 
 
 def _end_process(proc) -> None:

@@ -128,9 +128,12 @@ def _run_served(args: list, data: bytes, timeout: float, cwd, env) -> tuple | No
         for event in list(_run_signals):
             event.set()
 
+    from diagramgen.draw.scene import TEXT_FONTS
+
     png_rows = png_rows_library() if env is not None else None
     try:
-        result = graphvizserver.run(args, data, timeout, cwd, png_rows, started, preload=png_rows_library())
+        result = graphvizserver.run(args, data, timeout, cwd, png_rows, started, preload=png_rows_library(),
+                                    fonts=TEXT_FONTS)
     except subprocess.TimeoutExpired:
         raise RenderError(f"Graphviz dot took longer than {timeout:.0f} s and was stopped") from None
     except graphvizserver.ServerLost as exc:

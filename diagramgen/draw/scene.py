@@ -80,6 +80,15 @@ LABEL_WIDTH = 20  # characters per line of a component label before it wraps
 CAPABILITY_WIDTH = 22
 TITLE_WIDTH = 100  # characters per line of the title (22 pt) before it wraps
 SMALL_TEXT = 12  # points: capabilities, band icons' names, flow labels, the legend
+LABEL_TEXT = 12  # points: a component's label (bold)
+AREA_TEXT = 13  # points: an area's title (bold), an overlay's caption
+MARK_TEXT = 15  # points: the legend's squares and circle
+TITLE_TEXT = 22  # points: the diagram's title
+WAS_TEXT = 9  # points: "was N" beside a renumbered step in an overlay
+# The fonts of a page's text as Graphviz's text layout asks Pango for them: the Graphviz
+# server makes them ready before its first run (graphvizserver.run), so that no run
+# opens and prepares them again. A size left out here is only slower to draw.
+TEXT_FONTS = tuple(f"{FONT} {size}" for size in sorted({SMALL_TEXT, LABEL_TEXT, AREA_TEXT, MARK_TEXT, TITLE_TEXT}))
 
 
 def wrapped(s: str, width: int) -> str:
@@ -113,7 +122,7 @@ def component_label(c: Component, icon: Path, colours: Optional[tuple] = None, d
     rows = [
         f'<TR><TD FIXEDSIZE="TRUE" WIDTH="{ICON_PX}" HEIGHT="{ICON_PX}"><IMG SRC="{text(str(icon))}" '
         f'SCALE="TRUE"/></TD></TR>',
-        f'<TR><TD><FONT POINT-SIZE="12" COLOR="{ink}"><B>{text(wrapped(c.label, LABEL_WIDTH))}</B></FONT></TD></TR>',
+        f'<TR><TD><FONT POINT-SIZE="{LABEL_TEXT}" COLOR="{ink}"><B>{text(wrapped(c.label, LABEL_WIDTH))}</B></FONT></TD></TR>',
     ]
     if c.capabilities:
         caps = "".join(
@@ -132,7 +141,7 @@ def title_row(title: str) -> str:
     that it cannot stretch the diagram (and shrink its text at docs width)."""
     lines = wrapped(title, TITLE_WIDTH)
     balign = ' BALIGN="LEFT"' if "\n" in lines else ""
-    return f'<TR><TD ALIGN="LEFT"{balign}><FONT POINT-SIZE="22" COLOR="{INK}">{text(lines)}</FONT></TD></TR>'
+    return f'<TR><TD ALIGN="LEFT"{balign}><FONT POINT-SIZE="{TITLE_TEXT}" COLOR="{INK}">{text(lines)}</FONT></TD></TR>'
 
 
 def title_label(arch: Architecture) -> str:
@@ -142,15 +151,15 @@ def title_label(arch: Architecture) -> str:
     for c in arch.components:
         if c.provenance not in used:
             used.append(c.provenance)
-    entries = [f'<FONT COLOR="{PROVENANCE_STYLE[p][1]}" POINT-SIZE="15">&#9632;</FONT>'
+    entries = [f'<FONT COLOR="{PROVENANCE_STYLE[p][1]}" POINT-SIZE="{MARK_TEXT}">&#9632;</FONT>'
                f' {text(arch.legend_text(p, NEUTRAL_LEGEND))}'
                for p in PROVENANCES if p in used]
     if len(arch.sequences) > 1:
-        entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (a number: '
+        entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="{MARK_TEXT}">&#9679;</FONT> Dataflow step (a number: '
                        f'{text(arch.dataflow_title or "main dataflow")}; a letter: '
                        f'{text(arch.sequences[1].title)})')
     else:
-        entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> Dataflow step (the number on each edge)')
+        entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="{MARK_TEXT}">&#9679;</FONT> Dataflow step (the number on each edge)')
     legend = "&#160;&#160;&#160;&#160;".join(entries)
     return ('<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
             + title_row(arch.title) +
@@ -361,7 +370,7 @@ def _place(arch: Architecture, overlay: Optional[Style] = None) -> dict:
     def area(area_id: str) -> None:
         a = arch.area(area_id)
         style = {
-            "label": f'<<B>{text(a.label)}</B>>', "labelloc": "t", "fontname": FONT, "fontsize": "13",
+            "label": f'<<B>{text(a.label)}</B>>', "labelloc": "t", "fontname": FONT, "fontsize": str(AREA_TEXT),
             "fontcolor": INK,
             "style": "rounded,filled" if not a.band else "filled", "pencolor": AREA_BORDER,
             "bgcolor": band_tint(arch, a.id) if a.band else AREA_FILL, "margin": "8",
@@ -662,7 +671,7 @@ class Style:
         fill = OVERLAY_STYLE[status][3] if status != UNCHANGED else BADGE if was else QUIET_BADGE
         out = {"fillcolor": fill, "color": fill}
         if was:
-            out["xlabel"] = f'<<FONT POINT-SIZE="9" COLOR="{fill}">was {text(was)}</FONT>>'
+            out["xlabel"] = f'<<FONT POINT-SIZE="{WAS_TEXT}" COLOR="{fill}">was {text(was)}</FONT>>'
         if status == REMOVED:
             out["style"] = "filled,dashed"
         return out
@@ -670,13 +679,13 @@ class Style:
 
 def overlay_title(arch: Architecture, caption: str) -> str:
     """Title, caption and the diff legend as one line of text (see title_label)."""
-    entries = [f'<FONT COLOR="{OVERLAY_STYLE[st][1]}" POINT-SIZE="15">{"&#9633;" if st == REMOVED else "&#9632;"}'
+    entries = [f'<FONT COLOR="{OVERLAY_STYLE[st][1]}" POINT-SIZE="{MARK_TEXT}">{"&#9633;" if st == REMOVED else "&#9632;"}'
                f'</FONT> {st}' for st in (ADDED, REMOVED, CHANGED, UNCHANGED)]
-    entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="15">&#9679;</FONT> new step number, '
-                   f'<FONT POINT-SIZE="9">was N</FONT> beside it where it changed, &#8722;N: old step N, removed')
+    entries.append(f'<FONT COLOR="{BADGE}" POINT-SIZE="{MARK_TEXT}">&#9679;</FONT> new step number, '
+                   f'<FONT POINT-SIZE="{WAS_TEXT}">was N</FONT> beside it where it changed, &#8722;N: old step N, removed')
     legend = "&#160;&#160;&#160;&#160;".join(entries)
     return ('<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
             + title_row(arch.title)
-            + (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="{MUTED}">{text(caption)}</FONT></TD></TR>'
+            + (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{AREA_TEXT}" COLOR="{MUTED}">{text(caption)}</FONT></TD></TR>'
                if caption else "") +
             f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{SMALL_TEXT}" COLOR="{INK}">{legend}</FONT></TD></TR></TABLE>>')
