@@ -214,9 +214,53 @@ static void make_fontmap(void *pango) {
     made_fontmap = map;
 }
 
-/* Load the plugins a diagram needs and the font configuration, from the folder of the
- * libgvc this program is linked with, and make the font map (make_fontmap). Whatever
- * fails is left to the copies.
+/* Graphviz finds its plugins in the folder "graphviz" beside the libgvc it runs with,
+ * which it looks for in /proc/self/maps unless GVBINDIR names that folder (gvconfig.c,
+ * gvconfig_libdir): a read of some 300 lines in every copy. The server reads it once,
+ * as Graphviz does (the first mapping of executable code whose path holds "/libgvc.",
+ * not in a ".libs" folder), names the folder in GVBINDIR for its copies and loads the
+ * plugins by the names Graphviz will give them, so that the copies' own loading finds
+ * them loaded by name. Where GVBINDIR is set already, it is that folder; where no such
+ * line is found, the folder beside libgvc as the dynamic linker named it, and GVBINDIR
+ * stays unset. */
+static char plugin_folder[4096];
+
+static void find_plugin_folder(const char *gvc_file) {
+    const char *given = getenv("GVBINDIR");
+    if (given != NULL) {
+        if (strlen(given) < sizeof plugin_folder)
+            strcpy(plugin_folder, given);
+        return;
+    }
+    FILE *maps = fopen("/proc/self/maps", "r");
+    char line[4096];
+    while (maps != NULL && fgets(line, sizeof line, maps) != NULL) {
+        if (strstr(line, " r-xp ") == NULL)
+            continue;
+        char *path = strchr(line, '/');
+        char *name = path != NULL ? strstr(path, "/libgvc.") : NULL;
+        if (name == NULL)
+            continue;
+        *name = '\0';
+        const char *last = strrchr(path, '/');
+        if (last != NULL && strcmp(last, "/.libs") == 0)
+            continue;
+        if (strlen(path) + sizeof "/graphviz" <= sizeof plugin_folder) {
+            snprintf(plugin_folder, sizeof plugin_folder, "%s/graphviz", path);
+            setenv("GVBINDIR", plugin_folder, 0);
+        }
+        break;
+    }
+    if (maps != NULL)
+        fclose(maps);
+    const char *slash = plugin_folder[0] == '\0' && gvc_file != NULL ? strrchr(gvc_file, '/') : NULL;
+    if (slash != NULL && (size_t)(slash - gvc_file) + sizeof "/graphviz" <= sizeof plugin_folder)
+        snprintf(plugin_folder, sizeof plugin_folder, "%.*s/graphviz", (int)(slash - gvc_file), gvc_file);
+}
+
+/* Load the plugins a diagram needs and the font configuration, from the folder of
+ * Graphviz's plugins (find_plugin_folder), and make the font map (make_fontmap).
+ * Whatever fails is left to the copies.
  *
  * It runs in a thread of its own, so that what it allocates comes from another arena of
  * the C library's allocator than the main thread's, and the server's main thread
@@ -229,24 +273,22 @@ static void *load_libraries(void *unused) {
     void *pango = NULL; /* its dependencies hold the font configuration's library */
     void *gvc = dlsym(RTLD_DEFAULT, "gvContext");
     Dl_info info;
-    if (gvc != NULL && dladdr(gvc, &info) && info.dli_fname != NULL) {
-        const char *slash = strrchr(info.dli_fname, '/');
-        if (slash != NULL) {
-            static const char *names[] = {"core", "dot_layout", "neato_layout", "pango", NULL};
-            for (int i = 0; names[i] != NULL; i++) {
-                char pattern[4096];
-                glob_t found;
-                int n = snprintf(pattern, sizeof pattern, "%.*s/graphviz/libgvplugin_%s.so.*",
-                                 (int)(slash - info.dli_fname), info.dli_fname, names[i]);
-                if (n <= 0 || (size_t)n >= sizeof pattern)
-                    continue;
-                if (glob(pattern, 0, NULL, &found) == 0 && found.gl_pathc > 0) {
-                    void *handle = dlopen(found.gl_pathv[0], RTLD_NOW); /* kept for the copies */
-                    if (strcmp(names[i], "pango") == 0)
-                        pango = handle;
-                }
-                globfree(&found);
+    if (gvc != NULL && dladdr(gvc, &info))
+        find_plugin_folder(info.dli_fname);
+    if (plugin_folder[0] != '\0') {
+        static const char *names[] = {"core", "dot_layout", "neato_layout", "pango", NULL};
+        for (int i = 0; names[i] != NULL; i++) {
+            char pattern[sizeof plugin_folder + 64];
+            glob_t found;
+            int n = snprintf(pattern, sizeof pattern, "%s/libgvplugin_%s.so.*", plugin_folder, names[i]);
+            if (n <= 0 || (size_t)n >= sizeof pattern)
+                continue;
+            if (glob(pattern, 0, NULL, &found) == 0 && found.gl_pathc > 0) {
+                void *handle = dlopen(found.gl_pathv[0], RTLD_NOW); /* kept for the copies */
+                if (strcmp(names[i], "pango") == 0)
+                    pango = handle;
             }
+            globfree(&found);
         }
     }
     int (*fc_init)(void) = pango != NULL ? (int (*)(void))dlsym(pango, "FcInit") : NULL;
