@@ -82,6 +82,13 @@ def source_digest(module_file: str) -> bytes:
         return b""
 
 
+@functools.cache
+def pillow_version() -> str:
+    """Pillow's version (PIL.__version__), for the keys of what Pillow made: read from its
+    installed metadata (installed_version), as importing PIL costs more."""
+    return installed_version("PIL", "Pillow")
+
+
 def installed_version(package: str, dist: Optional[str] = None) -> str:
     """The installed version of ``package`` (the distribution ``dist`` that provides it,
     where its name is another: "PyYAML" for yaml), from the name of its .dist-info folder

@@ -131,6 +131,14 @@ def test_tool_version_read_from_the_dist_info_folder_matches_the_package_metadat
     assert installed_version("diagrams") == version("diagrams")
 
 
+def test_pillow_version_read_without_importing_pillow_is_pillows_own():
+    import PIL
+
+    from diagramgen.cache import pillow_version
+
+    assert pillow_version() == PIL.__version__
+
+
 def test_makeall_renders_then_writes_the_docs_in_one_process(archs, tmp_path, monkeypatch, capsys):
     """render --steps, docs, then the kinds page, as `make` runs them."""
     from diagramgen import makeall

@@ -39,7 +39,7 @@ from urllib.parse import unquote, urlparse
 
 from lxml import etree
 
-from diagramgen.cache import PNG_SIGNATURE, SETTLED_NS as _SETTLED_NS, cache_dir, cached_png
+from diagramgen.cache import PNG_SIGNATURE, SETTLED_NS as _SETTLED_NS, cache_dir, cached_png, pillow_version
 from diagramgen.diagnostics import Failure
 from diagramgen.draw.columns import remember_areas
 from diagramgen.draw.theme import (
@@ -190,10 +190,8 @@ def forget_icons() -> None:
 @functools.lru_cache(maxsize=256)
 def _data_uri(data: bytes, max_px: int) -> str:
     """icon_data_uri of an icon file's bytes, once per process."""
-    import PIL
-
     key = hashlib.sha256(b"\0".join([data, str(max_px).encode(), ICON_ENCODING.encode(),
-                                      PIL.__version__.encode()])).hexdigest()
+                                      pillow_version().encode()])).hexdigest()
     where = cache_dir()
     png = cached_png(where / "icons" / f"{key}.png" if where else None, lambda: _encode_icon(data, max_px))
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")

@@ -30,7 +30,7 @@ import zlib
 from pathlib import Path
 from typing import Optional
 
-from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png, installed_version, source_digest
+from diagramgen.cache import PNG_SIGNATURE, cache_dir, cached_png, installed_version, pillow_version, source_digest
 from diagramgen.diagnostics import Failure
 from diagramgen.files import scratch_folder, store
 from diagramgen.model.catalog import ICON_DIR
@@ -104,11 +104,9 @@ def _checked_png(data: bytes) -> Optional[str]:
     repository icon; a problem is never remembered, so it is reported every time. The
     key holds this module's source too: a check changed since passes no PNG on an old
     marker."""
-    import PIL
-
     where = cache_dir()
     key = hashlib.sha256(b"\0".join([data, f"{MAX_ICON_BYTES} {MAX_ICON_SIDE} {MAX_INFLATED_TEXT}".encode(),
-                                     PIL.__version__.encode(), source_digest(__file__)])).hexdigest()
+                                     pillow_version().encode(), source_digest(__file__)])).hexdigest()
     marker = where / "checked-png" / key if where else None
     if marker is not None and marker.is_file():
         return None
