@@ -6,8 +6,8 @@ the font configuration is read. A render runs Graphviz twice per banded diagram,
 ``make`` after an edit four times. Within a ``session()`` (a command), the first run
 starts one Graphviz process with the library built from _gvserver.c preloaded; that
 process loads the libraries once and forks a copy of itself for each run, which runs
-Graphviz's own ``main()`` with the run's arguments, input and folder (about 3.5 ms
-before it reads its graph). The copies write exactly what ``dot`` writes (the tests compare
+Graphviz's own ``main()`` with the run's arguments, input and folder (about 3 ms, a
+one-node graph included). The copies write exactly what ``dot`` writes (the tests compare
 both on every architecture); every copy is waited for, so its CPU time counts as this
 process's children's, as a ``dot`` process's does.
 
