@@ -51,12 +51,10 @@ def thumbnail(path) -> bytes:
     0.1 s of CPU."""
     import hashlib
 
-    import PIL
-
-    from diagramgen.cache import cache_dir, cached_png, source_digest
+    from diagramgen.cache import cache_dir, cached_png, pillow_version, source_digest
 
     data = Path(path).read_bytes()
-    key = hashlib.sha256(b"\0".join([data, b"thumbnail", str(THUMB_PX).encode(), PIL.__version__.encode(),
+    key = hashlib.sha256(b"\0".join([data, b"thumbnail", str(THUMB_PX).encode(), pillow_version().encode(),
                                      source_digest(__file__)]))
     where = cache_dir()
     return cached_png(where / "thumbnails" / f"{key.hexdigest()}.png" if where else None,

@@ -314,15 +314,16 @@ def fonts_spec(fonts) -> str:
     """``fonts`` as _gvserver.c reads them: separated by ";", each without one (or a NUL
     byte, which no environment holds); those that are not are left out, as is what goes
     past the server's limit of 8191 bytes in all."""
-    spec = ""
+    kept: list = []
+    size = -1  # bytes so far, less the first separator
     for font in fonts:
         if not font or ";" in font or "\0" in font:
             continue
-        item = font if not spec else ";" + font
-        if len((spec + item).encode("utf-8", "surrogateescape")) > 8191:
+        size += 1 + len(font.encode("utf-8", "surrogateescape"))
+        if size > 8191:
             break
-        spec += item
-    return spec
+        kept.append(font)
+    return ";".join(kept)
 
 
 def _end_process(proc) -> None:

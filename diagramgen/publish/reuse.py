@@ -24,7 +24,7 @@ import os
 import stat
 from typing import Optional
 
-from diagramgen.cache import SETTLED_NS, cache_dir, installed_version
+from diagramgen.cache import SETTLED_NS, cache_dir, installed_version, pillow_version
 from diagramgen.files import store
 from diagramgen.model import loader
 from diagramgen.publish import manifest as M
@@ -164,8 +164,6 @@ def kinds_key(page_path, catalog) -> Optional[tuple]:
     if cache_dir() is None:
         return None
     try:
-        import PIL
-
         from diagramgen.docs.kinds import THUMB_PX, rows
         from diagramgen.model.iconfiles import icon_path
 
@@ -173,7 +171,7 @@ def kinds_key(page_path, catalog) -> Optional[tuple]:
         # the bytes of the PNG each thumbnail is made from (an SVG icon's is drawn into
         # a temporary folder: by content, not by where it is)
         icons = [M.sha256_file(icon_path(catalog[r["id"]].icon)) for r in table]
-        parts = {"version": VERSION, "rows": table, "icons": icons, "size": THUMB_PX, "pillow": PIL.__version__,
+        parts = {"version": VERSION, "rows": table, "icons": icons, "size": THUMB_PX, "pillow": pillow_version(),
                  "code": M.code_inputs("docs"), "tool": M.tool()}
     except Exception:  # made without the cache, which reports it
         return None
@@ -227,12 +225,10 @@ def kinds_unchanged(key: Optional[tuple], out_dir: str) -> Optional[list]:
 
 
 def _kinds_quick_key(catalog) -> str:
-    import PIL
-
     from diagramgen.docs.kinds import THUMB_PX, rows
 
     table = rows(catalog)
-    parts = [VERSION, table, [catalog[r["id"]].icon for r in table], THUMB_PX, PIL.__version__,
+    parts = [VERSION, table, [catalog[r["id"]].icon for r in table], THUMB_PX, pillow_version(),
              M.code_inputs("docs"), M.tool(), _version("diagrams"), _version("cairosvg")]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
 
